@@ -1,0 +1,81 @@
+# lumen: a plain GNU Makefile. `make` builds ./lumen; `make test` installs what is missing,
+# builds and runs every test; `make sanitize` runs them under ASan and UBSan.
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+PKGS     := sqlite3 lua5.4 ncursesw openblas libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wdouble-promotion -Wvla -Wformat=2 -Wno-format-nonliteral
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE \
+             -DLUMEN_DATADIR='"$(PREFIX)/share/lumen"' -MMD -MP
+LIBS     := $(PKG_LIBS) -lcsv -lm -lpthread
+ifeq ($(SANITIZE),1)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRC      := $(wildcard src/*.c src/*/*.c explain/*.c ui/*.c lua/*.c)
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check sanitize demo bench install clean deps
+all: lumen
+
+lumen: $(BUILD)/lumen
+	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/lumen lumen; fi
+
+$(BUILD)/lumen: $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
+
+deps:
+	@LUMEN_ORACLES=$(ORACLES) sh scripts/deps.sh
+
+# `make test`: what CI runs. Oracles (scikit-learn, R survival, PyTorch) are installed when
+# the package archive has them; their tests skip with a message otherwise.
+test: ORACLES = 1
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(BUILD)/lumen $(UNIT_BIN)
+	@LUMEN=$(abspath $(BUILD)/lumen) LUMEN_BUILD=$(abspath $(BUILD)) sh tests/run.sh
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 OPT=-O1 check
+
+demo: deps all
+	./lumen demo
+
+bench: deps all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/lumen/lua
+	install -m 755 lumen $(DESTDIR)$(PREFIX)/bin/lumen
+	install -m 644 man/lumen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/lumen-file.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	if [ -f man/lumen-lua.7 ]; then install -m 644 man/lumen-lua.7 $(DESTDIR)$(PREFIX)/share/man/man7/; fi
+	cd lua && for d in lib filters reports; do \
+	  install -d $(DESTDIR)$(PREFIX)/share/lumen/lua/$$d; \
+	  for f in $$d/*.lua; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/lumen/lua/$$d/; done; \
+	done; true
+
+clean:
+	rm -rf build build-san lumen
+
+-include $(OBJ:.o=.d)

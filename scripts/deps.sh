@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian packages lumen needs to build and test, and nothing when all are present.
+# Uses sudo only when not root. Optional oracles for tests (scikit-learn, R's survival, PyTorch)
+# are installed with LUMEN_ORACLES=1 (make test sets it) and skipped quietly if unavailable.
+set -eu
+need="libcsv-dev libsqlite3-dev libopenblas-dev liblua5.4-dev libncurses-dev libcmocka-dev
+libcjson-dev pkg-config sqlite3 tmux make gcc"
+if [ "${LUMEN_ORACLES:-0}" = 1 ]; then
+  opt="python3-sklearn r-cran-survival python3-torch"
+else
+  opt=""
+fi
+missing=""
+for p in $need $opt; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+req=""
+for p in $missing; do case " $need " in *" $p "*) req="$req $p";; esac; done
+[ -n "$req" ] && $sudo apt-get install -y -qq --no-install-recommends $req >/dev/null
+for p in $missing; do
+  case " $need " in *" $p "*) ;; *)
+    $sudo apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 ||
+      echo "deps: optional $p not installed; tests that need it will skip" >&2;;
+  esac
+done
+exit 0

@@ -1,0 +1,35 @@
+/* cli.h: the subcommands. Each cmd_* takes the arguments after the subcommand name
+ * (argv[0] is the subcommand) and returns a sysexits status; it prints its own errors as
+ * "lumen: NAME: ..." and handles --help (usage on stdout, status 0). */
+#ifndef LUMEN_CLI_H
+#define LUMEN_CLI_H
+
+typedef struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary; /* one line for `lumen --help` */
+} cli_command;
+
+/* The command table, in the order `lumen --help` lists it; ends with a NULL name. */
+extern const cli_command cli_commands[];
+
+int cmd_import(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_role(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_survival(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Shared option helpers. cli_usage_error prints "lumen: NAME: MSG" and
+ * "Try 'lumen NAME --help'." and returns EX_USAGE. */
+int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

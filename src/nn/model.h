@@ -1,0 +1,48 @@
+/* model.h: models as stored in the workbench file, loaded for use by the CLI, explanations,
+ * the TUI and Lua. A stored model is its cohort_spec (inputs and normalisation), the trained
+ * networks (one per fold, and the final one), and metadata.
+ *
+ * The final model answers for new patients and for what-if; the fold models give each
+ * patient its out-of-fold prediction (stored in `predictions`) and, together, a spread. */
+#ifndef LUMEN_MODEL_H
+#define LUMEN_MODEL_H
+
+#include <sqlite3.h>
+
+#include "../data/cohort.h"
+#include "nn.h"
+
+typedef struct model {
+	long id;
+	char *name, *arch, *target, *positive, *task; /* task "binary" | "multiclass" */
+	int nclass;
+	char **classes;
+	cohort_spec spec;
+	nn_model *final;    /* used for new patients and what-if */
+	int nfold;
+	nn_model **fold;    /* fold models (may be NULL when not stored) */
+	char *metrics_json; /* as stored */
+	char *hyper_json;
+} model;
+
+/* Loads a model by name (EX_DATAERR "no model 'NAME'; lumen models FILE lists them").
+ * Free with model_free. */
+model *model_load(sqlite3 *db, const char *name, lm_err *err);
+void model_free(model *m);
+
+/* Names of the stored models, newest last; *n set. Caller frees each and the array. */
+char **model_list(sqlite3 *db, int *n, lm_err *err);
+
+/* The id of a model by name, or -1. */
+long model_id(sqlite3 *db, const char *name);
+
+/* Probability of the positive class (binary) or of class `cls` and the logit used for
+ * explanations, for n encoded rows X (n * spec.nslot), with the final model. */
+void model_predict(model *m, const float *X, int n, int cls, float *p, float *logit);
+
+/* Saves a trained model (row, inputs, tensors of final and folds) inside the caller's
+ * transaction; sets m->id. EX_DATAERR if the name exists and !force (then the old one is
+ * replaced when force). */
+int model_save(sqlite3 *db, model *m, int force, lm_err *err);
+
+#endif

@@ -1,0 +1,139 @@
+/* nn.h: the neural-network engine over OpenBLAS — models, forward and backward passes with
+ * input gradients, flat parameter/gradient buffers, and training (AdamW, early stopping).
+ *
+ * Layout: a batch is row-major, X[n * n_in]; outputs are logits[n * n_out] (n_out = 1 for a
+ * binary sigmoid head, C for a C-class softmax head).
+ *
+ * Architectures:
+ *   NN_LOGREG      logits = X W + b; L2 penalty `l2` on W (not b).
+ *   NN_MLP         n_hidden layers of hidden[i] units: linear, ReLU, dropout; then linear head.
+ *   NN_TRANSFORMER feature tokens in the FT-Transformer style: every input slot s belongs to
+ *                  token slot_token[s]; token t = bias_t + sum over its slots of x_s * W_s
+ *                  (W_s a learned d_model vector), so a numeric column is "a vector and a bias"
+ *                  (its missing indicator adds a second vector) and a one-hot categorical is an
+ *                  embedding. A CLS token is prepended; n_blocks pre-norm blocks
+ *                  (x += MHA(LN(x)); x += FFN(LN(x)), FFN = linear, GELU, dropout, linear);
+ *                  the head is LN then linear on the CLS token.
+ * Every operator has forward and backward side by side in nn_layers.c; every matrix product goes
+ * through nn_sgemm. */
+#ifndef LUMEN_NN_H
+#define LUMEN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util.h"
+
+typedef enum { NN_LOGREG, NN_MLP, NN_TRANSFORMER } nn_arch;
+
+/* Names "logreg", "mlp", "transformer"; parse returns -1 for an unknown name. */
+const char *nn_arch_name(nn_arch a);
+int nn_arch_parse(const char *s);
+
+#define NN_MAX_HIDDEN 8
+
+typedef struct nn_spec {
+	nn_arch arch;
+	int n_in;  /* input slots */
+	int n_out; /* 1 (binary, sigmoid) or C >= 3 (softmax) */
+	/* logreg */
+	float l2; /* default 1e-3, as a penalty 0.5 * l2 * |W|^2 per sample */
+	/* mlp */
+	int n_hidden;               /* default 2 */
+	int hidden[NN_MAX_HIDDEN];  /* default 64, 64 */
+	float dropout;              /* default 0.1 (mlp and transformer FFN/attention output) */
+	/* transformer */
+	int d_model, n_blocks, n_heads, d_ffn; /* defaults 32, 2, 4, 64 */
+	int n_tokens;          /* feature tokens (excluding CLS) */
+	const int *slot_token; /* n_in entries in [0, n_tokens); copied by nn_create */
+} nn_spec;
+
+/* Fills a spec with the documented defaults for arch (slot_token NULL: one token per slot). */
+void nn_spec_defaults(nn_spec *s, nn_arch arch, int n_in, int n_out);
+
+typedef struct nn_model nn_model;
+
+/* Creates a model with weights initialised from seed (Kaiming/Xavier as appropriate).
+ * NULL with err filled when the spec is invalid. Free with nn_free. */
+nn_model *nn_create(const nn_spec *spec, uint64_t seed, lm_err *err);
+void nn_free(nn_model *m);
+const nn_spec *nn_get_spec(const nn_model *m);
+
+/* Flat parameter and gradient buffers (owned by the model, nn_nparams floats each). */
+size_t nn_nparams(const nn_model *m);
+float *nn_params(nn_model *m);
+float *nn_grads(nn_model *m);
+void nn_zero_grad(nn_model *m);
+
+/* Named tensors, for saving and loading: views into the flat parameter buffer. */
+int nn_ntensors(const nn_model *m);
+const char *nn_tensor_name(const nn_model *m, int i);  /* e.g. "blocks.0.attn.wq" */
+int nn_tensor_shape(const nn_model *m, int i, int shape[4]); /* returns rank */
+float *nn_tensor_data(nn_model *m, int i);
+size_t nn_tensor_size(const nn_model *m, int i);
+
+/* Forward pass on a batch. train != 0 applies dropout using rng (rng may be NULL when
+ * train == 0). Activations are kept for nn_backward. logits: n * n_out floats, caller's. */
+void nn_forward(nn_model *m, const float *X, int n, float *logits, int train, lm_rng *rng);
+/* Backward pass for the last forward: dlogits (n * n_out) is dLoss/dlogits. Accumulates
+ * parameter gradients into nn_grads() when want_param_grads, and writes dLoss/dX into dX
+ * (n * n_in) when dX != NULL. For explanations call with dlogits = one-hot of the class. */
+void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_grads);
+
+/* Transformer only: the attention probabilities of the last forward pass (train == 0),
+ * for block b: n * n_heads * T * T floats, T = n_tokens + 1, token 0 = CLS, row-major as
+ * [patient][head][query][key]. NULL for other architectures or before a forward pass.
+ * Valid until the next forward. */
+const float *nn_attention(const nn_model *m, int block);
+
+/* Loss for a batch given logits: binary cross-entropy with logits (y in {0,1}) or softmax
+ * cross-entropy (y = class index), with optional per-class weights (NULL = 1). Writes
+ * dlogits (mean over the batch) when dlogits != NULL. Returns the mean loss. */
+double nn_loss(const nn_model *m, const float *logits, const float *y, int n,
+	       const float *class_weight, float *dlogits);
+
+/* Training. X: n * n_in; y: n labels (0/1, or class index as float).
+ * Shuffles with seed, holds out val_frac of the rows (stratified) for early stopping on the
+ * validation loss (patience epochs), and restores the best weights. NaN or infinity in the
+ * loss stops with EX_DATAERR "training diverged at epoch E (loss is NaN)". */
+typedef struct nn_train_opts {
+	int epochs;        /* default 100 (upper bound; early stopping usually ends sooner) */
+	int batch;         /* default 256 */
+	float lr;          /* default 1e-3 (logreg 1e-2) */
+	float weight_decay; /* AdamW decoupled decay, default 1e-4 (0 for logreg: it uses l2) */
+	float val_frac;    /* default 0.15 */
+	int patience;      /* default 10 */
+	uint64_t seed;
+	const float *class_weight; /* NULL = 1 for every class */
+	/* progress: called once per epoch; may be NULL */
+	void (*progress)(void *ctx, int epoch, double train_loss, double val_loss, double val_auc);
+	void *ctx;
+} nn_train_opts;
+
+void nn_train_defaults(nn_train_opts *o, nn_arch arch);
+
+typedef struct nn_train_result {
+	int epochs_run, best_epoch;
+	double best_val_loss, final_train_loss;
+	double seconds, samples_per_sec;
+} nn_train_result;
+
+int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
+	     nn_train_result *res, lm_err *err);
+
+/* Convenience: probabilities (sigmoid of the logit for binary; softmax rows for multi-class)
+ * for n rows, batched internally. out: n * n_out. */
+void nn_predict(nn_model *m, const float *X, int n, float *out);
+
+/* The one sgemm wrapper: C = alpha * op(A) op(B) + beta * C, row-major. Counts FLOPs. */
+void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+	      int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* Total floating-point operations done by nn_sgemm since start (for the benchmark). */
+double nn_flops(void);
+
+/* Finite-difference gradient check of the whole model on a batch: compares nn_backward's
+ * parameter and input gradients with central differences of nn_loss. Returns the maximum
+ * relative error (|a-b| / max(1e-3, |a|+|b|)). Used by the tests. */
+double nn_check_grad(nn_model *m, const float *X, const float *y, int n, double eps);
+
+#endif
