@@ -252,10 +252,10 @@ static int scan(csvin *r, const unsigned char *b, size_t len)
 			r->seg_col = r->col;
 		}
 		if (r->need) {
-			if (c < r->lo || c > r->hi) {
+			if (c < r->lo || c > r->hi) { /* reported where the character began */
 				char msg[64];
-				snprintf(msg, sizeof msg, "invalid UTF-8 byte 0x%02x", c);
-				return fail_at(r, r->line, r->col + 1, msg);
+				snprintf(msg, sizeof msg, "invalid UTF-8 sequence (byte 0x%02x)", c);
+				return fail_at(r, r->line, r->col, msg);
 			}
 			r->lo = 0x80;
 			r->hi = 0xbf;
