@@ -858,7 +858,8 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			distinct = (c->ntrue > 0) + (c->ntrue < c->n);
 		}
 		if ((c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) && !c->overflow) {
-			qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
+			if (c->cats.n)
+				qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
 			cJSON *a = cJSON_CreateArray();
 			for (int k = 0; k < c->cats.n; k++) {
 				cJSON *e = cJSON_CreateObject();
