@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,15 @@ typedef struct catmap {
 	short *slot; /* CAT_SLOTS, -1 empty else entry index */
 } catmap;
 
+/* memcmp for the short strings categories are, without a library call */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Counts s; returns -1 when the map is full and s is new. */
 static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 {
@@ -197,7 +207,7 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	size_t i = h & (CAT_SLOTS - 1);
 	while (m->slot[i] >= 0) {
 		catent *e = &m->e[m->slot[i]];
-		if (e->h == h && e->len == len && !memcmp(e->s, s, len)) {
+		if (e->h == h && e->len == len && same_bytes(e->s, s, len)) {
 			e->n++;
 			return 0;
 		}
@@ -330,7 +340,7 @@ typedef struct colacc {
 	int can_int, can_real;
 	unsigned boolmask;
 	long ntrue;
-	double mean, m2, min, max; /* Welford, over numeric values */
+	double shift, sum, sumsq, min, max; /* over numeric values, see value_pass1 */
 	catmap cats;
 	int overflow;
 	unsigned char *hll;
@@ -353,7 +363,6 @@ static void colacc_init(colacc *c, const char *name)
 	c->min = INFINITY;
 	c->max = -INFINITY;
 	c->role = ROLE_FEATURE;
-	c->hll = xcalloc(HLL_M, 1);
 }
 
 static void colacc_free(colacc *c)
@@ -574,9 +583,13 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 	if (!num)
 		c->can_real = 0;
 	if (c->can_real) {
-		double delta = v - c->mean;
-		c->mean += delta / (double)c->n;
-		c->m2 += delta * (v - c->mean);
+		/* sums shifted by the first value: the variance of x - K equals that of x and
+		 * does not lose precision to cancellation when K is near the mean */
+		if (c->n == 1)
+			c->shift = v;
+		double dv = v - c->shift;
+		c->sum += dv;
+		c->sumsq += dv * dv;
 		if (v < c->min)
 			c->min = v;
 		if (v > c->max)
@@ -601,9 +614,16 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 					      c->name, store_type_name(c->type));
 	}
 	uint64_t h = hash_bytes(f->s, f->len);
-	hll_add(c->hll, h);
-	if (!c->overflow && catmap_add(&c->cats, f->s, f->len, h) < 0) {
+	if (c->overflow)
+		hll_add(c->hll, h);
+	else if (catmap_add(&c->cats, f->s, f->len, h) < 0) {
+		/* too many values to count exactly: from here on, estimate (the sketch starts
+		 * with every value seen so far, so it is the same as if it had run all along) */
 		c->overflow = 1;
+		c->hll = xcalloc(HLL_M, 1);
+		for (int k = 0; k < c->cats.n; k++)
+			hll_add(c->hll, c->cats.e[k].h);
+		hll_add(c->hll, h);
 		catmap_free(&c->cats);
 	}
 	if (c->ids) {
@@ -848,12 +868,13 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 		char *cats = NULL;
 		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
 			if (c->n > 0) {
-				mean = c->mean;
+				mean = c->shift + c->sum / (double)c->n;
 				mn = c->min;
 				mx = c->max;
 			}
 			if (c->n > 1)
-				sd = sqrt(c->m2 / (double)(c->n - 1));
+				sd = sqrt(fmax(0, (c->sumsq - c->sum * c->sum / (double)c->n) /
+						    (double)(c->n - 1)));
 		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
 			double pr = (double)c->ntrue / (double)c->n;
 			mean = pr;
@@ -940,15 +961,40 @@ static void dset_free(dset *d)
 	free(d->col);
 }
 
+/* The file's SHA-256 is computed on the second core while pass 1 parses. */
+typedef struct hash_job {
+	const char *path;
+	char hex[65];
+	lm_err err;
+	int st;
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+	hash_job *j = arg;
+	j->st = sha256_file(j->path, j->hex, &j->err);
+	return NULL;
+}
+
 static int pass1(dset *d, lm_err *err)
 {
-	lm_sha256 sha;
-	sha256_init(&sha);
 	d->id = -1;
-	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, &sha, &d->delim, err);
+	hash_job job = {.path = d->path};
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, hash_thread, &job) == 0;
+	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, NULL,
+				 &d->delim, err);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		hash_thread(&job);
 	if (st)
 		return st;
-	sha256_hex(&sha, d->sha);
+	if (job.st) {
+		*err = job.err;
+		return job.st;
+	}
+	memcpy(d->sha, job.hex, sizeof d->sha);
 	if (d->rows == 0)
 		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
 	for (int j = 0; j < d->ncol; j++)
@@ -1009,7 +1055,8 @@ static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
 	}
 	close(fd);
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	/* one connection, one thread: no mutexes needed */
+	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		int st = lm_seterr(err, store_status(rc), "%s: %s", tmp,
 				   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -1022,6 +1069,7 @@ static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
 	/* The file is private until renamed, and deleted on any error: no journal is needed. */
 	int st = store_exec(db,
 			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+			    " PRAGMA locking_mode = EXCLUSIVE;"
 			    " PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;"
 			    " BEGIN",
 			    err);
