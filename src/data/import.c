@@ -431,7 +431,7 @@ static int id_name_rank(const char *name)
 }
 
 static const char *const time_names[] = {"time", "day", "days", "visit", "visit_time", "t",
-					 "week", "month", "year", "age_at_visit"};
+					 "week", "month", "year"};
 
 static int dset_find(const dset *d, const char *name)
 {
