@@ -175,10 +175,17 @@ static uint64_t hash_bytes(const char *s, size_t len)
 
 typedef struct catent {
 	uint64_t h;
-	char *s;
 	size_t len;
 	long n;
+	char *s;       /* the value when it does not fit in inl (read it with cat_str) */
+	char inl[24];  /* short values live here, in the entry's own cache lines */
 } catent;
+
+/* The value of an entry (entries move when sorted, so no pointer into inl is kept). */
+static inline const char *cat_str(const catent *e)
+{
+	return e->len < sizeof e->inl ? e->inl : e->s;
+}
 
 typedef struct catmap {
 	int n;
@@ -207,7 +214,7 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	size_t i = h & (CAT_SLOTS - 1);
 	while (m->slot[i] >= 0) {
 		catent *e = &m->e[m->slot[i]];
-		if (e->h == h && e->len == len && same_bytes(e->s, s, len)) {
+		if (e->h == h && e->len == len && same_bytes(cat_str(e), s, len)) {
 			e->n++;
 			return 0;
 		}
@@ -215,7 +222,16 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	}
 	if (m->n == FRAME_MAX_CATS)
 		return -1;
-	m->e[m->n] = (catent){h, xstrndup(s, len), len, 1};
+	catent *e = &m->e[m->n];
+	e->h = h;
+	e->len = len;
+	e->n = 1;
+	e->s = NULL;
+	if (len < sizeof e->inl) {
+		memcpy(e->inl, s, len);
+		e->inl[len] = 0;
+	} else
+		e->s = xstrndup(s, len);
 	m->slot[i] = (short)m->n++;
 	return 0;
 }
@@ -792,8 +808,7 @@ static int row_pass2(void *ctx, const csvin_row *row, lm_err *err)
 	d->inserted++;
 	return 0;
 changed:
-	return csvin_error_at(err, d->path, row->f[0].line, row->f[0].col,
-			      "the file changed during the import");
+	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 }
 
 static const char *decl_type(col_type t)
@@ -841,7 +856,7 @@ static int cat_cmp(const void *a, const void *b)
 	const catent *x = a, *y = b;
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
-	return strcmp(x->s, y->s);
+	return strcmp(cat_str(x), cat_str(y));
 }
 
 static void bind_num(sqlite3_stmt *st, int i, double v)
@@ -890,7 +905,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			cJSON *a = cJSON_CreateArray();
 			for (int k = 0; k < c->cats.n; k++) {
 				cJSON *e = cJSON_CreateObject();
-				cJSON_AddStringToObject(e, "value", c->cats.e[k].s);
+				cJSON_AddStringToObject(e, "value", cat_str(&c->cats.e[k]));
 				cJSON_AddNumberToObject(e, "n", (double)c->cats.e[k].n);
 				cJSON_AddItemToArray(a, e);
 			}
@@ -1011,7 +1026,8 @@ static int pass2(dset *d, const char *table, lm_err *err)
 	if (st)
 		return st;
 	d->pass = 2;
-	st = csvin_read_file(d->path, d->path, d->delim, row_pass2, d, NULL, NULL, err);
+	/* the file was checked in pass 1: the second reading skips the checks */
+	st = csvin_read_file(d->path, d->path, -d->delim, row_pass2, d, NULL, NULL, err);
 	if (!st && d->inserted != d->rows)
 		st = lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 	return st;
