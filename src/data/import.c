@@ -277,15 +277,16 @@ static long hll_estimate(const unsigned char *reg)
 /* ---- the set of patient ids ---- */
 
 typedef struct ident {
-	uint64_t h;
-	size_t off;
-	long line;
+	size_t off; /* the id's text in str */
+	long line;  /* where it was first seen */
 } ident;
 
+/* Open addressing on the hash's low bits; each slot also keeps the hash's high 32 bits, so
+ * that a probe touches an entry (another cache miss) only when it very likely matches. */
 typedef struct idset {
 	size_t n, cap; /* entries; table size (power of two) */
 	ident *e;
-	uint32_t *slot; /* 0 empty, else entry index + 1 */
+	uint64_t *slot; /* 0 empty, else (hash >> 32) << 32 | (entry index + 1) */
 	lm_buf str;
 } idset;
 
@@ -296,10 +297,12 @@ static void idset_grow(idset *s)
 	s->slot = xcalloc(cap, sizeof *s->slot);
 	s->cap = cap;
 	for (size_t k = 0; k < s->n; k++) {
-		size_t i = s->e[k].h & (cap - 1);
+		const char *str = s->str.data + s->e[k].off;
+		uint64_t h = hash_bytes(str, strlen(str));
+		size_t i = h & (cap - 1);
 		while (s->slot[i])
 			i = (i + 1) & (cap - 1);
-		s->slot[i] = (uint32_t)(k + 1);
+		s->slot[i] = (h >> 32 << 32) | (uint64_t)(k + 1);
 	}
 	s->e = xreallocarray(s->e, cap / 2, sizeof *s->e);
 }
@@ -310,11 +313,11 @@ static long idset_find(const idset *s, const char *str, uint64_t h)
 	if (!s->cap)
 		return -1;
 	size_t i = h & (s->cap - 1);
-	while (s->slot[i]) {
-		const ident *e = &s->e[s->slot[i] - 1];
-		if (e->h == h && !strcmp(s->str.data + e->off, str))
-			return (long)(s->slot[i] - 1);
-		i = (i + 1) & (s->cap - 1);
+	uint64_t hi = h >> 32;
+	for (uint64_t v; (v = s->slot[i]) != 0; i = (i + 1) & (s->cap - 1)) {
+		size_t k = (size_t)(v & 0xffffffffu) - 1;
+		if (v >> 32 == hi && !strcmp(s->str.data + s->e[k].off, str))
+			return (long)k;
 	}
 	return -1;
 }
@@ -331,9 +334,9 @@ static long idset_add(idset *s, const char *str, size_t len, long line)
 	size_t i = h & (s->cap - 1);
 	while (s->slot[i])
 		i = (i + 1) & (s->cap - 1);
-	s->e[s->n] = (ident){h, s->str.len, line};
+	s->e[s->n] = (ident){s->str.len, line};
 	buf_add(&s->str, str, len + 1);
-	s->slot[i] = (uint32_t)(++s->n);
+	s->slot[i] = (h >> 32 << 32) | (uint64_t)(++s->n);
 	return -1;
 }
 
@@ -750,65 +753,216 @@ static int sql_fail(sqlite3 *db, int rc, lm_err *err)
 	return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
 }
 
-static int row_pass2(void *ctx, const csvin_row *row, lm_err *err)
+/* Pass 2 runs as a pipeline on two threads: a producer parses the CSV and converts each
+ * value to its column's type into batches of rows; the caller's thread binds and steps them
+ * into SQLite. A few batches circulate between the two, so memory stays bounded. */
+enum { CELL_NULL, CELL_INT, CELL_REAL, CELL_TEXT };
+#define BATCH_ROWS 512
+#define NBATCH 4
+
+typedef struct cell {
+	int kind;
+	union {
+		long long i;
+		double d;
+		struct {
+			size_t off, len;
+		} t;
+	} u;
+} cell;
+
+typedef struct batch {
+	int nrow;
+	cell *cells; /* BATCH_ROWS * width */
+	lm_buf text;
+} batch;
+
+typedef struct pipeline {
+	dset *d;
+	int width; /* cells per row: the columns, plus __patient for visits */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	batch b[NBATCH];
+	int full[NBATCH];
+	int head, tail; /* the consumer reads b[head], the producer fills b[tail] */
+	int done, stop, status;
+	lm_err err;
+} pipeline;
+
+static int changed(const dset *d, lm_err *err)
 {
-	dset *d = ctx;
-	if (row->record == 1) {
-		if (row->n != d->ncol)
-			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
-					 d->path);
-		return 0;
-	}
-	sqlite3_stmt *st = d->ins;
-	int p = 1;
+	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
+}
+
+/* Hands the filled batch to the consumer and waits for the next free one; 0, or 1 when the
+ * consumer has stopped. */
+static int pipe_push(pipeline *pl)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->full[pl->tail] = 1;
+	pthread_cond_broadcast(&pl->cv);
+	pl->tail = (pl->tail + 1) % NBATCH;
+	while (pl->full[pl->tail] && !pl->stop)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	int stop = pl->stop;
+	pthread_mutex_unlock(&pl->mu);
+	return stop;
+}
+
+static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
+{
+	pipeline *pl = ctx;
+	dset *d = pl->d;
+	if (row->record == 1)
+		return row->n != d->ncol ? changed(d, err) : 0;
+	batch *bt = &pl->b[pl->tail];
+	cell *cl = &bt->cells[(size_t)bt->nrow * (size_t)pl->width];
 	if (d->visits) {
 		const csvin_field *f = &row->f[d->id];
 		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
 		if (k < 0)
-			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
-					 d->path);
-		sqlite3_bind_int64(st, p++, k + 1);
+			return changed(d, err);
+		cl->kind = CELL_INT;
+		cl->u.i = k + 1;
+		cl++;
 	}
-	for (int j = 0; j < d->ncol; j++, p++) {
+	for (int j = 0; j < d->ncol; j++, cl++) {
 		const csvin_field *f = &row->f[j];
-		const colacc *c = &d->col[j];
-		if (is_na(d, f->s)) {
-			sqlite3_bind_null(st, p);
-			continue;
-		}
 		double v;
 		long long iv;
-		int truth = 0, num;
-		switch (c->type) {
+		int truth = 0;
+		if (is_na(d, f->s)) {
+			cl->kind = CELL_NULL;
+			continue;
+		}
+		switch (d->col[j].type) {
 		case TYPE_INTEGER:
 			if (import_parse_number(f->s, f->len, &v, &iv) != 2)
-				goto changed;
-			sqlite3_bind_int64(st, p, iv);
+				return changed(d, err);
+			cl->kind = CELL_INT;
+			cl->u.i = iv;
 			break;
 		case TYPE_REAL:
-			if (!(num = import_parse_number(f->s, f->len, &v, &iv)))
-				goto changed;
-			sqlite3_bind_double(st, p, v);
+			if (!import_parse_number(f->s, f->len, &v, &iv))
+				return changed(d, err);
+			cl->kind = CELL_REAL;
+			cl->u.d = v;
 			break;
 		case TYPE_BOOLEAN:
 			if (!bool_family(f->s, f->len, &truth))
-				goto changed;
-			sqlite3_bind_int(st, p, truth);
+				return changed(d, err);
+			cl->kind = CELL_INT;
+			cl->u.i = truth;
 			break;
 		case TYPE_TEXT:
-			/* the record buffer outlives the step below */
-			sqlite3_bind_text(st, p, f->s, (int)f->len, SQLITE_STATIC);
+			cl->kind = CELL_TEXT;
+			cl->u.t.off = bt->text.len;
+			cl->u.t.len = f->len;
+			buf_add(&bt->text, f->s, f->len);
 			break;
 		}
 	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sql_fail(d->db, rc, err);
-	d->inserted++;
+	if (++bt->nrow == BATCH_ROWS && pipe_push(pl))
+		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
-changed:
-	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
+}
+
+static void *producer(void *arg)
+{
+	pipeline *pl = arg;
+	lm_err e = {0, ""};
+	int st = csvin_read_file(pl->d->path, pl->d->path, -pl->d->delim, row_convert, pl, NULL,
+				 NULL, &e);
+	if (!st && pl->b[pl->tail].nrow)
+		pipe_push(pl);
+	pthread_mutex_lock(&pl->mu);
+	pl->done = 1;
+	if (st && !pl->stop) {
+		pl->status = st;
+		pl->err = e;
+	}
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static int insert_batch(pipeline *pl, const batch *bt, lm_err *err)
+{
+	sqlite3_stmt *st = pl->d->ins;
+	for (int r = 0; r < bt->nrow; r++) {
+		const cell *cl = &bt->cells[(size_t)r * (size_t)pl->width];
+		for (int j = 0; j < pl->width; j++) {
+			const cell *c = &cl[j];
+			switch (c->kind) {
+			case CELL_NULL: sqlite3_bind_null(st, j + 1); break;
+			case CELL_INT: sqlite3_bind_int64(st, j + 1, c->u.i); break;
+			case CELL_REAL: sqlite3_bind_double(st, j + 1, c->u.d); break;
+			default:
+				/* the batch outlives the step below */
+				sqlite3_bind_text(st, j + 1, bt->text.data + c->u.t.off, (int)c->u.t.len,
+						  SQLITE_STATIC);
+			}
+		}
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sql_fail(pl->d->db, rc, err);
+		pl->d->inserted++;
+	}
+	return 0;
+}
+
+static int load_rows(dset *d, lm_err *err)
+{
+	pipeline pl;
+	memset(&pl, 0, sizeof pl);
+	pl.d = d;
+	pl.width = d->ncol + (d->visits ? 1 : 0);
+	for (int i = 0; i < NBATCH; i++)
+		pl.b[i].cells = xmallocarray((size_t)BATCH_ROWS * (size_t)pl.width, sizeof(cell));
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	pthread_t th;
+	int st = 0;
+	if (pthread_create(&th, NULL, producer, &pl) != 0) {
+		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&pl.mu);
+		while (!pl.full[pl.head] && !pl.done)
+			pthread_cond_wait(&pl.cv, &pl.mu);
+		int have = pl.full[pl.head];
+		pthread_mutex_unlock(&pl.mu);
+		if (!have)
+			break;
+		batch *bt = &pl.b[pl.head];
+		st = insert_batch(&pl, bt, err);
+		pthread_mutex_lock(&pl.mu);
+		bt->nrow = 0;
+		bt->text.len = 0;
+		pl.full[pl.head] = 0;
+		pl.head = (pl.head + 1) % NBATCH;
+		if (st)
+			pl.stop = 1;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		if (st)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (!st && pl.status) {
+		*err = pl.err;
+		st = pl.status;
+	}
+out:
+	for (int i = 0; i < NBATCH; i++) {
+		free(pl.b[i].cells);
+		buf_free(&pl.b[i].text);
+	}
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	return st;
 }
 
 static const char *decl_type(col_type t)
@@ -1026,8 +1180,7 @@ static int pass2(dset *d, const char *table, lm_err *err)
 	if (st)
 		return st;
 	d->pass = 2;
-	/* the file was checked in pass 1: the second reading skips the checks */
-	st = csvin_read_file(d->path, d->path, -d->delim, row_pass2, d, NULL, NULL, err);
+	st = load_rows(d, err);
 	if (!st && d->inserted != d->rows)
 		st = lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 	return st;
@@ -1086,7 +1239,7 @@ static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
 	int st = store_exec(db,
 			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
 			    " PRAGMA locking_mode = EXCLUSIVE;"
-			    " PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;"
+			    " PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;"
 			    " BEGIN",
 			    err);
 	if (!st)
