@@ -139,6 +139,79 @@ void cohort_spec_free(cohort_spec *spec)
 	memset(spec, 0, sizeof *spec);
 }
 
+void cohort_spec_copy(const cohort_spec *src, cohort_spec *dst)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->nslot = src->nslot;
+	dst->slot = xcalloc((size_t)(src->nslot ? src->nslot : 1), sizeof *dst->slot);
+	for (int s = 0; s < src->nslot; s++) {
+		dst->slot[s] = src->slot[s];
+		dst->slot[s].name = xstrdup(src->slot[s].name);
+		dst->slot[s].column = xstrdup(src->slot[s].column);
+		dst->slot[s].category = src->slot[s].category ? xstrdup(src->slot[s].category) : NULL;
+	}
+	dst->ncolumn = src->ncolumn;
+	dst->columns = xcalloc((size_t)(src->ncolumn ? src->ncolumn : 1), sizeof *dst->columns);
+	dst->column_type = xcalloc((size_t)(src->ncolumn ? src->ncolumn : 1), sizeof *dst->column_type);
+	for (int t = 0; t < src->ncolumn; t++) {
+		dst->columns[t] = xstrdup(src->columns[t]);
+		dst->column_type[t] = src->column_type[t];
+	}
+}
+
+void cohort_spec_refit(const cohort_spec *layout, const frame *f, const long *rows, long nrows,
+		       cohort_spec *out)
+{
+	cohort_spec_copy(layout, out);
+	for (int s = 0; s < out->nslot; s++) {
+		cohort_slot *sl = &out->slot[s];
+		int j = frame_find(f, sl->column);
+		if (j < 0)
+			continue;
+		const frame_col *c = &f->col[j];
+		double sum = 0, ss = 0;
+		long n = 0, hits = 0;
+		for (long i = 0; i < nrows; i++) {
+			double v = c->v[rows[i]];
+			switch (sl->kind) {
+			case SLOT_NUMERIC:
+				if (!isnan(v)) {
+					sum += v;
+					n++;
+				}
+				break;
+			case SLOT_ONEHOT: {
+				const char *lab = cell_label(c, rows[i]);
+				hits += lab && !strcmp(lab, sl->category);
+				break;
+			}
+			case SLOT_MISSING:
+				hits += c->str ? c->str[rows[i]] == NULL : isnan(v);
+				break;
+			}
+		}
+		if (sl->kind != SLOT_NUMERIC) {
+			sl->center = 0;
+			sl->scale = hits ? 1 : 0;
+			continue;
+		}
+		if (n == 0) { /* no value in these rows: everything imputes to 0 */
+			sl->center = 0;
+			sl->scale = 1;
+			continue;
+		}
+		double mean = sum / (double)n;
+		for (long i = 0; i < nrows; i++) {
+			double v = c->v[rows[i]];
+			if (!isnan(v))
+				ss += (v - mean) * (v - mean);
+		}
+		double sd = sqrt(ss / (double)n);
+		sl->center = mean;
+		sl->scale = sd > 1e-12 ? sd : 1.0;
+	}
+}
+
 /* First slot of each token and the number of slots: slots of a column are contiguous. */
 static void token_range(const cohort_spec *spec, int t, int *first, int *count)
 {
@@ -164,10 +237,10 @@ static void encode_one(const cohort_spec *spec, int first, int count, double num
 			v = isnan(num) ? 0.0f : (float)((num - sl->center) / sl->scale);
 			break;
 		case SLOT_ONEHOT:
-			v = label && !strcmp(label, sl->category) ? 1.0f : 0.0f;
+			v = sl->scale == 0 ? 0.0f : label && !strcmp(label, sl->category) ? 1.0f : 0.0f;
 			break;
 		case SLOT_MISSING:
-			v = (is_text ? label == NULL : isnan(num)) ? 1.0f : 0.0f;
+			v = sl->scale == 0 ? 0.0f : (is_text ? label == NULL : isnan(num)) ? 1.0f : 0.0f;
 			break;
 		}
 		x[s] = v;
@@ -222,8 +295,11 @@ int cohort_encode(const cohort_spec *spec, const frame *f, const long *rows, lon
 				double v = c->v[r];
 				int miss = isnan(v);
 				for (int s = first; s < first + count; s++)
-					x[s] = spec->slot[s].kind == SLOT_MISSING ? (float)miss : 0.0f;
-				if (!miss && (int)v >= 0 && (int)v < c->meta->ncat && map[(int)v] >= 0)
+					x[s] = spec->slot[s].kind == SLOT_MISSING && spec->slot[s].scale != 0
+						       ? (float)miss
+						       : 0.0f;
+				if (!miss && (int)v >= 0 && (int)v < c->meta->ncat && map[(int)v] >= 0 &&
+				    spec->slot[map[(int)v]].scale != 0)
 					x[map[(int)v]] = 1.0f;
 			} else if (want_text) {
 				const char *lab = have_text ? cell_label(c, r)

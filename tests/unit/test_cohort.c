@@ -152,6 +152,39 @@ static void test_unseen_category(void **state)
 	frame_free(&f);
 }
 
+/* Refit of the all-rows layout on rows 0, 1, 4, 5: age mean (40+50+80+90)/4 = 65; sex=x and
+ * bili:missing do not occur in those rows, so they get scale 0 and encode as 0, as a fit on
+ * those rows would (x unseen → zeros; bili without missing → imputed mean, no indicator). */
+static void test_refit(void **state)
+{
+	(void)state;
+	frame f;
+	make_frame(&f);
+	long all[NR] = {0, 1, 2, 3, 4, 5}, part[] = {0, 1, 4, 5};
+	cohort_spec layout, s;
+	lm_err err = {0};
+	assert_int_equal(cohort_spec_fit(&f, feats, 3, all, NR, &layout, &err), 0);
+	assert_int_equal(layout.nslot, 6);
+	cohort_spec_refit(&layout, &f, part, 4, &s);
+	assert_int_equal(s.nslot, 6);
+	assert_true(fabs(s.slot[0].center - 65) < 1e-12);
+	assert_true(s.slot[1].scale == 1 && s.slot[2].scale == 1 && s.slot[3].scale == 0);
+	assert_true(s.slot[5].scale == 0);
+	assert_true(fabs(s.slot[4].center - 3.5) < 1e-12);
+	float X[NR * 6];
+	assert_int_equal(cohort_encode(&s, &f, all, NR, X, &err), 0);
+	assert_true(X[3 * 6 + 3] == 0.0f);                       /* x → zeros */
+	assert_true(X[2 * 6 + 4] == 0.0f && X[2 * 6 + 5] == 0.0f); /* missing bili → mean, no flag */
+	assert_true(fabs(X[5 * 6 + 0] - (float)(25 / sqrt(425.0))) < 1e-6); /* sd of 40,50,80,90 */
+	cohort_value vals[3] = {{65, NULL}, {NAN, "x"}, {NAN, NULL}};
+	float x[6];
+	cohort_encode_values(&s, vals, x);
+	assert_true(x[0] == 0.0f && x[3] == 0.0f && x[5] == 0.0f);
+	cohort_spec_free(&s);
+	cohort_spec_free(&layout);
+	frame_free(&f);
+}
+
 /* Encoding a frame of another file whose categories are in another order, and errors. */
 static void test_encode_other_frame(void **state)
 {
@@ -288,6 +321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_fit),       cmocka_unit_test(test_unseen_category),
+		cmocka_unit_test(test_refit),
 		cmocka_unit_test(test_encode_other_frame), cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_one_class),      cmocka_unit_test(test_folds),
 	};
