@@ -98,6 +98,26 @@ void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslo
 /* The zero baseline (raw zero encoded, see above) for a spec, into out[spec->nslot]. */
 void ig_baseline_zero(const cohort_spec *spec, float *out);
 
+/* The cohort of a stored model, as explanations need it: the frame of its spec columns
+ * (frame column j = spec column j), then its target and the id column; every patient encoded;
+ * train[i] = 1 for the patients with a target value. Free with ig_cohort_free. */
+typedef struct ig_cohort {
+	frame f;
+	float *X;             /* f.nrow * spec.nslot */
+	unsigned char *train; /* f.nrow flags */
+	long ntrain;
+	int id_col;           /* frame column of the id, -1 when the file has none (rowid used) */
+	cohort_target target;
+} ig_cohort;
+int ig_cohort_load(sqlite3 *db, const model *m, ig_cohort *c, lm_err *err);
+void ig_cohort_free(ig_cohort *c);
+/* Frame row of the patient whose id text is `id` (the rowid when there is no id column),
+ * or -1. */
+long ig_cohort_find(const ig_cohort *c, const char *id);
+/* A baseline row from a loaded cohort; 0 or EX_DATAERR. */
+int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b, float *out,
+		       lm_err *err);
+
 /* Computes the baseline row for a stored model from the workbench file (loads the model's
  * columns and target, encodes the training patients). out: m->spec.nslot floats, caller's.
  * 0 or EX_DATAERR (e.g. "no patient with id 'X'"). */
