@@ -62,7 +62,8 @@ typedef struct ig_opts {
 	ig_rule rule;      /* default IG_GAUSS */
 	int cls;           /* class whose logit is explained: binary 1 = positive (default),
 			    * 0 = negative (the negated logit); multiclass the class index */
-	int chunk_rows;    /* rows per forward/backward (patients x steps), default 8192 */
+	int chunk_rows;    /* rows per forward/backward (patients x steps); 0 (default): sized
+			    * to keep the engine's workspace near 32 MB */
 } ig_opts;
 
 void ig_opts_defaults(ig_opts *o);
