@@ -312,6 +312,7 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			}
 			free_list(out, *nf);
 			free_list(ex, ne);
+			*nf = 0;
 			return NULL;
 		}
 	} else {
@@ -663,14 +664,22 @@ static void run_free(run *r)
 	cJSON_Delete(r->fold_metrics);
 }
 
+/* A float option as the decimal it was written as (0.01, not 0.00999999977648258). */
+static double f32(float v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%.7g", (double)v);
+	return strtod(b, NULL);
+}
+
 static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 {
 	cJSON *h = cJSON_CreateObject();
 	cJSON_AddNumberToObject(h, "epochs", o->epochs);
 	cJSON_AddNumberToObject(h, "batch", o->batch);
-	cJSON_AddNumberToObject(h, "lr", (double)o->lr);
-	cJSON_AddNumberToObject(h, "weight_decay", (double)o->weight_decay);
-	cJSON_AddNumberToObject(h, "val_frac", (double)o->val_frac);
+	cJSON_AddNumberToObject(h, "lr", f32(o->lr));
+	cJSON_AddNumberToObject(h, "weight_decay", f32(o->weight_decay));
+	cJSON_AddNumberToObject(h, "val_frac", f32(o->val_frac));
 	cJSON_AddNumberToObject(h, "patience", o->patience);
 	cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);

@@ -181,6 +181,14 @@ static int put_net(sqlite3 *db, sqlite3_stmt *ins, long id, int member, nn_model
 	return 0;
 }
 
+/* A float hyper-parameter as the decimal it was written as (0.001, not 0.0010000000474...). */
+static double f32(float v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%.7g", (double)v);
+	return strtod(b, NULL);
+}
+
 /* The training options in hyper_json plus the architecture's own hyper-parameters. */
 static char *hyper_with_arch(const model *m)
 {
@@ -195,13 +203,13 @@ static char *hyper_with_arch(const model *m)
 		cJSON_DeleteItemFromObjectCaseSensitive(h, keys[i]);
 	switch (s->arch) {
 	case NN_LOGREG:
-		cJSON_AddNumberToObject(h, "l2", (double)s->l2);
+		cJSON_AddNumberToObject(h, "l2", f32(s->l2));
 		break;
 	case NN_MLP: {
 		cJSON *a = cJSON_AddArrayToObject(h, "hidden");
 		for (int i = 0; i < s->n_hidden; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(s->hidden[i]));
-		cJSON_AddNumberToObject(h, "dropout", (double)s->dropout);
+		cJSON_AddNumberToObject(h, "dropout", f32(s->dropout));
 		break;
 	}
 	case NN_TRANSFORMER:
@@ -209,7 +217,7 @@ static char *hyper_with_arch(const model *m)
 		cJSON_AddNumberToObject(h, "blocks", s->n_blocks);
 		cJSON_AddNumberToObject(h, "heads", s->n_heads);
 		cJSON_AddNumberToObject(h, "ffn", s->d_ffn);
-		cJSON_AddNumberToObject(h, "dropout", (double)s->dropout);
+		cJSON_AddNumberToObject(h, "dropout", f32(s->dropout));
 		break;
 	}
 	char *out = cJSON_PrintUnformatted(h);
