@@ -1211,11 +1211,11 @@ static int check_target(const char *out, int force, lm_err *err)
 	return 0;
 }
 
-static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
+static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *err)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
-		return lm_seterr(err, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		return lm_seterr(err, EX_CANTCREAT, "%s: cannot create: %s", out, strerror(errno));
 	/* umask may have taken bits away; the file holds patient data, so exactly 0600 */
 	if (fchmod(fd, 0600) != 0) {
 		int e = errno;
@@ -1332,7 +1332,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 		sigaction(SIGHUP, &sa, &old_hup);
 		st = check_target(o->out, o->force, err);
 		if (!st)
-			st = write_db(&p, o->visits ? &v : NULL, tmp_path, err);
+			st = write_db(&p, o->visits ? &v : NULL, tmp_path, o->out, err);
 		if (!st && rename(tmp_path, o->out) != 0)
 			st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
 		if (st)

@@ -81,6 +81,25 @@ eq "--force replaces: exit 0" "$RC" 0
 run info exists.lumen --json
 contains "--force replaced the file with a workbench" "$OUT" '"rows":	2'
 
+run import pat.csv -o no/such/dir/x.lumen
+eq "unwritable target: exit 73" "$RC" 73
+eq "unwritable target: message" "$ERR" "lumen: import: no/such/dir/x.lumen: cannot create: No such file or directory"
+
+# interrupted: the temporary file goes with the process
+awk 'BEGIN { print "id,a,b,c"; for (i = 1; i <= 300000; i++) printf "%d,%d,%.3f,t%d\n", i, i % 7, i / 3, i % 50 }' >int.csv
+"$LUMEN" import int.csv -o int.lumen >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -TERM $pid 2>/dev/null
+wait $pid
+killed=$?
+check "interrupted import leaves no temporary file" test -z "$(ls -A | grep '\.tmp-')"
+if [ $killed -ne 0 ]; then
+	check "interrupted import leaves no target" test ! -e int.lumen
+else
+	skip "interrupted import leaves no target" "the import finished before the signal"
+fi
+
 # mode 0600 whatever the umask
 (umask 000 && "$LUMEN" import pat.csv -o mode.lumen >/dev/null)
 eq "mode 0600 under umask 000" "$(stat -c %a mode.lumen)" 600
