@@ -171,14 +171,12 @@ static uint64_t hash_bytes(const char *s, size_t len)
 
 /* ---- bounded value counts ---- */
 
-#define CAT_SLOTS 2048 /* power of two > 2 * FRAME_MAX_CATS */
-
 typedef struct catent {
 	uint64_t h;
-	size_t len;
+	char *s; /* the value when it does not fit in inl (read it with cat_str) */
 	long n;
-	char *s;       /* the value when it does not fit in inl (read it with cat_str) */
-	char inl[24];  /* short values live here, in the entry's own cache lines */
+	uint32_t len;
+	char inl[20]; /* short values live here, in the entry's own cache line */
 } catent;
 
 /* The value of an entry (entries move when sorted, so no pointer into inl is kept). */
@@ -187,10 +185,14 @@ static inline const char *cat_str(const catent *e)
 	return e->len < sizeof e->inl ? e->inl : e->s;
 }
 
+/* Open addressing that starts small and doubles, so that the many columns with a handful of
+ * values keep their maps in the fastest caches. A slot holds the top 16 bits of the hash
+ * and the entry index + 1 (0 = empty): a probe reads an entry only when those bits match. */
 typedef struct catmap {
-	int n;
-	catent *e;   /* n entries */
-	short *slot; /* CAT_SLOTS, -1 empty else entry index */
+	int n, ecap;
+	catent *e;
+	uint32_t cap;   /* slots, a power of two */
+	uint32_t *slot;
 } catmap;
 
 /* memcmp for the short strings categories are, without a library call */
@@ -202,29 +204,46 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-/* Counts s; returns -1 when the map is full and s is new. */
+static void catmap_rehash(catmap *m, uint32_t cap)
+{
+	free(m->slot);
+	m->slot = xcalloc(cap, sizeof *m->slot);
+	m->cap = cap;
+	for (int k = 0; k < m->n; k++) {
+		uint32_t i = (uint32_t)m->e[k].h & (cap - 1);
+		while (m->slot[i])
+			i = (i + 1) & (cap - 1);
+		m->slot[i] = (uint32_t)(m->e[k].h >> 48) << 16 | (uint32_t)(k + 1);
+	}
+}
+
+/* Counts s; returns -1 when the map holds FRAME_MAX_CATS values and s is new. */
 static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 {
-	if (!m->slot) {
-		m->slot = xmallocarray(CAT_SLOTS, sizeof *m->slot);
-		for (int i = 0; i < CAT_SLOTS; i++)
-			m->slot[i] = -1;
-		m->e = xmallocarray(FRAME_MAX_CATS, sizeof *m->e);
-	}
-	size_t i = h & (CAT_SLOTS - 1);
-	while (m->slot[i] >= 0) {
-		catent *e = &m->e[m->slot[i]];
-		if (e->h == h && e->len == len && same_bytes(cat_str(e), s, len)) {
-			e->n++;
-			return 0;
+	if (!m->slot)
+		catmap_rehash(m, 16);
+	uint32_t hh = (uint32_t)(h >> 48), i = (uint32_t)h & (m->cap - 1), v;
+	while ((v = m->slot[i]) != 0) {
+		if (v >> 16 == hh) {
+			catent *e = &m->e[(v & 0xffff) - 1];
+			if (e->h == h && e->len == len && same_bytes(cat_str(e), s, len)) {
+				e->n++;
+				return 0;
+			}
 		}
-		i = (i + 1) & (CAT_SLOTS - 1);
+		i = (i + 1) & (m->cap - 1);
 	}
 	if (m->n == FRAME_MAX_CATS)
 		return -1;
+	if (m->n == m->ecap) {
+		m->ecap = m->ecap ? 2 * m->ecap : 8;
+		if (m->ecap > FRAME_MAX_CATS)
+			m->ecap = FRAME_MAX_CATS;
+		m->e = xreallocarray(m->e, (size_t)m->ecap, sizeof *m->e);
+	}
 	catent *e = &m->e[m->n];
 	e->h = h;
-	e->len = len;
+	e->len = (uint32_t)len;
 	e->n = 1;
 	e->s = NULL;
 	if (len < sizeof e->inl) {
@@ -232,7 +251,11 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 		e->inl[len] = 0;
 	} else
 		e->s = xstrndup(s, len);
-	m->slot[i] = (short)m->n++;
+	m->n++;
+	if (2 * (uint32_t)m->n > m->cap) /* keep the load at most one half */
+		catmap_rehash(m, 2 * m->cap);
+	else
+		m->slot[i] = hh << 16 | (uint32_t)m->n;
 	return 0;
 }
 
