@@ -48,7 +48,6 @@ struct csvin {
 
 	/* position of the next byte */
 	long line, col; /* col = characters already on this line */
-	unsigned long long nbytes;
 	/* UTF-8 decoding state */
 	int need;
 	unsigned char lo, hi;
@@ -442,16 +441,13 @@ int csvin_feed(csvin *r, const void *buf, size_t len, lm_err *err)
 			len--;
 			if (r->head[r->nhead - 1] != bom[r->nhead - 1]) {
 				r->head_done = 1;
-				r->nbytes += (unsigned)r->nhead;
 				scan_detect(r, r->head, (size_t)r->nhead, 0);
 			} else if (r->nhead == 3) {
 				r->head_done = 1; /* a BOM: dropped */
-				r->nbytes += 3;
 			}
 		}
 	}
 	if (!r->status && len) {
-		r->nbytes += len;
 		if (r->trusted && r->delim) {
 			if (csv_parse(&r->p, b, len, cb_field, cb_row, r) != len && !r->status)
 				r->status = lm_seterr(&r->err, EX_DATAERR, "%s: the file changed while it was read",
@@ -501,7 +497,7 @@ int csvin_read_file(const char *path, const char *name, int delim, csvin_row_fn 
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return lm_seterr(err, errno == ENOENT ? EX_NOINPUT : EX_NOINPUT, "%s: %s", name,
+		return lm_seterr(err, EX_NOINPUT, "%s: %s", name,
 				 strerror(errno));
 	csvin *r = csvin_new(name, delim < 0 ? -delim : delim, fn, ctx);
 	if (r && delim < 0)

@@ -49,7 +49,6 @@ int import_parse_number(const char *s, size_t len, double *v, long long *iv)
 		neg = s[i++] == '-';
 	uint64_t mant = 0;
 	int ndig = 0, nfrac = 0, sig = 0, dropped = 0;
-	size_t d0 = i;
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndig++) {
 		if (sig < 19) {
 			mant = mant * 10 + (uint64_t)(s[i] - '0');
@@ -91,7 +90,6 @@ int import_parse_number(const char *s, size_t len, double *v, long long *iv)
 	}
 	if (i != len)
 		return 0;
-	(void)d0;
 	long e10 = ex - nfrac + dropped;
 	/* Clinger's fast path: an integer mantissa below 2^53 times or over an exact power of
 	 * ten below 1e23 is one correctly rounded IEEE operation. */
@@ -452,7 +450,6 @@ typedef struct dset {
 	long prev_pid;
 	double prev_t;
 	/* pass 2 */
-	int pass;
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	long inserted;
@@ -1202,7 +1199,6 @@ static int pass2(dset *d, const char *table, lm_err *err)
 	int st = create_table(d, table, err);
 	if (st)
 		return st;
-	d->pass = 2;
 	st = load_rows(d, err);
 	if (!st && d->inserted != d->rows)
 		st = lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);

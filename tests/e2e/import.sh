@@ -40,6 +40,7 @@ bad missing_id.csv 'id,x\n1,a\n,b\n' 'missing_id.csv:3:1: missing patient id (co
 bad no_id.csv 'a,b\n1,2\n' 'no_id.csv: no id column: name one with --id COL (looked for a column named id, patient_id, subject_id, subject, pid, record_id or mrn)'
 bad forced_int.csv 'id,x\n1,2\n2,2.5\n' 'forced_int.csv:3:3: '"'2.5'"' is not an integer (column '"'x'"' has --type integer)' --type x=integer
 bad forced_real.csv 'id,x\n1,2\n2,high\n' 'forced_real.csv:3:3: '"'high'"' is not a number (column '"'x'"' has --type real)' --type x=real
+bad forced_bool.csv 'id,x\n1,yes\n2,no\n3,maybe\n' 'forced_bool.csv:4:3: '"'maybe'"' is not a boolean of the same kind as the column'"'"'s other values (column '"'x'"' has --type boolean)' --type x=boolean
 bad empty.csv '' 'empty.csv:1:1: empty file'
 bad blank_lines.csv '\n\n\r\n' 'blank_lines.csv:1:1: empty file'
 bad header_only.csv 'id,x\n' 'header_only.csv:2:1: no rows after the header'
@@ -61,7 +62,16 @@ printf 'id,day,bili\n1,0,1.5\n1,x,2.0\n' >v2.csv
 run import pat.csv --visits v2.csv -o out.lumen
 eq "non-numeric visit time: message" "$ERR" "lumen: import: v2.csv:3:3: visit time 'x' is not a number (column 'day')"
 
+printf 'id,day,bili\n1,0,1.5\n2,3,high\n' >v4.csv
+run import pat.csv --visits v4.csv -o out.lumen --type bili=real
+eq "--type applies to visits columns" "$ERR" "lumen: import: v4.csv:3:5: 'high' is not a number (column 'bili' has --type real)"
+run import pat.csv -o out.lumen --type nothere=real
+eq "--type of an unknown column" "$ERR" "lumen: import: pat.csv: no column 'nothere' (given with --type)"
+check "--type of an unknown column: no file" test ! -e out.lumen
+
 # usage errors and refusing to overwrite
+run import pat.csv -o out.lumen --delimiter ab
+eq "--delimiter of two characters: exit 64" "$RC" 64
 run import pat.csv
 eq "no -o: exit 64" "$RC" 64
 run import pat.csv -o out.lumen --type x=float
