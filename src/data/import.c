@@ -1165,14 +1165,175 @@ static void *hash_thread(void *arg)
 	return NULL;
 }
 
+/* Pass 1 also runs as a pipeline: a producer thread parses and checks the CSV (csvin) and
+ * copies each record, with its fields' positions, into batches; the caller's thread runs
+ * the statistics over them in order. Records reach row_pass1 in file order, so the first
+ * error reported is the same as with one thread: a record error found by row_pass1 stops
+ * the producer, and a parse error is reported only after every record before it. */
+typedef struct rawfield {
+	size_t off, len;
+	long line, col;
+} rawfield;
+
+typedef struct rawrow {
+	long record, end_line, end_col;
+	int first, n;
+} rawrow;
+
+typedef struct rawbatch {
+	int nrow, nfield, capfield;
+	rawrow row[BATCH_ROWS];
+	rawfield *f;
+	lm_buf text;
+} rawbatch;
+
+typedef struct rawpipe {
+	dset *d;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	rawbatch b[NBATCH];
+	int full[NBATCH];
+	int head, tail, done, stop, status, delim;
+	lm_err err;
+} rawpipe;
+
+static int rawpipe_push(rawpipe *rp)
+{
+	pthread_mutex_lock(&rp->mu);
+	rp->full[rp->tail] = 1;
+	pthread_cond_broadcast(&rp->cv);
+	rp->tail = (rp->tail + 1) % NBATCH;
+	while (rp->full[rp->tail] && !rp->stop)
+		pthread_cond_wait(&rp->cv, &rp->mu);
+	int stop = rp->stop;
+	pthread_mutex_unlock(&rp->mu);
+	return stop;
+}
+
+static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
+{
+	rawpipe *rp = ctx;
+	rawbatch *bt = &rp->b[rp->tail];
+	if (bt->nfield + row->n > bt->capfield) {
+		while (bt->nfield + row->n > bt->capfield)
+			bt->capfield = bt->capfield ? 2 * bt->capfield : 4096;
+		bt->f = xreallocarray(bt->f, (size_t)bt->capfield, sizeof *bt->f);
+	}
+	bt->row[bt->nrow] = (rawrow){row->record, row->end_line, row->end_col, bt->nfield, row->n};
+	for (int j = 0; j < row->n; j++) {
+		const csvin_field *f = &row->f[j];
+		bt->f[bt->nfield++] = (rawfield){bt->text.len, f->len, f->line, f->col};
+		buf_add(&bt->text, f->s, f->len + 1);
+	}
+	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
+		return lm_seterr(err, EX_SOFTWARE, "stopped");
+	return 0;
+}
+
+static void *producer1(void *arg)
+{
+	rawpipe *rp = arg;
+	lm_err e = {0, ""};
+	int delim = 0;
+	int st = csvin_read_file(rp->d->path, rp->d->path, rp->d->o->delim, row_copy, rp, NULL,
+				 &delim, &e);
+	pthread_mutex_lock(&rp->mu);
+	int stopped = rp->stop;
+	pthread_mutex_unlock(&rp->mu);
+	if (rp->b[rp->tail].nrow && !stopped)
+		rawpipe_push(rp); /* the records before an error still count */
+	pthread_mutex_lock(&rp->mu);
+	rp->done = 1;
+	rp->delim = delim;
+	if (st && !rp->stop) {
+		rp->status = st;
+		rp->err = e;
+	}
+	pthread_cond_broadcast(&rp->cv);
+	pthread_mutex_unlock(&rp->mu);
+	return NULL;
+}
+
+static int stats_batch(dset *d, const rawbatch *bt, csvin_field **fields, int *cap, lm_err *err)
+{
+	for (int r = 0; r < bt->nrow; r++) {
+		const rawrow *rr = &bt->row[r];
+		if (rr->n > *cap) {
+			*cap = rr->n;
+			*fields = xreallocarray(*fields, (size_t)*cap, sizeof **fields);
+		}
+		for (int j = 0; j < rr->n; j++) {
+			const rawfield *f = &bt->f[rr->first + j];
+			(*fields)[j] = (csvin_field){bt->text.data + f->off, f->len, f->line, f->col};
+		}
+		csvin_row row = {rr->record, rr->n, *fields, rr->end_line, rr->end_col};
+		int st = row_pass1(d, &row, err);
+		if (st)
+			return st;
+	}
+	return 0;
+}
+
+static int scan_rows(dset *d, lm_err *err)
+{
+	rawpipe rp;
+	memset(&rp, 0, sizeof rp);
+	rp.d = d;
+	pthread_mutex_init(&rp.mu, NULL);
+	pthread_cond_init(&rp.cv, NULL);
+	csvin_field *fields = NULL;
+	int cap = 0, st = 0;
+	pthread_t th;
+	if (pthread_create(&th, NULL, producer1, &rp) != 0) {
+		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&rp.mu);
+		while (!rp.full[rp.head] && !rp.done)
+			pthread_cond_wait(&rp.cv, &rp.mu);
+		int have = rp.full[rp.head];
+		pthread_mutex_unlock(&rp.mu);
+		if (!have)
+			break;
+		rawbatch *bt = &rp.b[rp.head];
+		st = stats_batch(d, bt, &fields, &cap, err);
+		pthread_mutex_lock(&rp.mu);
+		bt->nrow = bt->nfield = 0;
+		bt->text.len = 0;
+		rp.full[rp.head] = 0;
+		rp.head = (rp.head + 1) % NBATCH;
+		if (st)
+			rp.stop = 1;
+		pthread_cond_broadcast(&rp.cv);
+		pthread_mutex_unlock(&rp.mu);
+		if (st)
+			break;
+	}
+	pthread_join(th, NULL);
+	d->delim = rp.delim;
+	if (!st && rp.status) {
+		*err = rp.err;
+		st = rp.status;
+	}
+out:
+	for (int i = 0; i < NBATCH; i++) {
+		free(rp.b[i].f);
+		buf_free(&rp.b[i].text);
+	}
+	free(fields);
+	pthread_mutex_destroy(&rp.mu);
+	pthread_cond_destroy(&rp.cv);
+	return st;
+}
+
 static int pass1(dset *d, lm_err *err)
 {
 	d->id = -1;
 	hash_job job = {.path = d->path};
 	pthread_t th;
 	int threaded = pthread_create(&th, NULL, hash_thread, &job) == 0;
-	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, NULL,
-				 &d->delim, err);
+	int st = scan_rows(d, err);
 	if (threaded)
 		pthread_join(th, NULL);
 	else
