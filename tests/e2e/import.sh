@@ -51,6 +51,16 @@ bad lone_byte.csv 'id,name\n1,\xff\n' 'lone_byte.csv:2:3: invalid UTF-8 byte 0xf
 bad nul.csv 'id,x\n1,a\0b\n' 'nul.csv:2:4: NUL byte'
 bad unknown_col.csv 'id,x\n1,2\n' 'unknown_col.csv: no column '"'y'"' (given with --target)' --target y
 
+# with thousands of records (many batches through the threads) the first error in the file
+# is the one reported, whichever check finds it
+awk 'BEGIN { print "id,x"; for (i = 1; i <= 3000; i++) print i "," i; print "7,1"; for (i = 3002; i <= 5000; i++) print i "," i; print "5001,a\"b" }' >order1.csv
+run import order1.csv -o out.lumen --id id
+eq "first error wins (duplicate before a quote error)" "$ERR" "lumen: import: order1.csv:3002:1: duplicate patient id '7' (also on line 8)"
+awk 'BEGIN { print "id,x"; for (i = 1; i <= 3000; i++) print i "," i; print "3001,a\"b"; print "7,1" }' >order2.csv
+run import order2.csv -o out.lumen --id id
+eq "first error wins (quote error before a duplicate)" "$ERR" "lumen: import: order2.csv:3002:7: quote inside an unquoted field"
+check "no file after either" test ! -e out.lumen
+
 # visits: an unknown patient, a visit without id
 printf 'id,age\n1,50\n2,60\n' >pat.csv
 printf 'id,day,bili\n1,0,1.5\n3,0,2.0\n' >v.csv
