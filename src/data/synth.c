@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -612,7 +613,10 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	missing_rates(o->missing, rates);
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "generator", "lumen synth " LUMEN_VERSION);
-	add_num(root, "seed", (double)o->seed);
+	/* Written as an exact integer: cJSON prints numbers with 15 significant digits. */
+	char seedtxt[32];
+	snprintf(seedtxt, sizeof seedtxt, "%llu", (unsigned long long)o->seed);
+	cJSON_AddRawToObject(root, "seed", seedtxt);
 	add_num(root, "patients", (double)n);
 	add_num(root, "visits_max", o->visits);
 	add_num(root, "missing_rate", o->missing);

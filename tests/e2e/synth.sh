@@ -253,7 +253,12 @@ contains "--bias unknown group: message" "$ERR" \
 	"lumen: synth: --bias: unknown ethnicity 'martian' (one of white, black, hispanic, asian, other)"
 run synth --patients 10 --bias age=3 -o "$T/e"
 contains "--bias unknown column" "$ERR" "--bias: unknown column 'age'"
+run synth --patients 10 --seed 9007199254740992 -o "$T/e"
+eq "--seed above 2^53 - 1: status 64" "$RC" 64
 check "usage errors write nothing" test ! -e "$T/e"
+run synth --patients 10 --seed 9007199254740991 -o "$T/seed"
+eq "the largest seed is written exactly" "$(grep '"seed"' "$T/seed/truth.json" | tr -d ' \t')" '"seed":9007199254740991,'
+
 before=$(sha256sum <"$T/a/patients.csv")
 run synth --patients 50 --seed 9 -o "$T/a"
 eq "existing files: status 73" "$RC" 73
