@@ -781,7 +781,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 		json_strings((const char *const[]){"logit", "p", "outcome_true"}, 3));
 	cJSON_AddStringToObject(contrib, "definition",
 		"one row per patient: each signal column's additive contribution to the true logit, "
-		"centred on its cohort mean, so that a row's contributions sum to logit - mean_logit. "
+		"centred on its cohort mean, so that a row's contributions sum to logit - mean_logit; "
+		"every column not listed (the noise columns) contributes exactly 0. "
 		"The treatment x crp interaction is split as integrated gradients from the cohort-mean "
 		"point would split it: treatment gets a/2 (t - mean t)(z + mean z), crp gets "
 		"a/2 (z - mean z)(t + mean t), with a = -0.45 and z = ln(crp / 2.5). Contributions use "
