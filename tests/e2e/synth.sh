@@ -5,6 +5,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 PY=/usr/bin/python3
+# Reads truth.json with the sqlite3 shell (a build dependency; jq is not): jget FILE JSONPATH
+# prints json_extract's value; jsql FILE SQL runs SQL that reads the file's text as d.j.
+jget() { sqlite3 :memory: "SELECT json_extract(readfile('$1'), '$2')"; }
+jsql() { sqlite3 :memory: "WITH d(j) AS (SELECT readfile('$1')) $2"; }
 lab_first=9 lab_last=38   # lab columns in patients.csv (1-based)
 
 run synth --help
@@ -43,15 +47,18 @@ near "other share" "$(awk -F, 'NR>1 {n++; w += ($4 == "other")} END {print w/n}'
 eq "non-lab columns are never empty" "$(awk -F, -v a=$lab_first -v b=$lab_last \
 	'NR>1 {for (i = 1; i <= NF; i++) if ((i < a || i > b) && $i == "") bad++} END {print bad+0}' \
 	"$T/a/patients.csv")" 0
-eq "truth.json parses and names the seed" "$(jq .seed "$T/a/truth.json")" 7
-eq "signal columns" "$(jq -c .signal_columns "$T/a/truth.json")" \
+eq "truth.json parses and names the seed" "$(jget "$T/a/truth.json" '$.seed')" 7
+eq "signal columns" "$(jget "$T/a/truth.json" '$.signal_columns')" \
 	'["age","egfr","hba1c","sbp","albumin","smoking","sodium","crp","treatment"]'
 eq "noise columns: 28 of them, disjoint from signal" \
-	"$(jq '[.noise_columns[] as $n | select(.signal_columns | index($n) | not)] | length' "$T/a/truth.json")" 28
-contains "tsh is noise" "$(jq -c .noise_columns "$T/a/truth.json")" '"tsh"'
+	"$(jsql "$T/a/truth.json" "SELECT count(*) FROM d, json_each(d.j, '\$.noise_columns') n
+	WHERE n.value NOT IN (SELECT s.value FROM d, json_each(d.j, '\$.signal_columns') s)")" 28
+contains "tsh is noise" "$(jget "$T/a/truth.json" '$.noise_columns')" '"tsh"'
 # Values sit in their documented ranges with their documented decimals.
-eq "labs in range with their decimals" "$(jq -r '.columns[] | select(.decimals != null) |
-	"\(.name) \(.min) \(.max) \(.decimals)"' "$T/a/truth.json" | awk '
+eq "labs in range with their decimals" "$(jsql "$T/a/truth.json" "SELECT json_extract(c.value, '\$.name'),
+	json_extract(c.value, '\$.min'), json_extract(c.value, '\$.max'), json_extract(c.value, '\$.decimals')
+	FROM d, json_each(d.j, '\$.columns') c WHERE json_extract(c.value, '\$.decimals') IS NOT NULL" |
+	tr '|' ' ' | awk '
 	NR == FNR {lo[NR] = $2; hi[NR] = $3; dec[NR] = $4; next}
 	FNR > 1 {for (j = 1; j <= 30; j++) { v = $(j + 8); if (v == "") continue;
 		d = index(v, ".") ? length(v) - index(v, ".") : 0;
@@ -86,9 +93,9 @@ eq "missing cells hide values, never change them" "$(paste -d'|' "$T/m0/patients
 prev=$(awk -F, 'NR>1 {n++; y += $39} END {print y/n}' "$T/a/patients.csv")
 near "prevalence near the documented 0.25" "$prev" 0.25 0.03
 near "prevalence near truth.json's expected_prevalence" "$prev" \
-	"$(jq .outcome_model.expected_prevalence "$T/a/truth.json")" 0.03
+	"$(jget "$T/a/truth.json" '$.outcome_model.expected_prevalence')" 0.03
 near "truth.json observed_prevalence is the file's" \
-	"$(jq .outcome_model.observed_prevalence "$T/a/truth.json")" "$prev" 0.000001
+	"$(jget "$T/a/truth.json" '$.outcome_model.observed_prevalence')" "$prev" 0.000001
 # Deciles of the true risk (truth_contrib's p): observed rates follow the risk. At N = 10^5 the
 # bottom decile's mean risk is 0.019 and the top decile's 0.746.
 paste -d, "$T/a/patients.csv" "$T/a/truth_contrib.csv" | awk -F, 'NR>1 {print $(41+13), $39}' |
@@ -105,9 +112,11 @@ near "top decile: outcome rate near its true risk" "$hi_y" "$hi_p" 0.08
 # Recomputed here from patients.csv with the coefficients written in the man page and kept in
 # this test: logit = b0 + 0.55 z(age) - 0.60 z(egfr) + 0.45 z(hba1c) + 0.35 z(sbp) - 0.40 z(alb)
 #   + smoking{0, .25, .60} + 0.35 (z(na)^2 - 1) + 0.30 zl(crp) + t (-0.30 - 0.45 zl(crp)).
-eq "truth.json intercept without visits" "$(jq .outcome_model.intercept "$T/m0/truth.json")" -1.565
-eq "truth.json standardised coefficients" "$(jq -c '[.outcome_model.terms[] | .coef_std // .levels]' \
-	"$T/m0/truth.json")" '[0.55,-0.6,0.45,0.35,-0.4,{"never":0,"former":0.25,"current":0.6},0.35,0.3,-0.3]'
+eq "truth.json intercept without visits" "$(jget "$T/m0/truth.json" '$.outcome_model.intercept')" -1.565
+eq "truth.json standardised coefficients" "$(jsql "$T/m0/truth.json" "SELECT group_concat(coalesce(
+	json_extract(t.value, '\$.coef_std'), json_extract(t.value, '\$.levels')), ' ')
+	FROM d, json_each(d.j, '\$.outcome_model.terms') t")" \
+	'0.55 -0.6 0.45 0.35 -0.4 {"never":0,"former":0.25,"current":0.6} 0.35 0.3 -0.3'
 paste -d, "$T/m0/patients.csv" "$T/m0/truth_contrib.csv" | awk -F, '
 NR == 1 {next}
 {
@@ -146,8 +155,8 @@ near "logit equals the closed form" "$maxl" 0 0.000002
 near "p equals sigmoid(logit)" "$maxp" 0 0.000002
 near "contributions sum to logit - mean logit" "$maxs" 0 0.00002
 # With visits, the slope column joins and the sums still close.
-eq "with visits, contributions sum to logit - mean logit" "$(awk -F, -v ml="$(jq .outcome_model.mean_logit \
-	"$T/a/truth.json")" 'NR>1 {s = 0; for (k = 2; k <= 11; k++) s += $k; d = s - ($12 - ml);
+eq "with visits, contributions sum to logit - mean logit" "$(awk -F, -v ml="$(jget "$T/a/truth.json" \
+	'$.outcome_model.mean_logit')" 'NR>1 {s = 0; for (k = 2; k <= 11; k++) s += $k; d = s - ($12 - ml);
 	if (d < 0) d = -d; if (d > 0.00002) bad++} END {print bad+0}' "$T/a/truth_contrib.csv")" 0
 eq "contribution columns have mean zero" "$(awk -F, 'NR>1 {for (k = 2; k <= 11; k++) s[k] += $k; n++}
 	END {for (k = 2; k <= 11; k++) if (s[k]/n > 0.000001 || s[k]/n < -0.000001) bad++; print bad+0}' \
@@ -197,9 +206,9 @@ eq "--bias: only outcome cells of black patients change, only 1 -> 0" "$(paste -
 	for (i = 1; i <= 41; i++) if (x[i] != y[i] && !(i == 39 && x[4] == "black" && x[i] == 1 && y[i] == 0)) bad++}
 	END {print bad+0}')" 0
 flipped=$(paste -d'|' "$T/a/patients.csv" "$T/bias/patients.csv" | awk -F'|' '$1 != $2 {n++} END {print n+0}')
-eq "truth.json counts the flipped labels" "$(jq .bias.labels_flipped "$T/bias/truth.json")" "$flipped"
-eq "truth.json names the group" "$(jq -c '[.bias.column, .bias.group, .bias.flip_probability]' \
-	"$T/bias/truth.json")" '["ethnicity","black",0.6]'
+eq "truth.json counts the flipped labels" "$(jget "$T/bias/truth.json" '$.bias.labels_flipped')" "$flipped"
+eq "truth.json names the group" "$(jsql "$T/bias/truth.json" "SELECT json_extract(d.j, '\$.bias.column'),
+	json_extract(d.j, '\$.bias.group'), json_extract(d.j, '\$.bias.flip_probability') FROM d")" 'ethnicity|black|0.6'
 pos_black=$(awk -F, 'NR>1 && $4 == "black" {y += $39} END {print y}' "$T/a/patients.csv")
 near "about 60% of the group's positives flipped" "$(awk -v f="$flipped" -v p="$pos_black" \
 	'BEGIN {print f/p}')" 0.6 0.1
@@ -214,7 +223,7 @@ eq "--bias sex=f flips only women" "$(paste -d, "$T/biasf/patients.csv" "$T/bias
 # ---- visits ----------------------------------------------------------------------------
 V="$T/a/visits.csv"
 eq "visits header" "$(head -1 "$V")" "id,day,creatinine,egfr,hba1c,sbp"
-eq "visits rows match truth.json" "$(($(wc -l <"$V") - 1))" "$(jq .visits.rows "$T/a/truth.json")"
+eq "visits rows match truth.json" "$(($(wc -l <"$V") - 1))" "$(jget "$T/a/truth.json" '$.visits.rows')"
 eq "visits sorted by id then day, gaps 90..365, first day 0" "$(awk -F, 'NR>1 {
 	if ($1 < pid || ($1 == pid && ($2 - pday < 90 || $2 - pday > 365)) || ($1 != pid && $2 != 0)) bad++
 	pid = $1; pday = $2} END {print bad+0}' "$V")" 0
