@@ -36,6 +36,7 @@ typedef struct gdata {
 	long n;
 	double *p, *y;
 	unsigned char *blk; /* 1 where a new distinct p starts */
+	double *x;          /* logit(p), clipped as metrics.c, for the calibration fit */
 	double slope, icept; /* point estimates, the bootstrap's starting point */
 } gdata;
 
@@ -159,6 +160,49 @@ static void summary(const double *val, int G, audit_summary *s)
 
 /* ---- bootstrap ---- */
 
+/* Logistic recalibration y ~ a + b x with multiplicities cnt, by Newton's method started at
+ * the point estimate (a replicate's optimum is near it, so a few steps converge; a step that
+ * does not reduce the deviance is halved). NAN when it does not converge in 25 steps. */
+static void cal_fit_warm(const gdata *g, const uint32_t *cnt, double *slope, double *icept)
+{
+	double a = g->icept, b = g->slope;
+	*slope = *icept = (double)NAN;
+	if (isnan(a) || isnan(b))
+		return;
+	for (int it = 0; it < 25; it++) {
+		double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+		for (long i = 0; i < g->n; i++) {
+			if (!cnt[i])
+				continue;
+			double c = cnt[i], x = g->x[i], z = a + b * x;
+			double mu = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+			double r = c * (g->y[i] - mu), v = c * mu * (1 - mu);
+			ga += r;
+			gb += r * x;
+			haa += v;
+			hab += v * x;
+			hbb += v * x * x;
+		}
+		double det = haa * hbb - hab * hab;
+		if (!(det > 0))
+			return;
+		double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+		/* damp huge steps (separation in a resample): they would not converge anyway */
+		if (fabs(da) > 5 || fabs(db) > 5) {
+			double f = 5 / (fabs(da) > fabs(db) ? fabs(da) : fabs(db));
+			da *= f;
+			db *= f;
+		}
+		a += da;
+		b += db;
+		if (fabs(da) < 1e-9 * (1 + fabs(a)) && fabs(db) < 1e-9 * (1 + fabs(b))) {
+			*slope = b;
+			*icept = a;
+			return;
+		}
+	}
+}
+
 /* Unbiased integer in [0, n) from the top 32 bits (Lemire's multiply-and-reject). */
 static inline uint32_t below32(lm_rng *r, uint32_t n)
 {
@@ -192,7 +236,6 @@ static void *boot_worker(void *arg)
 		if (j->gd[g].n > nmax)
 			nmax = j->gd[g].n;
 	uint32_t *cnt = xmallocarray((size_t)nmax, sizeof *cnt);
-	double *w = j->cal ? xmallocarray((size_t)nmax, sizeof *w) : NULL;
 	size_t per = (size_t)j->G * AUDIT_NMETRIC;
 	for (int r = j->r0; r < j->r1; r++) {
 		lm_rng rng;
@@ -208,18 +251,13 @@ static void *boot_worker(void *arg)
 			double *vg = v + (size_t)g * AUDIT_NMETRIC;
 			fill_metrics(&s, j->t, vg);
 			vg[AM_SLOPE] = vg[AM_INTERCEPT] = (double)NAN;
-			if (j->cal) {
-				for (long i = 0; i < gd->n; i++)
-					w[i] = cnt[i];
-				metrics_calibration(gd->p, gd->y, w, gd->n, &vg[AM_SLOPE], &vg[AM_INTERCEPT],
-						    NULL);
-			}
+			if (j->cal)
+				cal_fit_warm(gd, cnt, &vg[AM_SLOPE], &vg[AM_INTERCEPT]);
 		}
 		disparities(v, j->G, j->ref, j->diff + (size_t)r * per, j->ratio + (size_t)r * per);
 		summary(v, j->G, &j->sum[r]);
 	}
 	free(cnt);
-	free(w);
 	return NULL;
 }
 
@@ -343,7 +381,11 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		gd[g].p = xmallocarray((size_t)gd[g].n, sizeof(double));
 		gd[g].y = xmallocarray((size_t)gd[g].n, sizeof(double));
 		gd[g].blk = xmallocarray((size_t)gd[g].n, 1);
+		gd[g].x = xmallocarray((size_t)gd[g].n, sizeof(double));
 		for (long i = 0; i < gd[g].n; i++) {
+			double q = tmp[g][i].p < METRICS_EPS ? METRICS_EPS
+				   : tmp[g][i].p > 1 - METRICS_EPS ? 1 - METRICS_EPS : tmp[g][i].p;
+			gd[g].x[i] = log(q) - log1p(-q);
 			gd[g].p[i] = tmp[g][i].p;
 			gd[g].y[i] = tmp[g][i].y;
 			gd[g].blk[i] = i == 0 || tmp[g][i].p != tmp[g][i - 1].p;
@@ -391,6 +433,8 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		fill_metrics(&s, t, v);
 		metrics_calibration(gd[g].p, gd[g].y, NULL, gd[g].n, &v[AM_SLOPE], &v[AM_INTERCEPT],
 				    NULL);
+		gd[g].slope = v[AM_SLOPE];
+		gd[g].icept = v[AM_INTERCEPT];
 	}
 	disparities(r->val, G, ref, r->diff, r->ratio);
 	summary(r->val, G, &r->sum);
@@ -468,6 +512,7 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		free(gd[g].p);
 		free(gd[g].y);
 		free(gd[g].blk);
+		free(gd[g].x);
 	}
 	free(gd);
 	return 0;

@@ -14,8 +14,9 @@
  * the group has, with replacement (seeded; replicate r uses its own stream, so results do not
  * depend on the thread count); 95% percentile intervals for every metric, disparity and
  * summary figure. A flagged disparity is "significant" when its ratio's interval excludes 1.
- * Calibration slope and intercept are bootstrapped only while group size x replicates stays
- * under AUDIT_CAL_BOOT_MAX (Newton's method per replicate); beyond it their intervals are NAN. */
+ * Calibration slope and intercept are bootstrapped only while the largest group's size x
+ * replicates stays under AUDIT_CAL_BOOT_MAX (Newton's method per replicate, warm-started at the
+ * point estimate); beyond it their intervals are NAN (reported as null / "NA"). */
 #ifndef LUMEN_AUDIT_H
 #define LUMEN_AUDIT_H
 
@@ -26,7 +27,7 @@
 #include "../util.h"
 
 #define AUDIT_MIN_N 30
-#define AUDIT_CAL_BOOT_MAX 50000000.0
+#define AUDIT_CAL_BOOT_MAX 200000000.0
 
 enum {
 	AM_N, AM_PREV, AM_SEL, AM_TPR, AM_FPR, AM_FNR, AM_TNR, AM_PPV, AM_NPV, AM_ACC, AM_AUC,
