@@ -227,7 +227,7 @@ static double record(double x, double lo, double hi, int dec)
 }
 
 /* Per-lab missing probabilities: weights scaled so that their mean is the requested rate,
- * each capped at 0.95 (the cap only binds for rates above about 0.3). */
+ * each capped at 0.95 (the cap only binds for rates above about 0.38). */
 static void missing_rates(double rate, double out[SYNTH_NLABS])
 {
 	double wsum = 0;

@@ -271,3 +271,15 @@ eq "uncreatable directory: status 73" "$RC" 73
 contains "uncreatable directory: message" "$ERR" "lumen: synth: /proc/lumen-synth-test: cannot create directory"
 run synth --patients 10 -o "$T/new/deep/dir"
 eq "missing parent directories are created" "$RC/$(wc -l <"$T/new/deep/dir/patients.csv")" "0/11"
+
+# ---- sample_data/synth is what its README says -----------------------------------------
+run synth --patients 2000 --visits 5 --seed 1 -o "$T/sample"
+for f in patients.csv visits.csv truth.json truth_contrib.csv; do
+	eq "sample_data/synth/$f is reproduced by the README's command" \
+		"$(sha256sum <"$TOP/sample_data/synth/$f")" "$(sha256sum <"$T/sample/$f")"
+done
+# The SHA-256 of the files in ../shared/data (README.md there), kept here for clones without it.
+eq "sample_data/pbc.csv is the shared file, unchanged" "$(sha256sum <"$TOP/sample_data/pbc.csv" | cut -d' ' -f1)" \
+	1dbab06d2db283e0e6b6b0fef1d0d5eab8cac227286eef9f2e9419e8f9994c8f
+eq "sample_data/pbcseq.csv is the shared file, unchanged" "$(sha256sum <"$TOP/sample_data/pbcseq.csv" | cut -d' ' -f1)" \
+	09b0165a7c85a13076269327f629fc639594707c8e447b108fd8caa2edccac03
