@@ -45,12 +45,14 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 		h->timed_out = 1;
 		lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
 	}
+	char secs[32];
+	snprintf(secs, sizeof secs, "%g", h->timeout);
 	lua_getinfo(L, "Sl", ar);
 	if (ar->currentline > 0)
-		lua_pushfstring(L, "%s:%d: time limit of %f s exceeded", ar->short_src,
-				ar->currentline, h->timeout);
+		lua_pushfstring(L, "%s:%d: time limit of %s s exceeded", ar->short_src,
+				ar->currentline, secs);
 	else
-		lua_pushfstring(L, "time limit of %f s exceeded", h->timeout);
+		lua_pushfstring(L, "time limit of %s s exceeded", secs);
 	lua_error(L);
 }
 
@@ -285,6 +287,48 @@ static int safe_require(lua_State *L)
 	return 1;
 }
 
+/* Lua runs finalizers and a message handler that follows an error raised by the hook with
+ * hooks off, so the time limit would not reach them: __gc metamethods are refused, and an
+ * xpcall handler is skipped once the time limit has fired. */
+static int safe_setmetatable(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_argexpected(L, lua_type(L, 2) == LUA_TNIL || lua_type(L, 2) == LUA_TTABLE, 2,
+			 "nil or table");
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "__gc metamethods are not allowed in lumen scripts");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+static int xpcall_handler(lua_State *L)
+{
+	if (host_of(L)->timed_out)
+		return 1; /* the error as it is */
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+static int safe_xpcall(lua_State *L)
+{
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, xpcall_handler, 1);
+	lua_replace(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 /* print: tab-separated tostring of the arguments, to the host's print callback or stderr. */
 static int safe_print(lua_State *L)
 {
@@ -309,8 +353,7 @@ static int safe_print(lua_State *L)
 
 static const char *const base_allowed[] = {
 	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
-	"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
-	"xpcall", "_VERSION",
+	"rawget", "rawlen", "rawset", "select", "tonumber", "tostring", "type", "_VERSION",
 };
 
 /* Registry key of the template: allowed globals and library tables, copied into each env. */
@@ -390,6 +433,12 @@ static int setup(lua_State *L)
 		lua_getfield(L, g, base_allowed[i]);
 		lua_setfield(L, tpl, base_allowed[i]);
 	}
+	lua_getfield(L, g, "setmetatable");
+	lua_pushcclosure(L, safe_setmetatable, 1);
+	lua_setfield(L, tpl, "setmetatable");
+	lua_getfield(L, g, "xpcall");
+	lua_pushcclosure(L, safe_xpcall, 1);
+	lua_setfield(L, tpl, "xpcall");
 	lua_pushcfunction(L, safe_print);
 	lua_setfield(L, tpl, "print");
 	lua_getfield(L, g, "load");
