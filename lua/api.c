@@ -74,6 +74,8 @@ int host_model_index(lua_State *L, const char *name)
 	return i;
 }
 
+static void register_loaded(lua_State *L);
+
 /* ---- patient objects ---- */
 
 static const frame *need_frame(lua_State *L)
@@ -212,6 +214,7 @@ host_patient *host_push_patient(lua_State *L, long row, int mi)
 
 void host_api_setup(lua_State *L)
 {
+	register_loaded(L);
 	luaL_newmetatable(L, HOST_PATIENT_MT);
 	static const luaL_Reg mt[] = {{"__index", patient_index},
 				      {"__newindex", patient_newindex},
@@ -433,7 +436,7 @@ static int l_columns(lua_State *L)
 				lua_pushinteger(L, m->cat_n[k]);
 				lua_setfield(L, -2, m->cats[k]);
 			}
-			lua_setfield(L, -3, "counts");
+			lua_setfield(L, -2, "counts");
 			lua_setfield(L, -2, "categories");
 		}
 		lua_rawseti(L, -2, c + 1);
@@ -530,8 +533,7 @@ static int l_models(lua_State *L)
 /* model:metrics(): the stored metrics (the JSON of `lumen models --json`) as a table. */
 static int model_metrics(lua_State *L)
 {
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (lua_getfield(L, 1, "__metrics") != LUA_TSTRING)
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "__metrics") != LUA_TSTRING)
 		return luaL_error(L, "model:metrics(): call it on a model from lumen.model(NAME)");
 	push_json_text(L, lua_tostring(L, -1));
 	return 1;
@@ -540,8 +542,7 @@ static int model_metrics(lua_State *L)
 /* model:hyper(): the hyper-parameters as a table. */
 static int model_hyper(lua_State *L)
 {
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (lua_getfield(L, 1, "__hyper") != LUA_TSTRING)
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "__hyper") != LUA_TSTRING)
 		return luaL_error(L, "model:hyper(): call it on a model from lumen.model(NAME)");
 	push_json_text(L, lua_tostring(L, -1));
 	return 1;
@@ -842,20 +843,37 @@ static int xy(lua_State *L, report_chart kind, const char *fname)
 static int r_line(lua_State *L) { return xy(L, CHART_LINE, "report.line"); }
 static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
 
+static const luaL_Reg lumen_funcs[] = {
+	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
+	{"models", l_models},     {"model", l_model}, {NULL, NULL}};
+static const luaL_Reg report_funcs[] = {
+	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
+	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
+	{"line", r_line},   {"km", r_km},           {NULL, NULL}};
+
 void host_api_install(lua_State *L, int env)
 {
 	env = lua_absindex(L, env);
-	static const luaL_Reg lumen[] = {
-		{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
-		{"models", l_models},     {"model", l_model}, {NULL, NULL}};
-	static const luaL_Reg rp[] = {
-		{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
-		{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
-		{"line", r_line},   {"km", r_km},           {NULL, NULL}};
-	luaL_newlib(L, lumen);
+	lua_newtable(L);
+	luaL_setfuncs(L, lumen_funcs, 0);
 	lua_pushliteral(L, LUMEN_VERSION);
 	lua_setfield(L, -2, "version");
 	lua_setfield(L, env, "lumen");
-	luaL_newlib(L, rp);
+	lua_newtable(L);
+	luaL_setfuncs(L, report_funcs, 0);
 	lua_setfield(L, env, "report");
+}
+
+/* The same functions in the loaded-modules table, so that error messages about a function
+ * called without a name (through pcall) call it "lumen.patients". Scripts cannot reach it. */
+static void register_loaded(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_newtable(L);
+	luaL_setfuncs(L, lumen_funcs, 0);
+	lua_setfield(L, -2, "lumen");
+	lua_newtable(L);
+	luaL_setfuncs(L, report_funcs, 0);
+	lua_setfield(L, -2, "report");
+	lua_pop(L, 1);
 }
