@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../explain/ig.h"
+#include "../src/nn/model.h"
 #include "hostint.h"
 
 /* ---- predictions ---- */
@@ -548,6 +550,210 @@ static int model_hyper(lua_State *L)
 	return 1;
 }
 
+/* The loaded model of a model object (self at index 1), loading it on first use. */
+static host_model *model_of(lua_State *L, const char *method)
+{
+	host *h = host_of(L);
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "name") != LUA_TSTRING)
+		luaL_error(L, "model:%s(): call it on a model from lumen.model(NAME)", method);
+	const char *name = lua_tostring(L, -1);
+	lua_pop(L, 1);
+	for (int i = 0; i < h->nmodels; i++)
+		if (!strcmp(h->models[i].m->name, name))
+			return &h->models[i];
+	lm_err e = {0};
+	model *m = model_load(h->db, name, &e);
+	if (!m)
+		luaL_error(L, "%s", e.msg);
+	h->models = xreallocarray(h->models, (size_t)h->nmodels + 1, sizeof *h->models);
+	h->models[h->nmodels] = (host_model){m, NULL};
+	return &h->models[h->nmodels++];
+}
+
+/* The model's input values for a patient object or a what-if table at index idx, by spec
+ * column; in a userdata on the stack (freed by the collector). Text values point into the
+ * frame or into strings held by the table at idx. */
+static cohort_value *input_values(lua_State *L, const model *m, int idx, const char *method)
+{
+	idx = lua_absindex(L, idx);
+	const cohort_spec *sp = &m->spec;
+	cohort_value *v = lua_newuserdatauv(L, (size_t)(sp->ncolumn ? sp->ncolumn : 1) * sizeof *v, 0);
+	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
+	if (!pa && lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L, "model:%s(): wants a patient or a table of values (got a %s)", method,
+			   luaL_typename(L, idx));
+	const frame *fr = pa ? need_frame(L) : NULL;
+	for (int j = 0; j < sp->ncolumn; j++) {
+		v[j].num = NAN;
+		v[j].text = NULL;
+		int is_text = sp->column_type[j] == TYPE_TEXT;
+		if (pa) {
+			int c = frame_find(fr, sp->columns[j]);
+			if (c < 0)
+				continue;
+			const frame_col *fc = &fr->col[c];
+			double x = fc->v[pa->row];
+			if (fc->str)
+				v[j].text = fc->str[pa->row];
+			else if (is_text && !isnan(x) && (int)x >= 0 && (int)x < fc->meta->ncat)
+				v[j].text = fc->meta->cats[(int)x];
+			else if (!is_text)
+				v[j].num = x;
+			continue;
+		}
+		int t = lua_getfield(L, idx, sp->columns[j]);
+		if (t == LUA_TNIL) {
+		} else if (is_text && (t == LUA_TSTRING || t == LUA_TNUMBER)) {
+			v[j].text = lua_tostring(L, -1); /* held by the table */
+		} else if (!is_text && t == LUA_TNUMBER) {
+			v[j].num = lua_tonumber(L, -1);
+		} else if (!is_text && t == LUA_TBOOLEAN) {
+			v[j].num = lua_toboolean(L, -1);
+		} else {
+			luaL_error(L, "model:%s(): '%s' must be %s (got a %s)", method, sp->columns[j],
+				   is_text ? "a string" : "a number", lua_typename(L, t));
+		}
+		lua_pop(L, 1);
+	}
+	return v;
+}
+
+/* model:predict(patient_or_table) -> probability of the positive class, logit. */
+static int model_predict_l(lua_State *L)
+{
+	host_model *hm = model_of(L, "predict");
+	model *m = hm->m;
+	cohort_value *vals = input_values(L, m, 2, "predict");
+	float *x = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
+	cohort_encode_values(&m->spec, vals, x);
+	float p, logit;
+	model_predict(m, x, 1, 1, &p, &logit);
+	lua_pushnumber(L, (double)p);
+	lua_pushnumber(L, (double)logit);
+	return 2;
+}
+
+typedef struct attr_item {
+	int col;
+	double a;
+} attr_item;
+
+static int cmp_attr(const void *x, const void *y)
+{
+	double a = fabs(((const attr_item *)x)->a), b = fabs(((const attr_item *)y)->a);
+	if (a != b)
+		return a > b ? -1 : 1;
+	return ((const attr_item *)x)->col - ((const attr_item *)y)->col;
+}
+
+/* model:explain(patient_or_table [, {method = "ig", steps = N, baseline = "mean"}]) ->
+ * list of {column=, attribution=, value=} sorted by |attribution|, with fields prob, logit,
+ * baseline_logit, delta, steps. */
+static int model_explain_l(lua_State *L)
+{
+	host *h = host_of(L);
+	host_model *hm = model_of(L, "explain");
+	model *m = hm->m;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	ig_opts o;
+	ig_opts_defaults(&o);
+	ig_baseline base = {IG_BASE_MEAN, ""};
+	if (lua_istable(L, 3)) {
+		int t = lua_getfield(L, 3, "method");
+		if (t != LUA_TNIL && (t != LUA_TSTRING || strcmp(lua_tostring(L, -1), "ig")))
+			return luaL_error(L, "model:explain(): method must be \"ig\" (integrated "
+					     "gradients)");
+		lua_pop(L, 1);
+		t = lua_getfield(L, 3, "steps");
+		if (t != LUA_TNIL) {
+			if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+			    lua_tointeger(L, -1) > IG_MAX_STEPS)
+				return luaL_error(L, "model:explain(): steps must be an integer from 1 "
+						     "to %d", IG_MAX_STEPS);
+			o.steps = (int)lua_tointeger(L, -1);
+		}
+		lua_pop(L, 1);
+		t = lua_getfield(L, 3, "baseline");
+		if (t != LUA_TNIL) {
+			lm_err e = {0};
+			if (t != LUA_TSTRING || ig_baseline_parse(lua_tostring(L, -1), &base, &e))
+				return luaL_error(L, "model:explain(): baseline must be \"mean\", "
+						     "\"zero\", \"median\" or \"patient:ID\"");
+		}
+		lua_pop(L, 1);
+	}
+	cohort_value *vals = input_values(L, m, 2, "explain");
+	float *b;
+	lm_err e = {0};
+	if (base.kind == IG_BASE_MEAN) {
+		if (!hm->baseline) {
+			float *nb = xmallocarray((size_t)m->spec.nslot, sizeof(float));
+			if (ig_baseline_compute(h->db, m, &base, nb, &e)) {
+				free(nb);
+				return luaL_error(L, "%s", e.msg);
+			}
+			hm->baseline = nb;
+		}
+		b = hm->baseline;
+	} else {
+		b = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
+		if (ig_baseline_compute(h->db, m, &base, b, &e))
+			return luaL_error(L, "%s", e.msg);
+	}
+	ig_explanation ex;
+	if (ig_explain_values(m, vals, b, &o, &ex, &e))
+		return luaL_error(L, "%s", e.msg);
+	int nc = ex.ncolumn;
+	attr_item *items = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *items, 0);
+	for (int j = 0; j < nc; j++)
+		items[j] = (attr_item){j, (double)ex.columns[j]};
+	qsort(items, (size_t)nc, sizeof *items, cmp_attr);
+	lua_createtable(L, nc, 5);
+	for (int k = 0; k < nc; k++) {
+		int j = items[k].col;
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, m->spec.columns[j]);
+		lua_setfield(L, -2, "column");
+		lua_pushnumber(L, items[k].a);
+		lua_setfield(L, -2, "attribution");
+		if (vals[j].text)
+			lua_pushstring(L, vals[j].text);
+		else if (!isnan(vals[j].num))
+			lua_pushnumber(L, vals[j].num);
+		else
+			lua_pushnil(L);
+		lua_setfield(L, -2, "value");
+		lua_rawseti(L, -2, k + 1);
+	}
+	lua_pushnumber(L, (double)ex.prob);
+	lua_setfield(L, -2, "prob");
+	lua_pushnumber(L, (double)ex.logit);
+	lua_setfield(L, -2, "logit");
+	lua_pushnumber(L, (double)ex.baseline_logit);
+	lua_setfield(L, -2, "baseline_logit");
+	lua_pushnumber(L, (double)ex.delta);
+	lua_setfield(L, -2, "delta");
+	lua_pushinteger(L, ex.steps);
+	lua_setfield(L, -2, "steps");
+	ig_explanation_free(&ex);
+	return 1;
+}
+
+/* lumen.record(patient) -> a plain table of the patient's column values, for what-if. */
+static int l_record(lua_State *L)
+{
+	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
+	const frame *fr = need_frame(L);
+	lua_createtable(L, 0, fr->ncol);
+	for (int c = 0; c < fr->ncol; c++) {
+		push_cell(L, fr, c, pa->row);
+		lua_setfield(L, -2, fr->cols.c[c].name);
+	}
+	return 1;
+}
+
 static int l_model(lua_State *L)
 {
 	host *h = host_of(L);
@@ -575,6 +781,10 @@ static int l_model(lua_State *L)
 	lua_setfield(L, -2, "metrics");
 	lua_pushcfunction(L, model_hyper);
 	lua_setfield(L, -2, "hyper");
+	lua_pushcfunction(L, model_predict_l);
+	lua_setfield(L, -2, "predict");
+	lua_pushcfunction(L, model_explain_l);
+	lua_setfield(L, -2, "explain");
 	return 1;
 }
 
@@ -845,7 +1055,7 @@ static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
 
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
-	{"models", l_models},     {"model", l_model}, {NULL, NULL}};
+	{"models", l_models},     {"model", l_model}, {"record", l_record}, {NULL, NULL}};
 static const luaL_Reg report_funcs[] = {
 	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
 	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},

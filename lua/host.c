@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/nn/model.h"
 #include "hostint.h"
 
 /* Instructions between two looks at the clock. */
@@ -466,7 +467,7 @@ static int setup(lua_State *L)
 	return 0;
 }
 
-host *host_new(sqlite3 *db, const frame *fr, const char *model, const host_opts *opts,
+host *host_new(sqlite3 *db, const frame *fr, const char *model_name, const host_opts *opts,
 	       lm_err *err)
 {
 	host *h = xcalloc(1, sizeof *h);
@@ -494,7 +495,7 @@ host *host_new(sqlite3 *db, const frame *fr, const char *model, const host_opts 
 		host_free(h);
 		return NULL;
 	}
-	if (model && (h->default_model = host_preds_load(h, model, err)) < 0) {
+	if (model_name && (h->default_model = host_preds_load(h, model_name, err)) < 0) {
 		host_free(h);
 		return NULL;
 	}
@@ -513,6 +514,11 @@ void host_free(host *h)
 		free(h->preds[i].outcome);
 	}
 	free(h->preds);
+	for (int i = 0; i < h->nmodels; i++) {
+		model_free(h->models[i].m);
+		free(h->models[i].baseline);
+	}
+	free(h->models);
 	if (h->owns_frame)
 		frame_free(&h->own);
 	report_free(&h->rep);

@@ -14,6 +14,13 @@ typedef struct host_preds {
 	double *risk, *outcome;
 } host_preds;
 
+/* A stored model loaded for :predict and :explain, with its mean baseline (NULL until used). */
+struct model;
+typedef struct host_model {
+	struct model *m;
+	float *baseline;
+} host_model;
+
 struct host {
 	lua_State *L;
 	sqlite3 *db;
@@ -31,6 +38,8 @@ struct host {
 	int npreds;
 	host_preds *preds;
 	int colidx_ref;             /* registry: column name -> frame column index */
+	int nmodels;
+	host_model *models;
 };
 
 /* A patient object: a row of the host's frame seen through one model's predictions. */
