@@ -2,9 +2,10 @@
 --   local fmt = require("fmt")
 local fmt = {}
 
--- A number with `digits` decimals (default 2), "" for nil.
+-- A number with `digits` decimals (default 2), "" for nil; other values through tostring.
 function fmt.num(x, digits)
 	if x == nil then return "" end
+	if type(x) ~= "number" then return tostring(x) end
 	if math.type(x) == "integer" then return tostring(x) end
 	return string.format("%." .. (digits or 2) .. "f", x)
 end
