@@ -1,0 +1,582 @@
+/* ui_patient.c: the Patient screen: demographics, outcome, the model's stored prediction with
+ * its fold spread, and the stored attributions (integrated gradients, attention, rollout:
+ * whichever `lumen explain` wrote) as a signed bar chart sorted by size, each row with the
+ * column's clinical name, the patient's value and its percentile in the cohort; `v` shows the
+ * visits as sparklines, a heat map against the cohort and a curve of one lab.
+ * The screen reads what the modules stored; it computes no attribution itself. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_impl.h"
+
+typedef struct factor {
+	char *column, *label, *value;
+	double attr, pct; /* pct NAN when not numeric */
+} factor;
+
+typedef struct lab {
+	char *name;
+	double mean, sd;
+	double *v; /* nvisit values */
+} lab;
+
+/* What the screen shows for one (patient, model, method); reloaded when any changes. */
+static struct pstate {
+	long rowid, model_id;
+	int method;
+	int loaded;
+	char id[64];
+	char demo[256];
+	char outcome[256];
+	char explain[256];
+	char err[256];
+	char *methods[8];
+	int nmethod;
+	factor *f;
+	int nf;
+	double vmax;
+	/* visits */
+	int nvisit, nlab;
+	lab *labs;
+	double *vtime;
+	char time_col[64];
+} ps;
+
+static void pstate_clear(void)
+{
+	for (int i = 0; i < ps.nf; i++) {
+		free(ps.f[i].column);
+		free(ps.f[i].label);
+		free(ps.f[i].value);
+	}
+	free(ps.f);
+	for (int i = 0; i < ps.nmethod; i++)
+		free(ps.methods[i]);
+	for (int i = 0; i < ps.nlab; i++) {
+		free(ps.labs[i].name);
+		free(ps.labs[i].v);
+	}
+	free(ps.labs);
+	free(ps.vtime);
+	memset(&ps, 0, sizeof ps);
+}
+
+static void text_of(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL: snprintf(buf, len, "."); break;
+	case SQLITE_INTEGER: snprintf(buf, len, "%lld", (long long)sqlite3_column_int64(st, i)); break;
+	case SQLITE_FLOAT: snprintf(buf, len, "%.4g", sqlite3_column_double(st, i)); break;
+	default: snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, i));
+	}
+}
+
+static int cmp_factor(const void *pa, const void *pb)
+{
+	const factor *a = pa, *b = pb;
+	double x = fabs(a->attr), y = fabs(b->attr);
+	if (isnan(x) != isnan(y))
+		return isnan(x) - isnan(y);
+	return (x < y) - (x > y);
+}
+
+/* The patient's own row: demographics and each column's displayed value. */
+static void load_patient(ui_app *a, store_columns *cols, char ***values)
+{
+	sqlite3_stmt *st = store_prepare(a->db, "SELECT * FROM patients WHERE rowid = ?", NULL);
+	*values = xcalloc((size_t)(cols->n ? cols->n : 1), sizeof **values);
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, ps.rowid);
+	lm_buf demo = {0};
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int nc = sqlite3_column_count(st);
+		for (int i = 0; i < nc; i++) {
+			const char *name = sqlite3_column_name(st, i);
+			int k = store_columns_find(cols, name);
+			if (k < 0)
+				continue;
+			char v[128];
+			text_of(st, i, v, sizeof v);
+			(*values)[k] = xstrdup(v);
+			col_role r = cols->c[k].role;
+			if (r == ROLE_ID)
+				snprintf(ps.id, sizeof ps.id, "%.63s", v);
+			else if (r == ROLE_GROUP || r == ROLE_TREATMENT || r == ROLE_TARGET ||
+				 r == ROLE_TIME || r == ROLE_EVENT)
+				buf_printf(&demo, "%s%s %s", demo.len ? " | " : "",
+					   cols->c[k].label ? cols->c[k].label : name, v);
+		}
+	}
+	sqlite3_finalize(st);
+	if (!ps.id[0])
+		snprintf(ps.id, sizeof ps.id, "row %ld", ps.rowid);
+	snprintf(ps.demo, sizeof ps.demo, "%s", demo.len ? demo.data : "(no group or outcome columns)");
+	buf_free(&demo);
+}
+
+static void load_prediction(ui_app *a)
+{
+	ui_cohort *c = &a->co;
+	if (c->model_id < 0) {
+		snprintf(ps.outcome, sizeof ps.outcome,
+			 "no model has predictions yet: lumen train, then lumen predict");
+		return;
+	}
+	char target[128] = "", arch[64] = "";
+	sqlite3_stmt *st = store_prepare(a->db, "SELECT target, positive, arch FROM models WHERE id = ?", NULL);
+	if (st) {
+		sqlite3_bind_int64(st, 1, c->model_id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+			const char *pv = (const char *)sqlite3_column_text(st, 1);
+			const char *ar = (const char *)sqlite3_column_text(st, 2);
+			if (t && pv)
+				snprintf(target, sizeof target, "%s = %s", t, pv);
+			else if (t)
+				snprintf(target, sizeof target, "%s", t);
+			snprintf(arch, sizeof arch, "%s", ar ? ar : "");
+		}
+		sqlite3_finalize(st);
+	}
+	const ui_row *r = ui_cohort_row(c, ps.rowid);
+	char p[64], sd[48] = "", fold[32] = "";
+	if (isnan(r->p))
+		snprintf(p, sizeof p, "no prediction");
+	else
+		snprintf(p, sizeof p, "p = %.3f", r->p);
+	if (!isnan(r->p_sd))
+		snprintf(sd, sizeof sd, " +/- %.3f across folds", r->p_sd);
+	if (r->fold >= 0)
+		snprintf(fold, sizeof fold, ", out-of-fold (fold %d)", r->fold);
+	snprintf(ps.outcome, sizeof ps.outcome, "%s (%s) %s: %s%s%s | true: %s", c->model_name, arch,
+		 target, p, sd, fold, r->y < 0 ? "unknown" : r->y ? "yes" : "no");
+}
+
+static void load_attributions(ui_app *a, store_columns *cols, char **values)
+{
+	ui_cohort *c = &a->co;
+	if (c->model_id < 0)
+		return;
+	sqlite3_stmt *st = store_prepare(
+		a->db,
+		"SELECT DISTINCT method FROM attributions WHERE model_id = ? AND patient = ?"
+		" ORDER BY CASE method WHEN 'ig' THEN 0 WHEN 'attention' THEN 1 WHEN 'rollout' THEN 2"
+		" ELSE 3 END, method",
+		NULL);
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, c->model_id);
+	sqlite3_bind_int64(st, 2, ps.rowid);
+	while (sqlite3_step(st) == SQLITE_ROW && ps.nmethod < (int)LM_ARRAY_LEN(ps.methods))
+		ps.methods[ps.nmethod++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (ps.nmethod == 0) {
+		snprintf(ps.explain, sizeof ps.explain,
+			 "no stored explanation for this patient: lumen explain FILE --model %s",
+			 c->model_name);
+		return;
+	}
+	if (ps.method >= ps.nmethod)
+		ps.method = 0;
+	const char *method = ps.methods[ps.method];
+
+	/* the source columns, in slot order, name the entries of the `columns` vector */
+	char **names = NULL;
+	int nn = 0;
+	st = store_prepare(a->db, "SELECT source_column FROM model_inputs WHERE model_id = ? ORDER BY slot", NULL);
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, c->model_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		if (!s || (nn > 0 && !strcmp(names[nn - 1], s)))
+			continue;
+		names = xreallocarray(names, (size_t)nn + 1, sizeof *names);
+		names[nn++] = xstrdup(s);
+	}
+	sqlite3_finalize(st);
+
+	st = store_prepare(a->db,
+			   "SELECT columns, logit, baseline_logit, delta, steps, baseline FROM attributions"
+			   " WHERE model_id = ? AND method = ? AND patient = ?",
+			   NULL);
+	if (!st)
+		goto out;
+	sqlite3_bind_int64(st, 1, c->model_id);
+	sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ps.rowid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int bytes = sqlite3_column_bytes(st, 0);
+		const unsigned char *blob = sqlite3_column_blob(st, 0);
+		if (bytes != nn * 4 || !blob) {
+			snprintf(ps.err, sizeof ps.err,
+				 "stored %s attributions have %d values for %d model columns", method,
+				 bytes / 4, nn);
+		} else {
+			ps.f = xcalloc((size_t)(nn ? nn : 1), sizeof *ps.f);
+			for (int i = 0; i < nn; i++) {
+				float v;
+				memcpy(&v, blob + 4 * i, 4); /* float32, the machine's byte order */
+				factor *f = &ps.f[ps.nf++];
+				int k = store_columns_find(cols, names[i]);
+				f->column = xstrdup(names[i]);
+				f->label = xstrdup(k >= 0 && cols->c[k].label ? cols->c[k].label : names[i]);
+				f->value = xstrdup(k >= 0 && values[k] ? values[k] : ".");
+				f->attr = (double)v;
+				f->pct = NAN;
+				if (fabs(f->attr) > ps.vmax)
+					ps.vmax = fabs(f->attr);
+			}
+		}
+		char detail[160] = "";
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			snprintf(detail, sizeof detail, ", completeness error %.2g",
+				 sqlite3_column_double(st, 3));
+		char logit[96] = "";
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_type(st, 2) != SQLITE_NULL)
+			snprintf(logit, sizeof logit, ", logit %.3f vs baseline %.3f",
+				 sqlite3_column_double(st, 1), sqlite3_column_double(st, 2));
+		char how[96] = "";
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			snprintf(how, sizeof how, " (%s baseline, %d steps)",
+				 sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "?",
+				 sqlite3_column_int(st, 4));
+		snprintf(ps.explain, sizeof ps.explain, "why: %s%s%s%s", method, how, detail, logit);
+	}
+	sqlite3_finalize(st);
+
+	/* cohort percentile of each numeric value, all columns in one pass over the table:
+	 * (count below + half the ties) / count of non-missing */
+	if (ps.nf > 0) {
+		lm_buf sql = {0};
+		buf_puts(&sql, "SELECT 0");
+		int *num = xcalloc((size_t)ps.nf, sizeof *num);
+		for (int i = 0; i < ps.nf; i++) {
+			int k = store_columns_find(cols, ps.f[i].column);
+			if (k < 0 || cols->c[k].type == TYPE_TEXT || !values[k] || !strcmp(values[k], "."))
+				continue;
+			num[i] = 1;
+			char *q = sqlite3_mprintf(", sum(\"%w\" < ?%d) + 0.5 * sum(\"%w\" = ?%d), count(\"%w\")",
+						  ps.f[i].column, i + 1, ps.f[i].column, i + 1,
+						  ps.f[i].column);
+			buf_puts(&sql, q);
+			sqlite3_free(q);
+		}
+		buf_puts(&sql, " FROM patients");
+		st = store_prepare(a->db, sql.data, NULL);
+		buf_free(&sql);
+		if (st) {
+			for (int i = 0; i < ps.nf; i++)
+				if (num[i]) {
+					double x;
+					if (!parse_double(ps.f[i].value, &x))
+						sqlite3_bind_double(st, i + 1, x);
+				}
+			/* the patient's full-precision value, not the displayed one */
+			sqlite3_stmt *v = store_prepare(a->db, "SELECT * FROM patients WHERE rowid = ?", NULL);
+			if (v) {
+				sqlite3_bind_int64(v, 1, ps.rowid);
+				if (sqlite3_step(v) == SQLITE_ROW)
+					for (int j = 0; j < sqlite3_column_count(v); j++)
+						for (int i = 0; i < ps.nf; i++)
+							if (num[i] && !strcmp(sqlite3_column_name(v, j), ps.f[i].column))
+								sqlite3_bind_double(st, i + 1, sqlite3_column_double(v, j));
+				sqlite3_finalize(v);
+			}
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				int col = 1;
+				for (int i = 0; i < ps.nf; i++) {
+					if (!num[i])
+						continue;
+					double below = sqlite3_column_double(st, col);
+					double n = sqlite3_column_double(st, col + 1);
+					ps.f[i].pct = n > 0 ? 100.0 * below / n : (double)NAN;
+					col += 2;
+				}
+			}
+			sqlite3_finalize(st);
+		}
+		free(num);
+		qsort(ps.f, (size_t)ps.nf, sizeof *ps.f, cmp_factor);
+	}
+out:
+	for (int i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void load_visits(ui_app *a)
+{
+	if (!store_has_table(a->db, "visits"))
+		return;
+	store_columns vc;
+	if (store_columns_load(a->db, "visits", &vc, NULL))
+		return;
+	int tcol = store_columns_role(&vc, ROLE_TIME);
+	if (tcol >= 0)
+		snprintf(ps.time_col, sizeof ps.time_col, "%s", vc.c[tcol].name);
+	for (int i = 0; i < vc.n; i++) {
+		store_column *m = &vc.c[i];
+		if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
+			continue;
+		ps.labs = xreallocarray(ps.labs, (size_t)ps.nlab + 1, sizeof *ps.labs);
+		lab *l = &ps.labs[ps.nlab++];
+		memset(l, 0, sizeof *l);
+		l->name = xstrdup(m->label ? m->label : m->name);
+		l->mean = m->mean, l->sd = m->sd;
+	}
+	sqlite3_stmt *st = store_prepare(a->db, "SELECT * FROM visits WHERE \"__patient\" = ? ORDER BY rowid", NULL);
+	if (!st) {
+		store_columns_free(&vc);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, ps.rowid);
+	int cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (ps.nvisit == cap) {
+			cap = cap ? 2 * cap : 16;
+			ps.vtime = xreallocarray(ps.vtime, (size_t)cap, sizeof *ps.vtime);
+			for (int l = 0; l < ps.nlab; l++)
+				ps.labs[l].v = xreallocarray(ps.labs[l].v, (size_t)cap, sizeof(double));
+		}
+		int v = ps.nvisit++;
+		ps.vtime[v] = v;
+		for (int l = 0; l < ps.nlab; l++)
+			ps.labs[l].v[v] = NAN;
+		int li = 0;
+		for (int i = 0; i < vc.n; i++) {
+			store_column *m = &vc.c[i];
+			int j = -1;
+			for (int q = 0; q < sqlite3_column_count(st); q++)
+				if (!strcmp(sqlite3_column_name(st, q), m->name))
+					j = q;
+			if (j < 0)
+				continue;
+			if (i == tcol && sqlite3_column_type(st, j) != SQLITE_NULL)
+				ps.vtime[v] = sqlite3_column_double(st, j);
+			if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
+				continue;
+			if (sqlite3_column_type(st, j) != SQLITE_NULL)
+				ps.labs[li].v[v] = sqlite3_column_double(st, j);
+			li++;
+		}
+	}
+	sqlite3_finalize(st);
+	store_columns_free(&vc);
+}
+
+static void ensure_loaded(ui_app *a)
+{
+	if (ps.loaded && ps.rowid == a->patient && ps.model_id == a->co.model_id &&
+	    ps.method == a->method)
+		return;
+	pstate_clear();
+	ps.rowid = a->patient;
+	ps.model_id = a->co.model_id;
+	ps.method = a->method;
+	ps.loaded = 1;
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
+	char **values = NULL;
+	load_patient(a, &cols, &values);
+	load_prediction(a);
+	load_attributions(a, &cols, values);
+	a->method = ps.method;
+	for (int i = 0; i < cols.n; i++)
+		free(values[i]);
+	free(values);
+	store_columns_free(&cols);
+	load_visits(a);
+}
+
+static void draw_factors(ui_app *a, int y0)
+{
+	int h = LINES - 1 - y0 - 1;
+	int barw = COLS - 2 - 16 - 1 - 9 - 1 - 5 - 1 - 8;
+	if (barw < 10)
+		barw = 10;
+	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+	ui_fill(y0, 0, COLS, ' ');
+	ui_put(y0, 2, 16, "factor");
+	ui_put(y0, 19, 9, "   value");
+	ui_put(y0, 29, 5, " pct");
+	char axis[128];
+	snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
+		 "lowers risk | raises risk");
+	ui_put(y0, 35, barw, axis);
+	ui_put(y0, 35 + barw + 1, 8, "  attr");
+	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	if (a->pat_scroll > ps.nf - h)
+		a->pat_scroll = ps.nf - h > 0 ? ps.nf - h : 0;
+	for (int i = 0; i < h && a->pat_scroll + i < ps.nf; i++) {
+		const factor *f = &ps.f[a->pat_scroll + i];
+		int y = y0 + 1 + i;
+		ui_put(y, 2, 16, f->label);
+		char t[64];
+		snprintf(t, sizeof t, "%9.9s", f->value);
+		ui_put(y, 19, 9, t);
+		if (!isnan(f->pct)) {
+			snprintf(t, sizeof t, "%3.0f%%", f->pct);
+			ui_put(y, 29, 5, t);
+		}
+		ui_signed_bar(a, y, 35, barw, f->attr, ps.vmax);
+		/* the sign is written out, so direction never depends on colour */
+		snprintf(t, sizeof t, "%+8.3f", f->attr);
+		ui_put(y, 35 + barw + 1, 8, t);
+	}
+}
+
+static void draw_visits(ui_app *a, int y0)
+{
+	if (ps.nvisit == 0 || ps.nlab == 0) {
+		ui_put(y0, 2, COLS - 4, "no visits for this patient");
+		return;
+	}
+	char t[160];
+	snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.nvisit, ps.time_col[0] ? " by " : "",
+		 ps.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	ui_put(y0, 2, COLS - 4, t);
+	int plot_h = LINES - 1 - y0 - 2 - ps.nlab;
+	int list_h = ps.nlab;
+	if (plot_h < 4) {
+		plot_h = 4;
+		list_h = LINES - 1 - y0 - 2 - plot_h;
+	}
+	if (a->lab >= ps.nlab)
+		a->lab = ps.nlab - 1;
+	int sw = ps.nvisit < 20 ? ps.nvisit : 20;
+	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
+	for (int i = 0; i < list_h && first + i < ps.nlab; i++) {
+		int li = first + i;
+		const lab *l = &ps.labs[li];
+		int y = y0 + 1 + i;
+		if (li == a->lab)
+			mvaddch(y, 0, '>');
+		ui_put(y, 2, 12, l->name);
+		int off = ps.nvisit > sw ? ps.nvisit - sw : 0; /* the latest visits */
+		ui_sparkline(a, y, 15, sw, l->v + off, sw);
+		for (int v = 0; v < sw; v++) {
+			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
+			ui_heat_cell(a, y, 15 + sw + 2 + v, z);
+		}
+		double last = NAN;
+		for (int v = 0; v < ps.nvisit; v++)
+			if (!isnan(l->v[v]))
+				last = l->v[v];
+		snprintf(t, sizeof t, "last %.4g", last);
+		ui_put(y, 15 + 2 * sw + 4, COLS - (15 + 2 * sw + 4), t);
+	}
+	const lab *l = &ps.labs[a->lab];
+	int py = y0 + 1 + list_h;
+	double lo = INFINITY, hi = -INFINITY;
+	for (int v = 0; v < ps.nvisit; v++)
+		if (!isnan(l->v[v])) {
+			if (l->v[v] < lo)
+				lo = l->v[v];
+			if (l->v[v] > hi)
+				hi = l->v[v];
+		}
+	if (!(hi > lo))
+		hi = lo + 1;
+	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.time_col[0] ? ps.time_col : "visits", lo, hi);
+	ui_put(py, 2, COLS - 4, t);
+	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vtime, l->v, ps.nvisit, ps.vtime[0],
+		ps.vtime[ps.nvisit - 1] > ps.vtime[0] ? ps.vtime[ps.nvisit - 1] : ps.vtime[0] + 1, lo, hi);
+}
+
+static void patient_draw(ui_app *a)
+{
+	ensure_loaded(a);
+	long pos = ui_cohort_pos(&a->co, a->patient);
+	char t[640];
+	attron((attr_t)A_BOLD);
+	if (pos >= 0)
+		snprintf(t, sizeof t, "Patient %s  (%ld of %ld in the current order)", ps.id, pos + 1,
+			 ui_cohort_count(&a->co));
+	else
+		snprintf(t, sizeof t, "Patient %s", ps.id);
+	ui_put(1, 0, COLS, t);
+	attroff((attr_t)A_BOLD);
+	ui_put(2, 2, COLS - 2, ps.demo);
+	ui_put(3, 2, COLS - 2, ps.outcome);
+	if (ps.nmethod > 1) {
+		lm_buf m = {0};
+		for (int i = 0; i < ps.nmethod; i++)
+			buf_printf(&m, i == ps.method ? "[%s] " : "%s ", ps.methods[i]);
+		snprintf(t, sizeof t, "%.300s  (a: %.300s)", ps.explain, m.data);
+		buf_free(&m);
+		ui_put(4, 2, COLS - 2, t);
+	} else {
+		ui_put(4, 2, COLS - 2, ps.explain);
+	}
+	if (ps.err[0]) {
+		attron((attr_t)ui_attr_of(a, UI_A_WARN));
+		ui_put(5, 2, COLS - 2, ps.err);
+		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	}
+	if (a->visits_view)
+		draw_visits(a, 6);
+	else
+		draw_factors(a, 6);
+}
+
+static void step_patient(ui_app *a, int d)
+{
+	long pos = ui_cohort_pos(&a->co, a->patient);
+	long n = ui_cohort_count(&a->co);
+	if (pos < 0 || n == 0)
+		return;
+	pos += d;
+	if (pos < 0 || pos >= n) {
+		ui_status(a, d > 0 ? "last patient" : "first patient");
+		return;
+	}
+	a->cur = pos; /* the cohort cursor follows, so Esc returns to this patient */
+	ui_open_patient(a, ui_cohort_rowid(&a->co, pos));
+}
+static void k_next(ui_app *a) { step_patient(a, 1); }
+static void k_prev(ui_app *a) { step_patient(a, -1); }
+static void k_down(ui_app *a)
+{
+	if (a->visits_view)
+		a->lab++;
+	else
+		a->pat_scroll++;
+}
+static void k_up(ui_app *a)
+{
+	if (a->visits_view) {
+		if (a->lab > 0)
+			a->lab--;
+	} else if (a->pat_scroll > 0) {
+		a->pat_scroll--;
+	}
+}
+static void k_method(ui_app *a)
+{
+	if (ps.nmethod < 2) {
+		ui_status(a, "only one explanation method is stored for this patient");
+		return;
+	}
+	a->method = (a->method + 1) % ps.nmethod;
+}
+static void k_visits(ui_app *a) { a->visits_view = !a->visits_view; }
+
+static const ui_key patient_keys[] = {
+	{{']', 'J'}, "]/J", "next patient in the cohort's current order", k_next},
+	{{'[', 'K'}, "[/K", "previous patient", k_prev},
+	{{'j', KEY_DOWN, UI_KEY_WHEEL_DOWN}, "j/Down", "scroll the factors (visits: next lab)", k_down},
+	{{'k', KEY_UP, UI_KEY_WHEEL_UP}, "k/Up", "scroll back (visits: previous lab)", k_up},
+	{{'a'}, "a", "attribution method: ig, attention, rollout (as stored)", k_method},
+	{{'v'}, "v", "visits: sparklines, heat map and the selected lab's curve", k_visits},
+	{{0}, NULL, NULL, NULL},
+};
+
+const ui_screen ui_patient_screen = {"Patient", patient_draw, patient_keys, NULL};
+
+void ui_patient_release(void) { pstate_clear(); }
