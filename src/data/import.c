@@ -1,0 +1,1153 @@
+/* import.c: CSV -> workbench file. See import.h.
+ *
+ * Memory is bounded by the number of columns, not rows: per column a few counters, a set of
+ * at most FRAME_MAX_CATS distinct values (beyond that the column is not categorical and its
+ * distinct count comes from a HyperLogLog sketch), plus one set of patient ids, which the
+ * duplicate check and the visits' patient lookup need. */
+#define _POSIX_C_SOURCE 200809L
+#include "import.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "csvin.h"
+
+/* ---- values ---- */
+
+static const char *const default_na[] = {"NA", "NaN", "N/A", "null", "."};
+
+int import_is_default_na(const char *s)
+{
+	if (!*s)
+		return 1;
+	for (size_t i = 0; i < LM_ARRAY_LEN(default_na); i++)
+		if (!strcmp(s, default_na[i]))
+			return 1;
+	return 0;
+}
+
+int import_parse_number(const char *s, size_t len, double *v, long long *iv)
+{
+	size_t i = 0;
+	int neg = 0;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	uint64_t mant = 0;
+	int ndig = 0, nfrac = 0, sig = 0, dropped = 0;
+	size_t d0 = i;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndig++) {
+		if (sig < 19) {
+			mant = mant * 10 + (uint64_t)(s[i] - '0');
+			if (mant)
+				sig++;
+		} else
+			dropped++;
+	}
+	int isint = 1;
+	if (i < len && s[i] == '.') {
+		isint = 0;
+		i++;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, ndig++) {
+			if (sig < 19) {
+				mant = mant * 10 + (uint64_t)(s[i] - '0');
+				nfrac++;
+				if (mant)
+					sig++;
+			}
+		}
+	}
+	if (ndig == 0)
+		return 0;
+	long ex = 0;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		isint = 0;
+		i++;
+		int eneg = 0;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		size_t e0 = i;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			if (ex < 100000)
+				ex = ex * 10 + (s[i] - '0');
+		if (i == e0)
+			return 0;
+		if (eneg)
+			ex = -ex;
+	}
+	if (i != len)
+		return 0;
+	(void)d0;
+	long e10 = ex - nfrac + dropped;
+	/* Clinger's fast path: an integer mantissa below 2^53 times or over an exact power of
+	 * ten below 1e23 is one correctly rounded IEEE operation. */
+	static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+				     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	double val;
+	if (mant < (1ULL << 53) && e10 >= -22 && e10 <= 22) {
+		val = (double)mant;
+		val = e10 < 0 ? val / p10[-e10] : val * p10[e10];
+		if (neg)
+			val = -val;
+	} else {
+		char tmp[512];
+		if (len >= sizeof tmp)
+			return 0;
+		memcpy(tmp, s, len);
+		tmp[len] = 0;
+		errno = 0;
+		val = strtod(tmp, NULL);
+		if (!isfinite(val))
+			return 0;
+	}
+	*v = val;
+	if (isint && !dropped && mant <= (uint64_t)INT64_MAX) {
+		*iv = neg ? -(long long)mant : (long long)mant;
+		return 2;
+	}
+	return 1;
+}
+
+/* Boolean label families: a column is boolean when all its values belong to one family. */
+enum { BF_01 = 1, BF_TRUEFALSE = 2, BF_YESNO = 4, BF_YN = 8, BF_TF = 16, BF_ALL = 31 };
+
+static unsigned bool_family(const char *s, size_t len, int *truth)
+{
+	switch (len) {
+	case 1:
+		switch (s[0]) {
+		case '0': *truth = 0; return BF_01;
+		case '1': *truth = 1; return BF_01;
+		case 'y': case 'Y': *truth = 1; return BF_YN;
+		case 'n': case 'N': *truth = 0; return BF_YN;
+		case 't': case 'T': *truth = 1; return BF_TF;
+		case 'f': case 'F': *truth = 0; return BF_TF;
+		}
+		return 0;
+	case 2:
+		if (!strcasecmp(s, "no")) { *truth = 0; return BF_YESNO; }
+		return 0;
+	case 3:
+		if (!strcasecmp(s, "yes")) { *truth = 1; return BF_YESNO; }
+		return 0;
+	case 4:
+		if (!strcasecmp(s, "true")) { *truth = 1; return BF_TRUEFALSE; }
+		return 0;
+	case 5:
+		if (!strcasecmp(s, "false")) { *truth = 0; return BF_TRUEFALSE; }
+		return 0;
+	}
+	return 0;
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	/* murmur3's finaliser, so that every bit depends on every byte (HyperLogLog needs it) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* ---- bounded value counts ---- */
+
+#define CAT_SLOTS 2048 /* power of two > 2 * FRAME_MAX_CATS */
+
+typedef struct catent {
+	uint64_t h;
+	char *s;
+	long n;
+} catent;
+
+typedef struct catmap {
+	int n;
+	catent *e;   /* n entries */
+	short *slot; /* CAT_SLOTS, -1 empty else entry index */
+} catmap;
+
+/* Counts s; returns -1 when the map is full and s is new. */
+static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
+{
+	if (!m->slot) {
+		m->slot = xmallocarray(CAT_SLOTS, sizeof *m->slot);
+		for (int i = 0; i < CAT_SLOTS; i++)
+			m->slot[i] = -1;
+		m->e = xmallocarray(FRAME_MAX_CATS, sizeof *m->e);
+	}
+	size_t i = h & (CAT_SLOTS - 1);
+	while (m->slot[i] >= 0) {
+		catent *e = &m->e[m->slot[i]];
+		if (e->h == h && !strcmp(e->s, s)) {
+			e->n++;
+			return 0;
+		}
+		i = (i + 1) & (CAT_SLOTS - 1);
+	}
+	if (m->n == FRAME_MAX_CATS)
+		return -1;
+	m->e[m->n] = (catent){h, xstrndup(s, len), 1};
+	m->slot[i] = (short)m->n++;
+	return 0;
+}
+
+static void catmap_free(catmap *m)
+{
+	for (int i = 0; i < m->n; i++)
+		free(m->e[i].s);
+	free(m->e);
+	free(m->slot);
+	memset(m, 0, sizeof *m);
+}
+
+/* ---- HyperLogLog (Flajolet et al. 2007), 2^12 registers: about 1.6% standard error ---- */
+
+#define HLL_P 12
+#define HLL_M (1 << HLL_P)
+
+static void hll_add(unsigned char *reg, uint64_t h)
+{
+	size_t idx = (size_t)(h >> (64 - HLL_P));
+	uint64_t w = (h << HLL_P) | (1ULL << (HLL_P - 1));
+	unsigned char rank = (unsigned char)(__builtin_clzll(w) + 1);
+	if (rank > reg[idx])
+		reg[idx] = rank;
+}
+
+static long hll_estimate(const unsigned char *reg)
+{
+	double sum = 0;
+	int zeros = 0;
+	for (int i = 0; i < HLL_M; i++) {
+		sum += ldexp(1.0, -reg[i]);
+		zeros += reg[i] == 0;
+	}
+	double m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
+	double e = alpha * m * m / sum;
+	if (e <= 2.5 * m && zeros)
+		e = m * log(m / zeros);
+	return lround(e);
+}
+
+/* ---- the set of patient ids ---- */
+
+typedef struct ident {
+	uint64_t h;
+	size_t off;
+	long line;
+} ident;
+
+typedef struct idset {
+	size_t n, cap; /* entries; table size (power of two) */
+	ident *e;
+	uint32_t *slot; /* 0 empty, else entry index + 1 */
+	lm_buf str;
+} idset;
+
+static void idset_grow(idset *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 1024;
+	free(s->slot);
+	s->slot = xcalloc(cap, sizeof *s->slot);
+	s->cap = cap;
+	for (size_t k = 0; k < s->n; k++) {
+		size_t i = s->e[k].h & (cap - 1);
+		while (s->slot[i])
+			i = (i + 1) & (cap - 1);
+		s->slot[i] = (uint32_t)(k + 1);
+	}
+	s->e = xreallocarray(s->e, cap / 2, sizeof *s->e);
+}
+
+/* Index of s in the set, or -1. */
+static long idset_find(const idset *s, const char *str, uint64_t h)
+{
+	if (!s->cap)
+		return -1;
+	size_t i = h & (s->cap - 1);
+	while (s->slot[i]) {
+		const ident *e = &s->e[s->slot[i] - 1];
+		if (e->h == h && !strcmp(s->str.data + e->off, str))
+			return (long)(s->slot[i] - 1);
+		i = (i + 1) & (s->cap - 1);
+	}
+	return -1;
+}
+
+/* Adds s (at line); returns -1, or the index of the earlier equal id. */
+static long idset_add(idset *s, const char *str, size_t len, long line)
+{
+	uint64_t h = hash_bytes(str, len);
+	long k = idset_find(s, str, h);
+	if (k >= 0)
+		return k;
+	if (2 * (s->n + 1) > s->cap)
+		idset_grow(s);
+	size_t i = h & (s->cap - 1);
+	while (s->slot[i])
+		i = (i + 1) & (s->cap - 1);
+	s->e[s->n] = (ident){h, s->str.len, line};
+	buf_add(&s->str, str, len + 1);
+	s->slot[i] = (uint32_t)(++s->n);
+	return -1;
+}
+
+static void idset_free(idset *s)
+{
+	free(s->e);
+	free(s->slot);
+	buf_free(&s->str);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- per-column accumulation (pass 1) ---- */
+
+typedef struct colacc {
+	char *name;
+	int forced;     /* 1 when --type gave the type */
+	col_type type;  /* forced, or inferred at the end of pass 1 */
+	col_role role;
+	long missing, n; /* n = values present */
+	int can_int, can_real;
+	unsigned boolmask;
+	long ntrue;
+	double mean, m2, min, max; /* Welford, over numeric values */
+	catmap cats;
+	int overflow;
+	unsigned char *hll;
+	/* id candidates */
+	int cand;
+	idset *ids;
+	int dup;            /* a duplicate seen */
+	long dup_line, dup_col, dup_first;
+	char *dup_value;
+	int miss;           /* a missing id seen */
+	long miss_line, miss_col;
+} colacc;
+
+static void colacc_init(colacc *c, const char *name)
+{
+	memset(c, 0, sizeof *c);
+	c->name = xstrdup(name);
+	c->can_int = c->can_real = 1;
+	c->boolmask = BF_ALL;
+	c->min = INFINITY;
+	c->max = -INFINITY;
+	c->role = ROLE_FEATURE;
+	c->hll = xcalloc(HLL_M, 1);
+}
+
+static void colacc_free(colacc *c)
+{
+	free(c->name);
+	catmap_free(&c->cats);
+	free(c->hll);
+	if (c->ids) {
+		idset_free(c->ids);
+		free(c->ids);
+	}
+	free(c->dup_value);
+}
+
+/* Decides the type at the end of pass 1. */
+static void colacc_decide(colacc *c)
+{
+	if (c->forced)
+		return;
+	if (c->n == 0)
+		c->type = TYPE_TEXT;
+	else if (c->boolmask)
+		c->type = TYPE_BOOLEAN;
+	else if (c->can_int)
+		c->type = TYPE_INTEGER;
+	else if (c->can_real)
+		c->type = TYPE_REAL;
+	else
+		c->type = TYPE_TEXT;
+}
+
+/* ---- one dataset (patients or visits) ---- */
+
+typedef struct dset {
+	const import_opts *o;
+	const char *path;
+	int visits;
+	int ncol;
+	colacc *col;
+	long rows;
+	int id;        /* id column, -1 unresolved */
+	idset *pids;   /* the patients' ids (visits: lookup) */
+	int tcol;      /* visits: time column */
+	int sorted;
+	long prev_pid;
+	double prev_t;
+	/* pass 2 */
+	int pass;
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	long inserted;
+	int delim;
+	char sha[65];
+} dset;
+
+static const char *const id_names[] = {"id",	     "patient_id", "patientid", "patient",
+				       "subject_id", "subjectid",  "subject",   "pid",
+				       "record_id",  "mrn"};
+
+static int id_name_rank(const char *name)
+{
+	for (size_t i = 0; i < LM_ARRAY_LEN(id_names); i++)
+		if (!strcasecmp(name, id_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static const char *const time_names[] = {"time", "day", "days", "visit", "visit_time", "t",
+					 "week", "month", "year", "age_at_visit"};
+
+static int dset_find(const dset *d, const char *name)
+{
+	for (int j = 0; j < d->ncol; j++)
+		if (!strcmp(d->col[j].name, name))
+			return j;
+	return -1;
+}
+
+static int is_na(const dset *d, const char *s)
+{
+	if (!*s)
+		return 1;
+	if (!d->o->na)
+		return import_is_default_na(s);
+	for (int i = 0; i < d->o->nna; i++)
+		if (!strcmp(s, d->o->na[i]))
+			return 1;
+	return 0;
+}
+
+static int need_column(const dset *d, const char *name, const char *opt, lm_err *err)
+{
+	int j = dset_find(d, name);
+	if (j < 0)
+		lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with %s)", d->path, name, opt);
+	return j;
+}
+
+static int set_role(dset *d, const char *name, const char *opt, col_role role, lm_err *err)
+{
+	int j = need_column(d, name, opt, err);
+	if (j < 0)
+		return EX_DATAERR;
+	d->col[j].role = role;
+	return 0;
+}
+
+static int header(dset *d, const csvin_row *row, lm_err *err)
+{
+	const import_opts *o = d->o;
+	d->ncol = row->n;
+	d->col = xcalloc((size_t)row->n, sizeof *d->col);
+	for (int j = 0; j < row->n; j++) {
+		const csvin_field *f = &row->f[j];
+		if (!f->len)
+			return csvin_error_at(err, d->path, f->line, f->col, "empty column name (column %d)",
+					      j + 1);
+		for (int k = 0; k < j; k++)
+			if (!strcasecmp(d->col[k].name, f->s))
+				return csvin_error_at(err, d->path, f->line, f->col,
+						      "duplicate column name '%s' (also column %d)", f->s,
+						      k + 1);
+		if (d->visits && !strcasecmp(f->s, "__patient"))
+			return csvin_error_at(err, d->path, f->line, f->col,
+					      "column name '__patient' is reserved");
+		colacc_init(&d->col[j], f->s);
+	}
+	for (int t = 0; t < o->ntypes; t++) {
+		int j = dset_find(d, o->types[t].column);
+		if (j >= 0) {
+			d->col[j].forced = 1;
+			d->col[j].type = o->types[t].type;
+		}
+	}
+	if (!d->visits) {
+		int st;
+		for (int i = 0; i < o->ntargets; i++)
+			if ((st = set_role(d, o->targets[i], "--target", ROLE_TARGET, err)))
+				return st;
+		for (int i = 0; i < o->ngroups; i++)
+			if ((st = set_role(d, o->groups[i], "--group", ROLE_GROUP, err)))
+				return st;
+		for (int i = 0; i < o->nignores; i++)
+			if ((st = set_role(d, o->ignores[i], "--ignore", ROLE_IGNORE, err)))
+				return st;
+		if (o->time && (st = set_role(d, o->time, "--time", ROLE_TIME, err)))
+			return st;
+		if (o->event && (st = set_role(d, o->event, "--event", ROLE_EVENT, err)))
+			return st;
+		if (o->treatment && (st = set_role(d, o->treatment, "--treatment", ROLE_TREATMENT, err)))
+			return st;
+		if (o->id) {
+			if ((d->id = need_column(d, o->id, "--id", err)) < 0)
+				return EX_DATAERR;
+			d->col[d->id].cand = 1;
+		} else {
+			for (int j = 0; j < d->ncol; j++)
+				d->col[j].cand = id_name_rank(d->col[j].name) >= 0;
+		}
+		for (int j = 0; j < d->ncol; j++)
+			if (d->col[j].cand)
+				d->col[j].ids = xcalloc(1, sizeof(idset));
+	} else {
+		/* the visits' patient id: the patients' id column by name, else an id-like name */
+		d->id = dset_find(d, o->id); /* o->id is the resolved patients id here */
+		for (int j = 0; j < d->ncol && d->id < 0; j++)
+			if (id_name_rank(d->col[j].name) >= 0)
+				d->id = j;
+		if (d->id < 0)
+			return lm_seterr(err, EX_DATAERR,
+					 "%s: no patient id column (expected a column named '%s')",
+					 d->path, o->id);
+		d->col[d->id].role = ROLE_ID;
+		if (o->visits_time) {
+			if ((d->tcol = need_column(d, o->visits_time, "--visits-time", err)) < 0)
+				return EX_DATAERR;
+		} else {
+			d->tcol = -1;
+			for (size_t i = 0; i < LM_ARRAY_LEN(time_names) && d->tcol < 0; i++)
+				for (int j = 0; j < d->ncol; j++)
+					if (j != d->id && !strcasecmp(d->col[j].name, time_names[i])) {
+						d->tcol = j;
+						break;
+					}
+			if (d->tcol < 0)
+				return lm_seterr(err, EX_DATAERR,
+						 "%s: no visit time column; name one with --visits-time",
+						 d->path);
+		}
+		if (d->tcol == d->id)
+			return lm_seterr(err, EX_DATAERR, "%s: the time column cannot be the id column",
+					 d->path);
+		d->col[d->tcol].role = ROLE_TIME;
+		d->sorted = 1;
+		d->prev_pid = 0;
+		d->prev_t = -INFINITY;
+	}
+	return 0;
+}
+
+static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
+{
+	if (is_na(d, f->s)) {
+		c->missing++;
+		if (c->cand && !c->miss) {
+			c->miss = 1;
+			c->miss_line = f->line;
+			c->miss_col = f->col;
+		}
+		return 0;
+	}
+	c->n++;
+	double v = 0;
+	long long iv;
+	int num = import_parse_number(f->s, f->len, &v, &iv);
+	if (num != 2)
+		c->can_int = 0;
+	if (!num)
+		c->can_real = 0;
+	if (c->can_real) {
+		double delta = v - c->mean;
+		c->mean += delta / (double)c->n;
+		c->m2 += delta * (v - c->mean);
+		if (v < c->min)
+			c->min = v;
+		if (v > c->max)
+			c->max = v;
+	}
+	int truth = 0;
+	unsigned fam = c->boolmask ? bool_family(f->s, f->len, &truth) : 0;
+	c->boolmask &= fam;
+	if (c->boolmask)
+		c->ntrue += truth;
+	if (c->forced) {
+		const char *want = NULL;
+		if (c->type == TYPE_INTEGER && num != 2)
+			want = "an integer";
+		else if (c->type == TYPE_REAL && !num)
+			want = "a number";
+		else if (c->type == TYPE_BOOLEAN && !c->boolmask)
+			want = "a boolean of the same kind as the column's other values";
+		if (want)
+			return csvin_error_at(err, d->path, f->line, f->col,
+					      "'%s' is not %s (column '%s' has --type %s)", f->s, want,
+					      c->name, store_type_name(c->type));
+	}
+	uint64_t h = hash_bytes(f->s, f->len);
+	hll_add(c->hll, h);
+	if (!c->overflow && catmap_add(&c->cats, f->s, f->len, h) < 0) {
+		c->overflow = 1;
+		catmap_free(&c->cats);
+	}
+	if (c->ids) {
+		long k = idset_add(c->ids, f->s, f->len, f->line);
+		if (k >= 0 && !c->dup) {
+			c->dup = 1;
+			c->dup_line = f->line;
+			c->dup_col = f->col;
+			c->dup_first = c->ids->e[k].line;
+			c->dup_value = xstrdup(f->s);
+		}
+	}
+	return 0;
+}
+
+static int id_problem(const dset *d, const colacc *c, lm_err *err)
+{
+	if (c->dup && (!c->miss || c->dup_line < c->miss_line ||
+		       (c->dup_line == c->miss_line && c->dup_col < c->miss_col)))
+		return csvin_error_at(err, d->path, c->dup_line, c->dup_col,
+				      "duplicate patient id '%s' (also on line %ld)", c->dup_value,
+				      c->dup_first);
+	if (c->miss)
+		return csvin_error_at(err, d->path, c->miss_line, c->miss_col,
+				      "missing patient id (column '%s')", c->name);
+	return 0;
+}
+
+static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
+{
+	dset *d = ctx;
+	if (row->record == 1)
+		return header(d, row, err);
+	d->rows++;
+	for (int j = 0; j < d->ncol; j++) {
+		colacc *c = &d->col[j];
+		int st = value_pass1(d, c, &row->f[j], err);
+		if (st)
+			return st;
+		if (c->ids && (c->dup || c->miss)) {
+			if (!d->visits && d->o->id) /* the id was named: every problem is an error */
+				return id_problem(d, c, err);
+			idset_free(c->ids); /* no longer a candidate: stop spending memory on it */
+			free(c->ids);
+			c->ids = NULL;
+		}
+	}
+	if (d->visits) {
+		const csvin_field *f = &row->f[d->id];
+		if (is_na(d, f->s))
+			return csvin_error_at(err, d->path, f->line, f->col, "visit with no patient id");
+		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
+		if (k < 0)
+			return csvin_error_at(err, d->path, f->line, f->col,
+					      "visit for unknown patient id '%s'", f->s);
+		const csvin_field *tf = &row->f[d->tcol];
+		double t = -INFINITY;
+		long long it;
+		if (!is_na(d, tf->s) && !import_parse_number(tf->s, tf->len, &t, &it))
+			return csvin_error_at(err, d->path, tf->line, tf->col,
+					      "visit time '%s' is not a number (column '%s')", tf->s,
+					      d->col[d->tcol].name);
+		if (k + 1 < d->prev_pid || (k + 1 == d->prev_pid && t < d->prev_t))
+			d->sorted = 0;
+		d->prev_pid = k + 1;
+		d->prev_t = t;
+	}
+	return 0;
+}
+
+/* After pass 1 of the patients: picks the id column. */
+static int resolve_id(dset *d, lm_err *err)
+{
+	if (d->o->id)
+		return id_problem(d, &d->col[d->id], err);
+	int best = -1;
+	for (int j = 0; j < d->ncol; j++) {
+		colacc *c = &d->col[j];
+		if (c->cand && c->ids && !c->dup && !c->miss &&
+		    (best < 0 || id_name_rank(c->name) < id_name_rank(d->col[best].name)))
+			best = j;
+	}
+	if (best < 0) {
+		for (int j = 0; j < d->ncol; j++)
+			if (d->col[j].cand)
+				return id_problem(d, &d->col[j], err);
+		return lm_seterr(err, EX_DATAERR,
+				 "%s: no id column: name one with --id COL (looked for a column named "
+				 "id, patient_id, subject_id, subject, pid, record_id or mrn)",
+				 d->path);
+	}
+	d->id = best;
+	for (int j = 0; j < d->ncol; j++)
+		if (j != best && d->col[j].ids) {
+			idset_free(d->col[j].ids);
+			free(d->col[j].ids);
+			d->col[j].ids = NULL;
+		}
+	d->col[best].role = ROLE_ID;
+	d->pids = d->col[best].ids;
+	return 0;
+}
+
+/* ---- pass 2: the rows into SQLite ---- */
+
+static int sql_fail(sqlite3 *db, int rc, lm_err *err)
+{
+	return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+}
+
+static int row_pass2(void *ctx, const csvin_row *row, lm_err *err)
+{
+	dset *d = ctx;
+	if (row->record == 1) {
+		if (row->n != d->ncol)
+			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
+					 d->path);
+		return 0;
+	}
+	sqlite3_stmt *st = d->ins;
+	int p = 1;
+	if (d->visits) {
+		const csvin_field *f = &row->f[d->id];
+		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
+		if (k < 0)
+			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
+					 d->path);
+		sqlite3_bind_int64(st, p++, k + 1);
+	}
+	for (int j = 0; j < d->ncol; j++, p++) {
+		const csvin_field *f = &row->f[j];
+		const colacc *c = &d->col[j];
+		if (is_na(d, f->s)) {
+			sqlite3_bind_null(st, p);
+			continue;
+		}
+		double v;
+		long long iv;
+		int truth = 0, num;
+		switch (c->type) {
+		case TYPE_INTEGER:
+			if (import_parse_number(f->s, f->len, &v, &iv) != 2)
+				goto changed;
+			sqlite3_bind_int64(st, p, iv);
+			break;
+		case TYPE_REAL:
+			if (!(num = import_parse_number(f->s, f->len, &v, &iv)))
+				goto changed;
+			sqlite3_bind_double(st, p, v);
+			break;
+		case TYPE_BOOLEAN:
+			if (!bool_family(f->s, f->len, &truth))
+				goto changed;
+			sqlite3_bind_int(st, p, truth);
+			break;
+		case TYPE_TEXT:
+			/* the record buffer outlives the step below */
+			sqlite3_bind_text(st, p, f->s, (int)f->len, SQLITE_STATIC);
+			break;
+		}
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(d->db, rc, err);
+	d->inserted++;
+	return 0;
+changed:
+	return csvin_error_at(err, d->path, row->f[0].line, row->f[0].col,
+			      "the file changed during the import");
+}
+
+static const char *decl_type(col_type t)
+{
+	switch (t) {
+	case TYPE_INTEGER: return "INTEGER";
+	case TYPE_REAL: return "REAL";
+	case TYPE_BOOLEAN: return "BOOLEAN";
+	default: return "TEXT";
+	}
+}
+
+static int create_table(dset *d, const char *table, lm_err *err)
+{
+	lm_buf sql = {0}, ins = {0};
+	char *q = sqlite3_mprintf("CREATE TABLE \"%w\"(", table);
+	buf_puts(&sql, q);
+	sqlite3_free(q);
+	q = sqlite3_mprintf("INSERT INTO \"%w\" VALUES(", table);
+	buf_puts(&ins, q);
+	sqlite3_free(q);
+	if (d->visits) {
+		buf_puts(&sql, "\"__patient\" INTEGER NOT NULL REFERENCES patients(rowid), ");
+		buf_puts(&ins, "?, ");
+	}
+	for (int j = 0; j < d->ncol; j++) {
+		q = sqlite3_mprintf("%s\"%w\" %s", j ? ", " : "", d->col[j].name,
+				    decl_type(d->col[j].type));
+		buf_puts(&sql, q);
+		sqlite3_free(q);
+		buf_puts(&ins, j ? ", ?" : "?");
+	}
+	buf_puts(&sql, ")");
+	buf_puts(&ins, ")");
+	int st = store_exec(d->db, sql.data, err);
+	if (!st && !(d->ins = store_prepare(d->db, ins.data, err)))
+		st = err->status;
+	buf_free(&sql);
+	buf_free(&ins);
+	return st;
+}
+
+static int cat_cmp(const void *a, const void *b)
+{
+	const catent *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return strcmp(x->s, y->s);
+}
+
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
+{
+	sqlite3_stmt *st = store_prepare(
+		d->db,
+		"INSERT INTO columns(dataset, position, name, type, role, missing, distinct_count,"
+		" categories, mean, sd, min, max) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		err);
+	if (!st)
+		return err->status;
+	for (int j = 0; j < d->ncol; j++) {
+		colacc *c = &d->col[j];
+		double mean = NAN, sd = NAN, mn = NAN, mx = NAN;
+		long distinct = c->overflow ? hll_estimate(c->hll) : c->cats.n;
+		char *cats = NULL;
+		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
+			if (c->n > 0) {
+				mean = c->mean;
+				mn = c->min;
+				mx = c->max;
+			}
+			if (c->n > 1)
+				sd = sqrt(c->m2 / (double)(c->n - 1));
+		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
+			double pr = (double)c->ntrue / (double)c->n;
+			mean = pr;
+			if (c->n > 1)
+				sd = sqrt(pr * (1 - pr) * (double)c->n / (double)(c->n - 1));
+			mn = c->ntrue < c->n ? 0 : 1;
+			mx = c->ntrue > 0 ? 1 : 0;
+			distinct = (c->ntrue > 0) + (c->ntrue < c->n);
+		}
+		if ((c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) && !c->overflow) {
+			qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
+			cJSON *a = cJSON_CreateArray();
+			for (int k = 0; k < c->cats.n; k++) {
+				cJSON *e = cJSON_CreateObject();
+				cJSON_AddStringToObject(e, "value", c->cats.e[k].s);
+				cJSON_AddNumberToObject(e, "n", (double)c->cats.e[k].n);
+				cJSON_AddItemToArray(a, e);
+			}
+			cats = cJSON_PrintUnformatted(a);
+			cJSON_Delete(a);
+		}
+		sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, j + 1);
+		sqlite3_bind_text(st, 3, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, store_type_name(c->type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, store_role_name(c->role), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, c->missing);
+		sqlite3_bind_int64(st, 7, distinct);
+		if (cats)
+			sqlite3_bind_text(st, 8, cats, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, 8);
+		bind_num(st, 9, mean);
+		bind_num(st, 10, sd);
+		bind_num(st, 11, mn);
+		bind_num(st, 12, mx);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		free(cats);
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return sql_fail(d->db, rc, err);
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static int store_dataset_row(dset *d, const char *name, lm_err *err)
+{
+	sqlite3_stmt *st = store_prepare(d->db,
+					 "INSERT INTO datasets(name, file, sha256, rows, columns,"
+					 " delimiter, imported_at) VALUES(?,?,?,?,?,?,?)",
+					 err);
+	if (!st)
+		return err->status;
+	char now[32], dl[2] = {(char)d->delim, 0};
+	lm_now_iso(now);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, base_name(d->path), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d->sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, d->rows);
+	sqlite3_bind_int(st, 5, d->ncol);
+	sqlite3_bind_text(st, 6, dl, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(d->db, rc, err);
+}
+
+static void dset_free(dset *d)
+{
+	if (d->ins)
+		sqlite3_finalize(d->ins);
+	for (int j = 0; j < d->ncol; j++)
+		colacc_free(&d->col[j]);
+	free(d->col);
+}
+
+static int pass1(dset *d, lm_err *err)
+{
+	lm_sha256 sha;
+	sha256_init(&sha);
+	d->id = -1;
+	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, &sha, &d->delim, err);
+	if (st)
+		return st;
+	sha256_hex(&sha, d->sha);
+	if (d->rows == 0)
+		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
+	for (int j = 0; j < d->ncol; j++)
+		colacc_decide(&d->col[j]);
+	/* a visit time is a number even when it only takes the values 0 and 1 */
+	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == TYPE_BOOLEAN)
+		d->col[d->tcol].type = TYPE_INTEGER;
+	return 0;
+}
+
+static int pass2(dset *d, const char *table, lm_err *err)
+{
+	int st = create_table(d, table, err);
+	if (st)
+		return st;
+	d->pass = 2;
+	st = csvin_read_file(d->path, d->path, d->delim, row_pass2, d, NULL, NULL, err);
+	if (!st && d->inserted != d->rows)
+		st = lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
+	return st;
+}
+
+/* ---- the temporary file ---- */
+
+static char tmp_path[4096];
+
+static void on_signal(int sig)
+{
+	if (tmp_path[0])
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int check_target(const char *out, int force, lm_err *err)
+{
+	struct stat sb;
+	if (stat(out, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return lm_seterr(err, EX_CANTCREAT, "%s: is a directory", out);
+		if (!force)
+			return lm_seterr(err, EX_CANTCREAT, "%s: file exists (use --force to replace it)",
+					 out);
+	}
+	return 0;
+}
+
+static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return lm_seterr(err, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	/* umask may have taken bits away; the file holds patient data, so exactly 0600 */
+	if (fchmod(fd, 0600) != 0) {
+		int e = errno;
+		close(fd);
+		return lm_seterr(err, EX_CANTCREAT, "%s: %s", tmp, strerror(e));
+	}
+	close(fd);
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		int st = lm_seterr(err, store_status(rc), "%s: %s", tmp,
+				   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return st;
+	}
+	p->db = db;
+	if (v)
+		v->db = db;
+	/* The file is private until renamed, and deleted on any error: no journal is needed. */
+	int st = store_exec(db,
+			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+			    " PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;"
+			    " BEGIN",
+			    err);
+	if (!st)
+		st = store_init_schema(db, err);
+	if (!st)
+		st = pass2(p, "patients", err);
+	if (!st && v) {
+		if (v->sorted) {
+			st = pass2(v, "visits", err);
+		} else {
+			/* rows arrive out of order: stage them, then copy sorted by patient, time */
+			st = pass2(v, "__visits_stage", err);
+			if (!st) {
+				char *q = sqlite3_mprintf(
+					"CREATE TABLE visits AS SELECT * FROM __visits_stage WHERE 0;"
+					" INSERT INTO visits SELECT * FROM __visits_stage"
+					" ORDER BY __patient, \"%w\", rowid; DROP TABLE __visits_stage",
+					v->col[v->tcol].name);
+				st = store_exec(db, q, err);
+				sqlite3_free(q);
+			}
+		}
+	}
+	if (!st)
+		st = store_columns_rows(p, "patients", err);
+	if (!st)
+		st = store_dataset_row(p, "patients", err);
+	if (!st && v && !(st = store_columns_rows(v, "visits", err)))
+		st = store_dataset_row(v, "visits", err);
+	if (!st) {
+		char *detail = xasprintf("%s: %ld patients%s", base_name(p->path), p->rows,
+					 v ? "; visits imported" : "");
+		st = store_log_access(db, "import", 0, detail, err);
+		free(detail);
+	}
+	if (p->ins) {
+		sqlite3_finalize(p->ins);
+		p->ins = NULL;
+	}
+	if (v && v->ins) {
+		sqlite3_finalize(v->ins);
+		v->ins = NULL;
+	}
+	if (!st)
+		st = store_exec(db, "COMMIT", err);
+	rc = sqlite3_close(db);
+	if (!st && rc != SQLITE_OK)
+		st = lm_seterr(err, store_status(rc), "%s: %s", tmp, sqlite3_errstr(rc));
+	return st;
+}
+
+int import_run(const import_opts *o, import_result *res, lm_err *err)
+{
+	double t0 = lm_seconds();
+	memset(res, 0, sizeof *res);
+	int st = check_target(o->out, o->force, err);
+	if (st)
+		return st;
+	dset p = {0}, v = {0};
+	import_opts vo = *o;
+	p.o = o;
+	p.path = o->patients;
+	st = pass1(&p, err);
+	if (!st)
+		st = resolve_id(&p, err);
+	if (!st && o->visits) {
+		vo.id = p.col[p.id].name;
+		v.o = &vo;
+		v.path = o->visits;
+		v.visits = 1;
+		v.pids = p.pids;
+		st = pass1(&v, err);
+	}
+	/* every --type must name a column of one of the files */
+	for (int t = 0; !st && t < o->ntypes; t++)
+		if (dset_find(&p, o->types[t].column) < 0 &&
+		    (!o->visits || dset_find(&v, o->types[t].column) < 0))
+			st = lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with --type)",
+				       o->patients, o->types[t].column);
+	if (!st) {
+		const char *slash = strrchr(o->out, '/');
+		int dl = slash ? (int)(slash - o->out + 1) : 0;
+		snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.tmp-%ld", dl, o->out, base_name(o->out),
+			 (long)getpid());
+		struct sigaction sa, old_int, old_term, old_hup;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGHUP, &sa, &old_hup);
+		st = check_target(o->out, o->force, err);
+		if (!st)
+			st = write_db(&p, o->visits ? &v : NULL, tmp_path, err);
+		if (!st && rename(tmp_path, o->out) != 0)
+			st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
+		if (st)
+			unlink(tmp_path);
+		tmp_path[0] = 0;
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+	}
+	if (!st) {
+		res->patients = p.rows;
+		res->patient_columns = p.ncol;
+		res->visits = v.rows;
+		res->visit_columns = v.ncol;
+		res->delim = p.delim;
+		res->seconds = lm_seconds() - t0;
+	}
+	dset_free(&v);
+	dset_free(&p);
+	return st;
+}
+
+/* ---- type inference for tests ---- */
+
+col_type import_infer_type(const char *const *values, int n)
+{
+	import_opts o = {0};
+	dset d = {0};
+	d.o = &o;
+	d.path = "test";
+	colacc c;
+	colacc_init(&c, "x");
+	lm_err err;
+	for (int i = 0; i < n; i++) {
+		csvin_field f = {values[i], strlen(values[i]), 2 + i, 1};
+		value_pass1(&d, &c, &f, &err);
+	}
+	colacc_decide(&c);
+	col_type t = c.type;
+	colacc_free(&c);
+	return t;
+}
