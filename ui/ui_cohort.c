@@ -35,11 +35,11 @@ static void cohort_draw(ui_app *a)
 	clamp(a);
 	char line[512];
 	long n = ui_cohort_count(c);
-	snprintf(line, sizeof line, "model %s  |  %ld of %ld patients  |  filter: %s  |  sort: %s%s",
-		 c->nmodel ? c->model_name : "(none: lumen train, lumen predict)", n, c->n,
-		 c->filter[0] ? c->filter : "none",
+	snprintf(line, sizeof line, "model %s | %ld/%ld patients | sort %s%s | filter %s",
+		 c->nmodel ? c->model_name : "(none yet)", n, c->n,
 		 c->sort_col >= 0 ? c->col[c->sort_col].label : "file order",
-		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : "");
+		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : "",
+		 c->filter[0] ? c->filter : "none");
 	ui_put(1, 0, COLS, line);
 
 	/* column titles; the selected column (s sorts by it) is shown in brackets */
@@ -154,15 +154,14 @@ static void k_right(ui_app *a)
 static void sort_by(ui_app *a, int col, int desc)
 {
 	lm_err err = {0};
-	long rowid = ui_cohort_rowid(&a->co, a->cur);
+	long rowid = 0;
 	if (ui_cohort_sort(&a->co, col, desc, &err)) {
 		ui_status(a, "sort: %s", err.msg);
 		return;
 	}
-	/* the cursor stays on the same patient */
-	long p = ui_cohort_pos(&a->co, rowid);
-	a->cur = p < 0 ? 0 : p;
-	clamp(a);
+	/* a new order starts at its top, as a clinician sorting by risk expects */
+	(void)rowid;
+	a->cur = 0, a->top = 0;
 }
 
 static void k_sort(ui_app *a)

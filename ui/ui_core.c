@@ -195,6 +195,13 @@ static void key_4(ui_app *a) { key_num(a, 3); }
 static void key_5(ui_app *a) { key_num(a, 4); }
 static void key_6(ui_app *a) { key_num(a, 5); }
 
+/* Whether a global key applies in this build (screen keys for absent screens do not). */
+static int key_available(const ui_app *a, const ui_key *k)
+{
+	int c = k->code[0];
+	return !(c >= '1' && c <= '6') || a->screens[c - '1'];
+}
+
 static const ui_key global_keys[] = {
 	{{'?', KEY_F(1)}, "?", "this help (any key closes it)", key_help},
 	{{'q'}, "q", "quit", key_quit},
@@ -275,8 +282,8 @@ static void draw_help(ui_app *a)
 	for (const ui_key *k = s->keys; k && k->label; k++)
 		n++;
 	for (const ui_key *k = global_keys; k->label; k++)
-		n++;
-	int h = n + 4, w = COLS - 8 < 72 ? COLS - 8 : 72;
+		n += key_available(a, k);
+	int h = n + 2, w = COLS - 8 < 72 ? COLS - 8 : 72;
 	if (h > LINES - 2)
 		h = LINES - 2;
 	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
@@ -300,6 +307,8 @@ static void draw_help(ui_app *a)
 		for (const ui_key *k = pass ? global_keys : s->keys; k && k->label; k++) {
 			if (y >= y0 + h - 1)
 				break;
+			if (pass && !key_available(a, k))
+				continue;
 			attron((attr_t)ui_attr_of(a, UI_A_KEY));
 			ui_put(y, x0 + 2, 12, k->label);
 			attroff((attr_t)ui_attr_of(a, UI_A_KEY));
@@ -560,6 +569,7 @@ static int utf8_locale(void)
 
 int ui_run(const ui_opts *o, lm_err *err)
 {
+	double t0 = lm_seconds();
 	ui_app a;
 	memset(&a, 0, sizeof a);
 	a.o = o;
@@ -599,7 +609,6 @@ int ui_run(const ui_opts *o, lm_err *err)
 	if (a.readonly)
 		ui_status(&a, "read-only file: patient views are not logged");
 
-	double t0 = lm_seconds();
 	if ((s = start_terminal(&a, err))) {
 		stop_terminal();
 		ui_cohort_close(&a.co);

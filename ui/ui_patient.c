@@ -31,6 +31,7 @@ static struct pstate {
 	char id[64];
 	char demo[256];
 	char outcome[256];
+	char pred[256];
 	char explain[256];
 	char err[256];
 	char *methods[8];
@@ -143,17 +144,17 @@ static void load_prediction(ui_app *a)
 		sqlite3_finalize(st);
 	}
 	const ui_row *r = ui_cohort_row(c, ps.rowid);
-	char p[64], sd[48] = "", fold[32] = "";
-	if (isnan(r->p))
-		snprintf(p, sizeof p, "no prediction");
-	else
-		snprintf(p, sizeof p, "p = %.3f", r->p);
+	char sd[48] = "", fold[48] = "";
 	if (!isnan(r->p_sd))
 		snprintf(sd, sizeof sd, " +/- %.3f across folds", r->p_sd);
 	if (r->fold >= 0)
-		snprintf(fold, sizeof fold, ", out-of-fold (fold %d)", r->fold);
-	snprintf(ps.outcome, sizeof ps.outcome, "%s (%s) %s: %s%s%s | true: %s", c->model_name, arch,
-		 target, p, sd, fold, r->y < 0 ? "unknown" : r->y ? "yes" : "no");
+		snprintf(fold, sizeof fold, " (out-of-fold, fold %d)", r->fold);
+	snprintf(ps.outcome, sizeof ps.outcome, "model %s (%s) on %s | true outcome: %s",
+		 c->model_name, arch, target, r->y < 0 ? "unknown" : r->y ? "yes" : "no");
+	if (isnan(r->p))
+		snprintf(ps.pred, sizeof ps.pred, "no stored prediction for this patient");
+	else
+		snprintf(ps.pred, sizeof ps.pred, "predicted p = %.3f%s%s", r->p, sd, fold);
 }
 
 static void load_attributions(ui_app *a, store_columns *cols, char **values)
@@ -234,18 +235,18 @@ static void load_attributions(ui_app *a, store_columns *cols, char **values)
 		}
 		char detail[160] = "";
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			snprintf(detail, sizeof detail, ", completeness error %.2g",
+			snprintf(detail, sizeof detail, ", error %.2g",
 				 sqlite3_column_double(st, 3));
 		char logit[96] = "";
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_type(st, 2) != SQLITE_NULL)
-			snprintf(logit, sizeof logit, ", logit %.3f vs baseline %.3f",
+			snprintf(logit, sizeof logit, ": logit %.3f, baseline %.3f",
 				 sqlite3_column_double(st, 1), sqlite3_column_double(st, 2));
 		char how[96] = "";
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			snprintf(how, sizeof how, " (%s baseline, %d steps)",
+			snprintf(how, sizeof how, " (%s, %d steps)",
 				 sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "?",
 				 sqlite3_column_int(st, 4));
-		snprintf(ps.explain, sizeof ps.explain, "why: %s%s%s%s", method, how, detail, logit);
+		snprintf(ps.explain, sizeof ps.explain, "why: %s%s%s%s", method, how, logit, detail);
 	}
 	sqlite3_finalize(st);
 
@@ -367,6 +368,21 @@ static void load_visits(ui_app *a)
 	}
 	sqlite3_finalize(st);
 	store_columns_free(&vc);
+	/* labs that change over this patient's visits first: constants (age at entry, the
+	 * follow-up time) tell nothing over time */
+	int k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int l = k; l < ps.nlab; l++) {
+			int varies = 0;
+			for (int v = 1; v < ps.nvisit; v++)
+				if (!isnan(ps.labs[l].v[v]) && ps.labs[l].v[v] != ps.labs[l].v[0])
+					varies = 1;
+			if (varies == !pass) {
+				lab t = ps.labs[l];
+				memmove(&ps.labs[k + 1], &ps.labs[k], (size_t)(l - k) * sizeof t);
+				ps.labs[k++] = t;
+			}
+		}
 }
 
 static void ensure_loaded(ui_app *a)
@@ -493,7 +509,7 @@ static void patient_draw(ui_app *a)
 {
 	ensure_loaded(a);
 	long pos = ui_cohort_pos(&a->co, a->patient);
-	char t[640];
+	char t[256];
 	attron((attr_t)A_BOLD);
 	if (pos >= 0)
 		snprintf(t, sizeof t, "Patient %s  (%ld of %ld in the current order)", ps.id, pos + 1,
@@ -504,25 +520,24 @@ static void patient_draw(ui_app *a)
 	attroff((attr_t)A_BOLD);
 	ui_put(2, 2, COLS - 2, ps.demo);
 	ui_put(3, 2, COLS - 2, ps.outcome);
-	if (ps.nmethod > 1) {
-		lm_buf m = {0};
-		for (int i = 0; i < ps.nmethod; i++)
-			buf_printf(&m, i == ps.method ? "[%s] " : "%s ", ps.methods[i]);
-		snprintf(t, sizeof t, "%.300s  (a: %.300s)", ps.explain, m.data);
-		buf_free(&m);
-		ui_put(4, 2, COLS - 2, t);
-	} else {
-		ui_put(4, 2, COLS - 2, ps.explain);
-	}
+	ui_put(4, 2, COLS - 2, ps.pred);
+	ui_put(5, 2, COLS - 2, ps.explain);
 	if (ps.err[0]) {
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
-		ui_put(5, 2, COLS - 2, ps.err);
+		ui_put(6, 2, COLS - 2, ps.err);
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	} else if (ps.nmethod > 1) {
+		lm_buf m = {0};
+		buf_puts(&m, "methods (a switches): ");
+		for (int i = 0; i < ps.nmethod; i++)
+			buf_printf(&m, i == ps.method ? "[%s] " : "%s ", ps.methods[i]);
+		ui_put(6, 2, COLS - 2, m.data);
+		buf_free(&m);
 	}
 	if (a->visits_view)
-		draw_visits(a, 6);
+		draw_visits(a, 7);
 	else
-		draw_factors(a, 6);
+		draw_factors(a, 7);
 }
 
 static void step_patient(ui_app *a, int d)
