@@ -532,31 +532,30 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 	return 0;
 }
 
-long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
+/* Marks in hit[] the rowids whose id (ids = 1) or shown cells (ids = 0) equal text. */
+static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
 {
-	long n = ui_cohort_count(c);
-	if (n == 0 || !*text)
-		return -1;
-	/* matching rowids through SQL on the id and the shown columns (indexes nothing, reads
-	 * the table once), then the first of them after `from` in the current order */
 	lm_buf sql = {0};
-	buf_puts(&sql, "SELECT rowid FROM patients WHERE ");
-	char *q = c->id_col ? sqlite3_mprintf("\"%w\" = ?1", c->id_col) : sqlite3_mprintf("rowid = ?1");
-	buf_puts(&sql, q);
-	sqlite3_free(q);
-	for (int i = 0; i < c->ncol; i++) {
-		if (c->col[i].is_p || c->col[i].is_pred || c->col[i].is_true)
-			continue;
-		q = sqlite3_mprintf(" OR \"%w\" = ?1", c->col[i].name);
+	buf_puts(&sql, "SELECT rowid FROM patients WHERE 0");
+	char *q;
+	if (ids) {
+		q = c->id_col ? sqlite3_mprintf(" OR \"%w\" = ?1", c->id_col) : sqlite3_mprintf(" OR rowid = ?1");
 		buf_puts(&sql, q);
 		sqlite3_free(q);
+	} else {
+		for (int i = 0; i < c->ncol; i++) {
+			if (c->col[i].is_p || c->col[i].is_pred || c->col[i].is_true)
+				continue;
+			q = sqlite3_mprintf(" OR \"%w\" = ?1", c->col[i].name);
+			buf_puts(&sql, q);
+			sqlite3_free(q);
+		}
 	}
 	sqlite3_stmt *st = store_prepare(c->db, sql.data, NULL);
 	buf_free(&sql);
 	if (!st)
-		return -1;
+		return 0;
 	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-	char *hit = xcalloc((size_t)c->n + 1, 1);
 	int any = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long r = (long)sqlite3_column_int64(st, 0);
@@ -564,6 +563,18 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 			hit[r] = 1, any = 1;
 	}
 	sqlite3_finalize(st);
+	return any;
+}
+
+long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
+{
+	long n = ui_cohort_count(c);
+	if (n == 0 || !*text)
+		return -1;
+	/* an id match wins; otherwise any shown column holding the value. SQL finds the
+	 * matching rowids, then the first of them after `from` in the current order */
+	char *hit = xcalloc((size_t)c->n + 1, 1);
+	int any = search_hits(c, text, 1, hit) || search_hits(c, text, 0, hit);
 	long found = -1;
 	if (any)
 		for (long k = 0; k < n; k++) {

@@ -413,7 +413,7 @@ static void ensure_loaded(ui_app *a)
 static void draw_factors(ui_app *a, int y0)
 {
 	int h = LINES - 1 - y0 - 1;
-	int barw = COLS - 2 - 16 - 1 - 9 - 1 - 5 - 1 - 8;
+	int barw = COLS - 35 - 1 - 8;
 	if (barw < 10)
 		barw = 10;
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));

@@ -1,0 +1,114 @@
+# tests/tui/headless.sh: the TUI rendered headless (no terminal; also runs under the
+# sanitizers): cohort, sorting, patient, attributions, access log, filter, search, help,
+# resize, --ascii, model switch, visits, and bad input.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/fixture.bash"
+F=$T/pbc.lumen
+if ! tui_fixture "$F"; then not_ok "fixture"; exit 1; fi
+
+tui() { # KEYS [OPTIONS...]: the last frame as text
+	local k=$1
+	shift
+	"$LUMEN" tui "$F" --headless --keys "$k" --dump "$@"
+}
+line() { printf '%s\n' "$1" | sed -n "$2p"; }
+q() { sqlite3 "$F" "$1"; }
+
+S=$(tui '')
+contains "cohort header counts the patients" "$S" "418/418 patients"
+contains "newest model shown first" "$S" "model lr2"
+eq "first row is the first patient" "$(line "$S" 4 | awk '{print $2}')" "1"
+eq "24 lines at 80x24" "$(printf '%s\n' "$S" | wc -l | tr -d ' ')" "24"
+
+# sort by probability, highest first: the top row is the highest stored p
+S=$(tui 'P')
+want_id=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = 2 ORDER BY r.p DESC, r.patient LIMIT 1")
+want_p=$(q "SELECT printf('%.3f', max(p)) FROM predictions WHERE model_id = 2")
+eq "P: top row is the riskiest patient" "$(line "$S" 4 | awk '{print $2}')" "$want_id"
+eq "P: top row shows its stored p" "$(line "$S" 4 | awk '{print $3}')" "$want_p"
+sorted=$(printf '%s\n' "$S" | sed -n '4,23p' | awk '{print ($1 == ">") ? $3 : $2}' | sort -rn | head -1)
+col=$(printf '%s\n' "$S" | sed -n '4,23p' | sed 's/^>/ /' | awk '{print $2}')
+eq "P: rows in descending p" "$col" "$(printf '%s\n' "$col" | sort -rn -k1,1 -s)"
+S=$(tui 'PP')
+want_low=$(q "SELECT printf('%.3f', min(p)) FROM predictions WHERE model_id = 2")
+eq "P twice: ascending" "$(line "$S" 4 | awk '{print $3}')" "$want_low"
+
+# the patient screen: id, probability, top factor, access log
+S=$(tui 'P\n')
+contains "Enter opens the top patient" "$(line "$S" 2)" "Patient $want_id "
+contains "patient screen shows the stored p" "$S" "predicted p = $want_p"
+top=$(python3 - "$F" "$want_id" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+rid = db.execute("SELECT rowid FROM patients WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0]
+blob = db.execute("SELECT columns FROM attributions WHERE model_id = 2 AND method = 'ig' AND patient = ?", (rid,)).fetchone()[0]
+v = struct.unpack("<%df" % (len(blob) // 4), blob)
+names = []
+for (s,) in db.execute("SELECT source_column FROM model_inputs WHERE model_id = 2 ORDER BY slot"):
+    if not names or names[-1] != s:
+        names.append(s)
+i = max(range(len(v)), key=lambda k: abs(v[k]))
+print(names[i], "%+.3f" % v[i])
+PY
+)
+eq "top factor is the largest stored attribution" "$(line "$S" 9 | awk '{print $1, $NF}')" "$top"
+rid=$(q "SELECT rowid FROM patients WHERE id = $want_id")
+eq "opening a patient writes access_log" "$(q "SELECT count(*) FROM access_log WHERE action = 'view' AND patient = $rid AND user = 'tester'")" "1"
+S=$(tui 'P\na')
+contains "a switches to attention" "$S" "[attention]"
+S=$(tui 'P\n]')
+second=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = 2 ORDER BY r.p DESC, r.patient LIMIT 1 OFFSET 1")
+contains "] opens the next patient in the order" "$(line "$S" 2)" "Patient $second "
+S=$(tui 'P\n]\e')
+eq "Esc returns to the cohort, cursor on the last patient" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "$second"
+S=$(tui 'jjj\nv')
+contains "v shows the visits" "$S" "7 visits by day"
+
+# filter and search
+S=$(tui 'fbili > 10\n')
+n=$(q "SELECT count(*) FROM patients WHERE bili > 10")
+contains "filter bili > 10 keeps the matching patients" "$(line "$S" 2)" "$n/418 patients"
+S=$(tui 'fsex == m\n')
+contains "filter on a text column" "$(line "$S" 2)" "44/418 patients"
+S=$(tui 'fnosuch > 1\n')
+contains "filter: unknown column is reported" "$(line "$S" 24)" "no column 'nosuch'"
+S=$(tui '/100\n')
+eq "search puts the cursor on id 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "100"
+S=$(tui '/100\nn')
+eq "n: no other match, stays on 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "100"
+
+# switching models, help, resize, ascii
+S=$(tui 'm')
+contains "m switches the model" "$(line "$S" 2)" "model lr |"
+S=$(tui '?')
+contains "help lists the screen's keys" "$S" "Keys: Cohort screen"
+contains "help explains sorting" "$S" "sort by the selected column"
+S=$(tui '<resize:50x10>')
+contains "too small terminal is said" "$S" "terminal too small: 50x10"
+S=$(tui '<resize:50x10><resize:80x24>')
+contains "resize back redraws the cohort" "$S" "418/418 patients"
+S=$(tui '<resize:120x40>')
+eq "larger terminal uses all lines" "$(printf '%s\n' "$S" | wc -l | tr -d ' ')" "40"
+S=$(tui 'P\n' --ascii)
+if printf '%s' "$S" | LC_ALL=C grep -q '[^ -~]'; then not_ok "--ascii draws only ASCII"; else ok "--ascii draws only ASCII"; fi
+S=$(tui 'P\n')
+if printf '%s' "$S" | grep -q '█'; then ok "Unicode blocks by default"; else not_ok "Unicode blocks by default"; fi
+S=$(tui 'jjjjj' --frames 3)
+eq "--frames stops early" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "3"
+
+# bad input
+run tui "$T/none.lumen" --headless
+eq "missing file: status 66" "$RC" "66"
+contains "missing file: message" "$ERR" "lumen: tui: "
+run tui "$F" --headless --keys '<nosuch>'
+eq "unknown key name: status 64" "$RC" "64"
+run tui "$F" --headless --size 80by24
+eq "bad --size: status 64" "$RC" "64"
+run tui "$F"
+eq "no terminal: status 64" "$RC" "64"
+contains "no terminal: says so" "$ERR" "not a terminal"
+run tui "$F" --headless --model nosuch
+eq "unknown model: status 65" "$RC" "65"
+run tui --help
+eq "--help: status 0" "$RC" "0"
+contains "--help: usage" "$OUT" "usage: lumen tui FILE.lumen"
