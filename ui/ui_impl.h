@@ -82,7 +82,7 @@ typedef struct ui_cohort {
 	long nview;
 	int sort_col;      /* -1 none */
 	int sort_desc;
-	char filter[256];  /* "" none */
+	char filter[300];  /* "" none */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
 	/* cache of fetched rows */
 	ui_row *cache;

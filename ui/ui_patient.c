@@ -32,7 +32,7 @@ static struct pstate {
 	char demo[256];
 	char outcome[256];
 	char pred[256];
-	char explain[256];
+	char explain[512];
 	char err[256];
 	char *methods[8];
 	int nmethod;
@@ -246,7 +246,7 @@ static void load_attributions(ui_app *a, store_columns *cols, char **values)
 			snprintf(how, sizeof how, " (%s, %d steps)",
 				 sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "?",
 				 sqlite3_column_int(st, 4));
-		snprintf(ps.explain, sizeof ps.explain, "why: %s%s%s%s", method, how, logit, detail);
+		snprintf(ps.explain, sizeof ps.explain, "why: %.32s%.90s%.90s%.90s", method, how, logit, detail);
 	}
 	sqlite3_finalize(st);
 
