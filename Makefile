@@ -46,7 +46,7 @@ deps:
 
 # `make test`: what CI runs. Oracles (scikit-learn, R survival, PyTorch) are installed when
 # the package archive has them; their tests skip with a message otherwise.
-test: ORACLES = 1
+test: ORACLES = test
 test: deps
 	@$(MAKE) --no-print-directory check
 
@@ -59,6 +59,7 @@ sanitize: deps
 demo: deps all
 	./lumen demo
 
+bench: ORACLES = bench
 bench: deps all
 	@sh bench/run.sh
 

@@ -1,15 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages lumen needs to build and test, and nothing when all are present.
-# Uses sudo only when not root. Optional oracles for tests (scikit-learn, R's survival, PyTorch)
-# are installed with LUMEN_ORACLES=1 (make test sets it) and skipped quietly if unavailable.
+# Uses sudo only when not root. Optional oracles are installed when asked and skipped with a
+# message if the archive does not have them: LUMEN_ORACLES=test (make test: scikit-learn and R's
+# survival, for the tests that compare with them), LUMEN_ORACLES=bench (make bench: PyTorch too).
 set -eu
 need="libcsv-dev libsqlite3-dev libopenblas-dev liblua5.4-dev libncurses-dev libcmocka-dev
 libcjson-dev pkg-config sqlite3 tmux make gcc"
-if [ "${LUMEN_ORACLES:-0}" = 1 ]; then
-  opt="python3-sklearn r-cran-survival python3-torch"
-else
-  opt=""
-fi
+case "${LUMEN_ORACLES:-}" in
+  test) opt="python3-sklearn r-cran-survival" ;;
+  bench) opt="python3-sklearn r-cran-survival python3-torch python3-numpy" ;;
+  *) opt="" ;;
+esac
 missing=""
 for p in $need $opt; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

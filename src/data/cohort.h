@@ -20,7 +20,8 @@ typedef struct cohort_slot {
 	char *column;   /* source column name */
 	slot_kind kind;
 	char *category; /* SLOT_ONEHOT: the category label, else NULL */
-	double center, scale; /* SLOT_NUMERIC: standardisation; else 0 and 1 */
+	double center, scale; /* SLOT_NUMERIC: standardisation; else 0 and 1
+			       * (scale 0: slot always 0, see cohort_spec_refit) */
 	int token;      /* index of the source column in spec.columns */
 } cohort_slot;
 
@@ -37,6 +38,16 @@ typedef struct cohort_spec {
 int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, const long *rows,
 		    long nrows, cohort_spec *spec, lm_err *err);
 void cohort_spec_free(cohort_spec *spec);
+
+/* Copies the slots of `layout` into out with statistics of other rows (a cross-validation
+ * fold): numeric slots get these rows' mean and sd; a one-hot slot whose category, or a
+ * missing-indicator slot whose column has no missing value, does not occur in these rows gets
+ * scale 0 and always encodes as 0 — exactly what cohort_spec_fit on these rows would encode,
+ * in the layout's slots, so fold models and the final model share one input layout. */
+void cohort_spec_refit(const cohort_spec *layout, const frame *f, const long *rows, long nrows,
+		       cohort_spec *out);
+/* Deep copy; free with cohort_spec_free. */
+void cohort_spec_copy(const cohort_spec *src, cohort_spec *dst);
 
 /* Encodes frame rows into X (nrows * spec->nslot floats, caller's). The frame must contain
  * every spec column (looked up by name); category labels are matched by text, so a frame of

@@ -21,6 +21,8 @@ typedef struct model {
 	nn_model *final;    /* used for new patients and what-if */
 	int nfold;
 	nn_model **fold;    /* fold models (may be NULL when not stored) */
+	cohort_spec *fold_spec; /* nfold specs: spec's slots with each fold's training
+				 * statistics (cohort_spec_refit); encode with these for fold[k] */
 	char *metrics_json; /* as stored */
 	char *hyper_json;
 } model;
@@ -40,9 +42,11 @@ long model_id(sqlite3 *db, const char *name);
  * explanations, for n encoded rows X (n * spec.nslot), with the final model. */
 void model_predict(model *m, const float *X, int n, int cls, float *p, float *logit);
 
-/* Saves a trained model (row, inputs, tensors of final and folds) inside the caller's
- * transaction; sets m->id. EX_DATAERR if the name exists and !force (then the old one is
- * replaced when force). */
+/* Saves a trained model (row, inputs, tensors of final and folds; a fold's input statistics
+ * are stored as its member's "input.center" and "input.scale" tensors) inside the caller's
+ * transaction; sets m->id. hyper_json (training options, may be NULL) is stored with the
+ * architecture's hyper-parameters added, which model_load reads back. EX_DATAERR if the
+ * name exists and !force (then the old one is replaced when force). */
 int model_save(sqlite3 *db, model *m, int force, lm_err *err);
 
 #endif

@@ -35,13 +35,15 @@ int nn_arch_parse(const char *s);
 typedef struct nn_spec {
 	nn_arch arch;
 	int n_in;  /* input slots */
-	int n_out; /* 1 (binary, sigmoid) or C >= 3 (softmax) */
+	int n_out; /* 1 (binary, sigmoid) or C >= 3 (softmax; C = 2 is accepted too) */
 	/* logreg */
 	float l2; /* default 1e-3, as a penalty 0.5 * l2 * |W|^2 per sample */
 	/* mlp */
 	int n_hidden;               /* default 2 */
 	int hidden[NN_MAX_HIDDEN];  /* default 64, 64 */
-	float dropout;              /* default 0.1 (mlp and transformer FFN/attention output) */
+	float dropout;              /* default 0.1: after each mlp ReLU; in the transformer on the
+				     * FFN's GELU output and on the attention output (after its
+				     * projection, before the residual add) */
 	/* transformer */
 	int d_model, n_blocks, n_heads, d_ffn; /* defaults 32, 2, 4, 64 */
 	int n_tokens;          /* feature tokens (excluding CLS) */
@@ -53,7 +55,9 @@ void nn_spec_defaults(nn_spec *s, nn_arch arch, int n_in, int n_out);
 
 typedef struct nn_model nn_model;
 
-/* Creates a model with weights initialised from seed (Kaiming/Xavier as appropriate).
+/* Creates a model with weights initialised from seed: logreg zeros; mlp hidden layers
+ * Kaiming normal N(0, 2/fan_in), its head and every transformer matrix U(+-1/sqrt(fan_in))
+ * (PyTorch's default), feature tokens and CLS U(+-1/sqrt(d)); biases 0, norm gains 1.
  * NULL with err filled when the spec is invalid. Free with nn_free. */
 nn_model *nn_create(const nn_spec *spec, uint64_t seed, lm_err *err);
 void nn_free(nn_model *m);
@@ -67,28 +71,41 @@ void nn_zero_grad(nn_model *m);
 
 /* Named tensors, for saving and loading: views into the flat parameter buffer. */
 int nn_ntensors(const nn_model *m);
-const char *nn_tensor_name(const nn_model *m, int i);  /* e.g. "blocks.0.attn.wq" */
+/* Tensor names: logreg "w" [n_in x n_out], "b"; mlp "layers.I.w" [in x out], "layers.I.b",
+ * "head.w", "head.b"; transformer "tokens.w" [n_in x d], "tokens.b" [n_tokens x d],
+ * "tokens.cls" [d], per block "blocks.B." + "ln1.g", "ln1.b", "attn.wqkv" [d x 3d: query, key,
+ * value projections side by side], "attn.bqkv", "attn.wo", "attn.bo", "ln2.g", "ln2.b",
+ * "ffn.w1" [d x d_ffn], "ffn.b1", "ffn.w2", "ffn.b2"; then "head.ln.g", "head.ln.b", "head.w",
+ * "head.b". Weight matrices are [fan_in x fan_out] row-major (y = x W + b). Returned strings
+ * and pointers belong to the model. */
+const char *nn_tensor_name(const nn_model *m, int i);  /* e.g. "blocks.0.attn.wqkv" */
 int nn_tensor_shape(const nn_model *m, int i, int shape[4]); /* returns rank */
 float *nn_tensor_data(nn_model *m, int i);
 size_t nn_tensor_size(const nn_model *m, int i);
 
 /* Forward pass on a batch. train != 0 applies dropout using rng (rng may be NULL when
- * train == 0). Activations are kept for nn_backward. logits: n * n_out floats, caller's. */
+ * train == 0). Activations are kept for nn_backward (X itself is copied, so the caller may
+ * reuse it). logits: n * n_out floats, caller's. Workspaces grow to the largest n seen and
+ * are kept: a batch of R rows costs about R * (n_in + 2 * sum(hidden)) floats for mlp and
+ * R * T * (n_blocks * (12 d + 3 d_ffn + n_heads * T) + 8 d) floats for transformer. */
 void nn_forward(nn_model *m, const float *X, int n, float *logits, int train, lm_rng *rng);
 /* Backward pass for the last forward: dlogits (n * n_out) is dLoss/dlogits. Accumulates
  * parameter gradients into nn_grads() when want_param_grads, and writes dLoss/dX into dX
  * (n * n_in) when dX != NULL. For explanations call with dlogits = one-hot of the class. */
 void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_grads);
 
-/* Transformer only: the attention probabilities of the last forward pass (train == 0),
+/* Transformer only: the attention probabilities of the last forward pass (dropout is never
+ * applied to them, so they are the same for train != 0),
  * for block b: n * n_heads * T * T floats, T = n_tokens + 1, token 0 = CLS, row-major as
  * [patient][head][query][key]. NULL for other architectures or before a forward pass.
  * Valid until the next forward. */
 const float *nn_attention(const nn_model *m, int block);
 
 /* Loss for a batch given logits: binary cross-entropy with logits (y in {0,1}) or softmax
- * cross-entropy (y = class index), with optional per-class weights (NULL = 1). Writes
- * dlogits (mean over the batch) when dlogits != NULL. Returns the mean loss. */
+ * cross-entropy (y = class index), with optional per-class weights (NULL = 1; n_out == 1
+ * uses class_weight[0] and [1]): sum_i w[y_i] loss_i / n. Writes dlogits (of that mean)
+ * when dlogits != NULL. For logreg the penalty 0.5 l2 |W|^2 is included in the returned loss
+ * and its gradient l2 W is added by nn_backward (want_param_grads). Returns the mean loss. */
 double nn_loss(const nn_model *m, const float *logits, const float *y, int n,
 	       const float *class_weight, float *dlogits);
 
@@ -100,7 +117,9 @@ typedef struct nn_train_opts {
 	int epochs;        /* default 100 (upper bound; early stopping usually ends sooner) */
 	int batch;         /* default 256 */
 	float lr;          /* default 1e-3 (logreg 1e-2) */
-	float weight_decay; /* AdamW decoupled decay, default 1e-4 (0 for logreg: it uses l2) */
+	float weight_decay; /* AdamW decoupled decay, default 1e-4 (0 for logreg: it uses l2);
+			     * applied to weight matrices only, not biases, norms or tokens.
+			     * AdamW betas 0.9, 0.999, eps 1e-8 as in PyTorch. */
 	float val_frac;    /* default 0.15 */
 	int patience;      /* default 10 */
 	uint64_t seed;
@@ -118,6 +137,12 @@ typedef struct nn_train_result {
 	double seconds, samples_per_sec;
 } nn_train_result;
 
+/* With val_frac == 0 (or too few rows to hold any out) the training loss is monitored
+ * instead. The best weights are restored on every return, also after a divergence (then
+ * the status is EX_DATAERR and the caller must not store the model). Bad options are
+ * EX_USAGE; a label that is not a class index EX_DATAERR. res->samples_per_sec counts the
+ * training steps only (forward, loss, backward, AdamW), not the validation passes.
+ * Deterministic for a seed and a number of OpenBLAS threads. */
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);
 
