@@ -1,0 +1,543 @@
+/* ig.c: integrated gradients, batched over patients and path steps. */
+#include "ig.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ig_rule_name(ig_rule r) { return r == IG_TRAPEZOID ? "trapezoid" : "gauss"; }
+
+int ig_rule_parse(const char *s)
+{
+	if (!strcmp(s, "gauss") || !strcmp(s, "gauss-legendre"))
+		return IG_GAUSS;
+	if (!strcmp(s, "trapezoid") || !strcmp(s, "riemann_trapezoid"))
+		return IG_TRAPEZOID;
+	return -1;
+}
+
+/* Legendre P_n(x) and its derivative by the three-term recurrence
+ * (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1}; P_n' = n (x P_n - P_{n-1}) / (x^2 - 1). */
+static void legendre(int n, double x, double *p, double *dp)
+{
+	double p0 = 1.0, p1 = x;
+	if (n == 0) {
+		*p = 1.0;
+		*dp = 0.0;
+		return;
+	}
+	for (int k = 1; k < n; k++) {
+		double p2 = ((2.0 * k + 1.0) * x * p1 - k * p0) / (k + 1.0);
+		p0 = p1;
+		p1 = p2;
+	}
+	*p = p1;
+	*dp = n * (x * p1 - p0) / (x * x - 1.0);
+}
+
+void ig_gauss_legendre(int n, double *x, double *w)
+{
+	/* The roots are symmetric: find the m = ceil(n/2) non-negative ones by Newton from
+	 * Tricomi's estimate cos(pi (i - 1/4) / (n + 1/2)), which is close enough that Newton
+	 * converges to the intended root for every n. */
+	int m = (n + 1) / 2;
+	for (int i = 1; i <= m; i++) {
+		double z = cos(M_PI * (i - 0.25) / (n + 0.5)), p, dp;
+		for (int it = 0; it < 100; it++) {
+			legendre(n, z, &p, &dp);
+			double dz = p / dp;
+			z -= dz;
+			if (fabs(dz) < 1e-15)
+				break;
+		}
+		legendre(n, z, &p, &dp);
+		double wi = 2.0 / ((1.0 - z * z) * dp * dp);
+		x[i - 1] = -z;
+		x[n - i] = z;
+		w[i - 1] = w[n - i] = wi;
+	}
+	if (n % 2 == 1)
+		x[m - 1] = 0.0;
+}
+
+int ig_path(ig_rule rule, int steps, double *alpha, double *w)
+{
+	if (rule == IG_GAUSS) {
+		ig_gauss_legendre(steps, alpha, w);
+		for (int k = 0; k < steps; k++) {
+			alpha[k] = 0.5 * (alpha[k] + 1.0);
+			w[k] *= 0.5;
+		}
+		return steps;
+	}
+	double h = 1.0 / (steps - 1);
+	for (int k = 0; k < steps; k++) {
+		alpha[k] = k * h;
+		w[k] = (k == 0 || k == steps - 1) ? 0.5 * h : h;
+	}
+	return steps;
+}
+
+void ig_opts_defaults(ig_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->steps = IG_DEFAULT_STEPS;
+	o->max_steps = IG_MAX_STEPS;
+	o->tol = 0.01;
+	o->abs_tol = 1e-4;
+	o->rule = IG_GAUSS;
+	o->cls = 1;
+	o->chunk_rows = 0; /* automatic */
+}
+
+/* Work buffers for one chunk of path rows. */
+typedef struct ig_work {
+	long cap_rows;
+	int nslot, nout;
+	float *P, *dX, *logits, *dl;
+} ig_work;
+
+static void work_init(ig_work *w, long rows, int nslot, int nout)
+{
+	w->cap_rows = rows;
+	w->nslot = nslot;
+	w->nout = nout;
+	w->P = xmallocarray((size_t)rows * (size_t)nslot, sizeof(float));
+	w->dX = xmallocarray((size_t)rows * (size_t)nslot, sizeof(float));
+	w->logits = xmallocarray((size_t)rows * (size_t)nout, sizeof(float));
+	w->dl = xcalloc((size_t)rows * (size_t)nout, sizeof(float));
+}
+
+static void work_free(ig_work *w)
+{
+	free(w->P);
+	free(w->dX);
+	free(w->logits);
+	free(w->dl);
+}
+
+/* The explained output of a logits row: the class logit, or for a binary head and class 0
+ * the negated logit (the log-odds of the negative class). */
+static float class_logit(const float *row, int nout, int cls)
+{
+	if (nout == 1)
+		return cls == 0 ? -row[0] : row[0];
+	return row[cls];
+}
+
+/* Logits f(x) for n rows, chunked through the work buffers. */
+static void forward_logits(nn_model *net, ig_work *w, const float *X, long n, int cls,
+			   float *out)
+{
+	for (long i0 = 0; i0 < n; i0 += w->cap_rows) {
+		long nb = n - i0 < w->cap_rows ? n - i0 : w->cap_rows;
+		nn_forward(net, X + (size_t)i0 * (size_t)w->nslot, (int)nb, w->logits, 0, NULL);
+		for (long i = 0; i < nb; i++)
+			out[i0 + i] = class_logit(w->logits + (size_t)i * (size_t)w->nout, w->nout, cls);
+	}
+}
+
+/* IG for the patients idx[0..cnt) at a fixed number of steps: builds all their path rows,
+ * one forward and one backward per chunk of whole patients, writes attr rows. */
+static void ig_fixed(nn_model *net, ig_work *w, const float *X, const float *baseline,
+		     const long *idx, long cnt, int steps, ig_rule rule, int cls, float *attr,
+		     void (*progress)(void *, long, long), void *ctx, long done0, long total)
+{
+	int ns = w->nslot, no = w->nout;
+	double *alpha = xmallocarray((size_t)steps, sizeof(double));
+	double *wt = xmallocarray((size_t)steps, sizeof(double));
+	ig_path(rule, steps, alpha, wt);
+	long per = w->cap_rows / steps;
+	if (per < 1)
+		per = 1;
+	double *acc = xmallocarray((size_t)ns, sizeof(double));
+	float sign = (no == 1 && cls == 0) ? -1.0f : 1.0f;
+	for (long c0 = 0; c0 < cnt; c0 += per) {
+		long np = cnt - c0 < per ? cnt - c0 : per;
+		long rows = np * steps;
+		for (long p = 0; p < np; p++) {
+			const float *x = X + (size_t)idx[c0 + p] * (size_t)ns;
+			for (int k = 0; k < steps; k++) {
+				float a = (float)alpha[k];
+				float *r = w->P + ((size_t)p * (size_t)steps + (size_t)k) * (size_t)ns;
+				for (int j = 0; j < ns; j++)
+					r[j] = baseline[j] + a * (x[j] - baseline[j]);
+			}
+		}
+		nn_forward(net, w->P, (int)rows, w->logits, 0, NULL);
+		memset(w->dl, 0, (size_t)rows * (size_t)no * sizeof(float));
+		for (long r = 0; r < rows; r++)
+			w->dl[(size_t)r * (size_t)no + (no == 1 ? 0 : (size_t)cls)] = sign;
+		nn_backward(net, w->dl, w->dX, 0);
+		for (long p = 0; p < np; p++) {
+			const float *x = X + (size_t)idx[c0 + p] * (size_t)ns;
+			for (int j = 0; j < ns; j++)
+				acc[j] = 0.0;
+			for (int k = 0; k < steps; k++) {
+				const float *g = w->dX + ((size_t)p * (size_t)steps + (size_t)k) * (size_t)ns;
+				double wk = wt[k];
+				for (int j = 0; j < ns; j++)
+					acc[j] += wk * (double)g[j];
+			}
+			float *out = attr + (size_t)idx[c0 + p] * (size_t)ns;
+			for (int j = 0; j < ns; j++)
+				out[j] = (float)(((double)x[j] - (double)baseline[j]) * acc[j]);
+		}
+		if (progress)
+			progress(ctx, done0 + c0 + np, total);
+	}
+	free(acc);
+	free(alpha);
+	free(wt);
+}
+
+static double completeness(const float *a, int ns, float fx, float fb)
+{
+	double s = 0.0;
+	for (int j = 0; j < ns; j++)
+		s += (double)a[j];
+	return fabs(s - ((double)fx - (double)fb));
+}
+
+/* Rows per forward/backward by default: as many as keep the engine's workspace near
+ * 32 MB (its per-row cost is documented in nn.h), so sgemm sees big matrices while a
+ * transformer's activations stay in memory bounds. */
+static long default_chunk_rows(const nn_spec *sp)
+{
+	double per_row;
+	if (sp->arch == NN_TRANSFORMER) {
+		double T = sp->n_tokens + 1;
+		per_row = T * (sp->n_blocks * (12.0 * sp->d_model + 3.0 * sp->d_ffn + sp->n_heads * T) +
+			       8.0 * sp->d_model);
+	} else {
+		per_row = sp->n_in;
+		for (int i = 0; i < sp->n_hidden && sp->arch == NN_MLP; i++)
+			per_row += 2.0 * sp->hidden[i];
+	}
+	per_row += 2.0 * sp->n_in + 2.0 * sp->n_out; /* our path rows and input gradients */
+	long rows = (long)(8.0e6 / per_row);
+	return rows < 64 ? 64 : rows > 16384 ? 16384 : rows;
+}
+
+int ig_batch(nn_model *net, const float *X, long n, const float *baseline, const ig_opts *o,
+	     float *attr, float *logit, float *base_logit, float *delta, int *steps,
+	     void (*progress)(void *ctx, long done, long total), void *ctx, lm_err *err)
+{
+	ig_opts def;
+	if (!o) {
+		ig_opts_defaults(&def);
+		o = &def;
+	}
+	const nn_spec *sp = nn_get_spec(net);
+	int ns = sp->n_in, no = sp->n_out;
+	int min_steps = o->rule == IG_TRAPEZOID ? 2 : 1;
+	int max_steps = o->auto_steps ? (o->max_steps > 0 ? o->max_steps : IG_MAX_STEPS) : o->steps;
+	if (o->steps < min_steps || o->steps > 4096)
+		return lm_seterr(err, EX_USAGE, "steps must be between %d and 4096 (got %d)",
+				 min_steps, o->steps);
+	if ((no == 1 && (o->cls < 0 || o->cls > 1)) || (no > 1 && (o->cls < 0 || o->cls >= no)))
+		return lm_seterr(err, EX_USAGE, "class %d is out of range (the model has %d)", o->cls,
+				 no == 1 ? 2 : no);
+	if (n <= 0)
+		return 0;
+	long cap = o->chunk_rows > 0 ? o->chunk_rows : default_chunk_rows(sp);
+	if (cap < max_steps)
+		cap = max_steps;
+	ig_work w;
+	work_init(&w, cap, ns, no);
+
+	float fb;
+	forward_logits(net, &w, baseline, 1, o->cls, &fb);
+	if (base_logit)
+		*base_logit = fb;
+	forward_logits(net, &w, X, n, o->cls, logit);
+
+	long *idx = xmallocarray((size_t)n, sizeof(long));
+	for (long i = 0; i < n; i++)
+		idx[i] = i;
+	long cnt = n;
+	int s = o->steps;
+	for (;;) {
+		ig_fixed(net, &w, X, baseline, idx, cnt, s, o->rule, o->cls, attr,
+			 s == o->steps ? progress : NULL, ctx, 0, n);
+		long keep = 0;
+		for (long q = 0; q < cnt; q++) {
+			long i = idx[q];
+			double d = completeness(attr + (size_t)i * (size_t)ns, ns, logit[i], fb);
+			delta[i] = (float)d;
+			if (steps)
+				steps[i] = s;
+			double lim = o->tol * fabs((double)logit[i] - (double)fb);
+			if (o->auto_steps && d > lim && d > o->abs_tol)
+				idx[keep++] = i;
+		}
+		cnt = keep;
+		if (!o->auto_steps || cnt == 0 || s * 2 > max_steps)
+			break;
+		s *= 2;
+	}
+	free(idx);
+	work_free(&w);
+	return 0;
+}
+
+/* ---- baselines ---- */
+
+int ig_baseline_parse(const char *s, ig_baseline *b, lm_err *err)
+{
+	memset(b, 0, sizeof *b);
+	if (!strcmp(s, "mean"))
+		b->kind = IG_BASE_MEAN;
+	else if (!strcmp(s, "zero"))
+		b->kind = IG_BASE_ZERO;
+	else if (!strcmp(s, "median"))
+		b->kind = IG_BASE_MEDIAN;
+	else if (!strncmp(s, "patient:", 8) && s[8] && strlen(s + 8) < sizeof b->patient) {
+		b->kind = IG_BASE_PATIENT;
+		strcpy(b->patient, s + 8);
+	} else
+		return lm_seterr(err, EX_USAGE,
+				 "unknown baseline '%s' (mean, zero, median or patient:ID)", s);
+	return 0;
+}
+
+const char *ig_baseline_text(const ig_baseline *b, char *buf, size_t len)
+{
+	static const char *names[] = {"mean", "zero", "median", "patient"};
+	if (b->kind == IG_BASE_PATIENT)
+		snprintf(buf, len, "patient:%s", b->patient);
+	else
+		snprintf(buf, len, "%s", names[b->kind]);
+	return buf;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslot, float *out)
+{
+	if (n <= 0) {
+		memset(out, 0, (size_t)nslot * sizeof *out);
+		return;
+	}
+	if (kind == IG_BASE_MEDIAN) {
+		float *col = xmallocarray((size_t)n, sizeof *col);
+		for (int j = 0; j < nslot; j++) {
+			for (long i = 0; i < n; i++)
+				col[i] = X[(size_t)i * (size_t)nslot + (size_t)j];
+			qsort(col, (size_t)n, sizeof *col, cmp_float);
+			out[j] = n % 2 ? col[n / 2] : 0.5f * (col[n / 2 - 1] + col[n / 2]);
+		}
+		free(col);
+		return;
+	}
+	double *s = xcalloc((size_t)nslot, sizeof *s);
+	for (long i = 0; i < n; i++)
+		for (int j = 0; j < nslot; j++)
+			s[j] += (double)X[(size_t)i * (size_t)nslot + (size_t)j];
+	for (int j = 0; j < nslot; j++)
+		out[j] = (float)(s[j] / (double)n);
+	free(s);
+}
+
+void ig_baseline_zero(const cohort_spec *spec, float *out)
+{
+	for (int j = 0; j < spec->nslot; j++) {
+		const cohort_slot *sl = &spec->slot[j];
+		out[j] = sl->kind == SLOT_NUMERIC ? (float)((0.0 - sl->center) / sl->scale) : 0.0f;
+	}
+}
+
+/* ---- the cohort of a stored model ---- */
+
+void ig_cohort_free(ig_cohort *c)
+{
+	frame_free(&c->f);
+	free(c->X);
+	free(c->train);
+	cohort_target_free(&c->target);
+	memset(c, 0, sizeof *c);
+}
+
+int ig_cohort_load(sqlite3 *db, const model *m, ig_cohort *c, lm_err *err)
+{
+	memset(c, 0, sizeof *c);
+	store_columns cols;
+	int st = store_columns_load(db, "patients", &cols, err);
+	if (st)
+		return st;
+	int idc = store_columns_role(&cols, ROLE_ID);
+	const cohort_spec *sp = &m->spec;
+	const char **names = xcalloc((size_t)sp->ncolumn + 2, sizeof *names);
+	int nn = 0;
+	for (int j = 0; j < sp->ncolumn; j++)
+		names[nn++] = sp->columns[j];
+	int tcol = -1, icol = -1;
+	for (int j = 0; j < nn; j++)
+		if (!strcmp(names[j], m->target))
+			tcol = j;
+	if (tcol < 0) {
+		tcol = nn;
+		names[nn++] = m->target;
+	}
+	if (idc >= 0) {
+		for (int j = 0; j < nn; j++)
+			if (!strcmp(names[j], cols.c[idc].name))
+				icol = j;
+		if (icol < 0) {
+			icol = nn;
+			names[nn++] = cols.c[idc].name;
+		}
+	}
+	st = frame_load(db, "patients", names, nn, &c->f, err);
+	if (!st) {
+		store_columns_free(&cols);
+		c->id_col = icol;
+		long nr = c->f.nrow;
+		c->X = xmallocarray((size_t)(nr ? nr : 1) * (size_t)sp->nslot, sizeof(float));
+		long *rows = xmallocarray((size_t)(nr ? nr : 1), sizeof *rows);
+		for (long i = 0; i < nr; i++)
+			rows[i] = i;
+		st = cohort_encode(sp, &c->f, rows, nr, c->X, err);
+		free(rows);
+		if (!st)
+			st = cohort_target_make(&c->f, m->target, m->positive, &c->target, err);
+		if (!st) {
+			c->train = xcalloc((size_t)(nr ? nr : 1), 1);
+			for (long i = 0; i < nr; i++)
+				if (!isnan(c->target.y[i])) {
+					c->train[i] = 1;
+					c->ntrain++;
+				}
+		}
+	} else {
+		store_columns_free(&cols);
+	}
+	free(names);
+	if (st)
+		ig_cohort_free(c);
+	return st;
+}
+
+long ig_cohort_find(const ig_cohort *c, const char *id)
+{
+	char buf[256];
+	for (long i = 0; i < c->f.nrow; i++) {
+		if (c->id_col >= 0) {
+			if (!strcmp(frame_cell_text(&c->f, c->id_col, i, buf, sizeof buf), id))
+				return i;
+		} else {
+			snprintf(buf, sizeof buf, "%ld", c->f.rowid[i]);
+			if (!strcmp(buf, id))
+				return i;
+		}
+	}
+	return -1;
+}
+
+int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b, float *out,
+		       lm_err *err)
+{
+	int ns = m->spec.nslot;
+	if (b->kind == IG_BASE_ZERO) {
+		ig_baseline_zero(&m->spec, out);
+		return 0;
+	}
+	if (b->kind == IG_BASE_PATIENT) {
+		long r = ig_cohort_find(c, b->patient);
+		if (r < 0)
+			return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", b->patient);
+		memcpy(out, c->X + (size_t)r * (size_t)ns, (size_t)ns * sizeof *out);
+		return 0;
+	}
+	float *T = xmallocarray((size_t)(c->ntrain ? c->ntrain : 1) * (size_t)ns, sizeof *T);
+	long k = 0;
+	for (long i = 0; i < c->f.nrow; i++)
+		if (c->train[i])
+			memcpy(T + (size_t)k++ * (size_t)ns, c->X + (size_t)i * (size_t)ns,
+			       (size_t)ns * sizeof *T);
+	ig_baseline_from_matrix(b->kind, T, k, ns, out);
+	free(T);
+	if (k == 0)
+		return lm_seterr(err, EX_DATAERR, "the model's target '%s' has no values", m->target);
+	return 0;
+}
+
+int ig_baseline_compute(sqlite3 *db, const model *m, const ig_baseline *b, float *out,
+			lm_err *err)
+{
+	if (b->kind == IG_BASE_ZERO) {
+		ig_baseline_zero(&m->spec, out);
+		return 0;
+	}
+	ig_cohort c;
+	int st = ig_cohort_load(db, m, &c, err);
+	if (st)
+		return st;
+	st = ig_cohort_baseline(&c, m, b, out, err);
+	ig_cohort_free(&c);
+	return st;
+}
+
+/* ---- one patient on the fly ---- */
+
+void ig_explanation_free(ig_explanation *e)
+{
+	free(e->slots);
+	free(e->columns);
+	memset(e, 0, sizeof *e);
+}
+
+int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts *o,
+		 ig_explanation *out, lm_err *err)
+{
+	ig_opts def;
+	if (!o) {
+		ig_opts_defaults(&def);
+		o = &def;
+	}
+	memset(out, 0, sizeof *out);
+	if (!m->final)
+		return lm_seterr(err, EX_DATAERR, "model '%s' has no final network", m->name);
+	int ns = m->spec.nslot;
+	out->nslot = ns;
+	out->ncolumn = m->spec.ncolumn;
+	out->slots = xmallocarray((size_t)ns, sizeof(float));
+	out->columns = xmallocarray((size_t)(out->ncolumn ? out->ncolumn : 1), sizeof(float));
+	int st = ig_batch(m->final, x, 1, baseline, o, out->slots, &out->logit, &out->baseline_logit,
+			  &out->delta, &out->steps, NULL, NULL, err);
+	if (st) {
+		ig_explanation_free(out);
+		return st;
+	}
+	cohort_sum_to_columns(&m->spec, out->slots, out->columns);
+	const nn_spec *sp = nn_get_spec(m->final);
+	if (sp->n_out == 1) {
+		out->prob = (float)(1.0 / (1.0 + exp(-(double)out->logit)));
+	} else {
+		float *lg = xmallocarray((size_t)sp->n_out, sizeof(float));
+		nn_forward(m->final, x, 1, lg, 0, NULL);
+		double mx = (double)lg[0], z = 0.0;
+		for (int c = 1; c < sp->n_out; c++)
+			if ((double)lg[c] > mx)
+				mx = (double)lg[c];
+		for (int c = 0; c < sp->n_out; c++)
+			z += exp((double)lg[c] - mx);
+		out->prob = (float)(exp((double)lg[o->cls] - mx) / z);
+		free(lg);
+	}
+	return 0;
+}
+
+int ig_explain_values(model *m, const cohort_value *vals, const float *baseline,
+		      const ig_opts *o, ig_explanation *out, lm_err *err)
+{
+	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof(float));
+	cohort_encode_values(&m->spec, vals, x);
+	int st = ig_explain_x(m, x, baseline, o, out, err);
+	free(x);
+	return st;
+}

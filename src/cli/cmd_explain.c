@@ -1,0 +1,750 @@
+/* cmd_explain.c: lumen explain — integrated gradients and attention for a stored model,
+ * stored into `attributions` (one transaction), or one patient's readable explanation. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../../explain/attention.h"
+#include "../../explain/ig.h"
+#include "../../explain/importance.h"
+#include "../nn/model.h"
+#include "cli.h"
+
+static const char usage[] =
+	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
+	"                     [--rule gauss|trapezoid] [--baseline mean|zero|median|patient:ID]\n"
+	"                     [--class LABEL] [--patients ID,ID...] [--json] [--quiet]\n"
+	"       lumen explain FILE --model NAME --patient ID [--top K] [--steps N|auto]\n"
+	"                     [--rule R] [--baseline B] [--class LABEL] [--json]\n"
+	"Computes integrated-gradients attributions (and, for a transformer, attention and\n"
+	"attention rollout) for every patient and stores them in the workbench file; with\n"
+	"--patient, prints one patient's explanation.\n"
+	"  -m, --model NAME     the model to explain (lumen models FILE lists them)\n"
+	"      --method M       ig, attention (transformer only) or all (default: all = ig, and\n"
+	"                       attention too for a transformer)\n"
+	"  -s, --steps N|auto   gradient evaluations per patient (default 64); auto starts at 64\n"
+	"                       and doubles for patients whose completeness error is above 1%\n"
+	"                       of |f(x) - f(baseline)|, up to 512\n"
+	"      --rule R         gauss (Gauss-Legendre, default) or trapezoid\n"
+	"  -b, --baseline B     mean (default), zero (raw value 0), median or patient:ID\n"
+	"      --class LABEL    the class whose logit is explained (default: the positive class;\n"
+	"                       required for a multi-class model except with --patient)\n"
+	"      --patients LIST  only these patients (values of the id column, comma-separated)\n"
+	"  -p, --patient ID     print this patient's explanation (computed now, not stored)\n"
+	"      --top K          factors shown on each side (default 5)\n"
+	"      --json           machine-readable output\n"
+	"  -q, --quiet          no progress line\n";
+
+typedef struct explain_opts {
+	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
+	int steps, auto_steps, top, json, quiet;
+	ig_rule rule;
+} explain_opts;
+
+static const char *C = "explain";
+
+/* ---- helpers ---- */
+
+static int class_index(const model *m, const char *label, lm_err *err)
+{
+	for (int c = 0; c < m->nclass; c++)
+		if (!strcmp(m->classes[c], label))
+			return c;
+	lm_buf b = {0};
+	for (int c = 0; c < m->nclass; c++)
+		buf_printf(&b, "%s%s", c ? ", " : "", m->classes[c]);
+	lm_seterr(err, EX_USAGE, "model '%s' has no class '%s' (classes: %s)", m->name, label,
+		  b.data ? b.data : "");
+	buf_free(&b);
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of v[n] (sorted copy, linear interpolation). */
+static double quantile(const float *v, long n, double q)
+{
+	if (n <= 0)
+		return (double)NAN;
+	double *s = xmallocarray((size_t)n, sizeof *s);
+	for (long i = 0; i < n; i++)
+		s[i] = (double)v[i];
+	qsort(s, (size_t)n, sizeof *s, cmp_double);
+	double pos = q * (double)(n - 1);
+	long lo = (long)floor(pos);
+	long hi = lo + 1 < n ? lo + 1 : lo;
+	double r = s[lo] + (pos - (double)lo) * (s[hi] - s[lo]);
+	free(s);
+	return r;
+}
+
+static void progress_line(void *ctx, long done, long total)
+{
+	const explain_opts *o = ctx;
+	if (o->quiet || !isatty(2))
+		return;
+	fprintf(stderr, "\rlumen: explain: integrated gradients %ld/%ld patients", done, total);
+	fflush(stderr);
+}
+
+static int bind_blob(sqlite3_stmt *s, int i, const float *v, int n)
+{
+	if (!v)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_blob(s, i, v, n * (int)sizeof(float), SQLITE_TRANSIENT);
+}
+
+static void bind_real(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+/* ---- compute and store ---- */
+
+static int parse_patients(const ig_cohort *co, const char *list, long **rows, long *n, lm_err *err)
+{
+	char *dup = xstrdup(list), *save = NULL;
+	long cap = 16, k = 0;
+	long *r = xmallocarray((size_t)cap, sizeof *r);
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		long i = ig_cohort_find(co, t);
+		if (i < 0) {
+			lm_seterr(err, EX_DATAERR, "no patient with id '%s'", t);
+			free(dup);
+			free(r);
+			return EX_DATAERR;
+		}
+		if (k == cap)
+			r = xreallocarray(r, (size_t)(cap *= 2), sizeof *r);
+		r[k++] = i;
+	}
+	free(dup);
+	if (k == 0) {
+		free(r);
+		return lm_seterr(err, EX_USAGE, "--patients lists no patient");
+	}
+	*rows = r;
+	*n = k;
+	return 0;
+}
+
+static int store_results(sqlite3 *db, const model *m, const frame *f, const long *rows, long n,
+			 const float *attr, const float *cols, const float *logit, float fb,
+			 const float *delta, const int *steps, const char *btext, const float *last,
+			 const float *heads, int heads_len, const float *roll, const double *agree,
+			 lm_err *err)
+{
+	int ns = m->spec.nslot, nc = m->spec.ncolumn;
+	sqlite3_stmt *ins = store_prepare(
+		db,
+		"INSERT OR REPLACE INTO attributions(model_id, method, patient, slots, columns, logit,"
+		" baseline_logit, delta, steps, baseline, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		err);
+	if (!ins)
+		return err->status;
+	int st = 0;
+	for (long q = 0; q < n && !st; q++) {
+		long pid = f->rowid[rows[q]];
+		for (int meth = 0; meth < 3 && !st; meth++) {
+			const char *name = meth == 0 ? "ig" : meth == 1 ? "attention" : "rollout";
+			if ((meth == 0 && !attr) || (meth == 1 && !last) || (meth == 2 && !roll))
+				continue;
+			sqlite3_reset(ins);
+			sqlite3_clear_bindings(ins);
+			sqlite3_bind_int64(ins, 1, m->id);
+			sqlite3_bind_text(ins, 2, name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 3, pid);
+			double ag = agree ? agree[q] : (double)NAN;
+			if (meth == 0) {
+				bind_blob(ins, 4, attr + (size_t)q * (size_t)ns, ns);
+				bind_blob(ins, 5, cols + (size_t)q * (size_t)nc, nc);
+				sqlite3_bind_double(ins, 6, (double)logit[q]);
+				sqlite3_bind_double(ins, 7, (double)fb);
+				sqlite3_bind_double(ins, 8, (double)delta[q]);
+				sqlite3_bind_int(ins, 9, steps[q]);
+				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
+				bind_real(ins, 11, ag);
+			} else if (meth == 1) {
+				bind_blob(ins, 4, heads + (size_t)q * (size_t)heads_len, heads_len);
+				bind_blob(ins, 5, last + (size_t)q * (size_t)nc, nc);
+				if (logit)
+					sqlite3_bind_double(ins, 6, (double)logit[q]);
+			} else {
+				bind_blob(ins, 5, roll + (size_t)q * (size_t)nc, nc);
+				if (logit)
+					sqlite3_bind_double(ins, 6, (double)logit[q]);
+				bind_real(ins, 11, ag);
+			}
+			int rc = sqlite3_step(ins);
+			if (rc != SQLITE_DONE)
+				st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		}
+	}
+	sqlite3_finalize(ins);
+	return st;
+}
+
+static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+		       lm_err *err)
+{
+	int ns = m->spec.nslot, nc = m->spec.ncolumn;
+	const nn_spec *sp = nn_get_spec(m->final);
+	int is_tf = sp->arch == NN_TRANSFORMER;
+	int do_ig = strcmp(o->method, "attention") != 0;
+	int do_attn = strcmp(o->method, "ig") != 0 && is_tf;
+	if (!strcmp(o->method, "attention") && !is_tf)
+		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer model ('%s' is %s)",
+				 m->name, m->arch);
+	if (do_attn && sp->n_tokens != nc)
+		return lm_seterr(err, EX_SOFTWARE, "model '%s' has %d tokens for %d columns", m->name,
+				 sp->n_tokens, nc);
+
+	long n = co->f.nrow, *rows = NULL;
+	int st = 0;
+	if (o->patients) {
+		if ((st = parse_patients(co, o->patients, &rows, &n, err)))
+			return st;
+	} else {
+		rows = xmallocarray((size_t)(n ? n : 1), sizeof *rows);
+		for (long i = 0; i < n; i++)
+			rows[i] = i;
+	}
+	float *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
+	for (long q = 0; q < n; q++)
+		memcpy(X + (size_t)q * (size_t)ns, co->X + (size_t)rows[q] * (size_t)ns,
+		       (size_t)ns * sizeof *X);
+
+	ig_baseline bl;
+	char btext[160];
+	float *base = xmallocarray((size_t)ns, sizeof *base);
+	if (!(st = ig_baseline_parse(o->baseline, &bl, err)))
+		st = ig_cohort_baseline(co, m, &bl, base, err);
+	ig_baseline_text(&bl, btext, sizeof btext);
+
+	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, fb = 0;
+	float *last = NULL, *heads = NULL, *roll = NULL;
+	double *agree = NULL;
+	int *steps = NULL, heads_len = sp->n_blocks * sp->n_heads * sp->n_tokens;
+	double t0 = lm_seconds(), t_ig = 0, t_attn = 0;
+	if (!st && do_ig) {
+		ig_opts io;
+		ig_opts_defaults(&io);
+		io.steps = o->steps;
+		io.auto_steps = o->auto_steps;
+		io.rule = o->rule;
+		io.cls = cls;
+		attr = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *attr);
+		cols = xmallocarray((size_t)(n ? n : 1) * (size_t)(nc ? nc : 1), sizeof *cols);
+		logit = xmallocarray((size_t)(n ? n : 1), sizeof *logit);
+		delta = xmallocarray((size_t)(n ? n : 1), sizeof *delta);
+		steps = xmallocarray((size_t)(n ? n : 1), sizeof *steps);
+		st = ig_batch(m->final, X, n, base, &io, attr, logit, &fb, delta, steps, progress_line,
+			      (void *)o, err);
+		if (!o->quiet && isatty(2))
+			fputc('\n', stderr);
+		for (long q = 0; q < n && !st; q++)
+			cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
+					      cols + (size_t)q * (size_t)nc);
+		t_ig = lm_seconds() - t0;
+	}
+	if (!st && do_attn) {
+		double t1 = lm_seconds();
+		last = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *last);
+		roll = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *roll);
+		heads = xmallocarray((size_t)(n ? n : 1) * (size_t)heads_len, sizeof *heads);
+		st = attn_explain(m->final, X, n, 0, heads, last, roll, err);
+		if (!st && do_ig) {
+			agree = xmallocarray((size_t)(n ? n : 1), sizeof *agree);
+			for (long q = 0; q < n; q++)
+				agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
+							    roll + (size_t)q * (size_t)nc, nc);
+		}
+		t_attn = lm_seconds() - t1;
+	}
+
+	/* Store everything in one transaction. */
+	if (!st)
+		st = store_exec(db, "BEGIN IMMEDIATE", err);
+	if (!st) {
+		st = store_results(db, m, &co->f, rows, n, attr, cols, logit, fb, delta, steps, btext,
+				   last, heads, heads_len, roll, agree, err);
+		double *ma = xmallocarray((size_t)(nc ? nc : 1), sizeof *ma);
+		double *ms = xmallocarray((size_t)(nc ? nc : 1), sizeof *ms);
+		for (int meth = 0; meth < 2 && !st; meth++) {
+			const float *v = meth == 0 ? cols : roll;
+			if (!v)
+				continue;
+			long used = imp_global(v, n, nc, NULL, ma, ms);
+			lm_buf b = {0};
+			imp_json(&b, &m->spec, ma, ms, used, meth == 0 ? btext : NULL);
+			st = imp_store(db, m->id, meth == 0 ? "ig" : "rollout", b.data, err);
+			buf_free(&b);
+		}
+		free(ma);
+		free(ms);
+		if (!st) {
+			char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, o->method, n);
+			st = store_log_access(db, "explain", 0, detail, err);
+			free(detail);
+		}
+		if (!st)
+			st = store_exec(db, "COMMIT", err);
+		if (st)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+
+	if (!st) {
+		double med = do_ig ? quantile(delta, n, 0.5) : (double)NAN;
+		double p99 = do_ig ? quantile(delta, n, 0.99) : (double)NAN;
+		double mx = do_ig ? quantile(delta, n, 1.0) : (double)NAN;
+		/* relative errors |delta| / |f(x) - f(b)| */
+		float *rel = xmallocarray((size_t)(n ? n : 1), sizeof *rel);
+		long nrel = 0, maxsteps = 0, nfail = 0;
+		for (long q = 0; do_ig && q < n; q++) {
+			double d = fabs((double)logit[q] - (double)fb);
+			if (d > 1e-6)
+				rel[nrel++] = (float)((double)delta[q] / d);
+			if (steps[q] > maxsteps)
+				maxsteps = steps[q];
+			if ((double)delta[q] > 0.01 * d && (double)delta[q] > 1e-4)
+				nfail++;
+		}
+		double rmed = quantile(rel, nrel, 0.5), rp99 = quantile(rel, nrel, 0.99);
+		free(rel);
+		double secs = lm_seconds() - t0;
+		if (o->json) {
+			cJSON *j = cJSON_CreateObject();
+			cJSON_AddStringToObject(j, "model", m->name);
+			cJSON_AddStringToObject(j, "arch", m->arch);
+			cJSON_AddNumberToObject(j, "patients", (double)n);
+			cJSON *ms = cJSON_AddArrayToObject(j, "methods");
+			if (do_ig)
+				cJSON_AddItemToArray(ms, cJSON_CreateString("ig"));
+			if (do_attn) {
+				cJSON_AddItemToArray(ms, cJSON_CreateString("attention"));
+				cJSON_AddItemToArray(ms, cJSON_CreateString("rollout"));
+			}
+			if (do_ig) {
+				cJSON_AddStringToObject(j, "baseline", btext);
+				cJSON_AddStringToObject(j, "rule", ig_rule_name(o->rule));
+				cJSON_AddNumberToObject(j, "steps", o->steps);
+				cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
+				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
+				cJSON_AddNumberToObject(j, "baseline_logit", (double)fb);
+				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
+				cJSON_AddNumberToObject(cj, "median", med);
+				cJSON_AddNumberToObject(cj, "p99", p99);
+				cJSON_AddNumberToObject(cj, "max", mx);
+				cJSON_AddNumberToObject(cj, "relative_median", isnan(rmed) ? 0 : rmed);
+				cJSON_AddNumberToObject(cj, "relative_p99", isnan(rp99) ? 0 : rp99);
+				cJSON_AddNumberToObject(cj, "above_1pct", (double)nfail);
+			}
+			cJSON_AddNumberToObject(j, "seconds_ig", t_ig);
+			cJSON_AddNumberToObject(j, "seconds_attention", t_attn);
+			char *s = cJSON_Print(j);
+			printf("%s\n", s);
+			cJSON_free(s);
+			cJSON_Delete(j);
+		}
+		if (!o->quiet) {
+			if (do_ig)
+				fprintf(stderr,
+					"lumen: explain: %ld patients, ig (%s, %s%d steps, baseline %s): "
+					"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
+					"%.2f s\n",
+					n, ig_rule_name(o->rule), o->auto_steps ? "auto from " : "", o->steps,
+					btext, med, 100 * (isnan(rmed) ? 0 : rmed), p99,
+					100 * (isnan(rp99) ? 0 : rp99), nfail, t_ig);
+			if (do_attn)
+				fprintf(stderr, "lumen: explain: %ld patients, attention and rollout: %.2f s\n",
+					n, t_attn);
+		}
+		(void)secs;
+	}
+	free(rows);
+	free(X);
+	free(base);
+	free(attr);
+	free(cols);
+	free(logit);
+	free(delta);
+	free(steps);
+	free(last);
+	free(heads);
+	free(roll);
+	free(agree);
+	return st;
+}
+
+/* ---- one patient ---- */
+
+/* Where the patient's value sits in the cohort: the mid-rank percentile of a numeric value
+ * among the non-missing values, or the share of patients with the same category. */
+static double cohort_percentile(const frame *f, int col, long row, int *is_share)
+{
+	const frame_col *c = &f->col[col];
+	double v = c->v[row];
+	*is_share = c->meta->type == TYPE_TEXT;
+	if (isnan(v))
+		return (double)NAN;
+	long less = 0, eq = 0, tot = 0;
+	for (long i = 0; i < f->nrow; i++) {
+		double u = c->v[i];
+		if (isnan(u))
+			continue;
+		tot++;
+		if (u < v)
+			less++;
+		else if (u == v)
+			eq++;
+	}
+	if (*is_share)
+		return 100.0 * (double)eq / (double)tot;
+	return 100.0 * ((double)less + 0.5 * (double)eq) / (double)tot;
+}
+
+static const float *sort_vals;
+static int cmp_by_val_desc(const void *a, const void *b)
+{
+	float x = sort_vals[*(const int *)a], y = sort_vals[*(const int *)b];
+	return (x < y) - (x > y);
+}
+
+static int *rank_order(const float *v, int n, int by_abs)
+{
+	float *tmp = xmallocarray((size_t)(n ? n : 1), sizeof *tmp);
+	for (int j = 0; j < n; j++)
+		tmp[j] = by_abs ? fabsf(v[j]) : v[j];
+	int *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
+	for (int j = 0; j < n; j++)
+		ord[j] = j;
+	sort_vals = tmp;
+	qsort(ord, (size_t)n, sizeof *ord, cmp_by_val_desc);
+	free(tmp);
+	return ord;
+}
+
+static void ordinal(char *buf, size_t len, double p)
+{
+	long k = lround(p);
+	const char *suf = "th";
+	if (k % 100 < 11 || k % 100 > 13)
+		suf = k % 10 == 1 ? "st" : k % 10 == 2 ? "nd" : k % 10 == 3 ? "rd" : "th";
+	snprintf(buf, len, "%ld%s percentile", k, suf);
+}
+
+static void factor_line(const model *m, const ig_cohort *co, long row, int j, float a)
+{
+	char val[128], where[64];
+	frame_cell_text(&co->f, j, row, val, sizeof val);
+	int share;
+	double p = cohort_percentile(&co->f, j, row, &share);
+	if (isnan(p))
+		snprintf(where, sizeof where, "missing");
+	else if (share)
+		snprintf(where, sizeof where, "%.0f%% of patients", p);
+	else
+		ordinal(where, sizeof where, p);
+	printf("  %-16s %+9.4f   %-12s (%s)\n", m->spec.columns[j], (double)a,
+	       val[0] ? val : "(missing)", where);
+}
+
+static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+		       lm_err *err)
+{
+	long row = ig_cohort_find(co, o->patient);
+	if (row < 0)
+		return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", o->patient);
+	int ns = m->spec.nslot, nc = m->spec.ncolumn;
+	const nn_spec *sp = nn_get_spec(m->final);
+	const float *x = co->X + (size_t)row * (size_t)ns;
+	if (cls < 0) {
+		/* multi-class without --class: the predicted class */
+		float *lg = xmallocarray((size_t)sp->n_out, sizeof *lg);
+		nn_forward(m->final, x, 1, lg, 0, NULL);
+		cls = 0;
+		for (int c = 1; c < sp->n_out; c++)
+			if (lg[c] > lg[cls])
+				cls = c;
+		free(lg);
+	}
+	ig_baseline bl;
+	char btext[160];
+	float *base = xmallocarray((size_t)ns, sizeof *base);
+	int st = ig_baseline_parse(o->baseline, &bl, err);
+	if (!st)
+		st = ig_cohort_baseline(co, m, &bl, base, err);
+	ig_baseline_text(&bl, btext, sizeof btext);
+	ig_opts io;
+	ig_opts_defaults(&io);
+	io.steps = o->steps;
+	io.auto_steps = o->auto_steps;
+	io.rule = o->rule;
+	io.cls = cls;
+	ig_explanation e = {0};
+	if (!st)
+		st = ig_explain_x(m, x, base, &io, &e, err);
+	float *last = NULL, *roll = NULL;
+	double agree = (double)NAN;
+	if (!st && sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {
+		last = xmallocarray((size_t)nc, sizeof *last);
+		roll = xmallocarray((size_t)nc, sizeof *roll);
+		st = attn_explain(m->final, x, 1, 1, NULL, last, roll, err);
+		agree = imp_spearman_abs(e.columns, roll, nc);
+	}
+	if (!st) {
+		char idbuf[128];
+		const char *pid = co->id_col >= 0 ? frame_cell_text(&co->f, co->id_col, row, idbuf, sizeof idbuf)
+						 : o->patient;
+		const char *clsname = m->nclass > cls ? m->classes[sp->n_out == 1 ? (cls ? 1 : 0) : cls]
+						     : "positive";
+		double d = fabs((double)e.logit - (double)e.baseline_logit);
+		double rel = d > 0 ? (double)e.delta / d : 0.0;
+		char *detail = xasprintf("model=%s", m->name);
+		/* reading a patient's explanation is an access to be logged */
+		if (store_exec(db, "BEGIN IMMEDIATE", err) == 0) {
+			if (store_log_access(db, "explain", co->f.rowid[row], detail, err) == 0)
+				store_exec(db, "COMMIT", err);
+			else
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		}
+		free(detail);
+		if (o->json) {
+			cJSON *j = cJSON_CreateObject();
+			cJSON_AddStringToObject(j, "patient", pid);
+			cJSON_AddNumberToObject(j, "rowid", (double)co->f.rowid[row]);
+			cJSON_AddStringToObject(j, "model", m->name);
+			cJSON_AddStringToObject(j, "arch", m->arch);
+			cJSON_AddStringToObject(j, "class", clsname);
+			cJSON_AddNumberToObject(j, "probability", (double)e.prob);
+			cJSON_AddNumberToObject(j, "logit", (double)e.logit);
+			cJSON_AddStringToObject(j, "baseline", btext);
+			cJSON_AddNumberToObject(j, "baseline_logit", (double)e.baseline_logit);
+			cJSON_AddNumberToObject(j, "completeness_error", (double)e.delta);
+			cJSON_AddNumberToObject(j, "relative_error", rel);
+			cJSON_AddNumberToObject(j, "steps", e.steps);
+			cJSON_AddStringToObject(j, "rule", ig_rule_name(io.rule));
+			if (!isnan(agree))
+				cJSON_AddNumberToObject(j, "agreement", agree);
+			cJSON *arr = cJSON_AddArrayToObject(j, "columns");
+			int *ord = rank_order(e.columns, nc, 1);
+			for (int k = 0; k < nc; k++) {
+				int c = ord[k];
+				char val[128];
+				int share;
+				double p = cohort_percentile(&co->f, c, row, &share);
+				cJSON *it = cJSON_CreateObject();
+				cJSON_AddStringToObject(it, "column", m->spec.columns[c]);
+				cJSON_AddNumberToObject(it, "ig", (double)e.columns[c]);
+				frame_cell_text(&co->f, c, row, val, sizeof val);
+				if (val[0])
+					cJSON_AddStringToObject(it, "value", val);
+				else
+					cJSON_AddNullToObject(it, "value");
+				if (isnan(p))
+					cJSON_AddNullToObject(it, share ? "share" : "percentile");
+				else
+					cJSON_AddNumberToObject(it, share ? "share" : "percentile", p);
+				if (last) {
+					cJSON_AddNumberToObject(it, "attention", (double)last[c]);
+					cJSON_AddNumberToObject(it, "rollout", (double)roll[c]);
+				}
+				cJSON_AddItemToArray(arr, it);
+			}
+			free(ord);
+			char *s = cJSON_Print(j);
+			printf("%s\n", s);
+			cJSON_free(s);
+			cJSON_Delete(j);
+		} else {
+			printf("Patient %s: model %s (%s), %s = %s\n", pid, m->name, m->arch, m->target,
+			       clsname);
+			printf("Prediction: %.3f (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
+			       (double)e.prob, (double)e.logit, btext, (double)e.baseline_logit,
+			       1.0 / (1.0 + exp(-(double)e.baseline_logit)));
+			int *ord = rank_order(e.columns, nc, 0);
+			int top = o->top;
+			printf("Raising it (integrated gradients, logit units):\n");
+			int shown = 0;
+			for (int k = 0; k < nc && shown < top; k++)
+				if (e.columns[ord[k]] > 0) {
+					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
+					shown++;
+				}
+			if (!shown)
+				printf("  (none)\n");
+			printf("Lowering it:\n");
+			shown = 0;
+			for (int k = nc - 1; k >= 0 && shown < top; k--)
+				if (e.columns[ord[k]] < 0) {
+					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
+					shown++;
+				}
+			if (!shown)
+				printf("  (none)\n");
+			free(ord);
+			printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
+			       (double)e.delta, 100 * rel, (double)e.logit - (double)e.baseline_logit,
+			       e.steps, ig_rule_name(io.rule));
+			if (last) {
+				int *oi = rank_order(e.columns, nc, 1), *oa = rank_order(roll, nc, 0);
+				int *oh = rank_order(last, nc, 0);
+				int kk = nc < top * 2 ? nc : top * 2;
+				printf("Ranking by |IG|, attention rollout and last-block CLS attention:\n");
+				printf("  %-4s %-16s %-16s %-16s\n", "rank", "IG", "rollout", "attention");
+				for (int k = 0; k < kk; k++)
+					printf("  %-4d %-16s %-16s %-16s\n", k + 1, m->spec.columns[oi[k]],
+					       m->spec.columns[oa[k]], m->spec.columns[oh[k]]);
+				printf("Agreement of rollout with |IG| (Spearman over %d columns): %.2f%s\n", nc,
+				       agree, agree < 0.5 ? " (low: trust neither ranking blindly)" : "");
+				free(oi);
+				free(oa);
+				free(oh);
+			}
+		}
+	}
+	ig_explanation_free(&e);
+	free(base);
+	free(last);
+	free(roll);
+	return st;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	explain_opts o = {0};
+	o.method = "all";
+	o.baseline = "mean";
+	o.steps = IG_DEFAULT_STEPS;
+	o.top = 5;
+	o.rule = IG_GAUSS;
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON };
+	static const struct option lo[] = {
+		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
+		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
+		{"baseline", required_argument, NULL, 'b'},  {"class", required_argument, NULL, O_CLASS},
+		{"patients", required_argument, NULL, O_PATIENTS},
+		{"patient", required_argument, NULL, 'p'},   {"top", required_argument, NULL, O_TOP},
+		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+	optind = 1;
+	opterr = 0;
+	int c;
+	long v;
+	while ((c = getopt_long(argc, argv, ":m:s:b:p:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm': o.model = optarg; break;
+		case O_METHOD:
+			if (strcmp(optarg, "ig") && strcmp(optarg, "attention") && strcmp(optarg, "all"))
+				return cli_usage_error(C, "unknown method '%s' (ig, attention or all)", optarg);
+			o.method = optarg;
+			break;
+		case 's':
+			if (!strcmp(optarg, "auto")) {
+				o.auto_steps = 1;
+				o.steps = IG_DEFAULT_STEPS;
+			} else if (parse_long(optarg, &v) || v < 1 || v > 4096) {
+				return cli_usage_error(C, "--steps wants a number from 1 to 4096 or 'auto', not '%s'",
+						       optarg);
+			} else {
+				o.steps = (int)v;
+			}
+			break;
+		case O_RULE: {
+			int r = ig_rule_parse(optarg);
+			if (r < 0)
+				return cli_usage_error(C, "unknown rule '%s' (gauss or trapezoid)", optarg);
+			o.rule = (ig_rule)r;
+			break;
+		}
+		case 'b': o.baseline = optarg; break;
+		case O_CLASS: o.cls = optarg; break;
+		case O_PATIENTS: o.patients = optarg; break;
+		case 'p': o.patient = optarg; break;
+		case O_TOP:
+			if (parse_long(optarg, &v) || v < 1 || v > 1000)
+				return cli_usage_error(C, "--top wants a number from 1 to 1000, not '%s'", optarg);
+			o.top = (int)v;
+			break;
+		case O_JSON: o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error(C, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(C, "no workbench file given");
+	if (optind + 1 < argc)
+		return cli_usage_error(C, "unexpected argument '%s'", argv[optind + 1]);
+	o.file = argv[optind];
+	if (!o.model)
+		return cli_usage_error(C, "--model NAME is required (lumen models FILE lists them)");
+	if (o.rule == IG_TRAPEZOID && o.steps < 2)
+		return cli_usage_error(C, "the trapezoid rule needs at least 2 steps");
+	if (o.patient && o.patients)
+		return cli_usage_error(C, "--patient and --patients exclude each other");
+	lm_err err = {0};
+	ig_baseline chk;
+	if (ig_baseline_parse(o.baseline, &chk, &err))
+		return cli_usage_error(C, "%s", err.msg);
+
+	sqlite3 *db = store_open(o.file, 0, &err);
+	if (!db) {
+		lm_report(C, &err);
+		return err.status;
+	}
+	model *m = model_load(db, o.model, &err);
+	int st = m ? 0 : err.status;
+	int cls = 1;
+	if (!st) {
+		if (m->nclass > 2 || nn_get_spec(m->final)->n_out > 1) {
+			cls = -1;
+			if (o.cls)
+				cls = class_index(m, o.cls, &err);
+			else if (!o.patient)
+				st = lm_seterr(&err, EX_USAGE,
+					       "model '%s' is multi-class: --class names the class to explain",
+					       m->name);
+			if (o.cls && cls < 0)
+				st = err.status;
+		} else if (o.cls) {
+			int k = class_index(m, o.cls, &err);
+			if (k < 0)
+				st = err.status;
+			else
+				cls = k;
+		}
+	}
+	ig_cohort co;
+	memset(&co, 0, sizeof co);
+	int have_co = 0;
+	if (!st) {
+		st = ig_cohort_load(db, m, &co, &err);
+		have_co = !st;
+	}
+	if (!st)
+		st = o.patient ? run_patient(db, m, &co, &o, cls, &err)
+			       : run_compute(db, m, &co, &o, cls, &err);
+	if (st)
+		lm_report(C, &err);
+	if (have_co)
+		ig_cohort_free(&co);
+	if (m)
+		model_free(m);
+	store_close(db);
+	return st;
+}
