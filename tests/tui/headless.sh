@@ -13,51 +13,49 @@ tui() { # KEYS [OPTIONS...]: the last frame as text
 }
 line() { printf '%s\n' "$1" | sed -n "$2p"; }
 q() { sqlite3 "$F" "$1"; }
+LR=$(q "SELECT id FROM models WHERE name = 'lr'")
 
 S=$(tui '')
 contains "cohort header counts the patients" "$S" "418/418 patients"
-contains "newest model shown first" "$S" "model lr2"
+contains "newest model shown first" "$S" "model lr |"
 eq "first row is the first patient" "$(line "$S" 4 | awk '{print $2}')" "1"
 eq "24 lines at 80x24" "$(printf '%s\n' "$S" | wc -l | tr -d ' ')" "24"
 
 # sort by probability, highest first: the top row is the highest stored p
 S=$(tui 'P')
-want_id=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = 2 ORDER BY r.p DESC, r.patient LIMIT 1")
-want_p=$(q "SELECT printf('%.3f', max(p)) FROM predictions WHERE model_id = 2")
+want_id=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = $LR ORDER BY r.p DESC, r.patient LIMIT 1")
+want_p=$(q "SELECT printf('%.3f', max(p)) FROM predictions WHERE model_id = $LR")
 eq "P: top row is the riskiest patient" "$(line "$S" 4 | awk '{print $2}')" "$want_id"
 eq "P: top row shows its stored p" "$(line "$S" 4 | awk '{print $3}')" "$want_p"
 sorted=$(printf '%s\n' "$S" | sed -n '4,23p' | awk '{print ($1 == ">") ? $3 : $2}' | sort -rn | head -1)
 col=$(printf '%s\n' "$S" | sed -n '4,23p' | sed 's/^>/ /' | awk '{print $2}')
 eq "P: rows in descending p" "$col" "$(printf '%s\n' "$col" | sort -rn -k1,1 -s)"
 S=$(tui 'PP')
-want_low=$(q "SELECT printf('%.3f', min(p)) FROM predictions WHERE model_id = 2")
+want_low=$(q "SELECT printf('%.3f', min(p)) FROM predictions WHERE model_id = $LR")
 eq "P twice: ascending" "$(line "$S" 4 | awk '{print $3}')" "$want_low"
 
 # the patient screen: id, probability, top factor, access log
 S=$(tui 'P\n')
 contains "Enter opens the top patient" "$(line "$S" 2)" "Patient $want_id "
 contains "patient screen shows the stored p" "$S" "predicted p = $want_p"
-top=$(python3 - "$F" "$want_id" <<'PY'
-import sqlite3, struct, sys
-db = sqlite3.connect(sys.argv[1])
-rid = db.execute("SELECT rowid FROM patients WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0]
-blob = db.execute("SELECT columns FROM attributions WHERE model_id = 2 AND method = 'ig' AND patient = ?", (rid,)).fetchone()[0]
-v = struct.unpack("<%df" % (len(blob) // 4), blob)
-names = []
-for (s,) in db.execute("SELECT source_column FROM model_inputs WHERE model_id = 2 ORDER BY slot"):
-    if not names or names[-1] != s:
-        names.append(s)
-i = max(range(len(v)), key=lambda k: abs(v[k]))
-print(names[i], "%+.3f" % v[i])
-PY
-)
-eq "top factor is the largest stored attribution" "$(line "$S" 9 | awk '{print $1, $NF}')" "$top"
+top=$("$LUMEN" explain "$F" --model lr --patient "$want_id" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = max(d["columns"], key=lambda c: abs(c["ig"]))
+print(c["column"], "%+.3f" % c["ig"])')
+oof=$("$LUMEN" predict "$F" --model lr | awk -F, -v id="$want_id" '$1 == id { printf "%.3f", $4 }')
+eq "patient p equals lumen predict's out-of-fold p" "$want_p" "$oof"
+eq "top factor equals lumen explain's" "$(line "$S" 9 | awk '{print $1, $NF}')" "$top"
 rid=$(q "SELECT rowid FROM patients WHERE id = $want_id")
 eq "opening a patient writes access_log" "$(q "SELECT count(*) FROM access_log WHERE action = 'view' AND patient = $rid AND user = 'tester'")" "1"
-S=$(tui 'P\na')
+S=$(tui '\n' --model tf)
+contains "transformer: methods listed" "$S" "[ig] attention rollout"
+S=$(tui '\na' --model tf)
 contains "a switches to attention" "$S" "[attention]"
+S=$(tui 'jjjjj\n' --model tf)
+contains "no stored explanation is said" "$S" "no stored explanation for this patient"
 S=$(tui 'P\n]')
-second=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = 2 ORDER BY r.p DESC, r.patient LIMIT 1 OFFSET 1")
+second=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = $LR ORDER BY r.p DESC, r.patient LIMIT 1 OFFSET 1")
 contains "] opens the next patient in the order" "$(line "$S" 2)" "Patient $second "
 S=$(tui 'P\n]\e')
 eq "Esc returns to the cohort, cursor on the last patient" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "$second"
@@ -79,7 +77,7 @@ eq "n: no other match, stays on 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{p
 
 # switching models, help, resize, ascii
 S=$(tui 'm')
-contains "m switches the model" "$(line "$S" 2)" "model lr |"
+contains "m switches the model" "$(line "$S" 2)" "model tf |"
 S=$(tui '?')
 contains "help lists the screen's keys" "$S" "Keys: Cohort screen"
 contains "help explains sorting" "$S" "sort by the selected column"

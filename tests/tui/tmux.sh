@@ -30,6 +30,7 @@ wait_for() { # TEXT: polls the pane for up to 5 s
 }
 keys() { tm send-keys -t s "$@"; }
 q() { sqlite3 "$F" "$1"; }
+LR=$(q "SELECT id FROM models WHERE name = 'lr'")
 
 start env NO_COLOR=1 "$LUMEN" tui "$F"
 S=$(screen)
@@ -37,8 +38,8 @@ contains "cohort screen in a terminal" "$S" "418/418 patients"
 
 keys P
 wait_for "sort p desc"
-want_id=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = 2 ORDER BY r.p DESC, r.patient LIMIT 1")
-want_p=$(q "SELECT printf('%.3f', max(p)) FROM predictions WHERE model_id = 2")
+want_id=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = $LR ORDER BY r.p DESC, r.patient LIMIT 1")
+want_p=$(q "SELECT printf('%.3f', max(p)) FROM predictions WHERE model_id = $LR")
 S=$(screen)
 eq "P: riskiest patient on top" "$(printf '%s\n' "$S" | sed -n 4p | sed 's/^>/ /' | awk '{print $1, $2}')" "$want_id $want_p"
 col=$(printf '%s\n' "$S" | sed -n '4,23p' | sed 's/^>/ /' | awk '{print $2}')
