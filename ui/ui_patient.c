@@ -3,13 +3,18 @@
  * whichever `lumen explain` wrote) as a signed bar chart sorted by size, each row with the
  * column's clinical name, the patient's value and its percentile in the cohort; `v` shows the
  * visits as sparklines, a heat map against the cohort and a curve of one lab.
- * The screen reads what the modules stored; it computes no attribution itself. */
+ * What-if (`e` edit a value, `t` switch the treatment arm, `r` reset) and patients without
+ * stored attributions go through the explain module's on-the-fly integrated gradients
+ * (ig_explain_values with the model's final network): the screen computes no attribution
+ * itself and writes nothing to the data. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
 #include <ncurses.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../explain/ig.h"
+#include "../src/nn/model.h"
 #include "ui_impl.h"
 
 #define PCT_SAMPLE 10000
@@ -48,6 +53,196 @@ static struct pstate {
 	double *vtime;
 	char time_col[64];
 } ps;
+
+/* The model's final network for what-if and on-the-fly explanations, loaded on first use and
+ * kept while the same model is shown; the baseline (cohort mean) is computed once per model. */
+static struct wmodel {
+	model *m;
+	long id;
+	float *base;
+	char err[256];
+} wm;
+
+/* One patient's raw values by spec column, the original and the edited copy, and the two
+ * explanations. */
+static struct whatif {
+	long rowid, model_id;
+	int ready, edited, live; /* live: no stored attributions, the original is computed */
+	int ncol;
+	cohort_value *v0, *v1;
+	char **t0, **t1; /* text storage behind v0/v1 .text */
+	ig_explanation e0, e1;
+	char desc[160];
+} wf;
+
+static void whatif_clear(void)
+{
+	for (int j = 0; j < wf.ncol; j++) {
+		free(wf.t0[j]);
+		free(wf.t1[j]);
+	}
+	free(wf.t0);
+	free(wf.t1);
+	free(wf.v0);
+	free(wf.v1);
+	if (wf.ready) {
+		ig_explanation_free(&wf.e0);
+		ig_explanation_free(&wf.e1);
+	}
+	memset(&wf, 0, sizeof wf);
+}
+
+static void wmodel_clear(void)
+{
+	if (wm.m)
+		model_free(wm.m);
+	free(wm.base);
+	memset(&wm, 0, sizeof wm);
+}
+
+static int wmodel_get(ui_app *a)
+{
+	if (wm.m && wm.id == a->co.model_id)
+		return 0;
+	wmodel_clear();
+	if (a->co.model_id < 0)
+		return -1;
+	lm_err err = {0};
+	wm.id = a->co.model_id;
+	wm.m = model_load(a->db, a->co.model_name, &err);
+	if (!wm.m) {
+		snprintf(wm.err, sizeof wm.err, "%.200s", err.msg);
+		return -1;
+	}
+	wm.base = xmallocarray((size_t)(wm.m->spec.nslot ? wm.m->spec.nslot : 1), sizeof(float));
+	ig_baseline b = {.kind = IG_BASE_MEAN};
+	if (ig_baseline_compute(a->db, wm.m, &b, wm.base, &err)) {
+		snprintf(wm.err, sizeof wm.err, "%.200s", err.msg);
+		model_free(wm.m);
+		wm.m = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the patient's raw values for the model's columns and explains them (original and,
+ * when edited, the edit). 0 or -1 with the reason in the status bar. */
+static int whatif_compute(ui_app *a)
+{
+	if (wmodel_get(a)) {
+		ui_status(a, "what-if: %s", wm.err[0] ? wm.err : "no model");
+		return -1;
+	}
+	const cohort_spec *sp = &wm.m->spec;
+	if (!(wf.ready && wf.rowid == a->patient && wf.model_id == a->co.model_id)) {
+		whatif_clear();
+		wf.rowid = a->patient;
+		wf.model_id = a->co.model_id;
+		wf.ncol = sp->ncolumn;
+		wf.v0 = xcalloc((size_t)(wf.ncol ? wf.ncol : 1), sizeof *wf.v0);
+		wf.v1 = xcalloc((size_t)(wf.ncol ? wf.ncol : 1), sizeof *wf.v1);
+		wf.t0 = xcalloc((size_t)(wf.ncol ? wf.ncol : 1), sizeof *wf.t0);
+		wf.t1 = xcalloc((size_t)(wf.ncol ? wf.ncol : 1), sizeof *wf.t1);
+		lm_buf sql = {0};
+		buf_puts(&sql, "SELECT 0");
+		for (int j = 0; j < wf.ncol; j++) {
+			char *q = sqlite3_mprintf(", \"%w\"", sp->columns[j]);
+			buf_puts(&sql, q);
+			sqlite3_free(q);
+		}
+		buf_puts(&sql, " FROM patients WHERE rowid = ?");
+		sqlite3_stmt *st = store_prepare(a->db, sql.data, NULL);
+		buf_free(&sql);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, a->patient);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			for (int j = 0; j < wf.ncol; j++) {
+				int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
+				wf.v0[j].num = NAN;
+				if (sp->column_type[j] == TYPE_TEXT) {
+					if (!null)
+						wf.t0[j] = xstrdup((const char *)sqlite3_column_text(st, j + 1));
+				} else if (!null) {
+					wf.v0[j].num = sqlite3_column_double(st, j + 1);
+				}
+				wf.v0[j].text = wf.t0[j];
+				wf.v1[j] = wf.v0[j];
+				wf.t1[j] = wf.t0[j] ? xstrdup(wf.t0[j]) : NULL;
+				wf.v1[j].text = wf.t1[j];
+			}
+		sqlite3_finalize(st);
+		lm_err err = {0};
+		if (ig_explain_values(wm.m, wf.v0, wm.base, NULL, &wf.e0, &err)) {
+			ui_status(a, "explain: %s", err.msg);
+			whatif_clear();
+			return -1;
+		}
+		if (ig_explain_values(wm.m, wf.v1, wm.base, NULL, &wf.e1, &err)) {
+			ig_explanation_free(&wf.e0);
+			ui_status(a, "explain: %s", err.msg);
+			whatif_clear();
+			return -1;
+		}
+		wf.ready = 1;
+		return 0;
+	}
+	lm_err err = {0};
+	ig_explanation e;
+	if (ig_explain_values(wm.m, wf.v1, wm.base, NULL, &e, &err)) {
+		ui_status(a, "explain: %s", err.msg);
+		return -1;
+	}
+	ig_explanation_free(&wf.e1);
+	wf.e1 = e;
+	return 0;
+}
+
+static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
+{
+	if (t == TYPE_TEXT)
+		snprintf(buf, len, "%s", v->text ? v->text : ".");
+	else if (isnan(v->num))
+		snprintf(buf, len, ".");
+	else
+		snprintf(buf, len, "%.4g", v->num);
+}
+
+/* Sets column `col` of the edited copy from text; 0 or -1 with the reason in the status. */
+static int whatif_set(ui_app *a, const char *col, const char *val)
+{
+	const cohort_spec *sp = &wm.m->spec;
+	int j = -1;
+	for (int k = 0; k < sp->ncolumn; k++)
+		if (!strcmp(sp->columns[k], col))
+			j = k;
+	if (j < 0) {
+		ui_status(a, "what-if: '%s' is not an input of model %s", col, a->co.model_name);
+		return -1;
+	}
+	if (sp->column_type[j] == TYPE_TEXT) {
+		free(wf.t1[j]);
+		wf.t1[j] = !strcmp(val, ".") ? NULL : xstrdup(val);
+		wf.v1[j].text = wf.t1[j];
+	} else if (!strcmp(val, ".")) {
+		wf.v1[j].num = NAN;
+	} else if (parse_double(val, &wf.v1[j].num)) {
+		ui_status(a, "what-if: '%s' is not a number", val);
+		return -1;
+	}
+	wf.edited = 1;
+	lm_buf d = {0};
+	for (int k = 0; k < sp->ncolumn; k++) {
+		char x0[64], x1[64];
+		value_text(&wf.v0[k], sp->column_type[k], x0, sizeof x0);
+		value_text(&wf.v1[k], sp->column_type[k], x1, sizeof x1);
+		if (strcmp(x0, x1))
+			buf_printf(&d, "%s%s %s -> %s", d.len ? ", " : "", sp->columns[k], x0, x1);
+	}
+	snprintf(wf.desc, sizeof wf.desc, "%s", d.len ? d.data : "no change");
+	buf_free(&d);
+	return whatif_compute(a);
+}
 
 static void pstate_clear(void)
 {
@@ -516,6 +711,71 @@ static void draw_visits(ui_app *a, int y0)
 		ps.vtime[ps.nvisit - 1] > ps.vtime[0] ? ps.vtime[ps.nvisit - 1] : ps.vtime[0] + 1, lo, hi);
 }
 
+static const float *live_attr;
+static int cmp_live(const void *pa, const void *pb)
+{
+	float x = fabsf(live_attr[*(const int *)pa]), y = fabsf(live_attr[*(const int *)pb]);
+	return (x < y) - (x > y);
+}
+
+/* Factors from the on-the-fly explanation: the edited patient's attributions as bars, with
+ * the original's beside them when a value was changed. */
+static void draw_live(ui_app *a, int y0)
+{
+	const cohort_spec *sp = &wm.m->spec;
+	int n = wf.e1.ncolumn;
+	int *idx = xcalloc((size_t)(n ? n : 1), sizeof *idx);
+	double vmax = 0;
+	for (int j = 0; j < n; j++) {
+		idx[j] = j;
+		if (fabs((double)wf.e1.columns[j]) > vmax)
+			vmax = fabs((double)wf.e1.columns[j]);
+		if (fabs((double)wf.e0.columns[j]) > vmax)
+			vmax = fabs((double)wf.e0.columns[j]);
+	}
+	live_attr = wf.e1.columns;
+	qsort(idx, (size_t)n, sizeof *idx, cmp_live);
+	int barw = COLS - 29 - 1 - 16;
+	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+	ui_fill(y0, 0, COLS, ' ');
+	ui_put(y0, 2, 16, "factor");
+	ui_put(y0, 19, 9, "   value");
+	char axis[128];
+	snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
+		 "lowers risk | raises risk");
+	ui_put(y0, 29, barw, axis);
+	ui_put(y0, 29 + barw + 1, 16, wf.edited ? "    was     now" : "            attr");
+	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	int h = LINES - 1 - y0 - 1;
+	if (a->pat_scroll > n - h)
+		a->pat_scroll = n - h > 0 ? n - h : 0;
+	for (int i = 0; i < h && a->pat_scroll + i < n; i++) {
+		int j = idx[a->pat_scroll + i];
+		int y = y0 + 1 + i;
+		char t[64], v0[32], v1[32];
+		value_text(&wf.v0[j], sp->column_type[j], v0, sizeof v0);
+		value_text(&wf.v1[j], sp->column_type[j], v1, sizeof v1);
+		int changed = strcmp(v0, v1) != 0;
+		/* an edited value is marked with '*' (not only by colour) */
+		snprintf(t, sizeof t, "%s%s", sp->columns[j], changed ? " *" : "");
+		ui_put(y, 2, 16, t);
+		snprintf(t, sizeof t, "%9.9s", v1);
+		ui_put(y, 19, 9, t);
+		ui_signed_bar(a, y, 29, barw, (double)wf.e1.columns[j], vmax);
+		if (wf.edited)
+			snprintf(t, sizeof t, "%+7.3f %+7.3f", (double)wf.e0.columns[j], (double)wf.e1.columns[j]);
+		else
+			snprintf(t, sizeof t, "%15s", "");
+		if (!wf.edited) {
+			char u[16];
+			snprintf(u, sizeof u, "%+8.3f", (double)wf.e1.columns[j]);
+			snprintf(t, sizeof t, "%15s", u);
+		}
+		ui_put(y, 29 + barw + 1, 16, t);
+	}
+	free(idx);
+}
+
 static void patient_draw(ui_app *a)
 {
 	ensure_loaded(a);
@@ -545,10 +805,39 @@ static void patient_draw(ui_app *a)
 		ui_put(6, 2, COLS - 2, m.data);
 		buf_free(&m);
 	}
-	if (a->visits_view)
+	int live = !a->visits_view && (wf.edited || (ps.nmethod == 0 && a->co.model_id >= 0));
+	if (live && !(wf.ready && wf.rowid == a->patient && wf.model_id == a->co.model_id) &&
+	    whatif_compute(a))
+		live = 0;
+	if (live) {
+		/* lines 4-6 describe the on-the-fly explanation instead of the stored one */
+		for (int y = 4; y <= 6; y++)
+			ui_fill(y, 0, COLS, ' ');
+		if (wf.edited) {
+			double d = (double)(wf.e1.prob - wf.e0.prob);
+			snprintf(t, sizeof t, "what-if: %.150s   (r resets; nothing is saved)", wf.desc);
+			ui_put(4, 2, COLS - 2, t);
+			snprintf(t, sizeof t, "final model p = %.3f -> %.3f (%s%.3f, %s)",
+				 (double)wf.e0.prob, (double)wf.e1.prob, d >= 0 ? "+" : "-", fabs(d),
+				 d > 0 ? "higher risk" : d < 0 ? "lower risk" : "unchanged");
+			attron((attr_t)ui_attr_of(a, UI_A_WARN));
+			ui_put(5, 2, COLS - 2, t);
+			attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+		} else {
+			const ui_row *r = ui_cohort_row(&a->co, a->patient);
+			snprintf(t, sizeof t, "out-of-fold p = %.3f (stored); final model p = %.3f (now)",
+				 r->p, (double)wf.e0.prob);
+			ui_put(4, 2, COLS - 2, t);
+			snprintf(t, sizeof t, "why: ig computed now (mean, %d steps): logit %.3f, base %.3f, err %.1g",
+				 wf.e1.steps, (double)wf.e1.logit, (double)wf.e1.baseline_logit, (double)wf.e1.delta);
+			ui_put(5, 2, COLS - 2, t);
+		}
+		draw_live(a, 7);
+	} else if (a->visits_view) {
 		draw_visits(a, 7);
-	else
+	} else {
 		draw_factors(a, 7);
+	}
 }
 
 static void step_patient(ui_app *a, int d)
@@ -593,6 +882,99 @@ static void k_method(ui_app *a)
 }
 static void k_visits(ui_app *a) { a->visits_view = !a->visits_view; }
 
+static void edit_done(ui_app *a, const char *text)
+{
+	char col[128] = "", val[128] = "";
+	const char *eq = strchr(text, '=');
+	if (eq) {
+		snprintf(col, sizeof col, "%.*s", (int)(eq - text), text);
+		snprintf(val, sizeof val, "%s", eq + 1);
+	} else if (sscanf(text, "%127s %127s", col, val) != 2) {
+		ui_status(a, "what-if: expected COLUMN = VALUE, e.g. bili = 1.2");
+		return;
+	}
+	/* trim blanks around both */
+	char *c = col, *v = val;
+	while (*c == ' ')
+		c++;
+	while (*v == ' ')
+		v++;
+	for (size_t n = strlen(c); n > 0 && c[n - 1] == ' ';)
+		c[--n] = 0;
+	for (size_t n = strlen(v); n > 0 && v[n - 1] == ' ';)
+		v[--n] = 0;
+	if (!*c || !*v) {
+		ui_status(a, "what-if: expected COLUMN = VALUE, e.g. bili = 1.2");
+		return;
+	}
+	a->visits_view = 0;
+	a->pat_scroll = 0;
+	whatif_set(a, c, v);
+}
+
+static void k_edit(ui_app *a)
+{
+	if (whatif_compute(a))
+		return;
+	ui_start_prompt(a, "what-if, COLUMN = VALUE: ", "", edit_done);
+}
+
+/* Switches the treatment arm: the next of the treatment column's values in the cohort. */
+static void k_treat(ui_app *a)
+{
+	if (whatif_compute(a))
+		return;
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
+	int k = store_columns_role(&cols, ROLE_TREATMENT);
+	const cohort_spec *sp = &wm.m->spec;
+	int j = -1;
+	for (int q = 0; k >= 0 && q < sp->ncolumn; q++)
+		if (!strcmp(sp->columns[q], cols.c[k].name))
+			j = q;
+	if (k < 0 || j < 0) {
+		ui_status(a, k < 0 ? "no treatment column (lumen import --treatment COL)"
+				   : "the treatment is not an input of this model");
+		store_columns_free(&cols);
+		return;
+	}
+	char *q = sqlite3_mprintf("SELECT DISTINCT \"%w\" FROM patients WHERE \"%w\" IS NOT NULL"
+				  " ORDER BY 1 LIMIT 50", cols.c[k].name, cols.c[k].name);
+	sqlite3_stmt *st = store_prepare(a->db, q, NULL);
+	sqlite3_free(q);
+	char cur[64], first[64] = "", next[64] = "";
+	value_text(&wf.v1[j], sp->column_type[j], cur, sizeof cur);
+	int seen = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		char v[64];
+		if (sp->column_type[j] == TYPE_TEXT)
+			snprintf(v, sizeof v, "%s", (const char *)sqlite3_column_text(st, 0));
+		else
+			snprintf(v, sizeof v, "%.4g", sqlite3_column_double(st, 0));
+		if (!first[0])
+			snprintf(first, sizeof first, "%s", v);
+		if (seen && !next[0])
+			snprintf(next, sizeof next, "%s", v);
+		if (!strcmp(v, cur))
+			seen = 1;
+	}
+	sqlite3_finalize(st);
+	a->visits_view = 0;
+	a->pat_scroll = 0;
+	whatif_set(a, cols.c[k].name, next[0] ? next : first);
+	store_columns_free(&cols);
+}
+
+static void k_reset(ui_app *a)
+{
+	if (!wf.edited) {
+		ui_status(a, "nothing to reset");
+		return;
+	}
+	whatif_clear();
+}
+
 static const ui_key patient_keys[] = {
 	{{']', 'J'}, "]/J", "next patient in the cohort's current order", k_next},
 	{{'[', 'K'}, "[/K", "previous patient", k_prev},
@@ -600,9 +982,17 @@ static const ui_key patient_keys[] = {
 	{{'k', KEY_UP, UI_KEY_WHEEL_UP}, "k/Up", "scroll back (visits: previous lab)", k_up},
 	{{'a'}, "a", "attribution method: ig, attention, rollout (as stored)", k_method},
 	{{'v'}, "v", "visits: sparklines, heat map and the selected lab's curve", k_visits},
+	{{'e'}, "e", "what-if: set a value (COLUMN = VALUE; . = missing)", k_edit},
+	{{'t'}, "t", "what-if: switch the treatment arm", k_treat},
+	{{'r'}, "r", "what-if: back to the patient's own values", k_reset},
 	{{0}, NULL, NULL, NULL},
 };
 
 const ui_screen ui_patient_screen = {"Patient", patient_draw, patient_keys, NULL};
 
-void ui_patient_release(void) { pstate_clear(); }
+void ui_patient_release(void)
+{
+	pstate_clear();
+	whatif_clear();
+	wmodel_clear();
+}

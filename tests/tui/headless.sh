@@ -52,8 +52,6 @@ S=$(tui '\n' --model tf)
 contains "transformer: methods listed" "$S" "[ig] attention rollout"
 S=$(tui '\na' --model tf)
 contains "a switches to attention" "$S" "[attention]"
-S=$(tui 'jjjjj\n' --model tf)
-contains "no stored explanation is said" "$S" "no stored explanation for this patient"
 S=$(tui 'P\n]')
 second=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = $LR ORDER BY r.p DESC, r.patient LIMIT 1 OFFSET 1")
 contains "] opens the next patient in the order" "$(line "$S" 2)" "Patient $second "
@@ -110,3 +108,27 @@ eq "unknown model: status 65" "$RC" "65"
 run tui --help
 eq "--help: status 0" "$RC" "0"
 contains "--help: usage" "$OUT" "usage: lumen tui FILE.lumen"
+
+# what-if: lowering bilirubin (a risk factor in the logistic model) lowers the prediction,
+# and the stored data stay as they were
+S=$(tui '\nebili = 0.5\n')
+contains "what-if: the edit is described" "$S" "what-if: bili 14.5 -> 0.5"
+before=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
+after=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
+final=$("$LUMEN" predict "$F" --model lr | awk -F, '$1 == 1 { printf "%.3f", $2 }')
+eq "what-if: the original p is lumen predict's final-model p" "$before" "$final"
+if awk -v b="$before" -v a="$after" 'BEGIN { exit !(a < b) }'; then ok "what-if: lower bili, lower p ($before -> $after)"; else not_ok "what-if: lower bili, lower p ($before -> $after)"; fi
+contains "what-if: direction in words" "$S" "lower risk"
+contains "what-if: edited factor marked" "$S" "bili *"
+eq "what-if writes nothing" "$(q "SELECT bili FROM patients WHERE rowid = 1")" "14.5"
+S=$(tui '\nebili = 40\n')
+contains "what-if: higher bili, higher risk" "$S" "higher risk"
+S=$(tui '\nebili = 0.5\nr')
+contains "r resets the what-if" "$S" "why: ig"
+S=$(tui '\nenosuch = 1\n')
+contains "what-if: unknown column is said" "$(line "$S" 24)" "'nosuch' is not an input of model lr"
+S=$(tui '\nt')
+contains "t switches the treatment arm" "$S" "what-if: trt 1 -> 2"
+# a patient with no stored explanation is explained on the fly (the tf model has IG for 1-3)
+S=$(tui 'jjjjj\n' --model tf)
+contains "on-the-fly explanation" "$S" "why: ig computed now"
