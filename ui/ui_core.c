@@ -269,9 +269,15 @@ static void draw_status(ui_app *a)
 		return;
 	}
 	attron((attr_t)ui_attr_of(a, UI_A_DIM));
-	ui_put(y, 0, COLS, a->scr == UI_COHORT
-				   ? "?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit"
-				   : "?:help  Esc:back  [ ]:prev/next  a:method  v:visits  q:quit");
+	static const char *const hints[UI_NSCREEN] = {
+		"?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit",
+		"?:help  Esc:back  [ ]:prev/next  a:method  v:visits  e:what-if  q:quit",
+		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
+		"?:help  q:quit",
+		"?:help  g:grouping  Tab:next  q:quit",
+		"?:help  q:quit",
+	};
+	ui_put(y, 0, COLS, hints[a->scr]);
 	attroff((attr_t)ui_attr_of(a, UI_A_DIM));
 }
 
@@ -605,6 +611,8 @@ int ui_run(const ui_opts *o, lm_err *err)
 	}
 	a.screens[UI_COHORT] = &ui_cohort_screen;
 	a.screens[UI_PATIENT] = &ui_patient_screen;
+	a.screens[UI_MODELS] = &ui_models_screen;
+	a.screens[UI_SURVIVAL] = &ui_survival_screen;
 	a.scr = UI_COHORT;
 	if (a.readonly)
 		ui_status(&a, "read-only file: patient views are not logged");
@@ -654,6 +662,8 @@ int ui_run(const ui_opts *o, lm_err *err)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
+	ui_models_release();
+	ui_survival_release();
 	ui_cohort_close(&a.co);
 	store_close(a.db);
 	free(keys);

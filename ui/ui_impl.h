@@ -133,6 +133,11 @@ typedef struct ui_app {
 	long cur, top;
 	int sel_col;
 	char search[128];
+	/* models screen */
+	int model_sel;
+	double threshold;
+	/* survival screen */
+	int km_group; /* 0 none, 1..ngroups group columns, then risk tertiles */
 	/* patient screen */
 	long patient;       /* rowid */
 	int method;         /* index into the patient's methods */
@@ -144,8 +149,12 @@ typedef struct ui_app {
 
 extern const ui_screen ui_cohort_screen;
 extern const ui_screen ui_patient_screen;
-/* Frees the patient screen's cached rows (at exit). */
+extern const ui_screen ui_models_screen;
+extern const ui_screen ui_survival_screen;
+/* Free the screens' cached data (at exit). */
 void ui_patient_release(void);
+void ui_models_release(void);
+void ui_survival_release(void);
 
 /* ui_core.c helpers for screens */
 int ui_attr_of(const ui_app *a, ui_attr k);
@@ -168,6 +177,12 @@ void ui_sparkline(const ui_app *a, int y, int x, int w, const double *v, int n);
  * ranges [x0,x1] x [y0,y1]. */
 void ui_plot(const ui_app *a, int y, int x, int w, int h, const double *xs, const double *ys,
 	     int n, double x0, double x1, double y0, double y1);
+/* Several curves in one box (dots of all series merged; with --ascii series s uses glyph
+ * "*o+x#%"[s]). */
+void ui_plot_multi(const ui_app *a, int y, int x, int w, int h, int nser, const double *const *xs,
+		   const double *const *ys, const int *ns, double x0, double x1, double y0, double y1);
+/* A vertical rule of h cells. */
+void ui_vline(const ui_app *a, int y, int x, int h);
 /* One heat-map cell for z in [-1, 1] (shade by |z|, sign as + / - glyph in ascii). */
 void ui_heat_cell(const ui_app *a, int y, int x, double z);
 

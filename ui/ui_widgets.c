@@ -152,36 +152,43 @@ void ui_sparkline(const ui_app *a, int y, int x, int w, const double *v, int n)
 	}
 }
 
-void ui_plot(const ui_app *a, int y, int x, int w, int h, const double *xs, const double *ys,
-	     int n, double x0, double x1, double y0, double y1)
+void ui_plot_multi(const ui_app *a, int y, int x, int w, int h, int nser, const double *const *xs,
+		   const double *const *ys, const int *ns, double x0, double x1, double y0, double y1)
 {
 	if (w <= 0 || h <= 0 || !(x1 > x0) || !(y1 > y0))
 		return;
-	/* each cell holds 2 x 4 braille dots; bits per Unicode's braille pattern order */
+	/* each cell holds 2 x 4 braille dots; bits per Unicode's braille pattern order. With
+	 * --ascii each series has its own glyph, so curves differ without colour. */
 	static const int bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+	static const char glyphs[] = "*o+x#%";
 	int dw = a->ascii ? w : 2 * w, dh = a->ascii ? h : 4 * h;
 	unsigned char *cell = xcalloc((size_t)w * (size_t)h, 1);
-	int px = -1, py = -1;
-	for (int i = 0; i < n; i++) {
-		if (isnan(xs[i]) || isnan(ys[i]))
-			continue;
-		int cx = (int)((xs[i] - x0) / (x1 - x0) * (dw - 1) + 0.5);
-		int cy = (int)((y1 - ys[i]) / (y1 - y0) * (dh - 1) + 0.5);
-		if (cx < 0 || cx >= dw || cy < 0 || cy >= dh) {
-			px = -1;
-			continue;
+	for (int s = 0; s < nser; s++) {
+		int px = -1, py = -1;
+		for (int i = 0; i < ns[s]; i++) {
+			double vx = xs[s][i], vy = ys[s][i];
+			if (isnan(vx) || isnan(vy)) {
+				px = -1;
+				continue;
+			}
+			int cx = (int)((vx - x0) / (x1 - x0) * (dw - 1) + 0.5);
+			int cy = (int)((y1 - vy) / (y1 - y0) * (dh - 1) + 0.5);
+			if (cx < 0 || cx >= dw || cy < 0 || cy >= dh) {
+				px = -1;
+				continue;
+			}
+			/* join consecutive points with dots so steps and slopes read as curves */
+			int steps = px < 0 ? 0 : abs(cx - px) > abs(cy - py) ? abs(cx - px) : abs(cy - py);
+			for (int k = 0; k <= steps; k++) {
+				int qx = steps ? px + (cx - px) * k / steps : cx;
+				int qy = steps ? py + (cy - py) * k / steps : cy;
+				if (a->ascii)
+					cell[qy * w + qx] = (unsigned char)(s + 1);
+				else
+					cell[(qy / 4) * w + qx / 2] |= (unsigned char)bit[qy % 4][qx % 2];
+			}
+			px = cx, py = cy;
 		}
-		/* join consecutive points with a line of dots so steps and slopes read as curves */
-		int steps = px < 0 ? 0 : abs(cx - px) > abs(cy - py) ? abs(cx - px) : abs(cy - py);
-		for (int s = 0; s <= steps; s++) {
-			int qx = steps ? px + (cx - px) * s / steps : cx;
-			int qy = steps ? py + (cy - py) * s / steps : cy;
-			if (a->ascii)
-				cell[qy * w + qx] = 1;
-			else
-				cell[(qy / 4) * w + qx / 2] |= (unsigned char)bit[qy % 4][qx % 2];
-		}
-		px = cx, py = cy;
 	}
 	for (int r = 0; r < h; r++)
 		for (int c = 0; c < w; c++) {
@@ -189,13 +196,19 @@ void ui_plot(const ui_app *a, int y, int x, int w, int h, const double *xs, cons
 			if (!b)
 				continue;
 			if (a->ascii) {
-				mvaddch(y + r, x + c, '*');
+				mvaddch(y + r, x + c, (chtype)glyphs[(b - 1) % (int)(sizeof glyphs - 1)]);
 			} else {
 				wchar_t wc[2] = {(wchar_t)(0x2800 + b), 0};
 				mvaddnwstr(y + r, x + c, wc, 1);
 			}
 		}
 	free(cell);
+}
+
+void ui_plot(const ui_app *a, int y, int x, int w, int h, const double *xs, const double *ys,
+	     int n, double x0, double x1, double y0, double y1)
+{
+	ui_plot_multi(a, y, x, w, h, 1, &xs, &ys, &n, x0, x1, y0, y1);
 }
 
 void ui_heat_cell(const ui_app *a, int y, int x, double z)
@@ -217,4 +230,14 @@ void ui_heat_cell(const ui_app *a, int y, int x, double z)
 	else
 		ui_put(y, x, 1, z >= 0 ? shades[k] : lows[k]);
 	attroff((attr_t)at);
+}
+
+void ui_vline(const ui_app *a, int y, int x, int h)
+{
+	for (int i = 0; i < h; i++) {
+		if (a->ascii)
+			mvaddch(y + i, x, '|');
+		else
+			ui_put(y + i, x, 1, "│");
+	}
 }

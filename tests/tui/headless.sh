@@ -132,3 +132,34 @@ contains "t switches the treatment arm" "$S" "what-if: trt 1 -> 2"
 # a patient with no stored explanation is explained on the fly (the tf model has IG for 1-3)
 S=$(tui 'jjjjj\n' --model tf)
 contains "on-the-fly explanation" "$S" "why: ig computed now"
+
+# Models: stored metrics side by side, the confusion matrix from the metrics module
+S=$(tui '3')
+contains "models screen" "$S" "out-of-fold metrics"
+auc=$(q "SELECT printf('%.3f', json_extract(metrics, '\$.pooled.auc')) FROM models WHERE name = 'lr'")
+contains "models: lr's stored AUC" "$(printf '%s\n' "$S" | grep 'AUC (ROC)')" "$auc"
+tp=$(q "SELECT json_extract(metrics, '\$.pooled.tp') || ' ' || json_extract(metrics, '\$.pooled.fn') FROM models WHERE name = 'lr'")
+eq "models: confusion at 0.50 equals train's" "$(printf '%s\n' "$S" | sed -n 's/.*true yes *\([0-9]*\) *\([0-9]*\).*/\1 \2/p')" "$tp"
+S=$(tui '3++')
+contains "models: + raises the threshold" "$S" "at threshold 0.60"
+tp=$(q "SELECT count(*) FROM predictions WHERE model_id = $LR AND y = 1 AND p >= 0.6")
+eq "models: true positives at 0.60 counted from the stored p" "$(printf '%s\n' "$S" | sed -n 's/.*true yes *\([0-9]*\) .*/\1/p')" "$tp"
+top_imp=$(q "SELECT json_extract(importance, '\$.ig.columns[0].column') FROM models WHERE name = 'lr'")
+contains "models: global importance from lumen explain" "$(printf '%s\n' "$S" | grep -A1 'importance (mean')" "$top_imp"
+S=$(tui '3h\n1')
+contains "models: Enter shows the model on the cohort" "$(line "$S" 2)" "model tf |"
+
+# Survival: KM by treatment; R's survival gives for pbc, Surv(time, status == 2) ~ trt:
+# n 158/154, events 65/60, medians 3282/3428, log-rank chi-square 0.1 on 1 df, p = 0.75
+S=$(tui '5g')
+contains "survival: title" "$S" "Kaplan-Meier: time, event status = 2, by trt"
+contains "survival: trt 1 (R: n 158, 65 events, median 3282)" "$S" "1 trt 1                    158      65    3282"
+contains "survival: trt 2 (R: n 154, 60 events, median 3428)" "$S" "2 trt 2                    154      60    3428"
+contains "survival: log-rank (R: chisq 0.10, p 0.75)" "$S" "chi-square 0.10, df 1, p = 0.75 "
+S=$(tui '5')
+contains "survival: everyone (R: 418, 161 deaths, median 3395)" "$S" "1 all patients             418     161    3395"
+S=$(tui '5ggg')
+contains "survival: by risk tertile" "$S" "by risk tertile"
+S=$(tui '5g' --ascii)
+if printf '%s' "$S" | LC_ALL=C grep -q '[^ -~]'; then not_ok "survival --ascii"; else ok "survival --ascii"; fi
+contains "survival --ascii: second curve has its own glyph" "$S" "o"
