@@ -446,10 +446,21 @@ static void ordinal(char *buf, size_t len, double p)
 	snprintf(buf, len, "%ld%s percentile", k, suf);
 }
 
+/* The patient's value for display: numbers with 4 significant digits, labels as they are. */
+static const char *value_text(const ig_cohort *co, int j, long row, char *buf, size_t len)
+{
+	const frame_col *c = &co->f.col[j];
+	if (c->meta->type != TYPE_TEXT && !isnan(c->v[row])) {
+		snprintf(buf, len, "%.4g", c->v[row]);
+		return buf;
+	}
+	return frame_cell_text(&co->f, j, row, buf, len);
+}
+
 static void factor_line(const model *m, const ig_cohort *co, long row, int j, float a)
 {
 	char val[128], where[64];
-	frame_cell_text(&co->f, j, row, val, sizeof val);
+	value_text(co, j, row, val, sizeof val);
 	int share;
 	double p = cohort_percentile(&co->f, j, row, &share);
 	if (isnan(p))

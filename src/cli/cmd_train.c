@@ -312,6 +312,7 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			}
 			free_list(out, *nf);
 			free_list(ex, ne);
+			*nf = 0;
 			return NULL;
 		}
 	} else {

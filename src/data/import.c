@@ -27,11 +27,16 @@ static const char *const default_na[] = {"NA", "NaN", "N/A", "null", "."};
 
 int import_is_default_na(const char *s)
 {
-	if (!*s)
+	switch (s[0]) { /* every marker starts with one of these: most values end here */
+	case 0:
 		return 1;
-	for (size_t i = 0; i < LM_ARRAY_LEN(default_na); i++)
-		if (!strcmp(s, default_na[i]))
-			return 1;
+	case 'N':
+	case 'n':
+	case '.':
+		for (size_t i = 0; i < LM_ARRAY_LEN(default_na); i++)
+			if (!strcmp(s, default_na[i]))
+				return 1;
+	}
 	return 0;
 }
 
@@ -170,6 +175,7 @@ static uint64_t hash_bytes(const char *s, size_t len)
 typedef struct catent {
 	uint64_t h;
 	char *s;
+	size_t len;
 	long n;
 } catent;
 
@@ -191,7 +197,7 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	size_t i = h & (CAT_SLOTS - 1);
 	while (m->slot[i] >= 0) {
 		catent *e = &m->e[m->slot[i]];
-		if (e->h == h && !strcmp(e->s, s)) {
+		if (e->h == h && e->len == len && !memcmp(e->s, s, len)) {
 			e->n++;
 			return 0;
 		}
@@ -199,7 +205,7 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	}
 	if (m->n == FRAME_MAX_CATS)
 		return -1;
-	m->e[m->n] = (catent){h, xstrndup(s, len), 1};
+	m->e[m->n] = (catent){h, xstrndup(s, len), len, 1};
 	m->slot[i] = (short)m->n++;
 	return 0;
 }
@@ -858,7 +864,8 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			distinct = (c->ntrue > 0) + (c->ntrue < c->n);
 		}
 		if ((c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) && !c->overflow) {
-			qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
+			if (c->cats.n)
+				qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
 			cJSON *a = cJSON_CreateArray();
 			for (int k = 0; k < c->cats.n; k++) {
 				cJSON *e = cJSON_CreateObject();
