@@ -273,7 +273,7 @@ static void draw_status(ui_app *a)
 		"?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit",
 		"?:help  Esc:back  [ ]:prev/next  a:method  v:visits  e:what-if  q:quit",
 		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
-		"?:help  q:quit",
+		"?:help  g:grouping  b:bootstrap  +/-:threshold  Tab:next  q:quit",
 		"?:help  g:grouping  Tab:next  q:quit",
 		"?:help  q:quit",
 	};
@@ -613,6 +613,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	a.screens[UI_PATIENT] = &ui_patient_screen;
 	a.screens[UI_MODELS] = &ui_models_screen;
 	a.screens[UI_SURVIVAL] = &ui_survival_screen;
+	a.screens[UI_AUDIT] = &ui_audit_screen;
 	a.scr = UI_COHORT;
 	if (a.readonly)
 		ui_status(&a, "read-only file: patient views are not logged");
@@ -664,6 +665,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	ui_patient_release();
 	ui_models_release();
 	ui_survival_release();
+	ui_audit_release();
 	ui_cohort_close(&a.co);
 	store_close(a.db);
 	free(keys);

@@ -136,6 +136,9 @@ typedef struct ui_app {
 	/* models screen */
 	int model_sel;
 	double threshold;
+	/* audit screen */
+	char audit_spec[200];
+	int audit_boot;
 	/* survival screen */
 	int km_group; /* 0 none, 1..ngroups group columns, then risk tertiles */
 	/* patient screen */
@@ -151,10 +154,12 @@ extern const ui_screen ui_cohort_screen;
 extern const ui_screen ui_patient_screen;
 extern const ui_screen ui_models_screen;
 extern const ui_screen ui_survival_screen;
+extern const ui_screen ui_audit_screen;
 /* Free the screens' cached data (at exit). */
 void ui_patient_release(void);
 void ui_models_release(void);
 void ui_survival_release(void);
+void ui_audit_release(void);
 
 /* ui_core.c helpers for screens */
 int ui_attr_of(const ui_app *a, ui_attr k);

@@ -163,3 +163,26 @@ contains "survival: by risk tertile" "$S" "by risk tertile"
 S=$(tui '5g' --ascii)
 if printf '%s' "$S" | LC_ALL=C grep -q '[^ -~]'; then not_ok "survival --ascii"; else ok "survival --ascii"; fi
 contains "survival --ascii: second curve has its own glyph" "$S" "o"
+
+# Audit: the audit module over the stored predictions, the same figures as lumen audit
+S=$(tui '4')
+contains "audit: by the group column" "$S" "Audit of lr by sex at threshold 0.50"
+J=$("$LUMEN" audit "$F" --model lr --by sex --json)
+want=$(printf '%s' "$J" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+g = [x for x in d["groups"] if x["group"] == "sex=m"][0]["metrics"]
+print("%d %.3f %.3f" % (g["n"]["value"], g["tpr"]["value"], g["auc"]["value"]))')
+got=$(printf '%s\n' "$S" | grep '^sex=m' | sed 's/[^0-9. ]//g' | awk '{print $1, $4, $7}')
+eq "audit: sex=m n, TPR, AUC as lumen audit" "$got" "$want"
+contains "audit: reference group marked" "$S" "sex=f ref"
+contains "audit: flagged disparity has an arrow" "$(printf '%s\n' "$S" | grep '^sex=m')" "▲"
+S=$(tui '4b')
+contains "audit: b adds bootstrap intervals" "$S" "95% bootstrap intervals"
+contains "audit: significant disparity marked" "$(printf '%s\n' "$S" | grep '^sex=m')" "▲!"
+S=$(tui '4gsex,age; age=50,65\n')
+contains "audit: intersections with bins" "$S" "sex=m,age>=65 (s)"
+S=$(tui '4gnosuch\n')
+contains "audit: unknown column is said" "$S" "no column 'nosuch'"
+S=$(tui '4' --ascii)
+contains "audit --ascii arrow" "$(printf '%s\n' "$S" | grep '^sex=m')" "0.545^"
