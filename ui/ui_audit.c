@@ -116,11 +116,18 @@ static void run_audit(ui_app *a)
 	double *p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
 	double *y = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *y);
 	int *grp = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *grp);
+	const double *pa, *ya;
+	if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
+		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+		free(p), free(y), free(grp);
+		frame_free(&f);
+		return;
+	}
 	for (long i = 0; i < f.nrow; i++) {
-		const ui_row *r = ui_cohort_row(&a->co, f.rowid[i]);
-		p[i] = r->p;
-		y[i] = r->y;
-		grp[i] = isnan(r->p) || r->y < 0 ? -1 : as.g.of[i];
+		long r = f.rowid[i] - 1;
+		p[i] = r >= 0 && r < a->co.n ? pa[r] : (double)NAN;
+		y[i] = r >= 0 && r < a->co.n ? ya[r] : (double)NAN;
+		grp[i] = isnan(p[i]) || isnan(y[i]) ? -1 : as.g.of[i];
 	}
 	audit_input in = {.n = f.nrow, .p = p, .y = y, .group = grp, .G = as.g.n, .label = as.g.label};
 	audit_opts o = {.threshold = a->threshold, .ref = -1, .tolerance = 0.8,

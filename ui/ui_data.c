@@ -587,3 +587,23 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 	free(hit);
 	return found;
 }
+
+int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err)
+{
+	/* the p and true-outcome columns are loaded as sorting loads them: one SELECT */
+	int kp = -1, ky = -1;
+	for (int i = 0; i < c->ncol; i++) {
+		if (c->col[i].is_p)
+			kp = i;
+		if (c->col[i].is_true)
+			ky = i;
+	}
+	if (kp < 0 || ky < 0)
+		return lm_seterr(err, EX_DATAERR, "no model has predictions");
+	int s;
+	if ((s = load_all(c, kp, err)) || (s = load_all(c, ky, err)))
+		return s;
+	*p = c->col[kp].all;
+	*y = c->col[ky].all;
+	return 0;
+}

@@ -104,6 +104,9 @@ int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
 /* "col op value" with op one of < <= > >= == != (= is ==); "" clears. */
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
 int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
+/* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
+ * absent); arrays owned by the cohort, valid until the model changes. 0 or a status. */
+int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err);
 /* Next position at or after `from` (direction dir = +1/-1, wrapping) whose id or any shown
  * cell equals text; -1 when none. */
 long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir);

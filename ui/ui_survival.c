@@ -53,6 +53,12 @@ static int groupings(const store_columns *cols, int k, const char **name, int *t
 	return n + 1;
 }
 
+static int cmp_double(const void *pa, const void *pb)
+{
+	double x = *(const double *)pa, y = *(const double *)pb;
+	return (x > y) - (x < y);
+}
+
 static void build(ui_app *a)
 {
 	if (ks.loaded_for == a->km_group + 1 && ks.model_id == a->co.model_id)
@@ -97,19 +103,23 @@ static void build(ui_app *a)
 	double *p = NULL;
 	if (tert) {
 		p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
+		const double *pa, *ya;
+		if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
+			snprintf(ks.err, sizeof ks.err, "%.150s", err.msg);
+			free(p);
+			frame_free(&f);
+			store_columns_free(&cols);
+			return;
+		}
 		for (long i = 0; i < f.nrow; i++)
-			p[i] = ui_cohort_row(&a->co, f.rowid[i])->p;
+			p[i] = f.rowid[i] >= 1 && f.rowid[i] <= a->co.n ? pa[f.rowid[i] - 1] : (double)NAN;
 		double *s = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *s);
 		long m = 0;
 		for (long i = 0; i < f.nrow; i++)
 			if (!isnan(p[i]))
 				s[m++] = p[i];
 		/* cut points at the thirds of the sorted predictions */
-		for (long i = 1; i < m; i++)
-			for (long j = i; j > 0 && s[j - 1] > s[j]; j--) {
-				double t = s[j];
-				s[j] = s[j - 1], s[j - 1] = t;
-			}
+		qsort(s, (size_t)m, sizeof *s, cmp_double);
 		if (m >= 3)
 			cut1 = s[m / 3], cut2 = s[2 * m / 3];
 		free(s);
