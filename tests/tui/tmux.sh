@@ -53,6 +53,27 @@ contains "the same probability as stored" "$S" "predicted p = $want_p"
 contains "attribution chart header" "$S" "lowers risk | raises risk"
 if tm capture-pane -p -e -t s | grep -q $'\e\\[3[0-7]m\|\e\\[38;'; then not_ok "NO_COLOR: no colour codes"; else ok "NO_COLOR: no colour codes"; fi
 
+oof=$("$LUMEN" predict "$F" --model lr | awk -F, -v id="$want_id" '$1 == id { printf "%.3f", $4 }')
+contains "p on screen equals lumen predict's out-of-fold p" "$S" "predicted p = $oof"
+top=$("$LUMEN" explain "$F" --model lr --patient "$want_id" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = max(d["columns"], key=lambda c: abs(c["ig"]))
+print(c["column"], "%+.3f" % c["ig"])')
+eq "top factor equals lumen explain's" "$(printf '%s\n' "$S" | sed -n 9p | awk '{print $1, $NF}')" "$top"
+
+# what-if: a normal bilirubin lowers this patient's risk
+keys e
+wait_for "what-if, COLUMN = VALUE"
+keys 'bili = 0.5' Enter
+wait_for "final model p ="
+S=$(screen)
+b=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
+a=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
+if [ -n "$a" ] && awk -v b="$b" -v a="$a" 'BEGIN { exit !(a < b) }'; then ok "what-if in a terminal: lower bili, lower p ($b -> $a)"; else not_ok "what-if in a terminal: lower bili, lower p ($b -> $a)"; fi
+keys r
+wait_for "why: ig"
+
 keys '?'
 wait_for "Keys: Patient screen"
 contains "? shows the patient keys" "$(screen)" "next patient in the cohort's current order"
