@@ -186,3 +186,9 @@ S=$(tui '4gnosuch\n')
 contains "audit: unknown column is said" "$S" "no column 'nosuch'"
 S=$(tui '4' --ascii)
 contains "audit --ascii arrow" "$(printf '%s\n' "$S" | grep '^sex=m')" "0.545^"
+run "$F"
+eq "lumen FILE.lumen without a terminal: status 64" "$RC" "64"
+printf 'not a workbench\n' >"$T/bad.lumen"
+run tui "$T/bad.lumen" --headless
+eq "not a lumen file: status 65" "$RC" "65"
+contains "not a lumen file: one line" "$ERR" "lumen: tui: "

@@ -110,8 +110,10 @@ if printf '%s' "$S" | LC_ALL=C grep -q '[^ -~]'; then not_ok "--ascii in a termi
 contains "--ascii bars" "$S" "|+"
 keys q
 
-# SIGTERM restores the terminal (no alternate screen left behind)
-start env NO_COLOR=1 "$LUMEN" tui "$F"
+# `lumen FILE.lumen` opens the TUI too; SIGTERM restores the terminal (no alternate screen
+# left behind)
+start env NO_COLOR=1 "$LUMEN" "$F"
+contains "lumen FILE.lumen opens the cohort" "$(screen)" "418/418 patients"
 pane=$(tm display -p -t s '#{pane_pid}')
 pid=$(pgrep -P "$pane" -x lumen || true)
 if [ -n "$pid" ]; then
