@@ -44,10 +44,9 @@ int cmd_tui(int argc, char **argv)
 	o.width = 80, o.height = 24;
 	const char *file = NULL;
 	int c;
-	optind = 1;
-	/* `lumen FILE.lumen` passes the file as argv[0] */
-	if (argc > 0 && strcmp(argv[0], "tui"))
-		file = argv[0];
+	/* `lumen FILE.lumen` arrives here with the program's name as argv[0] and the file after
+	 * it, so both forms parse alike */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "m:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.model = optarg; break;

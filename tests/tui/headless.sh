@@ -188,6 +188,7 @@ S=$(tui '4' --ascii)
 contains "audit --ascii arrow" "$(printf '%s\n' "$S" | grep '^sex=m')" "0.545^"
 run "$F"
 eq "lumen FILE.lumen without a terminal: status 64" "$RC" "64"
+contains "lumen FILE.lumen without a terminal: says so" "$ERR" "not a terminal"
 printf 'not a workbench\n' >"$T/bad.lumen"
 run tui "$T/bad.lumen" --headless
 eq "not a lumen file: status 65" "$RC" "65"
