@@ -796,7 +796,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 		add_num(means, terms[k].column, s->term[k] / (double)n);
 	/* A nonlinear term's cohort mean is not its value at the cohort-mean patient (for the
 	 * U-shape the gap is about its coefficient). Attributions taken from the mean point see
-	 * term(x) - term(mean x), so give the constant that converts one into the other. */
+	 * term(x) - term(mean x); the offset term(mean x) - mean(term) converts one into the
+	 * other: (term(x) - mean(term)) - offset = term(x) - term(mean x). */
 	const term_def *tna = &terms[SC_SODIUM], *tcrp = &terms[SC_CRP];
 	double zna = z_of(tna, s->sodium / (double)n);
 	double na_at_mean = tna->coef * (zna * zna - 1.0);
@@ -804,8 +805,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	cJSON *off = cJSON_AddObjectToObject(contrib, "mean_point_offsets");
 	for (int k = 0; k < nc; k++)
 		add_num(off, terms[k].column,
-		        k == SC_SODIUM ? s->term[k] / (double)n - na_at_mean
-		        : k == SC_CRP ? s->term[k] / (double)n - crp_at_mean : 0.0);
+		        k == SC_SODIUM ? na_at_mean - s->term[k] / (double)n
+		        : k == SC_CRP ? crp_at_mean - s->term[k] / (double)n : 0.0);
 	cJSON_AddStringToObject(contrib, "mean_point_offsets_note",
 		"subtracting a column's offset from its contribution gives term(x) - term(at the "
 		"cohort-mean value), which is what an attribution from the cohort-mean baseline "

@@ -158,16 +158,16 @@ near "contributions sum to logit - mean logit" "$maxs" 0 0.00002
 eq "with visits, contributions sum to logit - mean logit" "$(awk -F, -v ml="$(jget "$T/a/truth.json" \
 	'$.outcome_model.mean_logit')" 'NR>1 {s = 0; for (k = 2; k <= 11; k++) s += $k; d = s - ($12 - ml);
 	if (d < 0) d = -d; if (d > 0.00002) bad++} END {print bad+0}' "$T/a/truth_contrib.csv")" 0
-# Mean-point offsets, recomputed: sodium's is mean(g) - g(mean sodium) with g the U-shape.
+# Mean-point offsets, recomputed: sodium's is g(mean sodium) - mean(g) with g the U-shape.
 eq "mean-point offsets: 0 for linear and categorical terms" "$(jsql "$T/m0/truth.json" "SELECT
 	group_concat(o.value, ' ') FROM d, json_each(d.j, '\$.contributions.mean_point_offsets') o
 	WHERE o.key NOT IN ('sodium', 'crp')")" "0 0 0 0 0 0 0"
 near "mean-point offset of sodium" "$(jget "$T/m0/truth.json" '$.contributions.mean_point_offsets.sodium')" \
 	"$(awk -F, 'NR>1 {z = ($13 - 140) / 3.2; g += 0.35 * (z * z - 1); s += $13; n++}
-	END {z = (s / n - 140) / 3.2; printf "%.9f", g / n - 0.35 * (z * z - 1)}' "$T/m0/patients.csv")" 0.000001
+	END {z = (s / n - 140) / 3.2; printf "%.9f", 0.35 * (z * z - 1) - g / n}' "$T/m0/patients.csv")" 0.000001
 near "mean-point offset of crp" "$(jget "$T/m0/truth.json" '$.contributions.mean_point_offsets.crp')" \
 	"$(awk -F, 'NR>1 {g += 0.50 * log($25 / 2.5); s += $25; n++}
-	END {printf "%.9f", g / n - 0.50 * log(s / n / 2.5)}' "$T/m0/patients.csv")" 0.000001
+	END {printf "%.9f", 0.50 * log(s / n / 2.5) - g / n}' "$T/m0/patients.csv")" 0.000001
 eq "contribution columns have mean zero" "$(awk -F, 'NR>1 {for (k = 2; k <= 11; k++) s[k] += $k; n++}
 	END {for (k = 2; k <= 11; k++) if (s[k]/n > 0.000001 || s[k]/n < -0.000001) bad++; print bad+0}' \
 	"$T/a/truth_contrib.csv")" 0
