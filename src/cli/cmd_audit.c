@@ -444,11 +444,11 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 	const char *sn[5] = {"demographic parity difference", "demographic parity ratio",
 			     "equalized odds difference", "equalized odds ratio",
 			     "equal opportunity difference"};
-	const double *sv = &r->sum.dp_diff, *sl = &r->sum_lo.dp_diff, *sh = &r->sum_hi.dp_diff;
-	for (int k = 0; k < 5; k++) {
-		buf_printf(&b, "  %-30s %.3f", sn[k], sv[k]);
+	audit_summary sv = r->sum, sl = r->sum_lo, sh = r->sum_hi;
+	for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+		buf_printf(&b, "  %-30s %.3f", sn[k], *audit_summary_at(&sv, k));
 		if (r->n_boot)
-			buf_printf(&b, " [%.3f, %.3f]", sl[k], sh[k]);
+			buf_printf(&b, " [%.3f, %.3f]", *audit_summary_at(&sl, k), *audit_summary_at(&sh, k));
 		buf_puts(&b, "\n");
 	}
 	buf_printf(&b, "\nPer-group thresholds matching %s (deterministic)\n", lab[r->ref]);
