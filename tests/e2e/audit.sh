@@ -120,7 +120,7 @@ eq "access log has the audit" "$(sqlite3 "$W" "SELECT action FROM access_log ORD
 run audit "$W" --model m1 --by sex --reference sex=m --threshold youden --bootstrap 100
 eq "text audit exits 0" "$RC" 0
 contains "reference named" "$OUT" "Reference: sex=m."
-contains "youden threshold named" "$OUT" "(Youden's J over all patients)"
+contains "youden threshold named" "$OUT" "(Youden's J)"
 contains "flags are signs, not only colour" "$OUT" "▲"
 contains "bootstrap intervals shown" "$OUT" "95% bootstrap intervals (100 replicates"
 contains "summary shown" "$OUT" "equalized odds difference"
