@@ -152,6 +152,20 @@ eq "group column among top inputs warned" "$(jx '$.importance.warnings[0].column
 run audit "$W" --model m1 --by sex
 contains "text warning about the group column" "$OUT" "! warning: sex, a grouping column, is input #1"
 
+# a proxy: a numeric column almost equal to sex (eta = 1 by construction) as the top input
+sqlite3 "$W" "ALTER TABLE patients ADD COLUMN proxy REAL; UPDATE patients SET proxy = (sex = 'm') * 10 + 0.01 * (rowid % 3);
+  INSERT INTO columns(dataset, position, name, type, role, missing) VALUES('patients', 20, 'proxy', 'real', 'feature', 0);
+  DELETE FROM model_inputs WHERE model_id = $id;
+  INSERT INTO model_inputs(model_id, slot, name, source_column, kind) VALUES
+  ($id, 0, 'age', 'age', 'numeric'), ($id, 1, 'proxy', 'proxy', 'numeric'), ($id, 2, 'bili', 'bili', 'numeric')"
+run audit "$W" --model m1 --by sex --json
+printf '%s' "$OUT" >"$J"
+eq "proxy warned as associated" "$(jx '$.importance.warnings[0].column') $(jx '$.importance.warnings[0].reason')" "proxy associated"
+awk -v a="$(jx '$.importance.warnings[0].association')" 'BEGIN { exit !(a > 0.99) }' &&
+	ok "proxy's association with sex (eta) near 1" || not_ok "proxy's association with sex (eta) near 1"
+run audit "$W" --model m1 --by sex
+contains "text warning about the proxy" "$OUT" "! warning: proxy (input #1) is associated with the grouping"
+
 # bad input
 run audit "$W" --model nosuch --by sex
 eq "unknown model: 65" "$RC" 65
