@@ -343,6 +343,10 @@ static const char *flag_mark(const audit_result *r, size_t i, int g)
 	return "";
 }
 
+/* Colour for flags when stdout is a terminal and NO_COLOR is unset: the sign carries the
+ * meaning, the colour only repeats it (red significant, yellow not significant). */
+static int use_colour;
+
 static void cell(lm_buf *b, double v, const char *mark)
 {
 	/* 8 columns: the value in 6, then the flag and the significance mark, padded by
@@ -353,7 +357,11 @@ static void cell(lm_buf *b, double v, const char *mark)
 	else
 		snprintf(s, sizeof s, "%6.3f", v);
 	int vis = mark[0] == '\xe2' ? 1 + (mark[3] == '*') : (int)strlen(mark);
-	buf_printf(b, "%s%s%*s", s, mark, vis < 2 ? 2 - vis : 0, "");
+	if (use_colour && mark[0] == '\xe2')
+		buf_printf(b, "%s\x1b[%sm%s\x1b[0m%*s", s, mark[3] == '*' ? "1;31" : "33", mark,
+			   vis < 2 ? 2 - vis : 0, "");
+	else
+		buf_printf(b, "%s%s%*s", s, mark, vis < 2 ? 2 - vis : 0, "");
 }
 
 /* A group's label as shown in the tables: the value alone when one column groups. */
@@ -370,6 +378,8 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 	char *const *lab = d->g.label;
 	int G = r->G;
 	const char *gname = d->g.ncols == 1 ? o->by : "group";
+	const char *nc = getenv("NO_COLOR");
+	use_colour = isatty(STDOUT_FILENO) && !(nc && *nc);
 	lm_buf b = {0};
 	long n = 0;
 	for (int g = 0; g < G; g++)
