@@ -343,16 +343,32 @@ static const char *flag_mark(const audit_result *r, size_t i, int g)
 	return "";
 }
 
+/* Colour for flags when stdout is a terminal and NO_COLOR is unset: the sign carries the
+ * meaning, the colour only repeats it (red significant, yellow not significant). */
+static int use_colour;
+
 static void cell(lm_buf *b, double v, const char *mark)
 {
+	/* 8 columns: the value in 6, then the flag and the significance mark, padded by
+	 * characters (the arrows are multi-byte) */
 	char s[32];
 	if (isnan(v))
-		snprintf(s, sizeof s, "NA");
+		snprintf(s, sizeof s, "%6s", "NA");
 	else
-		snprintf(s, sizeof s, "%.3f", v);
-	/* pad by characters: the marks are multi-byte */
-	int vis = (int)strlen(s) + (mark[0] == '\xe2' ? 1 + (mark[3] == '*') : (int)strlen(mark));
-	buf_printf(b, " %s%s%*s", s, mark, vis < 7 ? 7 - vis : 0, "");
+		snprintf(s, sizeof s, "%6.3f", v);
+	int vis = mark[0] == '\xe2' ? 1 + (mark[3] == '*') : (int)strlen(mark);
+	if (use_colour && mark[0] == '\xe2')
+		buf_printf(b, "%s\x1b[%sm%s\x1b[0m%*s", s, mark[3] == '*' ? "1;31" : "33", mark,
+			   vis < 2 ? 2 - vis : 0, "");
+	else
+		buf_printf(b, "%s%s%*s", s, mark, vis < 2 ? 2 - vis : 0, "");
+}
+
+/* A group's label as shown in the tables: the value alone when one column groups. */
+static const char *disp(const audit_data *d, const char *label)
+{
+	const char *eq = strchr(label, '=');
+	return d->g.ncols == 1 && eq ? eq + 1 : label;
 }
 
 static void print_text(const audit_cli *o, const audit_data *d, const audit_result *r,
@@ -361,13 +377,16 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 {
 	char *const *lab = d->g.label;
 	int G = r->G;
+	const char *gname = d->g.ncols == 1 ? o->by : "group";
+	const char *nc = getenv("NO_COLOR");
+	use_colour = isatty(STDOUT_FILENO) && !(nc && *nc);
 	lm_buf b = {0};
 	long n = 0;
 	for (int g = 0; g < G; g++)
 		n += r->size[g];
 	buf_printf(&b, "Audit of model %s: %ld patients in %d groups by %s\n", o->model, n, G, o->by);
-	buf_printf(&b, "Threshold %.4g%s: p >= threshold is a positive prediction.\n", r->threshold,
-		   o->youden ? " (Youden's J over all patients)" : "");
+	buf_printf(&b, "Threshold %.4g%s; p >= threshold is a positive prediction.\n", r->threshold,
+		   o->youden ? " (Youden's J)" : "");
 	if (d->no_pred || d->no_label || d->g.missing)
 		buf_printf(&b, "Left out: %ld without a prediction, %ld without an outcome, %ld with a "
 			       "missing group value.\n",
@@ -379,40 +398,42 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 	buf_printf(&b, "Flags: \xe2\x96\xb2 ratio to the reference above %.2f, \xe2\x96\xbc below %.2f;"
 		       " ? group under %d\npatients, too small to judge; %s\n",
 		   1 / r->tolerance, r->tolerance, AUDIT_MIN_N,
-		   r->n_boot ? "* significant (the bootstrap 95% CI of the ratio excludes 1)."
+		   r->n_boot ? "* significant (the bootstrap 95% CI of\nthe ratio excludes 1)."
 			     : "--bootstrap N adds intervals and significance.");
-	static const int t1[] = {AM_SEL, AM_TPR, AM_FPR, AM_FNR, AM_TNR, AM_PPV, AM_NPV, AM_ACC};
-	static const int t2[] = {AM_PREV, AM_AUC, AM_BRIER, AM_MEANP, AM_CITL, AM_SLOPE,
-				 AM_INTERCEPT, AM_NB, AM_NB_ALL};
+	/* 80 columns: FNR and TNR (1 - TPR, 1 - FPR) are in the disparity list and the JSON */
+	static const int t1[] = {AM_PREV, AM_SEL, AM_TPR, AM_FPR, AM_PPV, AM_NPV, AM_ACC};
+	static const int t2[] = {AM_AUC, AM_BRIER, AM_MEANP, AM_CITL, AM_SLOPE, AM_INTERCEPT,
+				 AM_NB, AM_NB_ALL};
 	const int *tabs[2] = {t1, t2};
-	const int ntab[2] = {8, 9};
+	const int ntab[2] = {7, 8};
 	const char *heads[2] = {"\nClassification at the threshold\n",
 				"\nDiscrimination, calibration and net benefit\n"};
 	for (int k = 0; k < 2; k++) {
 		buf_puts(&b, heads[k]);
-		buf_printf(&b, "%-16s %6s", "group", k == 0 ? "n" : "");
+		buf_printf(&b, "%-14.14s", gname);
+		if (k == 0)
+			buf_printf(&b, " %6s", "n");
 		for (int j = 0; j < ntab[k]; j++)
-			buf_printf(&b, " %-7s", audit_metrics[tabs[k][j]].title);
+			buf_printf(&b, "%6s  ", audit_metrics[tabs[k][j]].title);
 		buf_puts(&b, "\n");
 		for (int g = 0; g < G; g++) {
-			char nb_[16] = "";
+			buf_printf(&b, "%-14.14s", disp(d, lab[g]));
 			if (k == 0)
-				snprintf(nb_, sizeof nb_, "%ld", r->size[g]);
-			buf_printf(&b, "%-16.16s %6s", lab[g], nb_);
+				buf_printf(&b, " %6ld", r->size[g]);
 			for (int j = 0; j < ntab[k]; j++) {
 				size_t i = AUDIT_AT(g, tabs[k][j]);
 				cell(&b, r->val[i], k == 0 ? flag_mark(r, i, g) : "");
 			}
-			buf_printf(&b, "%s\n", r->small[g] ? " ?small" : "");
+			buf_puts(&b, "\n");
 		}
 	}
 	buf_puts(&b, "p-obs: mean predicted risk minus observed rate (calibration-in-the-large);\n"
 		     "slope/icept: logistic recalibration; NB: net benefit TP/n - FP/n t/(1-t).\n");
 	if (r->n_boot) {
 		buf_printf(&b, "\n95%% bootstrap intervals (%d replicates, within groups)\n", r->n_boot);
-		buf_printf(&b, "%-16s %-20s %-20s %-20s\n", "group", "sel", "TPR", "FPR");
+		buf_printf(&b, "%-14.14s %-20s %-20s %-20s\n", gname, "sel", "TPR", "FPR");
 		for (int g = 0; g < G; g++) {
-			buf_printf(&b, "%-16.16s", lab[g]);
+			buf_printf(&b, "%-14.14s", disp(d, lab[g]));
 			const int ms[3] = {AM_SEL, AM_TPR, AM_FPR};
 			for (int j = 0; j < 3; j++) {
 				size_t i = AUDIT_AT(g, ms[j]);
@@ -433,8 +454,8 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 			size_t i = AUDIT_AT(g, m);
 			if (!r->flag[i])
 				continue;
-			buf_printf(&b, "  %s %-16.16s %-4s ratio %.2f", r->flag[i] > 0 ? "\xe2\x96\xb2" : "\xe2\x96\xbc",
-				   lab[g], audit_metrics[m].title, r->ratio[i]);
+			buf_printf(&b, "  %s %-14.14s %-4s ratio %.2f", r->flag[i] > 0 ? "\xe2\x96\xb2" : "\xe2\x96\xbc",
+				   disp(d, lab[g]), audit_metrics[m].title, r->ratio[i]);
 			if (r->n_boot)
 				buf_printf(&b, " [%.2f, %.2f]%s", r->ratio_lo[i], r->ratio_hi[i],
 					   r->sig[i] ? " significant" : " not significant");
@@ -444,38 +465,42 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 	const char *sn[5] = {"demographic parity difference", "demographic parity ratio",
 			     "equalized odds difference", "equalized odds ratio",
 			     "equal opportunity difference"};
-	const double *sv = &r->sum.dp_diff, *sl = &r->sum_lo.dp_diff, *sh = &r->sum_hi.dp_diff;
-	for (int k = 0; k < 5; k++) {
-		buf_printf(&b, "  %-30s %.3f", sn[k], sv[k]);
+	audit_summary sv = r->sum, sl = r->sum_lo, sh = r->sum_hi;
+	for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+		buf_printf(&b, "  %-30s %.3f", sn[k], *audit_summary_at(&sv, k));
 		if (r->n_boot)
-			buf_printf(&b, " [%.3f, %.3f]", sl[k], sh[k]);
+			buf_printf(&b, " [%.3f, %.3f]", *audit_summary_at(&sl, k), *audit_summary_at(&sh, k));
 		buf_puts(&b, "\n");
 	}
 	buf_printf(&b, "\nPer-group thresholds matching %s (deterministic)\n", lab[r->ref]);
-	buf_printf(&b, "%-16s %6s | %-22s | %-22s\n", "group", "acc", "equal opportunity",
+	buf_printf(&b, "%-14.14s %6s | %-22s | %-22s\n", gname, "acc", "equal opportunity",
 		   "equal selection rate");
-	buf_printf(&b, "%-16s %6s | %6s %6s %8s | %6s %6s %8s\n", "", "at t", "t", "TPR", "acc chg",
+	buf_printf(&b, "%-14s %6s | %6s %6s %8s | %6s %6s %8s\n", "", "at t", "t", "TPR", "acc chg",
 		   "t", "sel", "acc chg");
 	for (int g = 0; g < G; g++) {
 		const audit_thresholds *th = &r->thr[g];
-		buf_printf(&b, "%-16.16s %6.3f | %6.3f %6.3f %+8.3f | %6.3f %6.3f %+8.3f\n", lab[g], th->acc,
+		buf_printf(&b, "%-14.14s %6.3f | %6.3f %6.3f %+8.3f | %6.3f %6.3f %+8.3f\n", disp(d, lab[g]), th->acc,
 			   th->eo_t, th->eo_tpr, th->eo_acc - th->acc, th->sr_t, th->sr_sel,
 			   th->sr_acc - th->acc);
 	}
 	if (ndc) {
 		buf_puts(&b, "\nDecision curve: net benefit of the model (and of treating all)\n");
-		buf_printf(&b, "%5s", "t");
-		for (int g = 0; g < G; g++)
-			buf_printf(&b, " %-17.17s", lab[g]);
-		buf_puts(&b, "\n");
-		for (int k = 0; k < ndc; k++) {
-			buf_printf(&b, "%5.2f", dct[k]);
-			for (int g = 0; g < G; g++) {
-				char s[40];
-				snprintf(s, sizeof s, "%.4f (%.4f)", nb[g * ndc + k], nball[g * ndc + k]);
-				buf_printf(&b, " %-17s", s);
-			}
+		/* three groups per block keep the lines within 80 columns */
+		for (int g0 = 0; g0 < G; g0 += 3) {
+			int g1 = g0 + 3 < G ? g0 + 3 : G;
+			buf_printf(&b, "%5s", "t");
+			for (int g = g0; g < g1; g++)
+				buf_printf(&b, "  %-20.20s", disp(d, lab[g]));
 			buf_puts(&b, "\n");
+			for (int k = 0; k < ndc; k++) {
+				buf_printf(&b, "%5.2f", dct[k]);
+				for (int g = g0; g < g1; g++) {
+					char s2[48];
+					snprintf(s2, sizeof s2, "%.4f (%.4f)", nb[g * ndc + k], nball[g * ndc + k]);
+					buf_printf(&b, "  %-20s", s2);
+				}
+				buf_puts(&b, "\n");
+			}
 		}
 	}
 	if (im) {

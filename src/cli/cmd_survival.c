@@ -513,8 +513,8 @@ static void print_text(const surv_opts *o, const surv_data *d, km_curve *c, cons
 	buf_printf(&b, "%ld patients, %ld events", d->n, ev);
 	long out = d->miss_time + d->neg_time + d->miss_event + d->miss_group;
 	if (out)
-		buf_printf(&b, "; left out %ld (time missing %ld, negative %ld; event missing %ld; "
-			       "group missing %ld)",
+		buf_printf(&b, "; left out %ld:\n  time missing %ld, negative %ld; event missing %ld; "
+			       "group missing %ld",
 			   out, d->miss_time, d->neg_time, d->miss_event, d->miss_group);
 	buf_puts(&b, "\n95% intervals: Greenwood variance, log transform (R conf.type=\"log\").\n"
 		     "At risk: patients still followed at the start of each time (time >= t,\n"

@@ -152,6 +152,21 @@ static void summary(const double *val, int G, audit_summary *s)
 	s->eodds_ratio = r[1] < r[2] || isnan(r[2]) ? r[1] : r[2];
 }
 
+const char *const audit_summary_keys[AUDIT_NSUMMARY] = {
+	"demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
+	"equalized_odds_ratio", "equal_opportunity_difference"};
+
+double *audit_summary_at(audit_summary *s, int k)
+{
+	switch (k) {
+	case 0: return &s->dp_diff;
+	case 1: return &s->dp_ratio;
+	case 2: return &s->eodds_diff;
+	case 3: return &s->eodds_ratio;
+	default: return &s->eopp_diff;
+	}
+}
+
 /* ---- bootstrap ---- */
 
 /* Logistic recalibration y ~ a + b x with multiplicities cnt, by Newton's method started at
@@ -470,9 +485,8 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 	for (size_t i = 0; i < GM; i++)
 		r->lo[i] = r->hi[i] = r->diff_lo[i] = r->diff_hi[i] = r->ratio_lo[i] =
 			r->ratio_hi[i] = (double)NAN;
-	double *sl = &r->sum_lo.dp_diff, *sh = &r->sum_hi.dp_diff;
-	for (int k = 0; k < 5; k++)
-		sl[k] = sh[k] = (double)NAN;
+	for (int k = 0; k < AUDIT_NSUMMARY; k++)
+		*audit_summary_at(&r->sum_lo, k) = *audit_summary_at(&r->sum_hi, k) = (double)NAN;
 
 	if (o->n_boot > 0) {
 		int B = o->n_boot, nth = o->threads < 1 ? 1 : o->threads;
@@ -511,8 +525,14 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 			pct_ci(bd + i, B, GM, buf, &r->diff_lo[i], &r->diff_hi[i]);
 			pct_ci(br + i, B, GM, buf, &r->ratio_lo[i], &r->ratio_hi[i]);
 		}
-		for (int k = 0; k < 5; k++)
-			pct_ci(&bs[0].dp_diff + k, B, sizeof *bs / sizeof(double), buf, &sl[k], &sh[k]);
+		double *col = xmallocarray((size_t)B, sizeof *col);
+		for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+			for (int i = 0; i < B; i++)
+				col[i] = *audit_summary_at(&bs[i], k);
+			pct_ci(col, B, 1, buf, audit_summary_at(&r->sum_lo, k),
+			       audit_summary_at(&r->sum_hi, k));
+		}
+		free(col);
 		free(buf);
 		free(bv);
 		free(bd);
@@ -707,15 +727,12 @@ cJSON *audit_result_json(const audit_result *r, char *const *label)
 		metrics_json_number(th, "accuracy_at_common_threshold", r->thr[g].acc);
 	}
 	cJSON *s = cJSON_AddObjectToObject(o, "summary");
-	const char *keys[5] = {"demographic_parity_difference", "demographic_parity_ratio",
-			       "equalized_odds_difference", "equalized_odds_ratio",
-			       "equal_opportunity_difference"};
-	const double *sv = &r->sum.dp_diff, *sl = &r->sum_lo.dp_diff, *sh = &r->sum_hi.dp_diff;
-	for (int k = 0; k < 5; k++) {
-		cJSON *e = cJSON_AddObjectToObject(s, keys[k]);
-		metrics_json_number(e, "value", sv[k]);
-		metrics_json_number(e, "lower", sl[k]);
-		metrics_json_number(e, "upper", sh[k]);
+	audit_summary sv = r->sum, sl = r->sum_lo, sh = r->sum_hi;
+	for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+		cJSON *e = cJSON_AddObjectToObject(s, audit_summary_keys[k]);
+		metrics_json_number(e, "value", *audit_summary_at(&sv, k));
+		metrics_json_number(e, "lower", *audit_summary_at(&sl, k));
+		metrics_json_number(e, "upper", *audit_summary_at(&sh, k));
 	}
 	return o;
 }

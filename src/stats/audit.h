@@ -66,6 +66,12 @@ typedef struct audit_summary {
 	double dp_diff, dp_ratio, eodds_diff, eodds_ratio, eopp_diff;
 } audit_summary;
 
+#define AUDIT_NSUMMARY 5
+/* The summary figures by index 0..4 in the order above (for tables and loops), and their
+ * JSON keys. */
+double *audit_summary_at(audit_summary *s, int k);
+extern const char *const audit_summary_keys[AUDIT_NSUMMARY];
+
 /* Per-group thresholds that match the reference group (deterministic, never randomised). */
 typedef struct audit_thresholds {
 	double eo_t, eo_tpr, eo_acc;   /* threshold giving the TPR nearest the reference's */

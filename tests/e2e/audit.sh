@@ -120,7 +120,7 @@ eq "access log has the audit" "$(sqlite3 "$W" "SELECT action FROM access_log ORD
 run audit "$W" --model m1 --by sex --reference sex=m --threshold youden --bootstrap 100
 eq "text audit exits 0" "$RC" 0
 contains "reference named" "$OUT" "Reference: sex=m."
-contains "youden threshold named" "$OUT" "(Youden's J over all patients)"
+contains "youden threshold named" "$OUT" "(Youden's J)"
 contains "flags are signs, not only colour" "$OUT" "▲"
 contains "bootstrap intervals shown" "$OUT" "95% bootstrap intervals (100 replicates"
 contains "summary shown" "$OUT" "equalized odds difference"
@@ -151,6 +151,20 @@ near "mean |IG| of age (0.25)" "$(jx '$.importance.inputs[0].all')" 0.25 1e-6
 eq "group column among top inputs warned" "$(jx '$.importance.warnings[0].column') $(jx '$.importance.warnings[0].reason')" "sex group column"
 run audit "$W" --model m1 --by sex
 contains "text warning about the group column" "$OUT" "! warning: sex, a grouping column, is input #1"
+
+# a proxy: a numeric column almost equal to sex (eta = 1 by construction) as the top input
+sqlite3 "$W" "ALTER TABLE patients ADD COLUMN proxy REAL; UPDATE patients SET proxy = (sex = 'm') * 10 + 0.01 * (rowid % 3);
+  INSERT INTO columns(dataset, position, name, type, role, missing) VALUES('patients', 20, 'proxy', 'real', 'feature', 0);
+  DELETE FROM model_inputs WHERE model_id = $id;
+  INSERT INTO model_inputs(model_id, slot, name, source_column, kind) VALUES
+  ($id, 0, 'age', 'age', 'numeric'), ($id, 1, 'proxy', 'proxy', 'numeric'), ($id, 2, 'bili', 'bili', 'numeric')"
+run audit "$W" --model m1 --by sex --json
+printf '%s' "$OUT" >"$J"
+eq "proxy warned as associated" "$(jx '$.importance.warnings[0].column') $(jx '$.importance.warnings[0].reason')" "proxy associated"
+awk -v a="$(jx '$.importance.warnings[0].association')" 'BEGIN { exit !(a > 0.99) }' &&
+	ok "proxy's association with sex (eta) near 1" || not_ok "proxy's association with sex (eta) near 1"
+run audit "$W" --model m1 --by sex
+contains "text warning about the proxy" "$OUT" "! warning: proxy (input #1) is associated with the grouping"
 
 # bad input
 run audit "$W" --model nosuch --by sex

@@ -101,6 +101,10 @@ near "stage log-rank chi-square (R 70.0762)" "$(jx '$.logrank.chisq')" 70.076238
 eq "stage df" "$(jx '$.logrank.df')" 3
 eq "missing stage counted" "$(jx '$.left_out.group_missing')" 6
 contains "missing stage reported on stderr" "$ERR" '6 patients left out'
+run survival "$W" --time time --event status=2 --by stage
+contains "missing stage reported in the output" "$OUT" 'left out 6:'
+# characters, not bytes: UTF-8 continuation bytes (0x80-0xBF) removed before counting
+eq "unicode output within 72 columns" "$(printf '%s\n' "$OUT" | LC_ALL=C tr -d '\200-\277' | awk '{ if (length($0) > 72) n++ } END { print n + 0 }')" 0
 
 # risk strata from stored predictions: p = bilirubin rank (a model stand-in written with sqlite3)
 id=$(wb_model "$W" bili_rank)
