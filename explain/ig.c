@@ -241,6 +241,8 @@ int ig_batch(nn_model *net, const float *X, long n, const float *baseline, const
 	if (n <= 0)
 		return 0;
 	long cap = o->chunk_rows > 0 ? o->chunk_rows : default_chunk_rows(sp);
+	if (cap > n * (long)max_steps) /* a few patients (the TUI's one): no larger buffers */
+		cap = n * (long)max_steps;
 	if (cap < max_steps)
 		cap = max_steps;
 	ig_work w;
@@ -496,7 +498,11 @@ int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts 
 {
 	ig_opts def;
 	if (!o) {
+		/* on the fly: Gauss from 16 steps, doubled while the error is above 1% (16 Gauss
+		 * nodes already leave a smooth transformer below 1e-4; a ReLU mlp doubles) */
 		ig_opts_defaults(&def);
+		def.steps = 16;
+		def.auto_steps = 1;
 		o = &def;
 	}
 	memset(out, 0, sizeof *out);

@@ -139,7 +139,9 @@ typedef struct ig_explanation {
 /* On-the-fly explanation of one patient with the model's final network, from raw values by
  * spec column (see cohort_encode_values; what-if edits them) or from an encoded row x.
  * baseline: m->spec.nslot floats (ig_baseline_compute, computed once and kept by the caller).
- * o may be NULL for the defaults (Gauss, 64 steps). Fills *out (free with
+ * o may be NULL for the on-the-fly defaults: Gauss from 16 steps with auto doubling (so
+ * every explanation meets the 1% completeness criterion or used 512 steps; measured on pbc,
+ * 16 Gauss steps leave a transformer's error below 1e-4 relative). Fills *out (free with
  * ig_explanation_free). 0 or a status with err. Latency goal: < 5 ms for mlp/transformer. */
 int ig_explain_values(model *m, const cohort_value *vals, const float *baseline,
 		      const ig_opts *o, ig_explanation *out, lm_err *err);
