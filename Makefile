@@ -13,6 +13,14 @@ CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -D_GNU_SOURCE \
              -DLUMEN_DATADIR='"$(PREFIX)/share/lumen"' -MMD -MP
 LIBS     := $(PKG_LIBS) -lcsv -lm -lpthread
+# Quiet by default; `make V=1` shows the full commands.
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @echo
+endif
 ifeq ($(SANITIZE),1)
   ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
@@ -31,15 +39,23 @@ lumen: $(BUILD)/lumen
 	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/lumen lumen; fi
 
 $(BUILD)/lumen: $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(say) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
+	$(say) "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
+
+# the engine's benchmark program (bench/bench_train.sh builds it on demand)
+$(BUILD)/bench/nn_bench: bench/nn_bench.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
 
 deps:
 	@LUMEN_ORACLES=$(ORACLES) sh scripts/deps.sh

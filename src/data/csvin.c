@@ -1,12 +1,15 @@
 /* csvin.c: streaming CSV reader over libcsv with positions. See csvin.h.
  *
- * libcsv only calls back when it meets a delimiter or a record terminator, and never says
- * where. So the reader scans every byte itself (for UTF-8, NUL and line/column counting) and
- * hands libcsv one segment at a time, each ending at a delimiter, CR or LF: any callback
- * during a csv_parse call was then triggered by the segment's last byte, whose position is
- * known. A field starts at the first byte after the previous callback that is not a line
- * break. A parse error inside a segment is located by counting columns up to the offset
- * libcsv stopped at (a segment never spans a line break, except as its last byte). */
+ * libcsv calls back when it meets a delimiter or a record terminator, but never says where.
+ * So the reader scans every byte itself, for UTF-8, NUL and line/column counting, and runs a
+ * small model of the quoting alongside (a quote toggles "inside quotes", which also holds
+ * for doubled quotes): each delimiter or line break outside quotes ends a field, and a line
+ * with nothing but spaces is skipped, as libcsv does. The model queues where every field
+ * starts and where every record ends; libcsv's callbacks take their positions from that
+ * queue, in order. libcsv is fed one physical line at a time (and whatever is left at the
+ * end of a chunk), so a parse error is located by counting columns up to the offset where
+ * libcsv stopped. Where the model and libcsv could disagree (input that libcsv rejects in
+ * strict mode anyway) the queue is resynchronised at every record. */
 #define _POSIX_C_SOURCE 200809L
 #include "csvin.h"
 
@@ -21,6 +24,15 @@ typedef struct fmeta {
 	long line, col;
 } fmeta;
 
+typedef struct lpos {
+	long line, col;
+} lpos;
+
+typedef struct qrow {
+	int first, n; /* its field starts: st[first .. first + n) */
+	lpos end;
+} qrow;
+
 struct csvin {
 	struct csv_parser p;
 	const char *name;
@@ -32,6 +44,7 @@ struct csvin {
 	long records;
 	int expected; /* fields per record, from the first */
 	int finished;
+	int trusted; /* csvin_set_trusted: no checks, no positions */
 
 	/* position of the next byte */
 	long line, col; /* col = characters already on this line */
@@ -48,11 +61,12 @@ struct csvin {
 
 	/* the segment being fed: where its first byte is */
 	long seg_line, seg_col;
-	/* position of the byte that triggers callbacks (the segment's last byte) */
-	long trig_line, trig_col;
-	/* start of the current field */
-	int have_start;
-	long start_line, start_col;
+	/* the quoting model: field starts of queued records, then of the record being read */
+	int in_q, begun, need_start;
+	lpos *st;
+	int nst, capst, cur_first;
+	qrow *rq;
+	int nrq, caprq, rq_head;
 
 	/* the record being assembled */
 	lm_buf data;
@@ -95,6 +109,7 @@ csvin *csvin_new(const char *name, int delim, csvin_row_fn fn, void *ctx)
 	r->line = 1;
 	r->lo = 0x80;
 	r->hi = 0xbf;
+	r->need_start = 1;
 	return r;
 }
 
@@ -107,10 +122,13 @@ void csvin_free(csvin *r)
 	buf_free(&r->data);
 	free(r->fm);
 	free(r->fields);
+	free(r->st);
+	free(r->rq);
 	free(r);
 }
 
 int csvin_delim(const csvin *r) { return r->delim; }
+void csvin_set_trusted(csvin *r, int on) { r->trusted = on; }
 long csvin_records(const csvin *r) { return r->records; }
 
 int csvin_detect_delim(const char *buf, size_t len)
@@ -151,16 +169,29 @@ static void cb_field(void *s, size_t len, void *data)
 	fmeta *m = &r->fm[r->nf++];
 	m->off = r->data.len;
 	m->len = len;
-	if (r->have_start) {
-		m->line = r->start_line;
-		m->col = r->start_col;
-	} else { /* an empty field ended by the byte that triggered this call */
-		m->line = r->trig_line;
-		m->col = r->trig_col;
+	lpos pos = {r->line, r->col + 1};
+	if (r->trusted)
+		pos.line = pos.col = 0;
+	else if (r->rq_head < r->nrq) {
+		const qrow *q = &r->rq[r->rq_head];
+		if (r->nf - 1 < q->n)
+			pos = r->st[q->first + r->nf - 1];
+	} else if (r->cur_first + r->nf - 1 < r->nst)
+		pos = r->st[r->cur_first + r->nf - 1];
+	m->line = pos.line;
+	m->col = pos.col;
+	/* copy the field (libcsv reuses its buffer), NUL-terminated, into the record buffer */
+	if (r->data.len + len + 1 > r->data.cap) {
+		size_t cap = r->data.cap ? r->data.cap : 4096;
+		while (cap < r->data.len + len + 1)
+			cap *= 2;
+		r->data.data = xrealloc(r->data.data, cap);
+		r->data.cap = cap;
 	}
-	buf_add(&r->data, s ? s : "", len);
-	buf_add(&r->data, "", 1); /* keep each field NUL-terminated in the record buffer */
-	r->have_start = 0;
+	if (len)
+		memcpy(r->data.data + r->data.len, s, len);
+	r->data.data[r->data.len + len] = 0;
+	r->data.len += len + 1;
 }
 
 static void cb_row(int c, void *data)
@@ -172,7 +203,9 @@ static void cb_row(int c, void *data)
 		r->data.len = 0;
 		return;
 	}
-	r->have_start = 0;
+	lpos end = {r->line, r->col + 1};
+	if (r->rq_head < r->nrq)
+		end = r->rq[r->rq_head++].end;
 	r->records++;
 	if (r->records == 1)
 		r->expected = r->nf;
@@ -182,7 +215,7 @@ static void cb_row(int c, void *data)
 		if (r->nf > r->expected)
 			fail_at(r, r->fm[r->expected].line, r->fm[r->expected].col, msg);
 		else
-			fail_at(r, r->trig_line, r->trig_col, msg);
+			fail_at(r, end.line, end.col, msg);
 	}
 	if (!r->status) {
 		if (r->nf > r->capfields) {
@@ -195,7 +228,7 @@ static void cb_row(int c, void *data)
 			r->fields[i].line = r->fm[i].line;
 			r->fields[i].col = r->fm[i].col;
 		}
-		csvin_row row = {r->records, r->nf, r->fields, r->trig_line, r->trig_col};
+		csvin_row row = {r->records, r->nf, r->fields, end.line, end.col};
 		lm_err e = {0, ""};
 		int st = r->fn(r->ctx, &row, &e);
 		if (st && !r->status) {
@@ -217,11 +250,24 @@ static long col_at(const csvin *r, const unsigned char *seg, size_t k)
 	return col;
 }
 
+/* After libcsv has taken a segment: drop the records it consumed (or that the model saw and
+ * libcsv did not), keep the starts of the record still being read. */
+static void model_compact(csvin *r)
+{
+	int keep = r->nst - r->cur_first;
+	if (r->cur_first && keep)
+		memmove(r->st, r->st + r->cur_first, (size_t)keep * sizeof *r->st);
+	r->nst = keep;
+	r->cur_first = 0;
+	r->nrq = r->rq_head = 0;
+}
+
 static int parse_segment(csvin *r, const unsigned char *seg, size_t n)
 {
 	if (!n)
 		return 0;
 	size_t got = csv_parse(&r->p, seg, n, cb_field, cb_row, r);
+	model_compact(r);
 	if (r->status)
 		return r->status;
 	if (got != n) {
@@ -240,22 +286,49 @@ static int parse_segment(csvin *r, const unsigned char *seg, size_t n)
 	return 0;
 }
 
-/* Scans bytes (after the BOM and delimiter detection), feeding libcsv segment by segment. */
+static void model_start(csvin *r, long line, long col)
+{
+	if (!r->need_start)
+		return;
+	r->need_start = 0;
+	if (r->nst == r->capst) {
+		r->capst = r->capst ? 2 * r->capst : 64;
+		r->st = xreallocarray(r->st, (size_t)r->capst, sizeof *r->st);
+	}
+	r->st[r->nst++] = (lpos){line, col};
+}
+
+/* A record terminator (or the end of input) outside quotes at (line, col). */
+static void model_end(csvin *r, long line, long col)
+{
+	if (r->begun) {
+		model_start(r, line, col); /* an empty last field */
+		if (r->nrq == r->caprq) {
+			r->caprq = r->caprq ? 2 * r->caprq : 8;
+			r->rq = xreallocarray(r->rq, (size_t)r->caprq, sizeof *r->rq);
+		}
+		r->rq[r->nrq++] = (qrow){r->cur_first, r->nst - r->cur_first, {line, col}};
+		r->cur_first = r->nst;
+	} else
+		r->nst = r->cur_first; /* a blank line: libcsv skips it */
+	r->begun = 0;
+	r->need_start = 1;
+}
+
+/* Scans bytes (after the BOM and delimiter detection), feeding libcsv line by line. */
 static int scan(csvin *r, const unsigned char *b, size_t len)
 {
 	size_t seg = 0;
 	const unsigned char delim = (unsigned char)r->delim;
+	r->seg_line = r->line;
+	r->seg_col = r->col;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = b[i];
-		if (seg == i) {
-			r->seg_line = r->line;
-			r->seg_col = r->col;
-		}
 		if (r->need) {
-			if (c < r->lo || c > r->hi) {
+			if (c < r->lo || c > r->hi) { /* reported where the character began */
 				char msg[64];
-				snprintf(msg, sizeof msg, "invalid UTF-8 byte 0x%02x", c);
-				return fail_at(r, r->line, r->col + 1, msg);
+				snprintf(msg, sizeof msg, "invalid UTF-8 sequence (byte 0x%02x)", c);
+				return fail_at(r, r->line, r->col, msg);
 			}
 			r->lo = 0x80;
 			r->hi = 0xbf;
@@ -283,40 +356,53 @@ static int scan(csvin *r, const unsigned char *b, size_t len)
 				return fail_at(r, r->line, r->col + 1, msg);
 			}
 			r->col++;
-		} else if (c == 0) {
+			model_start(r, r->line, r->col);
+			r->begun = 1;
+			continue;
+		}
+		if (c == 0)
 			return fail_at(r, r->line, r->col + 1, "NUL byte");
-		} else if (c == '\n') {
-			r->trig_line = r->line;
-			r->trig_col = r->col + 1;
+		if (c == '\n') {
+			if (!r->in_q)
+				model_end(r, r->line, r->col + 1);
 			r->line++;
 			r->col = 0;
 			if (parse_segment(r, b + seg, i + 1 - seg))
 				return r->status;
 			seg = i + 1;
+			r->seg_line = r->line;
+			r->seg_col = 0;
 			continue;
+		}
+		r->col++;
+		if (c == '"') {
+			model_start(r, r->line, r->col);
+			r->in_q = !r->in_q;
+			r->begun = 1;
+		} else if (r->in_q) {
+			continue;
+		} else if (c == delim) {
+			model_start(r, r->line, r->col); /* an empty field */
+			r->begun = 1;
+			r->need_start = 1;
+		} else if (c == '\r') {
+			model_end(r, r->line, r->col);
 		} else {
-			r->col++;
-			if (c == delim || c == '\r') {
-				r->trig_line = r->line;
-				r->trig_col = r->col;
-				if (parse_segment(r, b + seg, i + 1 - seg))
-					return r->status;
-				seg = i + 1;
-				continue;
+			model_start(r, r->line, r->col);
+			if (c != ' ' && c != '\t')
+				r->begun = 1;
+			/* the rest of a plain run: printable ASCII that is neither a quote nor
+			 * the delimiter needs nothing but counting */
+			while (i + 1 < len && b[i + 1] >= 0x20 && b[i + 1] < 0x7f && b[i + 1] != '"' &&
+			       b[i + 1] != delim) {
+				i++;
+				r->col++;
+				r->begun |= b[i] != ' ';
 			}
 		}
-		if (!r->have_start) {
-			r->have_start = 1;
-			r->start_line = r->line;
-			r->start_col = r->col;
-		}
 	}
-	if (seg < len) {
-		r->trig_line = r->line;
-		r->trig_col = r->col + 1;
-		if (parse_segment(r, b + seg, len - seg))
-			return r->status;
-	}
+	if (seg < len && parse_segment(r, b + seg, len - seg))
+		return r->status;
 	return 0;
 }
 
@@ -366,7 +452,12 @@ int csvin_feed(csvin *r, const void *buf, size_t len, lm_err *err)
 	}
 	if (!r->status && len) {
 		r->nbytes += len;
-		scan_detect(r, b, len, 0);
+		if (r->trusted && r->delim) {
+			if (csv_parse(&r->p, b, len, cb_field, cb_row, r) != len && !r->status)
+				r->status = lm_seterr(&r->err, EX_DATAERR, "%s: the file changed while it was read",
+						      r->name);
+		} else
+			scan_detect(r, b, len, 0);
 	}
 	if (r->status && err)
 		*err = r->err;
@@ -389,16 +480,13 @@ int csvin_finish(csvin *r, lm_err *err)
 		if (!r->status && r->need)
 			fail_at(r, r->line, r->col + 1, "truncated UTF-8 sequence at end of file");
 		if (!r->status) {
-			long sl = r->start_line, sc = r->start_col;
-			int had = r->have_start;
-			r->trig_line = r->line;
-			r->trig_col = r->col + 1;
-			if (csv_fini(&r->p, cb_field, cb_row, r) != 0 && !r->status) {
-				if (had)
-					fail_at(r, sl, sc, "unterminated quoted field");
-				else
-					fail_at(r, r->line, r->col + 1, "unterminated quoted field");
-			}
+			lpos q = {r->line, r->col + 1};
+			if (r->in_q && r->nst > r->cur_first)
+				q = r->st[r->nst - 1]; /* where the open quoted field began */
+			if (!r->in_q)
+				model_end(r, r->line, r->col + 1);
+			if (csv_fini(&r->p, cb_field, cb_row, r) != 0 && !r->status)
+				fail_at(r, q.line, q.col, "unterminated quoted field");
 		}
 		if (!r->status && r->records == 0)
 			fail_at(r, 1, 1, "empty file");
@@ -415,7 +503,9 @@ int csvin_read_file(const char *path, const char *name, int delim, csvin_row_fn 
 	if (!f)
 		return lm_seterr(err, errno == ENOENT ? EX_NOINPUT : EX_NOINPUT, "%s: %s", name,
 				 strerror(errno));
-	csvin *r = csvin_new(name, delim, fn, ctx);
+	csvin *r = csvin_new(name, delim < 0 ? -delim : delim, fn, ctx);
+	if (r && delim < 0)
+		csvin_set_trusted(r, 1);
 	if (!r) {
 		fclose(f);
 		return lm_seterr(err, EX_SOFTWARE, "%s: cannot start the CSV parser", name);

@@ -1,0 +1,1089 @@
+/* api.c: the `lumen` and `report` tables a script sees, and the patient objects. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../explain/ig.h"
+#include "../src/nn/model.h"
+#include "hostint.h"
+
+/* ---- predictions ---- */
+
+static long frame_row_of(const frame *fr, long rowid)
+{
+	long lo = 0, hi = fr->nrow - 1;
+	while (lo <= hi) {
+		long mid = lo + (hi - lo) / 2;
+		if (fr->rowid[mid] == rowid)
+			return mid;
+		if (fr->rowid[mid] < rowid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+int host_preds_load(host *h, const char *name, lm_err *err)
+{
+	for (int i = 0; i < h->npreds; i++)
+		if (!strcmp(h->preds[i].name, name))
+			return i;
+	const frame *fr = host_frame(h, err);
+	if (!fr)
+		return -1;
+	sqlite3_stmt *st = store_prepare(h->db, "SELECT id FROM models WHERE name = ?", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	long id = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (id < 0) {
+		lm_seterr(err, EX_DATAERR, "no model '%s'; lumen models FILE lists them", name);
+		return -1;
+	}
+	st = store_prepare(h->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	size_t n = (size_t)(fr->nrow ? fr->nrow : 1);
+	host_preds p = {xstrdup(name), xmallocarray(n, sizeof(double)),
+			xmallocarray(n, sizeof(double))};
+	for (size_t i = 0; i < n; i++)
+		p.risk[i] = p.outcome[i] = NAN;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long r = frame_row_of(fr, (long)sqlite3_column_int64(st, 0));
+		if (r < 0)
+			continue;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			p.risk[r] = sqlite3_column_double(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			p.outcome[r] = sqlite3_column_double(st, 2);
+	}
+	sqlite3_finalize(st);
+	h->preds = xreallocarray(h->preds, (size_t)h->npreds + 1, sizeof *h->preds);
+	h->preds[h->npreds] = p;
+	return h->npreds++;
+}
+
+int host_model_index(lua_State *L, const char *name)
+{
+	lm_err e = {0};
+	int i = host_preds_load(host_of(L), name, &e);
+	if (i < 0)
+		luaL_error(L, "%s", e.msg);
+	return i;
+}
+
+static void register_loaded(lua_State *L);
+
+/* ---- patient objects ---- */
+
+static const frame *need_frame(lua_State *L)
+{
+	lm_err e = {0};
+	const frame *fr = host_frame(host_of(L), &e);
+	if (!fr)
+		luaL_error(L, "%s", e.msg);
+	return fr;
+}
+
+/* Pushes the registry's table column name -> frame column index (built on first use). */
+static void push_colidx(lua_State *L)
+{
+	host *h = host_of(L);
+	if (h->colidx_ref == LUA_NOREF) {
+		const frame *fr = need_frame(L);
+		lua_createtable(L, 0, fr->ncol);
+		for (int c = 0; c < fr->ncol; c++) {
+			lua_pushinteger(L, c);
+			lua_setfield(L, -2, fr->cols.c[c].name);
+		}
+		h->colidx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	lua_rawgeti(L, LUA_REGISTRYINDEX, h->colidx_ref);
+}
+
+static void push_cell(lua_State *L, const frame *fr, int c, long r)
+{
+	const frame_col *fc = &fr->col[c];
+	if (fc->str) {
+		if (fc->str[r])
+			lua_pushstring(L, fc->str[r]);
+		else
+			lua_pushnil(L);
+		return;
+	}
+	double v = fc->v[r];
+	if (isnan(v)) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (fc->meta->type) {
+	case TYPE_TEXT: {
+		int k = (int)v;
+		if (k >= 0 && k < fc->meta->ncat)
+			lua_pushstring(L, fc->meta->cats[k]);
+		else
+			lua_pushnil(L);
+		break;
+	}
+	case TYPE_BOOLEAN: lua_pushboolean(L, v != 0); break;
+	case TYPE_INTEGER:
+		if (v >= -9.0e15 && v <= 9.0e15 && v == floor(v))
+			lua_pushinteger(L, (lua_Integer)v);
+		else
+			lua_pushnumber(L, v);
+		break;
+	case TYPE_REAL: lua_pushnumber(L, v); break;
+	}
+}
+
+/* Pushes field key of patient pa (a column, rowid, risk, label, outcome); 0 when none. */
+static int patient_field(lua_State *L, const host_patient *pa, int key)
+{
+	host *h = host_of(L);
+	push_colidx(L);
+	lua_pushvalue(L, key);
+	if (lua_rawget(L, -2) == LUA_TNUMBER) {
+		int c = (int)lua_tointeger(L, -1);
+		lua_pop(L, 2);
+		push_cell(L, h->fr, c, pa->row);
+		return 1;
+	}
+	lua_pop(L, 2);
+	const char *k = lua_tostring(L, key);
+	if (!k)
+		return 0;
+	if (!strcmp(k, "rowid")) {
+		lua_pushinteger(L, h->fr->rowid[pa->row]);
+		return 1;
+	}
+	int is_risk = !strcmp(k, "risk"), is_label = !strcmp(k, "label"),
+	    is_outcome = !strcmp(k, "outcome");
+	if (!is_risk && !is_label && !is_outcome)
+		return 0;
+	if (pa->model < 0)
+		return luaL_error(L, "'%s' needs a model: lumen.patients{model = NAME} or --model",
+				  k);
+	const host_preds *p = &h->preds[pa->model];
+	double v = is_outcome ? p->outcome[pa->row] : p->risk[pa->row];
+	if (isnan(v))
+		lua_pushnil(L);
+	else if (is_risk)
+		lua_pushnumber(L, v);
+	else if (is_label)
+		lua_pushinteger(L, v >= 0.5);
+	else
+		lua_pushinteger(L, (lua_Integer)v);
+	return 1;
+}
+
+static int patient_index(lua_State *L)
+{
+	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return luaL_error(L, "a patient's fields are named by strings (got a %s)",
+				  luaL_typename(L, 2));
+	if (!patient_field(L, pa, 2))
+		return luaL_error(L, "a patient has no field '%s' (lumen.columns() lists them)",
+				  lua_tostring(L, 2));
+	return 1;
+}
+
+static int patient_newindex(lua_State *L)
+{
+	return luaL_error(L, "patients are read-only (cannot set '%s'); copy the values into a "
+			     "table for a what-if", luaL_tolstring(L, 2, NULL));
+}
+
+static int patient_tostring(lua_State *L)
+{
+	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
+	lua_pushfstring(L, "patient %d", (int)host_of(L)->fr->rowid[pa->row]);
+	return 1;
+}
+
+host_patient *host_push_patient(lua_State *L, long row, int mi)
+{
+	host_patient *pa = lua_newuserdatauv(L, sizeof *pa, 0);
+	pa->row = row;
+	pa->model = mi;
+	luaL_setmetatable(L, HOST_PATIENT_MT);
+	return pa;
+}
+
+void host_api_setup(lua_State *L)
+{
+	register_loaded(L);
+	luaL_newmetatable(L, HOST_PATIENT_MT);
+	static const luaL_Reg mt[] = {{"__index", patient_index},
+				      {"__newindex", patient_newindex},
+				      {"__tostring", patient_tostring},
+				      {NULL, NULL}};
+	luaL_setfuncs(L, mt, 0);
+	lua_pushliteral(L, "patient");
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 1);
+}
+
+/* ---- expression filters ---- */
+
+/* __index of an expression's environment: the current patient's fields as bare names, then
+ * the sandbox globals. Upvalues: globals, the patient object. */
+static int expr_env_index(lua_State *L)
+{
+	host_patient *pa = lua_touserdata(L, lua_upvalueindex(2));
+	if (patient_field(L, pa, 2))
+		return 1;
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+		return 1;
+	return luaL_error(L, "unknown name '%s' (not a column, nor a Lua global)",
+			  luaL_tolstring(L, 2, NULL));
+}
+
+static int expr_env_newindex(lua_State *L)
+{
+	return luaL_error(L, "a filter expression cannot assign '%s'", luaL_tolstring(L, 2, NULL));
+}
+
+void host_push_expr_filter(lua_State *L, const char *expr, int mi)
+{
+	need_frame(L);
+	lua_pushstring(L, expr);
+	lua_pushinteger(L, mi);
+	lua_pushcfunction(L, host_expr_compile_cf);
+	lua_insert(L, -3);
+	lua_call(L, 2, 2);
+}
+
+int host_expr_compile_cf(lua_State *L)
+{
+	const char *expr = luaL_checkstring(L, 1);
+	int mi = (int)luaL_checkinteger(L, 2);
+	need_frame(L);
+	lua_settop(L, 2);
+	host_push_patient(L, 0, mi); /* 3 */
+	/* "return EXPR" alone first, so that a syntax error points into the expression */
+	char *ret = xasprintf("return %s", expr);
+	int bad = luaL_loadbufferx(L, ret, strlen(ret), "=where", "t");
+	free(ret);
+	if (bad)
+		return lua_error(L);
+	lua_pop(L, 1);
+	char *code = xasprintf("return function(p) return (%s\n) end", expr);
+	int rc = luaL_loadbufferx(L, code, strlen(code), "=where", "t");
+	free(code);
+	if (rc != LUA_OK)
+		return lua_error(L);
+	lua_newtable(L); /* the environment */
+	lua_createtable(L, 0, 2);
+	host_push_env(L);
+	lua_pushvalue(L, 3);
+	lua_pushcclosure(L, expr_env_index, 2);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, expr_env_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_setmetatable(L, -2);
+	lua_setupvalue(L, -2, 1);
+	lua_call(L, 0, 1);
+	lua_pushvalue(L, 3);
+	return 2;
+}
+
+/* ---- lumen.patients / lumen.count ---- */
+
+typedef struct iter_state {
+	long next;
+	int model;
+} iter_state;
+
+/* Reads {where=, model=} at index 1 and pushes: state userdata, filter function (or nil),
+ * the reusable patient object. */
+static void push_selection(lua_State *L, const char *fname)
+{
+	host *h = host_of(L);
+	const frame *fr = need_frame(L);
+	(void)fr;
+	if (!lua_isnoneornil(L, 1))
+		luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	int mi = h->default_model;
+	if (lua_istable(L, 1)) {
+		lua_pushnil(L);
+		while (lua_next(L, 1)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (!k || (strcmp(k, "where") && strcmp(k, "model")))
+				luaL_error(L, "%s: unknown option '%s' (where, model)", fname,
+					   luaL_tolstring(L, -2, NULL));
+			lua_pop(L, 1);
+		}
+		if (lua_getfield(L, 1, "model") != LUA_TNIL) {
+			if (lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "%s: model must be a string (got a %s)", fname,
+					   luaL_typename(L, -1));
+			mi = host_model_index(L, lua_tostring(L, -1));
+		}
+		lua_pop(L, 1);
+	}
+	iter_state *s = lua_newuserdatauv(L, sizeof *s, 0); /* 2 */
+	s->next = 0;
+	s->model = mi;
+	int t = lua_istable(L, 1) ? lua_getfield(L, 1, "where") : (lua_pushnil(L), LUA_TNIL);
+	if (t == LUA_TSTRING) {
+		const char *expr = lua_tostring(L, -1);
+		lua_pop(L, 1);
+		host_push_expr_filter(L, expr, mi);
+	} else if (t == LUA_TFUNCTION || t == LUA_TNIL) {
+		host_push_patient(L, 0, mi);
+	} else {
+		luaL_error(L, "%s: where must be an expression string or a function (got a %s)",
+			   fname, lua_typename(L, t));
+	}
+}
+
+/* Advances to the next matching row; -1 at the end. Stack: 1 state, 2 fn, 3 patient. */
+static long next_match(lua_State *L, int st, int fn, int pat)
+{
+	const frame *fr = host_of(L)->fr;
+	iter_state *s = lua_touserdata(L, st);
+	host_patient *pa = lua_touserdata(L, pat);
+	int has_fn = !lua_isnil(L, fn);
+	while (s->next < fr->nrow) {
+		long r = s->next++;
+		if (!has_fn)
+			return r;
+		pa->row = r;
+		lua_pushvalue(L, fn);
+		lua_pushvalue(L, pat);
+		lua_call(L, 1, 1);
+		int m = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (m)
+			return r;
+	}
+	return -1;
+}
+
+static int patients_iter(lua_State *L)
+{
+	long r = next_match(L, lua_upvalueindex(1), lua_upvalueindex(2), lua_upvalueindex(3));
+	if (r < 0)
+		return 0;
+	iter_state *s = lua_touserdata(L, lua_upvalueindex(1));
+	host_push_patient(L, r, s->model);
+	return 1;
+}
+
+static int l_patients(lua_State *L)
+{
+	push_selection(L, "lumen.patients");
+	lua_pushcclosure(L, patients_iter, 3);
+	return 1;
+}
+
+static int l_count(lua_State *L)
+{
+	push_selection(L, "lumen.count");
+	lua_Integer n = 0;
+	while (next_match(L, 2, 3, 4) >= 0)
+		n++;
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+/* ---- lumen.columns / models / model ---- */
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+	if (isnan(v))
+		return;
+	lua_pushnumber(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static int l_columns(lua_State *L)
+{
+	const frame *fr = need_frame(L);
+	lua_createtable(L, fr->ncol, 0);
+	for (int c = 0; c < fr->ncol; c++) {
+		const store_column *m = &fr->cols.c[c];
+		lua_createtable(L, 0, 12);
+		lua_pushstring(L, m->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, store_type_name(m->type));
+		lua_setfield(L, -2, "type");
+		lua_pushstring(L, store_role_name(m->role));
+		lua_setfield(L, -2, "role");
+		lua_pushinteger(L, m->missing);
+		lua_setfield(L, -2, "missing");
+		lua_pushinteger(L, m->distinct);
+		lua_setfield(L, -2, "distinct");
+		set_num(L, "mean", m->mean);
+		set_num(L, "sd", m->sd);
+		set_num(L, "min", m->min);
+		set_num(L, "max", m->max);
+		if (m->label) {
+			lua_pushstring(L, m->label);
+			lua_setfield(L, -2, "label");
+		}
+		if (m->ncat > 0) {
+			lua_createtable(L, m->ncat, 0);
+			lua_createtable(L, 0, m->ncat);
+			for (int k = 0; k < m->ncat; k++) {
+				lua_pushstring(L, m->cats[k]);
+				lua_rawseti(L, -3, k + 1);
+				lua_pushinteger(L, m->cat_n[k]);
+				lua_setfield(L, -2, m->cats[k]);
+			}
+			lua_setfield(L, -2, "counts");
+			lua_setfield(L, -2, "categories");
+		}
+		lua_rawseti(L, -2, c + 1);
+	}
+	return 1;
+}
+
+static void push_json(lua_State *L, const cJSON *j, int depth)
+{
+	luaL_checkstack(L, 4, "JSON too deep");
+	if (depth > 64 || !j || cJSON_IsNull(j)) {
+		lua_pushnil(L);
+	} else if (cJSON_IsBool(j)) {
+		lua_pushboolean(L, cJSON_IsTrue(j));
+	} else if (cJSON_IsNumber(j)) {
+		double v = j->valuedouble;
+		if (v == floor(v) && fabs(v) < 9.0e15)
+			lua_pushinteger(L, (lua_Integer)v);
+		else
+			lua_pushnumber(L, v);
+	} else if (cJSON_IsString(j)) {
+		lua_pushstring(L, j->valuestring);
+	} else if (cJSON_IsArray(j)) {
+		lua_newtable(L);
+		int i = 1;
+		for (const cJSON *c = j->child; c; c = c->next) {
+			push_json(L, c, depth + 1);
+			lua_rawseti(L, -2, i++);
+		}
+	} else {
+		lua_newtable(L);
+		for (const cJSON *c = j->child; c; c = c->next) {
+			push_json(L, c, depth + 1);
+			lua_setfield(L, -2, c->string ? c->string : "");
+		}
+	}
+}
+
+static void push_json_text(lua_State *L, const char *text)
+{
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
+	if (j)
+		push_json(L, j, 0);
+	else
+		lua_pushnil(L);
+	cJSON_Delete(j);
+}
+
+static const char MODEL_COLS[] =
+	"SELECT name, arch, target, positive, task, folds, n_used, n_excluded, created_at, "
+	"metrics, hyper, seed FROM models";
+
+/* Pushes a table of the model row's fields. */
+static void push_model_row(lua_State *L, sqlite3_stmt *st)
+{
+	static const char *const names[] = {"name", "arch", "target", "positive", "task",
+					    "folds", "n_used", "n_excluded", "created_at"};
+	lua_newtable(L);
+	for (int i = 0; i < (int)LM_ARRAY_LEN(names); i++) {
+		int t = sqlite3_column_type(st, i);
+		if (t == SQLITE_NULL)
+			continue;
+		if (t == SQLITE_INTEGER)
+			lua_pushinteger(L, sqlite3_column_int64(st, i));
+		else
+			lua_pushstring(L, (const char *)sqlite3_column_text(st, i));
+		lua_setfield(L, -2, names[i]);
+	}
+	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		lua_pushinteger(L, sqlite3_column_int64(st, 11));
+		lua_setfield(L, -2, "seed");
+	}
+}
+
+static int l_models(lua_State *L)
+{
+	host *h = host_of(L);
+	lm_err e = {0};
+	char *sql = xasprintf("%s ORDER BY id", MODEL_COLS);
+	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
+	free(sql);
+	if (!st)
+		return luaL_error(L, "%s", e.msg);
+	lua_newtable(L);
+	int i = 1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		push_model_row(L, st);
+		lua_rawseti(L, -2, i++);
+	}
+	sqlite3_finalize(st);
+	return 1;
+}
+
+/* model:metrics(): the stored metrics (the JSON of `lumen models --json`) as a table. */
+static int model_metrics(lua_State *L)
+{
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "__metrics") != LUA_TSTRING)
+		return luaL_error(L, "model:metrics(): call it on a model from lumen.model(NAME)");
+	push_json_text(L, lua_tostring(L, -1));
+	return 1;
+}
+
+/* model:hyper(): the hyper-parameters as a table. */
+static int model_hyper(lua_State *L)
+{
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "__hyper") != LUA_TSTRING)
+		return luaL_error(L, "model:hyper(): call it on a model from lumen.model(NAME)");
+	push_json_text(L, lua_tostring(L, -1));
+	return 1;
+}
+
+/* The loaded model of a model object (self at index 1), loading it on first use. */
+static host_model *model_of(lua_State *L, const char *method)
+{
+	host *h = host_of(L);
+	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "name") != LUA_TSTRING)
+		luaL_error(L, "model:%s(): call it on a model from lumen.model(NAME)", method);
+	const char *name = lua_tostring(L, -1);
+	lua_pop(L, 1);
+	for (int i = 0; i < h->nmodels; i++)
+		if (!strcmp(h->models[i].m->name, name))
+			return &h->models[i];
+	lm_err e = {0};
+	model *m = model_load(h->db, name, &e);
+	if (!m)
+		luaL_error(L, "%s", e.msg);
+	h->models = xreallocarray(h->models, (size_t)h->nmodels + 1, sizeof *h->models);
+	h->models[h->nmodels] = (host_model){m, NULL};
+	return &h->models[h->nmodels++];
+}
+
+/* The model's input values for a patient object or a what-if table at index idx, by spec
+ * column; in a userdata on the stack (freed by the collector). Text values point into the
+ * frame or into strings held by the table at idx. */
+static cohort_value *input_values(lua_State *L, const model *m, int idx, const char *method)
+{
+	idx = lua_absindex(L, idx);
+	const cohort_spec *sp = &m->spec;
+	cohort_value *v = lua_newuserdatauv(L, (size_t)(sp->ncolumn ? sp->ncolumn : 1) * sizeof *v, 0);
+	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
+	if (!pa && lua_type(L, idx) != LUA_TTABLE)
+		luaL_error(L, "model:%s(): wants a patient or a table of values (got a %s)", method,
+			   luaL_typename(L, idx));
+	const frame *fr = pa ? need_frame(L) : NULL;
+	for (int j = 0; j < sp->ncolumn; j++) {
+		v[j].num = NAN;
+		v[j].text = NULL;
+		int is_text = sp->column_type[j] == TYPE_TEXT;
+		if (pa) {
+			int c = frame_find(fr, sp->columns[j]);
+			if (c < 0)
+				continue;
+			const frame_col *fc = &fr->col[c];
+			double x = fc->v[pa->row];
+			if (fc->str)
+				v[j].text = fc->str[pa->row];
+			else if (is_text && !isnan(x) && (int)x >= 0 && (int)x < fc->meta->ncat)
+				v[j].text = fc->meta->cats[(int)x];
+			else if (!is_text)
+				v[j].num = x;
+			continue;
+		}
+		int t = lua_getfield(L, idx, sp->columns[j]);
+		if (t == LUA_TNIL) {
+		} else if (is_text && (t == LUA_TSTRING || t == LUA_TNUMBER)) {
+			v[j].text = lua_tostring(L, -1); /* held by the table */
+		} else if (!is_text && t == LUA_TNUMBER) {
+			v[j].num = lua_tonumber(L, -1);
+		} else if (!is_text && t == LUA_TBOOLEAN) {
+			v[j].num = lua_toboolean(L, -1);
+		} else {
+			luaL_error(L, "model:%s(): '%s' must be %s (got a %s)", method, sp->columns[j],
+				   is_text ? "a string" : "a number", lua_typename(L, t));
+		}
+		lua_pop(L, 1);
+	}
+	return v;
+}
+
+/* model:predict(patient_or_table) -> probability of the positive class, logit. */
+static int model_predict_l(lua_State *L)
+{
+	host_model *hm = model_of(L, "predict");
+	model *m = hm->m;
+	cohort_value *vals = input_values(L, m, 2, "predict");
+	float *x = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
+	cohort_encode_values(&m->spec, vals, x);
+	float p, logit;
+	model_predict(m, x, 1, 1, &p, &logit);
+	lua_pushnumber(L, (double)p);
+	lua_pushnumber(L, (double)logit);
+	return 2;
+}
+
+typedef struct attr_item {
+	int col;
+	double a;
+} attr_item;
+
+static int cmp_attr(const void *x, const void *y)
+{
+	double a = fabs(((const attr_item *)x)->a), b = fabs(((const attr_item *)y)->a);
+	if (a != b)
+		return a > b ? -1 : 1;
+	return ((const attr_item *)x)->col - ((const attr_item *)y)->col;
+}
+
+/* model:explain(patient_or_table [, {method = "ig", steps = N, baseline = "mean"}]) ->
+ * list of {column=, attribution=, value=} sorted by |attribution|, with fields prob, logit,
+ * baseline_logit, delta, steps. */
+static int model_explain_l(lua_State *L)
+{
+	host *h = host_of(L);
+	host_model *hm = model_of(L, "explain");
+	model *m = hm->m;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	ig_opts o;
+	ig_opts_defaults(&o);
+	ig_baseline base = {IG_BASE_MEAN, ""};
+	if (lua_istable(L, 3)) {
+		int t = lua_getfield(L, 3, "method");
+		if (t != LUA_TNIL && (t != LUA_TSTRING || strcmp(lua_tostring(L, -1), "ig")))
+			return luaL_error(L, "model:explain(): method must be \"ig\" (integrated "
+					     "gradients)");
+		lua_pop(L, 1);
+		t = lua_getfield(L, 3, "steps");
+		if (t != LUA_TNIL) {
+			if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+			    lua_tointeger(L, -1) > IG_MAX_STEPS)
+				return luaL_error(L, "model:explain(): steps must be an integer from 1 "
+						     "to %d", IG_MAX_STEPS);
+			o.steps = (int)lua_tointeger(L, -1);
+		}
+		lua_pop(L, 1);
+		t = lua_getfield(L, 3, "baseline");
+		if (t != LUA_TNIL) {
+			lm_err e = {0};
+			if (t != LUA_TSTRING || ig_baseline_parse(lua_tostring(L, -1), &base, &e))
+				return luaL_error(L, "model:explain(): baseline must be \"mean\", "
+						     "\"zero\", \"median\" or \"patient:ID\"");
+		}
+		lua_pop(L, 1);
+	}
+	cohort_value *vals = input_values(L, m, 2, "explain");
+	float *b;
+	lm_err e = {0};
+	if (base.kind == IG_BASE_MEAN) {
+		if (!hm->baseline) {
+			float *nb = xmallocarray((size_t)m->spec.nslot, sizeof(float));
+			if (ig_baseline_compute(h->db, m, &base, nb, &e)) {
+				free(nb);
+				return luaL_error(L, "%s", e.msg);
+			}
+			hm->baseline = nb;
+		}
+		b = hm->baseline;
+	} else {
+		b = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
+		if (ig_baseline_compute(h->db, m, &base, b, &e))
+			return luaL_error(L, "%s", e.msg);
+	}
+	ig_explanation ex;
+	if (ig_explain_values(m, vals, b, &o, &ex, &e))
+		return luaL_error(L, "%s", e.msg);
+	int nc = ex.ncolumn;
+	attr_item *items = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *items, 0);
+	for (int j = 0; j < nc; j++)
+		items[j] = (attr_item){j, (double)ex.columns[j]};
+	qsort(items, (size_t)nc, sizeof *items, cmp_attr);
+	lua_createtable(L, nc, 5);
+	for (int k = 0; k < nc; k++) {
+		int j = items[k].col;
+		lua_createtable(L, 0, 3);
+		lua_pushstring(L, m->spec.columns[j]);
+		lua_setfield(L, -2, "column");
+		lua_pushnumber(L, items[k].a);
+		lua_setfield(L, -2, "attribution");
+		if (vals[j].text)
+			lua_pushstring(L, vals[j].text);
+		else if (!isnan(vals[j].num))
+			lua_pushnumber(L, vals[j].num);
+		else
+			lua_pushnil(L);
+		lua_setfield(L, -2, "value");
+		lua_rawseti(L, -2, k + 1);
+	}
+	lua_pushnumber(L, (double)ex.prob);
+	lua_setfield(L, -2, "prob");
+	lua_pushnumber(L, (double)ex.logit);
+	lua_setfield(L, -2, "logit");
+	lua_pushnumber(L, (double)ex.baseline_logit);
+	lua_setfield(L, -2, "baseline_logit");
+	lua_pushnumber(L, (double)ex.delta);
+	lua_setfield(L, -2, "delta");
+	lua_pushinteger(L, ex.steps);
+	lua_setfield(L, -2, "steps");
+	ig_explanation_free(&ex);
+	return 1;
+}
+
+/* lumen.record(patient) -> a plain table of the patient's column values, for what-if. */
+static int l_record(lua_State *L)
+{
+	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
+	const frame *fr = need_frame(L);
+	lua_createtable(L, 0, fr->ncol);
+	for (int c = 0; c < fr->ncol; c++) {
+		push_cell(L, fr, c, pa->row);
+		lua_setfield(L, -2, fr->cols.c[c].name);
+	}
+	return 1;
+}
+
+static int l_model(lua_State *L)
+{
+	host *h = host_of(L);
+	const char *name = luaL_checkstring(L, 1);
+	lm_err e = {0};
+	char *sql = xasprintf("%s WHERE name = ?", MODEL_COLS);
+	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
+	free(sql);
+	if (!st)
+		return luaL_error(L, "%s", e.msg);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return luaL_error(L, "no model '%s'; lumen.models() lists them", name);
+	}
+	push_model_row(L, st);
+	lua_pushstring(L, sqlite3_column_type(st, 9) == SQLITE_NULL
+				  ? "null" : (const char *)sqlite3_column_text(st, 9));
+	lua_setfield(L, -2, "__metrics");
+	lua_pushstring(L, sqlite3_column_type(st, 10) == SQLITE_NULL
+				  ? "null" : (const char *)sqlite3_column_text(st, 10));
+	lua_setfield(L, -2, "__hyper");
+	sqlite3_finalize(st);
+	lua_pushcfunction(L, model_metrics);
+	lua_setfield(L, -2, "metrics");
+	lua_pushcfunction(L, model_hyper);
+	lua_setfield(L, -2, "hyper");
+	lua_pushcfunction(L, model_predict_l);
+	lua_setfield(L, -2, "predict");
+	lua_pushcfunction(L, model_explain_l);
+	lua_setfield(L, -2, "explain");
+	return 1;
+}
+
+/* ---- report ---- */
+
+static report *rep(lua_State *L) { return &host_of(L)->rep; }
+
+static int r_title(lua_State *L)
+{
+	report_title(rep(L), luaL_checkstring(L, 1));
+	return 0;
+}
+
+static int r_heading(lua_State *L)
+{
+	const char *t = luaL_checkstring(L, 1);
+	report_heading(rep(L), t, (int)luaL_optinteger(L, 2, 2));
+	return 0;
+}
+
+static int r_paragraph(lua_State *L)
+{
+	report_paragraph(rep(L), luaL_checkstring(L, 1));
+	return 0;
+}
+
+/* The text of a table cell: nil empty, integers as integers, other numbers with 6 significant
+ * digits, the rest through tostring. Pushes it. */
+static const char *cell_text(lua_State *L, int idx)
+{
+	idx = lua_absindex(L, idx);
+	if (lua_isnil(L, idx))
+		return lua_pushliteral(L, "");
+	if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) {
+		char b[64];
+		snprintf(b, sizeof b, "%.6g", (double)lua_tonumber(L, idx));
+		return lua_pushstring(L, b);
+	}
+	return luaL_tolstring(L, idx, NULL);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* report.table(rows [, {columns = {...}, caption = "..."}]). Rows are lists (the first row is
+ * the header unless columns are given) or records (columns, or the first row's keys sorted). */
+static int r_table(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	lua_Integer nrow = luaL_len(L, 1);
+	for (lua_Integer i = 1; i <= nrow; i++)
+		if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+			return luaL_error(L, "report.table: row %d is a %s, not a table", (int)i,
+					  luaL_typename(L, -1));
+		else
+			lua_pop(L, 1);
+	const char *caption = NULL;
+	int have_cols = 0;
+	if (lua_istable(L, 2)) {
+		if (lua_getfield(L, 2, "caption") == LUA_TSTRING)
+			caption = lua_tostring(L, -1);
+		else if (!lua_isnil(L, -1))
+			return luaL_error(L, "report.table: caption must be a string");
+		lua_pop(L, 1);
+		have_cols = lua_getfield(L, 2, "columns") == LUA_TTABLE;
+		if (!have_cols && !lua_isnil(L, -1))
+			return luaL_error(L, "report.table: columns must be a list of names");
+		if (!have_cols)
+			lua_pop(L, 1);
+	}
+	int first_is_head = 0;
+	if (!have_cols) { /* build the column list at index 3 */
+		lua_newtable(L);
+		if (nrow > 0) {
+			lua_rawgeti(L, 1, 1);
+			lua_Integer len = luaL_len(L, -1);
+			if (len > 0) {
+				first_is_head = 1;
+				for (lua_Integer k = 1; k <= len; k++) {
+					lua_rawgeti(L, -1, k);
+					cell_text(L, -1);
+					lua_rawseti(L, 3, k);
+					lua_pop(L, 1);
+				}
+			} else {
+				int nk = 0, cap = 8;
+				char **keys = xmallocarray((size_t)cap, sizeof *keys);
+				lua_pushnil(L);
+				while (lua_next(L, -2)) {
+					lua_pop(L, 1);
+					if (lua_type(L, -1) != LUA_TSTRING)
+						continue;
+					if (nk == cap)
+						keys = xreallocarray(keys, (size_t)(cap *= 2), sizeof *keys);
+					keys[nk++] = xstrdup(lua_tostring(L, -1));
+				}
+				qsort(keys, (size_t)nk, sizeof *keys, cmp_str);
+				for (int k = 0; k < nk; k++) {
+					lua_pushstring(L, keys[k]);
+					lua_rawseti(L, 3, k + 1);
+					free(keys[k]);
+				}
+				free(keys);
+			}
+			lua_pop(L, 1);
+		}
+	}
+	int ncol = (int)luaL_len(L, 3);
+	if (ncol == 0)
+		return luaL_error(L, "report.table: no columns (give rows or {columns = {...}})");
+	/* strings are kept alive in a scratch table while the C arrays (userdata, so that an
+	 * error in a __tostring frees them) point to them */
+	lua_newtable(L);
+	int keep = lua_gettop(L), nkeep = 0;
+	const char **head = lua_newuserdatauv(L, (size_t)ncol * sizeof *head, 0);
+	for (int k = 0; k < ncol; k++) {
+		lua_rawgeti(L, 3, k + 1);
+		head[k] = cell_text(L, -1);
+		lua_rawseti(L, keep, ++nkeep);
+		lua_pop(L, 1);
+	}
+	lua_Integer first = first_is_head ? 2 : 1;
+	int nr = (int)(nrow - first + 1);
+	if (nr < 0)
+		nr = 0;
+	const char **cells = lua_newuserdatauv(L, ((size_t)nr * (size_t)ncol + 1) * sizeof *cells, 0);
+	for (int j = 0; j < nr; j++) {
+		lua_rawgeti(L, 1, first + j);
+		int row = lua_gettop(L);
+		int is_list = luaL_len(L, row) > 0;
+		for (int k = 0; k < ncol; k++) {
+			if (is_list && !have_cols)
+				lua_rawgeti(L, row, k + 1);
+			else if (lua_getfield(L, row, head[k]) == LUA_TNIL && is_list) {
+				lua_pop(L, 1);
+				lua_rawgeti(L, row, k + 1);
+			}
+			cells[(size_t)j * (size_t)ncol + (size_t)k] = cell_text(L, -1);
+			lua_rawseti(L, keep, ++nkeep);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	report_table(rep(L), caption, ncol, head, nr, cells);
+	return 0;
+}
+
+/* Reads a list of numbers (field key of table at idx) into a malloc'd array; *n its length. */
+static double *number_list(lua_State *L, int idx, const char *key, const char *fname, int *n)
+{
+	if (lua_getfield(L, idx, key) != LUA_TTABLE) {
+		luaL_error(L, "%s: %s must be a list of numbers", fname, key);
+		return NULL;
+	}
+	int len = (int)luaL_len(L, -1);
+	for (int i = 0; i < len; i++) {
+		int t = lua_rawgeti(L, -1, i + 1);
+		if (t != LUA_TNUMBER && t != LUA_TNIL)
+			luaL_error(L, "%s: %s[%d] is a %s, not a number", fname, key, i + 1,
+				   lua_typename(L, t));
+		lua_pop(L, 1);
+	}
+	double *v = xmallocarray((size_t)(len ? len : 1), sizeof *v);
+	for (int i = 0; i < len; i++) {
+		int t = lua_rawgeti(L, -1, i + 1);
+		v[i] = t == LUA_TNIL ? (double)NAN : lua_tonumber(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	*n = len;
+	return v;
+}
+
+static const char *opt_string(lua_State *L, int idx, const char *key, const char *fname)
+{
+	int t = lua_getfield(L, idx, key);
+	const char *s = t == LUA_TNIL ? NULL : lua_tostring(L, -1);
+	if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TNUMBER)
+		luaL_error(L, "%s: %s must be a string", fname, key);
+	lua_pop(L, 1); /* the string stays alive in the options table */
+	return s;
+}
+
+static int bars(lua_State *L, report_chart kind, const char *fname)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	const char *title = opt_string(L, 1, "title", fname);
+	if (lua_getfield(L, 1, "labels") != LUA_TTABLE)
+		return luaL_error(L, "%s: labels must be a list", fname);
+	int n = (int)luaL_len(L, 2);
+	int nv;
+	double *v = number_list(L, 1, "values", fname, &nv);
+	if (nv != n) {
+		free(v);
+		return luaL_error(L, "%s: %d labels but %d values", fname, n, nv);
+	}
+	lua_newtable(L);
+	int keep = lua_gettop(L);
+	const char **labels = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *labels, 0);
+	for (int i = 0; i < n; i++) {
+		lua_rawgeti(L, 2, i + 1);
+		const char *t = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+					? lua_tostring(L, -1) : NULL;
+		if (!t) {
+			free(v);
+			return luaL_error(L, "%s: labels[%d] is a %s, not a string", fname, i + 1,
+					  luaL_typename(L, -1));
+		}
+		labels[i] = t;
+		lua_rawseti(L, keep, i + 1);
+	}
+	report_bars(rep(L), kind, title, n, labels, v);
+	free(v);
+	return 0;
+}
+
+static int r_bar(lua_State *L) { return bars(L, CHART_BAR, "report.bar"); }
+static int r_attribution(lua_State *L) { return bars(L, CHART_ATTR, "report.attribution"); }
+
+static int xy(lua_State *L, report_chart kind, const char *fname)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	const char *title = opt_string(L, 1, "title", fname);
+	const char *xl = opt_string(L, 1, "xlabel", fname);
+	const char *yl = opt_string(L, 1, "ylabel", fname);
+	if (lua_getfield(L, 1, "series") != LUA_TTABLE)
+		return luaL_error(L, "%s: series must be a list of {name=, x=, y=}", fname);
+	int ns = (int)luaL_len(L, 2);
+	/* check everything before adding the chart, so an error leaves the report unchanged */
+	for (int s = 0; s < ns; s++) {
+		if (lua_rawgeti(L, 2, s + 1) != LUA_TTABLE)
+			return luaL_error(L, "%s: series[%d] must be a table", fname, s + 1);
+		int nx, ny;
+		double *x = number_list(L, -1, "x", fname, &nx);
+		free(x);
+		double *y = number_list(L, -1, "y", fname, &ny);
+		free(y);
+		if (nx != ny)
+			return luaL_error(L, "%s: series[%d] has %d x but %d y", fname, s + 1, nx,
+					  ny);
+		opt_string(L, -1, "name", fname);
+		lua_pop(L, 1);
+	}
+	report_xy(rep(L), kind, title, xl, yl);
+	for (int s = 0; s < ns; s++) {
+		lua_rawgeti(L, 2, s + 1);
+		int nx, ny;
+		double *x = number_list(L, -1, "x", fname, &nx);
+		double *y = number_list(L, -1, "y", fname, &ny);
+		const char *name = opt_string(L, -1, "name", fname);
+		report_add_series(rep(L), name ? name : "", nx, x, y);
+		free(x);
+		free(y);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static int r_line(lua_State *L) { return xy(L, CHART_LINE, "report.line"); }
+static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
+
+static const luaL_Reg lumen_funcs[] = {
+	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
+	{"models", l_models},     {"model", l_model}, {"record", l_record}, {NULL, NULL}};
+static const luaL_Reg report_funcs[] = {
+	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
+	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
+	{"line", r_line},   {"km", r_km},           {NULL, NULL}};
+
+void host_api_install(lua_State *L, int env)
+{
+	env = lua_absindex(L, env);
+	lua_newtable(L);
+	luaL_setfuncs(L, lumen_funcs, 0);
+	lua_pushliteral(L, LUMEN_VERSION);
+	lua_setfield(L, -2, "version");
+	lua_setfield(L, env, "lumen");
+	lua_newtable(L);
+	luaL_setfuncs(L, report_funcs, 0);
+	lua_setfield(L, env, "report");
+}
+
+/* The same functions in the loaded-modules table, so that error messages about a function
+ * called without a name (through pcall) call it "lumen.patients". Scripts cannot reach it. */
+static void register_loaded(lua_State *L)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	lua_newtable(L);
+	luaL_setfuncs(L, lumen_funcs, 0);
+	lua_setfield(L, -2, "lumen");
+	lua_newtable(L);
+	luaL_setfuncs(L, report_funcs, 0);
+	lua_setfield(L, -2, "report");
+	lua_pop(L, 1);
+}

@@ -1,0 +1,55 @@
+-- patient_explanations: the N highest-risk patients of a model (default 10) with the factors
+-- that push their prediction most (integrated gradients against the cohort mean).
+--   lumen report FILE patient_explanations [N [MODEL]] -o top.html
+local fmt = require("fmt")
+local n = math.tointeger(tonumber(arg[1] or "10"))
+if not n or n < 1 then error("N must be a positive whole number") end
+local name = arg[2] or fmt.default_model()
+if not name then error("patient_explanations needs a model: lumen train first") end
+local model = lumen.model(name)
+
+local ranked = {}
+for p in lumen.patients{model = name} do
+	if p.risk ~= nil then ranked[#ranked + 1] = p end
+end
+table.sort(ranked, function(a, b)
+	if a.risk ~= b.risk then return a.risk > b.risk end
+	return a.rowid < b.rowid
+end)
+
+local id_col
+for _, c in ipairs(lumen.columns()) do if c.role == "id" then id_col = c.name end end
+
+report.title("Highest-risk patients: " .. name)
+report.paragraph(string.format("The %d patients with the highest out-of-fold risk under model "
+	.. "%s (%s, target %s), each with the five factors that move the final model's logit most "
+	.. "away from an average patient.", math.min(n, #ranked), name, model.arch, model.target))
+local summary = {}
+for i = 1, math.min(n, #ranked) do
+	local p = ranked[i]
+	local e = model:explain(p)
+	local id = id_col and tostring(p[id_col]) or tostring(p.rowid)
+	local parts = {}
+	for k = 1, math.min(5, #e) do
+		parts[#parts + 1] = string.format("%s=%s (%+.3f)", e[k].column, fmt.num(e[k].value),
+			e[k].attribution)
+	end
+	summary[#summary + 1] = {rank = i, patient = id, risk = fmt.num(p.risk, 3),
+		factors = table.concat(parts, "; ")}
+end
+report.table(summary, {columns = {"rank", "patient", "risk", "factors"}})
+for i = 1, math.min(3, #ranked) do
+	local p = ranked[i]
+	local e = model:explain(p)
+	local labels, values = {}, {}
+	for k = 1, math.min(8, #e) do
+		labels[#labels + 1] = e[k].column .. " = " .. fmt.num(e[k].value)
+		values[#values + 1] = e[k].attribution
+	end
+	local id = id_col and tostring(p[id_col]) or tostring(p.rowid)
+	report.heading("Patient " .. id, 3)
+	report.paragraph(string.format("Risk %s; logit %s against %s for the average patient "
+		.. "(completeness error %s).", fmt.num(p.risk, 3), fmt.num(e.logit, 3),
+		fmt.num(e.baseline_logit, 3), string.format("%.1e", e.delta)))
+	report.attribution{title = "Attributions for patient " .. id, labels = labels, values = values}
+end

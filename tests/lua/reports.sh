@@ -1,0 +1,143 @@
+# Reports: shipped scripts against expected outputs and independent numbers (sqlite3 on the
+# same file, the model's stored metrics, `lumen predict`), the three formats, the reports table.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/wb.sh"
+make_wb "$T/wb.lumen" 30
+"$LUMEN" train "$T/wb.lumen" --model logreg --target status --positive 2 --name lr --folds 2 \
+	--epochs 20 --seed 1 --features age,bili,albumin,sex,edema >/dev/null 2>&1
+eq "trained a model for the reports" "$?" 0
+EXP="$TOP/tests/lua/expected"
+q() { sqlite3 "$T/wb.lumen" "$1"; }
+
+# cohort_summary: Markdown as expected; its mean age (filtered) agrees with SQL
+run report "$T/wb.lumen" cohort_summary 'age > 50'
+eq "cohort_summary: status" "$RC" 0
+eq "cohort_summary: as expected" "$OUT" "$(cat "$EXP/cohort_summary.md")"
+sql_mean=$(q "SELECT printf('%.2f', avg(age)) FROM patients WHERE age > 50")
+contains "cohort_summary: mean age as SQL" "$OUT" "| age | feature | 0 | $sql_mean |"
+contains "cohort_summary: count as SQL" "$OUT" "$(q "SELECT count(*) FROM patients WHERE age > 50") of 30 patients"
+
+# HTML: the same report, well-formed, charts inline
+run report "$T/wb.lumen" cohort_summary -o "$T/summary.html"
+eq "html: status" "$RC" 0
+eq "html: nothing on stdout" "$OUT" ""
+contains "html: inline svg" "$(cat "$T/summary.html")" '<svg xmlns="http://www.w3.org/2000/svg"'
+if command -v xmllint >/dev/null; then
+	check "html: well-formed (xmllint)" xmllint --noout "$T/summary.html"
+else
+	skip "html: well-formed (xmllint)" "xmllint not installed"
+fi
+if /usr/bin/python3 -c 'import html.parser' 2>/dev/null; then
+	check "html: tags balance (python html.parser)" /usr/bin/python3 - "$T/summary.html" <<'PY'
+import sys
+from html.parser import HTMLParser
+void = {"meta", "br", "img", "hr", "input", "link"}
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.stack = []; self.bad = False
+    def handle_starttag(self, t, a):
+        if t not in void: self.stack.append(t)
+    def handle_startendtag(self, t, a): pass
+    def handle_endtag(self, t):
+        if not self.stack or self.stack.pop() != t: self.bad = True
+p = P(); p.feed(open(sys.argv[1]).read()); p.close()
+sys.exit(1 if p.bad or p.stack else 0)
+PY
+else
+	skip "html: tags balance" "/usr/bin/python3 missing"
+fi
+# escaping: text from a script cannot inject markup
+printf 'report.title("a <b> & \\"c\\"")\nreport.table({{x = "<script>alert(1)</script>"}})\nreport.bar{title = "<t>", labels = {"<l>"}, values = {1}}\n' >"$T/esc.lua"
+run report "$T/wb.lumen" "$T/esc.lua" -o "$T/esc.html"
+html=$(cat "$T/esc.html")
+contains "html: title escaped" "$html" "<h1>a &lt;b&gt; &amp; &quot;c&quot;</h1>"
+contains "html: cell escaped" "$html" "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"
+contains "html: svg label escaped" "$html" ">&lt;l&gt;</text>"
+check "html: escaped file well-formed" xmllint --noout "$T/esc.html"
+
+# CSV: the tables only, RFC 4180 quoting
+printf 'report.paragraph("not in csv")\nreport.table({{"a","b"},{1,"x,y"},{2,"say \\"hi\\""}})\nreport.table({{"c"},{3}})\n' >"$T/t.lua"
+run report "$T/wb.lumen" "$T/t.lua" --format csv
+eq "csv: tables" "$(printf '%s' "$OUT" | tr -d '\r')" "$(printf 'a,b\n1,"x,y"\n2,"say ""hi"""\n\nc\n3')"
+run report "$T/wb.lumen" "$T/t.lua" -o "$T/t.csv"
+eq "csv: from the extension" "$(head -n 1 "$T/t.csv" | tr -d '\r')" "a,b"
+
+# every run is recorded with the sha256 of its output
+eq "reports table: rows" "$(q "SELECT count(*) FROM reports")" 5
+eq "reports table: sha256 of the html" "$(q "SELECT sha256 FROM reports WHERE output = '$T/summary.html'")" \
+	"$(sha256sum "$T/summary.html" | cut -d' ' -f1)"
+eq "reports table: args" "$(q "SELECT args FROM reports WHERE script = 'cohort_summary' AND output = '-'")" '["age > 50"]'
+eq "access log" "$(q "SELECT count(*) FROM access_log WHERE action = 'report'")" 5
+
+# an output in a missing directory: an error, nothing recorded
+run report "$T/wb.lumen" cohort_summary -o "$T/nodir/x.html"
+eq "unwritable output: status" "$RC" 73
+contains "unwritable output: message" "$ERR" "lumen: report: $T/nodir/x.html:"
+eq "unwritable output: not recorded" "$(q "SELECT count(*) FROM reports")" 5
+run report "$T/wb.lumen" cohort_summary --format pdf
+eq "bad format: usage" "$RC" 64
+
+# bias_audit: the "all" AUC (Mann-Whitney in Lua) equals the AUC lumen train stored
+run report "$T/wb.lumen" bias_audit lr sex
+eq "bias_audit: status" "$RC" 0
+auc=$(q "SELECT printf('%.3f', json_extract(metrics, '$.pooled.auc')) FROM models WHERE name = 'lr'")
+contains "bias_audit: overall AUC as stored" "$OUT" "| all | 30 |"
+contains "bias_audit: overall AUC value" "$(printf '%s\n' "$OUT" | grep '^| all |')" "| $auc |"
+eq "bias_audit: as expected" "$OUT" "$(cat "$EXP/bias_audit.md")"
+run report "$T/wb.lumen" bias_audit lr sex 2
+eq "bias_audit: bad threshold" "$RC" 65
+eq "bias_audit: bad threshold message" "$ERR" "lumen: report: bias_audit.lua:13: the threshold must be a number between 0 and 1"
+
+# model_card has every section of Mitchell et al.
+run report "$T/wb.lumen" model_card lr
+eq "model_card: status" "$RC" 0
+for s in "Model details" "Intended use" "Factors" "Metrics" "Evaluation data" "Training data" \
+	"Ethical considerations" "Caveats and recommendations"; do
+	contains "model_card: $s" "$OUT" "## $s"
+done
+contains "model_card: AUC" "$OUT" "| auc | $auc |"
+contains "model_card: small group caveat" "$OUT" "Small groups, whose metrics are uncertain: f (26), m (4)."
+
+# patient_explanations: the top patients by risk, as SQL orders them
+run report "$T/wb.lumen" patient_explanations 3 lr
+eq "patient_explanations: status" "$RC" 0
+top=$(q "SELECT group_concat(id, ' ') FROM (SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient JOIN models m ON m.id = r.model_id WHERE m.name = 'lr' ORDER BY r.p DESC, p.rowid LIMIT 3)")
+got=$(printf '%s\n' "$OUT" | grep -E '^\| [0-9]+ \| ' | cut -d'|' -f3 | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')
+eq "patient_explanations: top 3 ids" "$got" "$top"
+contains "patient_explanations: attribution chart" "$OUT" "(attributions)"
+
+# model:predict agrees with lumen predict; explain is complete (sum = logit - baseline logit)
+"$LUMEN" predict "$T/wb.lumen" --model lr --csv "$T/pred.csv" >/dev/null 2>&1
+want=$(awk -F, 'NR == 2 { print $2 }' "$T/pred.csv")
+cat >"$T/pe.lua" <<'LUA'
+local m = lumen.model("lr")
+for p in lumen.patients() do
+	local prob, logit = m:predict(p)
+	local e = m:explain(p, {steps = 32})
+	local s = 0
+	for _, a in ipairs(e) do s = s + a.attribution end
+	for k = 2, #e do assert(math.abs(e[k].attribution) <= math.abs(e[k - 1].attribution)) end
+	local w = lumen.record(p)
+	w.bili = w.bili * 4
+	local prob2 = m:predict(w)
+	report.paragraph(string.format("%.6f %.6f %.4f %s %d", prob, e.prob,
+		math.abs(s - (e.logit - e.baseline_logit)), tostring(prob2 > prob), e.steps))
+	break
+end
+LUA
+run report "$T/wb.lumen" "$T/pe.lua"
+read -r p_pred p_expl compl whatif steps <<<"$OUT"
+near "predict = lumen predict" "$p_pred" "$want" 0.000002
+near "explain prob = predict" "$p_expl" "$want" 0.000002
+near "explain completeness" "$compl" 0 0.001
+eq "what-if: higher bilirubin raises the risk" "$whatif" true
+eq "explain steps" "$steps" 32
+printf 'lumen.model("lr"):explain(5)\n' >"$T/bad.lua"
+run report "$T/wb.lumen" "$T/bad.lua"
+eq "explain of a number" "$ERR" "lumen: report: bad.lua:1: model:explain(): wants a patient or a table of values (got a number)"
+printf 'lumen.model("lr"):predict({age = "old"})\n' >"$T/bad.lua"
+run report "$T/wb.lumen" "$T/bad.lua"
+eq "predict with a wrong type" "$ERR" "lumen: report: bad.lua:1: model:predict(): 'age' must be a number (got a string)"
+printf 'lumen.model("lr"):explain(lumen.record(lumen.patients()()), {steps = 0})\n' >"$T/bad.lua"
+run report "$T/wb.lumen" "$T/bad.lua"
+eq "explain steps 0" "$ERR" "lumen: report: bad.lua:1: model:explain(): steps must be an integer from 1 to 512"
