@@ -7,7 +7,8 @@
  * (median of 200 calls of ig_batch on one patient, as the TUI does: at 64 steps, and with
  * the on-the-fly default of ig_explain_x, Gauss from 16 steps doubled while the completeness
  * error is above 1%), and for the
- * transformer the attention + rollout extraction in microseconds a patient. Random weights:
+ * transformer the attention + rollout extraction in microseconds a patient; for the mlp also
+ * the exact rule (lumen explain's default there): patients/s, evaluations a patient, latency. Random weights:
  * speed does not depend on training. Output: one "key value" line per figure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,28 @@ int main(int argc, char **argv)
 		}
 		qsort(lat, 200, sizeof *lat, cmp_d);
 		printf("%s_single_patient_auto16_ms %.3f\n", name, lat[100] * 1e3);
+		if (archs[a] == NN_MLP) { /* lumen explain's default for an mlp: the exact rule */
+			ig_opts ex = o;
+			ex.rule = IG_EXACT;
+			int *st = xmallocarray((size_t)n, sizeof *st);
+			t = lm_seconds();
+			ig_batch(m, X, n, base, &ex, attr, logit, &fb, delta, st, NULL, NULL, NULL);
+			secs = lm_seconds() - t;
+			double ev = 0;
+			for (int i = 0; i < n; i++)
+				ev += st[i];
+			printf("%s_exact_ig_patients_per_s %.0f\n", name, n / secs);
+			printf("%s_exact_gradient_evals_per_patient %.1f\n", name, ev / n);
+			for (int k = 0; k < 200; k++) {
+				t = lm_seconds();
+				ig_batch(m, X + (size_t)(k % n) * (size_t)d, 1, base, &ex, attr, logit, &fb, delta,
+					 NULL, NULL, NULL, NULL);
+				lat[k] = lm_seconds() - t;
+			}
+			qsort(lat, 200, sizeof *lat, cmp_d);
+			printf("%s_exact_single_patient_ms %.3f\n", name, lat[100] * 1e3);
+			free(st);
+		}
 		if (archs[a] == NN_TRANSFORMER) {
 			float *last = xmallocarray((size_t)n * (size_t)d, sizeof *last);
 			float *roll = xmallocarray((size_t)n * (size_t)d, sizeof *roll);
