@@ -341,8 +341,10 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 			if (do_ig) {
 				cJSON_AddStringToObject(j, "baseline", btext);
 				cJSON_AddStringToObject(j, "rule", ig_rule_name(o->rule));
-				cJSON_AddNumberToObject(j, "steps", o->steps);
-				cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
+				if (o->rule != IG_EXACT) { /* exact: the pieces are in max_steps_used */
+					cJSON_AddNumberToObject(j, "steps", o->steps);
+					cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
+				}
 				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
 				cJSON_AddNumberToObject(j, "baseline_logit", (double)fb);
 				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
