@@ -34,9 +34,13 @@
 #include "../src/nn/model.h"
 #include "../src/nn/nn.h"
 
-typedef enum { IG_GAUSS, IG_TRAPEZOID } ig_rule;
+typedef enum { IG_GAUSS, IG_TRAPEZOID, IG_EXACT } ig_rule;
 
-/* "gauss" | "trapezoid"; parse returns -1 for an unknown name. */
+/* "gauss" | "trapezoid" | "exact"; parse returns -1 for an unknown name.
+ * IG_EXACT (ReLU mlp only): the path is cut at every kink of every hidden unit (found exactly,
+ * layer by layer) and each linear piece contributes its length times its constant gradient,
+ * so IG is exact up to float rounding; steps/auto are ignored and steps[] reports the number
+ * of pieces (gradient evaluations) each patient needed. */
 const char *ig_rule_name(ig_rule r);
 int ig_rule_parse(const char *s);
 
@@ -139,7 +143,10 @@ typedef struct ig_explanation {
 /* On-the-fly explanation of one patient with the model's final network, from raw values by
  * spec column (see cohort_encode_values; what-if edits them) or from an encoded row x.
  * baseline: m->spec.nslot floats (ig_baseline_compute, computed once and kept by the caller).
- * o may be NULL for the defaults (Gauss, 64 steps). Fills *out (free with
+ * o may be NULL for the on-the-fly defaults: the exact rule for a ReLU mlp; otherwise
+ * Gauss from 16 steps with auto doubling (so
+ * every explanation meets the 1% completeness criterion or used 512 steps; measured on pbc,
+ * 16 Gauss steps leave a transformer's error below 1e-4 relative). Fills *out (free with
  * ig_explanation_free). 0 or a status with err. Latency goal: < 5 ms for mlp/transformer. */
 int ig_explain_values(model *m, const cohort_value *vals, const float *baseline,
 		      const ig_opts *o, ig_explanation *out, lm_err *err);

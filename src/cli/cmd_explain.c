@@ -16,7 +16,7 @@
 
 static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
-	"                     [--rule gauss|trapezoid] [--baseline mean|zero|median|patient:ID]\n"
+	"                     [--rule gauss|trapezoid|exact] [--baseline mean|zero|median|patient:ID]\n"
 	"                     [--class LABEL] [--patients ID,ID...] [--json] [--quiet]\n"
 	"       lumen explain FILE --model NAME --patient ID [--top K] [--steps N|auto]\n"
 	"                     [--rule R] [--baseline B] [--class LABEL] [--json]\n"
@@ -29,7 +29,8 @@ static const char usage[] =
 	"  -s, --steps N|auto   gradient evaluations per patient (default 64); auto starts at 64\n"
 	"                       and doubles for patients whose completeness error is above 1%\n"
 	"                       of |f(x) - f(baseline)|, up to 512\n"
-	"      --rule R         gauss (Gauss-Legendre, default) or trapezoid\n"
+	"      --rule R         gauss (Gauss-Legendre), trapezoid, or exact (ReLU mlp only: the\n"
+	"                       path cut at every kink); default exact for an mlp, else gauss\n"
 	"  -b, --baseline B     mean (default), zero (raw value 0), median or patient:ID\n"
 	"      --class LABEL    the class whose logit is explained (default: the positive class;\n"
 	"                       required for a multi-class model except with --patient)\n"
@@ -41,7 +42,7 @@ static const char usage[] =
 
 typedef struct explain_opts {
 	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
-	int steps, auto_steps, top, json, quiet;
+	int steps, auto_steps, top, json, quiet, rule_given;
 	ig_rule rule;
 } explain_opts;
 
@@ -340,8 +341,10 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 			if (do_ig) {
 				cJSON_AddStringToObject(j, "baseline", btext);
 				cJSON_AddStringToObject(j, "rule", ig_rule_name(o->rule));
-				cJSON_AddNumberToObject(j, "steps", o->steps);
-				cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
+				if (o->rule != IG_EXACT) { /* exact: the pieces are in max_steps_used */
+					cJSON_AddNumberToObject(j, "steps", o->steps);
+					cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
+				}
 				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
 				cJSON_AddNumberToObject(j, "baseline_logit", (double)fb);
 				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
@@ -362,10 +365,13 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		if (!o->quiet) {
 			if (do_ig)
 				fprintf(stderr,
-					"lumen: explain: %ld patients, ig (%s, %s%d steps, baseline %s): "
+					"lumen: explain: %ld patients, ig (%s, %s%ld steps, baseline %s): "
 					"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
 					"%.2f s\n",
-					n, ig_rule_name(o->rule), o->auto_steps ? "auto from " : "", o->steps,
+					n, ig_rule_name(o->rule),
+					o->rule == IG_EXACT ? "kinks found exactly, at most " :
+					o->auto_steps ? "auto from " : "",
+					o->rule == IG_EXACT ? maxsteps : (long)o->steps,
 					btext, med, 100 * (isnan(rmed) ? 0 : rmed), p99,
 					100 * (isnan(rp99) ? 0 : rp99), nfail, t_ig);
 			if (do_attn)
@@ -677,8 +683,9 @@ int cmd_explain(int argc, char **argv)
 		case O_RULE: {
 			int r = ig_rule_parse(optarg);
 			if (r < 0)
-				return cli_usage_error(C, "unknown rule '%s' (gauss or trapezoid)", optarg);
+				return cli_usage_error(C, "unknown rule '%s' (gauss, trapezoid or exact)", optarg);
 			o.rule = (ig_rule)r;
+			o.rule_given = 1;
 			break;
 		}
 		case 'b': o.baseline = optarg; break;
@@ -740,6 +747,9 @@ int cmd_explain(int argc, char **argv)
 				cls = k;
 		}
 	}
+	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
+	if (!st && !o.rule_given)
+		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
 	ig_cohort co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;

@@ -56,10 +56,20 @@ eq "transformer: last-block CLS attention over columns is below 1" "$(sql "SELEC
 imp=$(sql "SELECT importance FROM models WHERE name='tf'")
 eq "importance has ig and rollout" "$(printf '%s' "$imp" | $PY -c "import json,sys; d=json.load(sys.stdin); print(sorted(d), len(d['ig']['columns']), d['ig']['patients'])")" "['ig', 'rollout'] 17 418"
 
-# mlp (ReLU kinks): median below 1% at 64 steps; auto doubles where needed
+# mlp (ReLU kinks): the default exact rule is complete to float precision
 run explain "$F" --model mlp --json -q
-check "mlp: median relative completeness error < 1% at 64 steps" $PY -c "import sys; sys.exit(not $(js "d['completeness']['relative_median']") < 0.01)"
-run explain "$F" --model mlp --steps auto --json -q
+eq "mlp: default rule is exact" "$(js "d['rule']")" exact
+eq "mlp exact: no patient above 1%" "$(js "d['completeness']['above_1pct']")" 0
+check "mlp exact: max relative error < 1e-4" $PY -c "import sys; sys.exit(not $(js "d['completeness']['relative_p99']") < 1e-4)"
+check "mlp exact: gradient evaluations per patient recorded (pieces of the path)" test \
+	"$(sql "SELECT min(steps) > 1 FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig'")" = 1
+# Gauss: median below 1% at 64 steps; auto doubles where needed
+run explain "$F" --model mlp --rule gauss --json -q
+check "mlp gauss: median relative completeness error < 1% at 64 steps" $PY -c "import sys; sys.exit(not $(js "d['completeness']['relative_median']") < 0.01)"
+run explain "$F" --model tf --rule exact
+eq "exact rule on a transformer: 64" "$RC" 64
+contains "exact rule message" "$ERR" "the exact rule needs a ReLU mlp"
+run explain "$F" --model mlp --rule gauss --steps auto --json -q
 eq "mlp --steps auto exits 0" "$RC" 0
 eq "auto: steps are 64 doubled" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig' AND steps NOT IN (64,128,256,512)")" 0
 eq "auto: every patient below 1% (or 1e-4) or at 512 steps" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig' AND delta > 0.01 * abs(logit - baseline_logit) AND delta > 1e-4 AND steps < 512")" 0

@@ -1,0 +1,153 @@
+/* The on-the-fly API the TUI and Lua call (ig_cohort_load, ig_baseline_compute,
+ * ig_explain_x, ig_explain_values) on a real workbench: pbc imported and an mlp trained by the
+ * lumen binary ($LUMEN, set by tests/run.sh; skipped without it). Checked against what
+ * `lumen explain` stored for the same patients, and for what-if edits of raw values. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../explain/ig.h"
+
+static char dir[256], file[300];
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *lumen = getenv("LUMEN"), *top = getenv("LUMEN_TOP");
+	if (!lumen || !top || access(lumen, X_OK) != 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%s", "/tmp/lumen-ig-api.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(file, sizeof file, "%s/pbc.lumen", dir);
+	char *cmd = xasprintf("'%s' import '%s/sample_data/pbc.csv' -o '%s' --target status >/dev/null && "
+			      "'%s' train '%s' --model mlp --target status --positive 2 --exclude time "
+			      "--name mlp --folds 2 --quiet >/dev/null && "
+			      "'%s' explain '%s' --model mlp --patients 1,2,3 -q",
+			      lumen, top, file, lumen, file, lumen, file);
+	int rc = system(cmd);
+	free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (file[0]) {
+		unlink(file);
+		rmdir(dir);
+	}
+	return 0;
+}
+
+static void test_matches_stored(void **state)
+{
+	(void)state;
+	if (!file[0])
+		skip(); /* needs $LUMEN (run through make check) */
+	lm_err err = {0};
+	sqlite3 *db = store_open(file, 1, &err);
+	assert_non_null(db);
+	model *m = model_load(db, "mlp", &err);
+	assert_non_null(m);
+	ig_cohort co;
+	assert_int_equal(ig_cohort_load(db, m, &co, &err), 0);
+	assert_int_equal(co.f.nrow, 418);
+	assert_int_equal(co.ntrain, 418);
+	int ns = m->spec.nslot, nc = m->spec.ncolumn;
+	float *base = xmallocarray((size_t)ns, sizeof *base);
+	ig_baseline b;
+	assert_int_equal(ig_baseline_parse("mean", &b, &err), 0);
+	assert_int_equal(ig_baseline_compute(db, m, &b, base, &err), 0);
+	ig_opts o;
+	ig_opts_defaults(&o);
+	o.rule = IG_EXACT; /* what lumen explain uses for an mlp by default */
+	sqlite3_stmt *q = store_prepare(db, "SELECT patient, slots, logit, baseline_logit, delta "
+					    "FROM attributions WHERE method = 'ig' ORDER BY patient", &err);
+	assert_non_null(q);
+	int rows = 0;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		long pid = (long)sqlite3_column_int64(q, 0);
+		char id[32];
+		snprintf(id, sizeof id, "%ld", pid); /* pbc ids are the row numbers */
+		long r = ig_cohort_find(&co, id);
+		assert_true(r >= 0 && co.f.rowid[r] == pid);
+		const float *stored = sqlite3_column_blob(q, 1);
+		assert_int_equal(sqlite3_column_bytes(q, 1), ns * (int)sizeof(float));
+		ig_explanation e;
+		assert_int_equal(ig_explain_x(m, co.X + (size_t)r * (size_t)ns, base, &o, &e, &err), 0);
+		for (int j = 0; j < ns; j++)
+			assert_true(fabsf(e.slots[j] - stored[j]) < 1e-6f);
+		assert_true(fabs((double)e.logit - sqlite3_column_double(q, 2)) < 1e-6);
+		assert_true(fabs((double)e.baseline_logit - sqlite3_column_double(q, 3)) < 1e-6);
+		double s = 0;
+		for (int k = 0; k < nc; k++)
+			s += (double)e.columns[k];
+		assert_true(fabs(s - ((double)e.logit - (double)e.baseline_logit)) <= (double)e.delta + 1e-5);
+		assert_true(fabs((double)e.prob - 1 / (1 + exp(-(double)e.logit))) < 1e-6);
+
+		/* the same patient from raw values, as the TUI's what-if starts */
+		cohort_value *v = xcalloc((size_t)nc, sizeof *v);
+		for (int k = 0; k < nc; k++) {
+			const frame_col *c = &co.f.col[k];
+			double x = c->v[r];
+			if (c->meta->type == TYPE_TEXT)
+				v[k].text = isnan(x) ? NULL : c->meta->cats[(int)x];
+			else
+				v[k].num = x;
+		}
+		ig_explanation e2;
+		assert_int_equal(ig_explain_values(m, v, base, &o, &e2, &err), 0);
+		for (int j = 0; j < ns; j++)
+			assert_true(fabsf(e2.slots[j] - e.slots[j]) < 1e-6f);
+		/* what-if: bilirubin x 4 raises the risk of death, and bili's attribution */
+		int bili = -1;
+		for (int k = 0; k < nc; k++)
+			if (!strcmp(m->spec.columns[k], "bili"))
+				bili = k;
+		assert_true(bili >= 0);
+		v[bili].num *= 4;
+		ig_explanation e3;
+		assert_int_equal(ig_explain_values(m, v, base, NULL, &e3, &err), 0);
+		assert_true(e3.logit > e.logit);
+		assert_true(e3.columns[bili] > e.columns[bili]);
+		/* on-the-fly default for an mlp: the exact rule, complete to float precision */
+		double df = fabs((double)e3.logit - (double)e3.baseline_logit);
+		assert_true(e3.steps >= 1);
+		assert_true((double)e3.delta <= 1e-4 * (1 + df));
+		ig_explanation_free(&e);
+		ig_explanation_free(&e2);
+		ig_explanation_free(&e3);
+		free(v);
+		rows++;
+	}
+	sqlite3_finalize(q);
+	assert_int_equal(rows, 3);
+
+	/* patient baselines: one's own row; an unknown id is a data error */
+	assert_int_equal(ig_baseline_parse("patient:2", &b, &err), 0);
+	assert_int_equal(ig_cohort_baseline(&co, m, &b, base, &err), 0);
+	assert_memory_equal(base, co.X + (size_t)ns, (size_t)ns * sizeof(float));
+	assert_int_equal(ig_baseline_parse("patient:9999", &b, &err), 0);
+	assert_int_equal(ig_baseline_compute(db, m, &b, base, &err), EX_DATAERR);
+	assert_string_equal(err.msg, "no patient with id '9999'");
+	free(base);
+	ig_cohort_free(&co);
+	model_free(m);
+	store_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_matches_stored),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
