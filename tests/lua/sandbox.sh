@@ -1,7 +1,7 @@
 # Sandbox escapes: each ends with one clear error line, status 65, no output written, and
 # (for the in-process host) see tests/unit/test_lua_host.c, which runs them in one host.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/wb.sh"
+source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 20
 
 escape() { # DESC EXPECTED-MESSAGE LUA [extra lumen args]
