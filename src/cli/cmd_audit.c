@@ -1,0 +1,723 @@
+/* cmd_audit.c: `lumen audit`: fairness of a model's out-of-fold predictions across groups
+ * (the statistics live in src/stats/audit.c; grouping in src/stats/groups.c). */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../data/store.h"
+#include "../stats/audit.h"
+#include "../stats/groups.h"
+#include "../stats/metrics.h"
+#include "cli.h"
+
+#define CMD "audit"
+#define TOP_INPUTS 5
+
+static const char usage[] =
+	"Usage: lumen audit FILE --model NAME --by COL[,COL] [--bins COL=C1,C2]...\n"
+	"                   [--threshold youden|T] [--reference GROUP] [--tolerance R]\n"
+	"                   [--bootstrap N] [--seed S] [--decision-curve] [--json]\n"
+	"Fairness audit of a model's stored out-of-fold predictions across patient groups.\n"
+	"  --model NAME        the model (its rows in `predictions`)\n"
+	"  --by COL[,COL]      groups; several columns give their intersections\n"
+	"  --bins COL=C1,C2    cut a numeric column: COL<C1, COL C1-C2, COL>=C2\n"
+	"  --threshold T       p >= T is a positive prediction (default 0.5); `youden`\n"
+	"                      picks the threshold maximising TPR - FPR over all patients\n"
+	"  --reference GROUP   the group others are compared with, e.g. sex=m\n"
+	"                      (default: the largest)\n"
+	"  --tolerance R       flag ratios outside [R, 1/R] (default 0.8: 0.8 to 1.25)\n"
+	"  --bootstrap N       N replicates resampling patients within groups: 95% intervals\n"
+	"                      and the `significant` mark (default 0)\n"
+	"  --seed S            bootstrap seed (default 1)\n"
+	"  --decision-curve    net benefit per group at thresholds 0.05 to 0.50\n"
+	"  --json              machine-readable output\n"
+	"The run is stored in the workbench's `audits` table.\n";
+
+typedef struct audit_cli {
+	const char *file, *model, *by, *thr_s, *ref_s;
+	char *bins[16];
+	int nbins;
+	double threshold, tolerance;
+	int youden, n_boot, dcurve, json;
+	unsigned long seed;
+} audit_cli;
+
+/* Everything loaded from the workbench for one audit. */
+typedef struct audit_data {
+	long model_id;
+	frame f;
+	groups g;
+	double *p, *y;
+	int *grp;          /* groups.of with patients lacking a prediction set to -1 */
+	long no_pred, no_label;
+} audit_data;
+
+static int load(sqlite3 *db, const audit_cli *o, audit_data *d, lm_err *err)
+{
+	memset(d, 0, sizeof *d);
+	sqlite3_stmt *st = store_prepare(db, "SELECT id, task FROM models WHERE name = ?", err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_text(st, 1, o->model, -1, SQLITE_TRANSIENT);
+	d->model_id = -1;
+	int multiclass = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		d->model_id = (long)sqlite3_column_int64(st, 0);
+		const char *task = (const char *)sqlite3_column_text(st, 1);
+		multiclass = task && !strcmp(task, "multiclass");
+	}
+	sqlite3_finalize(st);
+	if (d->model_id < 0)
+		return lm_seterr(err, EX_DATAERR, "no model named '%s'", o->model);
+	if (multiclass)
+		return lm_seterr(err, EX_DATAERR, "model '%s' is multi-class; the audit needs a binary model",
+				 o->model);
+	const char *names[16];
+	int nn = 0;
+	char *bycopy = xstrdup(o->by), *save = NULL;
+	for (char *t = strtok_r(bycopy, ",", &save); t && nn < 16; t = strtok_r(NULL, ",", &save))
+		names[nn++] = t;
+	int rc = frame_load(db, "patients", names, nn, &d->f, err);
+	free(bycopy);
+	if (rc)
+		return rc;
+	rc = groups_build(&d->f, o->by, o->bins, o->nbins, &d->g, err);
+	if (rc)
+		return rc;
+	long nrow = d->f.nrow, maxid = 0;
+	for (long r = 0; r < nrow; r++)
+		if (d->f.rowid[r] > maxid)
+			maxid = d->f.rowid[r];
+	long *row_of = xmallocarray((size_t)maxid + 1, sizeof *row_of);
+	for (long i = 0; i <= maxid; i++)
+		row_of[i] = -1;
+	for (long r = 0; r < nrow; r++)
+		row_of[d->f.rowid[r]] = r;
+	d->p = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->p);
+	d->y = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->y);
+	d->grp = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->grp);
+	for (long r = 0; r < nrow; r++) {
+		d->p[r] = d->y[r] = (double)NAN;
+		d->grp[r] = -1;
+	}
+	st = store_prepare(db, "SELECT patient, y, p FROM predictions WHERE model_id = ?", err);
+	if (!st) {
+		free(row_of);
+		return err->status;
+	}
+	sqlite3_bind_int64(st, 1, d->model_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long pid = (long)sqlite3_column_int64(st, 0);
+		if (pid < 0 || pid > maxid || row_of[pid] < 0)
+			continue;
+		long r = row_of[pid];
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			d->y[r] = sqlite3_column_double(st, 1) != 0;
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			d->p[r] = sqlite3_column_double(st, 2);
+	}
+	sqlite3_finalize(st);
+	free(row_of);
+	long have = 0;
+	for (long r = 0; r < nrow; r++) {
+		if (d->g.of[r] < 0)
+			continue;
+		if (isnan(d->p[r])) {
+			d->no_pred++;
+			continue;
+		}
+		if (isnan(d->y[r])) {
+			d->no_label++;
+			continue;
+		}
+		if (d->p[r] < 0 || d->p[r] > 1)
+			return lm_seterr(err, EX_DATAERR,
+					 "model '%s': patient %ld has prediction %g outside [0, 1]",
+					 o->model, d->f.rowid[r], d->p[r]);
+		d->grp[r] = d->g.of[r];
+		have++;
+	}
+	if (have == 0)
+		return lm_seterr(err, EX_DATAERR, "model '%s' has no stored predictions to audit",
+				 o->model);
+	return 0;
+}
+
+static void data_free(audit_data *d)
+{
+	frame_free(&d->f);
+	groups_free(&d->g);
+	free(d->p);
+	free(d->y);
+	free(d->grp);
+}
+
+/* ---- "why the groups differ": global IG importance per group ---- */
+
+typedef struct importance {
+	int ncol, G;
+	char **name;    /* source columns in slot order */
+	double *all;    /* ncol: mean |attribution| over audited patients */
+	double *per;    /* G x ncol */
+	long used;
+	int top[TOP_INPUTS], ntop;
+	double assoc[TOP_INPUTS]; /* association of each top input with the grouping */
+	int warn[TOP_INPUTS];     /* 1: a group column, 2: strongly associated (> 0.5) */
+} importance;
+
+static void importance_free(importance *im)
+{
+	for (int i = 0; i < im->ncol; i++)
+		free(im->name[i]);
+	free(im->name);
+	free(im->all);
+	free(im->per);
+}
+
+static int is_group_col(const char *name, const char *by)
+{
+	size_t len = strlen(name);
+	for (const char *s = by; (s = strstr(s, name)) != NULL; s += len)
+		if ((s == by || s[-1] == ',') && (s[len] == 0 || s[len] == ','))
+			return 1;
+	return 0;
+}
+
+/* Returns 1 when the model has IG attributions and fills im; 0 otherwise. */
+static int load_importance(sqlite3 *db, const audit_cli *o, const audit_data *d, importance *im)
+{
+	memset(im, 0, sizeof *im);
+	sqlite3_stmt *st = store_prepare(
+		db,
+		"SELECT source_column FROM model_inputs WHERE model_id = ? AND source_column IS NOT NULL"
+		" GROUP BY source_column ORDER BY min(slot)",
+		NULL);
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, d->model_id);
+	int cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (im->ncol == cap) {
+			cap = cap ? cap * 2 : 16;
+			im->name = xreallocarray(im->name, (size_t)cap, sizeof *im->name);
+		}
+		im->name[im->ncol++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (im->ncol == 0)
+		return 0;
+	int G = d->g.n;
+	im->G = G;
+	im->all = xcalloc((size_t)im->ncol, sizeof *im->all);
+	im->per = xcalloc((size_t)G * (size_t)im->ncol, sizeof *im->per);
+	long *gn = xcalloc((size_t)G, sizeof *gn);
+	long maxid = 0;
+	for (long r = 0; r < d->f.nrow; r++)
+		if (d->f.rowid[r] > maxid)
+			maxid = d->f.rowid[r];
+	long *row_of = xmallocarray((size_t)maxid + 1, sizeof *row_of);
+	for (long i = 0; i <= maxid; i++)
+		row_of[i] = -1;
+	for (long r = 0; r < d->f.nrow; r++)
+		row_of[d->f.rowid[r]] = r;
+	st = store_prepare(db,
+			   "SELECT patient, columns FROM attributions WHERE model_id = ? AND method = 'ig'",
+			   NULL);
+	if (st) {
+		sqlite3_bind_int64(st, 1, d->model_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			long pid = (long)sqlite3_column_int64(st, 0);
+			const unsigned char *blob = sqlite3_column_blob(st, 1);
+			int bytes = sqlite3_column_bytes(st, 1);
+			if (pid < 0 || pid > maxid || row_of[pid] < 0 || !blob ||
+			    bytes != im->ncol * (int)sizeof(float))
+				continue;
+			int g = d->grp[row_of[pid]];
+			if (g < 0)
+				continue;
+			for (int j = 0; j < im->ncol; j++) {
+				float v;
+				memcpy(&v, blob + (size_t)j * sizeof v, sizeof v);
+				double a = fabs((double)v);
+				im->all[j] += a;
+				im->per[(size_t)g * im->ncol + j] += a;
+			}
+			gn[g]++;
+			im->used++;
+		}
+		sqlite3_finalize(st);
+	}
+	free(row_of);
+	if (im->used == 0) {
+		free(gn);
+		importance_free(im);
+		memset(im, 0, sizeof *im);
+		return 0;
+	}
+	for (int j = 0; j < im->ncol; j++) {
+		im->all[j] /= (double)im->used;
+		for (int g = 0; g < G; g++)
+			im->per[(size_t)g * im->ncol + j] =
+				gn[g] ? im->per[(size_t)g * im->ncol + j] / (double)gn[g] : (double)NAN;
+	}
+	free(gn);
+	/* the top inputs overall */
+	int *used = xcalloc((size_t)im->ncol, sizeof *used);
+	for (int k = 0; k < TOP_INPUTS && k < im->ncol; k++) {
+		int best = -1;
+		for (int j = 0; j < im->ncol; j++)
+			if (!used[j] && (best < 0 || im->all[j] > im->all[best]))
+				best = j;
+		used[best] = 1;
+		im->top[im->ntop++] = best;
+	}
+	free(used);
+	/* is a top input a group column, or strongly associated with the grouping? */
+	for (int k = 0; k < im->ntop; k++) {
+		const char *nm = im->name[im->top[k]];
+		im->assoc[k] = (double)NAN;
+		if (is_group_col(nm, o->by)) {
+			im->warn[k] = 1;
+			im->assoc[k] = 1;
+			continue;
+		}
+		frame xf;
+		const char *one[1] = {nm};
+		if (frame_load(db, "patients", one, 1, &xf, NULL) != 0)
+			continue;
+		if (xf.nrow == d->f.nrow) {
+			const store_column *m = xf.col[0].meta;
+			im->assoc[k] = m->type == TYPE_TEXT
+					       ? audit_cramers_v(d->grp, G, xf.col[0].v, xf.nrow)
+					       : audit_eta(d->grp, G, xf.col[0].v, xf.nrow);
+			if (im->assoc[k] > 0.5)
+				im->warn[k] = 2;
+		}
+		frame_free(&xf);
+	}
+	return 1;
+}
+
+static cJSON *importance_json(const importance *im, char *const *label)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "patients", (double)im->used);
+	cJSON *cols = cJSON_AddArrayToObject(o, "inputs");
+	for (int j = 0; j < im->ncol; j++) {
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "column", im->name[j]);
+		metrics_json_number(c, "all", im->all[j]);
+		cJSON *pg = cJSON_AddObjectToObject(c, "groups");
+		for (int g = 0; g < im->G; g++)
+			metrics_json_number(pg, label[g], im->per[(size_t)g * im->ncol + j]);
+		cJSON_AddItemToArray(cols, c);
+	}
+	cJSON *w = cJSON_AddArrayToObject(o, "warnings");
+	for (int k = 0; k < im->ntop; k++) {
+		if (!im->warn[k])
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "column", im->name[im->top[k]]);
+		cJSON_AddNumberToObject(e, "rank", k + 1);
+		cJSON_AddStringToObject(e, "reason", im->warn[k] == 1 ? "group column" : "associated");
+		metrics_json_number(e, "association", im->assoc[k]);
+		cJSON_AddItemToArray(w, e);
+	}
+	return o;
+}
+
+/* ---- text output ---- */
+
+static const char *flag_mark(const audit_result *r, size_t i, int g)
+{
+	if (r->small[g] && audit_metrics[i % AUDIT_NMETRIC].flag && g != r->ref)
+		return "?";
+	if (r->flag[i] > 0)
+		return r->sig[i] ? "\xe2\x96\xb2*" : "\xe2\x96\xb2";
+	if (r->flag[i] < 0)
+		return r->sig[i] ? "\xe2\x96\xbc*" : "\xe2\x96\xbc";
+	return "";
+}
+
+static void cell(lm_buf *b, double v, const char *mark)
+{
+	char s[32];
+	if (isnan(v))
+		snprintf(s, sizeof s, "NA");
+	else
+		snprintf(s, sizeof s, "%.3f", v);
+	/* pad by characters: the marks are multi-byte */
+	int vis = (int)strlen(s) + (mark[0] == '\xe2' ? 1 + (mark[3] == '*') : (int)strlen(mark));
+	buf_printf(b, " %s%s%*s", s, mark, vis < 7 ? 7 - vis : 0, "");
+}
+
+static void print_text(const audit_cli *o, const audit_data *d, const audit_result *r,
+		       const importance *im, const double *dct, int ndc, const double *nb,
+		       const double *nball)
+{
+	char *const *lab = d->g.label;
+	int G = r->G;
+	lm_buf b = {0};
+	long n = 0;
+	for (int g = 0; g < G; g++)
+		n += r->size[g];
+	buf_printf(&b, "Audit of model %s: %ld patients in %d groups by %s\n", o->model, n, G, o->by);
+	buf_printf(&b, "Threshold %.4g%s: p >= threshold is a positive prediction.\n", r->threshold,
+		   o->youden ? " (Youden's J over all patients)" : "");
+	if (d->no_pred || d->no_label || d->g.missing)
+		buf_printf(&b, "Left out: %ld without a prediction, %ld without an outcome, %ld with a "
+			       "missing group value.\n",
+			   d->no_pred, d->no_label, d->g.missing);
+	if (d->g.empty)
+		buf_printf(&b, "%ld combinations of the grouping have no patient and are not shown.\n",
+			   d->g.empty);
+	buf_printf(&b, "Reference: %s%s.\n", lab[r->ref], o->ref_s ? "" : " (the largest group)");
+	buf_printf(&b, "Flags: \xe2\x96\xb2 ratio to the reference above %.2f, \xe2\x96\xbc below %.2f;"
+		       " ? group under %d\npatients, too small to judge; %s\n",
+		   1 / r->tolerance, r->tolerance, AUDIT_MIN_N,
+		   r->n_boot ? "* significant (the bootstrap 95% CI of the ratio excludes 1)."
+			     : "--bootstrap N adds intervals and significance.");
+	static const int t1[] = {AM_SEL, AM_TPR, AM_FPR, AM_FNR, AM_TNR, AM_PPV, AM_NPV, AM_ACC};
+	static const int t2[] = {AM_PREV, AM_AUC, AM_BRIER, AM_MEANP, AM_CITL, AM_SLOPE,
+				 AM_INTERCEPT, AM_NB, AM_NB_ALL};
+	const int *tabs[2] = {t1, t2};
+	const int ntab[2] = {8, 9};
+	const char *heads[2] = {"\nClassification at the threshold\n",
+				"\nDiscrimination, calibration and net benefit\n"};
+	for (int k = 0; k < 2; k++) {
+		buf_puts(&b, heads[k]);
+		buf_printf(&b, "%-16s %6s", "group", k == 0 ? "n" : "");
+		for (int j = 0; j < ntab[k]; j++)
+			buf_printf(&b, " %-7s", audit_metrics[tabs[k][j]].title);
+		buf_puts(&b, "\n");
+		for (int g = 0; g < G; g++) {
+			char nb_[16] = "";
+			if (k == 0)
+				snprintf(nb_, sizeof nb_, "%ld", r->size[g]);
+			buf_printf(&b, "%-16.16s %6s", lab[g], nb_);
+			for (int j = 0; j < ntab[k]; j++) {
+				size_t i = AUDIT_AT(g, tabs[k][j]);
+				cell(&b, r->val[i], k == 0 ? flag_mark(r, i, g) : "");
+			}
+			buf_printf(&b, "%s\n", r->small[g] ? " ?small" : "");
+		}
+	}
+	buf_puts(&b, "p-obs: mean predicted risk minus observed rate (calibration-in-the-large);\n"
+		     "slope/icept: logistic recalibration; NB: net benefit TP/n - FP/n t/(1-t).\n");
+	if (r->n_boot) {
+		buf_printf(&b, "\n95%% bootstrap intervals (%d replicates, within groups)\n", r->n_boot);
+		buf_printf(&b, "%-16s %-20s %-20s %-20s\n", "group", "sel", "TPR", "FPR");
+		for (int g = 0; g < G; g++) {
+			buf_printf(&b, "%-16.16s", lab[g]);
+			const int ms[3] = {AM_SEL, AM_TPR, AM_FPR};
+			for (int j = 0; j < 3; j++) {
+				size_t i = AUDIT_AT(g, ms[j]);
+				char s[48];
+				snprintf(s, sizeof s, "%.3f [%.3f,%.3f]", r->val[i], r->lo[i], r->hi[i]);
+				buf_printf(&b, " %-20s", s);
+			}
+			buf_puts(&b, "\n");
+		}
+	}
+	int nflag = 0;
+	for (int g = 0; g < G; g++)
+		for (int m = 0; m < AUDIT_NMETRIC; m++)
+			nflag += r->flag[AUDIT_AT(g, m)] != 0;
+	buf_printf(&b, "\nDisparities against %s: %d flagged\n", lab[r->ref], nflag);
+	for (int g = 0; g < G; g++)
+		for (int m = 0; m < AUDIT_NMETRIC; m++) {
+			size_t i = AUDIT_AT(g, m);
+			if (!r->flag[i])
+				continue;
+			buf_printf(&b, "  %s %-16.16s %-4s ratio %.2f", r->flag[i] > 0 ? "\xe2\x96\xb2" : "\xe2\x96\xbc",
+				   lab[g], audit_metrics[m].title, r->ratio[i]);
+			if (r->n_boot)
+				buf_printf(&b, " [%.2f, %.2f]%s", r->ratio_lo[i], r->ratio_hi[i],
+					   r->sig[i] ? " significant" : " not significant");
+			buf_printf(&b, ", difference %+.3f\n", r->diff[i]);
+		}
+	buf_puts(&b, "\nSummary (Fairlearn's definitions, max - min and min / max over groups)\n");
+	const char *sn[5] = {"demographic parity difference", "demographic parity ratio",
+			     "equalized odds difference", "equalized odds ratio",
+			     "equal opportunity difference"};
+	const double *sv = &r->sum.dp_diff, *sl = &r->sum_lo.dp_diff, *sh = &r->sum_hi.dp_diff;
+	for (int k = 0; k < 5; k++) {
+		buf_printf(&b, "  %-30s %.3f", sn[k], sv[k]);
+		if (r->n_boot)
+			buf_printf(&b, " [%.3f, %.3f]", sl[k], sh[k]);
+		buf_puts(&b, "\n");
+	}
+	buf_printf(&b, "\nPer-group thresholds matching %s (deterministic)\n", lab[r->ref]);
+	buf_printf(&b, "%-16s %6s | %-22s | %-22s\n", "group", "acc", "equal opportunity",
+		   "equal selection rate");
+	buf_printf(&b, "%-16s %6s | %6s %6s %8s | %6s %6s %8s\n", "", "at t", "t", "TPR", "acc chg",
+		   "t", "sel", "acc chg");
+	for (int g = 0; g < G; g++) {
+		const audit_thresholds *th = &r->thr[g];
+		buf_printf(&b, "%-16.16s %6.3f | %6.3f %6.3f %+8.3f | %6.3f %6.3f %+8.3f\n", lab[g], th->acc,
+			   th->eo_t, th->eo_tpr, th->eo_acc - th->acc, th->sr_t, th->sr_sel,
+			   th->sr_acc - th->acc);
+	}
+	if (ndc) {
+		buf_puts(&b, "\nDecision curve: net benefit of the model (and of treating all)\n");
+		buf_printf(&b, "%5s", "t");
+		for (int g = 0; g < G; g++)
+			buf_printf(&b, " %-17.17s", lab[g]);
+		buf_puts(&b, "\n");
+		for (int k = 0; k < ndc; k++) {
+			buf_printf(&b, "%5.2f", dct[k]);
+			for (int g = 0; g < G; g++) {
+				char s[40];
+				snprintf(s, sizeof s, "%.4f (%.4f)", nb[g * ndc + k], nball[g * ndc + k]);
+				buf_printf(&b, " %-17s", s);
+			}
+			buf_puts(&b, "\n");
+		}
+	}
+	if (im) {
+		buf_printf(&b, "\nWhy the groups differ: mean |integrated gradient| per input (%ld patients)\n",
+			   im->used);
+		buf_printf(&b, "%-14s %8s", "input", "all");
+		/* one grouping column: its values are enough as headings */
+		for (int g = 0; g < G && g < 5; g++) {
+			const char *h = strchr(lab[g], '=');
+			buf_printf(&b, " %10.10s", d->g.ncols == 1 && h ? h + 1 : lab[g]);
+		}
+		buf_puts(&b, "\n");
+		for (int k = 0; k < im->ntop; k++) {
+			int j = im->top[k];
+			buf_printf(&b, "%-14.14s %8.4f", im->name[j], im->all[j]);
+			for (int g = 0; g < G && g < 5; g++)
+				buf_printf(&b, " %10.4f", im->per[(size_t)g * im->ncol + j]);
+			buf_puts(&b, "\n");
+		}
+		for (int k = 0; k < im->ntop; k++) {
+			if (im->warn[k] == 1)
+				buf_printf(&b, "! warning: %s, a grouping column, is input #%d of the model\n",
+					   im->name[im->top[k]], k + 1);
+			else if (im->warn[k] == 2)
+				buf_printf(&b, "! warning: %s (input #%d) is associated with the grouping "
+					       "(%.2f > 0.5): a proxy for it\n",
+					   im->name[im->top[k]], k + 1, im->assoc[k]);
+		}
+	} else {
+		buf_puts(&b, "\nNo integrated-gradient attributions stored for this model "
+			     "(lumen explain adds them).\n");
+	}
+	fputs(b.data, stdout);
+	buf_free(&b);
+}
+
+static int store_run(sqlite3 *db, long model_id, cJSON *params, cJSON *result, long *id_out,
+		     lm_err *err)
+{
+	char *ps = cJSON_PrintUnformatted(params), *rs = cJSON_PrintUnformatted(result);
+	char now[32];
+	lm_now_iso(now);
+	int st = store_exec(db, "BEGIN IMMEDIATE", err);
+	sqlite3_stmt *ins = NULL;
+	if (!st) {
+		ins = store_prepare(db,
+				    "INSERT INTO audits(model_id, created_at, params, result) VALUES(?,?,?,?)",
+				    err);
+		if (!ins)
+			st = err->status;
+	}
+	if (!st) {
+		sqlite3_bind_int64(ins, 1, model_id);
+		sqlite3_bind_text(ins, 2, now, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 3, ps, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 4, rs, -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(ins);
+		if (rc != SQLITE_DONE)
+			st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		*id_out = (long)sqlite3_last_insert_rowid(db);
+	}
+	sqlite3_finalize(ins);
+	if (!st) {
+		char *detail = xasprintf("audit %ld of model %ld", *id_out, model_id);
+		st = store_log_access(db, "audit", 0, detail, err);
+		free(detail);
+	}
+	if (!st)
+		st = store_exec(db, "COMMIT", err);
+	else if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	cJSON_free(ps);
+	cJSON_free(rs);
+	return st;
+}
+
+int cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"model", required_argument, NULL, 'm'},     {"by", required_argument, NULL, 'b'},
+		{"bins", required_argument, NULL, 'B'},      {"threshold", required_argument, NULL, 't'},
+		{"reference", required_argument, NULL, 'r'}, {"tolerance", required_argument, NULL, 'T'},
+		{"bootstrap", required_argument, NULL, 'n'}, {"seed", required_argument, NULL, 's'},
+		{"decision-curve", no_argument, NULL, 'd'},  {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+	audit_cli o;
+	memset(&o, 0, sizeof o);
+	o.threshold = 0.5;
+	o.tolerance = 0.8;
+	o.seed = 1;
+	optind = 0;
+	int ch;
+	long lv;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': o.model = optarg; break;
+		case 'b': o.by = optarg; break;
+		case 'B':
+			if (o.nbins == 16)
+				return cli_usage_error(CMD, "--bins: at most 16");
+			o.bins[o.nbins++] = optarg;
+			break;
+		case 't':
+			o.thr_s = optarg;
+			if (!strcmp(optarg, "youden"))
+				o.youden = 1;
+			else if (parse_double(optarg, &o.threshold) != 0 || !(o.threshold > 0 && o.threshold < 1))
+				return cli_usage_error(CMD, "--threshold: '%s' is not youden or a number in (0,1)",
+						       optarg);
+			break;
+		case 'r': o.ref_s = optarg; break;
+		case 'T':
+			if (parse_double(optarg, &o.tolerance) != 0 || !(o.tolerance > 0 && o.tolerance < 1))
+				return cli_usage_error(CMD, "--tolerance: '%s' is not a number in (0,1)", optarg);
+			break;
+		case 'n':
+			if (parse_long(optarg, &lv) != 0 || lv < 0 || lv > 1000000)
+				return cli_usage_error(CMD, "--bootstrap: '%s' is not 0 to 1000000", optarg);
+			o.n_boot = (int)lv;
+			break;
+		case 's':
+			if (parse_long(optarg, &lv) != 0 || lv < 0)
+				return cli_usage_error(CMD, "--seed: '%s' is not a number >= 0", optarg);
+			o.seed = (unsigned long)lv;
+			break;
+		case 'd': o.dcurve = 1; break;
+		case 'j': o.json = 1; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: return cli_usage_error(CMD, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(CMD, "expected one workbench FILE");
+	o.file = argv[optind];
+	if (!o.model || !o.by)
+		return cli_usage_error(CMD, "--model and --by are required");
+
+	lm_err err = {0};
+	sqlite3 *db = store_open(o.file, 0, &err);
+	if (!db) {
+		lm_report(CMD, &err);
+		return err.status;
+	}
+	audit_data d;
+	int st = load(db, &o, &d, &err);
+	int ref = -1;
+	if (!st && o.ref_s && (ref = groups_find(&d.g, o.ref_s)) < 0) {
+		lm_buf names = {0};
+		for (int g = 0; g < d.g.n; g++)
+			buf_printf(&names, "%s%s", g ? ", " : "", d.g.label[g]);
+		st = lm_seterr(&err, EX_USAGE, "--reference: no group '%s' (groups: %s)", o.ref_s,
+			       names.data);
+		buf_free(&names);
+	}
+	audit_result r;
+	memset(&r, 0, sizeof r);
+	if (!st) {
+		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		audit_opts ao = {o.threshold, o.youden, ref, o.tolerance, o.n_boot, o.seed,
+				 ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1};
+		st = audit_run(&in, &ao, &r, &err);
+	}
+	if (st) {
+		data_free(&d);
+		store_close(db);
+		lm_report(CMD, &err);
+		return st;
+	}
+	for (int g = 0; g < r.G; g++)
+		if (r.small[g])
+			fprintf(stderr, "lumen: audit: warning: group %s has %ld patients (under %d): too "
+					"small to judge\n",
+				d.g.label[g], r.size[g], AUDIT_MIN_N);
+	double dct[10], *nb = NULL, *nball = NULL;
+	int ndc = 0;
+	if (o.dcurve) {
+		ndc = 10;
+		for (int k = 0; k < ndc; k++)
+			dct[k] = 0.05 * (k + 1);
+		nb = xmallocarray((size_t)r.G * (size_t)ndc, sizeof *nb);
+		nball = xmallocarray((size_t)r.G * (size_t)ndc, sizeof *nball);
+		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
+		audit_decision_curve(&in, dct, ndc, nb, nball);
+	}
+	importance im;
+	int have_im = load_importance(db, &o, &d, &im);
+
+	cJSON *params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "model", o.model);
+	cJSON_AddStringToObject(params, "by", o.by);
+	cJSON *bins = cJSON_AddArrayToObject(params, "bins");
+	for (int i = 0; i < o.nbins; i++)
+		cJSON_AddItemToArray(bins, cJSON_CreateString(o.bins[i]));
+	cJSON_AddStringToObject(params, "threshold", o.thr_s ? o.thr_s : "0.5");
+	cJSON_AddStringToObject(params, "reference", d.g.label[r.ref]);
+	cJSON_AddNumberToObject(params, "tolerance", o.tolerance);
+	cJSON_AddNumberToObject(params, "bootstrap", o.n_boot);
+	cJSON_AddNumberToObject(params, "seed", (double)o.seed);
+	cJSON *res = audit_result_json(&r, d.g.label);
+	cJSON *lo = cJSON_AddObjectToObject(res, "left_out");
+	cJSON_AddNumberToObject(lo, "no_prediction", (double)d.no_pred);
+	cJSON_AddNumberToObject(lo, "no_outcome", (double)d.no_label);
+	cJSON_AddNumberToObject(lo, "group_missing", (double)d.g.missing);
+	cJSON_AddNumberToObject(lo, "empty_combinations", (double)d.g.empty);
+	if (ndc) {
+		cJSON *dc = cJSON_AddArrayToObject(res, "decision_curve");
+		for (int k = 0; k < ndc; k++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "threshold", dct[k]);
+			cJSON *ge = cJSON_AddObjectToObject(e, "groups");
+			for (int g = 0; g < r.G; g++) {
+				cJSON *x = cJSON_AddObjectToObject(ge, d.g.label[g]);
+				metrics_json_number(x, "model", nb[g * ndc + k]);
+				metrics_json_number(x, "treat_all", nball[g * ndc + k]);
+			}
+			cJSON_AddItemToArray(dc, e);
+		}
+	}
+	if (have_im)
+		cJSON_AddItemToObject(res, "importance", importance_json(&im, d.g.label));
+	long audit_id = 0;
+	st = store_run(db, d.model_id, params, res, &audit_id, &err);
+	if (st) {
+		lm_report(CMD, &err);
+	} else if (o.json) {
+		cJSON_AddNumberToObject(res, "audit_id", (double)audit_id);
+		char *s = cJSON_Print(res);
+		puts(s);
+		cJSON_free(s);
+	} else {
+		print_text(&o, &d, &r, have_im ? &im : NULL, dct, ndc, nb, nball);
+		printf("\nStored as audit %ld in %s.\n", audit_id, o.file);
+	}
+	cJSON_Delete(params);
+	cJSON_Delete(res);
+	if (have_im)
+		importance_free(&im);
+	free(nb);
+	free(nball);
+	audit_result_free(&r);
+	data_free(&d);
+	store_close(db);
+	return st;
+}

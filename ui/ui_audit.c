@@ -1,0 +1,257 @@
+/* ui_audit.c: the Audit screen: the model's stored out-of-fold predictions audited across
+ * patient groups by the audit module (groups.h builds the groups, audit.h the metrics,
+ * disparities against the reference group, four-fifths flags, small-group marks, Fairlearn
+ * summaries and, on `b`, bootstrap intervals). Disparities carry an arrow and a '!' when the
+ * interval excludes parity, so colour is never the only sign. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/stats/audit.h"
+#include "../src/stats/groups.h"
+#include "ui_impl.h"
+
+#define AUDIT_BOOT 200
+
+static const int shown[] = {AM_N, AM_PREV, AM_SEL, AM_TPR, AM_FPR, AM_PPV, AM_AUC, AM_BRIER};
+
+static struct astate {
+	int done;
+	long model_id;
+	double threshold;
+	int n_boot;
+	char spec[200];
+	char err[300];
+	groups g;
+	int have_g;
+	audit_result r;
+	int have_r;
+} as;
+
+void ui_audit_release(void)
+{
+	if (as.have_r)
+		audit_result_free(&as.r);
+	if (as.have_g)
+		groups_free(&as.g);
+	memset(&as, 0, sizeof as);
+}
+
+/* A default grouping: the first group column. */
+static void default_spec(ui_app *a, char *spec, size_t len)
+{
+	store_columns cols;
+	spec[0] = 0;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
+	int k = store_columns_role(&cols, ROLE_GROUP);
+	if (k >= 0)
+		snprintf(spec, len, "%s", cols.c[k].name);
+	store_columns_free(&cols);
+}
+
+static void run_audit(ui_app *a)
+{
+	if (as.done && as.model_id == a->co.model_id && as.threshold == a->threshold &&
+	    !strcmp(as.spec, a->audit_spec) && as.n_boot == a->audit_boot)
+		return;
+	ui_audit_release();
+	as.done = 1;
+	as.model_id = a->co.model_id;
+	as.threshold = a->threshold;
+	as.n_boot = a->audit_boot;
+	if (!a->audit_spec[0])
+		default_spec(a, a->audit_spec, sizeof a->audit_spec);
+	snprintf(as.spec, sizeof as.spec, "%s", a->audit_spec);
+	if (a->co.model_id < 0) {
+		snprintf(as.err, sizeof as.err, "no model has predictions yet: lumen train, then come back");
+		return;
+	}
+	if (!as.spec[0]) {
+		snprintf(as.err, sizeof as.err, "no group column: press g and name one (e.g. sex, or age with cut points)");
+		return;
+	}
+	/* "COL[,COL] [; COL=C1,C2 ...]": the columns to group by, then bins for numeric ones */
+	char spec[200], *bins[8];
+	int nb = 0;
+	snprintf(spec, sizeof spec, "%s", as.spec);
+	char *semi = strchr(spec, ';');
+	if (semi) {
+		*semi = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(semi + 1, ";", &save); t && nb < 8; t = strtok_r(NULL, ";", &save)) {
+			while (*t == ' ')
+				t++;
+			if (*t)
+				bins[nb++] = t;
+		}
+	}
+	for (size_t n = strlen(spec); n > 0 && spec[n - 1] == ' ';)
+		spec[--n] = 0;
+	/* only the grouping columns are loaded */
+	char *names[8];
+	int nn = 0;
+	char cols[200];
+	snprintf(cols, sizeof cols, "%s", spec);
+	char *save = NULL;
+	for (char *t = strtok_r(cols, ",", &save); t && nn < 8; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		names[nn++] = t;
+	}
+	frame f;
+	lm_err err = {0};
+	if (frame_load(a->db, "patients", (const char *const *)names, nn, &f, &err)) {
+		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+		return;
+	}
+	if (groups_build(&f, spec, bins, nb, &as.g, &err)) {
+		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+		frame_free(&f);
+		return;
+	}
+	as.have_g = 1;
+	double *p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
+	double *y = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *y);
+	int *grp = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *grp);
+	const double *pa, *ya;
+	if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
+		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+		free(p), free(y), free(grp);
+		frame_free(&f);
+		return;
+	}
+	for (long i = 0; i < f.nrow; i++) {
+		long r = f.rowid[i] - 1;
+		p[i] = r >= 0 && r < a->co.n ? pa[r] : (double)NAN;
+		y[i] = r >= 0 && r < a->co.n ? ya[r] : (double)NAN;
+		grp[i] = isnan(p[i]) || isnan(y[i]) ? -1 : as.g.of[i];
+	}
+	audit_input in = {.n = f.nrow, .p = p, .y = y, .group = grp, .G = as.g.n, .label = as.g.label};
+	audit_opts o = {.threshold = a->threshold, .ref = -1, .tolerance = 0.8,
+			.n_boot = a->audit_boot, .seed = 1, .threads = 2};
+	if (audit_run(&in, &o, &as.r, &err))
+		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+	else
+		as.have_r = 1;
+	free(p), free(y), free(grp);
+	frame_free(&f);
+}
+
+static void audit_draw(ui_app *a)
+{
+	if (a->threshold <= 0)
+		a->threshold = 0.5;
+	run_audit(a);
+	char t[256];
+	snprintf(t, sizeof t, "Audit of %.60s by %.100s at threshold %.2f%s", a->co.model_id >= 0 ? a->co.model_name : "-",
+		 as.spec[0] ? as.spec : "-", a->threshold,
+		 as.n_boot ? ", 95% bootstrap intervals" : "");
+	ui_put(1, 0, COLS, t);
+	if (as.err[0]) {
+		attron((attr_t)ui_attr_of(a, UI_A_WARN));
+		ui_put(3, 2, COLS - 4, as.err);
+		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+		return;
+	}
+	if (!as.have_r)
+		return;
+	const audit_result *r = &as.r;
+	int lw = 20, cw = 8;
+	/* as many metric columns as fit (Brier needs 88 columns) */
+	int nshow = 0;
+	while (nshow < (int)LM_ARRAY_LEN(shown) && lw + (nshow + 1) * cw <= COLS)
+		nshow++;
+	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+	ui_fill(2, 0, COLS, ' ');
+	ui_put(2, 0, lw, "group");
+	for (int k = 0; k < nshow; k++)
+		ui_put(2, lw + k * cw, cw, audit_metrics[shown[k]].title);
+	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	int y = 3;
+	for (int g = 0; g < r->G && y < LINES - 6; g++) {
+		/* the reference and small groups are marked in words */
+		snprintf(t, sizeof t, "%.15s%s", as.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
+		ui_put(y, 0, lw, t);
+		for (int k = 0; k < nshow; k++) {
+			int m = shown[k];
+			double v = r->val[AUDIT_AT(g, m)];
+			int fl = r->flag[AUDIT_AT(g, m)];
+			if (m == AM_N)
+				snprintf(t, sizeof t, "%6.0f", v);
+			else if (isnan(v))
+				snprintf(t, sizeof t, "     .");
+			else
+				snprintf(t, sizeof t, "%6.3f%s%s", v,
+					 fl > 0 ? (a->ascii ? "^" : "▲") : fl < 0 ? (a->ascii ? "v" : "▼") : "",
+					 r->sig[AUDIT_AT(g, m)] ? "!" : "");
+			if (fl)
+				attron((attr_t)ui_attr_of(a, fl > 0 ? UI_A_POS : UI_A_NEG));
+			ui_put(y, lw + k * cw, cw, t);
+			if (fl)
+				attroff((attr_t)ui_attr_of(a, fl > 0 ? UI_A_POS : UI_A_NEG));
+		}
+		y++;
+		if (r->n_boot > 0 && y < LINES - 6) {
+			attron((attr_t)ui_attr_of(a, UI_A_DIM));
+			for (int k = 1; k < nshow; k++) {
+				int m = shown[k];
+				double lo = r->lo[AUDIT_AT(g, m)], hi = r->hi[AUDIT_AT(g, m)];
+				if (isnan(lo) || isnan(hi))
+					continue;
+				/* ".32-.40": without the leading zeros it fits the column */
+				char l[16], h[16];
+				snprintf(l, sizeof l, "%.2f", lo);
+				snprintf(h, sizeof h, "%.2f", hi);
+				snprintf(t, sizeof t, "%s-%s", l[0] == '0' ? l + 1 : l, h[0] == '0' ? h + 1 : h);
+				ui_put(y, lw + k * cw, cw - 1, t);
+			}
+			attroff((attr_t)ui_attr_of(a, UI_A_DIM));
+			y++;
+		}
+	}
+	y++;
+	const audit_summary *s = &r->sum;
+	snprintf(t, sizeof t, "demographic parity diff %.3f, ratio %.3f", s->dp_diff, s->dp_ratio);
+	ui_put(y++, 2, COLS - 2, t);
+	snprintf(t, sizeof t, "equalised odds diff %.3f, ratio %.3f; equal opportunity diff %.3f",
+		 s->eodds_diff, s->eodds_ratio, s->eopp_diff);
+	ui_put(y++, 2, COLS - 2, t);
+	snprintf(t, sizeof t, "%s/%s ratio to ref above 1.25/below 0.8; ! interval excludes 1; (s) n < %d",
+		 a->ascii ? "^" : "▲", a->ascii ? "v" : "▼", AUDIT_MIN_N);
+	ui_put(y++, 2, COLS - 2, t);
+}
+
+static void group_done(ui_app *a, const char *text)
+{
+	snprintf(a->audit_spec, sizeof a->audit_spec, "%s", text);
+}
+static void k_group(ui_app *a)
+{
+	ui_start_prompt(a, "group by (COL[,COL] [; COL=C1,C2]): ", "", group_done);
+}
+static void k_boot(ui_app *a) { a->audit_boot = a->audit_boot ? 0 : AUDIT_BOOT; }
+static void k_up(ui_app *a)
+{
+	a->threshold = round((a->threshold + 0.05) * 100) / 100;
+	if (a->threshold > 0.95)
+		a->threshold = 0.95;
+}
+static void k_down(ui_app *a)
+{
+	a->threshold = round((a->threshold - 0.05) * 100) / 100;
+	if (a->threshold < 0.05)
+		a->threshold = 0.05;
+}
+
+static const ui_key audit_keys[] = {
+	{{'g'}, "g", "grouping: columns, intersections (sex,stage), bins (; age=50,65)", k_group},
+	{{'b'}, "b", "bootstrap 95% intervals (200 replicates) on/off", k_boot},
+	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
+	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
+	{{0}, NULL, NULL, NULL},
+};
+
+const ui_screen ui_audit_screen = {"Audit", audit_draw, audit_keys, NULL};

@@ -1,0 +1,609 @@
+/* ui_data.c: the cohort as the TUI sees it, read lazily so that a file with a million
+ * patients opens at once. Opening reads only the column metadata, the row count
+ * (max(rowid): patients' rowids are 1..n) and the model list; a frame shows only the rows on
+ * screen, each fetched by rowid with two prepared statements (the row, its prediction).
+ * Sorting and filtering load just the one column they need (frame_load with one name, or the
+ * model's p from `predictions`) and permute an index of rowids, never the rows. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_impl.h"
+
+#define CACHE_N 256
+
+static void col_free(ui_col *k)
+{
+	free(k->name);
+	free(k->label);
+	free(k->all);
+	/* meta strings are owned by the copy made in add_col */
+	free(k->meta.name);
+	free(k->meta.label);
+	for (int j = 0; j < k->meta.ncat; j++)
+		free(k->meta.cats[j]);
+	free(k->meta.cats);
+	free(k->meta.cat_n);
+}
+
+static void cache_clear(ui_cohort *c)
+{
+	for (int i = 0; i < c->ncache; i++) {
+		ui_row *r = &c->cache[i];
+		if (r->cell)
+			for (int j = 0; j < c->ncol; j++)
+				free(r->cell[j]);
+		free(r->cell);
+		memset(r, 0, sizeof *r);
+	}
+}
+
+void ui_cohort_flush(ui_cohort *c) { cache_clear(c); }
+
+static void add_col(ui_cohort *c, const char *name, const store_column *m, int is_p, int is_pred,
+		    int is_true)
+{
+	c->col = xreallocarray(c->col, (size_t)c->ncol + 1, sizeof *c->col);
+	ui_col *k = &c->col[c->ncol++];
+	memset(k, 0, sizeof *k);
+	k->name = xstrdup(name);
+	k->is_p = is_p, k->is_pred = is_pred, k->is_true = is_true;
+	if (m) {
+		k->label = xstrdup(m->label ? m->label : m->name);
+		k->type = m->type;
+		k->role = m->role;
+		k->meta = *m;
+		k->meta.name = xstrdup(m->name);
+		k->meta.label = m->label ? xstrdup(m->label) : NULL;
+		k->meta.cats = m->ncat ? xcalloc((size_t)m->ncat, sizeof(char *)) : NULL;
+		k->meta.cat_n = m->ncat ? xcalloc((size_t)m->ncat, sizeof(long)) : NULL;
+		for (int j = 0; j < m->ncat; j++) {
+			k->meta.cats[j] = xstrdup(m->cats[j]);
+			k->meta.cat_n[j] = m->cat_n[j];
+		}
+	} else {
+		k->label = xstrdup(name);
+		k->type = TYPE_REAL;
+		k->role = ROLE_TARGET;
+	}
+	int w = (int)strlen(k->label);
+	k->width = is_p ? 13 : (is_pred || is_true) ? 4 : w < 6 ? 6 : w > 10 ? 10 : w;
+}
+
+static int load_models(ui_cohort *c, const char *want, lm_err *err)
+{
+	if (!store_has_table(c->db, "models") || !store_has_table(c->db, "predictions"))
+		return 0;
+	sqlite3_stmt *st = store_prepare(
+		c->db,
+		"SELECT id, name FROM models m WHERE EXISTS (SELECT 1 FROM predictions p"
+		" WHERE p.model_id = m.id) ORDER BY id",
+		err);
+	if (!st)
+		return err->status;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		c->models = xreallocarray(c->models, (size_t)c->nmodel + 1, sizeof *c->models);
+		c->model_ids = xreallocarray(c->model_ids, (size_t)c->nmodel + 1, sizeof(long));
+		c->model_ids[c->nmodel] = (long)sqlite3_column_int64(st, 0);
+		c->models[c->nmodel++] = xstrdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	c->cur_model = c->nmodel - 1; /* the newest */
+	if (want) {
+		int k = -1;
+		for (int i = 0; i < c->nmodel; i++)
+			if (!strcmp(c->models[i], want))
+				k = i;
+		if (k < 0)
+			return lm_seterr(err, EX_DATAERR,
+					 "no model '%s' with predictions; lumen models %s lists them", want,
+					 "FILE");
+		c->cur_model = k;
+	}
+	return 0;
+}
+
+static int prepare_row(ui_cohort *c, lm_err *err)
+{
+	lm_buf sql = {0};
+	if (c->id_col) {
+		char *q = sqlite3_mprintf("SELECT \"%w\"", c->id_col);
+		buf_puts(&sql, q);
+		sqlite3_free(q);
+	} else {
+		buf_puts(&sql, "SELECT rowid");
+	}
+	for (int i = 0; i < c->ncol; i++) {
+		if (c->col[i].is_p || c->col[i].is_pred || c->col[i].is_true) {
+			buf_puts(&sql, ", NULL");
+			continue;
+		}
+		char *q = sqlite3_mprintf(", \"%w\"", c->col[i].name);
+		buf_puts(&sql, q);
+		sqlite3_free(q);
+	}
+	buf_puts(&sql, " FROM patients WHERE rowid = ?");
+	c->row_st = store_prepare(c->db, sql.data, err);
+	buf_free(&sql);
+	if (!c->row_st)
+		return err->status;
+	if (c->nmodel > 0) {
+		c->pred_st = store_prepare(
+			c->db,
+			"SELECT p, p_sd, y, fold FROM predictions WHERE model_id = ? AND patient = ?", err);
+		if (!c->pred_st)
+			return err->status;
+	}
+	return 0;
+}
+
+int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
+		   lm_err *err)
+{
+	memset(c, 0, sizeof *c);
+	c->db = db;
+	c->sort_col = -1;
+	c->model_id = -1;
+	if (!store_has_table(db, "patients"))
+		return lm_seterr(err, EX_DATAERR, "the workbench file has no patients");
+	sqlite3_stmt *st = store_prepare(db, "SELECT max(rowid) FROM patients", err);
+	if (!st)
+		return err->status;
+	c->n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+
+	store_columns cols;
+	int s = store_columns_load(db, "patients", &cols, err);
+	if (s)
+		return s;
+	int idc = store_columns_role(&cols, ROLE_ID);
+	if (idc >= 0)
+		c->id_col = xstrdup(cols.c[idc].name);
+	if ((s = load_models(c, model, err))) {
+		store_columns_free(&cols);
+		return s;
+	}
+	if (c->nmodel > 0) {
+		add_col(c, "p", NULL, 1, 0, 0);
+		add_col(c, "pred", NULL, 0, 1, 0);
+		add_col(c, "true", NULL, 0, 0, 1);
+	}
+	if (columns && *columns) {
+		char *list = xstrdup(columns), *save = NULL;
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			int k = store_columns_find(&cols, t);
+			if (k < 0) {
+				lm_seterr(err, EX_USAGE, "no column '%s' in patients", t);
+				free(list);
+				store_columns_free(&cols);
+				return EX_USAGE;
+			}
+			add_col(c, t, &cols.c[k], 0, 0, 0);
+		}
+		free(list);
+	} else {
+		/* groups and treatment first (the demographics a clinician scans), then the
+		 * features in file order; the screen shows as many as fit */
+		static const col_role order[] = {ROLE_GROUP, ROLE_TREATMENT, ROLE_FEATURE};
+		for (size_t r = 0; r < LM_ARRAY_LEN(order); r++)
+			for (int i = 0; i < cols.n; i++)
+				if (cols.c[i].role == order[r])
+					add_col(c, cols.c[i].name, &cols.c[i], 0, 0, 0);
+	}
+	store_columns_free(&cols);
+	c->cache = xcalloc(CACHE_N, sizeof *c->cache);
+	c->ncache = CACHE_N;
+	if (c->nmodel > 0 && (s = ui_cohort_set_model(c, c->cur_model, err)))
+		return s;
+	return prepare_row(c, err);
+}
+
+void ui_cohort_close(ui_cohort *c)
+{
+	if (c->cache)
+		cache_clear(c);
+	free(c->cache);
+	for (int i = 0; i < c->ncol; i++)
+		col_free(&c->col[i]);
+	free(c->col);
+	for (int i = 0; i < c->nmodel; i++)
+		free(c->models[i]);
+	free(c->models);
+	free(c->model_ids);
+	free(c->id_col);
+	free(c->view);
+	free(c->p_all);
+	sqlite3_finalize(c->row_st);
+	sqlite3_finalize(c->pred_st);
+	memset(c, 0, sizeof *c);
+}
+
+long ui_cohort_count(const ui_cohort *c) { return c->view ? c->nview : c->n; }
+
+long ui_cohort_rowid(const ui_cohort *c, long pos)
+{
+	if (pos < 0 || pos >= ui_cohort_count(c))
+		return 0;
+	return c->view ? c->view[pos] : pos + 1;
+}
+
+long ui_cohort_pos(const ui_cohort *c, long rowid)
+{
+	if (!c->view)
+		return rowid >= 1 && rowid <= c->n ? rowid - 1 : -1;
+	for (long i = 0; i < c->nview; i++)
+		if (c->view[i] == rowid)
+			return i;
+	return -1;
+}
+
+static void fmt_value(char *buf, size_t len, sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		buf[0] = 0;
+		break;
+	case SQLITE_INTEGER:
+		snprintf(buf, len, "%lld", (long long)sqlite3_column_int64(st, i));
+		break;
+	case SQLITE_FLOAT:
+		snprintf(buf, len, "%.4g", sqlite3_column_double(st, i));
+		break;
+	default:
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, i));
+	}
+}
+
+const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
+{
+	ui_row *r = &c->cache[rowid % CACHE_N];
+	if (r->rowid == rowid && r->cell)
+		return r;
+	if (r->cell)
+		for (int j = 0; j < c->ncol; j++)
+			free(r->cell[j]);
+	free(r->cell);
+	memset(r, 0, sizeof *r);
+	r->rowid = rowid;
+	r->p = r->p_sd = NAN;
+	r->y = -1;
+	r->fold = -1;
+	r->cell = xcalloc((size_t)(c->ncol ? c->ncol : 1), sizeof *r->cell);
+	sqlite3_bind_int64(c->row_st, 1, rowid);
+	char buf[256];
+	if (sqlite3_step(c->row_st) == SQLITE_ROW) {
+		fmt_value(r->id, sizeof r->id, c->row_st, 0);
+		for (int j = 0; j < c->ncol; j++) {
+			fmt_value(buf, sizeof buf, c->row_st, j + 1);
+			r->cell[j] = xstrdup(buf);
+		}
+	} else {
+		for (int j = 0; j < c->ncol; j++)
+			r->cell[j] = xstrdup("");
+	}
+	sqlite3_reset(c->row_st);
+	if (c->pred_st && c->model_id >= 0) {
+		sqlite3_bind_int64(c->pred_st, 1, c->model_id);
+		sqlite3_bind_int64(c->pred_st, 2, rowid);
+		if (sqlite3_step(c->pred_st) == SQLITE_ROW) {
+			if (sqlite3_column_type(c->pred_st, 0) != SQLITE_NULL)
+				r->p = sqlite3_column_double(c->pred_st, 0);
+			if (sqlite3_column_type(c->pred_st, 1) != SQLITE_NULL)
+				r->p_sd = sqlite3_column_double(c->pred_st, 1);
+			if (sqlite3_column_type(c->pred_st, 2) != SQLITE_NULL)
+				r->y = sqlite3_column_int(c->pred_st, 2);
+			if (sqlite3_column_type(c->pred_st, 3) != SQLITE_NULL)
+				r->fold = sqlite3_column_int(c->pred_st, 3);
+		}
+		sqlite3_reset(c->pred_st);
+	}
+	return r;
+}
+
+int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err)
+{
+	(void)err;
+	if (k < 0 || k >= c->nmodel)
+		return 0;
+	c->cur_model = k;
+	c->model_id = c->model_ids[k];
+	c->model_name = c->models[k];
+	free(c->p_all);
+	c->p_all = NULL;
+	for (int i = 0; i < c->ncol; i++)
+		if (c->col[i].is_p || c->col[i].is_pred || c->col[i].is_true) {
+			free(c->col[i].all);
+			c->col[i].all = NULL;
+		}
+	if (c->cache)
+		cache_clear(c);
+	return 0;
+}
+
+/* Loads every value of column k by rowid-1: the model's outputs from `predictions`, any other
+ * column through frame_load (text as the category's alphabetical rank, so sorting by it
+ * sorts by label). */
+static int load_all(ui_cohort *c, int k, lm_err *err)
+{
+	ui_col *col = &c->col[k];
+	if (col->all)
+		return 0;
+	size_t n = (size_t)(c->n ? c->n : 1);
+	double *all = xmallocarray(n, sizeof *all);
+	for (size_t i = 0; i < n; i++)
+		all[i] = NAN;
+	if (col->is_p || col->is_pred || col->is_true) {
+		sqlite3_stmt *st = store_prepare(
+			c->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
+		if (!st) {
+			free(all);
+			return err->status;
+		}
+		sqlite3_bind_int64(st, 1, c->model_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			long r = (long)sqlite3_column_int64(st, 0);
+			if (r < 1 || r > c->n)
+				continue;
+			int which = col->is_true ? 2 : 1;
+			if (sqlite3_column_type(st, which) == SQLITE_NULL)
+				continue;
+			double v = sqlite3_column_double(st, which);
+			all[r - 1] = col->is_pred ? (v >= 0.5) : v;
+		}
+		sqlite3_finalize(st);
+	} else {
+		frame f;
+		const char *name = col->name;
+		int s = frame_load(c->db, "patients", &name, 1, &f, err);
+		if (s) {
+			free(all);
+			return s;
+		}
+		int *rank = NULL;
+		const store_column *m = f.col[0].meta;
+		if (m->type == TYPE_TEXT && m->ncat > 0) {
+			rank = xcalloc((size_t)m->ncat, sizeof *rank);
+			for (int i = 0; i < m->ncat; i++)
+				for (int j = 0; j < m->ncat; j++)
+					if (strcmp(m->cats[j], m->cats[i]) < 0)
+						rank[i]++;
+		}
+		for (long i = 0; i < f.nrow; i++) {
+			long r = f.rowid[i];
+			if (r < 1 || r > c->n)
+				continue;
+			double v = f.col[0].v[i];
+			all[r - 1] = rank && !isnan(v) ? rank[(int)v] : v;
+		}
+		free(rank);
+		frame_free(&f);
+	}
+	col->all = all;
+	return 0;
+}
+
+static const double *sort_key;
+static int sort_desc_flag;
+
+static int cmp_rowid(const void *pa, const void *pb)
+{
+	long a = *(const long *)pa, b = *(const long *)pb;
+	double x = sort_key[a - 1], y = sort_key[b - 1];
+	int xn = isnan(x), yn = isnan(y);
+	if (xn || yn) { /* missing values last in either direction */
+		if (xn != yn)
+			return xn - yn;
+		return (a > b) - (a < b);
+	}
+	if (x != y)
+		return sort_desc_flag ? (x < y) - (x > y) : (x > y) - (x < y);
+	return (a > b) - (a < b);
+}
+
+static void ensure_view(ui_cohort *c)
+{
+	if (c->view)
+		return;
+	c->view = xmallocarray((size_t)(c->n ? c->n : 1), sizeof *c->view);
+	for (long i = 0; i < c->n; i++)
+		c->view[i] = i + 1;
+	c->nview = c->n;
+}
+
+int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
+{
+	if (k < 0 || k >= c->ncol)
+		return 0;
+	int s = load_all(c, k, err);
+	if (s)
+		return s;
+	ensure_view(c);
+	sort_key = c->col[k].all;
+	sort_desc_flag = desc;
+	qsort(c->view, (size_t)c->nview, sizeof *c->view, cmp_rowid);
+	sort_key = NULL;
+	c->sort_col = k;
+	c->sort_desc = desc;
+	return 0;
+}
+
+static int find_col(const ui_cohort *c, const char *name)
+{
+	for (int i = 0; i < c->ncol; i++)
+		if (!strcmp(c->col[i].name, name) || !strcmp(c->col[i].label, name))
+			return i;
+	return -1;
+}
+
+int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
+{
+	while (*expr == ' ')
+		expr++;
+	if (!*expr) {
+		free(c->view);
+		c->view = NULL;
+		c->nview = 0;
+		c->filter[0] = 0;
+		if (c->sort_col >= 0)
+			return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+		return 0;
+	}
+	/* column op value */
+	char name[128], op[3] = {0}, val[128];
+	size_t i = 0, j = 0;
+	while (expr[i] && !strchr("<>=! ", expr[i]) && j < sizeof name - 1)
+		name[j++] = expr[i++];
+	name[j] = 0;
+	while (expr[i] == ' ')
+		i++;
+	j = 0;
+	while (expr[i] && strchr("<>=!", expr[i]) && j < 2)
+		op[j++] = expr[i++];
+	while (expr[i] == ' ')
+		i++;
+	snprintf(val, sizeof val, "%s", expr + i);
+	size_t vl = strlen(val);
+	while (vl > 0 && val[vl - 1] == ' ')
+		val[--vl] = 0;
+	if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+		memmove(val, val + 1, vl - 2);
+		val[vl - 2] = 0;
+	}
+	static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!=", "=", "~="};
+	int o = -1;
+	for (size_t q = 0; q < LM_ARRAY_LEN(ops); q++)
+		if (!strcmp(op, ops[q]))
+			o = (int)q;
+	if (!*name || o < 0 || !*val)
+		return lm_seterr(err, EX_USAGE, "filter: expected COLUMN OP VALUE, e.g. bili > 2");
+	if (o == 6)
+		o = 4;
+	if (o == 7)
+		o = 5;
+	int k = find_col(c, name);
+	if (k < 0)
+		return lm_seterr(err, EX_USAGE, "filter: no column '%s' on this screen", name);
+	ui_col *col = &c->col[k];
+	double x;
+	if (col->type == TYPE_TEXT && !col->is_p) {
+		/* compare with the category's alphabetical rank, as load_all stores text */
+		int cat = -1;
+		for (int q = 0; q < col->meta.ncat; q++)
+			if (!strcmp(col->meta.cats[q], val))
+				cat = q;
+		if (cat < 0)
+			return lm_seterr(err, EX_USAGE, "filter: '%s' is not a value of %s", val, name);
+		int rank = 0;
+		for (int q = 0; q < col->meta.ncat; q++)
+			if (strcmp(col->meta.cats[q], val) < 0)
+				rank++;
+		x = rank;
+	} else if (col->is_pred || col->is_true) {
+		if (!strcmp(val, "yes"))
+			x = 1;
+		else if (!strcmp(val, "no"))
+			x = 0;
+		else if (parse_double(val, &x))
+			return lm_seterr(err, EX_USAGE, "filter: %s is yes or no", name);
+	} else if (parse_double(val, &x)) {
+		return lm_seterr(err, EX_USAGE, "filter: '%s' is not a number", val);
+	}
+	int s = load_all(c, k, err);
+	if (s)
+		return s;
+	long *v = xmallocarray((size_t)(c->n ? c->n : 1), sizeof *v);
+	long nv = 0;
+	for (long r = 0; r < c->n; r++) {
+		double y = col->all[r];
+		if (isnan(y))
+			continue; /* a missing value matches no comparison */
+		int keep = o == 0 ? y < x : o == 1 ? y <= x : o == 2 ? y > x : o == 3 ? y >= x
+			 : o == 4 ? y == x : y != x;
+		if (keep)
+			v[nv++] = r + 1;
+	}
+	free(c->view);
+	c->view = v;
+	c->nview = nv;
+	snprintf(c->filter, sizeof c->filter, "%s %s %s", name, ops[o], val);
+	if (c->sort_col >= 0)
+		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+	return 0;
+}
+
+/* Marks in hit[] the rowids whose id (ids = 1) or shown cells (ids = 0) equal text. */
+static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
+{
+	lm_buf sql = {0};
+	buf_puts(&sql, "SELECT rowid FROM patients WHERE 0");
+	char *q;
+	if (ids) {
+		q = c->id_col ? sqlite3_mprintf(" OR \"%w\" = ?1", c->id_col) : sqlite3_mprintf(" OR rowid = ?1");
+		buf_puts(&sql, q);
+		sqlite3_free(q);
+	} else {
+		for (int i = 0; i < c->ncol; i++) {
+			if (c->col[i].is_p || c->col[i].is_pred || c->col[i].is_true)
+				continue;
+			q = sqlite3_mprintf(" OR \"%w\" = ?1", c->col[i].name);
+			buf_puts(&sql, q);
+			sqlite3_free(q);
+		}
+	}
+	sqlite3_stmt *st = store_prepare(c->db, sql.data, NULL);
+	buf_free(&sql);
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	int any = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long r = (long)sqlite3_column_int64(st, 0);
+		if (r >= 1 && r <= c->n)
+			hit[r] = 1, any = 1;
+	}
+	sqlite3_finalize(st);
+	return any;
+}
+
+long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
+{
+	long n = ui_cohort_count(c);
+	if (n == 0 || !*text)
+		return -1;
+	/* an id match wins; otherwise any shown column holding the value. SQL finds the
+	 * matching rowids, then the first of them after `from` in the current order */
+	char *hit = xcalloc((size_t)c->n + 1, 1);
+	int any = search_hits(c, text, 1, hit) || search_hits(c, text, 0, hit);
+	long found = -1;
+	if (any)
+		for (long k = 0; k < n; k++) {
+			long pos = ((from + dir * k) % n + n) % n;
+			if (hit[ui_cohort_rowid(c, pos)]) {
+				found = pos;
+				break;
+			}
+		}
+	free(hit);
+	return found;
+}
+
+int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err)
+{
+	/* the p and true-outcome columns are loaded as sorting loads them: one SELECT */
+	int kp = -1, ky = -1;
+	for (int i = 0; i < c->ncol; i++) {
+		if (c->col[i].is_p)
+			kp = i;
+		if (c->col[i].is_true)
+			ky = i;
+	}
+	if (kp < 0 || ky < 0)
+		return lm_seterr(err, EX_DATAERR, "no model has predictions");
+	int s;
+	if ((s = load_all(c, kp, err)) || (s = load_all(c, ky, err)))
+		return s;
+	*p = c->col[kp].all;
+	*y = c->col[ky].all;
+	return 0;
+}

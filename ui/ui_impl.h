@@ -1,0 +1,197 @@
+/* ui_impl.h: what the screens and widgets of the TUI share (not used outside ui/).
+ *
+ * Ownership: the app owns the database handle, the cohort view and the screens' state; every
+ * screen draws from scratch into stdscr on each frame, so no screen keeps curses windows. */
+#ifndef LUMEN_UI_IMPL_H
+#define LUMEN_UI_IMPL_H
+
+#include <sqlite3.h>
+
+#include "../src/data/store.h"
+#include "ui.h"
+
+/* Semantic attributes (ncdu/htop style): each maps to a colour pair when colours are on and
+ * to a plain attribute (bold, reverse, underline) otherwise, so meaning never rests on colour
+ * alone: signs, arrows and labels carry it too. */
+typedef enum {
+	UI_A_NORMAL, UI_A_TITLE, UI_A_HEADER, UI_A_CURSOR, UI_A_POS, UI_A_NEG, UI_A_DIM, UI_A_WARN,
+	UI_A_KEY, UI_A_N
+} ui_attr;
+
+/* Screens, numbered as the keys 1-6 select them. */
+typedef enum {
+	UI_COHORT, UI_PATIENT, UI_MODELS, UI_AUDIT, UI_SURVIVAL, UI_REPORTS, UI_NSCREEN
+} ui_screen_id;
+
+struct ui_app;
+
+/* Mouse wheel, delivered to screens as keys (outside the ncurses range). */
+#define UI_KEY_WHEEL_UP 0x7fff0002
+#define UI_KEY_WHEEL_DOWN 0x7fff0003
+
+/* One key binding: the keys (up to 4 codes, 0-terminated), the name shown in help, what it
+ * does, and the handler. Screens keep these in static tables. */
+typedef struct ui_key {
+	int code[4];
+	const char *label; /* e.g. "j/Down" */
+	const char *help;
+	void (*fn)(struct ui_app *a);
+} ui_key;
+
+typedef struct ui_screen {
+	const char *name;
+	void (*draw)(struct ui_app *a);
+	const ui_key *keys; /* terminated by an entry with label == NULL */
+	/* called with a key the table does not bind (e.g. for numbers); may be NULL */
+	int (*other_key)(struct ui_app *a, int key);
+} ui_screen;
+
+/* ---- the cohort view (ui_data.c): lazy reading of a possibly huge patients table ---- */
+typedef struct ui_col {
+	char *name;   /* column name in patients, or "p" */
+	char *label;  /* clinical label or the name */
+	col_type type;
+	col_role role;
+	int width;
+	int is_p, is_pred, is_true; /* the model's probability, predicted and true outcome */
+	double *all;  /* all values by rowid-1, loaded on demand for sort/filter (NULL until) */
+	store_column meta; /* categories for text columns */
+} ui_col;
+
+typedef struct ui_row { /* one fetched row for display */
+	long rowid;
+	char id[64];
+	double p, p_sd;
+	int y;       /* true outcome 0/1, -1 unknown */
+	int fold;
+	char **cell; /* ncol strings */
+} ui_row;
+
+typedef struct ui_cohort {
+	sqlite3 *db;
+	long n;            /* patients */
+	char *id_col;      /* the id column name, NULL = rowid */
+	long model_id;     /* -1 when no model has predictions */
+	char *model_name;
+	char **models;     /* names of models with predictions */
+	long *model_ids;
+	int nmodel, cur_model;
+	int ncol;
+	ui_col *col;
+	long *view;        /* rowids in display order (NULL = all rows in rowid order) */
+	long nview;
+	int sort_col;      /* -1 none */
+	int sort_desc;
+	char filter[300];  /* "" none */
+	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
+	/* cache of fetched rows */
+	ui_row *cache;
+	int ncache;
+	sqlite3_stmt *row_st, *pred_st;
+} ui_cohort;
+
+int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
+		   lm_err *err);
+void ui_cohort_close(ui_cohort *c);
+long ui_cohort_count(const ui_cohort *c);
+long ui_cohort_rowid(const ui_cohort *c, long pos);
+/* Position of rowid in the current order, -1 when filtered out. */
+long ui_cohort_pos(const ui_cohort *c, long rowid);
+/* The row at rowid for display (cached; valid until the next fetch of another page). */
+const ui_row *ui_cohort_row(ui_cohort *c, long rowid);
+void ui_cohort_flush(ui_cohort *c);
+int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
+/* "col op value" with op one of < <= > >= == != (= is ==); "" clears. */
+int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
+int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
+/* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
+ * absent); arrays owned by the cohort, valid until the model changes. 0 or a status. */
+int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err);
+/* Next position at or after `from` (direction dir = +1/-1, wrapping) whose id or any shown
+ * cell equals text; -1 when none. */
+long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir);
+
+/* ---- the app ---- */
+typedef struct ui_app {
+	const ui_opts *o;
+	sqlite3 *db;
+	int readonly; /* the file could not be opened for writing: access is not logged */
+	char *path;
+	ui_cohort co;
+	ui_screen_id scr, prev_scr;
+	const ui_screen *screens[UI_NSCREEN]; /* NULL = not available in this build */
+	int help;     /* the help pop-up is open */
+	int quit;
+	int colors;
+	int ascii;
+	int rows, cols;
+	char msg[256];   /* one-line message in the status bar */
+	/* prompt */
+	int prompting;
+	char prompt_label[32];
+	char prompt[256];
+	size_t prompt_len;
+	void (*prompt_done)(struct ui_app *a, const char *text);
+	/* cohort screen */
+	long cur, top;
+	int sel_col;
+	char search[128];
+	/* models screen */
+	int model_sel;
+	double threshold;
+	/* audit screen */
+	char audit_spec[200];
+	int audit_boot;
+	/* survival screen */
+	int km_group; /* 0 none, 1..ngroups group columns, then risk tertiles */
+	/* patient screen */
+	long patient;       /* rowid */
+	int method;         /* index into the patient's methods */
+	int pat_scroll;
+	int visits_view;
+	int lab;            /* selected lab in the visits view */
+	long last_logged;   /* the rowid whose opening was logged last */
+} ui_app;
+
+extern const ui_screen ui_cohort_screen;
+extern const ui_screen ui_patient_screen;
+extern const ui_screen ui_models_screen;
+extern const ui_screen ui_survival_screen;
+extern const ui_screen ui_audit_screen;
+/* Free the screens' cached data (at exit). */
+void ui_patient_release(void);
+void ui_models_release(void);
+void ui_survival_release(void);
+void ui_audit_release(void);
+
+/* ui_core.c helpers for screens */
+int ui_attr_of(const ui_app *a, ui_attr k);
+void ui_status(ui_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ui_start_prompt(ui_app *a, const char *label, const char *init,
+		     void (*done)(ui_app *a, const char *text));
+void ui_open_patient(ui_app *a, long rowid);
+/* Draws text clipped to width w at (y, x) (UTF-8 aware); returns columns used. */
+int ui_put(int y, int x, int w, const char *s);
+void ui_fill(int y, int x, int w, unsigned int ch); /* ch: a chtype */
+
+/* ---- widgets (ui_widgets.c) ---- */
+/* Signed horizontal bar: zero at the middle of [x, x+w); v in [-vmax, vmax]. */
+void ui_signed_bar(const ui_app *a, int y, int x, int w, double v, double vmax);
+/* Left-to-right bar for v in [0, 1] with eighth-cell resolution. */
+void ui_bar(const ui_app *a, int y, int x, int w, double v);
+/* Sparkline of n values (NAN skipped as a gap) in w cells. */
+void ui_sparkline(const ui_app *a, int y, int x, int w, const double *v, int n);
+/* Curve plot of (xs, ys) in a w x h cell box with braille dots (or '*' with --ascii);
+ * ranges [x0,x1] x [y0,y1]. */
+void ui_plot(const ui_app *a, int y, int x, int w, int h, const double *xs, const double *ys,
+	     int n, double x0, double x1, double y0, double y1);
+/* Several curves in one box (dots of all series merged; with --ascii series s uses glyph
+ * "*o+x#%"[s]). */
+void ui_plot_multi(const ui_app *a, int y, int x, int w, int h, int nser, const double *const *xs,
+		   const double *const *ys, const int *ns, double x0, double x1, double y0, double y1);
+/* A vertical rule of h cells. */
+void ui_vline(const ui_app *a, int y, int x, int h);
+/* One heat-map cell for z in [-1, 1] (shade by |z|, sign as + / - glyph in ascii). */
+void ui_heat_cell(const ui_app *a, int y, int x, double z);
+
+#endif

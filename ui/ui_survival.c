@@ -1,0 +1,307 @@
+/* ui_survival.c: the Survival screen: Kaplan-Meier curves of the file's time and event
+ * columns, overall, by a group column, by the treatment or by tertile of the model's
+ * predicted risk (g cycles), with the number at risk, medians and the log-rank test, all
+ * from the km module. The event is the event column's highest value (status 2 = death in
+ * pbc; 1 for a 0/1 column). */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/stats/km.h"
+#include "ui_impl.h"
+
+#define KM_MAXG 6
+
+static struct kstate {
+	int loaded_for; /* grouping index + 1 the curves were made for, 0 = none */
+	long model_id;
+	char title[160], err[160];
+	int G;
+	char gname[KM_MAXG][48];
+	km_curve curve[KM_MAXG];
+	km_logrank lr;
+	int have_lr;
+	double tmax;
+} ks;
+
+void ui_survival_release(void)
+{
+	for (int g = 0; g < ks.G; g++)
+		km_free(&ks.curve[g]);
+	if (ks.have_lr)
+		km_logrank_free(&ks.lr);
+	memset(&ks, 0, sizeof ks);
+}
+
+/* The groupings on offer: 0 everyone, then the group and treatment columns, then tertiles of
+ * the model's risk. Returns how many; fills name (column name or NULL for none/tertiles). */
+static int groupings(const store_columns *cols, int k, const char **name, int *tertiles)
+{
+	int n = 1;
+	*name = NULL;
+	*tertiles = 0;
+	for (int i = 0; i < cols->n; i++)
+		if (cols->c[i].role == ROLE_GROUP || cols->c[i].role == ROLE_TREATMENT) {
+			if (n == k)
+				*name = cols->c[i].name;
+			n++;
+		}
+	if (n == k)
+		*tertiles = 1;
+	return n + 1;
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double x = *(const double *)pa, y = *(const double *)pb;
+	return (x > y) - (x < y);
+}
+
+static void build(ui_app *a)
+{
+	if (ks.loaded_for == a->km_group + 1 && ks.model_id == a->co.model_id)
+		return;
+	ui_survival_release();
+	ks.loaded_for = a->km_group + 1;
+	ks.model_id = a->co.model_id;
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
+	int ti = store_columns_role(&cols, ROLE_TIME), ei = store_columns_role(&cols, ROLE_EVENT);
+	if (ti < 0 || ei < 0) {
+		snprintf(ks.err, sizeof ks.err, "no time and event columns: lumen import --time COL --event COL");
+		store_columns_free(&cols);
+		return;
+	}
+	const char *gcol;
+	int tert;
+	int ng = groupings(&cols, a->km_group, &gcol, &tert);
+	if (a->km_group >= ng) {
+		a->km_group = 0;
+		gcol = NULL, tert = 0;
+	}
+	if (tert && a->co.model_id < 0) {
+		a->km_group = 0;
+		tert = 0;
+	}
+	const char *names[3] = {cols.c[ti].name, cols.c[ei].name, gcol};
+	frame f;
+	lm_err err = {0};
+	if (frame_load(a->db, "patients", names, gcol ? 3 : 2, &f, &err)) {
+		snprintf(ks.err, sizeof ks.err, "%.150s", err.msg);
+		store_columns_free(&cols);
+		return;
+	}
+	double emax = -INFINITY;
+	for (long i = 0; i < f.nrow; i++)
+		if (!isnan(f.col[1].v[i]) && f.col[1].v[i] > emax)
+			emax = f.col[1].v[i];
+	/* group of each row: category index, or risk tertile from the stored predictions */
+	double cut1 = 0, cut2 = 0;
+	double *p = NULL;
+	if (tert) {
+		p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
+		const double *pa, *ya;
+		if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
+			snprintf(ks.err, sizeof ks.err, "%.150s", err.msg);
+			free(p);
+			frame_free(&f);
+			store_columns_free(&cols);
+			return;
+		}
+		for (long i = 0; i < f.nrow; i++)
+			p[i] = f.rowid[i] >= 1 && f.rowid[i] <= a->co.n ? pa[f.rowid[i] - 1] : (double)NAN;
+		double *s = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *s);
+		long m = 0;
+		for (long i = 0; i < f.nrow; i++)
+			if (!isnan(p[i]))
+				s[m++] = p[i];
+		/* cut points at the thirds of the sorted predictions */
+		qsort(s, (size_t)m, sizeof *s, cmp_double);
+		if (m >= 3)
+			cut1 = s[m / 3], cut2 = s[2 * m / 3];
+		free(s);
+		ks.G = 3;
+		snprintf(ks.gname[0], sizeof ks.gname[0], "low risk p<%.2f", cut1);
+		snprintf(ks.gname[1], sizeof ks.gname[1], "middle");
+		snprintf(ks.gname[2], sizeof ks.gname[2], "high risk p>=%.2f", cut2);
+	} else if (gcol) {
+		const store_column *m = f.col[2].meta;
+		if (m->type == TYPE_TEXT) {
+			ks.G = m->ncat < KM_MAXG ? m->ncat : KM_MAXG;
+			for (int g = 0; g < ks.G; g++)
+				snprintf(ks.gname[g], sizeof ks.gname[g], "%s %.30s", gcol, m->cats[g]);
+		}
+	} else {
+		ks.G = 1;
+		snprintf(ks.gname[0], sizeof ks.gname[0], "all patients");
+	}
+	/* numeric groups (e.g. trt 1/2): their distinct values, up to KM_MAXG */
+	double gval[KM_MAXG];
+	if (gcol && f.col[2].meta->type != TYPE_TEXT) {
+		ks.G = 0;
+		for (long i = 0; i < f.nrow; i++) {
+			double v = f.col[2].v[i];
+			if (isnan(v))
+				continue;
+			int g;
+			for (g = 0; g < ks.G; g++)
+				if (gval[g] == v)
+					break;
+			if (g == ks.G && ks.G < KM_MAXG) {
+				gval[ks.G] = v;
+				snprintf(ks.gname[ks.G], sizeof ks.gname[ks.G], "%s %g", gcol, v);
+				ks.G++;
+			}
+		}
+	}
+	double *tt = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *tt);
+	int *ee = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *ee);
+	int *gg = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *gg);
+	long n = 0;
+	for (long i = 0; i < f.nrow; i++) {
+		double t = f.col[0].v[i], e = f.col[1].v[i];
+		if (isnan(t) || t < 0 || isnan(e))
+			continue;
+		int g = 0;
+		if (tert) {
+			if (isnan(p[i]))
+				continue;
+			g = p[i] < cut1 ? 0 : p[i] < cut2 ? 1 : 2;
+		} else if (gcol) {
+			double v = f.col[2].v[i];
+			if (isnan(v))
+				continue;
+			if (f.col[2].meta->type == TYPE_TEXT) {
+				g = (int)v;
+			} else {
+				for (g = 0; g < ks.G && gval[g] != v; g++)
+					;
+			}
+			if (g >= ks.G)
+				continue;
+		}
+		tt[n] = t, ee[n] = e == emax, gg[n] = g;
+		n++;
+	}
+	ks.tmax = 0;
+	for (int g = 0; g < ks.G; g++) {
+		long m = 0;
+		double *gt = xmallocarray((size_t)(n ? n : 1), sizeof *gt);
+		int *ge = xmallocarray((size_t)(n ? n : 1), sizeof *ge);
+		for (long i = 0; i < n; i++)
+			if (gg[i] == g)
+				gt[m] = tt[i], ge[m] = ee[i], m++;
+		km_fit(gt, ge, m, &ks.curve[g]);
+		free(gt), free(ge);
+		for (long i = 0; i < ks.curve[g].m; i++)
+			if (ks.curve[g].time[i] > ks.tmax)
+				ks.tmax = ks.curve[g].time[i];
+	}
+	int nonempty = 1;
+	for (int g = 0; g < ks.G; g++)
+		if (ks.curve[g].n == 0)
+			nonempty = 0;
+	if (ks.G > 1 && nonempty) {
+		km_logrank_test(tt, ee, gg, n, ks.G, &ks.lr);
+		ks.have_lr = 1;
+	}
+	char evname[64];
+	snprintf(evname, sizeof evname, "%g", emax);
+	snprintf(ks.title, sizeof ks.title, "Kaplan-Meier: %s, event %s = %s, by %s", cols.c[ti].name,
+		 cols.c[ei].name, evname, tert ? "risk tertile" : gcol ? gcol : "nothing (all)");
+	free(tt), free(ee), free(gg), free(p);
+	frame_free(&f);
+	store_columns_free(&cols);
+}
+
+static void survival_draw(ui_app *a)
+{
+	build(a);
+	if (ks.err[0]) {
+		ui_put(2, 2, COLS - 4, ks.err);
+		return;
+	}
+	ui_put(1, 0, COLS, ks.title);
+	int legend = ks.G + 3;
+	int ph = LINES - 1 - 2 - legend - 1;
+	if (ph < 4)
+		ph = 4;
+	int px = 6, pw = COLS - px - 2;
+	/* step curves: (t_i, S_{i-1}) then (t_i, S_i) */
+	double *xs[KM_MAXG], *ys[KM_MAXG];
+	int ns[KM_MAXG];
+	for (int g = 0; g < ks.G; g++) {
+		const km_curve *c = &ks.curve[g];
+		xs[g] = xmallocarray((size_t)(2 * c->m + 1), sizeof(double));
+		ys[g] = xmallocarray((size_t)(2 * c->m + 1), sizeof(double));
+		int k = 0;
+		double prev = 1;
+		xs[g][k] = 0, ys[g][k++] = 1;
+		for (long i = 0; i < c->m; i++) {
+			xs[g][k] = c->time[i], ys[g][k++] = prev;
+			xs[g][k] = c->time[i], ys[g][k++] = c->surv[i];
+			prev = c->surv[i];
+		}
+		ns[g] = k;
+	}
+	ui_put(2, 0, px, "1.0");
+	ui_put(2 + ph / 2, 0, px, "0.5");
+	ui_put(2 + ph - 1, 0, px, "0.0");
+	ui_vline(a, 2, px - 1, ph);
+	ui_plot_multi(a, 2, px, pw, ph, ks.G, (const double *const *)xs, (const double *const *)ys, ns,
+		      0, ks.tmax > 0 ? ks.tmax : 1, 0, 1);
+	/* each curve's number at its end, so curves are told apart without colour */
+	for (int g = 0; g < ks.G; g++) {
+		if (ns[g] > 0) {
+			double yl = ys[g][ns[g] - 1], xl = xs[g][ns[g] - 1];
+			int cy = 2 + (int)((1 - yl) * (ph - 1) + 0.5);
+			int cx = px + (int)(xl / (ks.tmax > 0 ? ks.tmax : 1) * (pw - 1) + 0.5);
+			if (cx + 1 < COLS)
+				mvaddch(cy, cx + 1, (chtype)('1' + g));
+		}
+		free(xs[g]);
+		free(ys[g]);
+	}
+	char t[200];
+	int y = 2 + ph;
+	ui_put(y, px, 1, "0");
+	snprintf(t, sizeof t, "%.0f", ks.tmax);
+	ui_put(y++, px + pw - (int)strlen(t), (int)strlen(t), t);
+	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+	ui_fill(y, 0, COLS, ' ');
+	double q[4] = {0, ks.tmax / 4, ks.tmax / 2, 3 * ks.tmax / 4};
+	snprintf(t, sizeof t, "  curve                     n  events  median  at risk t=%.0f %.0f %.0f %.0f",
+		 q[0], q[1], q[2], q[3]);
+	ui_put(y++, 0, COLS, t);
+	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	for (int g = 0; g < ks.G && y < LINES - 2; g++) {
+		const km_curve *c = &ks.curve[g];
+		char med[32];
+		if (isnan(c->median))
+			snprintf(med, sizeof med, "     .");
+		else
+			snprintf(med, sizeof med, "%6.0f", c->median);
+		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %6ld %5ld %5ld %5ld", g + 1, ks.gname[g],
+			 c->n, c->events, med, km_at_risk(c, q[0]), km_at_risk(c, q[1]),
+			 km_at_risk(c, q[2]), km_at_risk(c, q[3]));
+		ui_put(y++, 0, COLS, t);
+	}
+	if (ks.have_lr)
+		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p = %.3g   (g: grouping)", ks.lr.chisq,
+			 ks.lr.df, ks.lr.p);
+	else
+		snprintf(t, sizeof t, "(g: group by a group column, the treatment or risk tertile)");
+	ui_put(y, 0, COLS, t);
+}
+
+static void k_group(ui_app *a) { a->km_group++; }
+
+static const ui_key survival_keys[] = {
+	{{'g'}, "g", "group by: nothing, each group and treatment column, risk tertile", k_group},
+	{{0}, NULL, NULL, NULL},
+};
+
+const ui_screen ui_survival_screen = {"Survival", survival_draw, survival_keys, NULL};
