@@ -6,6 +6,8 @@
 
 #include "../explain/ig.h"
 #include "../src/nn/model.h"
+#include "../src/stats/audit.h"
+#include "../src/stats/groups.h"
 #include "../src/stats/km.h"
 #include "hostint.h"
 
@@ -578,6 +580,98 @@ static int l_survival(lua_State *L)
 	}
 	lua_pushinteger(L, left_out);
 	lua_setfield(L, res, "left_out");
+	return 1;
+}
+
+/* ---- lumen.audit ---- */
+
+static void push_json(lua_State *L, const cJSON *j, int depth);
+
+static double opt_number(lua_State *L, const char *key, double def)
+{
+	int t = lua_getfield(L, 1, key);
+	double v = def;
+	if (t == LUA_TNUMBER)
+		v = lua_tonumber(L, -1);
+	else if (t != LUA_TNIL)
+		luaL_error(L, "lumen.audit: %s must be a number (got a %s)", key, lua_typename(L, t));
+	lua_pop(L, 1);
+	return v;
+}
+
+/* lumen.audit{model=, by=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the audit
+ * of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions. */
+static int l_audit(lua_State *L)
+{
+	host *h = host_of(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	const frame *fr = need_frame(L);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		static const char *const ok[] = {"model", "by", "threshold", "tolerance", "bootstrap",
+						 "seed", "reference"};
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		int known = 0;
+		for (size_t i = 0; i < LM_ARRAY_LEN(ok); i++)
+			known |= !strcmp(k, ok[i]);
+		if (!known)
+			return luaL_error(L, "lumen.audit: unknown option '%s' (model, by, threshold, "
+					     "tolerance, bootstrap, seed, reference)",
+					  luaL_tolstring(L, -2, NULL));
+		lua_pop(L, 1);
+	}
+	int mi = h->default_model;
+	if (lua_getfield(L, 1, "model") == LUA_TSTRING)
+		mi = host_model_index(L, lua_tostring(L, -1));
+	else if (!lua_isnil(L, -1))
+		return luaL_error(L, "lumen.audit: model must be a string");
+	lua_pop(L, 1);
+	if (mi < 0)
+		return luaL_error(L, "lumen.audit: which model? give model = NAME");
+	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
+		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
+	const char *by = lua_tostring(L, -1);
+	audit_opts o = {0};
+	o.threshold = opt_number(L, "threshold", 0.5);
+	o.tolerance = opt_number(L, "tolerance", 0.8);
+	double nb = opt_number(L, "bootstrap", 0), seed = opt_number(L, "seed", 1);
+	if (!(nb >= 0 && nb <= 100000) || nb != floor(nb))
+		return luaL_error(L, "lumen.audit: bootstrap must be a whole number from 0 to 100000");
+	if (!(seed >= 0) || seed != floor(seed))
+		return luaL_error(L, "lumen.audit: seed must be a whole number >= 0");
+	o.n_boot = (int)nb;
+	o.seed = (uint64_t)seed;
+	o.threads = 1;
+	o.ref = -1;
+	groups g;
+	lm_err e = {0};
+	if (groups_build(fr, by, NULL, 0, &g, &e))
+		return luaL_error(L, "lumen.audit: %s", e.msg);
+	int t = lua_getfield(L, 1, "reference");
+	if (t == LUA_TSTRING && (o.ref = groups_find(&g, lua_tostring(L, -1))) < 0) {
+		groups_free(&g);
+		return luaL_error(L, "lumen.audit: no group '%s'", lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	const host_preds *pr = &h->preds[mi];
+	long n = fr->nrow;
+	double *y = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
+	int *grp = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	for (long r = 0; r < n; r++) {
+		y[r] = isnan(pr->outcome[r]) ? (double)NAN : (double)(pr->outcome[r] != 0);
+		grp[r] = isnan(pr->risk[r]) || isnan(y[r]) ? -1 : g.of[r];
+	}
+	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
+	audit_result res;
+	if (audit_run(&in, &o, &res, &e)) {
+		groups_free(&g);
+		return luaL_error(L, "lumen.audit: %s", e.msg);
+	}
+	cJSON *j = audit_result_json(&res, g.label);
+	audit_result_free(&res);
+	groups_free(&g);
+	push_json(L, j, 0);
+	cJSON_Delete(j);
 	return 1;
 }
 
@@ -1243,7 +1337,7 @@ static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
 	{"models", l_models},     {"model", l_model}, {"record", l_record},
-	{"survival", l_survival}, {NULL, NULL}};
+	{"survival", l_survival}, {"audit", l_audit}, {NULL, NULL}};
 static const luaL_Reg report_funcs[] = {
 	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
 	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
