@@ -569,7 +569,8 @@ char *host_lua_dir(void)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = 0;
-			static const char *const rel[] = {"/../lua", "/../../lua", "/lua"};
+			static const char *const rel[] = {"/../lua", "/../../lua", "/lua",
+							  "/../share/lumen/lua"};
 			for (size_t i = 0; i < LM_ARRAY_LEN(rel); i++) {
 				char *d = xasprintf("%s%s", exe, rel[i]);
 				char *probe = xasprintf("%s/reports", d);
