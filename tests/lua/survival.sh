@@ -58,3 +58,15 @@ bad "survival: text event without value" \
 bad "survival: unknown option" \
 	"lumen.survival: unknown option 'group' (where, model, time,event,event_value,by)" \
 	'lumen.survival{time = "time", event = "status", event_value = 2, group = "sex"}'
+
+# the Kaplan-Meier and line charts as HTML: well-formed, steps drawn
+printf '%s\n' 'report.line{title = "l", series = {{name = "a & b", x = {1, 2, 3}, y = {3, 1, 2}}}}' >>"$T/s.lua"
+run report "$T/wb.lumen" "$T/s.lua" -o "$T/s.html"
+eq "survival html: status" "$RC" 0
+if command -v xmllint >/dev/null; then
+	check "survival html: well-formed (xmllint)" xmllint --noout "$T/s.html"
+else
+	skip "survival html: well-formed (xmllint)" "xmllint not installed"
+fi
+eq "survival html: two km polylines and one line" "$(grep -c '<polyline' "$T/s.html")" 3
+contains "survival html: legend escaped" "$(cat "$T/s.html")" ">a &amp; b</text>"
