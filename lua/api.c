@@ -308,8 +308,7 @@ typedef struct iter_state {
 static void push_selection(lua_State *L, const char *fname, const char *extra)
 {
 	host *h = host_of(L);
-	const frame *fr = need_frame(L);
-	(void)fr;
+	need_frame(L);
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);

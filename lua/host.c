@@ -391,8 +391,7 @@ static int pattern_reps(const char *p, size_t len)
 static int guarded_match(lua_State *L)
 {
 	size_t n, plen;
-	const char *subj = luaL_checklstring(L, 1, &n);
-	(void)subj;
+	luaL_checklstring(L, 1, &n);
 	const char *pat = luaL_checklstring(L, 2, &plen);
 	int plain = lua_toboolean(L, 4) && lua_tocfunction(L, lua_upvalueindex(2)) != NULL;
 	if (!plain) {
