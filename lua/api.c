@@ -6,6 +6,9 @@
 
 #include "../explain/ig.h"
 #include "../src/nn/model.h"
+#include "../src/stats/audit.h"
+#include "../src/stats/groups.h"
+#include "../src/stats/km.h"
 #include "hostint.h"
 
 /* ---- predictions ---- */
@@ -302,11 +305,10 @@ typedef struct iter_state {
 
 /* Reads {where=, model=} at index 1 and pushes: state userdata, filter function (or nil),
  * the reusable patient object. */
-static void push_selection(lua_State *L, const char *fname)
+static void push_selection(lua_State *L, const char *fname, const char *extra)
 {
 	host *h = host_of(L);
-	const frame *fr = need_frame(L);
-	(void)fr;
+	need_frame(L);
 	if (!lua_isnoneornil(L, 1))
 		luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
@@ -315,9 +317,19 @@ static void push_selection(lua_State *L, const char *fname)
 		lua_pushnil(L);
 		while (lua_next(L, 1)) {
 			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-			if (!k || (strcmp(k, "where") && strcmp(k, "model")))
-				luaL_error(L, "%s: unknown option '%s' (where, model)", fname,
-					   luaL_tolstring(L, -2, NULL));
+			int known = k && (!strcmp(k, "where") || !strcmp(k, "model"));
+			if (k && extra) { /* a comma-separated list of further option names */
+				size_t kl = strlen(k);
+				for (const char *e = extra; *e && !known;) {
+					size_t el = strcspn(e, ",");
+					known = el == kl && !strncmp(e, k, kl);
+					e += el + (e[el] == ',');
+				}
+			}
+			if (!known)
+				luaL_error(L, "%s: unknown option '%s' (where, model%s%s)", fname,
+					   luaL_tolstring(L, -2, NULL), extra ? ", " : "",
+					   extra ? extra : "");
 			lua_pop(L, 1);
 		}
 		if (lua_getfield(L, 1, "model") != LUA_TNIL) {
@@ -379,18 +391,286 @@ static int patients_iter(lua_State *L)
 
 static int l_patients(lua_State *L)
 {
-	push_selection(L, "lumen.patients");
+	push_selection(L, "lumen.patients", NULL);
 	lua_pushcclosure(L, patients_iter, 3);
 	return 1;
 }
 
 static int l_count(lua_State *L)
 {
-	push_selection(L, "lumen.count");
+	push_selection(L, "lumen.count", NULL);
 	lua_Integer n = 0;
 	while (next_match(L, 2, 3, 4) >= 0)
 		n++;
 	lua_pushinteger(L, n);
+	return 1;
+}
+
+/* ---- lumen.survival ---- */
+
+static void set_num(lua_State *L, const char *k, double v);
+
+static int opt_column(lua_State *L, const frame *fr, const char *key, int required)
+{
+	int t = lua_getfield(L, 1, key);
+	if (t == LUA_TNIL && !required) {
+		lua_pop(L, 1);
+		return -1;
+	}
+	if (t != LUA_TSTRING)
+		luaL_error(L, "lumen.survival: %s must be a column name (got a %s)", key,
+			   lua_typename(L, t));
+	int c = frame_find(fr, lua_tostring(L, -1));
+	if (c < 0)
+		luaL_error(L, "lumen.survival: no column '%s'", lua_tostring(L, -1));
+	lua_pop(L, 1);
+	return c;
+}
+
+static void set_list(lua_State *L, const char *key, const double *v, long n)
+{
+	lua_createtable(L, (int)n, 0);
+	for (long i = 0; i < n; i++) {
+		if (isnan(v[i]))
+			lua_pushboolean(L, 0); /* keeps the list without holes; documented */
+		else
+			lua_pushnumber(L, v[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, key);
+}
+
+/* lumen.survival{time=, event=, event_value=, by=, where=} -> Kaplan-Meier curves per group
+ * (km_fit, as `lumen survival`) and the log-rank test across groups. */
+static int l_survival(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	const frame *fr = need_frame(L);
+	int ct = opt_column(L, fr, "time", 1), ce = opt_column(L, fr, "event", 1),
+	    cb = opt_column(L, fr, "by", 0);
+	const store_column *em = fr->col[ce].meta;
+	int has_value = lua_getfield(L, 1, "event_value") != LUA_TNIL;
+	double ev_num = NAN;
+	int ev_cat = -1;
+	if (has_value) {
+		if (em->type == TYPE_TEXT) {
+			const char *sv = lua_tostring(L, -1);
+			for (int k = 0; sv && k < em->ncat; k++)
+				if (!strcmp(em->cats[k], sv))
+					ev_cat = k;
+			if (ev_cat < 0)
+				return luaL_error(L, "lumen.survival: %s has no value '%s'", em->name,
+						  luaL_tolstring(L, -1, NULL));
+		} else if (lua_type(L, -1) == LUA_TNUMBER) {
+			ev_num = lua_tonumber(L, -1);
+		} else {
+			return luaL_error(L, "lumen.survival: event_value must be a number for %s",
+					  em->name);
+		}
+	} else if (em->type == TYPE_TEXT || fr->col[ce].str) {
+		return luaL_error(L, "lumen.survival: %s is text; name the event: event_value = V",
+				  em->name);
+	}
+	lua_pop(L, 1);
+	push_selection(L, "lumen.survival", "time,event,event_value,by");
+	int st = lua_gettop(L) - 2, fn = st + 1, pat = st + 2;
+	long cap = fr->nrow ? fr->nrow : 1, n = 0, left_out = 0;
+	double *tm = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
+	double *evr = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
+	long *row = lua_newuserdatauv(L, (size_t)cap * sizeof(long), 0);
+	long r;
+	while ((r = next_match(L, st, fn, pat)) >= 0) {
+		double t = fr->col[ct].v[r], e = fr->col[ce].v[r];
+		int bad = isnan(t) || t < 0 || isnan(e);
+		if (cb >= 0 && !bad) {
+			const frame_col *bc = &fr->col[cb];
+			bad = bc->str ? bc->str[r] == NULL : isnan(bc->v[r]);
+		}
+		if (bad) {
+			left_out++;
+			continue;
+		}
+		tm[n] = t, evr[n] = e, row[n] = r;
+		n++;
+	}
+	/* the event rule of `lumen survival`: the named value, else 0/1 or the larger of two */
+	double lo = INFINITY, hi = -INFINITY;
+	for (long i = 0; i < n; i++) {
+		lo = fmin(lo, evr[i]);
+		hi = fmax(hi, evr[i]);
+	}
+	if (!has_value) {
+		for (long i = 0; i < n; i++)
+			if (evr[i] != lo && evr[i] != hi)
+				return luaL_error(L, "lumen.survival: %s has more than two values; name the "
+						     "event: event_value = V", em->name);
+		ev_num = n && lo == hi && lo == 0 ? 1 : hi;
+	}
+	int *event = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	int *group = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	for (long i = 0; i < n; i++)
+		event[i] = ev_cat >= 0 ? (int)evr[i] == ev_cat : evr[i] == ev_num;
+	/* groups: labels in order of first appearance, kept in a Lua table label -> index */
+	lua_newtable(L);
+	int labels = lua_gettop(L), G = 0;
+	for (long i = 0; i < n; i++) {
+		char buf[256];
+		const char *lab = cb >= 0 ? frame_cell_text(fr, cb, row[i], buf, sizeof buf) : "all";
+		if (lua_getfield(L, labels, lab) == LUA_TNIL) {
+			lua_pop(L, 1);
+			lua_pushinteger(L, G);
+			lua_setfield(L, labels, lab);
+			lua_pushstring(L, lab);
+			lua_rawseti(L, labels, ++G);
+			group[i] = G - 1;
+		} else {
+			group[i] = (int)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+	}
+	double *gt = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
+	int *ge = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	lua_createtable(L, 0, 3);
+	int res = lua_gettop(L);
+	lua_createtable(L, G, 0);
+	for (int g = 0; g < G; g++) {
+		long m = 0;
+		for (long i = 0; i < n; i++)
+			if (group[i] == g)
+				gt[m] = tm[i], ge[m] = event[i], m++;
+		km_curve c;
+		km_fit(gt, ge, m, &c);
+		lua_createtable(L, 0, 12);
+		lua_rawgeti(L, labels, g + 1);
+		lua_setfield(L, -2, "group");
+		lua_pushinteger(L, c.n);
+		lua_setfield(L, -2, "n");
+		lua_pushinteger(L, c.events);
+		lua_setfield(L, -2, "events");
+		set_num(L, "median", c.median);
+		set_num(L, "median_lower", c.median_lower);
+		set_num(L, "median_upper", c.median_upper);
+		set_list(L, "time", c.time, c.m);
+		set_list(L, "surv", c.surv, c.m);
+		set_list(L, "lower", c.lower, c.m);
+		set_list(L, "upper", c.upper, c.m);
+		lua_createtable(L, (int)c.m, 0);
+		for (long k = 0; k < c.m; k++) {
+			lua_pushinteger(L, c.n_risk[k]);
+			lua_rawseti(L, -2, (lua_Integer)k + 1);
+		}
+		lua_setfield(L, -2, "n_risk");
+		km_free(&c);
+		lua_rawseti(L, -2, g + 1);
+	}
+	lua_setfield(L, res, "curves");
+	if (G >= 2) {
+		km_logrank lr;
+		km_logrank_test(tm, event, group, n, G, &lr);
+		lua_createtable(L, 0, 3);
+		lua_pushnumber(L, lr.chisq);
+		lua_setfield(L, -2, "chisq");
+		lua_pushinteger(L, lr.df);
+		lua_setfield(L, -2, "df");
+		lua_pushnumber(L, lr.p);
+		lua_setfield(L, -2, "p");
+		km_logrank_free(&lr);
+		lua_setfield(L, res, "logrank");
+	}
+	lua_pushinteger(L, left_out);
+	lua_setfield(L, res, "left_out");
+	return 1;
+}
+
+/* ---- lumen.audit ---- */
+
+static void push_json(lua_State *L, const cJSON *j, int depth);
+
+static double opt_number(lua_State *L, const char *key, double def)
+{
+	int t = lua_getfield(L, 1, key);
+	double v = def;
+	if (t == LUA_TNUMBER)
+		v = lua_tonumber(L, -1);
+	else if (t != LUA_TNIL)
+		luaL_error(L, "lumen.audit: %s must be a number (got a %s)", key, lua_typename(L, t));
+	lua_pop(L, 1);
+	return v;
+}
+
+/* lumen.audit{model=, by=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the audit
+ * of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions. */
+static int l_audit(lua_State *L)
+{
+	host *h = host_of(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	const frame *fr = need_frame(L);
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		static const char *const ok[] = {"model", "by", "threshold", "tolerance", "bootstrap",
+						 "seed", "reference"};
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+		int known = 0;
+		for (size_t i = 0; i < LM_ARRAY_LEN(ok); i++)
+			known |= !strcmp(k, ok[i]);
+		if (!known)
+			return luaL_error(L, "lumen.audit: unknown option '%s' (model, by, threshold, "
+					     "tolerance, bootstrap, seed, reference)",
+					  luaL_tolstring(L, -2, NULL));
+		lua_pop(L, 1);
+	}
+	int mi = h->default_model;
+	if (lua_getfield(L, 1, "model") == LUA_TSTRING)
+		mi = host_model_index(L, lua_tostring(L, -1));
+	else if (!lua_isnil(L, -1))
+		return luaL_error(L, "lumen.audit: model must be a string");
+	lua_pop(L, 1);
+	if (mi < 0)
+		return luaL_error(L, "lumen.audit: which model? give model = NAME");
+	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
+		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
+	const char *by = lua_tostring(L, -1);
+	audit_opts o = {0};
+	o.threshold = opt_number(L, "threshold", 0.5);
+	o.tolerance = opt_number(L, "tolerance", 0.8);
+	double nb = opt_number(L, "bootstrap", 0), seed = opt_number(L, "seed", 1);
+	if (!(nb >= 0 && nb <= 100000) || nb != floor(nb))
+		return luaL_error(L, "lumen.audit: bootstrap must be a whole number from 0 to 100000");
+	if (!(seed >= 0) || seed != floor(seed))
+		return luaL_error(L, "lumen.audit: seed must be a whole number >= 0");
+	o.n_boot = (int)nb;
+	o.seed = (uint64_t)seed;
+	o.threads = 1;
+	o.ref = -1;
+	groups g;
+	lm_err e = {0};
+	if (groups_build(fr, by, NULL, 0, &g, &e))
+		return luaL_error(L, "lumen.audit: %s", e.msg);
+	int t = lua_getfield(L, 1, "reference");
+	if (t == LUA_TSTRING && (o.ref = groups_find(&g, lua_tostring(L, -1))) < 0) {
+		groups_free(&g);
+		return luaL_error(L, "lumen.audit: no group '%s'", lua_tostring(L, -1));
+	}
+	lua_pop(L, 1);
+	const host_preds *pr = &h->preds[mi];
+	long n = fr->nrow;
+	double *y = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
+	int *grp = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	for (long r = 0; r < n; r++) {
+		y[r] = isnan(pr->outcome[r]) ? (double)NAN : (double)(pr->outcome[r] != 0);
+		grp[r] = isnan(pr->risk[r]) || isnan(y[r]) ? -1 : g.of[r];
+	}
+	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
+	audit_result res;
+	if (audit_run(&in, &o, &res, &e)) {
+		groups_free(&g);
+		return luaL_error(L, "lumen.audit: %s", e.msg);
+	}
+	cJSON *j = audit_result_json(&res, g.label);
+	audit_result_free(&res);
+	groups_free(&g);
+	push_json(L, j, 0);
+	cJSON_Delete(j);
 	return 1;
 }
 
@@ -1055,7 +1335,8 @@ static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
 
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
-	{"models", l_models},     {"model", l_model}, {"record", l_record}, {NULL, NULL}};
+	{"models", l_models},     {"model", l_model}, {"record", l_record},
+	{"survival", l_survival}, {"audit", l_audit}, {NULL, NULL}};
 static const luaL_Reg report_funcs[] = {
 	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
 	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},

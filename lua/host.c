@@ -330,6 +330,86 @@ static int safe_xpcall(lua_State *L)
 	return lua_gettop(L);
 }
 
+/* Lua's pattern matching runs in C, where the instruction hook cannot stop it, and a pattern
+ * with k repetitions (*, +, -) can backtrack about n^(k+1) times over an n-byte subject
+ * ("a-a-a-b" on a long run of a's). The wrappers below estimate that cost before matching and
+ * refuse what could not finish within the time left (at a conservative 5e8 steps a second). */
+static int pattern_reps(const char *p, size_t len)
+{
+	int k = 0;
+	size_t i = 0;
+	while (i < len) {
+		char c = p[i];
+		if (c == '(' || c == ')' || c == '^' || c == '$') {
+			i++;
+			continue;
+		}
+		if (c == '%') {
+			if (i + 1 < len && p[i + 1] == 'b') {
+				i += 4;
+				continue;
+			}
+			if (i + 1 < len && p[i + 1] == 'f') {
+				i += 2; /* the set follows */
+				if (i < len && p[i] == '[') {
+					i++;
+					if (i < len && p[i] == '^')
+						i++;
+					do {
+						if (i < len && p[i] == '%')
+							i++;
+						i++;
+					} while (i < len && p[i] != ']');
+					i++;
+				}
+				continue;
+			}
+			i += 2;
+		} else if (c == '[') {
+			i++;
+			if (i < len && p[i] == '^')
+				i++;
+			do { /* the first ']' of a set is literal */
+				if (i < len && p[i] == '%')
+					i++;
+				i++;
+			} while (i < len && p[i] != ']');
+			i++;
+		} else {
+			i++;
+		}
+		if (i < len && (p[i] == '*' || p[i] == '+' || p[i] == '-')) {
+			k++;
+			i++;
+		} else if (i < len && p[i] == '?') {
+			i++;
+		}
+	}
+	return k;
+}
+
+static int guarded_match(lua_State *L)
+{
+	size_t n, plen;
+	luaL_checklstring(L, 1, &n);
+	const char *pat = luaL_checklstring(L, 2, &plen);
+	int plain = lua_toboolean(L, 4) && lua_tocfunction(L, lua_upvalueindex(2)) != NULL;
+	if (!plain) {
+		host *h = host_of(L);
+		int k = pattern_reps(pat, plen);
+		double left = isfinite(h->deadline) ? h->deadline - lm_seconds() : h->timeout;
+		double cost = (double)(k + 1) * log10((double)n + 1.0);
+		if (k > 0 && cost > log10(fmax(left, 0.001) * 5e8))
+			return luaL_error(L, "%s: a pattern with %d repetitions over %d bytes could "
+					     "run past the time limit",
+					  lua_tostring(L, lua_upvalueindex(3)), k, (int)n);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 /* print: tab-separated tostring of the arguments, to the host's print callback or stderr. */
 static int safe_print(lua_State *L)
 {
@@ -421,6 +501,18 @@ static int setup(lua_State *L)
 	/* string.dump would hand out bytecode; strings' metatable stays out of reach */
 	lua_pushnil(L);
 	lua_setfield(L, str, "dump");
+	static const char *const matchers[] = {"find", "match", "gmatch", "gsub"};
+	for (size_t i = 0; i < LM_ARRAY_LEN(matchers); i++) {
+		lua_getfield(L, str, matchers[i]);
+		/* upvalue 2 marks string.find, whose 4th argument asks for a plain search */
+		if (i == 0)
+			lua_pushcfunction(L, guarded_match);
+		else
+			lua_pushnil(L);
+		lua_pushfstring(L, "string.%s", matchers[i]);
+		lua_pushcclosure(L, guarded_match, 3);
+		lua_setfield(L, str, matchers[i]);
+	}
 	lua_pushliteral(L, "");
 	if (lua_getmetatable(L, -1)) {
 		lua_pushliteral(L, "string");
@@ -569,7 +661,8 @@ char *host_lua_dir(void)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = 0;
-			static const char *const rel[] = {"/../lua", "/../../lua", "/lua"};
+			static const char *const rel[] = {"/../lua", "/../../lua", "/lua",
+							  "/../share/lumen/lua"};
 			for (size_t i = 0; i < LM_ARRAY_LEN(rel); i++) {
 				char *d = xasprintf("%s%s", exe, rel[i]);
 				char *probe = xasprintf("%s/reports", d);

@@ -53,7 +53,8 @@ const frame *host_frame(host *h, lm_err *err);
 
 /* Script lookup: a path that exists, or a shipped name ("cohort_summary", "older_patients")
  * searched as DIR/reports/NAME.lua then DIR/filters/NAME.lua then DIR/NAME.lua in
- * $LUMEN_LUA_DIR, the source tree's lua/ next to the binary, then LUMEN_DATADIR/lua.
+ * $LUMEN_LUA_DIR, the source tree's lua/ next to the binary (or ../share/lumen/lua), then
+ * LUMEN_DATADIR/lua.
  * Returns a malloc'd path or NULL (EX_NOINPUT "no script 'NAME' ..."). */
 char *host_find_script(const char *name, lm_err *err);
 /* The directory of the shipped Lua files found as above (malloc'd) or NULL. */

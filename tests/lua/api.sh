@@ -1,7 +1,7 @@
 # The lumen.* API, checked by assertions in tests/lua/api_test.lua against counts computed
 # with sqlite3 on the same workbench.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/wb.sh"
+source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 30
 q() { sqlite3 "$T/wb.lumen" "$1"; }
 n_age=$(q "SELECT count(*) FROM patients WHERE age > 50")

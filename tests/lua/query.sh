@@ -1,6 +1,6 @@
 # lumen query: expressions and filter files against the same predicate in SQL.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/wb.sh"
+source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 60
 q() { sqlite3 "$T/wb.lumen" "$1"; }
 

@@ -1,7 +1,7 @@
 # Reports: shipped scripts against expected outputs and independent numbers (sqlite3 on the
 # same file, the model's stored metrics, `lumen predict`), the three formats, the reports table.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/wb.sh"
+source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 30
 "$LUMEN" train "$T/wb.lumen" --model logreg --target status --positive 2 --name lr --folds 2 \
 	--epochs 20 --seed 1 --features age,bili,albumin,sex,edema >/dev/null 2>&1

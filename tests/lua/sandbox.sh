@@ -1,7 +1,7 @@
 # Sandbox escapes: each ends with one clear error line, status 65, no output written, and
 # (for the in-process host) see tests/unit/test_lua_host.c, which runs them in one host.
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/wb.sh"
+source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 20
 
 escape() { # DESC EXPECTED-MESSAGE LUA [extra lumen args]
@@ -109,3 +109,16 @@ eq "syntax error: status" "$RC" 65
 eq "syntax error: message" "$ERR" "lumen: report: syn.lua:1: unexpected symbol near '='"
 escape "__gc finalizer loop" "esc.lua:1: __gc metamethods are not allowed in lumen scripts" \
 	'setmetatable({}, {__gc = function() while true do end end}) collectgarbage()' --timeout 1
+# pattern matching runs in C, out of the hook's reach: a pattern that could backtrack past the
+# time limit is refused up front (this one would run for hours), an ordinary one still works
+escape "catastrophic pattern" \
+	"esc.lua:1: string.find: a pattern with 3 repetitions over 5000 bytes could run past the time limit" \
+	'local s = ("a"):rep(5000) return s:find("a-a-a-b")' --timeout 2
+escape "catastrophic pattern through gsub" \
+	"esc.lua:1: string.gsub: a pattern with 4 repetitions over 5000 bytes could run past the time limit" \
+	'return string.gsub(("a"):rep(5000), "(a*)(a*)[a]+%w-b", "")' --timeout 2
+printf '%s\n' 'local s = ("x y  z"):rep(1000):gsub("%s+", " ") assert(#s == 5000)' \
+	'assert(("a-b"):find("-", 1, true) == 2)' \
+	'assert(("k=v"):match("^(%w+)=(%w+)$") == "k")' 'report.paragraph("patterns ok")' >"$T/pat.lua"
+run report "$T/wb.lumen" "$T/pat.lua"
+eq "ordinary patterns still work" "$OUT" "patterns ok"

@@ -1,4 +1,4 @@
-# tests/lua/wb.sh: a small workbench for the Lua tests: the first N rows of
+# tests/lua/workbench.bash: a small workbench for the Lua tests: the first N rows of
 # ../shared/data/pbc.csv through `lumen import`, two column labels, and a model "bili_risk"
 # whose stored predictions are known in closed form: p = bili / (bili + 2), y = (status == 2).
 # Source it, then: make_wb FILE [N].
