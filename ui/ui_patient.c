@@ -762,11 +762,9 @@ static void draw_live(ui_app *a, int y0)
 		snprintf(t, sizeof t, "%9.9s", v1);
 		ui_put(y, 19, 9, t);
 		ui_signed_bar(a, y, 29, barw, (double)wf.e1.columns[j], vmax);
-		if (wf.edited)
+		if (wf.edited) {
 			snprintf(t, sizeof t, "%+7.3f %+7.3f", (double)wf.e0.columns[j], (double)wf.e1.columns[j]);
-		else
-			snprintf(t, sizeof t, "%15s", "");
-		if (!wf.edited) {
+		} else {
 			char u[16];
 			snprintf(u, sizeof u, "%+8.3f", (double)wf.e1.columns[j]);
 			snprintf(t, sizeof t, "%15s", u);

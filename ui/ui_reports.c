@@ -66,7 +66,8 @@ static void add_dir(const char *dir, const char *tag)
 		}
 	}
 	closedir(d);
-	qsort(found, (size_t)nf, sizeof *found, cmp_str);
+	if (nf > 1)
+		qsort(found, (size_t)nf, sizeof *found, cmp_str);
 	for (int i = 0; i < nf; i++) {
 		rs.path = xreallocarray(rs.path, (size_t)rs.n + 1, sizeof *rs.path);
 		rs.name = xreallocarray(rs.name, (size_t)rs.n + 1, sizeof *rs.name);
