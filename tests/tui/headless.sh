@@ -211,3 +211,11 @@ S=$(tui '6\n\n\e')
 contains "reports: Esc back to the list" "$S" "Enter runs one"
 S=$(tui '6j\nno-such-column-filter ((\n')
 contains "reports: an error is shown, not fatal" "$S" "The report stopped with an error"
+
+# mouse wheel and chosen columns
+S=$(tui '<wheeldown>')
+eq "wheel scrolls three rows" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "4"
+S=$(tui '' --columns bili,albumin)
+contains "--columns: the chosen columns" "$(line "$S" 3)" "bili   albumin"
+run tui "$F" --headless --columns nosuch
+eq "--columns: unknown column is a usage error" "$RC" "64"
