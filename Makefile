@@ -52,6 +52,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 	$(say) "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
 
+# the engine's benchmark program (bench/bench_train.sh builds it on demand)
+$(BUILD)/bench/nn_bench: bench/nn_bench.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
+
 deps:
 	@LUMEN_ORACLES=$(ORACLES) sh scripts/deps.sh
 

@@ -482,8 +482,11 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 		buf_printf(&b, "\nWhy the groups differ: mean |integrated gradient| per input (%ld patients)\n",
 			   im->used);
 		buf_printf(&b, "%-14s %8s", "input", "all");
-		for (int g = 0; g < G && g < 5; g++)
-			buf_printf(&b, " %10.10s", lab[g]);
+		/* one grouping column: its values are enough as headings */
+		for (int g = 0; g < G && g < 5; g++) {
+			const char *h = strchr(lab[g], '=');
+			buf_printf(&b, " %10.10s", d->g.ncols == 1 && h ? h + 1 : lab[g]);
+		}
 		buf_puts(&b, "\n");
 		for (int k = 0; k < im->ntop; k++) {
 			int j = im->top[k];

@@ -50,7 +50,7 @@ typedef struct surv_data {
 	int *event, *group;
 	int G;
 	char **label; /* G labels (owned) */
-	long miss_time, neg_time, miss_event, miss_group;
+	long miss_time, neg_time, miss_event, miss_group, empty;
 	char event_desc[256];
 } surv_data;
 
@@ -314,6 +314,7 @@ static int load_data(sqlite3 *db, const surv_opts *o, surv_data *d, lm_err *err)
 				d->G = g.n;
 				d->label = g.label;
 				d->miss_group = g.missing;
+				d->empty = g.empty;
 				g.label = NULL;
 				g.n = 0;
 				groups_free(&g);
@@ -562,6 +563,7 @@ static void print_json(const surv_opts *o, const surv_data *d, km_curve *c, cons
 	cJSON_AddNumberToObject(ex, "time_negative", (double)d->neg_time);
 	cJSON_AddNumberToObject(ex, "event_missing", (double)d->miss_event);
 	cJSON_AddNumberToObject(ex, "group_missing", (double)d->miss_group);
+	cJSON_AddNumberToObject(ex, "empty_combinations", (double)d->empty);
 	cJSON *ga = cJSON_AddArrayToObject(root, "groups");
 	for (int g = 0; g < d->G; g++) {
 		cJSON *go = cJSON_CreateObject();
@@ -685,6 +687,9 @@ int cmd_survival(int argc, char **argv)
 			"lumen: survival: warning: %ld patients left out (time missing %ld, negative %ld; "
 			"event missing %ld; group missing %ld)\n",
 			out, d.miss_time, d.neg_time, d.miss_event, d.miss_group);
+	if (d.empty)
+		fprintf(stderr, "lumen: survival: warning: %ld combinations of --by %s have no patient\n",
+			d.empty, o.by);
 	km_curve *c = xcalloc((size_t)d.G, sizeof *c);
 	double *tg = xmallocarray(d.n > 0 ? (size_t)d.n : 1, sizeof *tg);
 	int *eg = xmallocarray(d.n > 0 ? (size_t)d.n : 1, sizeof *eg);

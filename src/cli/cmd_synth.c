@@ -16,7 +16,7 @@ static void usage(void)
 	       "visits.csv (when K > 0), truth.json and truth_contrib.csv.\n"
 	       "  -n, --patients N     number of patients (1..%ld)\n"
 	       "  -k, --visits K       up to K visits per patient in visits.csv (default 0, max %d)\n"
-	       "  -s, --seed S         seed (default 1): the same seed writes the same bytes\n"
+	       "  -s, --seed S         seed, 0..2^53-1 (default 1): the same seed writes the same bytes\n"
 	       "  -m, --missing RATE   mean share of missing lab cells (default 0.05, 0..0.9)\n"
 	       "  -b, --bias COL=GROUP under-record the outcome for one group: sex=f, ethnicity=black,\n"
 	       "                       site=C ... (true 1s written as 0 with --bias-rate)\n"
@@ -66,9 +66,10 @@ int cmd_synth(int argc, char **argv)
 			o.visits = (int)v;
 			break;
 		case 's':
-			if (parse_long(optarg, &v) != 0 || v < 0)
-				return cli_usage_error("synth", "--seed: '%s' is not a non-negative integer",
-				                       optarg);
+			/* At most 2^53 - 1, so truth.json's number holds the seed exactly. */
+			if (parse_long(optarg, &v) != 0 || v < 0 || v > 9007199254740991L)
+				return cli_usage_error("synth", "--seed: '%s' is not an integer in "
+				                       "0..9007199254740991", optarg);
 			o.seed = (uint64_t)v;
 			break;
 		case 'm':

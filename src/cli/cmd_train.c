@@ -92,13 +92,13 @@ static void on_epoch(void *ctx, int epoch, double loss, double val_loss, double 
 		snprintf(who, sizeof who, "final");
 	else
 		snprintf(who, sizeof who, "fold %d/%d", pr->fold + 1, pr->nfold);
-	if (pr->tty) {
-		fprintf(stderr, "\r\033[Klumen: train: %s epoch %d loss %.4f val loss %.4f val AUC %.3f",
-			who, epoch, loss, val_loss, val_auc);
-	} else {
-		fprintf(stderr, "lumen: train: %s epoch %d loss %.4f val loss %.4f val AUC %.3f\n", who,
-			epoch, loss, val_loss, val_auc);
-	}
+	char val[64] = "";
+	if (!isnan(val_loss)) /* the refit holds nothing out */
+		snprintf(val, sizeof val, " val loss %.4f val AUC %.3f", val_loss, val_auc);
+	if (pr->tty)
+		fprintf(stderr, "\r\033[Klumen: train: %s epoch %d loss %.4f%s", who, epoch, loss, val);
+	else
+		fprintf(stderr, "lumen: train: %s epoch %d loss %.4f%s\n", who, epoch, loss, val);
 	fflush(stderr);
 }
 

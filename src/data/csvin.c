@@ -44,6 +44,7 @@ struct csvin {
 	long records;
 	int expected; /* fields per record, from the first */
 	int finished;
+	int trusted; /* csvin_set_trusted: no checks, no positions */
 
 	/* position of the next byte */
 	long line, col; /* col = characters already on this line */
@@ -127,6 +128,7 @@ void csvin_free(csvin *r)
 }
 
 int csvin_delim(const csvin *r) { return r->delim; }
+void csvin_set_trusted(csvin *r, int on) { r->trusted = on; }
 long csvin_records(const csvin *r) { return r->records; }
 
 int csvin_detect_delim(const char *buf, size_t len)
@@ -168,7 +170,9 @@ static void cb_field(void *s, size_t len, void *data)
 	m->off = r->data.len;
 	m->len = len;
 	lpos pos = {r->line, r->col + 1};
-	if (r->rq_head < r->nrq) {
+	if (r->trusted)
+		pos.line = pos.col = 0;
+	else if (r->rq_head < r->nrq) {
 		const qrow *q = &r->rq[r->rq_head];
 		if (r->nf - 1 < q->n)
 			pos = r->st[q->first + r->nf - 1];
@@ -176,8 +180,18 @@ static void cb_field(void *s, size_t len, void *data)
 		pos = r->st[r->cur_first + r->nf - 1];
 	m->line = pos.line;
 	m->col = pos.col;
-	buf_add(&r->data, s ? s : "", len);
-	buf_add(&r->data, "", 1); /* keep each field NUL-terminated in the record buffer */
+	/* copy the field (libcsv reuses its buffer), NUL-terminated, into the record buffer */
+	if (r->data.len + len + 1 > r->data.cap) {
+		size_t cap = r->data.cap ? r->data.cap : 4096;
+		while (cap < r->data.len + len + 1)
+			cap *= 2;
+		r->data.data = xrealloc(r->data.data, cap);
+		r->data.cap = cap;
+	}
+	if (len)
+		memcpy(r->data.data + r->data.len, s, len);
+	r->data.data[r->data.len + len] = 0;
+	r->data.len += len + 1;
 }
 
 static void cb_row(int c, void *data)
@@ -377,6 +391,14 @@ static int scan(csvin *r, const unsigned char *b, size_t len)
 			model_start(r, r->line, r->col);
 			if (c != ' ' && c != '\t')
 				r->begun = 1;
+			/* the rest of a plain run: printable ASCII that is neither a quote nor
+			 * the delimiter needs nothing but counting */
+			while (i + 1 < len && b[i + 1] >= 0x20 && b[i + 1] < 0x7f && b[i + 1] != '"' &&
+			       b[i + 1] != delim) {
+				i++;
+				r->col++;
+				r->begun |= b[i] != ' ';
+			}
 		}
 	}
 	if (seg < len && parse_segment(r, b + seg, len - seg))
@@ -430,7 +452,12 @@ int csvin_feed(csvin *r, const void *buf, size_t len, lm_err *err)
 	}
 	if (!r->status && len) {
 		r->nbytes += len;
-		scan_detect(r, b, len, 0);
+		if (r->trusted && r->delim) {
+			if (csv_parse(&r->p, b, len, cb_field, cb_row, r) != len && !r->status)
+				r->status = lm_seterr(&r->err, EX_DATAERR, "%s: the file changed while it was read",
+						      r->name);
+		} else
+			scan_detect(r, b, len, 0);
 	}
 	if (r->status && err)
 		*err = r->err;
@@ -476,7 +503,9 @@ int csvin_read_file(const char *path, const char *name, int delim, csvin_row_fn 
 	if (!f)
 		return lm_seterr(err, errno == ENOENT ? EX_NOINPUT : EX_NOINPUT, "%s: %s", name,
 				 strerror(errno));
-	csvin *r = csvin_new(name, delim, fn, ctx);
+	csvin *r = csvin_new(name, delim < 0 ? -delim : delim, fn, ctx);
+	if (r && delim < 0)
+		csvin_set_trusted(r, 1);
 	if (!r) {
 		fclose(f);
 		return lm_seterr(err, EX_SOFTWARE, "%s: cannot start the CSV parser", name);

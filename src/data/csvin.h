@@ -48,8 +48,14 @@ int csvin_delim(const csvin *r);
 long csvin_records(const csvin *r);
 void csvin_free(csvin *r);
 
+/* For input already read once without error (lumen import's second pass): feeds libcsv whole
+ * chunks, without the UTF-8 and NUL checks and without positions (fields report line and
+ * column 0). Set it before the first csvin_feed, with a known delimiter. */
+void csvin_set_trusted(csvin *r, int on);
+
 /* Reads a whole file through a reader in 256 KiB chunks, also hashing the bytes into sha when
- * not NULL. name is used in messages; *delim_used (if not NULL) receives the delimiter.
+ * not NULL. A negative delim means -delim in trusted mode (csvin_set_trusted).
+ * name is used in messages; *delim_used (if not NULL) receives the delimiter.
  * 0, EX_NOINPUT (cannot open), EX_IOERR, or the reader's status. */
 int csvin_read_file(const char *path, const char *name, int delim, csvin_row_fn fn, void *ctx,
 		    lm_sha256 *sha, int *delim_used, lm_err *err);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,16 +175,32 @@ static uint64_t hash_bytes(const char *s, size_t len)
 
 typedef struct catent {
 	uint64_t h;
-	char *s;
 	size_t len;
 	long n;
+	char *s;       /* the value when it does not fit in inl (read it with cat_str) */
+	char inl[24];  /* short values live here, in the entry's own cache lines */
 } catent;
+
+/* The value of an entry (entries move when sorted, so no pointer into inl is kept). */
+static inline const char *cat_str(const catent *e)
+{
+	return e->len < sizeof e->inl ? e->inl : e->s;
+}
 
 typedef struct catmap {
 	int n;
 	catent *e;   /* n entries */
 	short *slot; /* CAT_SLOTS, -1 empty else entry index */
 } catmap;
+
+/* memcmp for the short strings categories are, without a library call */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
 
 /* Counts s; returns -1 when the map is full and s is new. */
 static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
@@ -197,7 +214,7 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	size_t i = h & (CAT_SLOTS - 1);
 	while (m->slot[i] >= 0) {
 		catent *e = &m->e[m->slot[i]];
-		if (e->h == h && e->len == len && !memcmp(e->s, s, len)) {
+		if (e->h == h && e->len == len && same_bytes(cat_str(e), s, len)) {
 			e->n++;
 			return 0;
 		}
@@ -205,7 +222,16 @@ static int catmap_add(catmap *m, const char *s, size_t len, uint64_t h)
 	}
 	if (m->n == FRAME_MAX_CATS)
 		return -1;
-	m->e[m->n] = (catent){h, xstrndup(s, len), len, 1};
+	catent *e = &m->e[m->n];
+	e->h = h;
+	e->len = len;
+	e->n = 1;
+	e->s = NULL;
+	if (len < sizeof e->inl) {
+		memcpy(e->inl, s, len);
+		e->inl[len] = 0;
+	} else
+		e->s = xstrndup(s, len);
 	m->slot[i] = (short)m->n++;
 	return 0;
 }
@@ -251,15 +277,16 @@ static long hll_estimate(const unsigned char *reg)
 /* ---- the set of patient ids ---- */
 
 typedef struct ident {
-	uint64_t h;
-	size_t off;
-	long line;
+	size_t off; /* the id's text in str */
+	long line;  /* where it was first seen */
 } ident;
 
+/* Open addressing on the hash's low bits; each slot also keeps the hash's high 32 bits, so
+ * that a probe touches an entry (another cache miss) only when it very likely matches. */
 typedef struct idset {
 	size_t n, cap; /* entries; table size (power of two) */
 	ident *e;
-	uint32_t *slot; /* 0 empty, else entry index + 1 */
+	uint64_t *slot; /* 0 empty, else (hash >> 32) << 32 | (entry index + 1) */
 	lm_buf str;
 } idset;
 
@@ -270,10 +297,12 @@ static void idset_grow(idset *s)
 	s->slot = xcalloc(cap, sizeof *s->slot);
 	s->cap = cap;
 	for (size_t k = 0; k < s->n; k++) {
-		size_t i = s->e[k].h & (cap - 1);
+		const char *str = s->str.data + s->e[k].off;
+		uint64_t h = hash_bytes(str, strlen(str));
+		size_t i = h & (cap - 1);
 		while (s->slot[i])
 			i = (i + 1) & (cap - 1);
-		s->slot[i] = (uint32_t)(k + 1);
+		s->slot[i] = (h >> 32 << 32) | (uint64_t)(k + 1);
 	}
 	s->e = xreallocarray(s->e, cap / 2, sizeof *s->e);
 }
@@ -284,11 +313,11 @@ static long idset_find(const idset *s, const char *str, uint64_t h)
 	if (!s->cap)
 		return -1;
 	size_t i = h & (s->cap - 1);
-	while (s->slot[i]) {
-		const ident *e = &s->e[s->slot[i] - 1];
-		if (e->h == h && !strcmp(s->str.data + e->off, str))
-			return (long)(s->slot[i] - 1);
-		i = (i + 1) & (s->cap - 1);
+	uint64_t hi = h >> 32;
+	for (uint64_t v; (v = s->slot[i]) != 0; i = (i + 1) & (s->cap - 1)) {
+		size_t k = (size_t)(v & 0xffffffffu) - 1;
+		if (v >> 32 == hi && !strcmp(s->str.data + s->e[k].off, str))
+			return (long)k;
 	}
 	return -1;
 }
@@ -305,9 +334,9 @@ static long idset_add(idset *s, const char *str, size_t len, long line)
 	size_t i = h & (s->cap - 1);
 	while (s->slot[i])
 		i = (i + 1) & (s->cap - 1);
-	s->e[s->n] = (ident){h, s->str.len, line};
+	s->e[s->n] = (ident){s->str.len, line};
 	buf_add(&s->str, str, len + 1);
-	s->slot[i] = (uint32_t)(++s->n);
+	s->slot[i] = (h >> 32 << 32) | (uint64_t)(++s->n);
 	return -1;
 }
 
@@ -330,7 +359,7 @@ typedef struct colacc {
 	int can_int, can_real;
 	unsigned boolmask;
 	long ntrue;
-	double mean, m2, min, max; /* Welford, over numeric values */
+	double shift, sum, sumsq, min, max; /* over numeric values, see value_pass1 */
 	catmap cats;
 	int overflow;
 	unsigned char *hll;
@@ -353,7 +382,6 @@ static void colacc_init(colacc *c, const char *name)
 	c->min = INFINITY;
 	c->max = -INFINITY;
 	c->role = ROLE_FEATURE;
-	c->hll = xcalloc(HLL_M, 1);
 }
 
 static void colacc_free(colacc *c)
@@ -422,7 +450,7 @@ static int id_name_rank(const char *name)
 }
 
 static const char *const time_names[] = {"time", "day", "days", "visit", "visit_time", "t",
-					 "week", "month", "year", "age_at_visit"};
+					 "week", "month", "year"};
 
 static int dset_find(const dset *d, const char *name)
 {
@@ -574,9 +602,13 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 	if (!num)
 		c->can_real = 0;
 	if (c->can_real) {
-		double delta = v - c->mean;
-		c->mean += delta / (double)c->n;
-		c->m2 += delta * (v - c->mean);
+		/* sums shifted by the first value: the variance of x - K equals that of x and
+		 * does not lose precision to cancellation when K is near the mean */
+		if (c->n == 1)
+			c->shift = v;
+		double dv = v - c->shift;
+		c->sum += dv;
+		c->sumsq += dv * dv;
 		if (v < c->min)
 			c->min = v;
 		if (v > c->max)
@@ -601,9 +633,16 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 					      c->name, store_type_name(c->type));
 	}
 	uint64_t h = hash_bytes(f->s, f->len);
-	hll_add(c->hll, h);
-	if (!c->overflow && catmap_add(&c->cats, f->s, f->len, h) < 0) {
+	if (c->overflow)
+		hll_add(c->hll, h);
+	else if (catmap_add(&c->cats, f->s, f->len, h) < 0) {
+		/* too many values to count exactly: from here on, estimate (the sketch starts
+		 * with every value seen so far, so it is the same as if it had run all along) */
 		c->overflow = 1;
+		c->hll = xcalloc(HLL_M, 1);
+		for (int k = 0; k < c->cats.n; k++)
+			hll_add(c->hll, c->cats.e[k].h);
+		hll_add(c->hll, h);
 		catmap_free(&c->cats);
 	}
 	if (c->ids) {
@@ -714,66 +753,216 @@ static int sql_fail(sqlite3 *db, int rc, lm_err *err)
 	return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
 }
 
-static int row_pass2(void *ctx, const csvin_row *row, lm_err *err)
+/* Pass 2 runs as a pipeline on two threads: a producer parses the CSV and converts each
+ * value to its column's type into batches of rows; the caller's thread binds and steps them
+ * into SQLite. A few batches circulate between the two, so memory stays bounded. */
+enum { CELL_NULL, CELL_INT, CELL_REAL, CELL_TEXT };
+#define BATCH_ROWS 512
+#define NBATCH 4
+
+typedef struct cell {
+	int kind;
+	union {
+		long long i;
+		double d;
+		struct {
+			size_t off, len;
+		} t;
+	} u;
+} cell;
+
+typedef struct batch {
+	int nrow;
+	cell *cells; /* BATCH_ROWS * width */
+	lm_buf text;
+} batch;
+
+typedef struct pipeline {
+	dset *d;
+	int width; /* cells per row: the columns, plus __patient for visits */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	batch b[NBATCH];
+	int full[NBATCH];
+	int head, tail; /* the consumer reads b[head], the producer fills b[tail] */
+	int done, stop, status;
+	lm_err err;
+} pipeline;
+
+static int changed(const dset *d, lm_err *err)
 {
-	dset *d = ctx;
-	if (row->record == 1) {
-		if (row->n != d->ncol)
-			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
-					 d->path);
-		return 0;
-	}
-	sqlite3_stmt *st = d->ins;
-	int p = 1;
+	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
+}
+
+/* Hands the filled batch to the consumer and waits for the next free one; 0, or 1 when the
+ * consumer has stopped. */
+static int pipe_push(pipeline *pl)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->full[pl->tail] = 1;
+	pthread_cond_broadcast(&pl->cv);
+	pl->tail = (pl->tail + 1) % NBATCH;
+	while (pl->full[pl->tail] && !pl->stop)
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	int stop = pl->stop;
+	pthread_mutex_unlock(&pl->mu);
+	return stop;
+}
+
+static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
+{
+	pipeline *pl = ctx;
+	dset *d = pl->d;
+	if (row->record == 1)
+		return row->n != d->ncol ? changed(d, err) : 0;
+	batch *bt = &pl->b[pl->tail];
+	cell *cl = &bt->cells[(size_t)bt->nrow * (size_t)pl->width];
 	if (d->visits) {
 		const csvin_field *f = &row->f[d->id];
 		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
 		if (k < 0)
-			return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import",
-					 d->path);
-		sqlite3_bind_int64(st, p++, k + 1);
+			return changed(d, err);
+		cl->kind = CELL_INT;
+		cl->u.i = k + 1;
+		cl++;
 	}
-	for (int j = 0; j < d->ncol; j++, p++) {
+	for (int j = 0; j < d->ncol; j++, cl++) {
 		const csvin_field *f = &row->f[j];
-		const colacc *c = &d->col[j];
-		if (is_na(d, f->s)) {
-			sqlite3_bind_null(st, p);
-			continue;
-		}
 		double v;
 		long long iv;
-		int truth = 0, num;
-		switch (c->type) {
+		int truth = 0;
+		if (is_na(d, f->s)) {
+			cl->kind = CELL_NULL;
+			continue;
+		}
+		switch (d->col[j].type) {
 		case TYPE_INTEGER:
 			if (import_parse_number(f->s, f->len, &v, &iv) != 2)
-				goto changed;
-			sqlite3_bind_int64(st, p, iv);
+				return changed(d, err);
+			cl->kind = CELL_INT;
+			cl->u.i = iv;
 			break;
 		case TYPE_REAL:
-			if (!(num = import_parse_number(f->s, f->len, &v, &iv)))
-				goto changed;
-			sqlite3_bind_double(st, p, v);
+			if (!import_parse_number(f->s, f->len, &v, &iv))
+				return changed(d, err);
+			cl->kind = CELL_REAL;
+			cl->u.d = v;
 			break;
 		case TYPE_BOOLEAN:
 			if (!bool_family(f->s, f->len, &truth))
-				goto changed;
-			sqlite3_bind_int(st, p, truth);
+				return changed(d, err);
+			cl->kind = CELL_INT;
+			cl->u.i = truth;
 			break;
 		case TYPE_TEXT:
-			/* the record buffer outlives the step below */
-			sqlite3_bind_text(st, p, f->s, (int)f->len, SQLITE_STATIC);
+			cl->kind = CELL_TEXT;
+			cl->u.t.off = bt->text.len;
+			cl->u.t.len = f->len;
+			buf_add(&bt->text, f->s, f->len);
 			break;
 		}
 	}
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sql_fail(d->db, rc, err);
-	d->inserted++;
+	if (++bt->nrow == BATCH_ROWS && pipe_push(pl))
+		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
-changed:
-	return csvin_error_at(err, d->path, row->f[0].line, row->f[0].col,
-			      "the file changed during the import");
+}
+
+static void *producer(void *arg)
+{
+	pipeline *pl = arg;
+	lm_err e = {0, ""};
+	int st = csvin_read_file(pl->d->path, pl->d->path, -pl->d->delim, row_convert, pl, NULL,
+				 NULL, &e);
+	if (!st && pl->b[pl->tail].nrow)
+		pipe_push(pl);
+	pthread_mutex_lock(&pl->mu);
+	pl->done = 1;
+	if (st && !pl->stop) {
+		pl->status = st;
+		pl->err = e;
+	}
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static int insert_batch(pipeline *pl, const batch *bt, lm_err *err)
+{
+	sqlite3_stmt *st = pl->d->ins;
+	for (int r = 0; r < bt->nrow; r++) {
+		const cell *cl = &bt->cells[(size_t)r * (size_t)pl->width];
+		for (int j = 0; j < pl->width; j++) {
+			const cell *c = &cl[j];
+			switch (c->kind) {
+			case CELL_NULL: sqlite3_bind_null(st, j + 1); break;
+			case CELL_INT: sqlite3_bind_int64(st, j + 1, c->u.i); break;
+			case CELL_REAL: sqlite3_bind_double(st, j + 1, c->u.d); break;
+			default:
+				/* the batch outlives the step below */
+				sqlite3_bind_text(st, j + 1, bt->text.data + c->u.t.off, (int)c->u.t.len,
+						  SQLITE_STATIC);
+			}
+		}
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return sql_fail(pl->d->db, rc, err);
+		pl->d->inserted++;
+	}
+	return 0;
+}
+
+static int load_rows(dset *d, lm_err *err)
+{
+	pipeline pl;
+	memset(&pl, 0, sizeof pl);
+	pl.d = d;
+	pl.width = d->ncol + (d->visits ? 1 : 0);
+	for (int i = 0; i < NBATCH; i++)
+		pl.b[i].cells = xmallocarray((size_t)BATCH_ROWS * (size_t)pl.width, sizeof(cell));
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	pthread_t th;
+	int st = 0;
+	if (pthread_create(&th, NULL, producer, &pl) != 0) {
+		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&pl.mu);
+		while (!pl.full[pl.head] && !pl.done)
+			pthread_cond_wait(&pl.cv, &pl.mu);
+		int have = pl.full[pl.head];
+		pthread_mutex_unlock(&pl.mu);
+		if (!have)
+			break;
+		batch *bt = &pl.b[pl.head];
+		st = insert_batch(&pl, bt, err);
+		pthread_mutex_lock(&pl.mu);
+		bt->nrow = 0;
+		bt->text.len = 0;
+		pl.full[pl.head] = 0;
+		pl.head = (pl.head + 1) % NBATCH;
+		if (st)
+			pl.stop = 1;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		if (st)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (!st && pl.status) {
+		*err = pl.err;
+		st = pl.status;
+	}
+out:
+	for (int i = 0; i < NBATCH; i++) {
+		free(pl.b[i].cells);
+		buf_free(&pl.b[i].text);
+	}
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	return st;
 }
 
 static const char *decl_type(col_type t)
@@ -821,7 +1010,7 @@ static int cat_cmp(const void *a, const void *b)
 	const catent *x = a, *y = b;
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
-	return strcmp(x->s, y->s);
+	return strcmp(cat_str(x), cat_str(y));
 }
 
 static void bind_num(sqlite3_stmt *st, int i, double v)
@@ -848,12 +1037,13 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 		char *cats = NULL;
 		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
 			if (c->n > 0) {
-				mean = c->mean;
+				mean = c->shift + c->sum / (double)c->n;
 				mn = c->min;
 				mx = c->max;
 			}
 			if (c->n > 1)
-				sd = sqrt(c->m2 / (double)(c->n - 1));
+				sd = sqrt(fmax(0, (c->sumsq - c->sum * c->sum / (double)c->n) /
+						    (double)(c->n - 1)));
 		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
 			double pr = (double)c->ntrue / (double)c->n;
 			mean = pr;
@@ -869,7 +1059,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			cJSON *a = cJSON_CreateArray();
 			for (int k = 0; k < c->cats.n; k++) {
 				cJSON *e = cJSON_CreateObject();
-				cJSON_AddStringToObject(e, "value", c->cats.e[k].s);
+				cJSON_AddStringToObject(e, "value", cat_str(&c->cats.e[k]));
 				cJSON_AddNumberToObject(e, "n", (double)c->cats.e[k].n);
 				cJSON_AddItemToArray(a, e);
 			}
@@ -940,15 +1130,40 @@ static void dset_free(dset *d)
 	free(d->col);
 }
 
+/* The file's SHA-256 is computed on the second core while pass 1 parses. */
+typedef struct hash_job {
+	const char *path;
+	char hex[65];
+	lm_err err;
+	int st;
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+	hash_job *j = arg;
+	j->st = sha256_file(j->path, j->hex, &j->err);
+	return NULL;
+}
+
 static int pass1(dset *d, lm_err *err)
 {
-	lm_sha256 sha;
-	sha256_init(&sha);
 	d->id = -1;
-	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, &sha, &d->delim, err);
+	hash_job job = {.path = d->path};
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, hash_thread, &job) == 0;
+	int st = csvin_read_file(d->path, d->path, d->o->delim, row_pass1, d, NULL,
+				 &d->delim, err);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		hash_thread(&job);
 	if (st)
 		return st;
-	sha256_hex(&sha, d->sha);
+	if (job.st) {
+		*err = job.err;
+		return job.st;
+	}
+	memcpy(d->sha, job.hex, sizeof d->sha);
 	if (d->rows == 0)
 		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
 	for (int j = 0; j < d->ncol; j++)
@@ -965,7 +1180,7 @@ static int pass2(dset *d, const char *table, lm_err *err)
 	if (st)
 		return st;
 	d->pass = 2;
-	st = csvin_read_file(d->path, d->path, d->delim, row_pass2, d, NULL, NULL, err);
+	st = load_rows(d, err);
 	if (!st && d->inserted != d->rows)
 		st = lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 	return st;
@@ -996,11 +1211,11 @@ static int check_target(const char *out, int force, lm_err *err)
 	return 0;
 }
 
-static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
+static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *err)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
-		return lm_seterr(err, EX_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		return lm_seterr(err, EX_CANTCREAT, "%s: cannot create: %s", out, strerror(errno));
 	/* umask may have taken bits away; the file holds patient data, so exactly 0600 */
 	if (fchmod(fd, 0600) != 0) {
 		int e = errno;
@@ -1009,7 +1224,8 @@ static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
 	}
 	close(fd);
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	/* one connection, one thread: no mutexes needed */
+	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		int st = lm_seterr(err, store_status(rc), "%s: %s", tmp,
 				   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -1022,7 +1238,8 @@ static int write_db(dset *p, dset *v, const char *tmp, lm_err *err)
 	/* The file is private until renamed, and deleted on any error: no journal is needed. */
 	int st = store_exec(db,
 			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-			    " PRAGMA cache_size = -32768; PRAGMA temp_store = FILE;"
+			    " PRAGMA locking_mode = EXCLUSIVE;"
+			    " PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;"
 			    " BEGIN",
 			    err);
 	if (!st)
@@ -1115,7 +1332,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 		sigaction(SIGHUP, &sa, &old_hup);
 		st = check_target(o->out, o->force, err);
 		if (!st)
-			st = write_db(&p, o->visits ? &v : NULL, tmp_path, err);
+			st = write_db(&p, o->visits ? &v : NULL, tmp_path, o->out, err);
 		if (!st && rename(tmp_path, o->out) != 0)
 			st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
 		if (st)

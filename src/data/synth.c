@@ -7,7 +7,7 @@
  *
  *   b0 + 0.55 z(age) - 0.60 z(egfr) + 0.45 z(hba1c) + 0.35 z(sbp) - 0.40 z(albumin)
  *      + smoking{never 0, former 0.25, current 0.60} + 0.35 (z(sodium)^2 - 1)
- *      + 0.30 zl(crp) + treatment * (-0.30 - 0.45 zl(crp)) [+ 0.50 z(slope) with visits]
+ *      + 0.50 zl(crp) + treatment * (-0.30 - 0.45 zl(crp)) [+ 0.50 z(slope) with visits]
  *
  * with z(x) = (x - center) / scale and zl(x) = ln(x / center) / scale using the constants of
  * the term table below (not cohort statistics), evaluated on the values exactly as written to
@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,7 +102,7 @@ static const term_def terms[SC_N] = {
 	{SC_ALBUMIN, "albumin", "linear", -0.40, 4.1, 0.4},
 	{SC_SMOKING, "smoking", "categorical", 0, 0, 1},
 	{SC_SODIUM, "sodium", "u-shape", 0.35, 140, 3.2},
-	{SC_CRP, "crp", "log-linear", 0.30, 2.5, 1.0},
+	{SC_CRP, "crp", "log-linear", 0.50, 2.5, 1.0},
 	{SC_TREATMENT, "treatment", "treatment", -0.30, 0, 1},
 	{SC_SLOPE, "creatinine_slope", "visit-slope", 0.50, 0.03, 0.10},
 };
@@ -109,8 +110,8 @@ static const term_def terms[SC_N] = {
 
 /* Calibrated so that the expected outcome prevalence is about 0.25 (measured on 10^6
  * patients, seed 1: see the man page). With visits the slope term widens the logit's spread. */
-#define B0_NO_VISITS (-1.565)
-#define B0_VISITS (-1.61)
+#define B0_NO_VISITS (-1.59)
+#define B0_VISITS (-1.635)
 
 /* Survival: Weibull proportional hazards on eta = logit - b0. */
 #define WEIB_SHAPE 1.3
@@ -572,6 +573,7 @@ static void write_visit_rows(out_file *w, const synth_patient *p)
 /* Cohort sums gathered in the first pass. */
 typedef struct synth_sums {
 	double term[SC_N], t, z, tz, logit, p;
+	double sodium, crp;     /* raw values before masking, for the mean-point offsets */
 	long outcome, outcome_true, event, flipped, visit_rows;
 	long lab_missing[SYNTH_NLABS];
 	long group_n[3][8], group_pos[3][8], group_pos_true[3][8];
@@ -612,7 +614,10 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	missing_rates(o->missing, rates);
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "generator", "lumen synth " LUMEN_VERSION);
-	add_num(root, "seed", (double)o->seed);
+	/* Written as an exact integer: cJSON prints numbers with 15 significant digits. */
+	char seedtxt[32];
+	snprintf(seedtxt, sizeof seedtxt, "%llu", (unsigned long long)o->seed);
+	cJSON_AddRawToObject(root, "seed", seedtxt);
 	add_num(root, "patients", (double)n);
 	add_num(root, "visits_max", o->visits);
 	add_num(root, "missing_rate", o->missing);
@@ -777,7 +782,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 		json_strings((const char *const[]){"logit", "p", "outcome_true"}, 3));
 	cJSON_AddStringToObject(contrib, "definition",
 		"one row per patient: each signal column's additive contribution to the true logit, "
-		"centred on its cohort mean, so that a row's contributions sum to logit - mean_logit. "
+		"centred on its cohort mean, so that a row's contributions sum to logit - mean_logit; "
+		"every column not listed (the noise columns) contributes exactly 0. "
 		"The treatment x crp interaction is split as integrated gradients from the cohort-mean "
 		"point would split it: treatment gets a/2 (t - mean t)(z + mean z), crp gets "
 		"a/2 (z - mean z)(t + mean t), with a = -0.45 and z = ln(crp / 2.5). Contributions use "
@@ -788,6 +794,24 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	cJSON *means = cJSON_AddObjectToObject(contrib, "uncentred_term_means");
 	for (int k = 0; k < nc; k++)
 		add_num(means, terms[k].column, s->term[k] / (double)n);
+	/* A nonlinear term's cohort mean is not its value at the cohort-mean patient (for the
+	 * U-shape the gap is about its coefficient). Attributions taken from the mean point see
+	 * term(x) - term(mean x), so give the constant that converts one into the other. */
+	const term_def *tna = &terms[SC_SODIUM], *tcrp = &terms[SC_CRP];
+	double zna = z_of(tna, s->sodium / (double)n);
+	double na_at_mean = tna->coef * (zna * zna - 1.0);
+	double crp_at_mean = tcrp->coef * log(s->crp / (double)n / tcrp->center) / tcrp->scale;
+	cJSON *off = cJSON_AddObjectToObject(contrib, "mean_point_offsets");
+	for (int k = 0; k < nc; k++)
+		add_num(off, terms[k].column,
+		        k == SC_SODIUM ? s->term[k] / (double)n - na_at_mean
+		        : k == SC_CRP ? s->term[k] / (double)n - crp_at_mean : 0.0);
+	cJSON_AddStringToObject(contrib, "mean_point_offsets_note",
+		"subtracting a column's offset from its contribution gives term(x) - term(at the "
+		"cohort-mean value), which is what an attribution from the cohort-mean baseline "
+		"(integrated gradients with --baseline mean) recovers for a model that learned the "
+		"term exactly; 0 for linear and categorical terms; for crp only the main effect "
+		"0.50 ln(crp / 2.5) is shifted, the interaction's split stays as defined above");
 
 	if (o->bias_col >= 0) {
 		cJSON *b = cJSON_AddObjectToObject(root, "bias");
@@ -897,6 +921,8 @@ int synth_write(const synth_opts *o, lm_err *err)
 		s->t += p->treatment;
 		s->z += p->z_crp;
 		s->tz += p->treatment * p->z_crp;
+		s->sodium += p->lab[L_SODIUM];
+		s->crp += p->lab[L_CRP];
 		s->logit += p->logit;
 		s->p += p->p;
 		s->outcome += p->outcome;

@@ -3,8 +3,8 @@
  * Every patient is drawn from its own PRNG stream, seeded from (seed, patient index), and every
  * patient consumes the same draws whatever the options: the same seed gives the same bytes, and
  * --missing or --bias change only the cells they are about. The outcome model, its coefficients,
- * the bias and the censoring are written to truth.json by synth_write(); the man page
- * (lumen.1, SYNTH) describes the model in words. */
+ * the bias and the censoring are written to truth.json by synth_write(); lumen(1), section
+ * synth, describes the model in words. */
 #ifndef LUMEN_SYNTH_H
 #define LUMEN_SYNTH_H
 
@@ -47,7 +47,8 @@ typedef struct synth_patient {
 	double lab[SYNTH_NLABS];
 	unsigned char missing[SYNTH_NLABS];  /* 1: the cell is written empty */
 	double slope;          /* latent yearly log-creatinine slope */
-	double term[SC_N];     /* uncentred logit terms; interaction kept apart in inter */
+	double term[SC_N];     /* uncentred logit terms; the treatment x crp interaction,
+	                        * -0.45 * treatment * z_crp, is not among them */
 	double z_crp;          /* standardised log CRP, the interaction's biomarker */
 	double logit, p;       /* true logit and probability (before bias) */
 	int outcome_true, outcome;
@@ -64,7 +65,7 @@ typedef struct synth_lab {
 	const char *name, *unit;
 	int decimals;
 } synth_lab;
-const synth_lab *synth_lab_info(int i);        /* i in 0..SYNTH_NLABS-1 */
+const synth_lab *synth_lab_info(int i);        /* i in 0..SYNTH_NLABS-1; static, never freed */
 int synth_lab_index(const char *name);          /* -1 when unknown */
 /* Category labels: col is SYNTH_BIAS_SEX/ETHNICITY/SITE; returns NULL past the last level. */
 const char *synth_level(int col, int level);

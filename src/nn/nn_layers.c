@@ -9,6 +9,19 @@
 #include "nn.h"
 #include "nn_layers.h"
 
+/* The hot loops are compiled at -O3 (loop vectorisation; without trapping math, so that
+ * float selects become vector min/max: lumen never reads the FP exception flags) and the
+ * operators are cloned for AVX2 with a portable default picked at load time, so the binary
+ * still runs on any x86-64. The pragma covers the inline helpers too, so they inline. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define NN_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NN_HOT
+#endif
+
 static double flop_count;
 
 void nn_count_flops(double flops)
@@ -93,7 +106,7 @@ void nn_op_relu(nn_pass pass, size_t len, const float *X, float *Y, const float 
 		dX[i] = Y[i] > 0.0f ? dY[i] : 0.0f;
 }
 
-void nn_op_bias_relu_dropout(nn_pass pass, int n, int w, float *Z, const float *b,
+NN_HOT void nn_op_bias_relu_dropout(nn_pass pass, int n, int w, float *Z, const float *b,
 			     const float *mask, const float *dY, float *dZ, float *db)
 {
 	SHAPE("bias_relu_dropout", n >= 0 && w > 0 && Z);
@@ -126,17 +139,38 @@ void nn_op_bias_relu_dropout(nn_pass pass, int n, int w, float *Z, const float *
 	}
 }
 
-/* tanh through one exp: tanh(u) = 1 - 2 / (exp(2u) + 1), exact at both tails (exp overflow
+/* exp(x) for float in straight-line code the compiler can vectorise (libm's expf is a call):
+ * x = n ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (relative error
+ * < 3e-7 on that interval, about 2 float ulps), times 2^n built in the exponent bits.
+ * Inputs are clamped to [-87.3, 88], where the result stays a normal float. */
+static inline float exp_fast(float x)
+{
+	x = x < -87.3f ? -87.3f : x;
+	x = x > 88.0f ? 88.0f : x;
+	float t = x * 1.44269504f + 12582912.0f; /* round(x / ln2) via the 1.5 * 2^23 trick */
+	float nf = t - 12582912.0f;
+	float r = x - nf * 0.693145752f; /* ln2 split in two for precision */
+	r = r - nf * 1.42860677e-6f;
+	float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f +
+		  r * (4.1666668e-2f + r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+	int32_t n = (int32_t)nf;
+	uint32_t bits = (uint32_t)(n + 127) << 23;
+	float two_n;
+	memcpy(&two_n, &bits, sizeof two_n);
+	return p * two_n;
+}
+
+/* tanh through one exp: tanh(u) = 1 - 2 / (exp(2u) + 1), exact at both tails (exp saturating
  * gives 1, underflow gives -1). */
 static inline float tanh_fast(float u)
 {
-	return 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
+	return 1.0f - 2.0f / (exp_fast(2.0f * u) + 1.0f);
 }
 
 #define GELU_C 0.7978845608028654f /* sqrt(2/pi) */
 #define GELU_A 0.044715f
 
-void nn_op_gelu(nn_pass pass, size_t len, const float *X, float *Y, const float *dY, float *dX)
+NN_HOT void nn_op_gelu(nn_pass pass, size_t len, const float *X, float *Y, const float *dY, float *dX)
 {
 	SHAPE("gelu", X);
 	if (pass == NN_FWD) {
@@ -202,7 +236,7 @@ void nn_op_dropout(nn_pass pass, size_t len, float p, lm_rng *rng, float *mask, 
 
 #define LN_EPS 1e-5f
 
-void nn_op_layernorm(nn_pass pass, int n, int d, const float *X, const float *g, const float *b,
+NN_HOT void nn_op_layernorm(nn_pass pass, int n, int d, const float *X, const float *g, const float *b,
 		     float *Y, float *mean, float *rstd, const float *dY, float *dX, int acc_dx,
 		     float *dg, float *db)
 {
@@ -254,7 +288,7 @@ void nn_op_layernorm(nn_pass pass, int n, int d, const float *X, const float *g,
 	}
 }
 
-void nn_op_tokens(nn_pass pass, int n, int n_in, int n_tok, int d, const int *slot_token,
+NN_HOT void nn_op_tokens(nn_pass pass, int n, int n_in, int n_tok, int d, const int *slot_token,
 		  const float *X, const float *W, const float *B, const float *cls, float *Y,
 		  const float *dY, float *dX, float *dW, float *dB, float *dcls)
 {
@@ -309,104 +343,176 @@ void nn_op_tokens(nn_pass pass, int n, int n_in, int n_tok, int d, const int *sl
 	nn_count_flops(4.0 * n * n_in * d);
 }
 
-size_t nn_attention_scratch(int T, int dh)
+/* Row softmax in place, max subtracted first. */
+static inline void softmax_inplace(float *z, int C)
 {
-	return (size_t)4 * T * dh + (size_t)T * T;
+	float mx = z[0], sum = 0.0f;
+	for (int c = 1; c < C; c++)
+		mx = z[c] > mx ? z[c] : mx;
+	for (int c = 0; c < C; c++) {
+		z[c] = exp_fast(z[c] - mx);
+		sum += z[c];
+	}
+	float inv = 1.0f / sum;
+	for (int c = 0; c < C; c++)
+		z[c] *= inv;
 }
 
-void nn_op_attention(nn_pass pass, int n, int T, int d, int H, const float *QKV, float *P,
-		     float *O, const float *dO, float *dQKV, float *scratch)
+/* Eight floats as one value (GCC/Clang vector extension): an AVX register in the AVX2
+ * clone, two SSE registers in the default one. Loads and stores go through memcpy, so no
+ * alignment is assumed. The helpers are always inlined, so the warning that a vector
+ * return changes the ABI without AVX does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) v8 ld8(const float *p)
+{
+	v8 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline __attribute__((always_inline)) void st8(float *p, v8 v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+static inline __attribute__((always_inline)) float hsum8(v8 v)
+{
+	return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+/* Key counts are padded to a multiple of 8 inside the scratch buffers. */
+static int pad8(int T)
+{
+	return (T + 7) & ~7;
+}
+
+/* Softmax of a score row of T entries held in a buffer padded to Tp = 8 nb: the exponentials
+ * run over whole vectors (the padding gets a harmless value and is zeroed after), and the
+ * sum is an 8-lane vector accumulation, which strict float semantics would not let the
+ * compiler vectorise from a plain loop. */
+static inline __attribute__((always_inline)) void softmax_padded(float *pr, int T, int nb)
+{
+	float mx = pr[0];
+	for (int j = 1; j < T; j++)
+		mx = pr[j] > mx ? pr[j] : mx;
+	for (int j = 0; j < 8 * nb; j++)
+		pr[j] = exp_fast(pr[j] - mx);
+	for (int j = T; j < 8 * nb; j++)
+		pr[j] = 0.0f;
+	v8 sum = {0};
+	for (int b = 0; b < nb; b++)
+		sum += ld8(pr + 8 * b);
+	float inv = 1.0f / hsum8(sum);
+	for (int b = 0; b < nb; b++)
+		st8(pr + 8 * b, ld8(pr + 8 * b) * inv);
+}
+
+size_t nn_attention_scratch(int T, int dh)
+{
+	size_t Tp = (size_t)pad8(T);
+	return (size_t)T * dh + 4 * (size_t)dh * Tp + 3 * Tp;
+}
+
+/* One (row, head) at a time on copies laid out for 8-wide arithmetic along the keys: q as
+ * T x dh (pre-scaled by 1/sqrt(dh)), k and v transposed to dh x Tp with zero padding. A
+ * score row is then dh vector multiply-adds per 8 keys, with the accumulator in a register,
+ * and every product of the backward pass runs along the keys the same way. */
+NN_HOT void nn_op_attention(nn_pass pass, int n, int T, int d, int H, const float *QKV,
+			    float *P, float *O, const float *dO, float *dQKV, float *scratch)
 {
 	SHAPE("attention", n >= 0 && T > 0 && H > 0 && d % H == 0 && QKV && P && scratch);
-	int dh = d / H;
+	int dh = d / H, Tp = pad8(T), nb = Tp / 8;
 	size_t row = (size_t)3 * d; /* width of a QKV row */
+	size_t dtp = (size_t)dh * Tp;
 	float scale = 1.0f / sqrtf((float)dh);
-	/* Contiguous copies of one head: q, k, v (T x dh each), then a T x dh and a T x T buffer. */
-	float *q = scratch, *k = q + (size_t)T * dh, *v = k + (size_t)T * dh;
-	float *acc = v + (size_t)T * dh, *dp = acc + (size_t)T * dh;
+	float *q = scratch, *kt = q + (size_t)T * dh, *vt = kt + dtp;
+	float *dkt = vt + dtp, *dvt = dkt + dtp;
+	float *pr = dvt + dtp, *dp = pr + Tp, *ds = dp + Tp;
 	if (pass == NN_FWD)
 		SHAPE("attention", O);
 	else
 		SHAPE("attention", dO && dQKV);
+	memset(kt, 0, 2 * dtp * sizeof *kt); /* the padding of kt and vt stays zero */
+	for (int j = T; j < Tp; j++)
+		pr[j] = 0.0f;
 	for (int r = 0; r < n; r++) {
 		const float *base = QKV + (size_t)r * T * row;
 		for (int h = 0; h < H; h++) {
 			float *p = P + ((size_t)r * H + h) * T * T;
 			for (int i = 0; i < T; i++) {
 				const float *src = base + (size_t)i * row + (size_t)h * dh;
-				memcpy(q + (size_t)i * dh, src, (size_t)dh * sizeof *q);
-				memcpy(k + (size_t)i * dh, src + d, (size_t)dh * sizeof *k);
-				memcpy(v + (size_t)i * dh, src + 2 * d, (size_t)dh * sizeof *v);
+				for (int c = 0; c < dh; c++) {
+					q[(size_t)i * dh + c] = src[c] * scale;
+					kt[(size_t)c * Tp + i] = src[d + c];
+					vt[(size_t)c * Tp + i] = src[2 * d + c];
+				}
 			}
 			if (pass == NN_FWD) {
 				for (int i = 0; i < T; i++) {
-					float *pi = p + (size_t)i * T;
 					const float *qi = q + (size_t)i * dh;
-					float mx = -INFINITY;
-					for (int j = 0; j < T; j++) {
-						const float *kj = k + (size_t)j * dh;
-						float s = 0.0f;
+					for (int b = 0; b < nb; b++) {
+						v8 acc = {0};
 						for (int c = 0; c < dh; c++)
-							s += qi[c] * kj[c];
-						s *= scale;
-						pi[j] = s;
-						mx = s > mx ? s : mx;
+							acc += qi[c] * ld8(kt + (size_t)c * Tp + 8 * b);
+						st8(pr + 8 * b, acc);
 					}
-					float sum = 0.0f;
-					for (int j = 0; j < T; j++) {
-						pi[j] = expf(pi[j] - mx);
-						sum += pi[j];
-					}
-					float inv = 1.0f / sum;
+					softmax_padded(pr, T, nb);
+					memcpy(p + (size_t)i * T, pr, (size_t)T * sizeof *pr);
 					float *oi = O + ((size_t)r * T + i) * d + (size_t)h * dh;
-					for (int c = 0; c < dh; c++)
-						oi[c] = 0.0f;
-					for (int j = 0; j < T; j++) {
-						pi[j] *= inv;
-						const float *vj = v + (size_t)j * dh;
-						for (int c = 0; c < dh; c++)
-							oi[c] += pi[j] * vj[c];
+					for (int c = 0; c < dh; c++) {
+						v8 acc = {0};
+						const float *vc = vt + (size_t)c * Tp;
+						for (int b = 0; b < nb; b++)
+							acc += ld8(pr + 8 * b) * ld8(vc + 8 * b);
+						oi[c] = hsum8(acc);
 					}
 				}
 				continue;
 			}
-			/* Backward. acc collects dK; dV is written straight into dQKV. */
-			float *dq = dQKV + (size_t)r * T * row + (size_t)h * dh;
-			memset(acc, 0, (size_t)T * dh * sizeof *acc);
-			for (int j = 0; j < T; j++)
-				memset(dq + (size_t)j * row + 2 * d, 0, (size_t)dh * sizeof *dq);
+			/* Backward: dP = dO V^T, dS = P (dP - rowsum(P dP)); with q pre-scaled,
+			 * dQ = scale dS K, dK = dS^T (scale Q), dV = P^T dO. */
+			memset(dkt, 0, 2 * dtp * sizeof *dkt); /* dkt and dvt */
+			float *dqkv = dQKV + (size_t)r * T * row + (size_t)h * dh;
 			for (int i = 0; i < T; i++) {
-				const float *pi = p + (size_t)i * T;
+				memcpy(pr, p + (size_t)i * T, (size_t)T * sizeof *pr);
 				const float *doi = dO + ((size_t)r * T + i) * d + (size_t)h * dh;
-				float dot = 0.0f;
-				for (int j = 0; j < T; j++) {
-					const float *vj = v + (size_t)j * dh;
-					float *dvj = dq + (size_t)j * row + 2 * d;
-					float s = 0.0f;
+				v8 dotv = {0};
+				for (int b = 0; b < nb; b++) {
+					v8 acc = {0}, pb = ld8(pr + 8 * b);
 					for (int c = 0; c < dh; c++) {
-						s += doi[c] * vj[c];
-						dvj[c] += pi[j] * doi[c];
+						acc += doi[c] * ld8(vt + (size_t)c * Tp + 8 * b);
+						float *dvc = dvt + (size_t)c * Tp + 8 * b;
+						st8(dvc, ld8(dvc) + doi[c] * pb);
 					}
-					dp[j] = s;
-					dot += pi[j] * s;
+					st8(dp + 8 * b, acc);
+					dotv += pb * acc;
 				}
-				float *dqi = dq + (size_t)i * row;
+				float dot = hsum8(dotv);
+				for (int b = 0; b < nb; b++)
+					st8(ds + 8 * b, ld8(pr + 8 * b) * (ld8(dp + 8 * b) - dot));
 				const float *qi = q + (size_t)i * dh;
-				for (int c = 0; c < dh; c++)
-					dqi[c] = 0.0f;
-				for (int j = 0; j < T; j++) {
-					float ds = pi[j] * (dp[j] - dot) * scale;
-					const float *kj = k + (size_t)j * dh;
-					float *dkj = acc + (size_t)j * dh;
-					for (int c = 0; c < dh; c++) {
-						dqi[c] += ds * kj[c];
-						dkj[c] += ds * qi[c];
+				float *dqi = dqkv + (size_t)i * row;
+				for (int c = 0; c < dh; c++) {
+					const float *kc = kt + (size_t)c * Tp;
+					float *dkc = dkt + (size_t)c * Tp;
+					v8 acc = {0};
+					for (int b = 0; b < nb; b++) {
+						v8 sb = ld8(ds + 8 * b);
+						acc += sb * ld8(kc + 8 * b);
+						st8(dkc + 8 * b, ld8(dkc + 8 * b) + qi[c] * sb);
 					}
+					dqi[c] = hsum8(acc) * scale;
 				}
 			}
-			for (int j = 0; j < T; j++)
-				memcpy(dq + (size_t)j * row + d, acc + (size_t)j * dh,
-				       (size_t)dh * sizeof *acc);
+			for (int j = 0; j < T; j++) {
+				float *dst = dqkv + (size_t)j * row;
+				for (int c = 0; c < dh; c++) {
+					dst[d + c] = dkt[(size_t)c * Tp + j];
+					dst[2 * d + c] = dvt[(size_t)c * Tp + j];
+				}
+			}
 		}
 	}
 	/* QK^T and PV: 2 T^2 dh multiply-adds a head forward, twice that backward. */
@@ -415,15 +521,7 @@ void nn_op_attention(nn_pass pass, int n, int T, int d, int H, const float *QKV,
 
 void nn_softmax_row(float *z, int C)
 {
-	float mx = z[0], sum = 0.0f;
-	for (int c = 1; c < C; c++)
-		mx = z[c] > mx ? z[c] : mx;
-	for (int c = 0; c < C; c++) {
-		z[c] = expf(z[c] - mx);
-		sum += z[c];
-	}
-	for (int c = 0; c < C; c++)
-		z[c] /= sum;
+	softmax_inplace(z, C);
 }
 
 double nn_op_bce(int n, const float *z, const float *y, const float *w, float scale, float *dz)

@@ -35,7 +35,8 @@ const audit_metric_info audit_metrics[AUDIT_NMETRIC] = {
 typedef struct gdata {
 	long n;
 	double *p, *y;
-	unsigned char *blk; /* 1 where a new distinct p starts */
+	long nb, *bend;     /* blocks of equal p: block b ends before bend[b] */
+	long ncut;          /* rows with p >= threshold (a prefix) */
 	double *x;          /* logit(p), clipped as metrics.c, for the calibration fit */
 	double slope, icept; /* point estimates, the bootstrap's starting point */
 } gdata;
@@ -54,45 +55,38 @@ static int py_desc(const void *a, const void *b)
 	return (x < z) - (x > z);
 }
 
-/* One pass over a group with multiplicities cnt (NULL = 1 each): the confusion at t, sums
- * for Brier and mean risk, and AUC from the pairs (ties count 1/2). */
-static void group_pass(const gdata *g, const uint32_t *cnt, double t, gstat *s)
+/* One pass over a group with multiplicities cnt: the confusion at the threshold, sums for
+ * Brier and mean risk, and AUC from the pairs (ties count 1/2). Blocks of equal p lie wholly
+ * on one side of the threshold, so no comparison is needed inside the loop. */
+static void group_pass(const gdata *g, const uint32_t *cnt, gstat *s)
 {
-	double w = 0, pos = 0, tp = 0, fp = 0, sp = 0, sq = 0;
-	double area = 0, tp_above = 0, tpb = 0, fpb = 0;
-	for (long i = 0; i < g->n; i++) {
-		if (g->blk[i]) {
-			area += fpb * (tp_above + tpb / 2);
-			tp_above += tpb;
-			tpb = fpb = 0;
+	double tp = 0, fp = 0, sp = 0, sq = 0, area = 0, tp_above = 0, fp_all = 0;
+	long i = 0;
+	for (long b = 0; b < g->nb; b++) {
+		long e = g->bend[b];
+		double tpb = 0, fpb = 0;
+		for (; i < e; i++) {
+			double c = cnt[i], y = g->y[i], p = g->p[i], d = p - y, cy = c * y;
+			tpb += cy;
+			fpb += c - cy;
+			sp += c * p;
+			sq += c * d * d;
 		}
-		double c = cnt ? (double)cnt[i] : 1.0;
-		if (c == 0)
-			continue;
-		double p = g->p[i], y = g->y[i];
-		w += c;
-		sp += c * p;
-		sq += c * (p - y) * (p - y);
-		if (y > 0) {
-			pos += c;
-			tpb += c;
-			if (p >= t)
-				tp += c;
-		} else {
-			fpb += c;
-			if (p >= t)
-				fp += c;
+		if (e <= g->ncut) {
+			tp += tpb;
+			fp += fpb;
 		}
+		area += fpb * (tp_above + tpb / 2);
+		tp_above += tpb;
+		fp_all += fpb;
 	}
-	area += fpb * (tp_above + tpb / 2);
-	s->w = w;
-	s->pos = pos;
+	s->pos = tp_above;
+	s->w = tp_above + fp_all;
 	s->tp = tp;
 	s->fp = fp;
 	s->sp = sp;
 	s->sq = sq;
-	double neg = w - pos;
-	s->auc = pos > 0 && neg > 0 ? area / (pos * neg) : (double)NAN;
+	s->auc = tp_above > 0 && fp_all > 0 ? area / (tp_above * fp_all) : (double)NAN;
 }
 
 static double rate(double a, double b)
@@ -203,19 +197,43 @@ static void cal_fit_warm(const gdata *g, const uint32_t *cnt, double *slope, dou
 	}
 }
 
-/* Unbiased integer in [0, n) from the top 32 bits (Lemire's multiply-and-reject). */
-static inline uint32_t below32(lm_rng *r, uint32_t n)
+/* The xoshiro256** step of util.c's rng_next, inlined here on the same state (so the stream
+ * is the same): the bootstrap of a million patients draws a billion numbers. */
+static inline uint64_t rotl64(uint64_t x, int k)
 {
-	uint64_t m = (rng_next(r) >> 32) * (uint64_t)n;
-	uint32_t l = (uint32_t)m;
-	if (l < n) {
-		uint32_t t = (uint32_t)(-n) % n;
-		while (l < t) {
-			m = (rng_next(r) >> 32) * (uint64_t)n;
-			l = (uint32_t)m;
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t xo_next(uint64_t *s)
+{
+	uint64_t out = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl64(s[3], 45);
+	return out;
+}
+
+/* Multiplicities of n draws with replacement from n rows: each 64-bit output gives two
+ * unbiased 32-bit draws by Lemire's multiply-and-reject. cnt must be zeroed. */
+static void resample(lm_rng *r, uint32_t *cnt, uint32_t n)
+{
+	uint64_t s[4];
+	memcpy(s, r->s, sizeof s);
+	uint32_t reject_below = (uint32_t)(-n) % n;
+	uint32_t k = 0;
+	while (k < n) {
+		uint64_t x = xo_next(s);
+		uint64_t m1 = (x >> 32) * (uint64_t)n, m2 = (x & 0xffffffffu) * (uint64_t)n;
+		if ((uint32_t)m1 >= reject_below) {
+			cnt[m1 >> 32]++;
+			k++;
+		}
+		if (k < n && (uint32_t)m2 >= reject_below) {
+			cnt[m2 >> 32]++;
+			k++;
 		}
 	}
-	return (uint32_t)(m >> 32);
+	memcpy(r->s, s, sizeof s);
 }
 
 typedef struct boot_job {
@@ -244,10 +262,9 @@ static void *boot_worker(void *arg)
 		for (int g = 0; g < j->G; g++) {
 			const gdata *gd = &j->gd[g];
 			memset(cnt, 0, (size_t)gd->n * sizeof *cnt);
-			for (long i = 0; i < gd->n; i++)
-				cnt[below32(&rng, (uint32_t)gd->n)]++;
+			resample(&rng, cnt, (uint32_t)gd->n);
 			gstat s;
-			group_pass(gd, cnt, j->t, &s);
+			group_pass(gd, cnt, &s);
 			double *vg = v + (size_t)g * AUDIT_NMETRIC;
 			fill_metrics(&s, j->t, vg);
 			vg[AM_SLOPE] = vg[AM_INTERCEPT] = (double)NAN;
@@ -380,7 +397,7 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		qsort(tmp[g], (size_t)gd[g].n, sizeof **tmp, py_desc);
 		gd[g].p = xmallocarray((size_t)gd[g].n, sizeof(double));
 		gd[g].y = xmallocarray((size_t)gd[g].n, sizeof(double));
-		gd[g].blk = xmallocarray((size_t)gd[g].n, 1);
+		gd[g].bend = xmallocarray((size_t)gd[g].n, sizeof(long));
 		gd[g].x = xmallocarray((size_t)gd[g].n, sizeof(double));
 		for (long i = 0; i < gd[g].n; i++) {
 			double q = tmp[g][i].p < METRICS_EPS ? METRICS_EPS
@@ -388,8 +405,12 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 			gd[g].x[i] = log(q) - log1p(-q);
 			gd[g].p[i] = tmp[g][i].p;
 			gd[g].y[i] = tmp[g][i].y;
-			gd[g].blk[i] = i == 0 || tmp[g][i].p != tmp[g][i - 1].p;
+			if (i > 0 && tmp[g][i].p != tmp[g][i - 1].p)
+				gd[g].bend[gd[g].nb++] = i;
+			if (tmp[g][i].p >= t)
+				gd[g].ncut = i + 1;
 		}
+		gd[g].bend[gd[g].nb++] = gd[g].n;
 		free(tmp[g]);
 	}
 	free(tmp);
@@ -426,9 +447,16 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 				ref = g;
 	}
 	r->ref = ref;
+	long nmax_all = 1;
+	for (int g = 0; g < G; g++)
+		if (gd[g].n > nmax_all)
+			nmax_all = gd[g].n;
+	uint32_t *ones = xmallocarray((size_t)nmax_all, sizeof *ones);
+	for (long i = 0; i < nmax_all; i++)
+		ones[i] = 1;
 	for (int g = 0; g < G; g++) {
 		gstat s;
-		group_pass(&gd[g], NULL, t, &s);
+		group_pass(&gd[g], ones, &s);
 		double *v = r->val + AUDIT_AT(g, 0);
 		fill_metrics(&s, t, v);
 		metrics_calibration(gd[g].p, gd[g].y, NULL, gd[g].n, &v[AM_SLOPE], &v[AM_INTERCEPT],
@@ -436,6 +464,7 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		gd[g].slope = v[AM_SLOPE];
 		gd[g].icept = v[AM_INTERCEPT];
 	}
+	free(ones);
 	disparities(r->val, G, ref, r->diff, r->ratio);
 	summary(r->val, G, &r->sum);
 	for (size_t i = 0; i < GM; i++)
@@ -511,7 +540,7 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 	for (int g = 0; g < G; g++) {
 		free(gd[g].p);
 		free(gd[g].y);
-		free(gd[g].blk);
+		free(gd[g].bend);
 		free(gd[g].x);
 	}
 	free(gd);

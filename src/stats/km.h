@@ -36,7 +36,8 @@ void km_free(km_curve *c);
 double km_surv_at(const km_curve *c, double t, double *lo, double *hi);
 /* Patients at risk at t: time >= t (start of the period). */
 long km_at_risk(const km_curve *c, double t);
-/* Quantile q of survival time with its interval (rule above); lo and hi may be NULL. */
+/* The first time S(t) <= q (q = 0.5: the median; R's quantile(fit, 1 - q)) with its interval,
+ * by the rule above; lo and hi may be NULL. */
 double km_quantile(const km_curve *c, double q, double *lo, double *hi);
 
 /* Log-rank test of G groups (group[i] in 0..G-1, every group non-empty).

@@ -42,6 +42,33 @@ else
 	not_ok "synth and import of the biased cohort"
 fi
 
+# ---- the same with a trained model: synth --bias -> import -> train -> explain -> audit ----
+if "$LUMEN" train --help >/dev/null 2>&1 && "$LUMEN" explain --help >/dev/null 2>&1; then
+	S=$T/sb.lumen
+	"$LUMEN" synth --patients 50000 --seed 11 --bias ethnicity=black --bias-rate 0.5 -o "$T/sb" >/dev/null 2>&1
+	"$LUMEN" import "$T/sb/patients.csv" -o "$S" --target outcome --time time --event event \
+		--group ethnicity --group sex >/dev/null 2>&1
+	"$LUMEN" train "$S" --model logreg --target outcome --exclude time,event --epochs 30 --quiet >/dev/null 2>&1
+	"$LUMEN" explain "$S" --model logreg-outcome --method ig --steps 16 --quiet >/dev/null 2>&1
+	for by in ethnicity sex site; do
+		run audit "$S" --model logreg-outcome --by $by --threshold youden --bootstrap 200 --json
+		printf '%s' "$OUT" >"$J"
+		flagged=$(sqlite3 :memory: "SELECT ifnull(group_concat(DISTINCT json_extract(g.value, '\$.group')), 'none')
+		  FROM json_each(json_extract(readfile('$J'), '\$.groups')) g,
+		       json_each(json_extract(g.value, '\$.disparities')) d
+		  WHERE json_extract(d.value, '\$.flag') != 0")
+		case $by in ethnicity) want=ethnicity=black ;; *) want=none ;; esac
+		eq "trained logreg, by $by, Youden threshold: flagged groups" "$flagged" "$want"
+	done
+	run audit "$S" --model logreg-outcome --by ethnicity --threshold youden --json
+	printf '%s' "$OUT" >"$J"
+	eq "trained model: the injected group's PPV is flagged low and significant" \
+		"$(jx '$.groups[1].group') $(jx '$.groups[1].disparities.ppv.flag')" "ethnicity=black -1"
+	eq "IG importance over every patient" "$(jx '$.importance.patients')" 50000
+else
+	skip "synth --bias with a trained model" "lumen train or lumen explain is not built"
+fi
+
 # ---- pbc with stored predictions ----
 W=$T/pbc.lumen
 check "fixture workbench from pbc.csv" wb_pbc "$W"

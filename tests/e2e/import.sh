@@ -81,6 +81,25 @@ eq "--force replaces: exit 0" "$RC" 0
 run info exists.lumen --json
 contains "--force replaced the file with a workbench" "$OUT" '"rows":	2'
 
+run import pat.csv -o no/such/dir/x.lumen
+eq "unwritable target: exit 73" "$RC" 73
+eq "unwritable target: message" "$ERR" "lumen: import: no/such/dir/x.lumen: cannot create: No such file or directory"
+
+# interrupted: the temporary file goes with the process
+awk 'BEGIN { print "id,a,b,c"; for (i = 1; i <= 300000; i++) printf "%d,%d,%.3f,t%d\n", i, i % 7, i / 3, i % 50 }' >int.csv
+"$LUMEN" import int.csv -o int.lumen >/dev/null 2>&1 &
+pid=$!
+sleep 0.3
+kill -TERM $pid 2>/dev/null
+wait $pid
+killed=$?
+check "interrupted import leaves no temporary file" test -z "$(ls -A | grep '\.tmp-')"
+if [ $killed -ne 0 ]; then
+	check "interrupted import leaves no target" test ! -e int.lumen
+else
+	skip "interrupted import leaves no target" "the import finished before the signal"
+fi
+
 # mode 0600 whatever the umask
 (umask 000 && "$LUMEN" import pat.csv -o mode.lumen >/dev/null)
 eq "mode 0600 under umask 000" "$(stat -c %a mode.lumen)" 600
@@ -184,6 +203,31 @@ else
 	eq "unsorted visits stored sorted" "$(q sorted.lumen "SELECT group_concat(__patient || ':' || visit || v, ' ') FROM visits")" "1:0w 2:1u 2:2z 2:5x 3:0y"
 	eq "visits time role" "$(q sorted.lumen "SELECT role FROM columns WHERE dataset='visits' AND name='visit'")" time
 
+	# a larger generated file: many batches, free text, distinct counts past the exact bound
+	awk 'BEGIN { srand(42); print "id,x,word,code,flag"
+		for (i = 1; i <= 6000; i++) {
+			x = rand() < 0.1 ? "" : sprintf("%.4f", 100 * rand() - 50)
+			printf "%d,%s,w%d,%d,%s\n", i, x, i, int(800 * rand()), rand() < 0.3 ? "yes" : "no"
+		} }' >big.csv
+	run import big.csv -o big.lumen
+	eq "big: exit 0" "$RC" 0
+	eq "big: rows" "$(q big.lumen 'SELECT count(*) FROM patients')" 6000
+	eq "big: rows in CSV order" "$(q big.lumen 'SELECT count(*) FROM patients WHERE id <> rowid')" 0
+	want=$(awk -F, 'NR > 1 && $2 != "" { s += $2; n++ } END { printf "%d %.4f", n, s }' big.csv)
+	eq "big: x count and sum" "$(q big.lumen "SELECT count(x) || ' ' || printf('%.4f', sum(x)) FROM patients")" "$want"
+	eq "big: x missing" "$(q big.lumen "SELECT missing FROM columns WHERE name='x'")" \
+		"$(awk -F, 'NR > 1 && $2 == "" { n++ } END { print n }' big.csv)"
+	eq "big: yes count" "$(q big.lumen 'SELECT sum(flag) FROM patients')" "$(grep -c ',yes$' big.csv)"
+	eq "big: free text has no category list" "$(q big.lumen "SELECT type, quote(categories) FROM columns WHERE name='word'")" "text|NULL"
+	eq "big: exact distinct under the bound" "$(q big.lumen "SELECT distinct_count FROM columns WHERE name='code'")" \
+		"$(q big.lumen 'SELECT count(DISTINCT code) FROM patients')"
+	# past 1000 distinct values the count is a HyperLogLog estimate (standard error 1.6%)
+	near "big: estimated distinct words within 5%" "$(q big.lumen "SELECT distinct_count FROM columns WHERE name='word'")" 6000 300
+	near "big: estimated distinct x within 5%" "$(q big.lumen "SELECT distinct_count FROM columns WHERE name='x'")" \
+		"$(q big.lumen 'SELECT count(DISTINCT x) FROM patients')" 300
+	run role big.lumen word id
+	eq "role: an estimated distinct count is recounted before making an id" "$RC" 0
+
 	# lumen role
 	cp pbc.lumen role.lumen
 	run role role.lumen bili target
@@ -219,6 +263,8 @@ else
 	skip "info --json parses" "no python3"
 fi
 contains "info --json: sex categories" "$OUT" '"value":	"m"'
+run info pbc.lumen
+contains "info: visits section" "$OUT" "day              integer time            0      991  1145 ± 1130 [0, 5152]"
 run info nothere.lumen
 eq "info: missing file exit 66" "$RC" 66
 printf 'not a database at all, just text\n' >junk.lumen

@@ -120,6 +120,39 @@ run survival "$W" --time time --event status=2 --by risk:nosuch:3
 eq "unknown model: status 65" "$RC" 65
 eq "unknown model message" "$ERR" "lumen: survival: --by: no model named 'nosuch'"
 
+# intersections: sex x stage has 8 cells, all present in pbc; sex x edema x stage leaves
+# some empty, which is reported
+run survival "$W" --time time --event status=2 --by sex,stage --json
+printf '%s' "$OUT" >"$J"
+eq "sex x stage: 8 groups, 7 df" "$(jx '$.logrank.df')" 7
+eq "first intersection label" "$(jx '$.groups[0].group')" "sex=f,stage=1"
+run survival "$W" --time time --event status=2 --by sex,edema,stage --json
+printf '%s' "$OUT" >"$J"
+contains "empty combinations reported" "$ERR" "combinations of --by sex,edema,stage have no patient"
+awk -v e="$(jx '$.left_out.empty_combinations')" 'BEGIN { exit !(e > 0) }' && ok "empty combinations counted" ||
+	not_ok "empty combinations counted"
+
+# with the real importer and a trained model, when they are built
+if "$LUMEN" import "$SHARED/data/pbc.csv" -o "$T/imp.lumen" --time time --event status >/dev/null 2>&1; then
+	run survival "$T/imp.lumen" --time time --event status=2 --by sex --json
+	printf '%s' "$OUT" >"$J"
+	near "imported pbc: log-rank chi-square (R 2.97660042118766)" "$(jx '$.logrank.chisq')" 2.97660042118766 1e-4
+	eq "imported pbc: women's median (R 3445)" "$(jx '$.groups[0].median')" 3445
+	if "$LUMEN" train "$T/imp.lumen" --model logreg --target status --positive 2 --exclude time \
+		--quiet >/dev/null 2>&1; then
+		run survival "$T/imp.lumen" --time time --event status=2 --by risk:logreg-status:3 --json
+		printf '%s' "$OUT" >"$J"
+		eq "trained model's tertiles: 2 df" "$(jx '$.logrank.df')" 2
+		awk -v x="$(jx '$.logrank.chisq')" 'BEGIN { exit !(x > 50) }' &&
+			ok "trained model's tertiles separate survival (chi-square $(jx '$.logrank.chisq'))" ||
+			not_ok "trained model's tertiles separate survival"
+	else
+		skip "risk tertiles of a trained model" "lumen train is not built"
+	fi
+else
+	skip "survival on a workbench from lumen import" "lumen import is not built"
+fi
+
 # bad input
 run survival "$W" --time time --event status --by sex
 eq "three-valued event: 65" "$RC" 65
