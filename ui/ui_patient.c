@@ -374,49 +374,120 @@ static void load_prediction(ui_app *a)
 		snprintf(ps.pred, sizeof ps.pred, "predicted p = %.3f%s%s", r->p, sd, fold);
 }
 
-/* Cohort percentile of each value x[i] of column cols[i] (NAN x: NAN), all columns in one
- * pass: (count below + half the ties) / count of non-missing. Up to PCT_SAMPLE patients it
- * reads them all; beyond, an evenly spaced sample of PCT_SAMPLE rowids (lookups by rowid, so
- * a million-patient file still opens a patient at once). Returns 1 when sampled. */
-static int cohort_percentiles(ui_app *a, int n, char *const *cols, const double *x, double *pct)
+/* Cohort percentiles: each numeric column's values, sorted, read once per session in one
+ * pass (all patients up to PCT_SAMPLE, beyond that an evenly spaced sample of PCT_SAMPLE
+ * rowids, looked up by rowid), so that every later patient, what-if edit or on-the-fly
+ * explanation gets its percentiles by binary search. */
+static struct pcache {
+	int loaded, sampled, n;
+	char **name;
+	double **v; /* sorted values without missing ones */
+	long *nv;
+} pc;
+
+static int cmp_dbl(const void *pa, const void *pb)
 {
+	double x = *(const double *)pa, y = *(const double *)pb;
+	return (x > y) - (x < y);
+}
+
+static void pcache_free(void)
+{
+	for (int i = 0; i < pc.n; i++) {
+		free(pc.name[i]);
+		free(pc.v[i]);
+	}
+	free(pc.name), free(pc.v), free(pc.nv);
+	memset(&pc, 0, sizeof pc);
+}
+
+static void pcache_load(ui_app *a)
+{
+	if (pc.loaded)
+		return;
+	pc.loaded = 1;
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
 	long stride = a->co.n > PCT_SAMPLE ? a->co.n / PCT_SAMPLE : 1;
+	pc.sampled = stride > 1;
 	lm_buf sql = {0};
 	char *w = sqlite3_mprintf("WITH RECURSIVE s(r) AS (SELECT 1 UNION ALL SELECT r + %ld FROM s"
 				  " WHERE r + %ld <= %ld) SELECT 0",
 				  stride, stride, a->co.n);
 	buf_puts(&sql, w);
 	sqlite3_free(w);
-	for (int i = 0; i < n; i++) {
-		pct[i] = NAN;
-		if (isnan(x[i]))
+	for (int i = 0; i < cols.n; i++) {
+		if (cols.c[i].type == TYPE_TEXT)
 			continue;
-		char *q = sqlite3_mprintf(", sum(\"%w\" < ?%d) + 0.5 * sum(\"%w\" = ?%d), count(\"%w\")",
-					  cols[i], i + 1, cols[i], i + 1, cols[i]);
+		pc.name = xreallocarray(pc.name, (size_t)pc.n + 1, sizeof *pc.name);
+		pc.v = xreallocarray(pc.v, (size_t)pc.n + 1, sizeof *pc.v);
+		pc.nv = xreallocarray(pc.nv, (size_t)pc.n + 1, sizeof *pc.nv);
+		pc.name[pc.n] = xstrdup(cols.c[i].name);
+		pc.v[pc.n] = NULL;
+		pc.nv[pc.n] = 0;
+		pc.n++;
+		char *q = sqlite3_mprintf(", \"%w\"", cols.c[i].name);
 		buf_puts(&sql, q);
 		sqlite3_free(q);
 	}
+	store_columns_free(&cols);
 	buf_puts(&sql, " FROM s JOIN patients ON patients.rowid = s.r");
 	sqlite3_stmt *st = store_prepare(a->db, sql.data, NULL);
 	buf_free(&sql);
-	if (!st)
-		return stride > 1;
-	for (int i = 0; i < n; i++)
-		if (!isnan(x[i]))
-			sqlite3_bind_double(st, i + 1, x[i]);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int col = 1;
-		for (int i = 0; i < n; i++) {
-			if (isnan(x[i]))
+	long cap = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < pc.n; i++) {
+			if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
 				continue;
-			double below = sqlite3_column_double(st, col);
-			double cnt = sqlite3_column_double(st, col + 1);
-			pct[i] = cnt > 0 ? 100.0 * below / cnt : (double)NAN;
-			col += 2;
+			if (pc.nv[i] == cap) {
+				/* all columns share one capacity: none holds more values than rows read */
+				cap = cap ? 2 * cap : 1024;
+				for (int j = 0; j < pc.n; j++)
+					pc.v[j] = xreallocarray(pc.v[j], (size_t)cap, sizeof(double));
+			}
+			pc.v[i][pc.nv[i]++] = sqlite3_column_double(st, i + 1);
 		}
 	}
 	sqlite3_finalize(st);
-	return stride > 1;
+	for (int i = 0; i < pc.n; i++)
+		if (pc.nv[i] > 1)
+			qsort(pc.v[i], (size_t)pc.nv[i], sizeof(double), cmp_dbl);
+}
+
+/* Percentile of x among column col's values: (count below + half the ties) / count, in %. */
+static double pcache_pct(const char *col, double x)
+{
+	for (int i = 0; i < pc.n; i++) {
+		if (strcmp(pc.name[i], col))
+			continue;
+		long n = pc.nv[i], lo = 0, hi = n;
+		if (n == 0)
+			return NAN;
+		const double *v = pc.v[i];
+		while (lo < hi) { /* first index with v >= x */
+			long mid = lo + (hi - lo) / 2;
+			if (v[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		long below = lo, eq = 0;
+		while (lo + eq < n && v[lo + eq] == x)
+			eq++;
+		return 100.0 * ((double)below + 0.5 * (double)eq) / (double)n;
+	}
+	return NAN;
+}
+
+/* Cohort percentile of each value x[i] of column cols[i] (NAN x: NAN). Returns 1 when the
+ * percentiles come from a sample. */
+static int cohort_percentiles(ui_app *a, int n, char *const *cols, const double *x, double *pct)
+{
+	pcache_load(a);
+	for (int i = 0; i < n; i++)
+		pct[i] = isnan(x[i]) ? (double)NAN : pcache_pct(cols[i], x[i]);
+	return pc.sampled;
 }
 
 static void load_attributions(ui_app *a, store_columns *cols, char **values)
@@ -1027,6 +1098,7 @@ const ui_screen ui_patient_screen = {"Patient", patient_draw, patient_keys, NULL
 void ui_patient_release(void)
 {
 	pstate_clear();
+	pcache_free();
 	whatif_clear();
 	wmodel_clear();
 }
