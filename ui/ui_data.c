@@ -386,22 +386,37 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 	return 0;
 }
 
-static const double *sort_key;
-static int sort_desc_flag;
+/* Sorting moves (key, rowid) pairs, so the comparison reads contiguous memory rather than
+ * the key array at random rowids. Missing values last in either direction; ties by rowid. */
+typedef struct sort_pair {
+	double k;
+	long r;
+} sort_pair;
 
-static int cmp_rowid(const void *pa, const void *pb)
+static int cmp_asc(const void *pa, const void *pb)
 {
-	long a = *(const long *)pa, b = *(const long *)pb;
-	double x = sort_key[a - 1], y = sort_key[b - 1];
-	int xn = isnan(x), yn = isnan(y);
-	if (xn || yn) { /* missing values last in either direction */
-		if (xn != yn)
-			return xn - yn;
-		return (a > b) - (a < b);
+	const sort_pair *a = pa, *b = pb;
+	int an = isnan(a->k), bn = isnan(b->k);
+	if (an || bn) {
+		if (an != bn)
+			return an - bn;
+	} else if (a->k != b->k) {
+		return (a->k > b->k) - (a->k < b->k);
 	}
-	if (x != y)
-		return sort_desc_flag ? (x < y) - (x > y) : (x > y) - (x < y);
-	return (a > b) - (a < b);
+	return (a->r > b->r) - (a->r < b->r);
+}
+
+static int cmp_desc(const void *pa, const void *pb)
+{
+	const sort_pair *a = pa, *b = pb;
+	int an = isnan(a->k), bn = isnan(b->k);
+	if (an || bn) {
+		if (an != bn)
+			return an - bn;
+	} else if (a->k != b->k) {
+		return (a->k < b->k) - (a->k > b->k);
+	}
+	return (a->r > b->r) - (a->r < b->r);
 }
 
 static void ensure_view(ui_cohort *c)
@@ -422,10 +437,14 @@ int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
 	if (s)
 		return s;
 	ensure_view(c);
-	sort_key = c->col[k].all;
-	sort_desc_flag = desc;
-	qsort(c->view, (size_t)c->nview, sizeof *c->view, cmp_rowid);
-	sort_key = NULL;
+	const double *key = c->col[k].all;
+	sort_pair *pr = xmallocarray((size_t)(c->nview ? c->nview : 1), sizeof *pr);
+	for (long i = 0; i < c->nview; i++)
+		pr[i].r = c->view[i], pr[i].k = key[c->view[i] - 1];
+	qsort(pr, (size_t)c->nview, sizeof *pr, desc ? cmp_desc : cmp_asc);
+	for (long i = 0; i < c->nview; i++)
+		c->view[i] = pr[i].r;
+	free(pr);
 	c->sort_col = k;
 	c->sort_desc = desc;
 	return 0;
