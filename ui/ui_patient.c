@@ -113,6 +113,14 @@ static int wmodel_get(ui_app *a)
 	if (a->co.model_id < 0)
 		return -1;
 	lm_err err = {0};
+	/* the baseline reads the whole cohort once (seconds for a million patients): say so on
+	 * the status line before the wait */
+	ui_fill(LINES - 1, 0, COLS, ' ');
+	attron((attr_t)ui_attr_of(a, UI_A_WARN));
+	ui_put(LINES - 1, 0, COLS, "loading the model and its cohort-mean baseline ...");
+	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	wnoutrefresh(stdscr);
+	doupdate();
 	wm.id = a->co.model_id;
 	wm.m = model_load(a->db, a->co.model_name, &err);
 	if (!wm.m) {
