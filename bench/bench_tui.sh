@@ -61,9 +61,20 @@ stats --keys "$keys" | awk '/^frame/ && !/first/ { s += $5; n++; if ($5 > m) m =
 stats --keys 'P' | awk '/^key 80 handled/ { k = $5 } /^frame 2 / { f = $5 }
 	END { printf "sort by probability:       %.1f ms key + %.3f ms frame (goal 1000 ms)\n", k, f }'
 
-# open a patient with stored attributions (row 1) after the sort back to file order
-stats --keys '\n' | awk '/^key 13 handled|^key 10 handled/ { k = $5 } /^frame 2 / { f = $5 }
-	END { printf "open a patient:            %.1f ms key + %.1f ms frame (stored attributions; percentiles over up to 10,000 patients)\n", k, f }'
+# the same sort as CPU time (user + sys of the whole run, minus an idle run): on a shared,
+# loaded machine the wall-clock figure above includes waiting for a core
+if [ -x /usr/bin/time ]; then
+	cpu() { /usr/bin/time -f '%U %S' "$LUMEN" tui "$F" --headless --keys "$1" 2>&1 >/dev/null | tail -1 | awk '{ print $1 + $2 }'; }
+	c0=$(cpu '')
+	c1=$(cpu 'P')
+	echo "sort by probability, CPU: $(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.0f", (a - b) * 1000 }') ms (user + sys; load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores)"
+fi
+
+# open a patient with stored attributions (rows 1-418 have them): the first one also reads the
+# columns' values for the percentiles (all patients, or a 10,000 sample); then the next ones
+stats --keys '\n]]]]]' | awk '/^frame 2 / { f = $5 } /^frame [3-7] / { s += $5; n++; if ($5 > m) m = $5 }
+	END { printf "open a patient:            %.1f ms next patient (mean of %d, max %.1f); first %.1f ms incl. the percentile sample\n", s / n, n, m, f }'
+
 # on-the-fly explanation: the last patients have no stored attributions, so the patient
 # screen explains them with the model's final network (integrated gradients, 64 steps). The
 # first one also loads the model and computes the cohort-mean baseline over all patients.

@@ -154,13 +154,11 @@ static void k_right(ui_app *a)
 static void sort_by(ui_app *a, int col, int desc)
 {
 	lm_err err = {0};
-	long rowid = 0;
 	if (ui_cohort_sort(&a->co, col, desc, &err)) {
 		ui_status(a, "sort: %s", err.msg);
 		return;
 	}
 	/* a new order starts at its top, as a clinician sorting by risk expects */
-	(void)rowid;
 	a->cur = 0, a->top = 0;
 }
 

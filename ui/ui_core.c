@@ -275,7 +275,7 @@ static void draw_status(ui_app *a)
 		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
 		"?:help  g:grouping  b:bootstrap  +/-:threshold  Tab:next  q:quit",
 		"?:help  g:grouping  Tab:next  q:quit",
-		"?:help  q:quit",
+		"?:help  Enter:run  j/k:move  Esc:back  q:quit",
 	};
 	ui_put(y, 0, COLS, hints[a->scr]);
 	attroff((attr_t)ui_attr_of(a, UI_A_DIM));
@@ -614,6 +614,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	a.screens[UI_MODELS] = &ui_models_screen;
 	a.screens[UI_SURVIVAL] = &ui_survival_screen;
 	a.screens[UI_AUDIT] = &ui_audit_screen;
+	a.screens[UI_REPORTS] = &ui_reports_screen;
 	a.scr = UI_COHORT;
 	if (a.readonly)
 		ui_status(&a, "read-only file: patient views are not logged");
@@ -666,6 +667,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	ui_models_release();
 	ui_survival_release();
 	ui_audit_release();
+	ui_reports_release();
 	ui_cohort_close(&a.co);
 	store_close(a.db);
 	free(keys);

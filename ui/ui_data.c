@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lua/host.h"
 #include "ui_impl.h"
 
 #define CACHE_N 256
@@ -214,6 +215,8 @@ void ui_cohort_close(ui_cohort *c)
 	free(c->id_col);
 	free(c->view);
 	free(c->p_all);
+	if (c->lua)
+		host_free(c->lua);
 	sqlite3_finalize(c->row_st);
 	sqlite3_finalize(c->pred_st);
 	memset(c, 0, sizeof *c);
@@ -383,22 +386,37 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 	return 0;
 }
 
-static const double *sort_key;
-static int sort_desc_flag;
+/* Sorting moves (key, rowid) pairs, so the comparison reads contiguous memory rather than
+ * the key array at random rowids. Missing values last in either direction; ties by rowid. */
+typedef struct sort_pair {
+	double k;
+	long r;
+} sort_pair;
 
-static int cmp_rowid(const void *pa, const void *pb)
+static int cmp_asc(const void *pa, const void *pb)
 {
-	long a = *(const long *)pa, b = *(const long *)pb;
-	double x = sort_key[a - 1], y = sort_key[b - 1];
-	int xn = isnan(x), yn = isnan(y);
-	if (xn || yn) { /* missing values last in either direction */
-		if (xn != yn)
-			return xn - yn;
-		return (a > b) - (a < b);
+	const sort_pair *a = pa, *b = pb;
+	int an = isnan(a->k), bn = isnan(b->k);
+	if (an || bn) {
+		if (an != bn)
+			return an - bn;
+	} else if (a->k != b->k) {
+		return (a->k > b->k) - (a->k < b->k);
 	}
-	if (x != y)
-		return sort_desc_flag ? (x < y) - (x > y) : (x > y) - (x < y);
-	return (a > b) - (a < b);
+	return (a->r > b->r) - (a->r < b->r);
+}
+
+static int cmp_desc(const void *pa, const void *pb)
+{
+	const sort_pair *a = pa, *b = pb;
+	int an = isnan(a->k), bn = isnan(b->k);
+	if (an || bn) {
+		if (an != bn)
+			return an - bn;
+	} else if (a->k != b->k) {
+		return (a->k < b->k) - (a->k > b->k);
+	}
+	return (a->r > b->r) - (a->r < b->r);
 }
 
 static void ensure_view(ui_cohort *c)
@@ -419,10 +437,14 @@ int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
 	if (s)
 		return s;
 	ensure_view(c);
-	sort_key = c->col[k].all;
-	sort_desc_flag = desc;
-	qsort(c->view, (size_t)c->nview, sizeof *c->view, cmp_rowid);
-	sort_key = NULL;
+	const double *key = c->col[k].all;
+	sort_pair *pr = xmallocarray((size_t)(c->nview ? c->nview : 1), sizeof *pr);
+	for (long i = 0; i < c->nview; i++)
+		pr[i].r = c->view[i], pr[i].k = key[c->view[i] - 1];
+	qsort(pr, (size_t)c->nview, sizeof *pr, desc ? cmp_desc : cmp_asc);
+	for (long i = 0; i < c->nview; i++)
+		c->view[i] = pr[i].r;
+	free(pr);
 	c->sort_col = k;
 	c->sort_desc = desc;
 	return 0;
@@ -434,6 +456,48 @@ static int find_col(const ui_cohort *c, const char *name)
 		if (!strcmp(c->col[i].name, name) || !strcmp(c->col[i].label, name))
 			return i;
 	return -1;
+}
+
+/* A filter written as a Lua expression ("age > 65 and sex == 'f'"), run by the sandboxed Lua
+ * host over the patients (the same filter function as `lumen query`). The host is made on
+ * first use, for the shown model, so that `risk` and `p` mean its predictions. */
+static int filter_lua(ui_cohort *c, const char *expr, lm_err *err)
+{
+	if (c->lua && c->lua_model != c->model_id) {
+		host_free(c->lua);
+		c->lua = NULL;
+	}
+	if (!c->lua) {
+		host_opts ho = {.timeout_s = 60};
+		c->lua = host_new(c->db, NULL, c->model_id >= 0 ? c->model_name : NULL, &ho, err);
+		if (!c->lua)
+			return err->status;
+		c->lua_model = c->model_id;
+	}
+	host_filter *f = host_filter_compile(c->lua, expr, 0, err);
+	if (!f)
+		return err->status ? err->status : EX_DATAERR;
+	long *rows = NULL;
+	long n = host_filter_rows(f, &rows, err);
+	host_filter_free(f);
+	if (n < 0)
+		return err->status ? err->status : EX_DATAERR;
+	const frame *fr = host_frame(c->lua, err);
+	if (!fr) {
+		free(rows);
+		return err->status;
+	}
+	long *v = xmallocarray((size_t)(n ? n : 1), sizeof *v);
+	for (long i = 0; i < n; i++)
+		v[i] = fr->rowid[rows[i]];
+	free(rows);
+	free(c->view);
+	c->view = v;
+	c->nview = n;
+	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
+	if (c->sort_col >= 0)
+		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+	return 0;
 }
 
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
@@ -475,15 +539,14 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 	for (size_t q = 0; q < LM_ARRAY_LEN(ops); q++)
 		if (!strcmp(op, ops[q]))
 			o = (int)q;
-	if (!*name || o < 0 || !*val)
-		return lm_seterr(err, EX_USAGE, "filter: expected COLUMN OP VALUE, e.g. bili > 2");
+	/* anything but COLUMN OP VALUE over a shown column is a Lua expression */
+	if (!*name || o < 0 || !*val || strchr(val, ' ') || find_col(c, name) < 0)
+		return filter_lua(c, expr, err);
 	if (o == 6)
 		o = 4;
 	if (o == 7)
 		o = 5;
 	int k = find_col(c, name);
-	if (k < 0)
-		return lm_seterr(err, EX_USAGE, "filter: no column '%s' on this screen", name);
 	ui_col *col = &c->col[k];
 	double x;
 	if (col->type == TYPE_TEXT && !col->is_p) {
@@ -493,7 +556,7 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 			if (!strcmp(col->meta.cats[q], val))
 				cat = q;
 		if (cat < 0)
-			return lm_seterr(err, EX_USAGE, "filter: '%s' is not a value of %s", val, name);
+			return filter_lua(c, expr, err);
 		int rank = 0;
 		for (int q = 0; q < col->meta.ncat; q++)
 			if (strcmp(col->meta.cats[q], val) < 0)
@@ -505,9 +568,9 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 		else if (!strcmp(val, "no"))
 			x = 0;
 		else if (parse_double(val, &x))
-			return lm_seterr(err, EX_USAGE, "filter: %s is yes or no", name);
+			return filter_lua(c, expr, err);
 	} else if (parse_double(val, &x)) {
-		return lm_seterr(err, EX_USAGE, "filter: '%s' is not a number", val);
+		return filter_lua(c, expr, err);
 	}
 	int s = load_all(c, k, err);
 	if (s)

@@ -83,6 +83,8 @@ typedef struct ui_cohort {
 	int sort_col;      /* -1 none */
 	int sort_desc;
 	char filter[300];  /* "" none */
+	struct host *lua;  /* Lua host for filter expressions, made on first use */
+	long lua_model;    /* the model it was made for */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
 	/* cache of fetched rows */
 	ui_row *cache;
@@ -101,7 +103,9 @@ long ui_cohort_pos(const ui_cohort *c, long rowid);
 const ui_row *ui_cohort_row(ui_cohort *c, long rowid);
 void ui_cohort_flush(ui_cohort *c);
 int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
-/* "col op value" with op one of < <= > >= == != (= is ==); "" clears. */
+/* "col op value" over a shown column (op one of < <= > >= == !=, = is ==; a category
+ * unquoted), else a Lua expression run by the Lua host; "" clears. 0 or a status with err
+ * (a Lua error reads "where:1: ..."). */
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
 int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
 /* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
@@ -158,11 +162,13 @@ extern const ui_screen ui_patient_screen;
 extern const ui_screen ui_models_screen;
 extern const ui_screen ui_survival_screen;
 extern const ui_screen ui_audit_screen;
+extern const ui_screen ui_reports_screen;
 /* Free the screens' cached data (at exit). */
 void ui_patient_release(void);
 void ui_models_release(void);
 void ui_survival_release(void);
 void ui_audit_release(void);
+void ui_reports_release(void);
 
 /* ui_core.c helpers for screens */
 int ui_attr_of(const ui_app *a, ui_attr k);

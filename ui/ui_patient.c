@@ -54,6 +54,9 @@ static struct pstate {
 	char time_col[64];
 } ps;
 
+static int cohort_percentiles(ui_app *a, int n, char *const *cols, const double *x, double *pct);
+static void whatif_pct(ui_app *a);
+
 /* The model's final network for what-if and on-the-fly explanations, loaded on first use and
  * kept while the same model is shown; the baseline (cohort mean) is computed once per model. */
 static struct wmodel {
@@ -72,6 +75,7 @@ static struct whatif {
 	cohort_value *v0, *v1;
 	char **t0, **t1; /* text storage behind v0/v1 .text */
 	ig_explanation e0, e1;
+	double *pct; /* cohort percentile of each edited value */
 	char desc[160];
 } wf;
 
@@ -85,6 +89,7 @@ static void whatif_clear(void)
 	free(wf.t1);
 	free(wf.v0);
 	free(wf.v1);
+	free(wf.pct);
 	if (wf.ready) {
 		ig_explanation_free(&wf.e0);
 		ig_explanation_free(&wf.e1);
@@ -108,6 +113,14 @@ static int wmodel_get(ui_app *a)
 	if (a->co.model_id < 0)
 		return -1;
 	lm_err err = {0};
+	/* the baseline reads the whole cohort once (seconds for a million patients): say so on
+	 * the status line before the wait */
+	ui_fill(LINES - 1, 0, COLS, ' ');
+	attron((attr_t)ui_attr_of(a, UI_A_WARN));
+	ui_put(LINES - 1, 0, COLS, "loading the model and its cohort-mean baseline ...");
+	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	wnoutrefresh(stdscr);
+	doupdate();
 	wm.id = a->co.model_id;
 	wm.m = model_load(a->db, a->co.model_name, &err);
 	if (!wm.m) {
@@ -185,6 +198,7 @@ static int whatif_compute(ui_app *a)
 			return -1;
 		}
 		wf.ready = 1;
+		whatif_pct(a);
 		return 0;
 	}
 	lm_err err = {0};
@@ -195,7 +209,20 @@ static int whatif_compute(ui_app *a)
 	}
 	ig_explanation_free(&wf.e1);
 	wf.e1 = e;
+	whatif_pct(a);
 	return 0;
+}
+
+static void whatif_pct(ui_app *a)
+{
+	const cohort_spec *sp = &wm.m->spec;
+	double *x = xmallocarray((size_t)(wf.ncol ? wf.ncol : 1), sizeof *x);
+	for (int j = 0; j < wf.ncol; j++)
+		x[j] = sp->column_type[j] == TYPE_TEXT ? (double)NAN : wf.v1[j].num;
+	free(wf.pct);
+	wf.pct = xmallocarray((size_t)(wf.ncol ? wf.ncol : 1), sizeof *wf.pct);
+	ps.pct_sampled = cohort_percentiles(a, wf.ncol, sp->columns, x, wf.pct);
+	free(x);
 }
 
 static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
@@ -355,6 +382,122 @@ static void load_prediction(ui_app *a)
 		snprintf(ps.pred, sizeof ps.pred, "predicted p = %.3f%s%s", r->p, sd, fold);
 }
 
+/* Cohort percentiles: each numeric column's values, sorted, read once per session in one
+ * pass (all patients up to PCT_SAMPLE, beyond that an evenly spaced sample of PCT_SAMPLE
+ * rowids, looked up by rowid), so that every later patient, what-if edit or on-the-fly
+ * explanation gets its percentiles by binary search. */
+static struct pcache {
+	int loaded, sampled, n;
+	char **name;
+	double **v; /* sorted values without missing ones */
+	long *nv;
+} pc;
+
+static int cmp_dbl(const void *pa, const void *pb)
+{
+	double x = *(const double *)pa, y = *(const double *)pb;
+	return (x > y) - (x < y);
+}
+
+static void pcache_free(void)
+{
+	for (int i = 0; i < pc.n; i++) {
+		free(pc.name[i]);
+		free(pc.v[i]);
+	}
+	free(pc.name), free(pc.v), free(pc.nv);
+	memset(&pc, 0, sizeof pc);
+}
+
+static void pcache_load(ui_app *a)
+{
+	if (pc.loaded)
+		return;
+	pc.loaded = 1;
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL))
+		return;
+	long stride = a->co.n > PCT_SAMPLE ? a->co.n / PCT_SAMPLE : 1;
+	pc.sampled = stride > 1;
+	lm_buf sql = {0};
+	char *w = sqlite3_mprintf("WITH RECURSIVE s(r) AS (SELECT 1 UNION ALL SELECT r + %ld FROM s"
+				  " WHERE r + %ld <= %ld) SELECT 0",
+				  stride, stride, a->co.n);
+	buf_puts(&sql, w);
+	sqlite3_free(w);
+	for (int i = 0; i < cols.n; i++) {
+		if (cols.c[i].type == TYPE_TEXT)
+			continue;
+		pc.name = xreallocarray(pc.name, (size_t)pc.n + 1, sizeof *pc.name);
+		pc.v = xreallocarray(pc.v, (size_t)pc.n + 1, sizeof *pc.v);
+		pc.nv = xreallocarray(pc.nv, (size_t)pc.n + 1, sizeof *pc.nv);
+		pc.name[pc.n] = xstrdup(cols.c[i].name);
+		pc.v[pc.n] = NULL;
+		pc.nv[pc.n] = 0;
+		pc.n++;
+		char *q = sqlite3_mprintf(", \"%w\"", cols.c[i].name);
+		buf_puts(&sql, q);
+		sqlite3_free(q);
+	}
+	store_columns_free(&cols);
+	buf_puts(&sql, " FROM s JOIN patients ON patients.rowid = s.r");
+	sqlite3_stmt *st = store_prepare(a->db, sql.data, NULL);
+	buf_free(&sql);
+	long cap = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < pc.n; i++) {
+			if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+				continue;
+			if (pc.nv[i] == cap) {
+				/* all columns share one capacity: none holds more values than rows read */
+				cap = cap ? 2 * cap : 1024;
+				for (int j = 0; j < pc.n; j++)
+					pc.v[j] = xreallocarray(pc.v[j], (size_t)cap, sizeof(double));
+			}
+			pc.v[i][pc.nv[i]++] = sqlite3_column_double(st, i + 1);
+		}
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < pc.n; i++)
+		if (pc.nv[i] > 1)
+			qsort(pc.v[i], (size_t)pc.nv[i], sizeof(double), cmp_dbl);
+}
+
+/* Percentile of x among column col's values: (count below + half the ties) / count, in %. */
+static double pcache_pct(const char *col, double x)
+{
+	for (int i = 0; i < pc.n; i++) {
+		if (strcmp(pc.name[i], col))
+			continue;
+		long n = pc.nv[i], lo = 0, hi = n;
+		if (n == 0)
+			return NAN;
+		const double *v = pc.v[i];
+		while (lo < hi) { /* first index with v >= x */
+			long mid = lo + (hi - lo) / 2;
+			if (v[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		long below = lo, eq = 0;
+		while (lo + eq < n && v[lo + eq] == x)
+			eq++;
+		return 100.0 * ((double)below + 0.5 * (double)eq) / (double)n;
+	}
+	return NAN;
+}
+
+/* Cohort percentile of each value x[i] of column cols[i] (NAN x: NAN). Returns 1 when the
+ * percentiles come from a sample. */
+static int cohort_percentiles(ui_app *a, int n, char *const *cols, const double *x, double *pct)
+{
+	pcache_load(a);
+	for (int i = 0; i < n; i++)
+		pct[i] = isnan(x[i]) ? (double)NAN : pcache_pct(cols[i], x[i]);
+	return pc.sampled;
+}
+
 static void load_attributions(ui_app *a, store_columns *cols, char **values)
 {
 	ui_cohort *c = &a->co;
@@ -448,66 +591,33 @@ static void load_attributions(ui_app *a, store_columns *cols, char **values)
 	}
 	sqlite3_finalize(st);
 
-	/* cohort percentile of each numeric value, all columns in one pass: (count below + half
-	 * the ties) / count of non-missing. Up to PCT_SAMPLE patients it reads them all; beyond,
-	 * an evenly spaced sample of PCT_SAMPLE rowids (lookups by rowid, so a million-patient
-	 * file still opens a patient at once); the header then says the percentile is sampled. */
 	if (ps.nf > 0) {
-		lm_buf sql = {0};
-		long stride = a->co.n > PCT_SAMPLE ? a->co.n / PCT_SAMPLE : 1;
-		ps.pct_sampled = stride > 1;
-		char *w = sqlite3_mprintf("WITH RECURSIVE s(r) AS (SELECT 1 UNION ALL SELECT r + %ld FROM s"
-					  " WHERE r + %ld <= %ld) SELECT 0",
-					  stride, stride, a->co.n);
-		buf_puts(&sql, w);
-		sqlite3_free(w);
-		int *num = xcalloc((size_t)ps.nf, sizeof *num);
+		/* the patient's full-precision values, not the displayed ones */
+		char **cn = xcalloc((size_t)ps.nf, sizeof *cn);
+		double *x = xmallocarray((size_t)ps.nf, sizeof *x);
+		double *pct = xmallocarray((size_t)ps.nf, sizeof *pct);
 		for (int i = 0; i < ps.nf; i++) {
-			int k = store_columns_find(cols, ps.f[i].column);
-			if (k < 0 || cols->c[k].type == TYPE_TEXT || !values[k] || !strcmp(values[k], "."))
-				continue;
-			num[i] = 1;
-			char *q = sqlite3_mprintf(", sum(\"%w\" < ?%d) + 0.5 * sum(\"%w\" = ?%d), count(\"%w\")",
-						  ps.f[i].column, i + 1, ps.f[i].column, i + 1,
-						  ps.f[i].column);
-			buf_puts(&sql, q);
-			sqlite3_free(q);
+			cn[i] = ps.f[i].column;
+			x[i] = NAN;
 		}
-		buf_puts(&sql, " FROM s JOIN patients ON patients.rowid = s.r");
-		st = store_prepare(a->db, sql.data, NULL);
-		buf_free(&sql);
-		if (st) {
-			for (int i = 0; i < ps.nf; i++)
-				if (num[i]) {
-					double x;
-					if (!parse_double(ps.f[i].value, &x))
-						sqlite3_bind_double(st, i + 1, x);
-				}
-			/* the patient's full-precision value, not the displayed one */
-			sqlite3_stmt *v = store_prepare(a->db, "SELECT * FROM patients WHERE rowid = ?", NULL);
-			if (v) {
-				sqlite3_bind_int64(v, 1, ps.rowid);
-				if (sqlite3_step(v) == SQLITE_ROW)
-					for (int j = 0; j < sqlite3_column_count(v); j++)
-						for (int i = 0; i < ps.nf; i++)
-							if (num[i] && !strcmp(sqlite3_column_name(v, j), ps.f[i].column))
-								sqlite3_bind_double(st, i + 1, sqlite3_column_double(v, j));
-				sqlite3_finalize(v);
-			}
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				int col = 1;
-				for (int i = 0; i < ps.nf; i++) {
-					if (!num[i])
-						continue;
-					double below = sqlite3_column_double(st, col);
-					double n = sqlite3_column_double(st, col + 1);
-					ps.f[i].pct = n > 0 ? 100.0 * below / n : (double)NAN;
-					col += 2;
-				}
-			}
-			sqlite3_finalize(st);
+		sqlite3_stmt *v = store_prepare(a->db, "SELECT * FROM patients WHERE rowid = ?", NULL);
+		if (v) {
+			sqlite3_bind_int64(v, 1, ps.rowid);
+			if (sqlite3_step(v) == SQLITE_ROW)
+				for (int j = 0; j < sqlite3_column_count(v); j++)
+					for (int i = 0; i < ps.nf; i++) {
+						int k = store_columns_find(cols, cn[i]);
+						if (k >= 0 && cols->c[k].type != TYPE_TEXT &&
+						    sqlite3_column_type(v, j) != SQLITE_NULL &&
+						    !strcmp(sqlite3_column_name(v, j), cn[i]))
+							x[i] = sqlite3_column_double(v, j);
+					}
+			sqlite3_finalize(v);
 		}
-		free(num);
+		ps.pct_sampled = cohort_percentiles(a, ps.nf, cn, x, pct);
+		for (int i = 0; i < ps.nf; i++)
+			ps.f[i].pct = pct[i];
+		free(cn), free(x), free(pct);
 		qsort(ps.f, (size_t)ps.nf, sizeof *ps.f, cmp_factor);
 	}
 out:
@@ -735,16 +845,17 @@ static void draw_live(ui_app *a, int y0)
 	}
 	live_attr = wf.e1.columns;
 	qsort(idx, (size_t)n, sizeof *idx, cmp_live);
-	int barw = COLS - 29 - 1 - 16;
+	int bx = 35, barw = COLS - bx - 1 - 16;
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y0, 0, COLS, ' ');
 	ui_put(y0, 2, 16, "factor");
 	ui_put(y0, 19, 9, "   value");
+	ui_put(y0, 29, 5, ps.pct_sampled ? "~pct" : " pct");
 	char axis[128];
 	snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
 		 "lowers risk | raises risk");
-	ui_put(y0, 29, barw, axis);
-	ui_put(y0, 29 + barw + 1, 16, wf.edited ? "    was     now" : "            attr");
+	ui_put(y0, bx, barw, axis);
+	ui_put(y0, bx + barw + 1, 16, wf.edited ? "    was     now" : "            attr");
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
 	int h = LINES - 1 - y0 - 1;
 	if (a->pat_scroll > n - h)
@@ -761,17 +872,19 @@ static void draw_live(ui_app *a, int y0)
 		ui_put(y, 2, 16, t);
 		snprintf(t, sizeof t, "%9.9s", v1);
 		ui_put(y, 19, 9, t);
-		ui_signed_bar(a, y, 29, barw, (double)wf.e1.columns[j], vmax);
-		if (wf.edited)
+		if (wf.pct && !isnan(wf.pct[j])) {
+			snprintf(t, sizeof t, "%3.0f%%", wf.pct[j]);
+			ui_put(y, 29, 5, t);
+		}
+		ui_signed_bar(a, y, bx, barw, (double)wf.e1.columns[j], vmax);
+		if (wf.edited) {
 			snprintf(t, sizeof t, "%+7.3f %+7.3f", (double)wf.e0.columns[j], (double)wf.e1.columns[j]);
-		else
-			snprintf(t, sizeof t, "%15s", "");
-		if (!wf.edited) {
+		} else {
 			char u[16];
 			snprintf(u, sizeof u, "%+8.3f", (double)wf.e1.columns[j]);
 			snprintf(t, sizeof t, "%15s", u);
 		}
-		ui_put(y, 29 + barw + 1, 16, t);
+		ui_put(y, bx + barw + 1, 16, t);
 	}
 	free(idx);
 }
@@ -993,6 +1106,7 @@ const ui_screen ui_patient_screen = {"Patient", patient_draw, patient_keys, NULL
 void ui_patient_release(void)
 {
 	pstate_clear();
+	pcache_free();
 	whatif_clear();
 	wmodel_clear();
 }

@@ -67,7 +67,12 @@ contains "filter bili > 10 keeps the matching patients" "$(line "$S" 2)" "$n/418
 S=$(tui 'fsex == m\n')
 contains "filter on a text column" "$(line "$S" 2)" "44/418 patients"
 S=$(tui 'fnosuch > 1\n')
-contains "filter: unknown column is reported" "$(line "$S" 24)" "no column 'nosuch'"
+contains "filter: unknown name is reported" "$(line "$S" 24)" "unknown name 'nosuch'"
+S=$(tui "fage > 65 and sex == 'f'\n")
+n=$(q "SELECT count(*) FROM patients WHERE age > 65 AND sex = 'f'")
+contains "Lua filter expression" "$(line "$S" 2)" "$n/418 patients"
+S=$(tui 'fbili >\n')
+contains "Lua filter: syntax error said with its place" "$(line "$S" 24)" "where:1:"
 S=$(tui '/100\n')
 eq "search puts the cursor on id 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "100"
 S=$(tui '/100\nn')
@@ -193,3 +198,30 @@ printf 'not a workbench\n' >"$T/bad.lumen"
 run tui "$T/bad.lumen" --headless
 eq "not a lumen file: status 65" "$RC" "65"
 contains "not a lumen file: one line" "$ERR" "lumen: tui: "
+
+# Reports: the shipped Lua reports run through the Lua host, read in a pager
+S=$(tui '6')
+contains "reports: the shipped reports are listed" "$S" "cohort_summary"
+S=$(tui '6\n\n')
+contains "reports: bias_audit runs" "$(line "$S" 2)" "report bias_audit"
+contains "reports: the report's text" "$S" "# Bias audit: lr by sex"
+want=$("$LUMEN" report "$F" bias_audit 2>/dev/null | sed -n 1p)
+eq "reports: same first line as lumen report" "$(line "$S" 3 | sed 's/^ //')" "$want"
+S=$(tui '6\n\n\e')
+contains "reports: Esc back to the list" "$S" "Enter runs one"
+S=$(tui '6j\nno-such-column-filter ((\n')
+contains "reports: an error is shown, not fatal" "$S" "The report stopped with an error"
+
+# mouse wheel and chosen columns
+S=$(tui '<wheeldown>')
+eq "wheel scrolls three rows" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "4"
+S=$(tui '' --columns bili,albumin)
+contains "--columns: the chosen columns" "$(line "$S" 3)" "bili   albumin"
+run tui "$F" --headless --columns nosuch
+eq "--columns: unknown column is a usage error" "$RC" "64"
+S=$(tui '\nebili = 0.5\n')
+want=$(q "SELECT printf('%3.0f%%', 100.0 * (sum(bili < 0.5) + 0.5 * sum(bili = 0.5)) / count(bili)) FROM patients")
+eq "what-if: the edited value's cohort percentile" "$(printf '%s\n' "$S" | grep 'bili \*' | cut -c30-33)" "$want"
+S=$(tui '\n')
+want=$(q "SELECT printf('%3.0f%%', 100.0 * (sum(bili < 14.5) + 0.5 * sum(bili = 14.5)) / count(bili)) FROM patients")
+eq "patient: bili's cohort percentile" "$(printf '%s\n' "$S" | grep '^  bili ' | cut -c30-33)" "$want"

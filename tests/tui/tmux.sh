@@ -13,22 +13,25 @@ tm() { tmux -L "$SOCK" "$@"; }
 cleanup() { tm kill-server >/dev/null 2>&1; rm -rf "$T"; }
 trap cleanup EXIT
 
-start() { # ARGS...: starts lumen in a fresh 80x24 session named s
-	tm kill-session -t s >/dev/null 2>&1
-	tm new-session -d -s s -x 80 -y 24 -e LANG=C.UTF-8 -e TERM=xterm-256color \
-		"$* ; sleep 30"
+# Each start gets a new session (s1, s2, ...) and the old ones stay until kill-server at
+# exit: killing the last session would stop the server while the next one connects.
+SN=0
+start() { # ARGS...: starts lumen in a fresh 80x24 session
+	SN=$((SN + 1))
+	tm new-session -d -s "s$SN" -x 80 -y 24 -e LANG=C.UTF-8 -e TERM=xterm-256color \
+		"$* ; sleep 60"
 	wait_for "patients"
 }
-screen() { tm capture-pane -p -t s; }
-wait_for() { # TEXT: polls the pane for up to 5 s
+screen() { tm capture-pane -p -t "s$SN"; }
+wait_for() { # TEXT: polls the pane for up to 10 s
 	local i
-	for i in $(seq 50); do
+	for i in $(seq 100); do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.1
 	done
 	return 1
 }
-keys() { tm send-keys -t s "$@"; }
+keys() { tm send-keys -t "s$SN" "$@"; }
 q() { sqlite3 "$F" "$1"; }
 LR=$(q "SELECT id FROM models WHERE name = 'lr'")
 
@@ -51,7 +54,7 @@ S=$(screen)
 contains "Enter: the patient's id" "$S" "Patient $want_id "
 contains "the same probability as stored" "$S" "predicted p = $want_p"
 contains "attribution chart header" "$S" "lowers risk | raises risk"
-if tm capture-pane -p -e -t s | grep -q $'\e\\[3[0-7]m\|\e\\[38;'; then not_ok "NO_COLOR: no colour codes"; else ok "NO_COLOR: no colour codes"; fi
+if tm capture-pane -p -e -t "s$SN" | grep -q $'\e\\[3[0-7]m\|\e\\[38;'; then not_ok "NO_COLOR: no colour codes"; else ok "NO_COLOR: no colour codes"; fi
 
 oof=$("$LUMEN" predict "$F" --model lr | awk -F, -v id="$want_id" '$1 == id { printf "%.3f", $4 }')
 contains "p on screen equals lumen predict's out-of-fold p" "$S" "predicted p = $oof"
@@ -83,10 +86,10 @@ wait_for "sort p desc"
 contains "Esc back to the cohort" "$(screen)" "418/418 patients"
 
 # resize: smaller than the minimum, then back to 80x24
-tm resize-window -t s -x 50 -y 10
+tm resize-window -t "s$SN" -x 50 -y 10
 wait_for "terminal too small"
 contains "resize: too small is said" "$(screen)" "terminal too small"
-tm resize-window -t s -x 80 -y 24
+tm resize-window -t "s$SN" -x 80 -y 24
 wait_for "418/418"
 contains "resize back: the cohort again" "$(screen)" "418/418 patients"
 eq "resize back: 24 lines" "$(screen | wc -l | tr -d ' ')" "24"
@@ -97,7 +100,7 @@ if screen | grep -q "418/418"; then not_ok "q quits"; else ok "q quits"; fi
 
 # colours when allowed, and --ascii
 start env -u NO_COLOR "$LUMEN" tui "$F"
-if tm capture-pane -p -e -t s | grep -q $'\e\\['; then ok "colours without NO_COLOR"; else not_ok "colours without NO_COLOR"; fi
+if tm capture-pane -p -e -t "s$SN" | grep -q $'\e\\['; then ok "colours without NO_COLOR"; else not_ok "colours without NO_COLOR"; fi
 keys P Enter
 wait_for "predicted p"
 contains "colour mode still shows signs" "$(screen)" "+"
@@ -114,12 +117,12 @@ keys q
 # left behind)
 start env NO_COLOR=1 "$LUMEN" "$F"
 contains "lumen FILE.lumen opens the cohort" "$(screen)" "418/418 patients"
-pane=$(tm display -p -t s '#{pane_pid}')
+pane=$(tm display -p -t "s$SN" '#{pane_pid}')
 pid=$(pgrep -P "$pane" -x lumen || true)
 if [ -n "$pid" ]; then
 	kill -TERM "$pid"
 	sleep 0.3
-	mode=$(tm display -p -t s '#{alternate_on}')
+	mode=$(tm display -p -t "s$SN" '#{alternate_on}')
 	eq "SIGTERM: terminal left the alternate screen" "$mode" "0"
 else
 	skip "SIGTERM restores the terminal" "could not find the process"
