@@ -13,8 +13,7 @@ static void usage(FILE *f)
 	      "A terminal workbench for explainable clinical prediction.\n\ncommands:\n",
 	      f);
 	for (const cli_command *c = cli_commands; c->name; c++)
-		if (c->run)
-			fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fputs("\n'lumen COMMAND --help' describes a command; man lumen(1) describes them all.\n", f);
 }
 
@@ -34,12 +33,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const cli_command *c = cli_commands; c->name; c++)
-		if (c->run && !strcmp(c->name, name))
+		if (!strcmp(c->name, name))
 			return c->run(argc - 1, argv + 1);
 	size_t n = strlen(name);
 	if (n > 6 && !strcmp(name + n - 6, ".lumen"))
 		for (const cli_command *c = cli_commands; c->name; c++)
-			if (c->run && !strcmp(c->name, "tui"))
+			if (!strcmp(c->name, "tui"))
 				return c->run(argc, argv); /* argv[0] stands in for "tui" */
 	fprintf(stderr, "lumen: unknown command '%s'\nTry 'lumen --help'.\n", name);
 	return EX_USAGE;

@@ -6,22 +6,6 @@
 #include "../util.h"
 #include "cli.h"
 
-/* Subcommands are linked in as their files land; a missing one is left out of the table
- * (run time checks `run`). */
-#pragma weak cmd_import
-#pragma weak cmd_info
-#pragma weak cmd_role
-#pragma weak cmd_synth
-#pragma weak cmd_train
-#pragma weak cmd_models
-#pragma weak cmd_predict
-#pragma weak cmd_explain
-#pragma weak cmd_audit
-#pragma weak cmd_survival
-#pragma weak cmd_query
-#pragma weak cmd_report
-#pragma weak cmd_tui
-#pragma weak cmd_demo
 
 /* One row per subcommand, in the order `lumen --help` lists them. */
 const cli_command cli_commands[] = {
