@@ -364,11 +364,19 @@ static void cell(lm_buf *b, double v, const char *mark)
 		buf_printf(b, "%s%s%*s", s, mark, vis < 2 ? 2 - vis : 0, "");
 }
 
-/* A group's label as shown in the tables: the value alone when one column groups. */
-static const char *disp(const audit_data *d, const char *label)
+/* A group's label as shown in the tables: the value alone when one column groups ("f" for
+ * "sex=f"); a bin label ("age<50", "age>=65") is shown whole, its '=' being part of ">=". */
+static const char *value_of(int ncols, const char *label)
 {
 	const char *eq = strchr(label, '=');
-	return d->g.ncols == 1 && eq ? eq + 1 : label;
+	if (ncols != 1 || !eq || eq == label || eq[-1] == '>' || eq[-1] == '<')
+		return label;
+	return eq + 1;
+}
+
+static const char *disp(const audit_data *d, const char *label)
+{
+	return value_of(d->g.ncols, label);
 }
 
 static void print_text(const audit_cli *o, const audit_data *d, const audit_result *r,
@@ -509,8 +517,7 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 		buf_printf(&b, "%-14s %8s", "input", "all");
 		/* one grouping column: its values are enough as headings */
 		for (int g = 0; g < G && g < 5; g++) {
-			const char *h = strchr(lab[g], '=');
-			buf_printf(&b, " %10.10s", d->g.ncols == 1 && h ? h + 1 : lab[g]);
+			buf_printf(&b, " %10.10s", value_of(d->g.ncols, lab[g]));
 		}
 		buf_puts(&b, "\n");
 		for (int k = 0; k < im->ntop; k++) {

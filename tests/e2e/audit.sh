@@ -138,6 +138,10 @@ eq "six sex x age groups" "$(sqlite3 :memory: "SELECT json_array_length(readfile
 eq "bin labels" "$(jx '$.groups[0].group')" "sex=f,age<40"
 eq "small group marked" "$(jx '$.groups[3].too_small')" 1
 contains "small group warned" "$ERR" "too small to judge"
+# one binned column: the text table shows bin labels whole (the '=' of ">=" is no separator)
+run audit "$W" --model m1 --by age --bins age=40,60
+contains "top bin label in the table" "$OUT" "age>=60 "
+contains "bottom bin label in the table" "$OUT" "age<40 "
 
 # IG importance: attributions over (age, sex, bili) where sex dominates -> warning
 sqlite3 "$W" "INSERT INTO model_inputs(model_id, slot, name, source_column, kind) VALUES
