@@ -153,7 +153,9 @@ void nn_predict(nn_model *m, const float *X, int n, float *out);
 /* The one sgemm wrapper: C = alpha * op(A) op(B) + beta * C, row-major. Counts FLOPs. */
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
 	      int lda, const float *B, int ldb, float beta, float *C, int ldc);
-/* Total floating-point operations done by nn_sgemm since start (for the benchmark). */
+/* Total floating-point operations since start (for the benchmark): nn_sgemm's 2 M N K, plus
+ * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). One
+ * process-wide counter, not synchronised: meaningful when one thread runs the engine. */
 double nn_flops(void);
 
 /* Finite-difference gradient check of the whole model on a batch: compares nn_backward's
