@@ -728,11 +728,11 @@ double nn_check_grad(nn_model *m, const float *X, const float *y, int n, double 
 	memcpy(ga, m->g, m->np * sizeof *ga);
 	double worst = 0.0;
 	for (size_t i = 0; i < m->np; i++) {
-		double e = rel_err(ga[i], numeric_grad(m, &m->p[i], Xc, y, n, eps, logits));
+		double e = rel_err((double)ga[i], numeric_grad(m, &m->p[i], Xc, y, n, eps, logits));
 		worst = e > worst ? e : worst;
 	}
 	for (size_t i = 0; i < nx; i++) {
-		double e = rel_err(dX[i], numeric_grad(m, &Xc[i], Xc, y, n, eps, logits));
+		double e = rel_err((double)dX[i], numeric_grad(m, &Xc[i], Xc, y, n, eps, logits));
 		worst = e > worst ? e : worst;
 	}
 	free(logits);
