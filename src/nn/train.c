@@ -209,7 +209,7 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 		double vloss = (double)NAN, vauc = (double)NAN;
 		if (nva) {
 			double vs = 0.0;
-			const int chunk = 1024;
+			const int chunk = s->arch == NN_TRANSFORMER ? 64 : 1024;
 			for (int at = 0; at < nva; at += chunk) {
 				int k = nva - at < chunk ? nva - at : chunk;
 				nn_forward(m, xv + (size_t)at * nin, k, lv + (size_t)at * C, 0, NULL);
