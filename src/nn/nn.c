@@ -57,7 +57,8 @@ struct nn_model {
 	float *da, *db;                    /* mlp: ping-pong gradients, cap x max width */
 	float **xs;                        /* transformer: stream entering block b (n_blocks+1) */
 	blk_act *ba;
-	float *hc, *hh, *hmu, *hrs, *dhh, *dhc; /* transformer head on the CLS rows */
+	float *oc, *dxc;                   /* transformer: last block's CLS rows */
+	float *hh, *hmu, *hrs, *dhh;       /* transformer head */
 	float *dx, *dh, *dO, *dqkv, *df;   /* transformer backward buffers */
 	float *scratch;                    /* attention scratch */
 	/* last forward */
@@ -381,12 +382,12 @@ static size_t ws_layout(nn_model *m, size_t cap, float *base)
 			carve(&a->f2, base, &off, R * f);
 			carve(&a->fm, base, &off, R * f);
 		}
-		carve(&m->hc, base, &off, cap * d);
+		carve(&m->oc, base, &off, cap * d);
+		carve(&m->dxc, base, &off, cap * d);
 		carve(&m->hh, base, &off, cap * d);
 		carve(&m->hmu, base, &off, cap);
 		carve(&m->hrs, base, &off, cap);
 		carve(&m->dhh, base, &off, cap * d);
-		carve(&m->dhc, base, &off, cap * d);
 		carve(&m->dx, base, &off, R * d);
 		carve(&m->dh, base, &off, R * d);
 		carve(&m->dO, base, &off, R * d);
@@ -448,38 +449,54 @@ static void forward_mlp(nn_model *m, int n, float *logits, lm_rng *rng)
 		     m->p + m->lb[s->n_hidden], logits, 0, NULL, NULL, 0, NULL, NULL);
 }
 
+/* The head reads only the CLS token of the last block, so that block runs its attention for
+ * every token (the keys and values, and the complete maps nn_attention returns) but its
+ * output projection, residuals and FFN on the CLS rows alone: R' = n rows instead of n T
+ * (as in the FT-Transformer reference code). */
 static void forward_transformer(nn_model *m, int n, float *logits, lm_rng *rng)
 {
 	const nn_spec *s = &m->spec;
-	int d = s->d_model, f = s->d_ffn, T = s->n_tokens + 1, H = s->n_heads;
-	int R = n * T;
+	int d = s->d_model, f = s->d_ffn, T = s->n_tokens + 1, H = s->n_heads, B = s->n_blocks;
 	float *p = m->p;
 	float drop = rng ? s->dropout : 0.0f;
 	nn_op_tokens(NN_FWD, n, s->n_in, s->n_tokens, d, m->slot_token, m->xin, p + m->tokw,
 		     p + m->tokb, p + m->cls, m->xs[0], NULL, NULL, NULL, NULL, NULL);
-	for (int b = 0; b < s->n_blocks; b++) {
+	for (int b = 0; b < B; b++) {
 		blk_par *bp = &m->bp[b];
 		blk_act *a = &m->ba[b];
 		const float *x = m->xs[b];
+		int R = n * T, last = b == B - 1;
 		/* x_mid = x + dropout(MHA(LN1(x))) */
 		nn_op_layernorm(NN_FWD, R, d, x, p + bp->ln1g, p + bp->ln1b, a->h1, a->mu1, a->rs1,
 				NULL, NULL, 0, NULL, NULL);
 		nn_op_linear(NN_FWD, R, d, 3 * d, a->h1, p + bp->wqkv, p + bp->bqkv, a->qkv, 0,
 			     NULL, NULL, 0, NULL, NULL);
 		nn_op_attention(NN_FWD, n, T, d, H, a->qkv, a->P, a->O, NULL, NULL, m->scratch);
-		memcpy(a->xm, x, (size_t)R * d * sizeof *a->xm);
+		const float *o = a->O;
+		if (last) { /* from here on, the CLS rows only */
+			for (int r = 0; r < n; r++) {
+				memcpy(m->oc + (size_t)r * d, a->O + (size_t)r * T * d,
+				       (size_t)d * sizeof *m->oc);
+				memcpy(a->xm + (size_t)r * d, x + (size_t)r * T * d,
+				       (size_t)d * sizeof *a->xm);
+			}
+			o = m->oc;
+			R = n;
+		} else {
+			memcpy(a->xm, x, (size_t)R * d * sizeof *a->xm);
+		}
 		if (drop > 0.0f) {
-			/* The projection goes to the scratch gradient buffer, then is masked into
-			 * the stream. */
-			nn_op_linear(NN_FWD, R, d, d, a->O, p + bp->wo, p + bp->bo, m->dh, 0, NULL,
-				     NULL, 0, NULL, NULL);
+			/* The projection goes to a backward buffer, then is masked into the
+			 * stream. */
+			nn_op_linear(NN_FWD, R, d, d, o, p + bp->wo, p + bp->bo, m->dh, 0, NULL, NULL,
+				     0, NULL, NULL);
 			nn_op_dropout(NN_FWD, (size_t)R * d, drop, rng, a->am, m->dh, m->dh, NULL,
 				      NULL);
 			for (size_t i = 0; i < (size_t)R * d; i++)
 				a->xm[i] += m->dh[i];
 		} else {
-			nn_op_linear(NN_FWD, R, d, d, a->O, p + bp->wo, p + bp->bo, a->xm, 1, NULL,
-				     NULL, 0, NULL, NULL);
+			nn_op_linear(NN_FWD, R, d, d, o, p + bp->wo, p + bp->bo, a->xm, 1, NULL, NULL,
+				     0, NULL, NULL);
 		}
 		/* x_out = x_mid + W2 dropout(GELU(W1 LN2(x_mid))) */
 		nn_op_layernorm(NN_FWD, R, d, a->xm, p + bp->ln2g, p + bp->ln2b, a->h2, a->mu2,
@@ -493,11 +510,8 @@ static void forward_transformer(nn_model *m, int n, float *logits, lm_rng *rng)
 		nn_op_linear(NN_FWD, R, f, d, a->f2, p + bp->w2, p + bp->b2, m->xs[b + 1], 1, NULL,
 			     NULL, 0, NULL, NULL);
 	}
-	/* Head: LN then linear on the CLS token of every row. */
-	const float *xf = m->xs[s->n_blocks];
-	for (int r = 0; r < n; r++)
-		memcpy(m->hc + (size_t)r * d, xf + (size_t)r * T * d, (size_t)d * sizeof *m->hc);
-	nn_op_layernorm(NN_FWD, n, d, m->hc, p + m->hlg, p + m->hlb, m->hh, m->hmu, m->hrs, NULL,
+	/* Head: LN then linear on the CLS token of every row (xs[B] holds only those). */
+	nn_op_layernorm(NN_FWD, n, d, m->xs[B], p + m->hlg, p + m->hlb, m->hh, m->hmu, m->hrs, NULL,
 			NULL, 0, NULL, NULL);
 	nn_op_linear(NN_FWD, n, d, s->n_out, m->hh, p + m->hw, p + m->hb, logits, 0, NULL, NULL, 0,
 		     NULL, NULL);
@@ -560,19 +574,18 @@ static void backward_transformer(nn_model *m, const float *dl, float *dX, int pg
 {
 	const nn_spec *s = &m->spec;
 	int n = m->n, d = s->d_model, f = s->d_ffn, T = s->n_tokens + 1, H = s->n_heads;
-	int R = n * T;
+	int B = s->n_blocks;
 	float *p = m->p, *g = m->g;
 #define G(off) (pg ? g + (off) : NULL)
 	nn_op_linear(NN_BWD, n, d, s->n_out, m->hh, p + m->hw, NULL, NULL, 0, dl, m->dhh, 0,
 		     G(m->hw), G(m->hb));
-	nn_op_layernorm(NN_BWD, n, d, m->hc, p + m->hlg, NULL, NULL, m->hmu, m->hrs, m->dhh, m->dhc,
-			0, G(m->hlg), G(m->hlb));
-	memset(m->dx, 0, (size_t)R * d * sizeof *m->dx);
-	for (int r = 0; r < n; r++)
-		memcpy(m->dx + (size_t)r * T * d, m->dhc + (size_t)r * d, (size_t)d * sizeof *m->dx);
-	for (int b = s->n_blocks - 1; b >= 0; b--) {
+	/* dx holds dL/d(stream); for the last block's output that is the n CLS rows alone. */
+	nn_op_layernorm(NN_BWD, n, d, m->xs[B], p + m->hlg, NULL, NULL, m->hmu, m->hrs, m->dhh,
+			m->dx, 0, G(m->hlg), G(m->hlb));
+	for (int b = B - 1; b >= 0; b--) {
 		blk_par *bp = &m->bp[b];
 		blk_act *a = &m->ba[b];
+		int last = b == B - 1, R = last ? n : n * T;
 		/* FFN branch: dx is dL/dx_out, which is also dL/dx_mid through the residual. */
 		nn_op_linear(NN_BWD, R, f, d, a->f2, p + bp->w2, NULL, NULL, 0, m->dx, m->df, 0,
 			     G(bp->w2), G(bp->b2));
@@ -586,12 +599,28 @@ static void backward_transformer(nn_model *m, const float *dl, float *dX, int pg
 		/* Attention branch: dx is now dL/dx_mid, also dL/dx_in through the residual. */
 		nn_op_dropout(NN_BWD, (size_t)R * d, s->dropout, NULL, m->trained ? a->am : NULL,
 			      NULL, NULL, m->dx, m->dh);
-		nn_op_linear(NN_BWD, R, d, d, a->O, p + bp->wo, NULL, NULL, 0, m->dh, m->dO, 0,
-			     G(bp->wo), G(bp->bo));
+		if (last) {
+			/* Projection of the CLS rows, then spread back over all n T rows: the
+			 * other queries' outputs did not reach the loss. */
+			nn_op_linear(NN_BWD, n, d, d, m->oc, p + bp->wo, NULL, NULL, 0, m->dh, m->dxc,
+				     0, G(bp->wo), G(bp->bo));
+			memset(m->dO, 0, (size_t)n * T * d * sizeof *m->dO);
+			for (int r = 0; r < n; r++)
+				memcpy(m->dO + (size_t)r * T * d, m->dxc + (size_t)r * d,
+				       (size_t)d * sizeof *m->dO);
+			memcpy(m->dxc, m->dx, (size_t)n * d * sizeof *m->dxc);
+			memset(m->dx, 0, (size_t)n * T * d * sizeof *m->dx);
+			for (int r = 0; r < n; r++)
+				memcpy(m->dx + (size_t)r * T * d, m->dxc + (size_t)r * d,
+				       (size_t)d * sizeof *m->dx);
+		} else {
+			nn_op_linear(NN_BWD, R, d, d, a->O, p + bp->wo, NULL, NULL, 0, m->dh, m->dO, 0,
+				     G(bp->wo), G(bp->bo));
+		}
 		nn_op_attention(NN_BWD, n, T, d, H, a->qkv, a->P, NULL, m->dO, m->dqkv, m->scratch);
-		nn_op_linear(NN_BWD, R, d, 3 * d, a->h1, p + bp->wqkv, NULL, NULL, 0, m->dqkv, m->dh,
-			     0, G(bp->wqkv), G(bp->bqkv));
-		nn_op_layernorm(NN_BWD, R, d, m->xs[b], p + bp->ln1g, NULL, NULL, a->mu1, a->rs1,
+		nn_op_linear(NN_BWD, n * T, d, 3 * d, a->h1, p + bp->wqkv, NULL, NULL, 0, m->dqkv,
+			     m->dh, 0, G(bp->wqkv), G(bp->bqkv));
+		nn_op_layernorm(NN_BWD, n * T, d, m->xs[b], p + bp->ln1g, NULL, NULL, a->mu1, a->rs1,
 				m->dh, m->dx, 1, G(bp->ln1g), G(bp->ln1b));
 	}
 	if (dX || pg)
@@ -644,7 +673,9 @@ double nn_loss(const nn_model *m, const float *logits, const float *y, int n,
 
 void nn_predict(nn_model *m, const float *X, int n, float *out)
 {
-	const int chunk = 1024;
+	/* A transformer row keeps ~T * 1.6k floats of activations: chunks of 64 rows stay in the
+	 * caches, where 1024 rows would stream hundreds of megabytes through memory. */
+	const int chunk = m->spec.arch == NN_TRANSFORMER ? 64 : 1024;
 	int C = m->spec.n_out;
 	for (int i = 0; i < n; i += chunk) {
 		int k = n - i < chunk ? n - i : chunk;
@@ -699,11 +730,11 @@ double nn_check_grad(nn_model *m, const float *X, const float *y, int n, double 
 	memcpy(ga, m->g, m->np * sizeof *ga);
 	double worst = 0.0;
 	for (size_t i = 0; i < m->np; i++) {
-		double e = rel_err(ga[i], numeric_grad(m, &m->p[i], Xc, y, n, eps, logits));
+		double e = rel_err((double)ga[i], numeric_grad(m, &m->p[i], Xc, y, n, eps, logits));
 		worst = e > worst ? e : worst;
 	}
 	for (size_t i = 0; i < nx; i++) {
-		double e = rel_err(dX[i], numeric_grad(m, &Xc[i], Xc, y, n, eps, logits));
+		double e = rel_err((double)dX[i], numeric_grad(m, &Xc[i], Xc, y, n, eps, logits));
 		worst = e > worst ? e : worst;
 	}
 	free(logits);

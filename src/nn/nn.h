@@ -86,8 +86,10 @@ size_t nn_tensor_size(const nn_model *m, int i);
 /* Forward pass on a batch. train != 0 applies dropout using rng (rng may be NULL when
  * train == 0). Activations are kept for nn_backward (X itself is copied, so the caller may
  * reuse it). logits: n * n_out floats, caller's. Workspaces grow to the largest n seen and
- * are kept: a batch of R rows costs about R * (n_in + 2 * sum(hidden)) floats for mlp and
- * R * T * (n_blocks * (12 d + 3 d_ffn + n_heads * T) + 8 d) floats for transformer. */
+ * are kept: a batch of R rows costs about R * (n_in + 2 * sum(hidden) + 2 * max width)
+ * floats for mlp and R * T * (n_blocks * (9 d + 3 d_ffn + n_heads * T) + (n_blocks + 7) d +
+ * d_ffn) floats for transformer (about 270 kB a row at the defaults with 40 tokens: batch a
+ * few hundred to a few thousand rows, not hundreds of thousands). */
 void nn_forward(nn_model *m, const float *X, int n, float *logits, int train, lm_rng *rng);
 /* Backward pass for the last forward: dlogits (n * n_out) is dLoss/dlogits. Accumulates
  * parameter gradients into nn_grads() when want_param_grads, and writes dLoss/dX into dX
@@ -153,7 +155,9 @@ void nn_predict(nn_model *m, const float *X, int n, float *out);
 /* The one sgemm wrapper: C = alpha * op(A) op(B) + beta * C, row-major. Counts FLOPs. */
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
 	      int lda, const float *B, int ldb, float beta, float *C, int ldc);
-/* Total floating-point operations done by nn_sgemm since start (for the benchmark). */
+/* Total floating-point operations since start (for the benchmark): nn_sgemm's 2 M N K, plus
+ * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). One
+ * process-wide counter, not synchronised: meaningful when one thread runs the engine. */
 double nn_flops(void);
 
 /* Finite-difference gradient check of the whole model on a batch: compares nn_backward's

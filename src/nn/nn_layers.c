@@ -362,7 +362,11 @@ static inline void softmax_inplace(float *z, int C)
  * clone, two SSE registers in the default one. Loads and stores go through memcpy, so no
  * alignment is assumed. The helpers are always inlined, so the warning that a vector
  * return changes the ABI without AVX does not apply. */
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef float v8 __attribute__((vector_size(32)));
 
 static inline __attribute__((always_inline)) v8 ld8(const float *p)
@@ -529,7 +533,7 @@ double nn_op_bce(int n, const float *z, const float *y, const float *w, float sc
 	SHAPE("bce", n >= 0 && z && y);
 	double loss = 0.0;
 	for (int i = 0; i < n; i++) {
-		double zi = z[i], yi = y[i] > 0.5f ? 1.0 : 0.0;
+		double zi = (double)z[i], yi = y[i] > 0.5f ? 1.0 : 0.0;
 		double wi = w ? (double)w[yi > 0.5 ? 1 : 0] : 1.0;
 		/* log(1 + exp(z)) - z y, stable for either sign of z */
 		loss += wi * ((zi > 0 ? zi : 0.0) - zi * yi + log1p(exp(-fabs(zi))));

@@ -179,7 +179,7 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	memcpy(best, nn_params(m), np * sizeof *best);
 
 	int status = 0, epoch, best_epoch = 0;
-	double best_loss = INFINITY, train_loss = (double)NAN, step_secs = 0.0;
+	double best_loss = (double)INFINITY, train_loss = (double)NAN, step_secs = 0.0;
 	long step = 0, seen = 0;
 	for (epoch = 1; epoch <= o->epochs; epoch++) {
 		rng_shuffle(&rng, tr, (size_t)ntr);
@@ -209,7 +209,7 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 		double vloss = (double)NAN, vauc = (double)NAN;
 		if (nva) {
 			double vs = 0.0;
-			const int chunk = 1024;
+			const int chunk = s->arch == NN_TRANSFORMER ? 64 : 1024;
 			for (int at = 0; at < nva; at += chunk) {
 				int k = nva - at < chunk ? nva - at : chunk;
 				nn_forward(m, xv + (size_t)at * nin, k, lv + (size_t)at * C, 0, NULL);
