@@ -123,9 +123,39 @@ long ig_cohort_find(const ig_cohort *c, const char *id);
 int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b, float *out,
 		       lm_err *err);
 
-/* Computes the baseline row for a stored model from the workbench file (loads the model's
- * columns and target, encodes the training patients). out: m->spec.nslot floats, caller's.
- * 0 or EX_DATAERR (e.g. "no patient with id 'X'"). */
+/* Baselines stored with the model. The mean and median baselines are properties of a model
+ * and its training patients, so they are computed once and kept in model_tensors as rows of
+ * member IG_BASELINE_MEMBER (-2; folds are 0..K-1, the final network -1) named
+ * "baseline.mean" and "baseline.median", shape "NSLOT", data NSLOT float32 in slot order:
+ * exactly ig_baseline_from_matrix over the encoded training inputs (the values
+ * ig_cohort_baseline computes). lumen train writes them when it saves a model; for a model
+ * of an older file without them, lumen explain and ig_baseline_compute on a writable file
+ * store them the first time they compute them. zero and patient:ID are not stored (cheap). */
+#define IG_BASELINE_MEMBER (-2)
+
+/* Computes the mean and the median of the training matrix T (n * m->spec.nslot, encoded
+ * with m->spec) and writes both rows for model m->id (replacing them), inside the caller's
+ * transaction. Nothing is written when n == 0. 0 or a status with err. */
+int ig_baseline_store(sqlite3 *db, const model *m, const float *T, long n, lm_err *err);
+/* The same from a loaded cohort (its patients with a target value). */
+int ig_baseline_store_cohort(sqlite3 *db, const ig_cohort *c, const model *m, lm_err *err);
+/* Reads a stored baseline of kind IG_BASE_MEAN or IG_BASE_MEDIAN into out (nslot floats):
+ * 1 when found, 0 when the model has none (or for another kind), or EX_DATAERR when the
+ * stored vector does not have nslot floats (err filled). */
+int ig_baseline_load(sqlite3 *db, const model *m, ig_base_kind kind, float *out, lm_err *err);
+
+/* The baseline row for a stored model. mean/median: the stored vector when there is one;
+ * otherwise computed from the cohort c (or, when c is NULL, from the cohort loaded from db:
+ * the model's columns and target, the training patients encoded; seconds for a million
+ * patients) and then stored, mean and median, in a transaction of its own when the file is
+ * writable and no transaction is open (a failure to store is ignored: the values are still
+ * returned and the next call computes them again). zero: computed from the spec. patient:ID:
+ * that patient's encoded row (from c or the loaded cohort). out: m->spec.nslot floats,
+ * caller's. 0 or EX_DATAERR (e.g. "no patient with id 'X'"). */
+int ig_baseline_get(sqlite3 *db, const ig_cohort *c, const model *m, const ig_baseline *b,
+		    float *out, lm_err *err);
+/* ig_baseline_get without a loaded cohort (the TUI and Lua: the first explanation of a
+ * model with a stored baseline costs one small SELECT). */
 int ig_baseline_compute(sqlite3 *db, const model *m, const ig_baseline *b, float *out,
 			lm_err *err);
 

@@ -113,8 +113,9 @@ static int wmodel_get(ui_app *a)
 	if (a->co.model_id < 0)
 		return -1;
 	lm_err err = {0};
-	/* the baseline reads the whole cohort once (seconds for a million patients): say so on
-	 * the status line before the wait */
+	/* the mean baseline is stored with the model (one small read); a model of an older file
+	 * without it reads the whole cohort once (seconds for a million patients): say so on the
+	 * status line before a possible wait */
 	ui_fill(LINES - 1, 0, COLS, ' ');
 	attron((attr_t)ui_attr_of(a, UI_A_WARN));
 	ui_put(LINES - 1, 0, COLS, "loading the model and its cohort-mean baseline ...");

@@ -232,7 +232,7 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 	char btext[160];
 	float *base = xmallocarray((size_t)ns, sizeof *base);
 	if (!(st = ig_baseline_parse(o->baseline, &bl, err)))
-		st = ig_cohort_baseline(co, m, &bl, base, err);
+		st = ig_baseline_get(db, co, m, &bl, base, err);
 	ig_baseline_text(&bl, btext, sizeof btext);
 
 	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, fb = 0;
@@ -503,7 +503,7 @@ static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 	float *base = xmallocarray((size_t)ns, sizeof *base);
 	int st = ig_baseline_parse(o->baseline, &bl, err);
 	if (!st)
-		st = ig_cohort_baseline(co, m, &bl, base, err);
+		st = ig_baseline_get(db, co, m, &bl, base, err);
 	ig_baseline_text(&bl, btext, sizeof btext);
 	ig_opts io;
 	ig_opts_defaults(&io);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../../explain/ig.h"
 #include "../data/cohort.h"
 #include "../nn/model.h"
 #include "../stats/metrics.h"
@@ -569,10 +570,24 @@ static char *data_sha(sqlite3 *db)
 
 static int store_run(sqlite3 *db, run *r, int final_epochs, lm_err *err)
 {
-	int st = store_exec(db, "BEGIN IMMEDIATE", err);
-	if (st)
+	/* the training patients encoded for the final model: their mean and median are the
+	 * model's integrated-gradients baselines, stored with it (explain/ig.h) */
+	int ns = r->m->spec.nslot;
+	float *T = xmallocarray((size_t)(r->nused ? r->nused : 1) * (size_t)(ns ? ns : 1), sizeof *T);
+	int st = cohort_encode(&r->m->spec, &r->f, r->used, r->nused, T, err);
+	if (st) {
+		free(T);
 		return st;
-	if ((st = model_save(db, r->m, r->a.force, err)))
+	}
+	if ((st = store_exec(db, "BEGIN IMMEDIATE", err))) {
+		free(T);
+		return st;
+	}
+	st = model_save(db, r->m, r->a.force, err);
+	if (!st)
+		st = ig_baseline_store(db, r->m, T, r->nused, err);
+	free(T);
+	if (st)
 		goto fail;
 	sqlite3_stmt *u = store_prepare(db,
 					"UPDATE models SET seed = ?, data_sha256 = ?, n_used = ?,"

@@ -14,7 +14,8 @@
  *          n_used, n_excluded, metrics JSON, importance JSON, version, created_at)
  *   model_inputs(model_id, slot, name, source_column, kind 'numeric'|'onehot'|'missing'|'visit',
  *                category, center, scale)
- *   model_tensors(model_id, member, name, shape, data BLOB)  member: fold 0..K-1, -1 final
+ *   model_tensors(model_id, member, name, shape, data BLOB)  member: fold 0..K-1, -1 final,
+ *                 -2 the IG baselines "baseline.mean", "baseline.median" (explain/ig.h)
  *   predictions(model_id, patient, fold, y, p, p_sd, logit, probs BLOB)
  *   attributions(model_id, method, patient, slots BLOB float32, columns BLOB float32, logit,
  *                baseline_logit, delta, steps, baseline, agreement)

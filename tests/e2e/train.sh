@@ -31,8 +31,11 @@ eq "onehot category" "$(sq "SELECT kind, category FROM model_inputs WHERE name =
 near "age center (final: every patient)" "$(sq "SELECT center FROM model_inputs WHERE name = 'age'")" \
 	"$(awk -F, 'NR > 1 { s += $5; n++ } END { printf "%.6f", s / n }' "$PBC")" 1e-6
 eq "tensors: final and 5 folds (w, b each; folds add input.center and input.scale)" \
-	"$(sq "SELECT group_concat(member || ':' || name || ':' || shape, ' ') FROM (SELECT * FROM model_tensors ORDER BY member, name LIMIT 4)")" \
+	"$(sq "SELECT group_concat(member || ':' || name || ':' || shape, ' ') FROM (SELECT * FROM model_tensors WHERE member >= -1 ORDER BY member, name LIMIT 4)")" \
 	"-1:b:1 -1:w:30x1 0:b:1 0:input.center:30"
+eq "the mean and median baselines stored with the model (member -2)" \
+	"$(sq "SELECT group_concat(name || ':' || shape || ':' || length(data), ' ') FROM (SELECT * FROM model_tensors WHERE member = -2 ORDER BY name)")" \
+	"baseline.mean:30:120 baseline.median:30:120"
 eq "tensor BLOB sizes are float32" "$(sq "SELECT length(data) FROM model_tensors WHERE member = -1 AND name = 'w'")" 120
 eq "one prediction per patient" "$(sq "SELECT count(*), count(DISTINCT patient) FROM predictions")" "418|418"
 eq "161 deaths among the predictions" "$(sq "SELECT sum(y) FROM predictions")" 161
