@@ -10,6 +10,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
 #include <ncurses.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,10 +395,41 @@ static struct pcache {
 	long *nv;
 } pc;
 
-static int cmp_dbl(const void *pa, const void *pb)
+/* Sorts n doubles (no NaN) ascending: LSD radix sort on their bits mapped to unsigned keys
+ * in numeric order (sign bit flipped for positives, all bits for negatives), 8 passes of 8
+ * bits, skipping a pass in which every key has the same digit. A column of 10,000 sampled
+ * values sorts several times faster than with qsort and a comparison callback, and this is
+ * the bulk of the first patient screen's time in a large cohort. */
+static void sort_doubles(double *v, long n)
 {
-	double x = *(const double *)pa, y = *(const double *)pb;
-	return (x > y) - (x < y);
+	if (n < 2)
+		return;
+	uint64_t *k = xmallocarray((size_t)n, sizeof *k), *t = xmallocarray((size_t)n, sizeof *t);
+	for (long i = 0; i < n; i++) {
+		uint64_t u;
+		memcpy(&u, &v[i], sizeof u);
+		k[i] = u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		long cnt[257] = {0};
+		for (long i = 0; i < n; i++)
+			cnt[((k[i] >> shift) & 0xff) + 1]++;
+		if (cnt[((k[0] >> shift) & 0xff) + 1] == n)
+			continue;
+		for (int d = 0; d < 256; d++)
+			cnt[d + 1] += cnt[d];
+		for (long i = 0; i < n; i++)
+			t[cnt[(k[i] >> shift) & 0xff]++] = k[i];
+		uint64_t *x = k;
+		k = t;
+		t = x;
+	}
+	for (long i = 0; i < n; i++) {
+		uint64_t u = k[i] >> 63 ? k[i] & ~(UINT64_C(1) << 63) : ~k[i];
+		memcpy(&v[i], &u, sizeof u);
+	}
+	free(k);
+	free(t);
 }
 
 static void pcache_free(void)
@@ -461,7 +493,7 @@ static void pcache_load(ui_app *a)
 	sqlite3_finalize(st);
 	for (int i = 0; i < pc.n; i++)
 		if (pc.nv[i] > 1)
-			qsort(pc.v[i], (size_t)pc.nv[i], sizeof(double), cmp_dbl);
+			sort_doubles(pc.v[i], pc.nv[i]);
 }
 
 /* Percentile of x among column col's values: (count below + half the ties) / count, in %. */
