@@ -5,7 +5,7 @@
 --   lumen report FILE bias_audit [MODEL [BY [THRESHOLD [BOOTSTRAP]]]] [KEY=VALUE...] -o audit.html
 -- Positional arguments in that order, or KEY=VALUE for any of model, by, bins, threshold,
 -- bootstrap, seed, reference, tolerance (bins may be given more than once):
---   lumen report pbc.lumen bias_audit lr sex,age bins=age=50,65 threshold=youden reference=sex=m
+--   lumen report pbc.lumen bias_audit lr age bins=age=50,65 threshold=youden 'reference=age 50-65'
 -- Defaults: the last model trained, the first column with the group role, threshold 0.5,
 -- 1000 bootstrap replicates with seed 1, the largest group as reference, tolerance 0.8.
 local fmt = require("fmt")
