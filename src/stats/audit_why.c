@@ -242,3 +242,84 @@ cJSON *audit_why_json(const audit_why *w, char *const *label)
 	}
 	return o;
 }
+
+/* Sort key of column j: its mean, NAN ranked below every number. */
+static double rank_key(const audit_why *w, int g, int j)
+{
+	double v = g < 0 ? w->all[j] : AUDIT_WHY_PER(w, g, j);
+	return isnan(v) ? -HUGE_VAL : v;
+}
+
+void audit_why_rank(const audit_why *w, int g, int *order)
+{
+	/* insertion sort: a model has tens of inputs, and it keeps ties in slot order */
+	for (int j = 0; j < w->ncol; j++) {
+		int k = j;
+		double v = rank_key(w, g, j);
+		while (k > 0 && rank_key(w, g, order[k - 1]) < v) {
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = j;
+	}
+}
+
+cJSON *audit_why_ranked_json(const audit_why *w, char *const *label)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "patients", (double)w->used);
+	cJSON *in = cJSON_AddArrayToObject(o, "inputs");
+	cJSON *pg = cJSON_AddArrayToObject(o, "per_group");
+	cJSON *wa = cJSON_AddArrayToObject(o, "warnings");
+	if (w->used == 0) {
+		cJSON_AddStringToObject(o, "message", audit_why_missing);
+		return o;
+	}
+	int *order = xmallocarray(w->ncol > 0 ? (size_t)w->ncol : 1, sizeof *order);
+	audit_why_rank(w, -1, order);
+	for (int k = 0; k < w->ncol; k++) {
+		int j = order[k];
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "column", w->name[j]);
+		cJSON_AddNumberToObject(c, "rank", k + 1);
+		metrics_json_number(c, "all", w->all[j]);
+		cJSON *gs = cJSON_AddObjectToObject(c, "groups");
+		for (int g = 0; g < w->G; g++)
+			metrics_json_number(gs, label[g], AUDIT_WHY_PER(w, g, j));
+		cJSON_AddItemToArray(in, c);
+	}
+	for (int g = 0; g < w->G; g++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "group", label[g]);
+		int t = audit_why_group_top(w, g);
+		if (t >= 0)
+			cJSON_AddStringToObject(e, "top", w->name[t]);
+		cJSON *gi = cJSON_AddArrayToObject(e, "inputs");
+		audit_why_rank(w, g, order);
+		for (int k = 0; k < w->ncol; k++) {
+			double v = AUDIT_WHY_PER(w, g, order[k]);
+			if (isnan(v))
+				continue;
+			cJSON *c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "column", w->name[order[k]]);
+			cJSON_AddNumberToObject(c, "value", v);
+			cJSON_AddItemToArray(gi, c);
+		}
+		cJSON_AddItemToArray(pg, e);
+	}
+	free(order);
+	for (int k = 0; k < w->ntop; k++) {
+		if (w->warn[k] == AUDIT_WHY_NONE)
+			continue;
+		char msg[512];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "column", w->name[w->top[k]]);
+		cJSON_AddNumberToObject(e, "rank", k + 1);
+		cJSON_AddStringToObject(e, "reason",
+					w->warn[k] == AUDIT_WHY_GROUP_COLUMN ? "group column" : "associated");
+		metrics_json_number(e, "association", w->assoc[k]);
+		cJSON_AddStringToObject(e, "message", audit_why_warning(w, k, msg, sizeof msg));
+		cJSON_AddItemToArray(wa, e);
+	}
+	return o;
+}

@@ -66,4 +66,15 @@ int audit_why_group_top(const audit_why *w, int g);
  * "group column" or "associated", association). A new object the caller deletes. */
 cJSON *audit_why_json(const audit_why *w, char *const *label);
 
+/* Fills order (ncol entries) with the column indices by decreasing mean |attribution|,
+ * overall for g = -1, else within group g (NAN last); ties keep slot order. */
+void audit_why_rank(const audit_why *w, int g, int *order);
+
+/* The ranked form Lua's lumen.audit returns as `why` (lumen-lua(7)): patients; message
+ * (audit_why_missing) when there are none; inputs (most important first: column, rank, all,
+ * groups keyed by label); per_group (in group order: group, top, inputs ranked within the
+ * group as {column, value}); warnings (column, rank, reason, association, message as
+ * audit_why_warning). A new object the caller deletes. */
+cJSON *audit_why_ranked_json(const audit_why *w, char *const *label);
+
 #endif
