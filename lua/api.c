@@ -602,7 +602,8 @@ static double opt_number(lua_State *L, const char *key, double def)
 
 /* lumen.audit{model=, by=, bins=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the
  * audit of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions, with
- * the same options, the same checks and the same left_out counts. */
+ * the same options, the same checks and the same left_out counts, and `why` (audit_why.h: the
+ * importance per group and the warnings, ranked) over the same patients. */
 static int l_audit(lua_State *L)
 {
 	host *h = host_of(L);

@@ -1,5 +1,6 @@
 /* cmd_audit.c: `lumen audit`: fairness of a model's out-of-fold predictions across groups
- * (the statistics live in src/stats/audit.c; grouping in src/stats/groups.c). */
+ * (the statistics live in src/stats/audit.c; grouping in src/stats/groups.c; "why the groups
+ * differ" in src/stats/audit_why.c, which the TUI and lumen.audit call as well). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>

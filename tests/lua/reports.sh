@@ -130,6 +130,10 @@ if python3 -c 'import json' 2>/dev/null; then
 	w='! warning: age, a grouping column, is input #1 of the model'
 	contains "lumen audit: age warned as the top input" "$OUT" "$w"
 	contains "bias_audit: the same warning" "$(cat "$T/ba.md")" "$w"
+	run report "$T/wb2.lumen" bias_audit lr2 age 0.5 0 bins=age=45,55 -o "$T/why.html"
+	check "bias_audit html with attribution charts: well-formed" xmllint --noout "$T/why.html"
+	eq "bias_audit html: four charts and one attribution chart per age band" \
+		"$(grep -o '<svg ' "$T/why.html" | wc -l | tr -d ' ')" 7
 else
 	skip "bias_audit = lumen audit --json" "python3 missing"
 fi
