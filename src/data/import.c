@@ -375,6 +375,7 @@ typedef struct colacc {
 	char *name;
 	int forced;     /* 1 when --type gave the type */
 	col_type type;  /* forced, or inferred at the end of pass 1 */
+	col_type ptype; /* the provisional type of the single pass (see prescan) */
 	col_role role;
 	long missing, n; /* n = values present */
 	int can_int, can_real;
@@ -449,6 +450,10 @@ typedef struct dset {
 	int sorted;
 	long prev_pid;
 	double prev_t;
+	/* the single pass: rows are inserted during pass 1 with provisional types */
+	const col_type *ptypes; /* from prescan, or NULL: no single pass */
+	int nptypes;
+	int fast;               /* 1 while the rows go in during pass 1 */
 	/* pass 2 */
 	sqlite3 *db;
 	sqlite3_stmt *ins;
@@ -602,9 +607,45 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 	return 0;
 }
 
+/* The single pass binds each value as pass 2 would under the column's provisional type. A
+ * value that type cannot hold means the final type differs: the single pass stops there
+ * and pass 2 inserts the rows instead (the final check is in pass1). */
+static void fast_bind(dset *d, const colacc *c, const csvin_field *f, int num, double v,
+		      long long iv, int truth)
+{
+	int i = (int)(c - d->col) + 1;
+	switch (c->ptype) {
+	case TYPE_INTEGER:
+		if (num == 2) {
+			sqlite3_bind_int64(d->ins, i, iv);
+			return;
+		}
+		break;
+	case TYPE_REAL:
+		if (num) {
+			sqlite3_bind_double(d->ins, i, v);
+			return;
+		}
+		break;
+	case TYPE_BOOLEAN:
+		if (c->boolmask) {
+			sqlite3_bind_int(d->ins, i, truth);
+			return;
+		}
+		break;
+	case TYPE_TEXT:
+		/* the field outlives the step, which comes at the end of its row */
+		sqlite3_bind_text(d->ins, i, f->s, (int)f->len, SQLITE_STATIC);
+		return;
+	}
+	d->fast = 0;
+}
+
 static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 {
 	if (is_na(d, f->s)) {
+		if (d->fast)
+			sqlite3_bind_null(d->ins, (int)(c - d->col) + 1);
 		c->missing++;
 		if (c->cand && !c->miss) {
 			c->miss = 1;
@@ -652,6 +693,8 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 					      "'%s' is not %s (column '%s' has --type %s)", f->s, want,
 					      c->name, store_type_name(c->type));
 	}
+	if (d->fast)
+		fast_bind(d, c, f, num, v, iv, truth);
 	uint64_t h = hash_bytes(f->s, f->len);
 	if (c->overflow)
 		hll_add(c->hll, h);
@@ -691,11 +734,27 @@ static int id_problem(const dset *d, const colacc *c, lm_err *err)
 	return 0;
 }
 
+static int create_table(dset *d, const char *table, lm_err *err);
+static int sql_fail(sqlite3 *db, int rc, lm_err *err);
+
+/* After the header: starts the single pass when prescan gave a type for every column. */
+static int fast_begin(dset *d, lm_err *err)
+{
+	if (!d->ptypes || d->nptypes != d->ncol || !d->db)
+		return 0;
+	for (int j = 0; j < d->ncol; j++)
+		d->col[j].ptype = d->col[j].forced ? d->col[j].type : d->ptypes[j];
+	d->fast = 1;
+	return create_table(d, "patients", err);
+}
+
 static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 {
 	dset *d = ctx;
-	if (row->record == 1)
-		return header(d, row, err);
+	if (row->record == 1) {
+		int st = header(d, row, err);
+		return st ? st : fast_begin(d, err);
+	}
 	d->rows++;
 	for (int j = 0; j < d->ncol; j++) {
 		colacc *c = &d->col[j];
@@ -729,6 +788,13 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 			d->sorted = 0;
 		d->prev_pid = k + 1;
 		d->prev_t = t;
+	}
+	if (d->fast) {
+		int rc = sqlite3_step(d->ins);
+		sqlite3_reset(d->ins);
+		if (rc != SQLITE_DONE)
+			return sql_fail(d->db, rc, err);
+		d->inserted++;
 	}
 	return 0;
 }
@@ -1010,7 +1076,7 @@ static int create_table(dset *d, const char *table, lm_err *err)
 	}
 	for (int j = 0; j < d->ncol; j++) {
 		q = sqlite3_mprintf("%s\"%w\" %s", j ? ", " : "", d->col[j].name,
-				    decl_type(d->col[j].type));
+				    decl_type(d->fast ? d->col[j].ptype : d->col[j].type));
 		buf_puts(&sql, q);
 		sqlite3_free(q);
 		buf_puts(&ins, j ? ", ?" : "?");
@@ -1347,8 +1413,12 @@ static int pass1(dset *d, lm_err *err)
 	memcpy(d->sha, job.hex, sizeof d->sha);
 	if (d->rows == 0)
 		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
-	for (int j = 0; j < d->ncol; j++)
+	for (int j = 0; j < d->ncol; j++) {
 		colacc_decide(&d->col[j]);
+		/* the single pass stands only when every provisional type proved final */
+		if (d->col[j].type != d->col[j].ptype)
+			d->fast = 0;
+	}
 	/* a visit time is a number even when it only takes the values 0 and 1 */
 	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == TYPE_BOOLEAN)
 		d->col[d->tcol].type = TYPE_INTEGER;
@@ -1357,7 +1427,21 @@ static int pass1(dset *d, lm_err *err)
 
 static int pass2(dset *d, const char *table, lm_err *err)
 {
-	int st = create_table(d, table, err);
+	int st;
+	if (d->fast) /* the rows went in during pass 1 */
+		return d->inserted == d->rows ? 0 : changed(d, err);
+	if (d->ins) {
+		/* the single pass stopped: its table goes, pass 2 inserts every row */
+		sqlite3_finalize(d->ins);
+		d->ins = NULL;
+		d->inserted = 0;
+		char *q = sqlite3_mprintf("DROP TABLE \"%w\"", table);
+		st = store_exec(d->db, q, err);
+		sqlite3_free(q);
+		if (st)
+			return st;
+	}
+	st = create_table(d, table, err);
 	if (st)
 		return st;
 	st = load_rows(d, err);
@@ -1391,8 +1475,10 @@ static int check_target(const char *out, int force, lm_err *err)
 	return 0;
 }
 
-static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *err)
+/* Creates the temporary file (0600) and opens it with the schema, in a transaction. */
+static int open_db(const char *tmp, const char *out, sqlite3 **dbp, lm_err *err)
 {
+	*dbp = NULL;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return lm_seterr(err, EX_CANTCREAT, "%s: cannot create: %s", out, strerror(errno));
@@ -1412,9 +1498,6 @@ static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *
 		sqlite3_close(db);
 		return st;
 	}
-	p->db = db;
-	if (v)
-		v->db = db;
 	/* The file is private until renamed, and deleted on any error: no journal is needed. */
 	int st = store_exec(db,
 			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
@@ -1424,8 +1507,22 @@ static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *
 			    err);
 	if (!st)
 		st = store_init_schema(db, err);
-	if (!st)
-		st = pass2(p, "patients", err);
+	if (st) {
+		sqlite3_close(db);
+		return st;
+	}
+	*dbp = db;
+	return 0;
+}
+
+/* Writes the rows (those pass 1 did not insert), the columns, datasets and access rows,
+ * commits and closes the file. */
+static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
+{
+	p->db = db;
+	if (v)
+		v->db = db;
+	int st = pass2(p, "patients", err);
 	if (!st && v) {
 		if (v->sorted) {
 			st = pass2(v, "visits", err);
@@ -1465,10 +1562,49 @@ static int write_db(dset *p, dset *v, const char *tmp, const char *out, lm_err *
 	}
 	if (!st)
 		st = store_exec(db, "COMMIT", err);
-	rc = sqlite3_close(db);
+	int rc = sqlite3_close(db);
 	if (!st && rc != SQLITE_OK)
 		st = lm_seterr(err, store_status(rc), "%s: %s", tmp, sqlite3_errstr(rc));
 	return st;
+}
+
+/* The provisional types of the single pass: those inferred from the first PRESCAN_BYTES of
+ * the patients file (whole records only), or NULL when that prefix has no rows or an error
+ * (pass 1 then reports it in its place in the file). Every type the whole file confirms
+ * saves pass 2; one it contradicts only costs the rows inserted before the contradiction. */
+#define PRESCAN_BYTES (1 << 20)
+
+static col_type *prescan(const import_opts *o, int *n)
+{
+	FILE *fp = fopen(o->patients, "rb");
+	if (!fp)
+		return NULL;
+	char *buf = xmalloc(PRESCAN_BYTES);
+	size_t len = fread(buf, 1, PRESCAN_BYTES, fp);
+	int whole = len < PRESCAN_BYTES && !ferror(fp);
+	fclose(fp);
+	dset d = {0};
+	d.o = o;
+	d.path = o->patients;
+	d.id = -1;
+	lm_err e = {0, ""};
+	csvin *r = csvin_new(d.path, o->delim, row_pass1, &d);
+	int st = csvin_feed(r, buf, len, &e);
+	if (!st && whole)
+		st = csvin_finish(r, &e);
+	csvin_free(r);
+	free(buf);
+	col_type *t = NULL;
+	if (!st && d.rows > 0) {
+		t = xmallocarray((size_t)d.ncol, sizeof *t);
+		for (int j = 0; j < d.ncol; j++) {
+			colacc_decide(&d.col[j]);
+			t[j] = d.col[j].type;
+		}
+		*n = d.ncol;
+	}
+	dset_free(&d);
+	return t;
 }
 
 int import_run(const import_opts *o, import_result *res, lm_err *err)
@@ -1482,6 +1618,29 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	import_opts vo = *o;
 	p.o = o;
 	p.path = o->patients;
+	const char *slash = strrchr(o->out, '/');
+	int dl = slash ? (int)(slash - o->out + 1) : 0;
+	snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.tmp-%ld", dl, o->out, base_name(o->out),
+		 (long)getpid());
+	struct sigaction sa, old_int, old_term, old_hup;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	/* The file is opened first so that pass 1 can insert the patients as it reads them.
+	 * When it cannot be, pass 1 runs alone and the error comes after it, as before. */
+	sqlite3 *db = NULL;
+	lm_err dberr = {0, ""};
+	if (open_db(tmp_path, o->out, &db, &dberr)) {
+		db = NULL;
+		unlink(tmp_path);
+	}
+	col_type *ptypes = NULL;
+	if (db) {
+		p.db = db;
+		p.ptypes = ptypes = prescan(o, &p.nptypes);
+	}
 	st = pass1(&p, err);
 	if (!st)
 		st = resolve_id(&p, err);
@@ -1499,29 +1658,29 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 		    (!o->visits || dset_find(&v, o->types[t].column) < 0))
 			st = lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with --type)",
 				       o->patients, o->types[t].column);
-	if (!st) {
-		const char *slash = strrchr(o->out, '/');
-		int dl = slash ? (int)(slash - o->out + 1) : 0;
-		snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.tmp-%ld", dl, o->out, base_name(o->out),
-			 (long)getpid());
-		struct sigaction sa, old_int, old_term, old_hup;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-		sigaction(SIGHUP, &sa, &old_hup);
+	if (!st)
 		st = check_target(o->out, o->force, err);
-		if (!st)
-			st = write_db(&p, o->visits ? &v : NULL, tmp_path, o->out, err);
-		if (!st && rename(tmp_path, o->out) != 0)
-			st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
-		if (st)
-			unlink(tmp_path);
-		tmp_path[0] = 0;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
+	if (!st && !db)
+		st = open_db(tmp_path, o->out, &db, err);
+	if (!st) {
+		st = write_db(&p, o->visits ? &v : NULL, db, tmp_path, err); /* closes db */
+		db = NULL;
 	}
+	if (!st && rename(tmp_path, o->out) != 0)
+		st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
+	if (db) {
+		if (p.ins)
+			sqlite3_finalize(p.ins);
+		p.ins = NULL;
+		sqlite3_close(db);
+	}
+	if (st)
+		unlink(tmp_path);
+	tmp_path[0] = 0;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	free(ptypes);
 	if (!st) {
 		res->patients = p.rows;
 		res->patient_columns = p.ncol;
