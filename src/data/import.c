@@ -343,10 +343,9 @@ static long idset_find(const idset *s, const char *str, uint64_t h)
 	return -1;
 }
 
-/* Adds s (at line); returns -1, or the index of the earlier equal id. */
-static long idset_add(idset *s, const char *str, size_t len, long line)
+/* Adds s with hash h = hash_bytes(s) (at line); returns -1, or the index of the earlier equal id. */
+static long idset_add(idset *s, const char *str, size_t len, uint64_t h, long line)
 {
-	uint64_t h = hash_bytes(str, len);
 	long k = idset_find(s, str, h);
 	if (k >= 0)
 		return k;
@@ -454,6 +453,7 @@ typedef struct dset {
 	const col_type *ptypes; /* from prescan, or NULL: no single pass */
 	int nptypes;
 	int fast;               /* 1 while the rows go in during pass 1 */
+	uint64_t *hs;           /* pass 1: the hashes of a record's values */
 	/* pass 2 */
 	sqlite3 *db;
 	sqlite3_stmt *ins;
@@ -519,6 +519,7 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 	const import_opts *o = d->o;
 	d->ncol = row->n;
 	d->col = xcalloc((size_t)row->n, sizeof *d->col);
+	d->hs = xmallocarray((size_t)row->n, sizeof *d->hs);
 	for (int j = 0; j < row->n; j++) {
 		const csvin_field *f = &row->f[j];
 		if (!f->len)
@@ -641,7 +642,7 @@ static void fast_bind(dset *d, const colacc *c, const csvin_field *f, int num, d
 	d->fast = 0;
 }
 
-static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
+static int value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_err *err)
 {
 	if (is_na(d, f->s)) {
 		if (d->fast)
@@ -695,7 +696,6 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 	}
 	if (d->fast)
 		fast_bind(d, c, f, num, v, iv, truth);
-	uint64_t h = hash_bytes(f->s, f->len);
 	if (c->overflow)
 		hll_add(c->hll, h);
 	else if (catmap_add(&c->cats, f->s, f->len, h) < 0) {
@@ -709,7 +709,7 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, lm_err *err)
 		catmap_free(&c->cats);
 	}
 	if (c->ids) {
-		long k = idset_add(c->ids, f->s, f->len, f->line);
+		long k = idset_add(c->ids, f->s, f->len, h, f->line);
 		if (k >= 0 && !c->dup) {
 			c->dup = 1;
 			c->dup_line = f->line;
@@ -756,9 +756,31 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 		return st ? st : fast_begin(d, err);
 	}
 	d->rows++;
+	/* The value counts of 40 columns do not all fit in the nearest caches: hash every value
+	 * of the row first and prefetch the slots, then the entries, its values will touch, so
+	 * that the misses overlap instead of coming one after the other. */
+	uint64_t *hs = d->hs;
+	for (int j = 0; j < d->ncol; j++) {
+		const colacc *c = &d->col[j];
+		hs[j] = hash_bytes(row->f[j].s, row->f[j].len);
+		if (c->overflow)
+			__builtin_prefetch(&c->hll[hs[j] >> (64 - HLL_P)]);
+		else if (c->cats.slot)
+			__builtin_prefetch(&c->cats.slot[hs[j] & (c->cats.cap - 1)]);
+		if (c->ids && c->ids->cap)
+			__builtin_prefetch(&c->ids->slot[hs[j] & (c->ids->cap - 1)]);
+	}
+	for (int j = 0; j < d->ncol; j++) {
+		const colacc *c = &d->col[j];
+		if (!c->overflow && c->cats.slot) {
+			uint32_t v = c->cats.slot[hs[j] & (c->cats.cap - 1)];
+			if (v)
+				__builtin_prefetch(&c->cats.e[(v & 0xffff) - 1]);
+		}
+	}
 	for (int j = 0; j < d->ncol; j++) {
 		colacc *c = &d->col[j];
-		int st = value_pass1(d, c, &row->f[j], err);
+		int st = value_pass1(d, c, &row->f[j], hs[j], err);
 		if (st)
 			return st;
 		if (c->ids && (c->dup || c->miss)) {
@@ -1214,6 +1236,7 @@ static void dset_free(dset *d)
 	for (int j = 0; j < d->ncol; j++)
 		colacc_free(&d->col[j]);
 	free(d->col);
+	free(d->hs);
 }
 
 /* The file's SHA-256 is computed on the second core while pass 1 parses. */
@@ -1286,10 +1309,16 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 		bt->f = xreallocarray(bt->f, (size_t)bt->capfield, sizeof *bt->f);
 	}
 	bt->row[bt->nrow] = (rawrow){row->record, row->end_line, row->end_col, bt->nfield, row->n};
-	for (int j = 0; j < row->n; j++) {
-		const csvin_field *f = &row->f[j];
-		bt->f[bt->nfield++] = (rawfield){bt->text.len, f->len, f->line, f->col};
-		buf_add(&bt->text, f->s, f->len + 1);
+	if (row->n > 0) {
+		/* the fields lie one after the other in one buffer (csvin.h): one copy */
+		const char *base = row->f[0].s;
+		const csvin_field *last = &row->f[row->n - 1];
+		size_t at = bt->text.len;
+		buf_add(&bt->text, base, (size_t)(last->s - base) + last->len + 1);
+		for (int j = 0; j < row->n; j++) {
+			const csvin_field *f = &row->f[j];
+			bt->f[bt->nfield++] = (rawfield){at + (size_t)(f->s - base), f->len, f->line, f->col};
+		}
 	}
 	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
@@ -1707,7 +1736,7 @@ col_type import_infer_type(const char *const *values, int n)
 	lm_err err;
 	for (int i = 0; i < n; i++) {
 		csvin_field f = {values[i], strlen(values[i]), 2 + i, 1};
-		value_pass1(&d, &c, &f, &err);
+		value_pass1(&d, &c, &f, hash_bytes(f.s, f.len), &err);
 	}
 	colacc_decide(&c);
 	col_type t = c.type;
