@@ -244,27 +244,12 @@ static void render_md(const report *r, lm_buf *o)
 
 /* ---- CSV: the tables only ---- */
 
-static void csv_cell(lm_buf *o, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		buf_puts(o, s);
-		return;
-	}
-	buf_puts(o, "\"");
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_puts(o, "\"");
-		buf_add(o, s, 1);
-	}
-	buf_puts(o, "\"");
-}
-
 static void csv_row(lm_buf *o, int n, char *const *cells)
 {
 	for (int k = 0; k < n; k++) {
 		if (k)
 			buf_puts(o, ",");
-		csv_cell(o, cells[k]);
+		csv_quote(o, cells[k]);
 	}
 	buf_puts(o, "\r\n");
 }

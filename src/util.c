@@ -170,6 +170,35 @@ void buf_free(lm_buf *b)
 	b->len = b->cap = 0;
 }
 
+static int csv_needs_quotes(const char *s) { return strpbrk(s, ",\"\r\n") != NULL; }
+
+void csv_quote(lm_buf *b, const char *s)
+{
+	if (!csv_needs_quotes(s)) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_puts(b, "\"");
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		buf_add(b, s, (size_t)(q - s) + 1);
+		buf_puts(b, "\"");
+	}
+	buf_puts(b, s);
+	buf_puts(b, "\"");
+}
+
+void csv_fputs(FILE *f, const char *s)
+{
+	if (!csv_needs_quotes(s)) {
+		fputs(s, f);
+		return;
+	}
+	lm_buf b = {0};
+	csv_quote(&b, s);
+	fputs(b.data, f);
+	buf_free(&b);
+}
+
 /* ---- SHA-256, FIPS 180-4 section 6.2 ---- */
 
 static const uint32_t sha_k[64] = {

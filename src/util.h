@@ -56,6 +56,11 @@ void buf_puts(lm_buf *b, const char *s);
 void buf_printf(lm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(lm_buf *b);
 
+/* A CSV field as RFC 4180 writes it: as is, or in double quotes (quotes doubled) when it holds
+ * a comma, a quote or a line break. One rule for every CSV lumen writes. */
+void csv_quote(lm_buf *b, const char *s);
+void csv_fputs(FILE *f, const char *s);
+
 /* SHA-256 (FIPS 180-4). */
 typedef struct lm_sha256 {
 	uint32_t h[8];

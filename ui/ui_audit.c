@@ -233,18 +233,8 @@ static void k_group(ui_app *a)
 	ui_start_prompt(a, "group by (COL[,COL] [; COL=C1,C2]): ", "", group_done);
 }
 static void k_boot(ui_app *a) { a->audit_boot = a->audit_boot ? 0 : AUDIT_BOOT; }
-static void k_up(ui_app *a)
-{
-	a->threshold = round((a->threshold + 0.05) * 100) / 100;
-	if (a->threshold > 0.95)
-		a->threshold = 0.95;
-}
-static void k_down(ui_app *a)
-{
-	a->threshold = round((a->threshold - 0.05) * 100) / 100;
-	if (a->threshold < 0.05)
-		a->threshold = 0.05;
-}
+static void k_up(ui_app *a) { ui_threshold_step(a, 1); }
+static void k_down(ui_app *a) { ui_threshold_step(a, -1); }
 
 static const ui_key audit_keys[] = {
 	{{'g'}, "g", "grouping: columns, intersections (sex,stage), bins (; age=50,65)", k_group},

@@ -675,3 +675,9 @@ int ui_run(const ui_opts *o, lm_err *err)
 	free(a.path);
 	return 0;
 }
+
+void ui_threshold_step(ui_app *a, int dir)
+{
+	double t = round((a->threshold + 0.05 * dir) * 100) / 100;
+	a->threshold = t > 0.95 ? 0.95 : t < 0.05 ? 0.05 : t;
+}

@@ -176,6 +176,9 @@ void ui_status(ui_app *a, const char *fmt, ...) __attribute__((format(printf, 2,
 void ui_start_prompt(ui_app *a, const char *label, const char *init,
 		     void (*done)(ui_app *a, const char *text));
 void ui_open_patient(ui_app *a, long rowid);
+/* Moves the shared decision threshold (Models and Audit screens) by dir steps of 0.05 within
+ * [0.05, 0.95], kept on the 0.01 grid. */
+void ui_threshold_step(ui_app *a, int dir);
 /* Draws text clipped to width w at (y, x) (UTF-8 aware); returns columns used. */
 int ui_put(int y, int x, int w, const char *s);
 void ui_fill(int y, int x, int w, unsigned int ch); /* ch: a chtype */

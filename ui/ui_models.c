@@ -252,18 +252,8 @@ static void k_prev(ui_app *a)
 	if (a->model_sel > 0)
 		a->model_sel--;
 }
-static void k_up(ui_app *a)
-{
-	a->threshold = round((a->threshold + 0.05) * 100) / 100;
-	if (a->threshold > 0.95)
-		a->threshold = 0.95;
-}
-static void k_down(ui_app *a)
-{
-	a->threshold = round((a->threshold - 0.05) * 100) / 100;
-	if (a->threshold < 0.05)
-		a->threshold = 0.05;
-}
+static void k_up(ui_app *a) { ui_threshold_step(a, 1); }
+static void k_down(ui_app *a) { ui_threshold_step(a, -1); }
 static void k_use(ui_app *a)
 {
 	/* show the selected model's predictions on the cohort screen */

@@ -39,22 +39,6 @@ typedef struct scored {
 	int *fold;
 } scored;
 
-/* CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /* A numeric model input that the new file holds as text: name the first value that is
  * not a number, with its CSV line (row r is line r + 2: the header is line 1). */
 static int check_types(const model *m, const frame *f, const char *csv, lm_err *err)
@@ -178,7 +162,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		for (int c = 0; c < s->W; c++) {
 			char *h = xasprintf("p_%s", m->classes[c]);
 			fputc(',', out);
-			csv_field(out, h);
+			csv_fputs(out, h);
 			free(h);
 		}
 	}
@@ -187,7 +171,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		fputs(",oof_p,fold", out);
 	fputc('\n', out);
 	for (long i = 0; i < s->n; i++) {
-		csv_field(out, s->id[i]);
+		csv_fputs(out, s->id[i]);
 		for (int c = 0; c < s->W; c++)
 			fprintf(out, ",%.6f", (double)s->p[(size_t)i * (size_t)s->W + (size_t)c]);
 		fprintf(out, ",%.6f", (double)s->logit[i]);

@@ -21,21 +21,6 @@ static const char usage_text[] =
 	"  --timeout S     Lua time limit in seconds (default 60)\n"
 	"  --verbose       a traceback with errors\n";
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 int cmd_query(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -110,7 +95,7 @@ int cmd_query(int argc, char **argv)
 		for (int k = 0; k < fr->ncol; k++) {
 			if (k)
 				putchar(',');
-			csv_field(stdout, fr->cols.c[k].name);
+			csv_fputs(stdout, fr->cols.c[k].name);
 		}
 		if (risk)
 			fputs(",risk", stdout);
@@ -120,7 +105,7 @@ int cmd_query(int argc, char **argv)
 			for (int k = 0; k < fr->ncol; k++) {
 				if (k)
 					putchar(',');
-				csv_field(stdout, frame_cell_text(fr, k, rows[i], cell, sizeof cell));
+				csv_fputs(stdout, frame_cell_text(fr, k, rows[i], cell, sizeof cell));
 			}
 			if (risk) {
 				if (isnan(risk[rows[i]]))

@@ -108,37 +108,6 @@ static void progress_done(const progress *pr)
 		fprintf(stderr, "\r\033[K");
 }
 
-/* Logits for n rows in chunks, so that a large cohort does not hold every activation. */
-static void forward_chunked(nn_model *nm, const float *X, long n, int n_in, float *logits)
-{
-	int C = nn_get_spec(nm)->n_out;
-	for (long i = 0; i < n; i += 1024) {
-		int m = (int)(n - i < 1024 ? n - i : 1024);
-		nn_forward(nm, X + (size_t)i * (size_t)n_in, m, logits + (size_t)i * (size_t)C, 0, NULL);
-	}
-}
-
-/* Probabilities from logits: sigmoid (C == 1) or softmax rows. */
-static void probs_from_logits(const float *z, long n, int C, double *p)
-{
-	for (long i = 0; i < n; i++) {
-		const float *zi = z + (size_t)i * (size_t)C;
-		double *pi = p + (size_t)i * (size_t)(C == 1 ? 1 : C);
-		if (C == 1) {
-			pi[0] = 1.0 / (1.0 + exp(-(double)zi[0]));
-			continue;
-		}
-		double mx = zi[0], sum = 0;
-		for (int c = 1; c < C; c++)
-			if ((double)zi[c] > mx)
-				mx = zi[c];
-		for (int c = 0; c < C; c++)
-			sum += (pi[c] = exp((double)zi[c] - mx));
-		for (int c = 0; c < C; c++)
-			pi[c] /= sum;
-	}
-}
-
 /* Metrics of predictions p (n x W, W = 1 binary or C) against class indices y, as JSON. */
 static cJSON *metrics_of(const double *p, const float *y, long n, int C)
 {
@@ -509,8 +478,8 @@ static int cross_validate(run *r, lm_err *err)
 		/* every used patient through this fold's model: out-of-fold rows and the spread */
 		if ((st = cohort_encode(&r->m->fold_spec[k], &r->f, r->used, n, Xall, err)))
 			break;
-		forward_chunked(r->m->fold[k], Xall, n, ns, zall);
-		probs_from_logits(zall, n, C, pall);
+		nn_logits(r->m->fold[k], Xall, n, zall);
+		nn_probs(zall, n, C, pall);
 		int bad = 0;
 		for (long i = 0; i < n; i++) {
 			double p = pall[(size_t)i * (size_t)W + (size_t)(W == 1 ? 0 : (int)r->t.y[r->used[i]])];

@@ -110,32 +110,22 @@ void model_predict(model *m, const float *X, int n, int cls, float *p, float *lo
 {
 	int C = nn_get_spec(m->final)->n_out;
 	float one[8];
+	double pone[8];
 	float *z = n * C <= 8 ? one : xmallocarray((size_t)n * (size_t)C, sizeof *z);
-	nn_forward(m->final, X, n, z, 0, NULL);
+	double *pr = n * C <= 8 ? pone : xmallocarray((size_t)n * (size_t)C, sizeof *pr);
+	nn_logits(m->final, X, n, z);
+	nn_probs(z, n, C, pr);
+	int k = C == 1 ? 0 : cls >= 0 && cls < C ? cls : 0;
 	for (int i = 0; i < n; i++) {
-		const float *zi = z + (size_t)i * (size_t)C;
-		if (C == 1) {
-			double l = zi[0];
-			if (logit)
-				logit[i] = zi[0];
-			if (p)
-				p[i] = (float)(1.0 / (1.0 + exp(-l)));
-			continue;
-		}
-		double mx = zi[0], sum = 0;
-		for (int c = 1; c < C; c++)
-			if ((double)zi[c] > mx)
-				mx = zi[c];
-		for (int c = 0; c < C; c++)
-			sum += exp((double)zi[c] - mx);
-		int k = cls >= 0 && cls < C ? cls : 0;
 		if (logit)
-			logit[i] = zi[k];
+			logit[i] = z[(size_t)i * (size_t)C + (size_t)k];
 		if (p)
-			p[i] = (float)(exp((double)zi[k] - mx) / sum);
+			p[i] = (float)pr[(size_t)i * (size_t)C + (size_t)k];
 	}
 	if (z != one)
 		free(z);
+	if (pr != pone)
+		free(pr);
 }
 
 /* ---- save ---- */

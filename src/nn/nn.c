@@ -671,22 +671,48 @@ double nn_loss(const nn_model *m, const float *logits, const float *y, int n,
 	return loss;
 }
 
-void nn_predict(nn_model *m, const float *X, int n, float *out)
+void nn_logits(nn_model *m, const float *X, long n, float *logits)
 {
 	/* A transformer row keeps ~T * 1.6k floats of activations: chunks of 64 rows stay in the
 	 * caches, where 1024 rows would stream hundreds of megabytes through memory. */
-	const int chunk = m->spec.arch == NN_TRANSFORMER ? 64 : 1024;
-	int C = m->spec.n_out;
-	for (int i = 0; i < n; i += chunk) {
-		int k = n - i < chunk ? n - i : chunk;
-		float *o = out + (size_t)i * C;
-		nn_forward(m, X + (size_t)i * m->spec.n_in, k, o, 0, NULL);
-		for (int r = 0; r < k; r++) {
-			if (C == 1)
-				o[r] = 1.0f / (1.0f + expf(-o[r]));
-			else
-				nn_softmax_row(o + (size_t)r * C, C);
+	const long chunk = m->spec.arch == NN_TRANSFORMER ? 64 : 1024;
+	size_t C = (size_t)m->spec.n_out, n_in = (size_t)m->spec.n_in;
+	for (long i = 0; i < n; i += chunk) {
+		int k = (int)(n - i < chunk ? n - i : chunk);
+		nn_forward(m, X + (size_t)i * n_in, k, logits + (size_t)i * C, 0, NULL);
+	}
+}
+
+void nn_probs(const float *z, long n, int C, double *p)
+{
+	for (long i = 0; i < n; i++) {
+		const float *zi = z + (size_t)i * (size_t)C;
+		double *pi = p + (size_t)i * (size_t)C;
+		if (C == 1) {
+			pi[0] = 1.0 / (1.0 + exp(-(double)zi[0]));
+			continue;
 		}
+		/* softmax, shifted by the largest logit so that exp cannot overflow */
+		double mx = zi[0], sum = 0;
+		for (int c = 1; c < C; c++)
+			if ((double)zi[c] > mx)
+				mx = zi[c];
+		for (int c = 0; c < C; c++)
+			sum += (pi[c] = exp((double)zi[c] - mx));
+		for (int c = 0; c < C; c++)
+			pi[c] /= sum;
+	}
+}
+
+void nn_predict(nn_model *m, const float *X, int n, float *out)
+{
+	int C = m->spec.n_out;
+	nn_logits(m, X, n, out);
+	for (int r = 0; r < n; r++) {
+		if (C == 1)
+			out[r] = 1.0f / (1.0f + expf(-out[r]));
+		else
+			nn_softmax_row(out + (size_t)r * C, C);
 	}
 }
 

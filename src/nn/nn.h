@@ -148,6 +148,13 @@ typedef struct nn_train_result {
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);
 
+/* Logits for n rows with train == 0, in chunks sized for the architecture (a transformer row
+ * keeps ~1.6k floats of activations per token, so it goes 64 rows at a time). logits: n * n_out. */
+void nn_logits(nn_model *m, const float *X, long n, float *logits);
+/* Probabilities from logits in double: sigmoid (C == 1) or softmax rows (C >= 2).
+ * z: n * C floats; p: n * C doubles. */
+void nn_probs(const float *z, long n, int C, double *p);
+
 /* Convenience: probabilities (sigmoid of the logit for binary; softmax rows for multi-class)
  * for n rows, batched internally. out: n * n_out. */
 void nn_predict(nn_model *m, const float *X, int n, float *out);

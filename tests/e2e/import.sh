@@ -106,10 +106,14 @@ eq "unwritable target: exit 73" "$RC" 73
 eq "unwritable target: message" "$ERR" "lumen: import: no/such/dir/x.lumen: cannot create: No such file or directory"
 
 # interrupted: the temporary file goes with the process
-awk 'BEGIN { print "id,a,b,c"; for (i = 1; i <= 300000; i++) printf "%d,%d,%.3f,t%d\n", i, i % 7, i / 3, i % 50 }' >int.csv
+# (signalled as soon as its temporary file exists, so the import is surely mid-way)
+awk 'BEGIN { print "id,a,b,c"; for (i = 1; i <= 2000000; i++) printf "%d,%d,%.3f,t%d\n", i, i % 7, i / 3, i % 50 }' >int.csv
 "$LUMEN" import int.csv -o int.lumen >/dev/null 2>&1 &
 pid=$!
-sleep 0.3
+for _ in $(seq 500); do
+	ls -A | grep -q '\.tmp-' && break
+	sleep 0.01
+done
 kill -TERM $pid 2>/dev/null
 wait $pid
 killed=$?

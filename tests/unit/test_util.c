@@ -94,6 +94,30 @@ static void test_parse(void **state)
 	assert_int_equal(parse_long("12.0", &l), -1);
 }
 
+/* RFC 4180: plain fields as they are; a comma, quote or line break puts the field in quotes
+ * with every quote doubled. Expected strings worked out by hand. */
+static void test_csv_quote(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"plain", "plain"},
+		{"", ""},
+		{"a,b", "\"a,b\""},
+		{"say \"hi\"", "\"say \"\"hi\"\"\""},
+		{"\"", "\"\"\"\""},
+		{"two\nlines", "\"two\nlines\""},
+		{"cr\r", "\"cr\r\""},
+		{"semi;colon", "semi;colon"},
+	};
+	for (size_t i = 0; i < LM_ARRAY_LEN(cases); i++) {
+		lm_buf b = {0};
+		buf_puts(&b, "");
+		csv_quote(&b, cases[i][0]);
+		assert_string_equal(b.data, cases[i][1]);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,6 +125,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_chunked),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_csv_quote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
