@@ -1505,7 +1505,7 @@ static int check_target(const char *out, int force, lm_err *err)
 }
 
 /* Creates the temporary file (0600) and opens it with the schema, in a transaction. */
-static int open_db(const char *tmp, const char *out, sqlite3 **dbp, lm_err *err)
+static int open_db(const char *tmp, const char *out, int big, sqlite3 **dbp, lm_err *err)
 {
 	*dbp = NULL;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -1527,13 +1527,18 @@ static int open_db(const char *tmp, const char *out, sqlite3 **dbp, lm_err *err)
 		sqlite3_close(db);
 		return st;
 	}
-	/* The file is private until renamed, and deleted on any error: no journal is needed. */
-	int st = store_exec(db,
-			    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-			    " PRAGMA locking_mode = EXCLUSIVE;"
-			    " PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;"
-			    " BEGIN",
-			    err);
+	/* The file is private until renamed, and deleted on any error: no journal is needed.
+	 * For a large cohort, pages of 64 KiB: the load splits and balances a sixteenth as many
+	 * b-tree pages as with 4 KiB (measured: about 8% less CPU for 1,000,000 x 41 columns),
+	 * and the workbench is read mostly whole (frame_load) or by rowid. A small cohort keeps
+	 * SQLite's 4 KiB, or its file would be mostly empty pages. */
+	char *pragmas = sqlite3_mprintf(
+		"PRAGMA page_size = %d; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+		" PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -16384;"
+		" PRAGMA temp_store = FILE; BEGIN",
+		big ? 65536 : 4096);
+	int st = store_exec(db, pragmas, err);
+	sqlite3_free(pragmas);
 	if (!st)
 		st = store_init_schema(db, err);
 	if (st) {
@@ -1602,6 +1607,7 @@ static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
  * (pass 1 then reports it in its place in the file). Every type the whole file confirms
  * saves pass 2; one it contradicts only costs the rows inserted before the contradiction. */
 #define PRESCAN_BYTES (1 << 20)
+#define BIG_INPUT ((off_t)32 << 20)
 
 static col_type *prescan(const import_opts *o, int *n)
 {
@@ -1661,7 +1667,13 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	 * When it cannot be, pass 1 runs alone and the error comes after it, as before. */
 	sqlite3 *db = NULL;
 	lm_err dberr = {0, ""};
-	if (open_db(tmp_path, o->out, &db, &dberr)) {
+	/* large pages for a large cohort (see open_db) */
+	struct stat sb;
+	off_t bytes = stat(o->patients, &sb) == 0 ? sb.st_size : 0;
+	if (o->visits && stat(o->visits, &sb) == 0)
+		bytes += sb.st_size;
+	int big = bytes >= BIG_INPUT;
+	if (open_db(tmp_path, o->out, big, &db, &dberr)) {
 		db = NULL;
 		unlink(tmp_path);
 	}
@@ -1690,7 +1702,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	if (!st)
 		st = check_target(o->out, o->force, err);
 	if (!st && !db)
-		st = open_db(tmp_path, o->out, &db, err);
+		st = open_db(tmp_path, o->out, big, &db, err);
 	if (!st) {
 		st = write_db(&p, o->visits ? &v : NULL, db, tmp_path, err); /* closes db */
 		db = NULL;

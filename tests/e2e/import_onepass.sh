@@ -127,3 +127,6 @@ gen stays ok2.csv
 run import ok2.csv -o nodir/out.lumen
 eq "bad target alone: exit 73" "$RC" 73
 contains "bad target alone: says so" "$ERR" "nodir/out.lumen: cannot create"
+
+# a small cohort keeps SQLite's 4 KiB pages (64 KiB are for inputs of 32 MiB and more)
+eq "small input: 4 KiB pages" "$(q stays.lumen "PRAGMA page_size")" 4096
