@@ -1259,11 +1259,6 @@ static void *hash_thread(void *arg)
  * the statistics over them in order. Records reach row_pass1 in file order, so the first
  * error reported is the same as with one thread: a record error found by row_pass1 stops
  * the producer, and a parse error is reported only after every record before it. */
-typedef struct rawfield {
-	size_t off, len;
-	long line, col;
-} rawfield;
-
 typedef struct rawrow {
 	long record, end_line, end_col;
 	int first, n;
@@ -1272,9 +1267,11 @@ typedef struct rawrow {
 typedef struct rawbatch {
 	int nrow, nfield, capfield;
 	rawrow row[BATCH_ROWS];
-	rawfield *f;
+	csvin_field *f; /* point into text, which never moves while the batch has rows */
 	lm_buf text;
 } rawbatch;
+
+#define RAW_TEXT (512 << 10) /* a batch's text capacity, unless one record is larger */
 
 typedef struct rawpipe {
 	dset *d;
@@ -1303,22 +1300,35 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 {
 	rawpipe *rp = ctx;
 	rawbatch *bt = &rp->b[rp->tail];
+	/* the fields lie one after the other in one buffer (csvin.h): one copy */
+	const char *base = row->n ? row->f[0].s : "";
+	size_t need = row->n ? (size_t)(row->f[row->n - 1].s - base) + row->f[row->n - 1].len + 1 : 0;
+	if (bt->text.len + need > bt->text.cap) {
+		/* full: hand the batch over rather than move its text (its fields point into it) */
+		if (bt->nrow) {
+			if (rawpipe_push(rp))
+				return lm_seterr(err, EX_SOFTWARE, "stopped");
+			bt = &rp->b[rp->tail];
+		}
+		if (need > bt->text.cap) {
+			bt->text.cap = need > RAW_TEXT ? need : RAW_TEXT;
+			free(bt->text.data);
+			bt->text.data = xmalloc(bt->text.cap);
+		}
+	}
 	if (bt->nfield + row->n > bt->capfield) {
 		while (bt->nfield + row->n > bt->capfield)
 			bt->capfield = bt->capfield ? 2 * bt->capfield : 4096;
 		bt->f = xreallocarray(bt->f, (size_t)bt->capfield, sizeof *bt->f);
 	}
 	bt->row[bt->nrow] = (rawrow){row->record, row->end_line, row->end_col, bt->nfield, row->n};
-	if (row->n > 0) {
-		/* the fields lie one after the other in one buffer (csvin.h): one copy */
-		const char *base = row->f[0].s;
-		const csvin_field *last = &row->f[row->n - 1];
-		size_t at = bt->text.len;
-		buf_add(&bt->text, base, (size_t)(last->s - base) + last->len + 1);
-		for (int j = 0; j < row->n; j++) {
-			const csvin_field *f = &row->f[j];
-			bt->f[bt->nfield++] = (rawfield){at + (size_t)(f->s - base), f->len, f->line, f->col};
-		}
+	char *at = bt->text.data + bt->text.len;
+	if (need)
+		memcpy(at, base, need);
+	bt->text.len += need;
+	for (int j = 0; j < row->n; j++) {
+		const csvin_field *f = &row->f[j];
+		bt->f[bt->nfield++] = (csvin_field){at + (f->s - base), f->len, f->line, f->col};
 	}
 	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
@@ -1349,19 +1359,11 @@ static void *producer1(void *arg)
 	return NULL;
 }
 
-static int stats_batch(dset *d, const rawbatch *bt, csvin_field **fields, int *cap, lm_err *err)
+static int stats_batch(dset *d, const rawbatch *bt, lm_err *err)
 {
 	for (int r = 0; r < bt->nrow; r++) {
 		const rawrow *rr = &bt->row[r];
-		if (rr->n > *cap) {
-			*cap = rr->n;
-			*fields = xreallocarray(*fields, (size_t)*cap, sizeof **fields);
-		}
-		for (int j = 0; j < rr->n; j++) {
-			const rawfield *f = &bt->f[rr->first + j];
-			(*fields)[j] = (csvin_field){bt->text.data + f->off, f->len, f->line, f->col};
-		}
-		csvin_row row = {rr->record, rr->n, *fields, rr->end_line, rr->end_col};
+		csvin_row row = {rr->record, rr->n, &bt->f[rr->first], rr->end_line, rr->end_col};
 		int st = row_pass1(d, &row, err);
 		if (st)
 			return st;
@@ -1376,8 +1378,7 @@ static int scan_rows(dset *d, lm_err *err)
 	rp.d = d;
 	pthread_mutex_init(&rp.mu, NULL);
 	pthread_cond_init(&rp.cv, NULL);
-	csvin_field *fields = NULL;
-	int cap = 0, st = 0;
+	int st = 0;
 	pthread_t th;
 	if (pthread_create(&th, NULL, producer1, &rp) != 0) {
 		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
@@ -1392,7 +1393,7 @@ static int scan_rows(dset *d, lm_err *err)
 		if (!have)
 			break;
 		rawbatch *bt = &rp.b[rp.head];
-		st = stats_batch(d, bt, &fields, &cap, err);
+		st = stats_batch(d, bt, err);
 		pthread_mutex_lock(&rp.mu);
 		bt->nrow = bt->nfield = 0;
 		bt->text.len = 0;
@@ -1416,7 +1417,6 @@ out:
 		free(rp.b[i].f);
 		buf_free(&rp.b[i].text);
 	}
-	free(fields);
 	pthread_mutex_destroy(&rp.mu);
 	pthread_cond_destroy(&rp.cv);
 	return st;

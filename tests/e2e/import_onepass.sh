@@ -130,3 +130,10 @@ contains "bad target alone: says so" "$ERR" "nodir/out.lumen: cannot create"
 
 # a small cohort keeps SQLite's 4 KiB pages (64 KiB are for inputs of 32 MiB and more)
 eq "small input: 4 KiB pages" "$(q stays.lumen "PRAGMA page_size")" 4096
+
+# records larger than a pass-1 batch's text (512 KiB): each gets a batch of its own
+awk 'BEGIN { print "id,note,x"; big = "a"; while (length(big) < 700000) big = big big; big = substr(big, 1, 700000)
+	for (i = 1; i <= 5; i++) print i "," (i % 2 ? big : "short") "," i / 2 }' >big.csv
+run import big.csv -o big.lumen
+eq "records of 700 KB: exit 0" "$RC" 0
+eq "records of 700 KB: stored whole" "$(q big.lumen "SELECT group_concat(length(note) || ':' || x, ' ') FROM patients")" "700000:0.5 5:1.0 700000:1.5 5:2.0 700000:2.5"
