@@ -1239,21 +1239,6 @@ static void dset_free(dset *d)
 	free(d->hs);
 }
 
-/* The file's SHA-256 is computed on the second core while pass 1 parses. */
-typedef struct hash_job {
-	const char *path;
-	char hex[65];
-	lm_err err;
-	int st;
-} hash_job;
-
-static void *hash_thread(void *arg)
-{
-	hash_job *j = arg;
-	j->st = sha256_file(j->path, j->hex, &j->err);
-	return NULL;
-}
-
 /* Pass 1 also runs as a pipeline: a producer thread parses and checks the CSV (csvin) and
  * copies each record, with its fields' positions, into batches; the caller's thread runs
  * the statistics over them in order. Records reach row_pass1 in file order, so the first
@@ -1280,6 +1265,7 @@ typedef struct rawpipe {
 	rawbatch b[NBATCH];
 	int full[NBATCH];
 	int head, tail, done, stop, status, delim;
+	lm_sha256 sha; /* the file's, as the producer reads it */
 	lm_err err;
 } rawpipe;
 
@@ -1340,7 +1326,7 @@ static void *producer1(void *arg)
 	rawpipe *rp = arg;
 	lm_err e = {0, ""};
 	int delim = 0;
-	int st = csvin_read_file(rp->d->path, rp->d->path, rp->d->o->delim, row_copy, rp, NULL,
+	int st = csvin_read_file(rp->d->path, rp->d->path, rp->d->o->delim, row_copy, rp, &rp->sha,
 				 &delim, &e);
 	pthread_mutex_lock(&rp->mu);
 	int stopped = rp->stop;
@@ -1376,6 +1362,7 @@ static int scan_rows(dset *d, lm_err *err)
 	rawpipe rp;
 	memset(&rp, 0, sizeof rp);
 	rp.d = d;
+	sha256_init(&rp.sha);
 	pthread_mutex_init(&rp.mu, NULL);
 	pthread_cond_init(&rp.cv, NULL);
 	int st = 0;
@@ -1412,6 +1399,8 @@ static int scan_rows(dset *d, lm_err *err)
 		*err = rp.err;
 		st = rp.status;
 	}
+	if (!st)
+		sha256_hex(&rp.sha, d->sha);
 out:
 	for (int i = 0; i < NBATCH; i++) {
 		free(rp.b[i].f);
@@ -1425,21 +1414,9 @@ out:
 static int pass1(dset *d, lm_err *err)
 {
 	d->id = -1;
-	hash_job job = {.path = d->path};
-	pthread_t th;
-	int threaded = pthread_create(&th, NULL, hash_thread, &job) == 0;
 	int st = scan_rows(d, err);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		hash_thread(&job);
 	if (st)
 		return st;
-	if (job.st) {
-		*err = job.err;
-		return job.st;
-	}
-	memcpy(d->sha, job.hex, sizeof d->sha);
 	if (d->rows == 0)
 		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
 	for (int j = 0; j < d->ncol; j++) {

@@ -137,3 +137,6 @@ awk 'BEGIN { print "id,note,x"; big = "a"; while (length(big) < 700000) big = bi
 run import big.csv -o big.lumen
 eq "records of 700 KB: exit 0" "$RC" 0
 eq "records of 700 KB: stored whole" "$(q big.lumen "SELECT group_concat(length(note) || ':' || x, ' ') FROM patients")" "700000:0.5 5:1.0 700000:1.5 5:2.0 700000:2.5"
+
+# the file's SHA-256 is taken from the bytes pass 1 reads (2 MiB: many reads, many blocks)
+eq "sha256 of the patients file" "$(q stays.lumen "SELECT sha256 FROM datasets WHERE name = 'patients'")" "$(sha256sum stays.csv | cut -d' ' -f1)"
