@@ -454,6 +454,7 @@ typedef struct dset {
 	int nptypes;
 	int fast;               /* 1 while the rows go in during pass 1 */
 	uint64_t *hs;           /* pass 1: the hashes of a record's values */
+	const uint64_t *given;  /* the same, computed by the pass-1 reader thread, or NULL */
 	/* pass 2 */
 	sqlite3 *db;
 	sqlite3_stmt *ins;
@@ -762,7 +763,7 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 	uint64_t *hs = d->hs;
 	for (int j = 0; j < d->ncol; j++) {
 		const colacc *c = &d->col[j];
-		hs[j] = hash_bytes(row->f[j].s, row->f[j].len);
+		hs[j] = d->given ? d->given[j] : hash_bytes(row->f[j].s, row->f[j].len);
 		if (c->overflow)
 			__builtin_prefetch(&c->hll[hs[j] >> (64 - HLL_P)]);
 		else if (c->cats.slot)
@@ -1253,6 +1254,7 @@ typedef struct rawbatch {
 	int nrow, nfield, capfield;
 	rawrow row[BATCH_ROWS];
 	csvin_field *f; /* point into text, which never moves while the batch has rows */
+	uint64_t *h;    /* hash_bytes of each field, computed here to spare the other thread */
 	lm_buf text;
 } rawbatch;
 
@@ -1306,6 +1308,7 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 		while (bt->nfield + row->n > bt->capfield)
 			bt->capfield = bt->capfield ? 2 * bt->capfield : 4096;
 		bt->f = xreallocarray(bt->f, (size_t)bt->capfield, sizeof *bt->f);
+		bt->h = xreallocarray(bt->h, (size_t)bt->capfield, sizeof *bt->h);
 	}
 	bt->row[bt->nrow] = (rawrow){row->record, row->end_line, row->end_col, bt->nfield, row->n};
 	char *at = bt->text.data + bt->text.len;
@@ -1314,6 +1317,7 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 	bt->text.len += need;
 	for (int j = 0; j < row->n; j++) {
 		const csvin_field *f = &row->f[j];
+		bt->h[bt->nfield] = hash_bytes(f->s, f->len);
 		bt->f[bt->nfield++] = (csvin_field){at + (f->s - base), f->len, f->line, f->col};
 	}
 	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
@@ -1350,7 +1354,9 @@ static int stats_batch(dset *d, const rawbatch *bt, lm_err *err)
 	for (int r = 0; r < bt->nrow; r++) {
 		const rawrow *rr = &bt->row[r];
 		csvin_row row = {rr->record, rr->n, &bt->f[rr->first], rr->end_line, rr->end_col};
+		d->given = &bt->h[rr->first];
 		int st = row_pass1(d, &row, err);
+		d->given = NULL;
 		if (st)
 			return st;
 	}
@@ -1404,6 +1410,7 @@ static int scan_rows(dset *d, lm_err *err)
 out:
 	for (int i = 0; i < NBATCH; i++) {
 		free(rp.b[i].f);
+		free(rp.b[i].h);
 		buf_free(&rp.b[i].text);
 	}
 	pthread_mutex_destroy(&rp.mu);
