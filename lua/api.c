@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../explain/ig.h"
 #include "../src/nn/model.h"
@@ -598,24 +599,26 @@ static double opt_number(lua_State *L, const char *key, double def)
 	return v;
 }
 
-/* lumen.audit{model=, by=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the audit
- * of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions. */
+/* lumen.audit{model=, by=, bins=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the
+ * audit of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions, with
+ * the same options, the same checks and the same left_out counts. */
 static int l_audit(lua_State *L)
 {
 	host *h = host_of(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
 	const frame *fr = need_frame(L);
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
-		static const char *const ok[] = {"model", "by", "threshold", "tolerance", "bootstrap",
-						 "seed", "reference"};
+		static const char *const ok[] = {"model", "by", "bins", "threshold", "tolerance",
+						 "bootstrap", "seed", "reference"};
 		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
 		int known = 0;
 		for (size_t i = 0; i < LM_ARRAY_LEN(ok); i++)
 			known |= !strcmp(k, ok[i]);
 		if (!known)
-			return luaL_error(L, "lumen.audit: unknown option '%s' (model, by, threshold, "
-					     "tolerance, bootstrap, seed, reference)",
+			return luaL_error(L, "lumen.audit: unknown option '%s' (model, by, bins, "
+					     "threshold, tolerance, bootstrap, seed, reference)",
 					  luaL_tolstring(L, -2, NULL));
 		lua_pop(L, 1);
 	}
@@ -627,38 +630,109 @@ static int l_audit(lua_State *L)
 	lua_pop(L, 1);
 	if (mi < 0)
 		return luaL_error(L, "lumen.audit: which model? give model = NAME");
+	const host_preds *pr = &h->preds[mi];
+	/* as `lumen audit`: a multi-class model has no single risk to threshold */
+	sqlite3_stmt *st = store_prepare(h->db, "SELECT task FROM models WHERE name = ?", NULL);
+	int multiclass = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, pr->name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *task = (const char *)sqlite3_column_text(st, 0);
+			multiclass = task && !strcmp(task, "multiclass");
+		}
+		sqlite3_finalize(st);
+	}
+	if (multiclass)
+		return luaL_error(L, "lumen.audit: model '%s' is multi-class; the audit needs a "
+				     "binary model", pr->name);
 	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
 		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
 	const char *by = lua_tostring(L, -1);
+	/* bins: "age=40,65" or a list of such strings; the strings live in the options table */
+	const char *bins[16];
+	int nbins = 0;
+	int t = lua_getfield(L, 1, "bins");
+	if (t == LUA_TSTRING) {
+		bins[nbins++] = lua_tostring(L, -1);
+	} else if (t == LUA_TTABLE) {
+		lua_Integer len = luaL_len(L, -1);
+		if (len > (lua_Integer)LM_ARRAY_LEN(bins))
+			return luaL_error(L, "lumen.audit: bins: at most %d", (int)LM_ARRAY_LEN(bins));
+		for (lua_Integer i = 1; i <= len; i++) {
+			if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+				return luaL_error(L, "lumen.audit: bins[%d] must be a string like "
+						     "\"age=40,65\" (got a %s)", (int)i, luaL_typename(L, -1));
+			bins[nbins++] = lua_tostring(L, -1);
+			lua_pop(L, 1);
+		}
+	} else if (t != LUA_TNIL) {
+		return luaL_error(L, "lumen.audit: bins must be a string like \"age=40,65\" or a "
+				     "list of them (got a %s)", lua_typename(L, t));
+	}
+	lua_pop(L, 1);
 	audit_opts o = {0};
-	o.threshold = opt_number(L, "threshold", 0.5);
+	if (lua_getfield(L, 1, "threshold") == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "youden"))
+		o.youden = 1;
+	else if (lua_type(L, -1) == LUA_TSTRING)
+		return luaL_error(L, "lumen.audit: threshold must be a number or \"youden\" (got '%s')",
+				  lua_tostring(L, -1));
+	lua_pop(L, 1);
+	o.threshold = o.youden ? 0.5 : opt_number(L, "threshold", 0.5);
 	o.tolerance = opt_number(L, "tolerance", 0.8);
 	double nb = opt_number(L, "bootstrap", 0), seed = opt_number(L, "seed", 1);
+	if (!o.youden && !(o.threshold > 0 && o.threshold < 1))
+		return luaL_error(L, "lumen.audit: threshold must be \"youden\" or a number in (0,1)");
+	if (!(o.tolerance > 0 && o.tolerance < 1))
+		return luaL_error(L, "lumen.audit: tolerance must be a number in (0,1)");
 	if (!(nb >= 0 && nb <= 100000) || nb != floor(nb))
 		return luaL_error(L, "lumen.audit: bootstrap must be a whole number from 0 to 100000");
 	if (!(seed >= 0) || seed != floor(seed))
 		return luaL_error(L, "lumen.audit: seed must be a whole number >= 0");
 	o.n_boot = (int)nb;
 	o.seed = (uint64_t)seed;
-	o.threads = 1;
+	/* the CLI's thread count; the results do not depend on it (audit.h) */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o.threads = ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1;
 	o.ref = -1;
 	groups g;
 	lm_err e = {0};
-	if (groups_build(fr, by, NULL, 0, &g, &e))
+	if (groups_build(fr, by, (char *const *)bins, nbins, &g, &e))
 		return luaL_error(L, "lumen.audit: %s", e.msg);
-	int t = lua_getfield(L, 1, "reference");
+	t = lua_getfield(L, 1, "reference");
 	if (t == LUA_TSTRING && (o.ref = groups_find(&g, lua_tostring(L, -1))) < 0) {
 		groups_free(&g);
 		return luaL_error(L, "lumen.audit: no group '%s'", lua_tostring(L, -1));
+	} else if (t != LUA_TSTRING && t != LUA_TNIL) {
+		groups_free(&g);
+		return luaL_error(L, "lumen.audit: reference must be a group label like \"sex=m\"");
 	}
 	lua_pop(L, 1);
-	const host_preds *pr = &h->preds[mi];
 	long n = fr->nrow;
 	double *y = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
 	int *grp = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
+	long no_pred = 0, no_label = 0, have = 0, bad_p = -1;
 	for (long r = 0; r < n; r++) {
 		y[r] = isnan(pr->outcome[r]) ? (double)NAN : (double)(pr->outcome[r] != 0);
-		grp[r] = isnan(pr->risk[r]) || isnan(y[r]) ? -1 : g.of[r];
+		grp[r] = -1;
+		if (g.of[r] < 0)
+			continue;
+		if (isnan(pr->risk[r]))
+			no_pred++;
+		else if (isnan(y[r]))
+			no_label++;
+		else if (pr->risk[r] < 0 || pr->risk[r] > 1)
+			bad_p = bad_p < 0 ? r : bad_p;
+		else
+			grp[r] = g.of[r], have++;
+	}
+	if (bad_p >= 0 || have == 0) {
+		groups_free(&g);
+		if (bad_p >= 0)
+			return luaL_error(L, "lumen.audit: model '%s': patient %d has prediction %f "
+					     "outside [0, 1]", pr->name, (int)fr->rowid[bad_p],
+					  pr->risk[bad_p]);
+		return luaL_error(L, "lumen.audit: model '%s' has no stored predictions to audit",
+				  pr->name);
 	}
 	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
 	audit_result res;
@@ -667,6 +741,11 @@ static int l_audit(lua_State *L)
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
 	cJSON *j = audit_result_json(&res, g.label);
+	cJSON *lo = cJSON_AddObjectToObject(j, "left_out");
+	cJSON_AddNumberToObject(lo, "no_prediction", (double)no_pred);
+	cJSON_AddNumberToObject(lo, "no_outcome", (double)no_label);
+	cJSON_AddNumberToObject(lo, "group_missing", (double)g.missing);
+	cJSON_AddNumberToObject(lo, "empty_combinations", (double)g.empty);
 	audit_result_free(&res);
 	groups_free(&g);
 	push_json(L, j, 0);

@@ -44,4 +44,11 @@ function fmt.default_model()
 	return ms[#ms] and ms[#ms].name
 end
 
+-- The first column with the group role (lumen import --group), or nil.
+function fmt.default_group()
+	for _, c in ipairs(lumen.columns()) do
+		if c.role == "group" then return c.name end
+	end
+end
+
 return fmt

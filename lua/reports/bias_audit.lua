@@ -1,60 +1,271 @@
--- bias_audit: how a model's out-of-fold predictions behave across the groups of a column:
--- prevalence, selection rate, true- and false-positive rates, PPV and AUC per group, the
--- largest gaps (demographic parity and equalised-odds differences), with charts.
---   lumen report FILE bias_audit [MODEL [COLUMN [THRESHOLD]]] -o audit.html
+-- bias_audit: the fairness audit of `lumen audit` (lumen.audit, the same module and the same
+-- numbers) as a report: metrics per group with the four-fifths-rule flags, bootstrap 95%
+-- intervals and "significant" marks, small groups marked, Fairlearn's summary figures,
+-- per-group thresholds, and charts of selection rate, TPR, FPR and calibration-in-the-large.
+--   lumen report FILE bias_audit [MODEL [BY [THRESHOLD [BOOTSTRAP]]]] [KEY=VALUE...] -o audit.html
+-- Positional arguments in that order, or KEY=VALUE for any of model, by, bins, threshold,
+-- bootstrap, seed, reference, tolerance (bins may be given more than once):
+--   lumen report pbc.lumen bias_audit lr age bins=age=50,65 threshold=youden 'reference=age 50-65'
+-- Defaults: the last model trained, the first column with the group role, threshold 0.5,
+-- 1000 bootstrap replicates with seed 1, the largest group as reference, tolerance 0.8.
 local fmt = require("fmt")
-local gm = require("groupmetrics")
-local model = arg[1] or fmt.default_model()
+
+local opt = {bins = {}}
+local positional = {"model", "by", "threshold", "bootstrap"}
+local known = {model = true, by = true, bins = true, threshold = true, bootstrap = true,
+	seed = true, reference = true, tolerance = true}
+local npos = 0
+for i = 1, #arg do
+	local k, v = arg[i]:match("^(%a+)=(.*)$")
+	if k and known[k] then
+		if k == "bins" then opt.bins[#opt.bins + 1] = v else opt[k] = v end
+	else
+		npos = npos + 1
+		if not positional[npos] then
+			error("too many arguments: '" .. arg[i] .. "' (give MODEL BY THRESHOLD BOOTSTRAP, "
+				.. "or KEY=VALUE)")
+		end
+		opt[positional[npos]] = arg[i]
+	end
+end
+
+local model = opt.model or fmt.default_model()
 if not model then error("bias_audit needs a model: lumen train first") end
-local by = arg[2] or gm.default_group()
+local by = opt.by or fmt.default_group()
 if not by then error("bias_audit needs a group column: give one as the second argument") end
-local threshold = tonumber(arg[3] or "0.5")
-if not threshold or threshold <= 0 or threshold >= 1 then
-	error("the threshold must be a number between 0 and 1")
+local threshold = opt.threshold or "0.5"
+if threshold ~= "youden" then
+	threshold = tonumber(threshold)
+	if not threshold or threshold <= 0 or threshold >= 1 then
+		error("the threshold must be youden or a number between 0 and 1")
+	end
+end
+local function whole(name, s, default)
+	if s == nil then return default end
+	local v = math.tointeger(tonumber(s))
+	if not v or v < 0 then error(name .. " must be a whole number >= 0 (got '" .. s .. "')") end
+	return v
+end
+local bootstrap = whole("bootstrap", opt.bootstrap, 1000)
+local seed = whole("seed", opt.seed, 1)
+local tolerance = tonumber(opt.tolerance or "0.8")
+if not tolerance then error("tolerance must be a number between 0 and 1") end
+
+local a = lumen.audit{model = model, by = by, bins = opt.bins, threshold = threshold,
+	bootstrap = bootstrap, seed = seed, reference = opt.reference, tolerance = tolerance}
+
+-- ---- presentation helpers (no statistics here: every figure below comes from lumen.audit) ----
+
+-- A group's label as the CLI shows it: the value alone when one column groups ("f" for
+-- "sex=f"); bin labels ("age<50") and intersections whole.
+local single = not by:find(",", 1, true)
+local function show(label)
+	if single and label:sub(1, #by + 1) == by .. "=" then return label:sub(#by + 2) end
+	return label
+end
+local function f3(x) return x == nil and "NA" or string.format("%.3f", x) end
+local function interval(e, lo, hi, digits)
+	lo, hi = e[lo or "lower"], e[hi or "upper"]
+	if lo == nil or hi == nil then return "" end
+	return string.format("[%." .. (digits or 3) .. "f, %." .. (digits or 3) .. "f]", lo, hi)
+end
+local function with_ci(e)
+	local ci = interval(e)
+	if ci == "" then return f3(e.value) end
+	return f3(e.value) .. " " .. ci
+end
+local is_ref = {}
+for _, g in ipairs(a.groups) do is_ref[g] = g.group == a.reference end
+-- The mark after a value whose disparity is judged: ▲ or ▼ when flagged, * when significant,
+-- ? for a group too small to judge (never flagged), as `lumen audit` prints them.
+local function mark(g, key)
+	local d = g.disparities[key]
+	if g.too_small and not is_ref[g] then return " ?" end
+	if d.flag > 0 then return " ▲" .. (d.significant and "*" or "") end
+	if d.flag < 0 then return " ▼" .. (d.significant and "*" or "") end
+	return ""
+end
+local function glabel(g)
+	return show(g.group) .. (is_ref[g] and " (reference)" or "") .. (g.too_small and " ?" or "")
 end
 
-local rows = gm.by_group(model, by, threshold)
+-- ---- the report ----
+
+local thr_text = threshold == "youden"
+	and string.format("%.4g (Youden's J over all patients)", a.threshold)
+	or string.format("%.4g", a.threshold)
+local total = 0
+for _, g in ipairs(a.groups) do total = total + g.n end
 report.title("Bias audit: " .. model .. " by " .. by)
-report.paragraph(string.format("Out-of-fold predictions of model %s, positive when risk >= %s. "
-	.. "Patients without a prediction or an outcome are left out.", model, fmt.num(threshold, 2)))
-
-local t = {}
-for _, r in ipairs(rows) do
-	t[#t + 1] = {group = r.group, n = r.n, prevalence = fmt.num(r.prevalence, 3),
-		["mean risk"] = fmt.num(r.mean_risk, 3), ["selection rate"] = fmt.num(r.selection_rate, 3),
-		TPR = fmt.num(r.tpr, 3), FPR = fmt.num(r.fpr, 3), PPV = fmt.num(r.ppv, 3),
-		AUC = fmt.num(r.auc, 3)}
+-- the command that prints the same figures, its words quoted for a shell where needed
+local function q(w)
+	if w:match("^[%w_.,=:/+-]+$") then return w end
+	return "'" .. w:gsub("'", "'\\''") .. "'"
 end
-report.table(t, {columns = {"group", "n", "prevalence", "mean risk", "selection rate", "TPR",
-	"FPR", "PPV", "AUC"}, caption = "Metrics by " .. by})
+local cmd = {"lumen audit FILE --model", q(model), "--by", q(by)}
+for _, b in ipairs(opt.bins) do cmd[#cmd + 1] = "--bins " .. q(b) end
+cmd[#cmd + 1] = "--threshold " .. tostring(threshold)
+if opt.reference then cmd[#cmd + 1] = "--reference " .. q(opt.reference) end
+if opt.tolerance then cmd[#cmd + 1] = "--tolerance " .. q(opt.tolerance) end
+cmd[#cmd + 1] = string.format("--bootstrap %d --seed %d", bootstrap, seed)
+report.paragraph(string.format("Out-of-fold predictions of model %s for %d patients in %d groups "
+	.. "by %s; a prediction is positive when risk >= %s. The figures are those of `%s`.", model,
+	total, #a.groups, by, thr_text, table.concat(cmd, " ")))
+local lo = a.left_out
+if lo.no_prediction + lo.no_outcome + lo.group_missing > 0 then
+	report.paragraph(string.format("Left out: %d without a prediction, %d without an outcome, "
+		.. "%d with a missing group value.", lo.no_prediction, lo.no_outcome, lo.group_missing))
+end
+if lo.empty_combinations > 0 then
+	report.paragraph(string.format("%d combinations of the grouping have no patient and are not "
+		.. "shown.", lo.empty_combinations))
+end
+local stored = lumen.model(model):metrics()
+stored = stored and (stored.pooled or stored)
+if stored and stored.auc then
+	report.paragraph(string.format("Whole cohort, as stored by lumen train: AUC %s, Brier %s.",
+		f3(stored.auc), f3(stored.brier)))
+end
+report.paragraph(string.format("Reference group: %s%s. Flags (the four-fifths rule): ▲ ratio to "
+	.. "the reference above %.2f, ▼ below %.2f; * significant, the bootstrap 95%% interval of the "
+	.. "ratio excludes 1; ? a group under 30 patients, too small to judge, never flagged.%s",
+	show(a.reference), opt.reference and "" or " (the largest)", 1 / a.tolerance, a.tolerance,
+	a.bootstrap > 0 and string.format(" Intervals: %d bootstrap replicates resampling patients "
+		.. "within groups, seed %d.", a.bootstrap, seed)
+	or " No bootstrap: no intervals and no significance."))
 
--- gaps between groups (the "all" row excluded)
-local function gap(key)
-	local lo, hi
-	for i = 1, #rows - 1 do
-		local v = rows[i][key]
-		if v ~= nil then
-			lo = lo and math.min(lo, v) or v
-			hi = hi and math.max(hi, v) or v
+local small = {}
+for _, g in ipairs(a.groups) do
+	if g.too_small then small[#small + 1] = show(g.group) .. " (" .. g.n .. ")" end
+end
+if #small > 0 then
+	report.paragraph("Too small to judge (under 30 patients): " .. table.concat(small, ", ")
+		.. ". Their figures are shown but not flagged.")
+end
+
+report.heading("Classification at the threshold")
+local cls = {{"prevalence", "prevalence"}, {"selection_rate", "selection rate"}, {"tpr", "TPR"},
+	{"fpr", "FPR"}, {"fnr", "FNR"}, {"tnr", "TNR"}, {"ppv", "PPV"}, {"npv", "NPV"},
+	{"accuracy", "accuracy"}}
+local cols = {"group", "n"}
+for _, c in ipairs(cls) do cols[#cols + 1] = c[2] end
+local t = {}
+for _, g in ipairs(a.groups) do
+	local r = {group = glabel(g), n = g.n}
+	for _, c in ipairs(cls) do
+		local key = c[1]
+		r[c[2]] = f3(g.metrics[key].value) .. (key ~= "prevalence" and mark(g, key) or "")
+	end
+	t[#t + 1] = r
+end
+report.table(t, {columns = cols, caption = "Metrics by " .. by})
+
+report.heading("Discrimination, calibration and net benefit")
+local cal = {{"auc", "AUC"}, {"brier", "Brier"}, {"mean_predicted", "mean risk"},
+	{"prevalence", "observed"}, {"calibration_in_the_large", "risk - observed"},
+	{"calibration_slope", "slope"}, {"calibration_intercept", "intercept"},
+	{"net_benefit", "net benefit"}, {"net_benefit_treat_all", "treat all"}}
+cols = {"group"}
+for _, c in ipairs(cal) do cols[#cols + 1] = c[2] end
+t = {}
+for _, g in ipairs(a.groups) do
+	local r = {group = glabel(g)}
+	for _, c in ipairs(cal) do r[c[2]] = f3(g.metrics[c[1]].value) end
+	t[#t + 1] = r
+end
+report.table(t, {columns = cols, caption = "risk - observed: calibration-in-the-large; slope and "
+	.. "intercept: logistic recalibration; net benefit: TP/n - FP/n t/(1-t) at the threshold"})
+
+if a.bootstrap > 0 then
+	report.heading("95% bootstrap intervals")
+	local ci = {{"selection_rate", "selection rate"}, {"tpr", "TPR"}, {"fpr", "FPR"},
+		{"ppv", "PPV"}, {"auc", "AUC"}, {"calibration_in_the_large", "risk - observed"}}
+	cols = {"group"}
+	for _, c in ipairs(ci) do cols[#cols + 1] = c[2] end
+	t = {}
+	for _, g in ipairs(a.groups) do
+		local r = {group = glabel(g)}
+		for _, c in ipairs(ci) do r[c[2]] = with_ci(g.metrics[c[1]]) end
+		t[#t + 1] = r
+	end
+	report.table(t, {columns = cols})
+end
+
+report.heading("Disparities against " .. show(a.reference))
+-- the judged metrics in the order of audit.c's table
+local judged = {{"selection_rate", "selection rate"}, {"tpr", "TPR"}, {"fpr", "FPR"},
+	{"fnr", "FNR"}, {"tnr", "TNR"}, {"ppv", "PPV"}, {"npv", "NPV"}, {"accuracy", "accuracy"}}
+t = {}
+for _, g in ipairs(a.groups) do
+	for _, c in ipairs(judged) do
+		local d = g.disparities[c[1]]
+		if d.flag ~= 0 then
+			t[#t + 1] = {group = show(g.group), metric = c[2],
+				flag = d.flag > 0 and string.format("▲ above %.2f", 1 / a.tolerance)
+					or string.format("▼ below %.2f", a.tolerance),
+				ratio = string.format("%.2f", d.ratio),
+				["95% CI"] = interval(d, "ratio_lower", "ratio_upper", 2),
+				significance = a.bootstrap == 0 and "no bootstrap"
+					or (d.significant and "significant" or "not significant"),
+				difference = string.format("%+.3f", d.difference)}
 		end
 	end
-	return lo and hi - lo or nil
 end
-report.heading("Gaps between groups")
-local dp, tpr_gap, fpr_gap = gap("selection_rate"), gap("tpr"), gap("fpr")
-local eo = (tpr_gap and fpr_gap) and math.max(tpr_gap, fpr_gap) or nil
-report.table({
-	{measure = "demographic parity difference (selection rate)", value = fmt.num(dp, 3)},
-	{measure = "TPR difference", value = fmt.num(tpr_gap, 3)},
-	{measure = "FPR difference", value = fmt.num(fpr_gap, 3)},
-	{measure = "equalised odds difference (max of the two)", value = fmt.num(eo, 3)},
-}, {columns = {"measure", "value"}})
+local judgeable = false
+for _, g in ipairs(a.groups) do judgeable = judgeable or (not g.too_small and not is_ref[g]) end
+if #t == 0 and not judgeable then
+	report.paragraph("No disparity can be judged: every group other than the reference has fewer "
+		.. "than 30 patients.")
+elseif #t == 0 then
+	report.paragraph(string.format("No disparity flagged: every ratio to %s of the groups large "
+		.. "enough to judge lies within %.2f to %.2f.", show(a.reference), a.tolerance,
+		1 / a.tolerance))
+else
+	report.table(t, {columns = {"group", "metric", "flag", "ratio", "95% CI", "significance",
+		"difference"}, caption = string.format("%d flagged", #t)})
+end
 
-local labels, sel, tpr = {}, {}, {}
-for i = 1, #rows - 1 do
-	labels[#labels + 1] = rows[i].group
-	sel[#sel + 1] = rows[i].selection_rate
-	tpr[#tpr + 1] = rows[i].tpr
+report.heading("Summary (Fairlearn's definitions)")
+local sums = {{"demographic_parity_difference", "demographic parity difference"},
+	{"demographic_parity_ratio", "demographic parity ratio"},
+	{"equalized_odds_difference", "equalized odds difference"},
+	{"equalized_odds_ratio", "equalized odds ratio"},
+	{"equal_opportunity_difference", "equal opportunity difference"}}
+t = {}
+for _, s in ipairs(sums) do
+	local e = a.summary[s[1]]
+	t[#t + 1] = {measure = s[2], value = f3(e.value), ["95% CI"] = interval(e)}
 end
-report.bar{title = "Selection rate by " .. by, labels = labels, values = sel}
-report.bar{title = "True-positive rate by " .. by, labels = labels, values = tpr}
+report.table(t, {columns = {"measure", "value", "95% CI"},
+	caption = "max - min and min / max over the groups"})
+
+report.heading("Per-group thresholds matching " .. show(a.reference))
+t = {}
+for _, g in ipairs(a.groups) do
+	local th = g.thresholds
+	local acc = th.accuracy_at_common_threshold
+	local function chg(x) return (x and acc) and string.format("%+.3f", x - acc) or "NA" end
+	t[#t + 1] = {group = glabel(g), ["accuracy at t"] = f3(acc),
+		["equal opportunity t"] = f3(th.equal_opportunity), TPR = f3(th.equal_opportunity_tpr),
+		["accuracy change (EO)"] = chg(th.equal_opportunity_accuracy),
+		["equal selection t"] = f3(th.equal_selection),
+		["selection rate"] = f3(th.equal_selection_rate),
+		["accuracy change (selection)"] = chg(th.equal_selection_accuracy)}
+end
+report.table(t, {columns = {"group", "accuracy at t", "equal opportunity t", "TPR",
+	"accuracy change (EO)", "equal selection t", "selection rate", "accuracy change (selection)"},
+	caption = "Deterministic thresholds per group (never randomised predictions)"})
+
+local function chart(title, key)
+	local labels, values = {}, {}
+	for _, g in ipairs(a.groups) do
+		labels[#labels + 1] = show(g.group) .. (g.too_small and " (small)" or "")
+		local v = g.metrics[key].value
+		values[#values + 1] = v == nil and 0 / 0 or v
+	end
+	report.bar{title = title .. " by " .. by, labels = labels, values = values}
+end
+chart("Selection rate", "selection_rate")
+chart("True-positive rate", "tpr")
+chart("False-positive rate", "fpr")
+chart("Calibration-in-the-large (mean risk - observed rate)", "calibration_in_the_large")

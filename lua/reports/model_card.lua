@@ -3,13 +3,25 @@
 -- data, ethical considerations, caveats and recommendations.
 --   lumen report FILE model_card [MODEL [GROUP-COLUMN]] -o card.html
 local fmt = require("fmt")
-local gm = require("groupmetrics")
 local name = arg[1] or fmt.default_model()
 if not name then error("model_card needs a model: lumen train first") end
 local m = lumen.model(name)
 local metrics = m:metrics() or {}
 local pooled = metrics.pooled or metrics
-local by = arg[2] or gm.default_group()
+local by = arg[2] or fmt.default_group()
+-- per-group figures from the audit module (the numbers of `lumen audit`), for a binary model
+local audit, audit_err
+if by and m.task ~= "multiclass" then
+	local ok, res = pcall(lumen.audit, {model = name, by = by, threshold = 0.5})
+	if ok then audit = res else audit_err = tostring(res):gsub("^.-lumen%.audit: ", "") end
+end
+-- a group's value alone when one column groups ("f" for "sex=f")
+local function show(label)
+	if by and not by:find(",", 1, true) and label:sub(1, #by + 1) == by .. "=" then
+		return label:sub(#by + 2)
+	end
+	return label
+end
 
 report.title("Model card: " .. name)
 report.heading("Model details")
@@ -50,16 +62,18 @@ for _, k in ipairs(keys) do
 end
 report.table(mrows, {columns = {"metric", "value"},
 	caption = "Out-of-fold metrics, as stored by lumen train"})
-if by then
-	local rows = gm.by_group(name, by)
+if audit then
 	local t = {}
-	for _, r in ipairs(rows) do
-		t[#t + 1] = {group = r.group, n = r.n, prevalence = fmt.num(r.prevalence, 3),
-			AUC = fmt.num(r.auc, 3), TPR = fmt.num(r.tpr, 3), FPR = fmt.num(r.fpr, 3),
-			PPV = fmt.num(r.ppv, 3)}
+	for _, g in ipairs(audit.groups) do
+		local mt = g.metrics
+		t[#t + 1] = {group = show(g.group), n = g.n, prevalence = fmt.num(mt.prevalence.value, 3),
+			AUC = fmt.num(mt.auc.value, 3), TPR = fmt.num(mt.tpr.value, 3),
+			FPR = fmt.num(mt.fpr.value, 3), PPV = fmt.num(mt.ppv.value, 3)}
 	end
 	report.table(t, {columns = {"group", "n", "prevalence", "AUC", "TPR", "FPR", "PPV"},
-		caption = "Metrics by " .. by .. " (threshold 0.5)"})
+		caption = "Metrics by " .. by .. " (threshold 0.5, as lumen audit)"})
+elseif audit_err then
+	report.paragraph("No per-group metrics by " .. by .. ": " .. audit_err .. ".")
 end
 
 report.heading("Evaluation data")
@@ -75,9 +89,9 @@ report.paragraph("The predictions concern patients' health. Group gaps in the me
 	.. "model. Access to this file is logged.")
 report.heading("Caveats and recommendations")
 local small = {}
-if by then
-	for _, r in ipairs(gm.by_group(name, by)) do
-		if r.group ~= "all" and r.n < 30 then small[#small + 1] = r.group .. " (" .. r.n .. ")" end
+if audit then
+	for _, g in ipairs(audit.groups) do
+		if g.too_small then small[#small + 1] = show(g.group) .. " (" .. g.n .. ")" end
 	end
 end
 if #small > 0 then

@@ -1,5 +1,4 @@
-# lumen.audit returns what `lumen audit --json` prints (audit.c), and agrees with the gaps the
-# shipped bias_audit report computes in Lua (groupmetrics).
+# lumen.audit returns what `lumen audit --json` prints (audit.c), with the same options.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/workbench.bash"
 make_wb "$T/wb.lumen" 60
@@ -13,10 +12,6 @@ for _, g in ipairs(a.groups) do
 	report.paragraph(string.format("%s %d %.9f %.9f", g.group, g.n, g.metrics.tpr.value,
 		g.metrics.selection_rate.value))
 end
-local gm = require("groupmetrics")
-local rows = gm.by_group("bili_risk", "sex")
-report.paragraph(string.format("lua %.9f %.9f", math.abs(rows[1].selection_rate - rows[2].selection_rate),
-	math.abs(rows[1].tpr - rows[2].tpr)))
 LUA
 run report "$T/wb.lumen" "$T/a.lua"
 eq "audit: status" "$RC" 0
@@ -34,9 +29,43 @@ for g in d["groups"]:
 PY
 )
 eq "audit: as lumen audit --json" "$(printf '%s\n' "$OUT" | sed -n '1,5p')" "$want"
-dp=$(printf '%s\n' "$OUT" | sed -n 1p | cut -d' ' -f2)
-eop=$(printf '%s\n' "$OUT" | sed -n 1p | cut -d' ' -f4)
-eq "audit: groupmetrics gaps agree" "$(printf '%s\n' "$OUT" | sed -n 7p)" "lua $dp $eop"
+
+# bins, threshold = "youden", reference, tolerance, bootstrap and left_out as the CLI's
+cat >"$T/b.lua" <<'LUA'
+local a = lumen.audit{model = "bili_risk", by = "sex,age", bins = {"age=50"}, threshold = "youden",
+	reference = "sex=f,age>=50", tolerance = 0.9, bootstrap = 40, seed = 5}
+local l = a.left_out
+report.paragraph(string.format("%.9f %s %.9f %d %d %d %d %d", a.threshold, a.reference,
+	a.tolerance, a.bootstrap, l.no_prediction, l.no_outcome, l.group_missing, l.empty_combinations))
+for _, g in ipairs(a.groups) do
+	local d = g.disparities.selection_rate
+	report.paragraph(string.format("%s %d %s %.9f %.9f %.9f %d %s %.9f", g.group, g.n,
+		tostring(g.too_small), g.metrics.fpr.value, g.metrics.fpr.lower, g.metrics.fpr.upper,
+		d.flag, tostring(d.significant), g.thresholds.equal_opportunity))
+end
+LUA
+sqlite3 "$T/wb.lumen" "UPDATE predictions SET p = NULL WHERE patient = 3; UPDATE predictions SET y = NULL WHERE patient = 4"
+run report "$T/wb.lumen" "$T/b.lua"
+eq "audit options: status" "$RC" 0
+"$LUMEN" audit "$T/wb.lumen" --model bili_risk --by sex,age --bins age=50 --threshold youden \
+	--reference 'sex=f,age>=50' --tolerance 0.9 --bootstrap 40 --seed 5 --json >"$T/b.json" 2>/dev/null
+want=$(python3 - "$T/b.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+l = d["left_out"]
+print("%.9f %s %.9f %d %d %d %d %d" % (d["threshold"], d["reference"], d["tolerance"],
+      d["bootstrap"], l["no_prediction"], l["no_outcome"], l["group_missing"], l["empty_combinations"]))
+for g in d["groups"]:
+    m, s = g["metrics"]["fpr"], g["disparities"]["selection_rate"]
+    print()
+    print("%s %d %s %.9f %.9f %.9f %d %s %.9f" % (g["group"], g["n"], str(g["too_small"]).lower(),
+          m["value"], m["lower"], m["upper"], s["flag"], str(s["significant"]).lower(),
+          g["thresholds"]["equal_opportunity"]))
+PY
+)
+eq "audit options: as lumen audit --json" "$OUT" "$want"
+contains "audit options: the left-out patients counted" "$(printf '%s\n' "$OUT" | head -n 1)" " 1 1 0 0"
+eq "audit options: four groups" "$(printf '%s\n' "$OUT" | grep -c '^sex=')" 4
 
 bad() {
 	printf '%s\n' "$3" >"$T/b.lua"
@@ -47,14 +76,38 @@ bad "audit: no table" "bad argument #1 to 'audit' (table expected, got string)" 
 bad "audit: no model" "lumen.audit: which model? give model = NAME" 'lumen.audit{by = "sex"}'
 bad "audit: by missing" 'lumen.audit: by must be a column name (or "a,b")' \
 	'lumen.audit{model = "bili_risk"}'
-bad "audit: threshold type" "lumen.audit: threshold must be a number (got a string)" \
-	'lumen.audit{model = "bili_risk", by = "sex", threshold = "high"}'
+bad "audit: threshold type" "lumen.audit: threshold must be a number (got a boolean)" \
+	'lumen.audit{model = "bili_risk", by = "sex", threshold = true}'
 bad "audit: unknown option" \
-	"lumen.audit: unknown option 'grup' (model, by, threshold, tolerance, bootstrap, seed, reference)" \
+	"lumen.audit: unknown option 'grup' (model, by, bins, threshold, tolerance, bootstrap, seed, reference)" \
 	'lumen.audit{model = "bili_risk", grup = "sex"}'
+bad "audit: threshold word" "lumen.audit: threshold must be a number or \"youden\" (got 'high')" \
+	'lumen.audit{model = "bili_risk", by = "sex", threshold = "high"}'
+bad "audit: threshold range" 'lumen.audit: threshold must be "youden" or a number in (0,1)' \
+	'lumen.audit{model = "bili_risk", by = "sex", threshold = 1}'
+bad "audit: tolerance range" "lumen.audit: tolerance must be a number in (0,1)" \
+	'lumen.audit{model = "bili_risk", by = "sex", tolerance = 1.25}'
+bad "audit: bins type" 'lumen.audit: bins must be a string like "age=40,65" or a list of them (got a number)' \
+	'lumen.audit{model = "bili_risk", by = "age", bins = 40}'
+bad "audit: bins element" 'lumen.audit: bins[2] must be a string like "age=40,65" (got a boolean)' \
+	'lumen.audit{model = "bili_risk", by = "age", bins = {"age=40", true}}'
+bad "audit: reference type" 'lumen.audit: reference must be a group label like "sex=m"' \
+	'lumen.audit{model = "bili_risk", by = "sex", reference = 1}'
 bad "audit: unknown reference" "lumen.audit: no group 'sex=x'" \
 	'lumen.audit{model = "bili_risk", by = "sex", reference = "sex=x"}'
 printf 'lumen.audit{model = "bili_risk", by = "nope"}\n' >"$T/b.lua"
 run report "$T/wb.lumen" "$T/b.lua"
 eq "audit: unknown column: status" "$RC" 65
 contains "audit: unknown column: message" "$ERR" "lumen: report: b.lua:1: lumen.audit: "
+# a multi-class model has no single risk to threshold: refused as `lumen audit` refuses it
+sqlite3 "$T/wb.lumen" <<'SQL'
+INSERT INTO models(id, name, arch, target, task, hyper, seed, folds, n_used, n_excluded, metrics,
+  version, created_at) VALUES(2, 'stage_mc', 'logreg', 'stage', 'multiclass', '{}', 1, 5, 60, 0,
+  '{}', 'lumen 0.1.0', '2026-11-19T00:00:00Z');
+INSERT INTO predictions(model_id, patient, fold, y, p) SELECT 2, rowid, 0, 1, 0.5 FROM patients;
+SQL
+bad "audit: multi-class model" \
+	"lumen.audit: model 'stage_mc' is multi-class; the audit needs a binary model" \
+	'lumen.audit{model = "stage_mc", by = "sex"}'
+run audit "$T/wb.lumen" --model stage_mc --by sex
+contains "audit: the CLI refuses it alike" "$ERR" "model 'stage_mc' is multi-class; the audit needs a binary model"

@@ -28,21 +28,8 @@ else
 	skip "html: well-formed (xmllint)" "xmllint not installed"
 fi
 if /usr/bin/python3 -c 'import html.parser' 2>/dev/null; then
-	check "html: tags balance (python html.parser)" /usr/bin/python3 - "$T/summary.html" <<'PY'
-import sys
-from html.parser import HTMLParser
-void = {"meta", "br", "img", "hr", "input", "link"}
-class P(HTMLParser):
-    def __init__(self):
-        super().__init__(); self.stack = []; self.bad = False
-    def handle_starttag(self, t, a):
-        if t not in void: self.stack.append(t)
-    def handle_startendtag(self, t, a): pass
-    def handle_endtag(self, t):
-        if not self.stack or self.stack.pop() != t: self.bad = True
-p = P(); p.feed(open(sys.argv[1]).read()); p.close()
-sys.exit(1 if p.bad or p.stack else 0)
-PY
+	check "html: tags balance (python html.parser)" /usr/bin/python3 "$TOP/tests/lua/html_balance.py" \
+		"$T/summary.html"
 else
 	skip "html: tags balance" "/usr/bin/python3 missing"
 fi
@@ -77,16 +64,83 @@ eq "unwritable output: not recorded" "$(q "SELECT count(*) FROM reports")" 5
 run report "$T/wb.lumen" cohort_summary --format pdf
 eq "bad format: usage" "$RC" 64
 
-# bias_audit: the "all" AUC (Mann-Whitney in Lua) equals the AUC lumen train stored
-run report "$T/wb.lumen" bias_audit lr sex
-eq "bias_audit: status" "$RC" 0
+# bias_audit: the audit module's figures (lumen.audit), as `lumen audit --json` prints them
 auc=$(q "SELECT printf('%.3f', json_extract(metrics, '$.pooled.auc')) FROM models WHERE name = 'lr'")
-contains "bias_audit: overall AUC as stored" "$OUT" "| all | 30 |"
-contains "bias_audit: overall AUC value" "$(printf '%s\n' "$OUT" | grep '^| all |')" "| $auc |"
+run report "$T/wb.lumen" bias_audit lr sex 0.5 200
+eq "bias_audit: status" "$RC" 0
 eq "bias_audit: as expected" "$OUT" "$(cat "$EXP/bias_audit.md")"
+contains "bias_audit: overall AUC as stored" "$OUT" "Whole cohort, as stored by lumen train: AUC $auc,"
+contains "bias_audit: the CLI command" "$OUT" \
+	'`lumen audit FILE --model lr --by sex --threshold 0.5 --bootstrap 200 --seed 1`'
+contains "bias_audit: nothing judged" "$OUT" "No disparity can be judged: every group other than the reference"
+contains "bias_audit: small groups marked" "$OUT" "Too small to judge (under 30 patients): f (26), m (4)."
+# every figure, flag and mark of the report against `lumen audit --json` with the same
+# arguments; on 200 patients (model bili_risk, see workbench.bash) age bands give flags of both
+# signs, significant and not, and a group too small to judge
+make_wb "$T/wb2.lumen" 200
+audit_check() { # DESC WB MODEL BY WANT CLI-ARGS... -- REPORT-ARGS...
+	local desc=$1 wb=$2 model=$3 by=$4 want=$5
+	shift 5
+	local cli=()
+	while [ "$1" != -- ]; do cli+=("$1"); shift; done
+	shift
+	"$LUMEN" audit "$wb" --model "$model" --by "$by" "${cli[@]}" --json >"$T/ba.json" 2>/dev/null
+	"$LUMEN" report "$wb" bias_audit "$@" >"$T/ba.md" 2>/dev/null
+	eq "bias_audit = lumen audit --json: $desc" \
+		"$(python3 "$TOP/tests/lua/bias_audit_check.py" "$T/ba.json" "$T/ba.md" "$by" 2>&1)" "$want"
+}
+if python3 -c 'import json' 2>/dev/null; then
+	audit_check "age bands, bootstrap 200" "$T/wb2.lumen" bili_risk age "$(printf '%s\n' \
+		"classification: 45 figures, 0 differ" "calibration: 37 figures, 0 differ" \
+		"intervals: 25 figures, 0 differ" "disparities: 9 figures, 0 differ" \
+		"summary: 10 figures, 0 differ" "thresholds: 29 figures, 0 differ" \
+		"charts: 36 figures, 0 differ")" \
+		--bins age=40,50,60 --bootstrap 200 --seed 1 -- bili_risk age 0.5 200 bins=age=40,50,60
+	audit_check "youden, reference, tolerance, seed" "$T/wb2.lumen" bili_risk age \
+		"$(printf '%s\n' "classification: 34 figures, 0 differ" "calibration: 28 figures, 0 differ" \
+		"intervals: 19 figures, 0 differ" "disparities: 8 figures, 0 differ" \
+		"summary: 10 figures, 0 differ" "thresholds: 22 figures, 0 differ" \
+		"charts: 28 figures, 0 differ")" \
+		--bins age=45,55 --threshold youden --reference 'age 45-55' --tolerance 0.9 \
+		--bootstrap 50 --seed 7 -- model=bili_risk by=age bins=age=45,55 threshold=youden \
+		'reference=age 45-55' tolerance=0.9 bootstrap=50 seed=7
+	audit_check "lr by sex, no bootstrap" "$T/wb.lumen" lr sex "$(printf '%s\n' \
+		"classification: 23 figures, 0 differ" "calibration: 19 figures, 0 differ" \
+		"disparities: 1 figures, 0 differ" "summary: 10 figures, 0 differ" \
+		"thresholds: 15 figures, 0 differ" "charts: 20 figures, 0 differ")" \
+		--threshold 0.3 -- lr sex 0.3 0
+else
+	skip "bias_audit = lumen audit --json" "python3 missing"
+fi
+# the HTML: well-formed, the four charts inline
+run report "$T/wb2.lumen" bias_audit bili_risk age 0.5 100 bins=age=40,50,60 -o "$T/audit.html"
+eq "bias_audit html: status" "$RC" 0
+check "bias_audit html: well-formed (xmllint)" xmllint --noout "$T/audit.html"
+if /usr/bin/python3 -c 'import html.parser' 2>/dev/null; then
+	check "bias_audit html: tags balance" /usr/bin/python3 "$TOP/tests/lua/html_balance.py" \
+		"$T/audit.html"
+else
+	skip "bias_audit html: tags balance" "/usr/bin/python3 missing"
+fi
+eq "bias_audit html: four charts" "$(grep -c '<svg xmlns' "$T/audit.html")" 4
+html=$(cat "$T/audit.html")
+contains "bias_audit html: flag with its sign" "$html" "<td>▲ above 1.25</td>"
+contains "bias_audit html: significant" "$html" "<td>significant</td>"
+contains "bias_audit html: small group" "$html" "<td>age&lt;40 ?</td>"
+# bad arguments: one line naming the report's line
+line=$(grep -n 'the threshold must be youden' "$TOP/lua/reports/bias_audit.lua" | cut -d: -f1)
 run report "$T/wb.lumen" bias_audit lr sex 2
 eq "bias_audit: bad threshold" "$RC" 65
-eq "bias_audit: bad threshold message" "$ERR" "lumen: report: bias_audit.lua:13: the threshold must be a number between 0 and 1"
+eq "bias_audit: bad threshold message" "$ERR" \
+	"lumen: report: bias_audit.lua:$line: the threshold must be youden or a number between 0 and 1"
+run report "$T/wb.lumen" bias_audit lr sex 0.5 lots
+eq "bias_audit: bad bootstrap" "$ERR" \
+	"lumen: report: bias_audit.lua:$(grep -n 'must be a whole number >= 0' "$TOP/lua/reports/bias_audit.lua" | cut -d: -f1): bootstrap must be a whole number >= 0 (got 'lots')"
+run report "$T/wb.lumen" bias_audit lr sex 0.5 10 extra
+contains "bias_audit: too many arguments" "$ERR" "too many arguments: 'extra'"
+run report "$T/wb.lumen" bias_audit lr nope
+eq "bias_audit: unknown column: status" "$RC" 65
+contains "bias_audit: unknown column: from lumen.audit" "$ERR" "lumen.audit: "
 
 # model_card has every section of Mitchell et al.
 run report "$T/wb.lumen" model_card lr
