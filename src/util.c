@@ -297,15 +297,20 @@ static int sha_ni_present(void)
 	return k;
 }
 
+static _Atomic int force_portable;
+
+void sha256_set_portable(int on) { atomic_store(&force_portable, on != 0); }
+
 static void sha256_block(lm_sha256 *s, const unsigned char *p)
 {
-	if (sha_ni_present())
+	if (!atomic_load_explicit(&force_portable, memory_order_relaxed) && sha_ni_present())
 		sha256_block_ni(s, p);
 	else
 		sha256_block_c(s, p);
 }
 #else
 #define sha256_block sha256_block_c
+void sha256_set_portable(int on) { (void)on; }
 #endif
 
 void sha256_init(lm_sha256 *s)

@@ -118,11 +118,22 @@ static void test_csv_quote(void **state)
 	}
 }
 
+/* The same vectors through the portable block function (the CPU's SHA instructions are
+ * used by default where present, so without this the C code would go untested there). */
+static void test_sha256_portable(void **state)
+{
+	sha256_set_portable(1);
+	test_sha256_vectors(state);
+	test_sha256_chunked(state);
+	sha256_set_portable(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_sha256_chunked),
+		cmocka_unit_test(test_sha256_portable),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_csv_quote),
