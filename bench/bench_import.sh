@@ -2,7 +2,8 @@
 # bench_import: lumen import of a 1,000,000-patient CSV (from `lumen synth`, or a seeded awk
 # generator when synth is absent: ~40 mixed columns, integers, reals with missing cells,
 # booleans, categoricals) against sqlite3's `.import --csv` of the same file into
-# a fresh database, in the same run. lumen infers and checks every value's type (two passes),
+# a fresh database, in the same run. lumen infers and checks every value's type (one pass over
+# the patients when the types of the first MiB hold for the whole file),
 # computes the column statistics and writes typed values; .import stores text as it comes.
 # Figures: seconds, rows/s, the ratio, lumen's peak RSS (its --stats) and sqlite3's (when
 # /usr/bin/time exists). BENCH_SCALE=small uses 100,000 rows.

@@ -8,6 +8,7 @@
 #include "../explain/ig.h"
 #include "../src/nn/model.h"
 #include "../src/stats/audit.h"
+#include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
 #include "../src/stats/km.h"
 #include "hostint.h"
@@ -601,7 +602,8 @@ static double opt_number(lua_State *L, const char *key, double def)
 
 /* lumen.audit{model=, by=, bins=, threshold=, tolerance=, bootstrap=, seed=, reference=}: the
  * audit of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions, with
- * the same options, the same checks and the same left_out counts. */
+ * the same options, the same checks and the same left_out counts, and `why` (audit_why.h: the
+ * importance per group and the warnings, ranked) over the same patients. */
 static int l_audit(lua_State *L)
 {
 	host *h = host_of(L);
@@ -632,13 +634,15 @@ static int l_audit(lua_State *L)
 		return luaL_error(L, "lumen.audit: which model? give model = NAME");
 	const host_preds *pr = &h->preds[mi];
 	/* as `lumen audit`: a multi-class model has no single risk to threshold */
-	sqlite3_stmt *st = store_prepare(h->db, "SELECT task FROM models WHERE name = ?", NULL);
+	sqlite3_stmt *st = store_prepare(h->db, "SELECT task, id FROM models WHERE name = ?", NULL);
 	int multiclass = 0;
+	long model_id = -1;
 	if (st) {
 		sqlite3_bind_text(st, 1, pr->name, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			const char *task = (const char *)sqlite3_column_text(st, 0);
 			multiclass = task && !strcmp(task, "multiclass");
+			model_id = (long)sqlite3_column_int64(st, 1);
 		}
 		sqlite3_finalize(st);
 	}
@@ -746,6 +750,17 @@ static int l_audit(lua_State *L)
 	cJSON_AddNumberToObject(lo, "no_outcome", (double)no_label);
 	cJSON_AddNumberToObject(lo, "group_missing", (double)g.missing);
 	cJSON_AddNumberToObject(lo, "empty_combinations", (double)g.empty);
+	/* "why the groups differ" (audit_why.h), over the patients the audit used */
+	audit_why w;
+	if (audit_why_compute(h->db, model_id, fr->rowid, grp, n, g.n, by, &w, &e)) {
+		audit_why_free(&w);
+		audit_result_free(&res);
+		groups_free(&g);
+		cJSON_Delete(j);
+		return luaL_error(L, "lumen.audit: %s", e.msg);
+	}
+	cJSON_AddItemToObject(j, "why", audit_why_ranked_json(&w, g.label));
+	audit_why_free(&w);
 	audit_result_free(&res);
 	groups_free(&g);
 	push_json(L, j, 0);

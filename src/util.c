@@ -215,7 +215,7 @@ static const uint32_t sha_k[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void sha256_block(lm_sha256 *s, const unsigned char *p)
+static void sha256_block_c(lm_sha256 *s, const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h;
 	for (int i = 0; i < 16; i++)
@@ -237,6 +237,81 @@ static void sha256_block(lm_sha256 *s, const unsigned char *p)
 	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
 	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#include <stdatomic.h>
+
+/* The same compression with the x86 SHA extensions (SHA-NI), chosen at run time when the
+ * processor has them: about 5x faster, which matters for hashing large imports. The state
+ * lives in two registers as (A,B,E,F) and (C,D,G,H), A and C in the top lanes; each
+ * sha256rnds2 does two rounds from the low two words of W+K; msg1/msg2 extend the schedule
+ * four words at a time (W[t-16] + s0(W[t-15]) + W[t-7], then + s1(W[t-2])). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_block_ni(lm_sha256 *s,
+									 const unsigned char *p)
+{
+	const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+	__m128i abef = _mm_set_epi32((int)s->h[0], (int)s->h[1], (int)s->h[4], (int)s->h[5]);
+	__m128i cdgh = _mm_set_epi32((int)s->h[2], (int)s->h[3], (int)s->h[6], (int)s->h[7]);
+	const __m128i abef0 = abef, cdgh0 = cdgh;
+	__m128i m[4];
+	for (int i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i)),
+					bswap);
+	for (int g = 0; g < 16; g++) {
+		__m128i *w = &m[g & 3];
+		if (g >= 4) {
+			__m128i x = _mm_sha256msg1_epu32(*w, m[(g + 1) & 3]);
+			x = _mm_add_epi32(x, _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4));
+			*w = _mm_sha256msg2_epu32(x, m[(g + 3) & 3]);
+		}
+		__m128i wk = _mm_add_epi32(*w, _mm_loadu_si128((const __m128i *)(const void *)
+								  &sha_k[4 * g]));
+		/* two rounds: the old (A,B,E,F) becomes (C,D,G,H), so the two registers swap
+		 * roles, and swap back with the next two */
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+		wk = _mm_shuffle_epi32(wk, 0x0e);
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, wk);
+	}
+	abef = _mm_add_epi32(abef, abef0);
+	cdgh = _mm_add_epi32(cdgh, cdgh0);
+	uint32_t x[4], y[4];
+	_mm_storeu_si128((__m128i *)(void *)x, abef);
+	_mm_storeu_si128((__m128i *)(void *)y, cdgh);
+	s->h[0] = x[3], s->h[1] = x[2], s->h[4] = x[1], s->h[5] = x[0];
+	s->h[2] = y[3], s->h[3] = y[2], s->h[6] = y[1], s->h[7] = y[0];
+}
+
+static int sha_ni_present(void)
+{
+	static _Atomic int known = -1; /* threads may race to fill it, with the same answer */
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (k < 0) {
+		unsigned a, b, c, d;
+		int sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
+		int sse = __get_cpuid(1, &a, &b, &c, &d) && (c >> 19 & 1) && (c >> 9 & 1);
+		k = sha && sse;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k;
+}
+
+static _Atomic int force_portable;
+
+void sha256_set_portable(int on) { atomic_store(&force_portable, on != 0); }
+
+static void sha256_block(lm_sha256 *s, const unsigned char *p)
+{
+	if (!atomic_load_explicit(&force_portable, memory_order_relaxed) && sha_ni_present())
+		sha256_block_ni(s, p);
+	else
+		sha256_block_c(s, p);
+}
+#else
+#define sha256_block sha256_block_c
+void sha256_set_portable(int on) { (void)on; }
+#endif
 
 void sha256_init(lm_sha256 *s)
 {

@@ -72,6 +72,9 @@ void sha256_init(lm_sha256 *s);
 void sha256_update(lm_sha256 *s, const void *p, size_t n);
 /* Writes 64 lowercase hex digits and a NUL into hex[65]. */
 void sha256_hex(lm_sha256 *s, char hex[65]);
+/* On x86-64 the block function uses the CPU's SHA instructions when it has them; on = 1 forces
+ * the portable C code (so tests check both paths), on = 0 restores the choice. */
+void sha256_set_portable(int on);
 /* Hashes a whole file; 0 or EX_NOINPUT/EX_IOERR. */
 int sha256_file(const char *path, char hex[65], lm_err *err);
 

@@ -2,7 +2,9 @@
  * patient groups by the audit module (groups.h builds the groups, audit.h the metrics,
  * disparities against the reference group, four-fifths flags, small-group marks, Fairlearn
  * summaries and, on `b`, bootstrap intervals). Disparities carry an arrow and a '!' when the
- * interval excludes parity, so colour is never the only sign. */
+ * interval excludes parity, so colour is never the only sign. On `w` the screen shows instead
+ * "why the groups differ" from audit_why.h (the module `lumen audit` prints it from): the
+ * model's top inputs by mean |integrated gradient| overall and per group, and the warnings. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
 #include <ncurses.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "../src/stats/audit.h"
+#include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
 #include "ui_impl.h"
 
@@ -28,10 +31,18 @@ static struct astate {
 	int have_g;
 	audit_result r;
 	int have_r;
+	audit_why why;
+	int have_why;
+	char why_err[300];
 } as;
+
+/* `w`: the why panel instead of the metrics; kept across re-runs of the audit */
+static int show_why;
 
 void ui_audit_release(void)
 {
+	if (as.have_why)
+		audit_why_free(&as.why);
 	if (as.have_r)
 		audit_result_free(&as.r);
 	if (as.have_g)
@@ -132,12 +143,109 @@ static void run_audit(ui_app *a)
 	audit_input in = {.n = f.nrow, .p = p, .y = y, .group = grp, .G = as.g.n, .label = as.g.label};
 	audit_opts o = {.threshold = a->threshold, .ref = -1, .tolerance = 0.8,
 			.n_boot = a->audit_boot, .seed = 1, .threads = 2};
-	if (audit_run(&in, &o, &as.r, &err))
+	if (audit_run(&in, &o, &as.r, &err)) {
 		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
-	else
+	} else {
 		as.have_r = 1;
+		/* over the same patients as the audit; an SQL error is said in the panel only */
+		if (audit_why_compute(a->db, a->co.model_id, f.rowid, grp, f.nrow, as.g.n, spec,
+				      &as.why, &err))
+			snprintf(as.why_err, sizeof as.why_err, "%.290s", err.msg);
+		as.have_why = 1;
+	}
 	free(p), free(y), free(grp);
 	frame_free(&f);
+}
+
+/* The why panel from row y: top inputs (rows) by all and per group (columns, as many as fit),
+ * each group's own top input, then the warnings. */
+static void why_draw(ui_app *a, int y)
+{
+	const audit_why *w = &as.why;
+	char t[600];
+	if (as.why_err[0] || w->used == 0) {
+		/* the one line, wrapped at a space when the terminal is narrower than it */
+		const char *msg = as.why_err[0] ? as.why_err : audit_why_missing;
+		int width = COLS - 4 > 20 ? COLS - 4 : 20;
+		attron((attr_t)ui_attr_of(a, UI_A_WARN));
+		while (*msg && y < LINES - 1) {
+			int n = (int)strlen(msg);
+			if (n > width) {
+				n = width;
+				while (n > 0 && msg[n] != ' ')
+					n--;
+				if (n == 0)
+					n = width;
+			}
+			snprintf(t, sizeof t, "%.*s", n, msg);
+			ui_put(y++, 2, width, t);
+			msg += n;
+			while (*msg == ' ')
+				msg++;
+		}
+		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+		return;
+	}
+	snprintf(t, sizeof t, "Why the groups differ: mean |integrated gradient| per input (%ld patients)",
+		 w->used);
+	ui_put(y++, 0, COLS, t);
+	int lw = 16, cw = 11, bw = 10;
+	int ng = 0;
+	while (ng < w->G && lw + cw + bw + (ng + 1) * cw <= COLS)
+		ng++;
+	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+	ui_fill(y, 0, COLS, ' ');
+	ui_put(y, 0, lw, "input");
+	ui_put(y, lw, cw, "        all");
+	for (int g = 0; g < ng; g++) {
+		snprintf(t, sizeof t, " %10.10s", as.g.label[g]);
+		ui_put(y, lw + cw + bw + g * cw, cw, t);
+	}
+	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	y++;
+	double vmax = w->ntop ? w->all[w->top[0]] : 0;
+	for (int k = 0; k < w->ntop && y < LINES - 3; k++, y++) {
+		int j = w->top[k];
+		snprintf(t, sizeof t, "%d %.13s", k + 1, w->name[j]);
+		ui_put(y, 0, lw, t);
+		snprintf(t, sizeof t, "%11.4f", w->all[j]);
+		ui_put(y, lw, cw, t);
+		ui_bar(a, y, lw + cw + 1, bw - 2, vmax > 0 ? w->all[j] / vmax : 0);
+		for (int g = 0; g < ng; g++) {
+			double v = AUDIT_WHY_PER(w, g, j);
+			if (isnan(v))
+				snprintf(t, sizeof t, "%11s", ".");
+			else
+				snprintf(t, sizeof t, "%11.4f", v);
+			ui_put(y, lw + cw + bw + g * cw, cw, t);
+		}
+	}
+	if (y < LINES - 3) {
+		/* each group's own most important input, in words */
+		lm_buf b = {0};
+		buf_puts(&b, "top within each group:");
+		for (int g = 0; g < w->G; g++) {
+			int j = audit_why_group_top(w, g);
+			buf_printf(&b, " %s %s%s", as.g.label[g], j >= 0 ? w->name[j] : "-",
+				   g + 1 < w->G ? ";" : "");
+		}
+		ui_put(++y, 0, COLS, b.data);
+		buf_free(&b);
+		y += 2;
+	}
+	int nwarn = 0;
+	attron((attr_t)ui_attr_of(a, UI_A_WARN));
+	for (int k = 0; k < w->ntop && y < LINES - 1; k++) {
+		if (w->warn[k] == AUDIT_WHY_NONE)
+			continue;
+		char msg[512];
+		snprintf(t, sizeof t, "! warning: %s", audit_why_warning(w, k, msg, sizeof msg));
+		ui_put(y++, 0, COLS, t);
+		nwarn++;
+	}
+	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	if (!nwarn && y < LINES - 1)
+		ui_put(y, 0, COLS, "no grouping column and no proxy for one among the top inputs");
 }
 
 static void audit_draw(ui_app *a)
@@ -158,6 +266,10 @@ static void audit_draw(ui_app *a)
 	}
 	if (!as.have_r)
 		return;
+	if (show_why) {
+		why_draw(a, 3);
+		return;
+	}
 	const audit_result *r = &as.r;
 	int lw = 20, cw = 8;
 	/* as many metric columns as fit (Brier needs 88 columns) */
@@ -233,12 +345,18 @@ static void k_group(ui_app *a)
 	ui_start_prompt(a, "group by (COL[,COL] [; COL=C1,C2]): ", "", group_done);
 }
 static void k_boot(ui_app *a) { a->audit_boot = a->audit_boot ? 0 : AUDIT_BOOT; }
+static void k_why(ui_app *a)
+{
+	(void)a;
+	show_why = !show_why;
+}
 static void k_up(ui_app *a) { ui_threshold_step(a, 1); }
 static void k_down(ui_app *a) { ui_threshold_step(a, -1); }
 
 static const ui_key audit_keys[] = {
 	{{'g'}, "g", "grouping: columns, intersections (sex,stage), bins (; age=50,65)", k_group},
 	{{'b'}, "b", "bootstrap 95% intervals (200 replicates) on/off", k_boot},
+	{{'w'}, "w", "why the groups differ: top inputs, warnings on/off", k_why},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
 	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
 	{{0}, NULL, NULL, NULL},

@@ -1,7 +1,8 @@
 -- bias_audit: the fairness audit of `lumen audit` (lumen.audit, the same module and the same
 -- numbers) as a report: metrics per group with the four-fifths-rule flags, bootstrap 95%
 -- intervals and "significant" marks, small groups marked, Fairlearn's summary figures,
--- per-group thresholds, and charts of selection rate, TPR, FPR and calibration-in-the-large.
+-- per-group thresholds, charts of selection rate, TPR, FPR and calibration-in-the-large, and
+-- "Why the groups differ" (lumen.audit's why: IG importance overall and per group, warnings).
 --   lumen report FILE bias_audit [MODEL [BY [THRESHOLD [BOOTSTRAP]]]] [KEY=VALUE...] -o audit.html
 -- Positional arguments in that order, or KEY=VALUE for any of model, by, bins, threshold,
 -- bootstrap, seed, reference, tolerance (bins may be given more than once):
@@ -269,3 +270,46 @@ chart("Selection rate", "selection_rate")
 chart("True-positive rate", "tpr")
 chart("False-positive rate", "fpr")
 chart("Calibration-in-the-large (mean risk - observed rate)", "calibration_in_the_large")
+
+-- ---- why the groups differ (lumen.audit's why: audit_why.c, as `lumen audit` prints it) ----
+report.heading("Why the groups differ")
+local why = a.why
+if why.patients == 0 then
+	report.paragraph(why.message)
+else
+	local top = math.min(5, #why.inputs)
+	report.paragraph(string.format("Mean |integrated gradient| per input over %d patients with "
+		.. "stored attributions (lumen explain): the model's top %d inputs overall and within "
+		.. "each group. A group column among them, or an input associated with the grouping "
+		.. "(Cramér's V or eta above 0.5), is warned about below.", why.patients, top))
+	cols = {"rank", "input", "all"}
+	for _, g in ipairs(a.groups) do cols[#cols + 1] = show(g.group) end
+	t = {}
+	for k = 1, top do
+		local i = why.inputs[k]
+		local r = {rank = i.rank, input = i.column, all = string.format("%.4f", i.all)}
+		for _, g in ipairs(a.groups) do
+			local v = i.groups[g.group]
+			r[show(g.group)] = v == nil and "NA" or string.format("%.4f", v)
+		end
+		t[#t + 1] = r
+	end
+	report.table(t, {columns = cols, caption = "Top inputs by mean |integrated gradient|"})
+	for _, g in ipairs(why.per_group) do
+		local labels, values = {}, {}
+		for k = 1, math.min(5, #g.inputs) do
+			labels[k] = g.inputs[k].column
+			values[k] = g.inputs[k].value
+		end
+		if #labels > 0 then
+			report.attribution{title = "Top inputs for " .. show(g.group), labels = labels,
+				values = values}
+		end
+	end
+	if #why.warnings == 0 then
+		report.paragraph("No warning: no grouping column and no input associated with the "
+			.. "grouping above 0.5 is among the model's top 5 inputs.")
+	else
+		for _, w in ipairs(why.warnings) do report.paragraph("! warning: " .. w.message) end
+	end
+end

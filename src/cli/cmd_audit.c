@@ -1,5 +1,6 @@
 /* cmd_audit.c: `lumen audit`: fairness of a model's out-of-fold predictions across groups
- * (the statistics live in src/stats/audit.c; grouping in src/stats/groups.c). */
+ * (the statistics live in src/stats/audit.c; grouping in src/stats/groups.c; "why the groups
+ * differ" in src/stats/audit_why.c, which the TUI and lumen.audit call as well). */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,12 +11,12 @@
 
 #include "../data/store.h"
 #include "../stats/audit.h"
+#include "../stats/audit_why.h"
 #include "../stats/groups.h"
 #include "../stats/metrics.h"
 #include "cli.h"
 
 #define CMD "audit"
-#define TOP_INPUTS 5
 
 static const char usage[] =
 	"Usage: lumen audit FILE --model NAME --by COL[,COL] [--bins COL=C1,C2]...\n"
@@ -156,180 +157,6 @@ static void data_free(audit_data *d)
 	free(d->grp);
 }
 
-/* ---- "why the groups differ": global IG importance per group ---- */
-
-typedef struct importance {
-	int ncol, G;
-	char **name;    /* source columns in slot order */
-	double *all;    /* ncol: mean |attribution| over audited patients */
-	double *per;    /* G x ncol */
-	long used;
-	int top[TOP_INPUTS], ntop;
-	double assoc[TOP_INPUTS]; /* association of each top input with the grouping */
-	int warn[TOP_INPUTS];     /* 1: a group column, 2: strongly associated (> 0.5) */
-} importance;
-
-static void importance_free(importance *im)
-{
-	for (int i = 0; i < im->ncol; i++)
-		free(im->name[i]);
-	free(im->name);
-	free(im->all);
-	free(im->per);
-}
-
-static int is_group_col(const char *name, const char *by)
-{
-	size_t len = strlen(name);
-	for (const char *s = by; (s = strstr(s, name)) != NULL; s += len)
-		if ((s == by || s[-1] == ',') && (s[len] == 0 || s[len] == ','))
-			return 1;
-	return 0;
-}
-
-/* Returns 1 when the model has IG attributions and fills im; 0 otherwise. */
-static int load_importance(sqlite3 *db, const audit_cli *o, const audit_data *d, importance *im)
-{
-	memset(im, 0, sizeof *im);
-	sqlite3_stmt *st = store_prepare(
-		db,
-		"SELECT source_column FROM model_inputs WHERE model_id = ? AND source_column IS NOT NULL"
-		" GROUP BY source_column ORDER BY min(slot)",
-		NULL);
-	if (!st)
-		return 0;
-	sqlite3_bind_int64(st, 1, d->model_id);
-	int cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (im->ncol == cap) {
-			cap = cap ? cap * 2 : 16;
-			im->name = xreallocarray(im->name, (size_t)cap, sizeof *im->name);
-		}
-		im->name[im->ncol++] = xstrdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	if (im->ncol == 0)
-		return 0;
-	int G = d->g.n;
-	im->G = G;
-	im->all = xcalloc((size_t)im->ncol, sizeof *im->all);
-	im->per = xcalloc((size_t)G * (size_t)im->ncol, sizeof *im->per);
-	long *gn = xcalloc((size_t)G, sizeof *gn);
-	long maxid = 0;
-	for (long r = 0; r < d->f.nrow; r++)
-		if (d->f.rowid[r] > maxid)
-			maxid = d->f.rowid[r];
-	long *row_of = xmallocarray((size_t)maxid + 1, sizeof *row_of);
-	for (long i = 0; i <= maxid; i++)
-		row_of[i] = -1;
-	for (long r = 0; r < d->f.nrow; r++)
-		row_of[d->f.rowid[r]] = r;
-	st = store_prepare(db,
-			   "SELECT patient, columns FROM attributions WHERE model_id = ? AND method = 'ig'",
-			   NULL);
-	if (st) {
-		sqlite3_bind_int64(st, 1, d->model_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long pid = (long)sqlite3_column_int64(st, 0);
-			const unsigned char *blob = sqlite3_column_blob(st, 1);
-			int bytes = sqlite3_column_bytes(st, 1);
-			if (pid < 0 || pid > maxid || row_of[pid] < 0 || !blob ||
-			    bytes != im->ncol * (int)sizeof(float))
-				continue;
-			int g = d->grp[row_of[pid]];
-			if (g < 0)
-				continue;
-			for (int j = 0; j < im->ncol; j++) {
-				float v;
-				memcpy(&v, blob + (size_t)j * sizeof v, sizeof v);
-				double a = fabs((double)v);
-				im->all[j] += a;
-				im->per[(size_t)g * im->ncol + j] += a;
-			}
-			gn[g]++;
-			im->used++;
-		}
-		sqlite3_finalize(st);
-	}
-	free(row_of);
-	if (im->used == 0) {
-		free(gn);
-		importance_free(im);
-		memset(im, 0, sizeof *im);
-		return 0;
-	}
-	for (int j = 0; j < im->ncol; j++) {
-		im->all[j] /= (double)im->used;
-		for (int g = 0; g < G; g++)
-			im->per[(size_t)g * im->ncol + j] =
-				gn[g] ? im->per[(size_t)g * im->ncol + j] / (double)gn[g] : (double)NAN;
-	}
-	free(gn);
-	/* the top inputs overall */
-	int *used = xcalloc((size_t)im->ncol, sizeof *used);
-	for (int k = 0; k < TOP_INPUTS && k < im->ncol; k++) {
-		int best = -1;
-		for (int j = 0; j < im->ncol; j++)
-			if (!used[j] && (best < 0 || im->all[j] > im->all[best]))
-				best = j;
-		used[best] = 1;
-		im->top[im->ntop++] = best;
-	}
-	free(used);
-	/* is a top input a group column, or strongly associated with the grouping? */
-	for (int k = 0; k < im->ntop; k++) {
-		const char *nm = im->name[im->top[k]];
-		im->assoc[k] = (double)NAN;
-		if (is_group_col(nm, o->by)) {
-			im->warn[k] = 1;
-			im->assoc[k] = 1;
-			continue;
-		}
-		frame xf;
-		const char *one[1] = {nm};
-		if (frame_load(db, "patients", one, 1, &xf, NULL) != 0)
-			continue;
-		if (xf.nrow == d->f.nrow) {
-			const store_column *m = xf.col[0].meta;
-			im->assoc[k] = m->type == TYPE_TEXT
-					       ? audit_cramers_v(d->grp, G, xf.col[0].v, xf.nrow)
-					       : audit_eta(d->grp, G, xf.col[0].v, xf.nrow);
-			if (im->assoc[k] > 0.5)
-				im->warn[k] = 2;
-		}
-		frame_free(&xf);
-	}
-	return 1;
-}
-
-static cJSON *importance_json(const importance *im, char *const *label)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "patients", (double)im->used);
-	cJSON *cols = cJSON_AddArrayToObject(o, "inputs");
-	for (int j = 0; j < im->ncol; j++) {
-		cJSON *c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "column", im->name[j]);
-		metrics_json_number(c, "all", im->all[j]);
-		cJSON *pg = cJSON_AddObjectToObject(c, "groups");
-		for (int g = 0; g < im->G; g++)
-			metrics_json_number(pg, label[g], im->per[(size_t)g * im->ncol + j]);
-		cJSON_AddItemToArray(cols, c);
-	}
-	cJSON *w = cJSON_AddArrayToObject(o, "warnings");
-	for (int k = 0; k < im->ntop; k++) {
-		if (!im->warn[k])
-			continue;
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "column", im->name[im->top[k]]);
-		cJSON_AddNumberToObject(e, "rank", k + 1);
-		cJSON_AddStringToObject(e, "reason", im->warn[k] == 1 ? "group column" : "associated");
-		metrics_json_number(e, "association", im->assoc[k]);
-		cJSON_AddItemToArray(w, e);
-	}
-	return o;
-}
-
 /* ---- text output ---- */
 
 static const char *flag_mark(const audit_result *r, size_t i, int g)
@@ -380,7 +207,7 @@ static const char *disp(const audit_data *d, const char *label)
 }
 
 static void print_text(const audit_cli *o, const audit_data *d, const audit_result *r,
-		       const importance *im, const double *dct, int ndc, const double *nb,
+		       const audit_why *im, const double *dct, int ndc, const double *nb,
 		       const double *nball)
 {
 	char *const *lab = d->g.label;
@@ -511,34 +338,28 @@ static void print_text(const audit_cli *o, const audit_data *d, const audit_resu
 			}
 		}
 	}
-	if (im) {
+	if (im->used) {
 		buf_printf(&b, "\nWhy the groups differ: mean |integrated gradient| per input (%ld patients)\n",
 			   im->used);
 		buf_printf(&b, "%-14s %8s", "input", "all");
 		/* one grouping column: its values are enough as headings */
-		for (int g = 0; g < G && g < 5; g++) {
+		for (int g = 0; g < G && g < 5; g++)
 			buf_printf(&b, " %10.10s", value_of(d->g.ncols, lab[g]));
-		}
 		buf_puts(&b, "\n");
 		for (int k = 0; k < im->ntop; k++) {
 			int j = im->top[k];
 			buf_printf(&b, "%-14.14s %8.4f", im->name[j], im->all[j]);
 			for (int g = 0; g < G && g < 5; g++)
-				buf_printf(&b, " %10.4f", im->per[(size_t)g * im->ncol + j]);
+				buf_printf(&b, " %10.4f", AUDIT_WHY_PER(im, g, j));
 			buf_puts(&b, "\n");
 		}
 		for (int k = 0; k < im->ntop; k++) {
-			if (im->warn[k] == 1)
-				buf_printf(&b, "! warning: %s, a grouping column, is input #%d of the model\n",
-					   im->name[im->top[k]], k + 1);
-			else if (im->warn[k] == 2)
-				buf_printf(&b, "! warning: %s (input #%d) is associated with the grouping "
-					       "(%.2f > 0.5): a proxy for it\n",
-					   im->name[im->top[k]], k + 1, im->assoc[k]);
+			char w[512];
+			if (im->warn[k] != AUDIT_WHY_NONE)
+				buf_printf(&b, "! warning: %s\n", audit_why_warning(im, k, w, sizeof w));
 		}
 	} else {
-		buf_puts(&b, "\nNo integrated-gradient attributions stored for this model "
-			     "(lumen explain adds them).\n");
+		buf_printf(&b, "\n%s\n", audit_why_missing);
 	}
 	fputs(b.data, stdout);
 	buf_free(&b);
@@ -693,8 +514,18 @@ int cmd_audit(int argc, char **argv)
 		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
 		audit_decision_curve(&in, dct, ndc, nb, nball);
 	}
-	importance im;
-	int have_im = load_importance(db, &o, &d, &im);
+	audit_why im;
+	st = audit_why_compute(db, d.model_id, d.f.rowid, d.grp, d.f.nrow, r.G, o.by, &im, &err);
+	if (st) {
+		audit_why_free(&im);
+		free(nb);
+		free(nball);
+		audit_result_free(&r);
+		data_free(&d);
+		store_close(db);
+		lm_report(CMD, &err);
+		return st;
+	}
 
 	cJSON *params = cJSON_CreateObject();
 	cJSON_AddStringToObject(params, "model", o.model);
@@ -727,8 +558,8 @@ int cmd_audit(int argc, char **argv)
 			cJSON_AddItemToArray(dc, e);
 		}
 	}
-	if (have_im)
-		cJSON_AddItemToObject(res, "importance", importance_json(&im, d.g.label));
+	if (im.used)
+		cJSON_AddItemToObject(res, "importance", audit_why_json(&im, d.g.label));
 	long audit_id = 0;
 	st = store_run(db, d.model_id, params, res, &audit_id, &err);
 	if (st) {
@@ -739,13 +570,12 @@ int cmd_audit(int argc, char **argv)
 		puts(s);
 		cJSON_free(s);
 	} else {
-		print_text(&o, &d, &r, have_im ? &im : NULL, dct, ndc, nb, nball);
+		print_text(&o, &d, &r, &im, dct, ndc, nb, nball);
 		printf("\nStored as audit %ld in %s.\n", audit_id, o.file);
 	}
 	cJSON_Delete(params);
 	cJSON_Delete(res);
-	if (have_im)
-		importance_free(&im);
+	audit_why_free(&im);
 	free(nb);
 	free(nball);
 	audit_result_free(&r);

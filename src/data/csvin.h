@@ -24,7 +24,8 @@ typedef struct csvin_field {
 typedef struct csvin_row {
 	long record;           /* 1 = the first record (the header) */
 	int n;                 /* number of fields */
-	const csvin_field *f;  /* n fields, owned by the reader */
+	const csvin_field *f;  /* n fields, owned by the reader; their strings lie in one
+				* buffer, in order, each right after the previous one's NUL */
 	long end_line, end_col; /* where the record ends (its terminator, or end of input) */
 } csvin_row;
 

@@ -1,9 +1,11 @@
 /* import.h: CSV -> workbench file (lumen import).
  *
- * Two passes over each CSV (csvin): pass 1 infers every column's type and gathers its
- * statistics in bounded memory; pass 2 inserts the rows with one prepared INSERT, all in one
- * transaction, into a temporary file next to the target that is renamed into place only when
- * complete (mode 0600). On error nothing is left behind and the target is untouched. */
+ * Pass 1 over each CSV (csvin) infers every column's type and gathers its statistics in
+ * bounded memory; the rows go in with one prepared INSERT, all in one transaction, into a
+ * temporary file next to the target that is renamed into place only when complete (mode
+ * 0600). The patients' rows are inserted during pass 1 itself, under the types inferred from
+ * the file's first MiB; only when the whole file ends with other types (and for the visits)
+ * does pass 2 read the file again to insert them. On error nothing is left behind and the target is untouched. */
 #ifndef LUMEN_IMPORT_H
 #define LUMEN_IMPORT_H
 

@@ -1,6 +1,7 @@
 """Compares the Markdown of the bias_audit report with `lumen audit --json` for the same
 arguments: every figure the report prints, formatted as the report formats it, and every flag,
-significance and small-group mark. Used by tests/lua/reports.sh:
+significance and small-group mark, and the "Why the groups differ" section against the JSON's
+importance. Used by tests/lua/reports.sh:
     python3 bias_audit_check.py AUDIT.json REPORT.md BY
 prints one line per section, "SECTION: N figures, M differ", then the differences."""
 import json
@@ -183,6 +184,48 @@ for title, key in [("Selection rate", "selection_rate"), ("True-positive rate", 
         pairs.append((show(g["group"]) + (" (small)" if g["too_small"] else ""), r["label"]))
         pairs.append((g4(g["metrics"][key]["value"]), r["value"]))
 section("charts", pairs)
+
+# "Why the groups differ": the top inputs overall and per group, the charts and the warnings
+# against the JSON's importance (inputs in slot order, warnings with rank and reason)
+pairs = []
+imp = audit.get("importance")
+if "## Why the groups differ" not in md:
+    pairs.append(("## Why the groups differ", "missing"))
+elif imp is None:
+    after = md[md.index("## Why the groups differ") + 2]
+    pairs.append(("No integrated-gradient attributions stored for this model "
+                  "(lumen explain adds them).", after))
+else:
+    ins = sorted(imp["inputs"], key=lambda c: -c["all"])  # stable: ties keep slot order
+    top = min(5, len(ins))
+    rows = table("**Top inputs by mean |integrated gradient|")
+    pairs.append((top, len(rows)))
+    for k, (c, r) in enumerate(zip(ins, rows)):
+        pairs += [(str(k + 1), r["rank"]), (c["column"], r["input"]), ("%.4f" % c["all"], r["all"])]
+        for g in groups:
+            v = c["groups"].get(g["group"])
+            pairs.append(("NA" if v is None else "%.4f" % v, r[show(g["group"])]))
+    for g in groups:
+        within = [c for c in imp["inputs"] if c["groups"].get(g["group"]) is not None]
+        within = sorted(within, key=lambda c: -c["groups"][g["group"]])[:5]
+        rows = table("**Top inputs for %s** (attributions)" % show(g["group"]))
+        pairs.append((len(within), len(rows)))
+        for c, r in zip(within, rows):
+            pairs += [(c["column"], r["label"]), (g4(c["groups"][g["group"]]), r["value"])]
+    want = []
+    for w in imp["warnings"]:
+        if w["reason"] == "group column":
+            want.append("! warning: %s, a grouping column, is input #%d of the model"
+                        % (w["column"], w["rank"]))
+        else:
+            want.append("! warning: %s (input #%d) is associated with the grouping (%.2f > 0.5): "
+                        "a proxy for it" % (w["column"], w["rank"], w["association"]))
+    got = [l for l in md if l.startswith("! warning: ")]
+    if not want:
+        got = [] if any(l.startswith("No warning: ") for l in md) else got + ["no 'No warning' line"]
+    pairs.append((len(want), len(got)))
+    pairs += list(zip(want, got))
+section("why", pairs)
 
 for name, n, bad in results:
     print("%s: %d figures, %d differ" % (name, n, len(bad)))

@@ -74,6 +74,9 @@ contains "bias_audit: the CLI command" "$OUT" \
 	'`lumen audit FILE --model lr --by sex --threshold 0.5 --bootstrap 200 --seed 1`'
 contains "bias_audit: nothing judged" "$OUT" "No disparity can be judged: every group other than the reference"
 contains "bias_audit: small groups marked" "$OUT" "Too small to judge (under 30 patients): f (26), m (4)."
+contains "bias_audit: no attributions, the CLI's one line" "$OUT" "$(printf '%s\n\n%s' \
+	"## Why the groups differ" \
+	"No integrated-gradient attributions stored for this model (lumen explain adds them).")"
 # every figure, flag and mark of the report against `lumen audit --json` with the same
 # arguments; on 200 patients (model bili_risk, see workbench.bash) age bands give flags of both
 # signs, significant and not, and a group too small to judge
@@ -94,21 +97,43 @@ if python3 -c 'import json' 2>/dev/null; then
 		"classification: 45 figures, 0 differ" "calibration: 37 figures, 0 differ" \
 		"intervals: 25 figures, 0 differ" "disparities: 9 figures, 0 differ" \
 		"summary: 10 figures, 0 differ" "thresholds: 29 figures, 0 differ" \
-		"charts: 36 figures, 0 differ")" \
+		"charts: 36 figures, 0 differ" "why: 1 figures, 0 differ")" \
 		--bins age=40,50,60 --bootstrap 200 --seed 1 -- bili_risk age 0.5 200 bins=age=40,50,60
 	audit_check "youden, reference, tolerance, seed" "$T/wb2.lumen" bili_risk age \
 		"$(printf '%s\n' "classification: 34 figures, 0 differ" "calibration: 28 figures, 0 differ" \
 		"intervals: 19 figures, 0 differ" "disparities: 8 figures, 0 differ" \
 		"summary: 10 figures, 0 differ" "thresholds: 22 figures, 0 differ" \
-		"charts: 28 figures, 0 differ")" \
+		"charts: 28 figures, 0 differ" "why: 1 figures, 0 differ")" \
 		--bins age=45,55 --threshold youden --reference 'age 45-55' --tolerance 0.9 \
 		--bootstrap 50 --seed 7 -- model=bili_risk by=age bins=age=45,55 threshold=youden \
 		'reference=age 45-55' tolerance=0.9 bootstrap=50 seed=7
 	audit_check "lr by sex, no bootstrap" "$T/wb.lumen" lr sex "$(printf '%s\n' \
 		"classification: 23 figures, 0 differ" "calibration: 19 figures, 0 differ" \
 		"disparities: 1 figures, 0 differ" "summary: 10 figures, 0 differ" \
-		"thresholds: 15 figures, 0 differ" "charts: 20 figures, 0 differ")" \
+		"thresholds: 15 figures, 0 differ" "charts: 20 figures, 0 differ" \
+		"why: 1 figures, 0 differ")" \
 		--threshold 0.3 -- lr sex 0.3 0
+	# "Why the groups differ" with stored IG attributions: a model trained and explained on
+	# the 200 patients; its top inputs overall and per age band, the charts and the warning
+	# (age, the grouping column, is among the top inputs)
+	"$LUMEN" train "$T/wb2.lumen" --model logreg --target status --positive 2 --name lr2 \
+		--folds 2 --epochs 20 --seed 1 --features age,bili,albumin,sex,edema >/dev/null 2>&1 &&
+		"$LUMEN" explain "$T/wb2.lumen" --model lr2 --method ig --steps 16 --quiet >/dev/null 2>&1
+	eq "trained and explained lr2" "$?" 0
+	audit_check "why the groups differ, with attributions" "$T/wb2.lumen" lr2 age \
+		"$(printf '%s\n' "classification: 34 figures, 0 differ" "calibration: 28 figures, 0 differ" \
+		"disparities: 9 figures, 0 differ" "summary: 10 figures, 0 differ" \
+		"thresholds: 22 figures, 0 differ" "charts: 28 figures, 0 differ" \
+		"why: 66 figures, 0 differ")" \
+		--bins age=45,55 -- lr2 age 0.5 0 bins=age=45,55
+	run audit "$T/wb2.lumen" --model lr2 --by age --bins age=45,55
+	w='! warning: age, a grouping column, is input #1 of the model'
+	contains "lumen audit: age warned as the top input" "$OUT" "$w"
+	contains "bias_audit: the same warning" "$(cat "$T/ba.md")" "$w"
+	run report "$T/wb2.lumen" bias_audit lr2 age 0.5 0 bins=age=45,55 -o "$T/why.html"
+	check "bias_audit html with attribution charts: well-formed" xmllint --noout "$T/why.html"
+	eq "bias_audit html: four charts and one attribution chart per age band" \
+		"$(grep -o '<svg ' "$T/why.html" | wc -l | tr -d ' ')" 7
 else
 	skip "bias_audit = lumen audit --json" "python3 missing"
 fi

@@ -191,6 +191,35 @@ S=$(tui '4gnosuch\n')
 contains "audit: unknown column is said" "$S" "no column 'nosuch'"
 S=$(tui '4' --ascii)
 contains "audit --ascii arrow" "$(printf '%s\n' "$S" | grep '^sex=m')" "0.545^"
+# w: why the groups differ, from the audit module (audit_why.h): the same top input and the same
+# warnings as lumen audit; the one line when the model has no IG attributions
+S=$(tui '4w')
+contains "audit w: the why panel" "$S" \
+	"Why the groups differ: mean |integrated gradient| per input (418 patients)"
+want=$(printf '%s' "$J" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["importance"]
+print(max(d["inputs"], key=lambda c: c["all"])["column"])')
+cli_top=$("$LUMEN" audit "$F" --model lr --by sex 2>/dev/null |
+	sed -n '/^Why the groups differ/{n;n;p;}' | awk '{print $1}')
+eq "audit w: lumen audit's table and JSON agree on the top input" "$cli_top" "$want"
+eq "audit w: top input as lumen audit" "$(printf '%s\n' "$S" | grep '^1 ' | awk '{print $2}')" "$cli_top"
+eq "audit w: its mean |IG| as lumen audit" "$(printf '%s\n' "$S" | grep '^1 ' | awk '{print $3}')" \
+	"$("$LUMEN" audit "$F" --model lr --by sex 2>/dev/null | sed -n '/^Why the groups differ/{n;n;p;}' | awk '{print $2}')"
+contains "audit w: listed in the help" "$(tui '4?')" "why the groups differ"
+contains "audit w: listed in the hints" "$(tui '4')" "w:why"
+S=$(tui '4gage; age=50,65\nw')
+warn=$("$LUMEN" audit "$F" --model lr --by age --bins age=50,65 2>/dev/null | grep '^! warning: ')
+contains "audit w: lumen audit warns about age" "$warn" "! warning: age, a grouping column, is input #"
+contains "audit w: the same warning" "$S" "$warn"
+S=$(tui '4ww')
+contains "audit w twice: the metrics again" "$S" "sex=f ref"
+cp "$F" "$T/noig.lumen"
+sqlite3 "$T/noig.lumen" "DELETE FROM attributions WHERE model_id = $LR"
+S=$("$LUMEN" tui "$T/noig.lumen" --headless --keys '4w' --dump)
+# the CLI's line, wrapped to 80 columns
+eq "audit w: no attributions, the CLI's line" "$(printf '%s\n' "$S" | sed -n '4,5p' | sed 's/^ *//' | tr '\n' ' ' | sed 's/ $//')" \
+	"No integrated-gradient attributions stored for this model (lumen explain adds them)."
 run "$F"
 eq "lumen FILE.lumen without a terminal: status 64" "$RC" "64"
 contains "lumen FILE.lumen without a terminal: says so" "$ERR" "not a terminal"

@@ -21,8 +21,12 @@ static int collect(void *ctx, const csvin_row *row, lm_err *err)
 {
 	(void)err;
 	lm_buf *b = ctx;
-	for (int i = 0; i < row->n; i++)
+	for (int i = 0; i < row->n; i++) {
+		/* csvin.h: the fields of a record lie one after the other in one buffer */
+		if (i)
+			assert_ptr_equal(row->f[i].s, row->f[i - 1].s + row->f[i - 1].len + 1);
 		buf_printf(b, "%s%s@%ld:%ld", i ? "|" : "", row->f[i].s, row->f[i].line, row->f[i].col);
+	}
 	buf_printf(b, "#end@%ld:%ld\n", row->end_line, row->end_col);
 	return 0;
 }

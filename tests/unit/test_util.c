@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -30,6 +31,13 @@ static void test_sha256_vectors(void **state)
 	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	sha_of(two, strlen(two), hex);
 	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	/* FIPS 180-2 appendix B.3: one million 'a' (15,625 blocks, many schedule rounds) */
+	char *mil = malloc(1000000);
+	assert_non_null(mil);
+	memset(mil, 'a', 1000000);
+	sha_of(mil, 1000000, hex);
+	free(mil);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 /* Feeding in pieces of every size gives the digest of the whole. */
@@ -110,11 +118,22 @@ static void test_csv_quote(void **state)
 	}
 }
 
+/* The same vectors through the portable block function (the CPU's SHA instructions are
+ * used by default where present, so without this the C code would go untested there). */
+static void test_sha256_portable(void **state)
+{
+	sha256_set_portable(1);
+	test_sha256_vectors(state);
+	test_sha256_chunked(state);
+	sha256_set_portable(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_sha256_chunked),
+		cmocka_unit_test(test_sha256_portable),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_csv_quote),
