@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
@@ -168,6 +170,17 @@ void buf_free(lm_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+char *json_take(cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (!s)
+		oom(); /* cJSON could not allocate: fail as every allocation does */
+	char *r = xstrdup(s);
+	cJSON_free(s);
+	return r;
 }
 
 static int csv_needs_quotes(const char *s) { return strpbrk(s, ",\"\r\n") != NULL; }

@@ -56,6 +56,10 @@ void buf_puts(lm_buf *b, const char *s);
 void buf_printf(lm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(lm_buf *b);
 
+/* Prints a cJSON tree compactly into a malloc'd string (freed with free()) and deletes the tree. */
+struct cJSON;
+char *json_take(struct cJSON *j);
+
 /* A CSV field as RFC 4180 writes it: as is, or in double quotes (quotes doubled) when it holds
  * a comma, a quote or a line break. One rule for every CSV lumen writes. */
 void csv_quote(lm_buf *b, const char *s);

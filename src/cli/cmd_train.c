@@ -669,11 +669,7 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");
 	cJSON_AddNumberToObject(h, "final_epochs", final_epochs);
-	char *s = cJSON_PrintUnformatted(h);
-	cJSON_Delete(h);
-	char *out = xstrdup(s);
-	cJSON_free(s);
-	return out;
+	return json_take(h);
 }
 
 int cmd_train(int argc, char **argv)

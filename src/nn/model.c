@@ -210,11 +210,7 @@ static char *hyper_with_arch(const model *m)
 		cJSON_AddNumberToObject(h, "dropout", f32(s->dropout));
 		break;
 	}
-	char *out = cJSON_PrintUnformatted(h);
-	cJSON_Delete(h);
-	char *r = xstrdup(out);
-	cJSON_free(out);
-	return r;
+	return json_take(h);
 }
 
 static char *inputs_json(const cohort_spec *spec)
@@ -226,11 +222,7 @@ static char *inputs_json(const cohort_spec *spec)
 		cJSON_AddStringToObject(o, "type", store_type_name(spec->column_type[t]));
 		cJSON_AddItemToArray(a, o);
 	}
-	char *out = cJSON_PrintUnformatted(a);
-	cJSON_Delete(a);
-	char *r = xstrdup(out);
-	cJSON_free(out);
-	return r;
+	return json_take(a);
 }
 
 static char *classes_json(const model *m)
@@ -238,11 +230,7 @@ static char *classes_json(const model *m)
 	cJSON *a = cJSON_CreateArray();
 	for (int k = 0; k < m->nclass; k++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(m->classes[k]));
-	char *out = cJSON_PrintUnformatted(a);
-	cJSON_Delete(a);
-	char *r = xstrdup(out);
-	cJSON_free(out);
-	return r;
+	return json_take(a);
 }
 
 static int exec_id(sqlite3 *db, const char *sql, long id, lm_err *err)
