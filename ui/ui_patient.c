@@ -759,12 +759,10 @@ static void ensure_loaded(ui_app *a)
 	load_visits(a);
 }
 
-static void draw_factors(ui_app *a, int y0)
+/* The heading row of a factor table: factor, value, percentile, the signed-bar axis at column
+ * bx (barw wide), and the number column(s) after it (numw wide, titled num). */
+static void factor_header(ui_app *a, int y0, int bx, int barw, int numw, const char *num)
 {
-	int h = LINES - 1 - y0 - 1;
-	int barw = COLS - 35 - 1 - 8;
-	if (barw < 10)
-		barw = 10;
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y0, 0, COLS, ' ');
 	ui_put(y0, 2, 16, "factor");
@@ -773,9 +771,18 @@ static void draw_factors(ui_app *a, int y0)
 	char axis[128];
 	snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
 		 "lowers risk | raises risk");
-	ui_put(y0, 35, barw, axis);
-	ui_put(y0, 35 + barw + 1, 8, "  attr");
+	ui_put(y0, bx, barw, axis);
+	ui_put(y0, bx + barw + 1, numw, num);
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+}
+
+static void draw_factors(ui_app *a, int y0)
+{
+	int h = LINES - 1 - y0 - 1;
+	int barw = COLS - 35 - 1 - 8;
+	if (barw < 10)
+		barw = 10;
+	factor_header(a, y0, 35, barw, 8, "  attr");
 	if (a->pat_scroll > ps.nf - h)
 		a->pat_scroll = ps.nf - h > 0 ? ps.nf - h : 0;
 	for (int i = 0; i < h && a->pat_scroll + i < ps.nf; i++) {
@@ -879,17 +886,7 @@ static void draw_live(ui_app *a, int y0)
 	live_attr = wf.e1.columns;
 	qsort(idx, (size_t)n, sizeof *idx, cmp_live);
 	int bx = 35, barw = COLS - bx - 1 - 16;
-	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
-	ui_fill(y0, 0, COLS, ' ');
-	ui_put(y0, 2, 16, "factor");
-	ui_put(y0, 19, 9, "   value");
-	ui_put(y0, 29, 5, ps.pct_sampled ? "~pct" : " pct");
-	char axis[128];
-	snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
-		 "lowers risk | raises risk");
-	ui_put(y0, bx, barw, axis);
-	ui_put(y0, bx + barw + 1, 16, wf.edited ? "    was     now" : "            attr");
-	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	factor_header(a, y0, bx, barw, 16, wf.edited ? "    was     now" : "            attr");
 	int h = LINES - 1 - y0 - 1;
 	if (a->pat_scroll > n - h)
 		a->pat_scroll = n - h > 0 ? n - h : 0;
