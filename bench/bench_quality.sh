@@ -45,8 +45,7 @@ quality() { # label workbench target [--positive V] [train options...]
 	fi
 }
 
-"$LUMEN" import "$top/../shared/data/pbc.csv" -o "$dir/pbc.lumen" --time time --event status >/dev/null 2>&1 ||
-	"$LUMEN" import "${LUMEN_SHARED:-$top/../shared}/data/pbc.csv" -o "$dir/pbc.lumen" --time time --event status >/dev/null
+"$LUMEN" import "$top/sample_data/pbc.csv" -o "$dir/pbc.lumen" --time time --event status >/dev/null
 quality pbc "$dir/pbc.lumen" --target status --positive 2
 echo
 "$LUMEN" synth --patients "$n" --seed 1 -o "$dir/syn" >/dev/null

@@ -14,12 +14,12 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/lumen-bench-tui.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 F=$dir/big.lumen
 export LUMEN_USER=bench NO_COLOR=1
-SHARED=${LUMEN_SHARED:-$top/../shared}
+DATA=$top/sample_data
 if ! command -v sqlite3 >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
 	echo "skipped: needs sqlite3 and python3 to build the workbench"
 	exit 0
 fi
-export LUMEN SHARED
+export LUMEN DATA
 bash -c ". '$top/tests/tui/fixture.bash'; tui_fixture '$F'" || { echo "fixture failed"; exit 1; }
 t0=$(date +%s.%N)
 # grow the 418 pbc patients to N (row i copies pbc row (i-1) % 418 + 1, with a fresh id and

@@ -10,7 +10,8 @@ set -u
 T_N=0
 LUMEN=${LUMEN:-$LUMEN_TOP/build/lumen}
 TOP=${LUMEN_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-SHARED=${LUMEN_SHARED:-$TOP/../shared}
+# Test data lives in the repository (sample_data/): nothing a test runs reads outside it.
+DATA=$TOP/sample_data
 T=$(mktemp -d "${TMPDIR:-/tmp}/lumen-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export LUMEN_FIXED_TIME=1795000000 LUMEN_USER=tester NO_COLOR=1

@@ -14,7 +14,7 @@ wb_schema() {
 wb_pbc() {
 	wb_schema "$1" || return 1
 	sqlite3 "$1" <<SQL
-.import --csv $SHARED/data/pbc.csv raw
+.import --csv $DATA/pbc.csv raw
 CREATE TABLE patients(id INTEGER, time INTEGER, status INTEGER, trt INTEGER, age REAL,
   sex TEXT, ascites INTEGER, hepato INTEGER, spiders INTEGER, edema REAL, bili REAL,
   chol REAL, albumin REAL, copper REAL, "alk.phos" REAL, ast REAL, trig REAL,

@@ -19,8 +19,7 @@ static void usage(FILE *f)
 	      "then opens the TUI on the cohort screen. FILE (default demo.lumen) is replaced.\n"
 	      "  -o FILE         the demo workbench (default demo.lumen)\n"
 	      "  --data FILE     the patients CSV (default: sample_data/pbc.csv, else the installed\n"
-	      "                  copy, else ../shared/data/pbc.csv); pbcseq.csv beside it is used as\n"
-	      "                  visits when present\n"
+	      "                  copy); pbcseq.csv beside it is used as visits when present\n"
 	      "  --epochs N      transformer epochs (default 30)\n"
 	      "  --no-tui        stop before the TUI (also when standard output is not a terminal)\n",
 	      f);
@@ -56,8 +55,7 @@ static int step(const char *what, char **args)
 
 static const char *find_data(const char *given)
 {
-	static const char *const places[] = {"sample_data/pbc.csv", LUMEN_DATADIR "/sample_data/pbc.csv",
-					     "../shared/data/pbc.csv"};
+	static const char *const places[] = {"sample_data/pbc.csv", LUMEN_DATADIR "/sample_data/pbc.csv"};
 	if (given)
 		return given;
 	for (size_t i = 0; i < LM_ARRAY_LEN(places); i++)

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 PY=python3
 F=$T/pbc.lumen
-run import "$SHARED/data/pbc.csv" -o "$F" --target status
+run import "$DATA/pbc.csv" -o "$F" --target status
 eq "import pbc" "$RC" 0
 for a in logreg mlp; do
 	run train "$F" --model $a --target status --positive 2 --exclude time --name $a --quiet

@@ -4,7 +4,7 @@
 # that has none; explanations identical either way.
 . "$(dirname "$0")/../lib.sh"
 F=$T/pbc.lumen
-run import "$SHARED/data/pbc.csv" -o "$F" --target status
+run import "$DATA/pbc.csv" -o "$F" --target status
 eq "import pbc" "$RC" 0
 run train "$F" --model logreg --target status --positive 2 --exclude time --name lr --folds 2 --quiet
 eq "train logreg" "$RC" 0
@@ -90,14 +90,14 @@ eq "one model's baselines, none orphaned" \
 
 # patients without a target are not training patients: the stored baseline leaves them out
 # exactly as the recomputation does (status blanked for every 7th patient: 59 of 418)
-awk -F, -v OFS=, 'NR > 1 && (NR - 1) % 7 == 0 { $3 = "" } { print }' "$SHARED/data/pbc.csv" >"$T/pbc-gaps.csv"
+awk -F, -v OFS=, 'NR > 1 && (NR - 1) % 7 == 0 { $3 = "" } { print }' "$DATA/pbc.csv" >"$T/pbc-gaps.csv"
 G=$T/gaps.lumen
 run import "$T/pbc-gaps.csv" -o "$G" --target status
 eq "import pbc with 59 statuses blanked" "$RC" 0
 run train "$G" --model logreg --target status --positive 2 --exclude time --name lr --folds 2 --quiet
 eq "train leaves the 59 out" "$(sqlite3 "$G" "SELECT n_used, n_excluded FROM models")" "359|59"
 GM=$(sqlite3 "$G" "SELECT hex(data) FROM model_tensors WHERE member = -2 ORDER BY name")
-women=$(awk -F, 'NR > 1 && (NR - 1) % 7 != 0 && $6 == "\"f\"" { n++ } END { print n }' "$SHARED/data/pbc.csv")
+women=$(awk -F, 'NR > 1 && (NR - 1) % 7 != 0 && $6 == "\"f\"" { n++ } END { print n }' "$DATA/pbc.csv")
 s=$(sqlite3 "$G" "SELECT slot FROM model_inputs WHERE name = 'sex=f'")
 near "mean of sex=f over the 359 training patients" \
 	"$(sqlite3 "$G" "SELECT hex(data) FROM model_tensors WHERE member = -2 AND name = 'baseline.mean'" |

@@ -3,8 +3,8 @@
 # checked with the sqlite3 shell against awk, pbc and pbcseq, mode 0600, --force.
 . "$(dirname "$0")/../lib.sh"
 cd "$T" || exit 1
-PBC=$SHARED/data/pbc.csv
-PBCSEQ=$SHARED/data/pbcseq.csv
+PBC=$DATA/pbc.csv
+PBCSEQ=$DATA/pbcseq.csv
 have_sqlite=1
 command -v sqlite3 >/dev/null || have_sqlite=0
 q() { sqlite3 -batch -noheader "$@"; }

@@ -45,7 +45,7 @@ eq "conventions in the JSON" "$(jx '$.conf_type')/$(jx '$.at_risk')" "log/start"
 if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
 	cat >"$T/km.R" <<RS
 suppressMessages(library(survival))
-d <- read.csv("$SHARED/data/pbc.csv")
+d <- read.csv("$DATA/pbc.csv")
 f <- survfit(Surv(time, status == 2) ~ sex, data = d)
 s <- summary(f, censored = TRUE)
 g <- as.integer(s\$strata) - 1L
@@ -137,7 +137,7 @@ awk -v e="$(jx '$.left_out.empty_combinations')" 'BEGIN { exit !(e > 0) }' && ok
 	not_ok "empty combinations counted"
 
 # with the real importer and a trained model, when they are built
-if "$LUMEN" import "$SHARED/data/pbc.csv" -o "$T/imp.lumen" --time time --event status >/dev/null 2>&1; then
+if "$LUMEN" import "$DATA/pbc.csv" -o "$T/imp.lumen" --time time --event status >/dev/null 2>&1; then
 	run survival "$T/imp.lumen" --time time --event status=2 --by sex --json
 	printf '%s' "$OUT" >"$J"
 	near "imported pbc: log-rank chi-square (R 2.97660042118766)" "$(jx '$.logrank.chisq')" 2.97660042118766 1e-4

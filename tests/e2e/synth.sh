@@ -302,7 +302,7 @@ for f in patients.csv visits.csv truth.json truth_contrib.csv; do
 	eq "sample_data/synth/$f is reproduced by the README's command" \
 		"$(sha256sum <"$TOP/sample_data/synth/$f")" "$(sha256sum <"$T/sample/$f")"
 done
-# The SHA-256 of the files in ../shared/data (README.md there), kept here for clones without it.
+# The SHA-256 of the files as the project received them (shared data README), kept here to show sample_data/ is unchanged.
 eq "sample_data/pbc.csv is the shared file, unchanged" "$(sha256sum <"$TOP/sample_data/pbc.csv" | cut -d' ' -f1)" \
 	1dbab06d2db283e0e6b6b0fef1d0d5eab8cac227286eef9f2e9419e8f9994c8f
 eq "sample_data/pbcseq.csv is the shared file, unchanged" "$(sha256sum <"$TOP/sample_data/pbcseq.csv" | cut -d' ' -f1)" \

@@ -3,7 +3,7 @@
 # rows, the outputs, determinism, bad input, and the scikit-learn oracle on the same folds.
 . "$(dirname "$0")/../lib.sh"
 
-PBC=$SHARED/data/pbc.csv
+PBC=$DATA/pbc.csv
 W=$T/pbc.lumen
 sq() { sqlite3 "$W" "$1"; }
 

@@ -1,11 +1,11 @@
 # tests/lua/workbench.bash: a small workbench for the Lua tests: the first N rows of
-# ../shared/data/pbc.csv through `lumen import`, two column labels, and a model "bili_risk"
+# sample_data/pbc.csv through `lumen import`, two column labels, and a model "bili_risk"
 # whose stored predictions are known in closed form: p = bili / (bili + 2), y = (status == 2).
 # Source it, then: make_wb FILE [N].
 make_wb() {
 	local wb=$1 n=${2:-30}
 	rm -f "$wb"
-	head -n $((n + 1)) "$SHARED/data/pbc.csv" >"$T/.pbc_head.csv"
+	head -n $((n + 1)) "$DATA/pbc.csv" >"$T/.pbc_head.csv"
 	"$LUMEN" import "$T/.pbc_head.csv" -o "$wb" --group sex --time time --event status \
 		--treatment trt >/dev/null || return 1
 	sqlite3 "$wb" <<SQL

@@ -6,7 +6,7 @@ case "${LUMEN_BUILD:-}" in *-san)
 	exit 0 ;;
 esac
 cd "$T" || exit 1
-run demo --data "$SHARED/data/pbc.csv" --epochs 2 -o demo.lumen
+run demo --data "$DATA/pbc.csv" --epochs 2 -o demo.lumen
 eq "demo: status 0" "$RC" "0"
 contains "demo: says why the TUI is not opened" "$ERR" "standard output is not a terminal"
 eq "demo: two models" "$(sqlite3 demo.lumen "SELECT group_concat(name || ':' || arch, ' ') FROM (SELECT name, arch FROM models ORDER BY id)")" "transformer:transformer logreg:logreg"

@@ -131,7 +131,7 @@ typedef struct pbc {
 static int load_pbc(pbc *d)
 {
 	const char *top = getenv("LUMEN_TOP");
-	char *path = xasprintf("%s/../shared/data/pbc.csv", top ? top : ".");
+	char *path = xasprintf("%s/sample_data/pbc.csv", top ? top : ".");
 	FILE *f = fopen(path, "r");
 	free(path);
 	if (!f)
