@@ -43,9 +43,24 @@ int store_status(int rc)
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return EX_DATAERR;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EX_TEMPFAIL;
 	default:
 		return EX_SOFTWARE;
 	}
+}
+
+/* Fills err for a failed SQLite call: a busy file says so (another command holds the lock
+ * past the busy timeout), anything else gives msg. Returns the status. */
+static int db_fail(sqlite3 *db, int rc, const char *msg, lm_err *err)
+{
+	if (store_status(rc) == EX_TEMPFAIL) {
+		const char *f = sqlite3_db_filename(db, "main");
+		return lm_seterr(err, EX_TEMPFAIL, "%s is busy: another lumen command is writing it",
+				 f && *f ? f : "the workbench file");
+	}
+	return lm_seterr(err, store_status(rc), "%s", msg);
 }
 
 int store_exec(sqlite3 *db, const char *sql, lm_err *err)
@@ -53,9 +68,9 @@ int store_exec(sqlite3 *db, const char *sql, lm_err *err)
 	char *msg = NULL;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		lm_seterr(err, store_status(rc), "%s", msg ? msg : sqlite3_errstr(rc));
+		db_fail(db, rc, msg ? msg : sqlite3_errstr(rc), err);
 		sqlite3_free(msg);
-		return err ? err->status : store_status(rc);
+		return store_status(rc);
 	}
 	return 0;
 }
@@ -65,7 +80,7 @@ sqlite3_stmt *store_prepare(sqlite3 *db, const char *sql, lm_err *err)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		db_fail(db, rc, sqlite3_errmsg(db), err);
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -305,6 +320,7 @@ sqlite3 *store_open(const char *path, int readonly, lm_err *err)
 		lm_seterr(err, EX_NOINPUT, "%s: no such file", path);
 		return NULL;
 	}
+	lm_clean_stale(path); /* a killed import's rows of patients, or a killed report's output */
 	sqlite3 *db = NULL;
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -369,7 +385,7 @@ int store_meta_set(sqlite3 *db, const char *key, const char *value, lm_err *err)
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	return 0;
 }
 
@@ -452,7 +468,7 @@ int store_columns_load(sqlite3 *db, const char *dataset, store_columns *out, lm_
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		store_columns_free(out);
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	return 0;
 }
@@ -537,7 +553,7 @@ int store_set_role(sqlite3 *db, const char *dataset, const char *column, col_rol
 		int rc = sqlite3_step(u);
 		sqlite3_finalize(u);
 		if (rc != SQLITE_DONE)
-			return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+			return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	sqlite3_stmt *u =
 		store_prepare(db, "UPDATE columns SET role = ? WHERE dataset = ? AND name = ?", err);
@@ -738,7 +754,7 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		frame_free(out);
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	out->nrow = r;
 	return 0;
@@ -804,6 +820,6 @@ int store_log_access(sqlite3 *db, const char *action, long patient, const char *
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	return 0;
 }
