@@ -157,6 +157,8 @@ int cmd_import(int argc, char **argv)
 	}
 	import_result res;
 	lm_err err = {0, ""};
+	if (o.out)
+		lm_clean_stale(o.out); /* the rows a killed import left beside the output */
 	st = import_run(&o, &res, &err);
 	if (st) {
 		lm_report(argv[0], &err);

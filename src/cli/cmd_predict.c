@@ -324,7 +324,18 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	if (!input && (st = load_oof(db, m, &f, &s, &err)))
 		goto done;
-	if (csv && !(out = fopen(csv, "w"))) {
+	{
+		/* scoring the cohort reads every patient: an export for the access log, written
+		 * before anything is shown (a file that cannot log shows nothing) */
+		char *detail = xasprintf("model %s%s%s%s%s", name, input ? ", input " : "",
+					 input ? input : "", csv ? ", csv " : "", csv ? csv : "");
+		st = store_log_access(db, "predict", 0, detail, &err);
+		free(detail);
+		if (st)
+			goto done;
+	}
+	/* predictions are patient data: the file is created 0600 */
+	if (csv && !(out = lm_fopen_private(csv))) {
 		out = stdout;
 		st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
 		goto done;
@@ -339,13 +350,6 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	}
 	out = stdout;
-	{
-		/* scoring the cohort reads every patient: an export for the access log */
-		char *detail = xasprintf("model %s%s%s%s%s", name, input ? ", input " : "",
-					 input ? input : "", csv ? ", csv " : "", csv ? csv : "");
-		st = store_log_access(db, "predict", 0, detail, &err);
-		free(detail);
-	}
 done:
 	if (out != stdout)
 		fclose(out);
