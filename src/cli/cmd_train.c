@@ -27,13 +27,14 @@ static const char usage[] =
 	"  --folds K             cross-validation folds (default 5)\n"
 	"  --epochs E            at most E epochs (default 100; early stopping ends sooner)\n"
 	"  --batch B             mini-batch size (default 256)\n"
-	"  --lr LR               AdamW learning rate (default 0.01 logreg, 0.001 otherwise)\n"
+	"  --lr LR               AdamW learning rate (default 0.001)\n"
+	"                        (logreg is solved by Newton's method: no epochs, batch or lr)\n"
 	"  --seed S              seed of folds, initialisation and shuffling (default 1)\n"
 	"  --features a,b        exactly these feature columns\n"
 	"  --exclude a,b         leave these columns out of the default features\n"
 	"  --hidden 64,64        mlp hidden layer sizes\n"
 	"  --dropout P           mlp and transformer dropout (default 0.1)\n"
-	"  --l2 L                logreg L2 penalty (default 0.001)\n"
+	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
 	"  --force               replace a model of the same name\n"
@@ -366,17 +367,10 @@ static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float 
 			   const long *rows, long n)
 {
 	nn_train_defaults(o, r->arch);
-	if (r->arch == NN_LOGREG) {
-		/* the L2 penalty is the regulariser of a convex fit: train every row to the optimum
-		 * (as scikit-learn does) instead of stopping early on a held-out part */
+	if (r->arch == NN_LOGREG) /* solved to its optimum on every row (nn_logreg_fit) */
 		o->val_frac = 0;
-		o->epochs = 500;
-		o->batch = n > 0 && n < 1000000 ? (int)n : 1000000; /* full-batch AdamW */
-	}
 	if (r->a.epochs)
 		o->epochs = r->a.epochs;
-	if (r->arch == NN_LOGREG)
-		o->patience = o->epochs; /* keep the lowest training loss seen */
 	if (r->a.batch)
 		o->batch = r->a.batch;
 	if (r->a.lr > 0)
@@ -659,6 +653,13 @@ static double f32(float v)
 static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 {
 	cJSON *h = cJSON_CreateObject();
+	if (r->arch == NN_LOGREG) { /* solved, not trained: no epochs, batch or learning rate */
+		cJSON_AddStringToObject(h, "solver", "newton");
+		cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
+		cJSON_AddNumberToObject(h, "folds", r->a.folds);
+		cJSON_AddStringToObject(h, "final", "refit");
+		return json_take(h);
+	}
 	cJSON_AddNumberToObject(h, "epochs", o->epochs);
 	cJSON_AddNumberToObject(h, "batch", o->batch);
 	cJSON_AddNumberToObject(h, "lr", f32(o->lr));
@@ -786,6 +787,10 @@ int cmd_train(int argc, char **argv)
 		char *s = cJSON_PrintUnformatted(mj);
 		r.m->metrics_json = xstrdup(s);
 		cJSON_free(s);
+		char final_desc[64];
+		snprintf(final_desc, sizeof final_desc, r.arch == NN_LOGREG ?
+			 "solved on every patient (Newton's method)" : "refitted for %d epochs",
+			 final_epochs);
 		cJSON *pooled = cJSON_GetObjectItemCaseSensitive(mj, "pooled");
 		const cJSON *auc = cJSON_GetObjectItemCaseSensitive(pooled, "auc");
 		if ((st = store_run(db, &r, final_epochs, &err))) {
@@ -794,10 +799,10 @@ int cmd_train(int argc, char **argv)
 			goto out;
 		}
 		printf("model '%s': %s, target %s%s%s, %ld patients (%ld left out), %d folds, "
-		       "out-of-fold AUC %.3f; final model refitted for %d epochs\n",
+		       "out-of-fold AUC %.3f; final model %s\n",
 		       name, r.m->arch, r.a.target, r.a.positive ? " = " : "",
 		       r.a.positive ? r.a.positive : "", r.nused, r.t.n_missing, r.a.folds,
-		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_epochs);
+		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_desc);
 		(void)W;
 		free(y);
 		cJSON_Delete(mj);

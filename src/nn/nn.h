@@ -144,9 +144,27 @@ typedef struct nn_train_result {
  * the status is EX_DATAERR and the caller must not store the model). Bad options are
  * EX_USAGE; a label that is not a class index EX_DATAERR. res->samples_per_sec counts the
  * training steps only (forward, loss, backward, AdamW), not the validation passes.
- * Deterministic for a seed and a number of OpenBLAS threads. */
+ * Deterministic for a seed and a number of OpenBLAS threads. A logreg model is solved by
+ * nn_logreg_fit (only class_weight and progress of o are used). */
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);
+
+/* Logistic regression is solved, not trained: nn_train on a logreg model calls this, and
+ * its epochs, batch, lr, weight decay, val_frac and patience do not apply. Minimises
+ *   (1/n) sum_i c_i loss_i + 0.5 l2 |W|^2      (c_i = class_weight[y_i], or 1)
+ * (o may be NULL; only its class_weight, progress and ctx are used: progress is called once
+ * per Newton iteration with the objective before the step as the training loss and NaN
+ * validation figures) over W and the unpenalised intercepts b by Newton's method (IRLS) with a backtracking
+ * line search from the model's current weights, to a step below 1e-10 (relative); logits,
+ * objective, gradient and Newton system in double, the Hessian's X^T D X in float BLAS.
+ * This is scikit-learn's LogisticRegression(C = 1 / (l2 n)) objective (its C sum_i c_i
+ * loss_i + 0.5 |W|^2 scaled by 1 / (C n)); for K >= 2 classes (multinomial) the intercepts,
+ * which the softmax determines only up to a common constant, are the ones with sum 0 (as
+ * scikit-learn's lbfgs from zero gives). res: epochs_run = best_epoch = Newton iterations,
+ * final_train_loss the penalised objective, samples_per_sec = n / seconds. EX_DATAERR for
+ * a label that is not a class index or a non-finite objective (no weights are changed). */
+int nn_logreg_fit(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
+		  nn_train_result *res, lm_err *err);
 
 /* Logits for n rows with train == 0, in chunks sized for the architecture (a transformer row
  * keeps ~1.6k floats of activations per token, so it goes 64 rows at a time). logits: n * n_out. */

@@ -120,6 +120,8 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	const nn_spec *s = nn_get_spec(m);
 	int C = s->n_out, nclass = C == 1 ? 2 : C, nin = s->n_in;
 	double t0 = lm_seconds();
+	if (s->arch == NN_LOGREG) /* a convex fit: solved, not trained */
+		return nn_logreg_fit(m, X, y, n, o, res, err);
 	if (n < 2)
 		return lm_seterr(err, EX_DATAERR, "training needs at least 2 rows (got %d)", n);
 	if (o->epochs < 1 || o->batch < 1 || !(o->lr > 0.0f) || !isfinite(o->lr) ||
