@@ -62,6 +62,10 @@ typedef struct nn_model nn_model;
 nn_model *nn_create(const nn_spec *spec, uint64_t seed, lm_err *err);
 void nn_free(nn_model *m);
 const nn_spec *nn_get_spec(const nn_model *m);
+/* A copy of m's spec and parameters with workspaces of its own (gradients zero), so that
+ * two threads can run the same network at once (one copy each). Free with nn_free. (NULL
+ * only for a spec nn_create rejects, which a model it made never has.) */
+nn_model *nn_clone(const nn_model *m);
 
 /* Flat parameter and gradient buffers (owned by the model, nn_nparams floats each). */
 size_t nn_nparams(const nn_model *m);
@@ -181,8 +185,8 @@ void nn_predict(nn_model *m, const float *X, int n, float *out);
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
 	      int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* Total floating-point operations since start (for the benchmark): nn_sgemm's 2 M N K, plus
- * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). One
- * process-wide counter, not synchronised: meaningful when one thread runs the engine. */
+ * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). The
+ * counter is per thread: the operations the calling thread ran. */
 double nn_flops(void);
 
 /* Finite-difference gradient check of the whole model on a batch: compares nn_backward's
