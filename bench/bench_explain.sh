@@ -31,7 +31,7 @@ END {
 	for (i = 1; i <= n; i++) {
 		f = k[i]
 		if (f in t && t[f] > 0) {
-			r = (f ~ /_ms$/) ? t[f] / l[f] : l[f] / t[f]
+			r = (f ~ /_ms$|_ms_per_patient$/) ? t[f] / l[f] : l[f] / t[f]
 			printf "%-40s %12s %12s %7.2fx %s\n", f, l[f], t[f], r, th[f]
 		} else
 			printf "%-40s %12s %12s %8s\n", f, l[f], "-", "-"

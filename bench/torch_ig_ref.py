@@ -109,5 +109,11 @@ for name, m in models():
 
     rate, th = torch_setup.best_of_threads(throughput, max)
     print("%s_ig_patients_per_s %.0f %d" % (name, rate, th))
+    torch.set_num_threads(1)
+    print("%s_ig_patients_per_s_1thread %.0f 1" % (name, throughput()))
+    torch.set_num_threads(th)
+    c = time.process_time()
+    ig(m, X[:n], base, chunk)
+    print("%s_ig_cpu_ms_per_patient %.3f %d" % (name, (time.process_time() - c) / n * 1e3, th))
     ms, th = torch_setup.best_of_threads(latency, min)
     print("%s_single_patient_ms %.3f %d" % (name, ms, th))

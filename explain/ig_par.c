@@ -78,6 +78,10 @@ int ig_batch_par(nn_model *net, const float *X, long n, const float *baseline, c
 	sh.baseline = baseline;
 	sh.n = n;
 	sh.block = ig_par_block(n);
+	/* below ~5e7 parameter-row products (a logreg, a small cohort) threads cost more than
+	 * they save: one thread, the same blocks */
+	if ((double)n * o->steps * (double)nn_nparams(net) < 5e7)
+		T = 1;
 	if (T > (n + sh.block - 1) / sh.block)
 		T = (int)((n + sh.block - 1) / sh.block);
 	if (T < 1)

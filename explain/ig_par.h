@@ -13,7 +13,8 @@
 long ig_par_block(long n);
 
 /* ig_batch's contract for n > ig_par_block(n): the patients cut into blocks of
- * ig_par_block(n), each one ig_batch_block call; with o->threads > 1 the threads take the
+ * ig_par_block(n), each one ig_batch_block call; with o->threads > 1 (and enough work:
+ * n x steps x parameters of at least 5e7, else one thread) the threads take the
  * blocks in turn, each on its own copy of net, with OpenBLAS set to one thread meanwhile
  * (restored after) so that its pool neither competes with ours nor spins idle; progress is
  * called from the calling thread only. Options are checked by ig_batch. */
