@@ -37,12 +37,14 @@ static const char usage[] =
 	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
+	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
+	"                        third... of every batch (default 1; the model depends on N)\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
 	const char *file, *arch, *target, *positive, *name, *features, *exclude, *hidden;
-	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced;
+	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	double lr, dropout, l2;
 	long seed;
 } train_args;
@@ -167,6 +169,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
 		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"threads", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -200,8 +203,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 				return cli_usage_error(CMD, "--class-weight: '%s' is not balanced or none",
 						       optarg);
 			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) || v > 1000000000L) {
+		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'T':
+			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
+			    v > (c == 'T' ? 16 : 1000000000L)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -216,6 +220,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 			if (c == 'B') a->blocks = (int)v;
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
+			if (c == 'T') a->threads = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -376,6 +381,7 @@ static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float 
 	if (r->a.lr > 0)
 		o->lr = (float)r->a.lr;
 	o->seed = seed;
+	o->threads = r->a.threads > 0 ? r->a.threads : 1;
 	o->class_weight = NULL;
 	if (r->a.balanced) {
 		/* w_c = n / (C * n_c), as scikit-learn's class_weight="balanced" */
@@ -666,6 +672,7 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 	cJSON_AddNumberToObject(h, "weight_decay", f32(o->weight_decay));
 	cJSON_AddNumberToObject(h, "val_frac", f32(o->val_frac));
 	cJSON_AddNumberToObject(h, "patience", o->patience);
+	cJSON_AddNumberToObject(h, "threads", o->threads);
 	cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");

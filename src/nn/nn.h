@@ -130,6 +130,14 @@ typedef struct nn_train_opts {
 	int patience;      /* default 10 */
 	uint64_t seed;
 	const float *class_weight; /* NULL = 1 for every class */
+	int threads;       /* data-parallel training (default 1): each mini-batch cut into
+			    * `threads` contiguous shares, each share's forward and backward on its
+			    * own replica of the network in its own thread, the gradients summed
+			    * (in replica order) before one AdamW step; OpenBLAS at one thread
+			    * meanwhile. Dropout masks come from one stream per share seeded from
+			    * the training stream, so the result is the same for a seed and a thread
+			    * count, but differs between thread counts (other masks, other float
+			    * sums). At most 16. */
 	/* progress: called once per epoch; may be NULL */
 	void (*progress)(void *ctx, int epoch, double train_loss, double val_loss, double val_auc);
 	void *ctx;
@@ -148,7 +156,7 @@ typedef struct nn_train_result {
  * the status is EX_DATAERR and the caller must not store the model). Bad options are
  * EX_USAGE; a label that is not a class index EX_DATAERR. res->samples_per_sec counts the
  * training steps only (forward, loss, backward, AdamW), not the validation passes.
- * Deterministic for a seed and a number of OpenBLAS threads. A logreg model is solved by
+ * Deterministic for a seed, o->threads and a number of OpenBLAS threads. A logreg model is solved by
  * nn_logreg_fit (only class_weight and progress of o are used). */
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);

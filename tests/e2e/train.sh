@@ -123,6 +123,15 @@ run train "$T/gaps.lumen" --model logreg --target status --quiet --name multi
 eq "three classes: multiclass" "$(sqlite3 "$T/gaps.lumen" "SELECT task, classes FROM models WHERE name = 'multi'")" 'multiclass|["0","1","2"]'
 near "multiclass predictions carry every class" "$(sqlite3 "$T/gaps.lumen" "SELECT min(length(probs)) FROM predictions WHERE model_id = 2")" 12 0
 
+# --threads: data-parallel mlp training, the same model for the same seed and thread count
+wsum() { sq "SELECT hex(group_concat(hex(data))) FROM model_tensors WHERE model_id = (SELECT id FROM models WHERE name = '$1') AND member = -1" | sha256sum; }
+"$LUMEN" train "$W" --model mlp --target status --positive 2 --epochs 3 --threads 2 --name dp_a --quiet >/dev/null 2>&1
+"$LUMEN" train "$W" --model mlp --target status --positive 2 --epochs 3 --threads 2 --name dp_b --quiet >/dev/null 2>&1
+eq "--threads 2 twice: the same final weights" "$(wsum dp_b)" "$(wsum dp_a)"
+eq "--threads is stored in hyper" "$(sq "SELECT json_extract(hyper, '\$.threads') FROM models WHERE name = 'dp_a'")" 2
+run train "$W" --model mlp --target status --positive 2 --threads 0 --name dp_c
+eq "--threads 0: usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --threads: '0' is not a valid count"
+
 # logreg is solved exactly: the final model's first five coefficients and its intercept as
 # scikit-learn 1.2.1 (newton-cholesky, tol 1e-12) gave them on these 418 patients and this
 # encoding (kept, so this checks without the oracle too; the oracle below checks them all)
