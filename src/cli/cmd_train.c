@@ -28,21 +28,24 @@ static const char usage[] =
 	"  --folds K             cross-validation folds (default 5)\n"
 	"  --epochs E            at most E epochs (default 100; early stopping ends sooner)\n"
 	"  --batch B             mini-batch size (default 256)\n"
-	"  --lr LR               AdamW learning rate (default 0.01 logreg, 0.001 otherwise)\n"
+	"  --lr LR               AdamW learning rate (default 0.001)\n"
+	"                        (logreg is solved by Newton's method: no epochs, batch or lr)\n"
 	"  --seed S              seed of folds, initialisation and shuffling (default 1)\n"
 	"  --features a,b        exactly these feature columns\n"
 	"  --exclude a,b         leave these columns out of the default features\n"
 	"  --hidden 64,64        mlp hidden layer sizes\n"
 	"  --dropout P           mlp and transformer dropout (default 0.1)\n"
-	"  --l2 L                logreg L2 penalty (default 0.001)\n"
+	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
+	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
+	"                        third... of every batch (default 1; the model depends on N)\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
 	const char *file, *arch, *target, *positive, *name, *features, *exclude, *hidden;
-	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced;
+	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	double lr, dropout, l2;
 	long seed;
 } train_args;
@@ -190,6 +193,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
 		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"threads", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -223,8 +227,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 				return cli_usage_error(CMD, "--class-weight: '%s' is not balanced or none",
 						       optarg);
 			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) || v > 1000000000L) {
+		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'T':
+			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
+			    v > (c == 'T' ? 16 : 1000000000L)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -239,6 +244,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 			if (c == 'B') a->blocks = (int)v;
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
+			if (c == 'T') a->threads = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -391,22 +397,16 @@ static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float 
 			   const long *rows, long n)
 {
 	nn_train_defaults(o, r->arch);
-	if (r->arch == NN_LOGREG) {
-		/* the L2 penalty is the regulariser of a convex fit: train every row to the optimum
-		 * (as scikit-learn does) instead of stopping early on a held-out part */
+	if (r->arch == NN_LOGREG) /* solved to its optimum on every row (nn_logreg_fit) */
 		o->val_frac = 0;
-		o->epochs = 500;
-		o->batch = n > 0 && n < 1000000 ? (int)n : 1000000; /* full-batch AdamW */
-	}
 	if (r->a.epochs)
 		o->epochs = r->a.epochs;
-	if (r->arch == NN_LOGREG)
-		o->patience = o->epochs; /* keep the lowest training loss seen */
 	if (r->a.batch)
 		o->batch = r->a.batch;
 	if (r->a.lr > 0)
 		o->lr = (float)r->a.lr;
 	o->seed = seed;
+	o->threads = r->a.threads > 0 ? r->a.threads : 1;
 	o->class_weight = NULL;
 	if (r->a.balanced) {
 		/* w_c = n / (C * n_c), as scikit-learn's class_weight="balanced" */
@@ -685,12 +685,20 @@ static double f32(float v)
 static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 {
 	cJSON *h = cJSON_CreateObject();
+	if (r->arch == NN_LOGREG) { /* solved, not trained: no epochs, batch or learning rate */
+		cJSON_AddStringToObject(h, "solver", "newton");
+		cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
+		cJSON_AddNumberToObject(h, "folds", r->a.folds);
+		cJSON_AddStringToObject(h, "final", "refit");
+		return json_take(h);
+	}
 	cJSON_AddNumberToObject(h, "epochs", o->epochs);
 	cJSON_AddNumberToObject(h, "batch", o->batch);
 	cJSON_AddNumberToObject(h, "lr", f32(o->lr));
 	cJSON_AddNumberToObject(h, "weight_decay", f32(o->weight_decay));
 	cJSON_AddNumberToObject(h, "val_frac", f32(o->val_frac));
 	cJSON_AddNumberToObject(h, "patience", o->patience);
+	cJSON_AddNumberToObject(h, "threads", o->threads);
 	cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");
@@ -819,6 +827,10 @@ int cmd_train(int argc, char **argv)
 		char *s = cJSON_PrintUnformatted(mj);
 		r.m->metrics_json = xstrdup(s);
 		cJSON_free(s);
+		char final_desc[64];
+		snprintf(final_desc, sizeof final_desc, r.arch == NN_LOGREG ?
+			 "solved on every patient (Newton's method)" : "refitted for %d epochs",
+			 final_epochs);
 		cJSON *pooled = cJSON_GetObjectItemCaseSensitive(mj, "pooled");
 		const cJSON *auc = cJSON_GetObjectItemCaseSensitive(pooled, "auc");
 		if ((st = store_run(db, &r, final_epochs, &err))) {
@@ -827,10 +839,10 @@ int cmd_train(int argc, char **argv)
 			goto out;
 		}
 		printf("model '%s': %s, target %s%s%s, %ld patients (%ld left out), %d folds, "
-		       "out-of-fold AUC %.3f; final model refitted for %d epochs\n",
+		       "out-of-fold AUC %.3f; final model %s\n",
 		       name, r.m->arch, r.a.target, r.a.positive ? " = " : "",
 		       r.a.positive ? r.a.positive : "", r.nused, r.t.n_missing, r.a.folds,
-		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_epochs);
+		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_desc);
 		(void)W;
 		free(y);
 		cJSON_Delete(mj);
