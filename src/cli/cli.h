@@ -18,6 +18,8 @@ int cmd_info(int argc, char **argv);
 int cmd_role(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+/* `lumen train --model cox`, called by cmd_train (train_cox.c). */
+int cmd_train_cox(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

@@ -19,6 +19,7 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
+	"       lumen train FILE --model cox --time COL --event COL[=V] [options]  (--model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -674,6 +675,11 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 
 int cmd_train(int argc, char **argv)
 {
+	/* a Cox model has its own options and fit: train_cox.c */
+	for (int i = 1; i < argc; i++)
+		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
+		    !strcmp(argv[i], "--model=cox"))
+			return cmd_train_cox(argc, argv);
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;

@@ -13,6 +13,7 @@ void cox_opts_defaults(cox_opts *o)
 	o->l2 = 0;
 	o->max_iter = 30;
 	o->tol = 1e-10;
+	o->fixed = NULL;
 }
 
 void cox_fit_free(cox_fit *fit)
@@ -315,6 +316,8 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	double *b = fit->beta;
 	double ll = cox_loglik(X, time, event, ord, n, p, b, o->ties, grad, info);
 	fit->loglik0 = ll;
+	for (int a = 0; a < p && o->fixed; a++)
+		fit->aliased[a] = o->fixed[a] != 0;
 	/* which inputs can be estimated: the information at b = 0 is the risk-set covariance */
 	factor_info(info, p, 0, fit->aliased, 1, L);
 	double pen = 0, llp = ll;

@@ -27,6 +27,8 @@ typedef struct cox_opts {
 	double l2;      /* ridge penalty on every coefficient, default 0 */
 	int max_iter;   /* default 30 */
 	double tol;     /* relative change of the penalised log-likelihood, default 1e-10 */
+	const int *fixed; /* p flags or NULL: inputs held at 0 and reported as aliased (the
+			   * reference level of a categorical column) */
 } cox_opts;
 
 void cox_opts_defaults(cox_opts *o);

@@ -42,11 +42,13 @@ static void cens_fit(const double *time, const int *event, long n, cens_km *c)
 	double G = 1;
 	for (long i = 0; i < n;) {
 		double t = time[o[i]];
-		long j = i, nc = 0;
-		for (; j < n && time[o[j]] == t; j++)
+		long j = i, nc = 0, nd = 0;
+		for (; j < n && time[o[j]] == t; j++) {
 			nc += !event[o[j]];
+			nd += event[o[j]];
+		}
 		if (nc) {
-			G *= 1 - (double)nc / (double)(n - i); /* at risk: everyone with time >= t */
+			G *= 1 - (double)nc / (double)(n - i - nd); /* deaths at t leave first */
 			c->t[c->m] = t;
 			c->g[c->m++] = G;
 		}
@@ -124,7 +126,7 @@ void surveval_concordance(const double *time, const int *event, const double *ri
 			}
 		for (long k = i; k > j; k--) {
 			long r = to[k];
-			if (!event[r] || (weighted && !(t < tau)))
+			if (!event[r] || (weighted && !(t <= tau)))
 				continue;
 			double w = 1;
 			if (weighted) {

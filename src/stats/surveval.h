@@ -7,10 +7,11 @@
  *   - a pair (i, j) is comparable when i has an event and T_i < T_j, or T_i = T_j and j is
  *     censored (a censored patient is at risk at a death at the same time); pairs of tied event
  *     times are not comparable; tied scores count one half;
- *   - G is the Kaplan–Meier curve of the censoring times (deaths at a time leave after the
- *     censorings at it are counted at risk); G(t-) is its value just before t;
+ *   - G is the Kaplan–Meier curve of the censoring times, the deaths at a time leaving the risk
+ *     set before its censorings (the reverse Kaplan–Meier of prodlim and survival's fastkm);
+ *     G(t-) is its value just before t;
  *   - Uno's C weights each comparable pair of an event at T_i by 1 / G(T_i-)^2 and counts only
- *     T_i < tau (tau = +inf: no restriction);
+ *     T_i <= tau (concordance(timewt = "n/G2", ymax = tau)) (tau = +inf: no restriction);
  *   - AUC(t), cumulative cases T_i <= t with an event (weight 1 / G(T_i-)) against dynamic
  *     controls T_j > t (weight 1 / G(t)), as Score(metrics = "auc", cens.model = "km");
  *   - Brier(t) = 1/n sum_i [T_i <= t, event] S_i(t)^2 / G(T_i-) + [T_i > t] (1 - S_i(t))^2 / G(t),
@@ -29,7 +30,7 @@ typedef struct surveval_conc {
 void surveval_concordance(const double *time, const int *event, const double *risk, long n,
 			  int weighted, double tau, surveval_conc *out);
 
-/* Time-dependent AUC at t of risk scores; NAN when there is no case or no control. */
+/* Time-dependent AUC at t of risk scores (for survival predictions: 1 - S_i(t)); NAN when there is no case or no control. */
 double surveval_auc_t(const double *time, const int *event, const double *risk, long n, double t);
 
 /* IPCW Brier score at t of predicted survival probabilities surv[i] = S_i(t). */
