@@ -37,11 +37,16 @@ static const char usage[] =
 	"  --l2 L                logreg L2 penalty (default 0.001)\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
+	"  --time COL --event COL[=V] --horizon T   instead of --target: the event before time T\n"
+	"                        (patients censored before T are left out)\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
 	const char *file, *arch, *target, *positive, *name, *features, *exclude, *hidden;
+	const char *time, *event; /* --horizon: the fixed-horizon target (train_cox.c) */
+	char *ev_col;             /* --event's column, malloc'd */
+	double horizon;
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced;
 	double lr, dropout, l2;
 	long seed;
@@ -167,6 +172,8 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
 		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
+		{"horizon", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -189,6 +196,13 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		case 'H': a->hidden = optarg; break;
 		case 'o': a->force = 1; break;
 		case 'q': a->quiet = 1; break;
+		case 'T': a->time = optarg; break;
+		case 'E': a->event = optarg; break;
+		case 'Z':
+			if (parse_double(optarg, &d) != 0 || !(d > 0) || !isfinite(d))
+				return cli_usage_error(CMD, "--horizon: '%s' is not a positive time", optarg);
+			a->horizon = d;
+			break;
 		case 'z':
 			if (strcmp(optarg, "refit"))
 				return cli_usage_error(CMD, "--final: '%s' is not available (refit)", optarg);
@@ -242,6 +256,19 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 	if (nn_arch_parse(a->arch) < 0)
 		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer)",
 				       a->arch);
+	if (a->horizon > 0 || a->time || a->event) {
+		if (!(a->horizon > 0) || !a->time || !a->event)
+			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
+						    " (or --model cox)", a->arch);
+		if (a->target)
+			return cli_usage_error(CMD, "--horizon makes the target; drop --target");
+		a->ev_col = xstrdup(a->event);
+		char *eq = strchr(a->ev_col, '=');
+		if (eq)
+			*eq = '\0';
+		a->target = a->ev_col;
+		a->positive = eq ? a->event + (eq - a->ev_col) + 1 : NULL;
+	}
 	if (!a->target)
 		return cli_usage_error(CMD, "--target COL is required");
 	if (a->folds < 2)
@@ -271,6 +298,9 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 				lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
 			} else if (!strcmp(out[i], a->target)) {
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the target", out[i]);
+			} else if (a->time && !strcmp(out[i], a->time)) {
+				lm_seterr(err, EX_DATAERR,
+					  "--features: '%s' is the time column and cannot be a feature", out[i]);
 			} else {
 				col_role r = cols->c[j].role;
 				if (r == ROLE_ID || r == ROLE_TIME || r == ROLE_EVENT || r == ROLE_TARGET) {
@@ -293,7 +323,8 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			const store_column *c = &cols->c[j];
 			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
 				continue;
-			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name))
+			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name) ||
+			    (a->time && !strcmp(c->name, a->time)))
 				continue;
 			/* free text (every value its own category) is not a feature */
 			if (c->type == TYPE_TEXT &&
@@ -670,6 +701,11 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");
 	cJSON_AddNumberToObject(h, "final_epochs", final_epochs);
+	if (r->a.time) { /* the fixed-horizon target */
+		cJSON_AddStringToObject(h, "time", r->a.time);
+		cJSON_AddStringToObject(h, "event", r->a.event);
+		cJSON_AddNumberToObject(h, "horizon", r->a.horizon);
+	}
 	return json_take(h);
 }
 
@@ -684,13 +720,16 @@ int cmd_train(int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	int done = 0;
 	int st = parse_args(argc, argv, &r.a, &done);
-	if (st || done)
+	if (st || done) {
+		free(r.a.ev_col);
 		return st;
+	}
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	lm_err err = {0};
 	sqlite3 *db = store_open(r.a.file, 0, &err);
 	if (!db) {
 		lm_report(CMD, &err);
+		free(r.a.ev_col);
 		return err.status;
 	}
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-%s", r.a.arch, r.a.target);
@@ -714,17 +753,28 @@ int cmd_train(int argc, char **argv)
 		goto out;
 	}
 	{
-		const char **load = xcalloc((size_t)r.nfeat + 1, sizeof *load);
+		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
 		for (int i = 0; i < r.nfeat; i++)
 			load[i] = r.feat[i];
 		load[r.nfeat] = r.a.target;
-		st = frame_load(db, "patients", load, r.nfeat + 1, &r.f, &err);
+		if (r.a.time)
+			load[r.nfeat + 1] = r.a.time;
+		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, &err);
 		free(load);
 		if (st)
 			goto out;
 	}
-	if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err)))
+	if (r.a.time) {
+		long cens = 0;
+		if ((st = train_horizon_target(&r.f, r.a.file, r.a.time, r.a.event, r.a.horizon, &r.t,
+					       &cens, &err)))
+			goto out;
+		fprintf(stderr, "lumen: train: target: %s by time %g; %ld patients censored before it"
+				" left out\n",
+			r.a.event, r.a.horizon, cens);
+	} else if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err))) {
 		goto out;
+	}
 	if (r.t.nclass > 32) {
 		st = lm_seterr(&err, EX_DATAERR, "too many classes");
 		goto out;
@@ -734,7 +784,7 @@ int cmd_train(int argc, char **argv)
 	for (long i = 0; i < r.f.nrow; i++)
 		if (!isnan(r.t.y[i]))
 			r.used[r.nused++] = i;
-	if (r.t.n_missing > 0)
+	if (r.t.n_missing > 0 && !r.a.time)
 		fprintf(stderr, "lumen: train: %ld patients with no value of '%s' left out (%ld used)\n",
 			r.t.n_missing, r.a.target, r.nused);
 	r.fold = xmallocarray((size_t)(r.f.nrow ? r.f.nrow : 1), sizeof *r.fold);
@@ -811,6 +861,7 @@ int cmd_train(int argc, char **argv)
 out:
 	if (st)
 		lm_report(CMD, &err);
+	free(r.a.ev_col);
 	run_free(&r);
 	free(name);
 	store_close(db);

@@ -932,3 +932,57 @@ out:
 	store_close(db);
 	return st;
 }
+
+int train_horizon_target(const frame *f, const char *file, const char *time_col,
+			 const char *event, double horizon, cohort_target *t, long *n_censored,
+			 lm_err *err)
+{
+	memset(t, 0, sizeof *t);
+	*n_censored = 0;
+	/* the outcome checks of the Cox fit, on the caller's frame (borrowed, not freed) */
+	cox_run r;
+	memset(&r, 0, sizeof r);
+	r.a.file = file;
+	r.a.time = time_col;
+	r.ev_col = xstrdup(event);
+	if ((r.ev_val = strchr(r.ev_col, '=')))
+		*r.ev_val++ = '\0';
+	r.f = *f;
+	r.tcol = frame_find(f, time_col);
+	r.ecol = frame_find(f, r.ev_col);
+	int st = r.tcol < 0 || r.ecol < 0
+			 ? lm_seterr(err, EX_DATAERR, "%s: no column '%s' in patients", file,
+				     r.tcol < 0 ? time_col : r.ev_col)
+			 : outcome(&r, err);
+	if (!st) {
+		t->nclass = 2;
+		t->classes = xcalloc(2, sizeof *t->classes);
+		t->classes[0] = xasprintf("event-free at %g", horizon);
+		t->classes[1] = xasprintf("event by %g", horizon);
+		t->y = xmallocarray((size_t)(f->nrow ? f->nrow : 1), sizeof *t->y);
+		long pos = 0, neg = 0;
+		for (long i = 0; i < f->nrow; i++) {
+			if (r.event[i] && r.time[i] <= horizon) {
+				t->y[i] = 1;
+				pos++;
+			} else if (r.time[i] >= horizon) {
+				t->y[i] = 0; /* followed up to the horizon without the event */
+				neg++;
+			} else {
+				t->y[i] = NAN; /* censored before the horizon: unknown */
+				(*n_censored)++;
+			}
+		}
+		t->n_missing = *n_censored;
+		if (!pos || !neg) {
+			st = lm_seterr(err, EX_DATAERR, "%s: --horizon %g: %s", file, horizon,
+				       pos ? "every patient followed that long has the event"
+					   : "no event before the horizon");
+			cohort_target_free(t);
+		}
+	}
+	free(r.time);
+	free(r.event);
+	free(r.ev_col);
+	return st;
+}

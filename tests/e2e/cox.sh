@@ -142,6 +142,23 @@ eq "nothing stored in the other files" "$(sqlite3 "$T/neg.lumen" 'SELECT count(*
 run predict "$W" --model bres --times 0,abc
 eq "--times with a bad time: status 64" "$RC" 64
 
+# a fixed-horizon classifier: the event by 1825 days; censored before it left out
+P5=$T/pbc.lumen
+"$LUMEN" import "$DATA/pbc.csv" -o "$P5" >/dev/null
+run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --quiet
+eq "--horizon train exits 0" "$RC" 0
+want_used=$(awk -F, 'NR > 1 && (($3 == 2 && $2 <= 1825) || $2 >= 1825)' "$DATA/pbc.csv" | wc -l | tr -d ' ')
+want_pos=$(awk -F, 'NR > 1 && $3 == 2 && $2 <= 1825' "$DATA/pbc.csv" | wc -l | tr -d ' ')
+eq "patients used and events by the horizon (awk on the CSV)" "$(sqlite3 "$P5" 'SELECT count(*), sum(y) FROM predictions')" "$want_used|$want_pos"
+contains "says how many were censored before the horizon" "$ERR" "lumen: train: target: status=2 by time 1825; $((418 - want_used)) patients censored before it left out"
+eq "the time column is not an input" "$(sqlite3 "$P5" "SELECT count(*) FROM model_inputs WHERE source_column = 'time'")" 0
+eq "the horizon is kept with the model" "$(sqlite3 "$P5" "SELECT json_extract(hyper, '\$.horizon') FROM models")" 1825
+run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --target status --name h2
+eq "--horizon with --target: usage error" "$RC" 64
+run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --features age,time --name h3
+eq "--horizon with the time as a feature: status 65" "$RC" 65
+contains "and says so" "$ERR" "'time' is the time column and cannot be a feature"
+
 # live R, when it is here
 if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
 	sqlite3 -csv -header "$W" "SELECT printf('%.17g', p.logit) AS lp FROM predictions p
