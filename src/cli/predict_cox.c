@@ -85,8 +85,10 @@ int predict_cox_write(sqlite3 *db, model *m, const frame *f, int idcol, int coho
 {
 	double *t;
 	int nt, st = parse_times(m, times, &t, &nt, err);
-	if (st)
+	if (st) {
+		free(t);
 		return st;
+	}
 	long n = f->nrow;
 	int ns = m->spec.nslot;
 	long *rows = xmallocarray((size_t)(n ? n : 1), sizeof *rows);
