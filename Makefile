@@ -70,6 +70,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 	$(say) "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
 
+# the Cox fit's benchmark program (bench/bench_cox.sh builds it on demand)
+$(BUILD)/bench/cox_bench: bench/cox_bench.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
+
 # the engine's benchmark program (bench/bench_train.sh builds it on demand)
 $(BUILD)/bench/nn_bench: bench/nn_bench.c $(LIBOBJ)
 	@mkdir -p $(dir $@)

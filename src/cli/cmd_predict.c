@@ -14,8 +14,10 @@
 
 #include "../data/cohort.h"
 #include "../data/import.h"
+#include "../nn/coxmodel.h"
 #include "../nn/model.h"
 #include "cli.h"
+#include "predict_cox.h"
 
 #define CMD "predict"
 
@@ -29,8 +31,12 @@ static const char usage[] =
 	"  --row-ids       number NEW.csv's rows 1..n as the patient id\n"
 	"  --csv OUT.csv   write the CSV there instead of standard output\n"
 	"  --json          one JSON array on standard output\n"
+	"  --times a,b     Cox model: survival S(t) at these times (default: the model's\n"
+	"                  evaluation times)\n"
 	"Columns: id, p (probability of the positive class, or of each class), logit, and for\n"
-	"the cohort the stored out-of-fold p and fold.\n";
+	"the cohort the stored out-of-fold p and fold. A Cox model gives id, lp (log relative\n"
+	"hazard), S_t per time, and for the cohort oof_lp, fold and oof_S_t (the fold's model\n"
+	"and baseline hazard).\n";
 
 typedef struct scored {
 	long n;
@@ -256,10 +262,11 @@ int cmd_predict(int argc, char **argv)
 	static const struct option opts[] = {
 		{"model", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
 		{"csv", required_argument, NULL, 'c'},   {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},        {"id", required_argument, NULL, 'I'},
-		{"row-ids", no_argument, NULL, 'R'},     {NULL, 0, NULL, 0},
+		{"times", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+		{"id", required_argument, NULL, 'I'},    {"row-ids", no_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *name = NULL, *input = NULL, *csv = NULL, *idcol_name = NULL;
+	const char *name = NULL, *input = NULL, *csv = NULL, *times = NULL, *idcol_name = NULL;
 	int json = 0, c, row_ids = 0;
 	optind = 1;
 	opterr = 0;
@@ -271,6 +278,7 @@ int cmd_predict(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'I': idcol_name = optarg; break;
 		case 'R': row_ids = 1; break;
+		case 'T': times = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -320,6 +328,20 @@ int cmd_predict(int argc, char **argv)
 	for (int j = 0; j < f.ncol; j++)
 		if (f.cols.c[j].role == ROLE_ID)
 			idcol = j;
+	if (times && !coxm_is_cox(m)) {
+		st = lm_seterr(&err, EX_USAGE, "--times: model '%s' is not a Cox model", name);
+		goto done;
+	}
+	if (coxm_is_cox(m)) { /* survival curves: predict_cox.c */
+		if (csv && !(out = fopen(csv, "w"))) {
+			out = stdout;
+			st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
+			goto done;
+		}
+		if ((st = predict_cox_write(db, m, &f, idcol, !input, times, json, out, &err)))
+			goto done;
+		goto written;
+	}
 	if ((st = score_frame(m, &f, idcol, &s, &err)))
 		goto done;
 	if (!input && (st = load_oof(db, m, &f, &s, &err)))
@@ -344,6 +366,7 @@ int cmd_predict(int argc, char **argv)
 		write_json(out, m, &s);
 	else
 		write_csv(out, m, &s);
+written:
 	if (out != stdout && fclose(out) != 0) {
 		out = stdout;
 		st = lm_seterr(&err, EX_IOERR, "%s: write error", csv);

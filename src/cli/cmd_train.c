@@ -20,6 +20,7 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
+	"       lumen train FILE --model cox --time COL --event COL[=V] [options]  (--model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -40,11 +41,16 @@ static const char usage[] =
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
 	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
 	"                        third... of every batch (default 1; the model depends on N)\n"
+	"  --time COL --event COL[=V] --horizon T   instead of --target: the event before time T\n"
+	"                        (patients censored before T are left out)\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
 	const char *file, *arch, *target, *positive, *name, *features, *exclude, *hidden;
+	const char *time, *event; /* --horizon: the fixed-horizon target (train_cox.c) */
+	char *ev_col;             /* --event's column, malloc'd */
+	double horizon;
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	double lr, dropout, l2;
 	long seed;
@@ -193,7 +199,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
 		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
-		{"threads", required_argument, NULL, 'T'},
+		{"threads", required_argument, NULL, 'J'},
+		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
+		{"horizon", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -216,6 +224,13 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		case 'H': a->hidden = optarg; break;
 		case 'o': a->force = 1; break;
 		case 'q': a->quiet = 1; break;
+		case 'T': a->time = optarg; break;
+		case 'E': a->event = optarg; break;
+		case 'Z':
+			if (parse_double(optarg, &d) != 0 || !(d > 0) || !isfinite(d))
+				return cli_usage_error(CMD, "--horizon: '%s' is not a positive time", optarg);
+			a->horizon = d;
+			break;
 		case 'z':
 			if (strcmp(optarg, "refit"))
 				return cli_usage_error(CMD, "--final: '%s' is not available (refit)", optarg);
@@ -227,9 +242,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 				return cli_usage_error(CMD, "--class-weight: '%s' is not balanced or none",
 						       optarg);
 			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'T':
+		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
 			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'T' ? 16 : 1000000000L)) {
+			    v > (c == 'J' ? 16 : 1000000000L)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -244,7 +259,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 			if (c == 'B') a->blocks = (int)v;
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
-			if (c == 'T') a->threads = (int)v;
+			if (c == 'J') a->threads = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -271,6 +286,19 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 	if (nn_arch_parse(a->arch) < 0)
 		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer)",
 				       a->arch);
+	if (a->horizon > 0 || a->time || a->event) {
+		if (!(a->horizon > 0) || !a->time || !a->event)
+			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
+						    " (or --model cox)", a->arch);
+		if (a->target)
+			return cli_usage_error(CMD, "--horizon makes the target; drop --target");
+		a->ev_col = xstrdup(a->event);
+		char *eq = strchr(a->ev_col, '=');
+		if (eq)
+			*eq = '\0';
+		a->target = a->ev_col;
+		a->positive = eq ? a->event + (eq - a->ev_col) + 1 : NULL;
+	}
 	if (!a->target)
 		return cli_usage_error(CMD, "--target COL is required");
 	if (a->folds < 2)
@@ -300,6 +328,9 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 				lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
 			} else if (!strcmp(out[i], a->target)) {
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the target", out[i]);
+			} else if (a->time && !strcmp(out[i], a->time)) {
+				lm_seterr(err, EX_DATAERR,
+					  "--features: '%s' is the time column and cannot be a feature", out[i]);
 			} else {
 				col_role r = cols->c[j].role;
 				if (r == ROLE_ID || r == ROLE_TIME || r == ROLE_EVENT || r == ROLE_TARGET) {
@@ -322,7 +353,8 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			const store_column *c = &cols->c[j];
 			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
 				continue;
-			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name))
+			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name) ||
+			    (a->time && !strcmp(c->name, a->time)))
 				continue;
 			/* free text (every value its own category) is not a feature */
 			if (c->type == TYPE_TEXT &&
@@ -682,6 +714,16 @@ static double f32(float v)
 	return strtod(b, NULL);
 }
 
+/* The fixed-horizon target's definition, kept with any model trained on it. */
+static void add_horizon(cJSON *h, const run *r)
+{
+	if (!r->a.time)
+		return;
+	cJSON_AddStringToObject(h, "time", r->a.time);
+	cJSON_AddStringToObject(h, "event", r->a.event);
+	cJSON_AddNumberToObject(h, "horizon", r->a.horizon);
+}
+
 static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 {
 	cJSON *h = cJSON_CreateObject();
@@ -690,6 +732,7 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 		cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
 		cJSON_AddNumberToObject(h, "folds", r->a.folds);
 		cJSON_AddStringToObject(h, "final", "refit");
+		add_horizon(h, r);
 		return json_take(h);
 	}
 	cJSON_AddNumberToObject(h, "epochs", o->epochs);
@@ -703,22 +746,31 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");
 	cJSON_AddNumberToObject(h, "final_epochs", final_epochs);
+	add_horizon(h, r);
 	return json_take(h);
 }
 
 int cmd_train(int argc, char **argv)
 {
+	/* a Cox model has its own options and fit: train_cox.c */
+	for (int i = 1; i < argc; i++)
+		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
+		    !strcmp(argv[i], "--model=cox"))
+			return cmd_train_cox(argc, argv);
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;
 	int st = parse_args(argc, argv, &r.a, &done);
-	if (st || done)
+	if (st || done) {
+		free(r.a.ev_col);
 		return st;
+	}
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	lm_err err = {0};
 	sqlite3 *db = store_open(r.a.file, 0, &err);
 	if (!db) {
 		lm_report(CMD, &err);
+		free(r.a.ev_col);
 		return err.status;
 	}
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-%s", r.a.arch, r.a.target);
@@ -742,17 +794,28 @@ int cmd_train(int argc, char **argv)
 		goto out;
 	}
 	{
-		const char **load = xcalloc((size_t)r.nfeat + 1, sizeof *load);
+		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
 		for (int i = 0; i < r.nfeat; i++)
 			load[i] = r.feat[i];
 		load[r.nfeat] = r.a.target;
-		st = frame_load(db, "patients", load, r.nfeat + 1, &r.f, &err);
+		if (r.a.time)
+			load[r.nfeat + 1] = r.a.time;
+		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, &err);
 		free(load);
 		if (st)
 			goto out;
 	}
-	if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err)))
+	if (r.a.time) {
+		long cens = 0;
+		if ((st = train_horizon_target(&r.f, r.a.file, r.a.time, r.a.event, r.a.horizon, &r.t,
+					       &cens, &err)))
+			goto out;
+		fprintf(stderr, "lumen: train: target: %s by time %g; %ld patients censored before it"
+				" left out\n",
+			r.a.event, r.a.horizon, cens);
+	} else if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err))) {
 		goto out;
+	}
 	if (r.t.nclass > 32) {
 		st = lm_seterr(&err, EX_DATAERR, "too many classes");
 		goto out;
@@ -762,7 +825,7 @@ int cmd_train(int argc, char **argv)
 	for (long i = 0; i < r.f.nrow; i++)
 		if (!isnan(r.t.y[i]))
 			r.used[r.nused++] = i;
-	if (r.t.n_missing > 0)
+	if (r.t.n_missing > 0 && !r.a.time)
 		fprintf(stderr, "lumen: train: %ld patients with no value of '%s' left out (%ld used)\n",
 			r.t.n_missing, r.a.target, r.nused);
 	/* warnings, not refusals; --quiet does not hide them */
@@ -850,6 +913,7 @@ int cmd_train(int argc, char **argv)
 out:
 	if (st)
 		lm_report(CMD, &err);
+	free(r.a.ev_col);
 	run_free(&r);
 	free(name);
 	store_close(db);
