@@ -1030,12 +1030,16 @@ static int resolve_id(dset *d, lm_err *err)
 		return 0;
 	}
 	d->id = best;
-	for (int j = 0; j < d->ncol; j++)
+	for (int j = 0; j < d->ncol; j++) {
 		if (j != best && d->col[j].ids) {
 			idset_free(d->col[j].ids);
 			free(d->col[j].ids);
 			d->col[j].ids = NULL;
 		}
+		/* another column named like an id (R's rownames beside a pid) is no input either */
+		if (j != best && d->col[j].cand)
+			d->col[j].role = ROLE_IGNORE;
+	}
 	d->col[best].role = ROLE_ID;
 	d->pids = d->col[best].ids;
 	return id_stored_unique(d, &d->col[best], err);
@@ -1947,9 +1951,9 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 		res->row_ids = p.row_ids;
 		snprintf(res->id_column, sizeof res->id_column, "%s",
 			 p.row_ids ? p.row_name : p.col[p.id].name);
-		for (int j = 0; j < p.ncol && o->row_ids; j++)
+		for (int j = 0; j < p.ncol; j++)
 			if (p.col[j].role == ROLE_IGNORE && id_name_rank(p.col[j].name) >= 0 &&
-			    !res->ignored_id[0])
+			    (o->row_ids || p.col[j].cand) && !res->ignored_id[0])
 				snprintf(res->ignored_id, sizeof res->ignored_id, "%s", p.col[j].name);
 		res->visits = v.rows;
 		res->visit_columns = v.ncol;
