@@ -37,8 +37,9 @@ static const char usage[] =
 	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
-	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
-	"                        third... of every batch (default 1; the model depends on N)\n"
+	"  --threads N           data-parallel training: each of N threads a share of every\n"
+	"                        batch (logreg: of every Newton pass's rows); default 1, and an\n"
+	"                        mlp or transformer depends on N\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
