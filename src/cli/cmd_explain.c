@@ -535,15 +535,18 @@ static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		double d = fabs((double)e.logit - (double)e.baseline_logit);
 		double rel = d > 0 ? (double)e.delta / d : 0.0;
 		char *detail = xasprintf("model=%s", m->name);
-		/* reading a patient's explanation is an access to be logged */
-		if (store_exec(db, "BEGIN IMMEDIATE", err) == 0) {
-			if (store_log_access(db, "explain", co->f.rowid[row], detail, err) == 0)
-				store_exec(db, "COMMIT", err);
-			else
+		/* reading a patient's explanation is an access to be logged: logged first, and
+		 * nothing is shown when the log cannot be written (a read-only, busy or full file) */
+		st = store_exec(db, "BEGIN IMMEDIATE", err);
+		if (!st) {
+			st = store_log_access(db, "explain", co->f.rowid[row], detail, err);
+			if (!st)
+				st = store_exec(db, "COMMIT", err);
+			if (st)
 				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		}
 		free(detail);
-		if (o->json) {
+		if (!st && o->json) {
 			cJSON *j = cJSON_CreateObject();
 			cJSON_AddStringToObject(j, "patient", pid);
 			cJSON_AddNumberToObject(j, "rowid", (double)co->f.rowid[row]);
@@ -590,7 +593,7 @@ static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 			printf("%s\n", s);
 			cJSON_free(s);
 			cJSON_Delete(j);
-		} else {
+		} else if (!st) {
 			printf("Patient %s: model %s (%s), %s = %s\n", pid, m->name, m->arch, m->target,
 			       clsname);
 			printf("Prediction: %.3f (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",

@@ -11,6 +11,7 @@
 
 #include "../../explain/ig.h"
 #include "../data/cohort.h"
+#include "../data/leaks.h"
 #include "../nn/model.h"
 #include "../stats/metrics.h"
 #include "cli.h"
@@ -85,7 +86,14 @@ static int in_list(char **l, int n, const char *s)
 
 typedef struct progress {
 	int quiet, tty, fold, nfold; /* fold -1: the final model */
+	double last;                 /* when the last line went out (not a terminal) */
+	int epoch;                   /* the last epoch seen */
+	char line[160];              /* and its line */
 } progress;
+
+/* Seconds between two progress lines when standard error is not a terminal (a log file):
+ * a line per epoch would be thousands of lines. */
+#define PROGRESS_EVERY 5.0
 
 static void on_epoch(void *ctx, int epoch, double loss, double val_loss, double val_auc)
 {
@@ -100,17 +108,33 @@ static void on_epoch(void *ctx, int epoch, double loss, double val_loss, double 
 	char val[64] = "";
 	if (!isnan(val_loss)) /* the refit holds nothing out */
 		snprintf(val, sizeof val, " val loss %.4f val AUC %.3f", val_loss, val_auc);
-	if (pr->tty)
-		fprintf(stderr, "\r\033[Klumen: train: %s epoch %d loss %.4f%s", who, epoch, loss, val);
-	else
+	snprintf(pr->line, sizeof pr->line, "lumen: train: %s epoch %d loss %.4f%s", who, epoch,
+		 loss, val);
+	pr->epoch = epoch;
+	if (pr->tty) {
+		/* one line, rewritten in place */
+		fprintf(stderr, "\r\033[K%s", pr->line);
+	} else {
+		double now = lm_seconds();
+		if (pr->last > 0 && now - pr->last < PROGRESS_EVERY)
+			return;
+		pr->last = now;
+		pr->line[0] = 0; /* out: progress_done need not repeat it */
 		fprintf(stderr, "lumen: train: %s epoch %d loss %.4f%s\n", who, epoch, loss, val);
+	}
 	fflush(stderr);
 }
 
+/* The end of one network's training: clears the terminal line, or (in a log) gives the
+ * last epoch's line once, so that every fold ends with where it stopped. */
 static void progress_done(const progress *pr)
 {
-	if (!pr->quiet && pr->tty)
+	if (pr->quiet)
+		return;
+	if (pr->tty)
 		fprintf(stderr, "\r\033[K");
+	else if (pr->line[0])
+		fprintf(stderr, "%s\n", pr->line);
 }
 
 /* Metrics of predictions p (n x W, W = 1 binary or C) against class indices y, as JSON. */
@@ -335,6 +359,7 @@ typedef struct run {
 	double *p_sd;   /* nused */
 	int *best_epoch;
 	cJSON *fold_metrics;
+	leaks warn; /* inputs that look like leaks (printed, and stored with the metrics) */
 } run;
 
 static void set_nn_spec(const run *r, nn_spec *s, const cohort_spec *cs, int *tokens)
@@ -465,7 +490,7 @@ static int cross_validate(run *r, lm_err *err)
 			}
 		}
 		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
-		progress pr = {r->a.quiet, isatty(2), k, K};
+		progress pr = {r->a.quiet, isatty(2), k, K, 0, 0, ""};
 		nn_train_result res;
 		r->m->fold[k] = fit_one(r, &r->m->fold_spec[k], tr, ntr, (uint64_t)r->a.seed * 7919u + 1u + (uint64_t)k,
 					0, &pr, &res, err);
@@ -647,6 +672,7 @@ static void run_free(run *r)
 	free(r->p_sd);
 	free(r->best_epoch);
 	cJSON_Delete(r->fold_metrics);
+	leaks_free(&r->warn);
 }
 
 /* A float option as the decimal it was written as (0.01, not 0.00999999977648258). */
@@ -740,6 +766,10 @@ int cmd_train(int argc, char **argv)
 	if (r.t.n_missing > 0)
 		fprintf(stderr, "lumen: train: %ld patients with no value of '%s' left out (%ld used)\n",
 			r.t.n_missing, r.a.target, r.nused);
+	/* warnings, not refusals; --quiet does not hide them */
+	leaks_check(&r.f, &r.t, (const char *const *)r.feat, r.nfeat, &r.warn);
+	for (int i = 0; i < r.warn.n; i++)
+		fprintf(stderr, "lumen: train: warning: %s\n", r.warn.msg[i]);
 	r.fold = xmallocarray((size_t)(r.f.nrow ? r.f.nrow : 1), sizeof *r.fold);
 	if ((st = cohort_folds(&r.t, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err)))
 		goto out;
@@ -769,7 +799,7 @@ int cmd_train(int argc, char **argv)
 	if (final_epochs < 1)
 		final_epochs = 1;
 	{
-		progress pr = {r.a.quiet, isatty(2), -1, r.a.folds};
+		progress pr = {r.a.quiet, isatty(2), -1, r.a.folds, 0, 0, ""};
 		nn_train_result res;
 		r.m->final = fit_one(&r, &r.m->spec, r.used, r.nused, (uint64_t)r.a.seed * 7919u,
 				     final_epochs, &pr, &res, &err);
@@ -792,6 +822,9 @@ int cmd_train(int argc, char **argv)
 		cJSON_AddItemToObject(mj, "pooled", metrics_of(r.oof_p, y, r.nused, r.C));
 		cJSON_AddItemToObject(mj, "folds", r.fold_metrics);
 		r.fold_metrics = NULL;
+		cJSON *wa = cJSON_AddArrayToObject(mj, "warnings");
+		for (int i = 0; i < r.warn.n; i++)
+			cJSON_AddItemToArray(wa, cJSON_CreateString(r.warn.msg[i]));
 		char *s = cJSON_PrintUnformatted(mj);
 		r.m->metrics_json = xstrdup(s);
 		cJSON_free(s);

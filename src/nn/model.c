@@ -492,11 +492,19 @@ static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_sp
 			for (int s = 0; s < fspec->nslot; s++) {
 				float v;
 				memcpy(&v, f + s, sizeof v);
+				if (!isfinite(v)) {
+					status = lm_seterr(err, EX_DATAERR, "model %ld: tensor %s holds %g "
+							   "(a crafted or damaged file)", id, name,
+							   (double)v);
+					break;
+				}
 				if (is_center)
 					fspec->slot[s].center = v;
 				else
 					fspec->slot[s].scale = v;
 			}
+			if (status)
+				break;
 			continue;
 		}
 		int i;
@@ -508,6 +516,13 @@ static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_sp
 			break;
 		}
 		memcpy(nn_tensor_data(nm, i), data, bytes);
+		const float *w = nn_tensor_data(nm, i);
+		for (size_t j = 0; j < bytes / sizeof(float) && !status; j++)
+			if (!isfinite(w[j]))
+				status = lm_seterr(err, EX_DATAERR, "model %ld: tensor %s holds %g "
+						   "(a crafted or damaged file)", id, name, (double)w[j]);
+		if (status)
+			break;
 		found++;
 	}
 	sqlite3_finalize(st);

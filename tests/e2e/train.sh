@@ -102,7 +102,7 @@ eq "unknown feature" "$RC/$ERR" "65/lumen: train: --features: no column 'bilirub
 run train "$W" --model logreg --target status --positive 2 --features age,time
 eq "time is not a feature" "$RC/$ERR" "65/lumen: train: --features: 'time' has role time and cannot be a feature"
 run train "$W" --model logreg --target status --positive 9 --name p9
-eq "positive level absent" "$RC/$ERR" "65/lumen: train: no patient has status = '9' (the positive class)"
+eq "positive level absent" "$RC/$ERR" "65/lumen: train: no patient has status = '9' (the positive class); its values are '0', '1', '2'"
 run train "$W" --model logreg --target sex --positive m --folds 50 --name tiny
 eq "fewer patients in a class than folds" "$RC/$ERR" "65/lumen: train: class 'm' has 44 patients, fewer than the 50 folds"
 run train "$W" --model mlp --target status --positive 2 --lr 1e30 --name diverges --quiet
@@ -112,12 +112,13 @@ eq "nothing stored after a failure" "$(sq "SELECT count(*) FROM models WHERE nam
 awk -F, 'BEGIN { OFS = "," } NR == 1 || $3 != 2 { print }' "$PBC" >"$T/alive.csv"
 "$LUMEN" import "$T/alive.csv" -o "$T/alive.lumen" >/dev/null 2>&1
 run train "$T/alive.lumen" --model logreg --target status --positive 2
-eq "one class: message" "$RC/$ERR" "65/lumen: train: no patient has status = '2' (the positive class)"
+eq "one class: message" "$RC/$ERR" "65/lumen: train: no patient has status = '2' (the positive class); its values are '0', '1'"
 awk -F, 'BEGIN { OFS = "," } NR > 1 && NR <= 11 { $3 = "" } { print }' "$PBC" >"$T/gaps.csv"
 "$LUMEN" import "$T/gaps.csv" -o "$T/gaps.lumen" >/dev/null 2>&1
 run train "$T/gaps.lumen" --model logreg --target status --positive 2 --quiet
 eq "missing targets: exit 0" "$RC" 0
-eq "missing targets reported" "$ERR" "lumen: train: 10 patients with no value of 'status' left out (408 used)"
+eq "missing targets reported (and time, imported without --time, warned of)" "$ERR" "lumen: train: 10 patients with no value of 'status' left out (408 used)
+lumen: train: warning: input 'time' looks like a date or a follow-up time and is used as a feature (a follow-up time tells the outcome; use --time/--event, or --exclude time)"
 eq "missing targets counted" "$(sqlite3 "$T/gaps.lumen" "SELECT n_used, n_excluded, (SELECT count(*) FROM predictions) FROM models")" "408|10|408"
 run train "$T/gaps.lumen" --model logreg --target status --quiet --name multi
 eq "three classes: multiclass" "$(sqlite3 "$T/gaps.lumen" "SELECT task, classes FROM models WHERE name = 'multi'")" 'multiclass|["0","1","2"]'
