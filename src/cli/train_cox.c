@@ -532,6 +532,10 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 		cJSON_AddStringToObject(c, "kind", sl->kind == SLOT_NUMERIC ? "numeric"
 						   : sl->kind == SLOT_ONEHOT ? "onehot" : "missing");
 		cJSON_AddBoolToObject(c, "aliased", fit->aliased[s]);
+		/* the reference level of a categorical column; other aliased inputs are
+		 * combinations of earlier ones (a missing indicator equal to another's) */
+		cJSON_AddBoolToObject(c, "reference",
+				      sl->kind == SLOT_ONEHOT && (s == 0 || sp->slot[s - 1].token != sl->token));
 		if (!fit->aliased[s]) {
 			/* numeric inputs were standardised: per unit of the column, b / scale */
 			double sc = sl->kind == SLOT_NUMERIC && sl->scale > 0 ? sl->scale : 1;
@@ -610,6 +614,10 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 			fprintf(stderr, "lumen: train: fold %d: the Cox fit did not converge in %d "
 					"iterations (an input separates the events?)\n",
 				k + 1, fk.iter);
+		if (fk.ridged && !r->a.quiet)
+			fprintf(stderr, "lumen: train: fold %d: the information matrix became singular (a "
+					"coefficient running off to infinity); inverted with a tiny ridge\n",
+				k + 1);
 		r->m->fold[k] = coxm_net(ns, fk.beta, r->a.l2, err);
 		if (!r->m->fold[k] || (st = encode(r, &r->m->fold_spec[k], all, n, X, err))) {
 			st = st ? st : EX_SOFTWARE;
@@ -886,6 +894,10 @@ int cmd_train_cox(int argc, char **argv)
 		fprintf(stderr, "lumen: train: the final Cox fit did not converge in %d iterations "
 				"(an input separates the events?)\n",
 			final.iter);
+	if (final.ridged && !r.a.quiet)
+		fprintf(stderr, "lumen: train: the final model's information matrix became singular (a "
+				"coefficient running off to infinity); inverted with a tiny ridge, its "
+				"standard errors are unreliable\n");
 	r.m->hyper_json = hyper(&r);
 	{
 		long n = r.f.nrow;

@@ -182,7 +182,8 @@ void coxm_print_summary(FILE *out, const cJSON *metrics)
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "input");
 		const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "aliased"))) {
-			fprintf(out, "  %-22.22s %10s\n", name, "(reference)");
+			int ref = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "reference"));
+			fprintf(out, "  %-22.22s %10s\n", name, ref ? "(reference)" : "(aliased)");
 			continue;
 		}
 		char ci[40], pb[16];

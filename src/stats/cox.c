@@ -206,6 +206,28 @@ static int factor_info(const double *info, int p, double l2, int *aliased, int d
 	return chol(L, p, aliased, detect);
 }
 
+/* factor_info, and when the information is singular at the current b (an input whose
+ * coefficient runs off to infinity, separating the events: a monotone likelihood) the same
+ * with a ridge growing from 1e-9 of the mean diagonal until it factors. Returns the ridge
+ * added (0 normally), or -1 when even 1e-3 fails. */
+static double factor_robust(const double *info, int p, double l2, int *aliased, double *L)
+{
+	if (factor_info(info, p, l2, aliased, 0, L) == 0)
+		return 0;
+	double tr = 0;
+	int k = 0;
+	for (int a = 0; a < p; a++)
+		if (!aliased[a]) {
+			tr += info[(size_t)a * (size_t)p + (size_t)a];
+			k++;
+		}
+	double scale = k && tr > 0 ? tr / k : 1;
+	for (double eps = 1e-9; eps <= 1e-3; eps *= 100)
+		if (factor_info(info, p, l2 + eps * scale, aliased, 0, L) == 0)
+			return eps * scale;
+	return -1;
+}
+
 void cox_baseline(const double *lp, const double *time, const int *event, long n,
 		  cox_ties ties, long *nbase, double **btime, double **bhaz)
 {
@@ -325,7 +347,10 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	for (it = 1; it <= o->max_iter; it++) {
 		for (size_t a = 0; a < P; a++)
 			step[a] = fit->aliased[a] ? 0 : grad[a] - o->l2 * b[a];
-		if (factor_info(info, p, o->l2, fit->aliased, 0, L) != 0) {
+		double jit = factor_robust(info, p, o->l2, fit->aliased, L);
+		if (jit > 0)
+			fit->ridged = 1;
+		if (jit < 0) {
 			st = lm_seterr(err, EX_DATAERR,
 				       "the Cox information matrix is singular at iteration %d", it);
 			break;
@@ -367,8 +392,13 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	fit->iter = it;
 	fit->converged = conv;
 	fit->loglik = ll;
-	if (!st && factor_info(info, p, o->l2, fit->aliased, 0, L) != 0)
-		st = lm_seterr(err, EX_DATAERR, "the Cox information matrix is singular at the fit");
+	if (!st) {
+		double jit = factor_robust(info, p, o->l2, fit->aliased, L);
+		if (jit > 0)
+			fit->ridged = 1;
+		if (jit < 0)
+			st = lm_seterr(err, EX_DATAERR, "the Cox information matrix is singular at the fit");
+	}
 	if (!st) {
 		/* the inverse information, a column at a time */
 		for (size_t c = 0; c < P; c++) {

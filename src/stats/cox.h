@@ -44,6 +44,8 @@ typedef struct cox_fit {
 	double loglik;    /* at the fit (without the penalty) */
 	double lr_chisq, lr_p; /* 2 (loglik - loglik0) on df degrees of freedom */
 	int iter, converged;
+	int ridged;       /* the information was singular on the way (a coefficient running off
+			   * to infinity) and a tiny ridge was added to invert it: warn */
 	long n, events;
 	/* baseline cumulative hazard at x = 0: a step at every distinct event time */
 	long nbase;

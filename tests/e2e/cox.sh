@@ -36,7 +36,7 @@ logprotime 3 2.38395486710 0.771088151121
 edema 4 0.93644110327 0.273772932194
 sex=m 6 0.22265844102 0.233404993608
 R
-eq "sex=f is the reference level (R's treatment contrast)" "$(jx "$C.coefficients[5].aliased")/$(jx "$C.coefficients[5].coef")" "1/"
+eq "sex=f is the reference level (R's treatment contrast)" "$(jx "$C.coefficients[5].aliased")/$(jx "$C.coefficients[5].reference")/$(jx "$C.coefficients[5].coef")" "1/1/"
 near "hazard ratio of log bilirubin = exp(coef)" "$(jx "$C.coefficients[1].hr")" 2.3638123304 1e-6
 near "HR 95% lower bound" "$(jx "$C.coefficients[1].hr_lower")" "$(awk 'BEGIN { print exp(0.86027570993 - 1.959963984540054 * 0.083295992522) }')" 1e-5
 near "Wald p of albumin (R 2.452538595e-04)" "$(jx "$C.coefficients[2].p")" 2.452538595e-04 1e-8
@@ -153,6 +153,13 @@ eq "patients used and events by the horizon (awk on the CSV)" "$(sqlite3 "$P5" '
 contains "says how many were censored before the horizon" "$ERR" "lumen: train: target: status=2 by time 1825; $((418 - want_used)) patients censored before it left out"
 eq "the time column is not an input" "$(sqlite3 "$P5" "SELECT count(*) FROM model_inputs WHERE source_column = 'time'")" 0
 eq "the horizon is kept with the model" "$(sqlite3 "$P5" "SELECT json_extract(hyper, '\$.horizon') FROM models")" 1825
+# every pbc column: identical missing indicators are aliased, and a fold whose information
+# turns singular (a coefficient running off to infinity) is said
+run train "$P5" --model cox --time time --event status=2 --name all
+eq "cox on every pbc column exits 0" "$RC" 0
+contains "a singular information is said" "$ERR" "inverted with a tiny ridge"
+run models "$P5"
+contains "aliased missing indicators are shown as such" "$OUT" "ascites:missing         (aliased)"
 run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --target status --name h2
 eq "--horizon with --target: usage error" "$RC" 64
 run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --features age,time --name h3
