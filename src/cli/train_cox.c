@@ -15,6 +15,7 @@
 #include "../nn/coxmodel.h"
 #include "../nn/model.h"
 #include "../stats/cox.h"
+#include "../stats/km.h"
 #include "../stats/metrics.h"
 #include "../stats/surveval.h"
 #include "cli.h"
@@ -554,6 +555,41 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 	return o;
 }
 
+/* The proportional-hazards check of the final fit per source column and globally (R's
+ * cox.zph, transform "km"), with a warning for each column whose p is below 0.05. */
+static void add_zph(const cox_run *r, const cox_fit *fit, const double *X, cJSON *cx)
+{
+	const cohort_spec *sp = &r->m->spec;
+	cox_zph z;
+	cox_zph_compute(X, r->time, r->event, r->f.nrow, sp->nslot, fit->beta, r->a.ties, &z);
+	int *sel = xcalloc((size_t)sp->nslot, sizeof *sel);
+	cJSON *a = cJSON_AddArrayToObject(cx, "zph");
+	for (int c = 0; c <= sp->ncolumn; c++) {
+		for (int s = 0; s < sp->nslot; s++)
+			sel[s] = c == sp->ncolumn || sp->slot[s].token == c;
+		int df;
+		double chi = cox_zph_test(&z, fit->aliased, sel, &df);
+		if (df == 0)
+			continue;
+		double pv = isnan(chi) ? (double)NAN : km_chisq_upper(chi < 0 ? 0 : chi, df);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "column", c == sp->ncolumn ? "GLOBAL" : sp->columns[c]);
+		metrics_json_number(o, "chisq", chi);
+		cJSON_AddNumberToObject(o, "df", df);
+		metrics_json_number(o, "p", pv);
+		if (c == sp->ncolumn)
+			cJSON_AddItemToObject(cx, "zph_global", o);
+		else
+			cJSON_AddItemToArray(a, o);
+		if (c < sp->ncolumn && pv < 0.05 && !r->a.quiet)
+			fprintf(stderr, "lumen: train: '%s' may break the proportional-hazards assumption "
+					"(scaled Schoenfeld residuals: chi-square %.2f on %d df, p = %.3g)\n",
+				sp->columns[c], chi, df, pv);
+	}
+	free(sel);
+	cox_zph_free(&z);
+}
+
 static char *hyper(const cox_run *r)
 {
 	cJSON *h = cJSON_CreateObject();
@@ -917,7 +953,9 @@ int cmd_train_cox(int argc, char **argv)
 		cJSON_AddItemToObject(mj, "pooled", pooled);
 		cJSON_AddItemToObject(mj, "folds", r.folds_json);
 		r.folds_json = NULL;
-		cJSON_AddItemToObject(mj, "cox", table_json(&r, &final, cf.c));
+		cJSON *cx = table_json(&r, &final, cf.c);
+		add_zph(&r, &final, X, cx);
+		cJSON_AddItemToObject(mj, "cox", cx);
 		double c_oof = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pooled, "c_index"));
 		r.m->metrics_json = json_take(mj);
 		free(all);

@@ -200,6 +200,21 @@ void coxm_print_summary(FILE *out, const cJSON *metrics)
 		" (Uno %.3f)\n",
 		num(lr, "chisq"), num(lr, "df"), pb[0] == '<' ? "" : "= ", pb, num(cx, "c_final"),
 		num(pooled, "c_index"), num(pooled, "uno_c"));
+	const cJSON *z, *g = cJSON_GetObjectItemCaseSensitive(cx, "zph_global");
+	if (cJSON_IsObject(g)) {
+		fprintf(out, "  proportional hazards (scaled Schoenfeld residuals, cox.zph):");
+		cJSON_ArrayForEach(z, cJSON_GetObjectItemCaseSensitive(cx, "zph"))
+		{
+			const cJSON *col = cJSON_GetObjectItemCaseSensitive(z, "column");
+			char b[16];
+			put_p(b, sizeof b, num(z, "p"));
+			fprintf(out, " %s p %s%s;", cJSON_IsString(col) ? col->valuestring : "?", b,
+				num(z, "p") < 0.05 ? " (!)" : "");
+		}
+		put_p(pb, sizeof pb, num(g, "p"));
+		fprintf(out, " global chi-square %.2f on %.0f df, p %s\n", num(g, "chisq"), num(g, "df"),
+			pb);
+	}
 	const cJSON *at;
 	cJSON_ArrayForEach(at, cJSON_GetObjectItemCaseSensitive(pooled, "at"))
 		fprintf(out, "  at t = %g: AUC %.3f, Brier %.4f (out of fold, IPCW)\n", num(at, "time"),

@@ -46,6 +46,22 @@ near "final log-likelihood = R's" "$(jx "$C.loglik")" -751.4829566536 1e-5
 near "LR chi-square" "$(jx "$C.lr.chisq")" 230.948680043 1e-5
 eq "LR df" "$(jx "$C.lr.df")" 6
 near "Harrell's C of the final model = concordance(f) (35993 / 43133)" "$(jx "$C.c_final")" "$(awk 'BEGIN { printf "%.12f", 35993 / 43133 }')" 1e-9
+# the proportional-hazards check: cox.zph(f)$table
+while read -r k col chi pv; do
+	eq "zph row $k is $col" "$(jx "$C.zph[$k].column")" "$col"
+	near "zph $col chi-square = cox.zph's" "$(jx "$C.zph[$k].chisq")" "$chi" 1e-5
+	near "zph $col p = cox.zph's" "$(jx "$C.zph[$k].p")" "$pv" 1e-6
+done <<'R'
+0 age 4.753206481e-04 0.982606018733
+1 logbili 9.348739541e-01 0.333599625501
+2 albumin 1.687796782e+00 0.193891656595
+3 logprotime 9.267635355e+00 0.002332386331
+4 edema 3.229060625e+00 0.072342174136
+5 sex 1.642483272e+00 0.199985093576
+R
+near "zph global chi-square = cox.zph's" "$(jx "$C.zph_global.chisq")" 14.25566936 1e-5
+eq "zph global df" "$(jx "$C.zph_global.df")" 6
+contains "train warns about the input that breaks proportional hazards" "$ERR" "'logprotime' may break the proportional-hazards assumption (scaled Schoenfeld residuals: chi-square 9.27 on 1 df, p = 0.00233)"
 
 # the out-of-fold evaluation: R on the stored out-of-fold predictions (seed 1, 5 folds)
 P='$[0].metrics.pooled'
@@ -64,6 +80,7 @@ run models "$W"
 contains "models shows the coefficient table" "$OUT" "logbili                    0.8603    0.0833     2.364"
 contains "models shows the reference level" "$OUT" "sex=f                  (reference)"
 contains "models shows the C-index final and out of fold" "$OUT" "C-index 0.834 final, 0.831 out of fold"
+contains "models flags the proportional-hazards check" "$OUT" "logprotime p 0.0023 (!);"
 
 # each patient's survival curve: the final model's = survfit(f, newdata)
 run predict "$W" --model cox-status --times 365,1825 --json
@@ -178,7 +195,8 @@ d\$lp <- read.csv("$T/lp.csv")\$lp
 d\$ev <- d\$status == 2
 h <- concordance(Surv(time, ev) ~ lp, data = d, reverse = TRUE)\$concordance
 u <- concordance(Surv(time, ev) ~ lp, data = d, reverse = TRUE, timewt = "n/G2", ymax = 1825)\$concordance
-cat(sprintf("%.12f", c(coef(f), sqrt(diag(vcov(f))), h, u)), sep = "\n", file = "$T/r.txt")
+z <- cox.zph(f)\$table[, "chisq"]
+cat(sprintf("%.12f", c(coef(f), sqrt(diag(vcov(f))), h, u, z)), sep = "\n", file = "$T/r.txt")
 RS
 	Rscript "$T/cox.R"
 	J=$T/models.json
@@ -193,6 +211,10 @@ RS
 	done
 	near "live R: out-of-fold Harrell C" "$(jx '$[0].metrics.pooled.c_index')" "${R[12]}" 1e-9
 	near "live R: out-of-fold Uno C (tau 1825)" "$(jx '$[0].metrics.pooled.uno_c')" "${R[13]}" 1e-9
+	for k in 0 1 2 3 4 5; do
+		near "live R: cox.zph chi-square of input $k" "$(jx "$C.zph[$k].chisq")" "${R[$((14 + k))]}" 1e-5
+	done
+	near "live R: cox.zph global" "$(jx "$C.zph_global.chisq")" "${R[20]}" 1e-5
 else
 	skip "coxph live" "Rscript with the survival package is not installed"
 fi
