@@ -159,6 +159,27 @@ eq "nothing stored in the other files" "$(sqlite3 "$T/neg.lumen" 'SELECT count(*
 run predict "$W" --model bres --times 0,abc
 eq "--times with a bad time: status 64" "$RC" 64
 
+# neural Cox (DeepSurv style): an mlp on the partial likelihood, the same folds and storage
+run train "$W" --model mlp --time time --event status=2 --times 365,1825 --quiet
+eq "train --model mlp --time/--event exits 0" "$RC" 0
+contains "says what it trained" "$OUT" "model 'mlp-cox-status': mlp on the Cox partial likelihood, time time, event status = 2, 416 patients, 160 events, 5 folds"
+"$LUMEN" models "$W" --json >"$J"
+NJ=$(sqlite3 :memory: "SELECT key FROM json_each(readfile('$J')) WHERE json_extract(value, '\$.name') = 'mlp-cox-status'")
+awk -v c="$(jx "\$[$NJ].metrics.pooled.c_index")" 'BEGIN { exit !(c > 0.75 && c < 0.9) }'
+eq "neural Cox out-of-fold C-index between 0.75 and 0.9 (linear: 0.831)" "$?" 0
+eq "neural Cox is a survival model" "$(jx "\$[$NJ].task")/$(jx "\$[$NJ].arch")" "survival/mlp"
+eq "every fold has its baseline hazard" "$(sqlite3 "$W" "SELECT count(*) FROM model_tensors t JOIN models m ON m.id = t.model_id WHERE m.name = 'mlp-cox-status' AND t.name = 'cox.cumhaz'")" 6
+run predict "$W" --model mlp-cox-status --times 365,1825 --json
+eq "neural Cox predict exits 0" "$RC" 0
+printf '%s' "$OUT" >"$T/np.json"
+s1=$(sqlite3 :memory: "SELECT json_extract(readfile('$T/np.json'), '\$.patients[0].surv[0]') >= json_extract(readfile('$T/np.json'), '\$.patients[0].surv[1]')")
+eq "a neural survival curve does not rise" "$s1" 1
+run explain "$W" --model mlp-cox-status --patient 1 --json
+printf '%s' "$OUT" >"$T/ne.json"
+near "IG on the neural log-hazard is complete" "$(sqlite3 :memory: "SELECT json_extract(readfile('$T/ne.json'), '\$.completeness_error')")" 0 1e-4
+run models "$W"
+contains "models shows the neural Cox summary" "$OUT" "neural Cox: 416 patients, 160 events; C-index"
+
 # a fixed-horizon classifier: the event by 1825 days; censored before it left out
 P5=$T/pbc.lumen
 "$LUMEN" import "$DATA/pbc.csv" -o "$P5" >/dev/null
