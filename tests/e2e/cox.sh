@@ -102,6 +102,17 @@ head -3 "$T/cc.csv" >"$T/new.csv"
 run predict "$W" --model cox-status --times 365,1825 --input "$T/new.csv"
 eq "a new patient gets the final model's curve" "$(printf '%s\n' "$OUT" | sed -n 2p)" "1,3.962946,0.217829,0.000002"
 
+# Lua's m:predict of a survival model: the risk by the horizon (1825) and the log-hazard
+cat >"$T/risk.lua" <<'LUA'
+local m = lumen.model("cox-status")
+for p in lumen.patients{where = "id == 2"} do
+  local prob, logit = m:predict(lumen.record(p))
+  report.paragraph(string.format("%.6f %.6f", prob, logit))
+end
+LUA
+run report "$W" "$T/risk.lua"
+eq "m:predict gives 1 - S(1825 | x) (survfit: 1 - 0.89503027)" "$OUT" "0.104970 -0.796194"
+
 # integrated gradients on the log-hazard: linear, so exactly coef * (x - mean) per input
 run explain "$W" --model cox-status --patient 1 --json
 eq "explain exits 0" "$RC" 0
