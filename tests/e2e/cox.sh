@@ -215,6 +215,38 @@ run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --fea
 eq "--horizon with the time as a feature: status 65" "$RC" 65
 contains "and says so" "$ERR" "'time' is the time column and cannot be a feature"
 
+# audit of a survival model by group: C and calibration at the horizon per sex
+run train "$P5" --model cox --time time --event status=2 --times 365,1825 --name cs5 --quiet
+run audit "$P5" --model cs5 --by sex --json
+eq "audit of a Cox model exits 0" "$RC" 0
+printf '%s' "$OUT" >"$T/au.json"
+ax() { sqlite3 :memory: "SELECT json_extract(readfile('$T/au.json'), '$1')"; }
+eq "survival section at the horizon" "$(ax '$.survival.horizon')/$(ax '$.survival.groups[0].group')/$(ax '$.survival.groups[0].n')/$(ax '$.survival.groups[0].events')" "1825/sex=f/374/137"
+# survfit(Surv(time, status == 2) ~ sex, pbc) at 1825: women 0.721998224898, men 0.541059837986
+near "women: observed risk = 1 - Kaplan-Meier (R)" "$(ax '$.survival.groups[0].observed_risk')" 0.278001775102 1e-9
+near "men: observed risk = 1 - Kaplan-Meier (R)" "$(ax '$.survival.groups[1].observed_risk')" 0.458940162014 1e-9
+want_pred=$(sqlite3 "$P5" "SELECT avg(p.p) FROM predictions p JOIN models m ON m.id = p.model_id JOIN patients q ON q.rowid = p.patient WHERE m.name = 'cs5' AND q.sex = 'f'")
+near "women: predicted risk = mean stored out-of-fold risk" "$(ax '$.survival.groups[0].predicted_risk')" "$want_pred" 1e-9
+# survival::concordance on the stored out-of-fold lp per sex (R 4 / survival 3.5-3)
+near "women's out-of-fold C (R 0.787417434318)" "$(ax '$.survival.groups[0].c_index')" 0.787417434318 1e-9
+near "men's out-of-fold C (R 0.718286655684)" "$(ax '$.survival.groups[1].c_index')" 0.718286655684 1e-9
+run audit "$P5" --model cs5 --by sex
+contains "audit text has the survival table" "$OUT" "Survival by group (out of fold): Harrell's C"
+if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
+	sqlite3 -csv -header "$P5" "SELECT q.time AS time, q.status AS status, q.sex AS sex, printf('%.17g', p.logit) AS lp
+	  FROM predictions p JOIN models m ON m.id = p.model_id JOIN patients q ON q.rowid = p.patient
+	  WHERE m.name = 'cs5' ORDER BY p.patient" >"$T/au.csv"
+	cat >"$T/au.R" <<RS
+suppressMessages(library(survival)); d <- read.csv("$T/au.csv"); d\$ev <- d\$status == 2
+for (s in c("f", "m")) cat(sprintf("%.12f\\n", concordance(Surv(time, ev) ~ lp, data = d[d\$sex == s, ], reverse = TRUE)\$concordance))
+RS
+	Rscript "$T/au.R" >"$T/auc.txt"
+	near "live R: women's C = concordance" "$(ax '$.survival.groups[0].c_index')" "$(sed -n 1p "$T/auc.txt")" 1e-9
+	near "live R: men's C = concordance" "$(ax '$.survival.groups[1].c_index')" "$(sed -n 2p "$T/auc.txt")" 1e-9
+else
+	skip "per-group C against R" "Rscript with the survival package is not installed"
+fi
+
 # live R, when it is here
 if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
 	sqlite3 -csv -header "$W" "SELECT printf('%.17g', p.logit) AS lp FROM predictions p
