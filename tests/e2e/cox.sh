@@ -122,6 +122,9 @@ mean_lb=$(awk -F, 'NR > 1 { s += $5; n++ } END { printf "%.12f", s / n }' "$T/cc
 near "IG of log bilirubin = coef * (x - cohort mean)" "$(ex "\$.columns[0].ig")" "$(awk -v m="$mean_lb" 'BEGIN { print 0.86027570993 * (2.67414864942653 - m) }')" 1e-5
 near "completeness: baseline + sum IG = lp" "$(ex '$.completeness_error')" 0 1e-6
 near "the explained number is the linear predictor" "$(ex '$.logit')" 3.962946 1e-5
+run explain "$W" --model cox-status --patient 2 --json
+printf '%s' "$OUT" >"$T/e2.json"
+near "explain shows the risk by the horizon, 1 - S(1825 | x) (survfit: 1 - 0.89503027)" "$(sqlite3 :memory: "SELECT json_extract(readfile('$T/e2.json'), '\$.probability')")" 0.10497 1e-5
 
 # Breslow ties
 run train "$W" --model cox --time time --event status=2 --ties breslow --name bres
