@@ -20,7 +20,8 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
-	"       lumen train FILE --model cox --time COL --event COL[=V] [options]  (--model cox --help)\n"
+	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
+	"       (time-to-event: lumen train --model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -754,10 +755,16 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 int cmd_train(int argc, char **argv)
 {
 	/* a Cox model has its own options and fit: train_cox.c */
-	for (int i = 1; i < argc; i++)
+	int has_time = 0, has_horizon = 0;
+	for (int i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
 		    !strcmp(argv[i], "--model=cox"))
 			return cmd_train_cox(argc, argv);
+		has_time |= !strncmp(argv[i], "--time", 6) && strncmp(argv[i], "--times", 7);
+		has_horizon |= !strncmp(argv[i], "--horizon", 9);
+	}
+	if (has_time && !has_horizon) /* a network on the Cox partial likelihood */
+		return cmd_train_cox(argc, argv);
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;
