@@ -58,29 +58,6 @@ typedef struct train_args {
 	long seed;
 } train_args;
 
-/* Splits "a,b,c" into a malloc'd array of malloc'd strings. */
-static char **split_list(const char *s, int *n)
-{
-	*n = 0;
-	char **out = xcalloc(strlen(s) + 1, sizeof *out);
-	const char *p = s;
-	while (*p) {
-		const char *q = strchr(p, ',');
-		size_t len = q ? (size_t)(q - p) : strlen(p);
-		if (len)
-			out[(*n)++] = xstrndup(p, len);
-		p += len + (q != NULL);
-	}
-	return out;
-}
-
-static void free_list(char **l, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
-
 static int in_list(char **l, int n, const char *s)
 {
 	for (int i = 0; i < n; i++)
@@ -314,16 +291,16 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			      lm_err *err)
 {
 	int ne = 0;
-	char **ex = split_list(a->exclude ? a->exclude : "", &ne);
+	char **ex = lm_split(a->exclude ? a->exclude : "", &ne);
 	for (int i = 0; i < ne; i++)
 		if (store_columns_find(cols, ex[i]) < 0) {
 			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
-			free_list(ex, ne);
+			lm_split_free(ex, ne);
 			return NULL;
 		}
 	char **out;
 	if (a->features) {
-		out = split_list(a->features, nf);
+		out = lm_split(a->features, nf);
 		for (int i = 0; i < *nf; i++) {
 			int j = store_columns_find(cols, out[i]);
 			if (j < 0) {
@@ -343,8 +320,8 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 					continue;
 				}
 			}
-			free_list(out, *nf);
-			free_list(ex, ne);
+			lm_split_free(out, *nf);
+			lm_split_free(ex, ne);
 			*nf = 0;
 			return NULL;
 		}
@@ -365,9 +342,9 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			out[(*nf)++] = xstrdup(c->name);
 		}
 	}
-	free_list(ex, ne);
+	lm_split_free(ex, ne);
 	if (*nf == 0) {
-		free_list(out, 0);
+		lm_split_free(out, 0);
 		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
 		return NULL;
 	}
@@ -404,14 +381,14 @@ static void set_nn_spec(const run *r, nn_spec *s, const cohort_spec *cs, int *to
 		s->dropout = (float)r->a.dropout;
 	if (r->a.hidden) {
 		int n = 0;
-		char **h = split_list(r->a.hidden, &n);
+		char **h = lm_split(r->a.hidden, &n);
 		s->n_hidden = 0;
 		for (int i = 0; i < n && i < NN_MAX_HIDDEN; i++) {
 			long v;
 			if (parse_long(h[i], &v) == 0 && v > 0 && v < 100000)
 				s->hidden[s->n_hidden++] = (int)v;
 		}
-		free_list(h, n);
+		lm_split_free(h, n);
 	}
 	if (r->a.d_model)
 		s->d_model = r->a.d_model;
@@ -696,7 +673,7 @@ static void run_free(run *r)
 {
 	frame_free(&r->f);
 	cohort_target_free(&r->t);
-	free_list(r->feat, r->nfeat);
+	lm_split_free(r->feat, r->nfeat);
 	free(r->used);
 	free(r->fold);
 	model_free(r->m);

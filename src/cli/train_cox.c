@@ -54,28 +54,6 @@ typedef struct cox_args {
 	long seed;
 } cox_args;
 
-static char **split(const char *s, int *n)
-{
-	*n = 0;
-	char **out = xcalloc(strlen(s) + 1, sizeof *out);
-	const char *p = s;
-	while (*p) {
-		const char *q = strchr(p, ',');
-		size_t len = q ? (size_t)(q - p) : strlen(p);
-		if (len)
-			out[(*n)++] = xstrndup(p, len);
-		p += len + (q != NULL);
-	}
-	return out;
-}
-
-static void split_free(char **l, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
-
 static int parse(int argc, char **argv, cox_args *a, int *done)
 {
 	static const struct option opts[] = {
@@ -217,14 +195,14 @@ static int is_time_or_event(const cox_run *r, const char *name)
 static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 {
 	int ne = 0;
-	char **ex = split(r->a.exclude ? r->a.exclude : "", &ne), **out = NULL;
+	char **ex = lm_split(r->a.exclude ? r->a.exclude : "", &ne), **out = NULL;
 	for (int i = 0; i < ne; i++)
 		if (store_columns_find(cols, ex[i]) < 0) {
 			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
 			goto done;
 		}
 	if (r->a.features) {
-		out = split(r->a.features, &r->nfeat);
+		out = lm_split(r->a.features, &r->nfeat);
 		for (int i = 0; i < r->nfeat; i++) {
 			int j = store_columns_find(cols, out[i]);
 			if (j < 0)
@@ -241,7 +219,7 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the id column", out[i]);
 			else
 				continue;
-			split_free(out, r->nfeat);
+			lm_split_free(out, r->nfeat);
 			out = NULL;
 			r->nfeat = 0;
 			goto done;
@@ -264,12 +242,12 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 		}
 	}
 	if (r->nfeat == 0) {
-		split_free(out, 0);
+		lm_split_free(out, 0);
 		out = NULL;
 		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
 	}
 done:
-	split_free(ex, ne);
+	lm_split_free(ex, ne);
 	return out;
 }
 
@@ -380,15 +358,15 @@ static int eval_times(cox_run *r, lm_err *err)
 {
 	if (r->a.times) {
 		int n = 0;
-		char **s = split(r->a.times, &n);
+		char **s = lm_split(r->a.times, &n);
 		r->times = xmallocarray((size_t)(n ? n : 1), sizeof *r->times);
 		for (int i = 0; i < n; i++)
 			if (parse_double(s[i], &r->times[i]) != 0 || !(r->times[i] > 0)) {
 				lm_seterr(err, EX_USAGE, "--times: '%s' is not a positive time", s[i]);
-				split_free(s, n);
+				lm_split_free(s, n);
 				return EX_USAGE;
 			}
-		split_free(s, n);
+		lm_split_free(s, n);
 		r->ntimes = n;
 		if (!n)
 			return lm_seterr(err, EX_USAGE, "--times: no times given");
@@ -666,14 +644,14 @@ static int fit_neural(const cox_run *r, const cohort_spec *spec, const long *row
 		sp.dropout = (float)r->a.dropout;
 	if (r->a.hidden) {
 		int nh = 0;
-		char **h = split(r->a.hidden, &nh);
+		char **h = lm_split(r->a.hidden, &nh);
 		sp.n_hidden = 0;
 		for (int i = 0; i < nh && i < NN_MAX_HIDDEN; i++) {
 			long v;
 			if (parse_long(h[i], &v) == 0 && v > 0 && v < 100000)
 				sp.hidden[sp.n_hidden++] = (int)v;
 		}
-		split_free(h, nh);
+		lm_split_free(h, nh);
 	}
 	for (int i = 0; i < ns; i++)
 		tokens[i] = spec->slot[i].token;
@@ -987,7 +965,7 @@ fail:
 static void run_free(cox_run *r)
 {
 	free(r->ev_col);
-	split_free(r->feat, r->nfeat);
+	lm_split_free(r->feat, r->nfeat);
 	frame_free(&r->f);
 	free(r->time);
 	free(r->event);
