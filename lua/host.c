@@ -204,6 +204,23 @@ static int host_call(host *h, int nargs, int nres, const char *what, lm_err *err
 		lm_seterr(err, EX_DATAERR, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
 	lua_pop(L, 1);
 	lua_gc(L, LUA_GCCOLLECT);
+	/* one line: a script's message may hold newlines (error("a\nb")); they are written as
+	 * \n, other control characters as \xHH. The traceback of --verbose keeps its lines. */
+	if (err && !h->verbose) {
+		char out[sizeof err->msg];
+		size_t o = 0;
+		for (const unsigned char *c = (const unsigned char *)err->msg; *c && o + 5 < sizeof out;
+		     c++) {
+			if (*c == '\n')
+				out[o++] = '\\', out[o++] = 'n';
+			else if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+				o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *c);
+			else
+				out[o++] = (char)*c;
+		}
+		out[o] = 0;
+		memcpy(err->msg, out, o + 1);
+	}
 	return EX_DATAERR;
 }
 

@@ -529,13 +529,13 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		for (int k = 0; k < nth; k++)
 			stopped |= jobs[k].stopped;
 		double *buf = xmallocarray((size_t)B, sizeof(double));
-		for (size_t i = 0; i < GM; i++) {
+		for (size_t i = 0; i < GM && !stopped; i++) {
 			pct_ci(bv + i, B, GM, buf, &r->lo[i], &r->hi[i]);
 			pct_ci(bd + i, B, GM, buf, &r->diff_lo[i], &r->diff_hi[i]);
 			pct_ci(br + i, B, GM, buf, &r->ratio_lo[i], &r->ratio_hi[i]);
 		}
 		double *col = xmallocarray((size_t)B, sizeof *col);
-		for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+		for (int k = 0; k < AUDIT_NSUMMARY && !stopped; k++) {
 			for (int i = 0; i < B; i++)
 				col[i] = *audit_summary_at(&bs[i], k);
 			pct_ci(col, B, 1, buf, audit_summary_at(&r->sum_lo, k),
