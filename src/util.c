@@ -29,6 +29,26 @@ void lm_run_fatal_hook(void)
 		h();
 }
 
+/* An error is one line: control characters from the data (a quoted newline in a CSV value,
+ * a tab, an escape sequence) are written as \n, \t, \xHH. */
+static void escape_controls(char *msg, size_t cap)
+{
+	char out[sizeof ((lm_err *)0)->msg];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof out; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			out[o++] = (char)*p;
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			out[o++] = '\\';
+			out[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else {
+			o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *p);
+		}
+	}
+	out[o] = 0;
+	snprintf(msg, cap, "%s", out);
+}
+
 int lm_seterr(lm_err *err, int status, const char *fmt, ...)
 {
 	if (err) {
@@ -36,6 +56,7 @@ int lm_seterr(lm_err *err, int status, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		va_end(ap);
+		escape_controls(err->msg, sizeof err->msg);
 		err->status = status;
 	}
 	return status;
@@ -48,12 +69,13 @@ void lm_report(const char *cmd, const lm_err *err)
 
 int lm_fail(const char *cmd, int status, const char *fmt, ...)
 {
+	char msg[sizeof ((lm_err *)0)->msg];
 	va_list ap;
-	fprintf(stderr, "lumen: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	escape_controls(msg, sizeof msg);
+	fprintf(stderr, "lumen: %s: %s\n", cmd, msg);
 	return status;
 }
 
