@@ -40,7 +40,7 @@ LIBOBJ   := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check sanitize demo bench install clean deps
+.PHONY: all test check sanitize demo bench install clean deps fuzz
 all: lumen
 
 lumen: $(BUILD)/lumen
@@ -108,6 +108,40 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 
+# `make fuzz`: libFuzzer drivers for the CSV reader and the Lua API (tests/fuzz/), built with
+# clang under ASan and UBSan, each run FUZZ_SECONDS from the seed corpus in tests/fuzz/ (new
+# inputs go to build-fuzz/corpus-*, never into the repository). A crash stops with its input.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -std=c11 $(filter-out -Werror,$(WARN)) -Wno-double-promotion -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+                $(PKG_CFLAGS) -D_GNU_SOURCE -DLUMEN_DATADIR='"$(PREFIX)/share/lumen"'
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+
+.SECONDARY: $(FUZZ_OBJ)
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) "  CC      $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(say) "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+fuzz: $(FUZZ_BUILD)/fuzz_csv $(FUZZ_BUILD)/fuzz_lua
+	@for t in csv lua; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  LUMEN_LUA_DIR=$(CURDIR)/lua $(FUZZ_BUILD)/fuzz_$$t $$dict -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+	    $(FUZZ_BUILD)/corpus-$$t tests/fuzz/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log || \
+	    { tail -n 40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
@@ -124,6 +158,6 @@ install: all
 	done; true
 
 clean:
-	rm -rf build build-san lumen
+	rm -rf build build-san build-fuzz lumen
 
 -include $(OBJ:.o=.d)

@@ -367,6 +367,8 @@ static long next_match(lua_State *L, int st, int fn, int pat)
 	int has_fn = !lua_isnil(L, fn);
 	while (s->next < fr->nrow) {
 		long r = s->next++;
+		if ((r & 4095) == 0)
+			host_check_deadline(L);
 		if (!has_fn)
 			return r;
 		pa->row = r;
@@ -755,8 +757,19 @@ static int l_audit(lua_State *L)
 	}
 	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
 	audit_result res;
+	/* the bootstrap runs in C: it stops at the script's deadline, and its buffers (three
+	 * values per replicate, group and metric) count against the memory cap */
+	o.deadline = h->deadline;
+	if (o.n_boot > 0) {
+		size_t bytes = (3 * sizeof(double) * (size_t)g.n * AUDIT_NMETRIC + 64) *
+			       (size_t)o.n_boot;
+		if (bytes > h->cap || h->used + h->extra + bytes > h->cap)
+			groups_free(&g);
+		host_charge(L, bytes, 0);
+	}
 	if (audit_run(&in, &o, &res, &e)) {
 		groups_free(&g);
+		host_check_deadline(L);
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
 	cJSON *j = audit_result_json(&res, g.label);
@@ -1082,21 +1095,28 @@ static int model_explain_l(lua_State *L)
 	cohort_value *vals = input_values(L, m, 2, "explain");
 	float *b;
 	lm_err e = {0};
+	/* a script reads the workbench, never writes it: inside a savepoint (an open
+	 * transaction) ig_baseline_compute keeps its cache of baselines to itself */
+	int sp = sqlite3_get_autocommit(h->db) &&
+		 sqlite3_exec(h->db, "SAVEPOINT lumen_script", NULL, NULL, NULL) == SQLITE_OK;
+	int bad = 0;
 	if (base.kind == IG_BASE_MEAN) {
 		if (!hm->baseline) {
 			float *nb = xmallocarray((size_t)m->spec.nslot, sizeof(float));
-			if (ig_baseline_compute(h->db, m, &base, nb, &e)) {
+			if ((bad = ig_baseline_compute(h->db, m, &base, nb, &e)))
 				free(nb);
-				return luaL_error(L, "%s", e.msg);
-			}
-			hm->baseline = nb;
+			else
+				hm->baseline = nb;
 		}
 		b = hm->baseline;
 	} else {
 		b = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
-		if (ig_baseline_compute(h->db, m, &base, b, &e))
-			return luaL_error(L, "%s", e.msg);
+		bad = ig_baseline_compute(h->db, m, &base, b, &e);
 	}
+	if (sp)
+		sqlite3_exec(h->db, "RELEASE lumen_script", NULL, NULL, NULL);
+	if (bad)
+		return luaL_error(L, "%s", e.msg);
 	ig_explanation ex;
 	if (ig_explain_values(m, vals, b, &o, &ex, &e))
 		return luaL_error(L, "%s", e.msg);
@@ -1187,22 +1207,33 @@ static int l_model(lua_State *L)
 
 static report *rep(lua_State *L) { return &host_of(L)->rep; }
 
+/* Report content lives in C (report.h) but counts against the script's memory cap: a block
+ * and its strings, charged before they are copied. */
+#define BLOCK_BYTES (sizeof(report_block) + 64)
+static size_t str_bytes(const char *s) { return s ? strlen(s) + 1 + 16 : 0; }
+
 static int r_title(lua_State *L)
 {
-	report_title(rep(L), luaL_checkstring(L, 1));
+	const char *t = luaL_checkstring(L, 1);
+	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
+	report_title(rep(L), t);
 	return 0;
 }
 
 static int r_heading(lua_State *L)
 {
 	const char *t = luaL_checkstring(L, 1);
-	report_heading(rep(L), t, (int)luaL_optinteger(L, 2, 2));
+	int level = (int)luaL_optinteger(L, 2, 2);
+	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
+	report_heading(rep(L), t, level);
 	return 0;
 }
 
 static int r_paragraph(lua_State *L)
 {
-	report_paragraph(rep(L), luaL_checkstring(L, 1));
+	const char *t = luaL_checkstring(L, 1);
+	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
+	report_paragraph(rep(L), t);
 	return 0;
 }
 
@@ -1325,10 +1356,12 @@ static int r_table(lua_State *L)
 		return luaL_error(L, "report.table: no columns (give rows or {columns = {...}})");
 	/* the C arrays are userdata, so that an error in a __tostring frees them */
 	const char **head = lua_newuserdatauv(L, (size_t)ncol * sizeof *head, 0);
+	size_t bytes = BLOCK_BYTES + str_bytes(caption);
 	for (int k = 0; k < ncol; k++) {
 		lua_rawgeti(L, cols, k + 1);
 		cell_text(L, -1);
 		head[k] = keep_top(L, keep);
+		bytes += str_bytes(head[k]) + sizeof(char *);
 		lua_pop(L, 1);
 	}
 	int first = first_is_head ? 2 : 1;
@@ -1354,11 +1387,16 @@ static int r_table(lua_State *L)
 				lua_rawgeti(L, row, k + 1);
 			}
 			cell_text(L, -1);
-			cells[(size_t)j * (size_t)ncol + (size_t)k] = keep_top(L, keep);
+			const char *c = keep_top(L, keep);
+			cells[(size_t)j * (size_t)ncol + (size_t)k] = c;
+			bytes += str_bytes(c) + sizeof(char *);
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
+		if ((j & 255) == 0)
+			host_check_deadline(L);
 	}
+	host_charge(L, bytes, 1);
 	report_table(rep(L), caption, ncol, head, nr, cells);
 	return 0;
 }
@@ -1373,6 +1411,8 @@ static double *number_list(lua_State *L, int idx, const char *key, const char *f
 	int len = data_len(L, -1, fname, key);
 	double *v = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *v, 0);
 	for (int i = 0; i < len; i++) {
+		if ((i & 65535) == 0)
+			host_check_deadline(L);
 		int t = lua_rawgeti(L, -2, i + 1);
 		if (t != LUA_TNUMBER && t != LUA_TNIL)
 			luaL_error(L, "%s: %s[%d] is a %s, not a number", fname, key, i + 1,
@@ -1414,13 +1454,16 @@ static int bars(lua_State *L, report_chart kind, const char *fname)
 	if (nv != n)
 		return luaL_error(L, "%s: %d labels but %d values", fname, n, nv);
 	const char **labels = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *labels, 0);
+	size_t bytes = BLOCK_BYTES + str_bytes(title) + (size_t)n * sizeof(double);
 	for (int i = 0; i < n; i++) {
 		int t = lua_rawgeti(L, lab, i + 1);
 		if (t != LUA_TSTRING && t != LUA_TNUMBER)
 			return luaL_error(L, "%s: labels[%d] is a %s, not a string", fname, i + 1,
 					  luaL_typename(L, -1));
 		labels[i] = keep_top(L, keep);
+		bytes += str_bytes(labels[i]) + sizeof(char *);
 	}
+	host_charge(L, bytes, 1);
 	report_bars(rep(L), kind, title, n, labels, v);
 	return 0;
 }
@@ -1457,6 +1500,7 @@ static int xy(lua_State *L, report_chart kind, const char *fname)
 		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
 		sv[s].y = number_list(L, one, "y", fname, &ny);
 		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+		host_check_deadline(L);
 		if (nx != ny)
 			return luaL_error(L, "%s: series[%d] has %d x but %d y", fname, s + 1, nx,
 					  ny);
@@ -1464,6 +1508,11 @@ static int xy(lua_State *L, report_chart kind, const char *fname)
 		sv[s].name = opt_string(L, one, "name", fname, keep);
 		lua_pop(L, 1);
 	}
+	size_t bytes = BLOCK_BYTES + str_bytes(title) + str_bytes(xl) + str_bytes(yl);
+	for (int s = 0; s < ns; s++)
+		bytes += sizeof(report_series) + str_bytes(sv[s].name) +
+			 2 * sizeof(double) * (size_t)sv[s].n;
+	host_charge(L, bytes, 1);
 	report_xy(rep(L), kind, title, xl, yl);
 	for (int s = 0; s < ns; s++)
 		report_add_series(rep(L), sv[s].name ? sv[s].name : "", sv[s].n, sv[s].x, sv[s].y);

@@ -15,6 +15,8 @@
 
 /* ---- limits ---- */
 
+static void host_hook(lua_State *L, lua_Debug *ar);
+
 /* The byte cap: growth beyond it is refused (Lua raises "not enough memory"); a free or a
  * shrink is never refused. */
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -26,13 +28,39 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		h->used -= old;
 		return NULL;
 	}
-	if (nsize > old && (nsize - old > h->cap || h->used + (nsize - old) > h->cap))
+	if (nsize > old && (nsize - old > h->cap || h->used + h->extra + (nsize - old) > h->cap))
 		return NULL;
 	void *p = realloc(ptr, nsize);
 	if (!p)
 		return nsize <= old ? ptr : NULL; /* a failed shrink keeps the old block */
 	h->used = h->used - old + nsize;
+	/* Past 15/16 of the cap the hook (on the next instruction) reports the limit with the
+	 * script's line, after a full collection shows the memory is really in use; the hard
+	 * cap above still refuses what goes further (Lua's "not enough memory", no line).
+	 * lua_sethook may be called from anywhere, even here. */
+	if (!h->mem_soft && h->used + h->extra > h->cap - h->cap / 16 && isfinite(h->deadline)) {
+		h->mem_soft = 1;
+		lua_sethook(h->L, host_hook, LUA_MASKCOUNT, 1);
+	}
 	return p;
+}
+
+static void mem_error(lua_State *L, host *h, const char *where)
+{
+	lua_pushfstring(L, "%snot enough memory (the limit is %d MB)", where,
+			(int)(h->cap / (1024 * 1024)));
+	lua_error(L);
+}
+
+void host_charge(lua_State *L, size_t bytes, int keep)
+{
+	host *h = host_of(L);
+	if (bytes > h->cap || h->used + h->extra + bytes > h->cap) {
+		luaL_where(L, 1);
+		mem_error(L, h, lua_tostring(L, -1));
+	}
+	if (keep)
+		h->extra += bytes;
 }
 
 /* The time limit. Once it has fired the hook runs on every instruction and raises again, so
@@ -40,6 +68,19 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void host_hook(lua_State *L, lua_Debug *ar)
 {
 	host *h = host_of(L);
+	if (h->mem_soft && !h->timed_out) {
+		lua_gc(L, LUA_GCCOLLECT);
+		if (h->used + h->extra > h->cap - h->cap / 16) {
+			lua_getinfo(L, "Sl", ar);
+			if (ar->currentline > 0)
+				lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
+			else
+				lua_pushliteral(L, "");
+			mem_error(L, h, lua_tostring(L, -1));
+		}
+		h->mem_soft = 0;
+		lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	}
 	if (!h->timed_out) {
 		if (lm_seconds() <= h->deadline)
 			return;
@@ -57,9 +98,35 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
+void host_check_deadline(lua_State *L)
+{
+	host *h = host_of(L);
+	if (h->mem_soft && !h->timed_out) { /* as the hook does, for C that runs long */
+		lua_gc(L, LUA_GCCOLLECT);
+		if (h->used + h->extra > h->cap - h->cap / 16) {
+			luaL_where(L, 1);
+			mem_error(L, h, lua_tostring(L, -1));
+		}
+		h->mem_soft = 0;
+		lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	}
+	if (!h->timed_out) {
+		if (lm_seconds() <= h->deadline)
+			return;
+		h->timed_out = 1;
+		lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
+	}
+	char secs[32];
+	snprintf(secs, sizeof secs, "%g", h->timeout);
+	luaL_where(L, 1);
+	lua_pushfstring(L, "%stime limit of %s s exceeded", lua_tostring(L, -1), secs);
+	lua_error(L);
+}
+
 static void limits_arm(host *h)
 {
 	h->timed_out = 0;
+	h->mem_soft = 0;
 	h->deadline = lm_seconds() + h->timeout;
 	lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
@@ -68,6 +135,7 @@ static void limits_disarm(host *h)
 {
 	h->deadline = INFINITY;
 	h->timed_out = 0;
+	h->mem_soft = 0;
 	lua_sethook(h->L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
@@ -75,14 +143,38 @@ static void limits_disarm(host *h)
 
 /* The message handler of every protected call: the message (or a description of a non-string
  * error object), with the traceback appended when verbose. */
+/* Whether msg starts with a position "NAME:LINE:" (as Lua writes it). */
+static int has_position(const char *msg)
+{
+	const char *c = strchr(msg, ':');
+	if (!c || c == msg || memchr(msg, '\n', (size_t)(c - msg)))
+		return 0;
+	const char *d = c + 1;
+	while (*d >= '0' && *d <= '9')
+		d++;
+	return d > c + 1 && *d == ':';
+}
+
 static int msghandler(lua_State *L)
 {
-	const char *msg = lua_tostring(L, 1);
+	const char *msg = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			msg = lua_tostring(L, -1);
 		else
 			msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	/* an error raised in C below C (a pattern error inside the guarded string functions, a
+	 * non-string error object, error(msg, 0)) gets the line of the innermost script function */
+	if (!has_position(msg)) {
+		lua_Debug ar;
+		for (int lv = 1; lua_getstack(L, lv, &ar); lv++) {
+			lua_getinfo(L, "Sl", &ar);
+			if (ar.currentline > 0) {
+				msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+				break;
+			}
+		}
 	}
 	if (host_of(L)->verbose)
 		luaL_traceback(L, L, msg, 1);
@@ -112,6 +204,23 @@ static int host_call(host *h, int nargs, int nres, const char *what, lm_err *err
 		lm_seterr(err, EX_DATAERR, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
 	lua_pop(L, 1);
 	lua_gc(L, LUA_GCCOLLECT);
+	/* one line: a script's message may hold newlines (error("a\nb")); they are written as
+	 * \n, other control characters as \xHH. The traceback of --verbose keeps its lines. */
+	if (err && !h->verbose) {
+		char out[sizeof err->msg];
+		size_t o = 0;
+		for (const unsigned char *c = (const unsigned char *)err->msg; *c && o + 5 < sizeof out;
+		     c++) {
+			if (*c == '\n')
+				out[o++] = '\\', out[o++] = 'n';
+			else if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+				o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *c);
+			else
+				out[o++] = (char)*c;
+		}
+		out[o] = 0;
+		memcpy(err->msg, out, o + 1);
+	}
 	return EX_DATAERR;
 }
 
@@ -228,7 +337,13 @@ static int safe_load(lua_State *L)
 		luaL_typeerror(L, 3, "string");
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
+	/* the chunk's name shows in messages as a place: "@/etc/passwd" would fake one */
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		const char *nm = lua_tostring(L, 2);
+		lua_pushfstring(L, "=[load %s]", nm + (*nm == '@' || *nm == '='));
+	} else {
+		lua_pushvalue(L, 2);
+	}
 	lua_pushliteral(L, "t");
 	if (has_env)
 		lua_pushvalue(L, 4);
@@ -334,9 +449,10 @@ static int safe_xpcall(lua_State *L)
  * with k repetitions (*, +, -) can backtrack about n^(k+1) times over an n-byte subject
  * ("a-a-a-b" on a long run of a's). The wrappers below estimate that cost before matching and
  * refuse what could not finish within the time left (at a conservative 5e8 steps a second). */
-static int pattern_reps(const char *p, size_t len)
+static int pattern_reps(const char *p, size_t len, int *optional, int *balanced)
 {
 	int k = 0;
+	*optional = *balanced = 0;
 	size_t i = 0;
 	while (i < len) {
 		char c = p[i];
@@ -346,6 +462,7 @@ static int pattern_reps(const char *p, size_t len)
 		}
 		if (c == '%') {
 			if (i + 1 < len && p[i + 1] == 'b') {
+				(*balanced)++;
 				i += 4;
 				continue;
 			}
@@ -382,6 +499,7 @@ static int pattern_reps(const char *p, size_t len)
 			k++;
 			i++;
 		} else if (i < len && p[i] == '?') {
+			(*optional)++;
 			i++;
 		}
 	}
@@ -396,13 +514,15 @@ static int guarded_match(lua_State *L)
 	int plain = lua_toboolean(L, 4) && lua_tocfunction(L, lua_upvalueindex(2)) != NULL;
 	if (!plain) {
 		host *h = host_of(L);
-		int k = pattern_reps(pat, plen);
+		/* k repetitions backtrack up to n times each, q optional items try both ways (2^q),
+		 * a %b scans to the end of the subject; all of it at each of n starting points */
+		int q, b, k = pattern_reps(pat, plen, &q, &b);
 		double left = isfinite(h->deadline) ? h->deadline - lm_seconds() : h->timeout;
-		double cost = (double)(k + 1) * log10((double)n + 1.0);
-		if (k > 0 && cost > log10(fmax(left, 0.001) * 5e8))
+		double cost = (double)(k + b + 1) * log10((double)n + 1.0) + (double)q * log10(2.0);
+		if (k + q + b > 0 && cost > log10(fmax(left, 0.001) * 5e8))
 			return luaL_error(L, "%s: a pattern with %d repetitions over %d bytes could "
 					     "run past the time limit",
-					  lua_tostring(L, lua_upvalueindex(3)), k, (int)n);
+					  lua_tostring(L, lua_upvalueindex(3)), k + q + b, (int)n);
 	}
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);

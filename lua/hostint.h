@@ -28,6 +28,8 @@ struct host {
 	frame own;
 	int owns_frame;
 	size_t cap, used;           /* allocator cap and bytes in use */
+	size_t extra;               /* C memory a script made (report content), within cap */
+	int mem_soft;               /* used + extra crossed the soft limit: the hook reports it */
 	double timeout, deadline;   /* seconds; deadline is INFINITY outside a run */
 	int timed_out;              /* the hook fired in this run: it fires on every instruction */
 	int verbose;
@@ -71,6 +73,14 @@ void host_push_expr_filter(lua_State *L, const char *expr, int mi);
 int host_expr_compile_cf(lua_State *L);
 
 /* host.c */
+/* Raises the time-limit error (at the calling script's line) once the run's deadline has
+ * passed, or the memory error once the soft memory limit is crossed: C code reachable from a
+ * script that can run long or allocate much calls it in its loops. */
+void host_check_deadline(lua_State *L);
+/* Counts bytes of C memory a script causes against the cap (kept when keep, e.g. report
+ * content; else only checked, for a transient buffer); raises "SCRIPT:LINE: not enough
+ * memory (the limit is N MB)" when it does not fit. */
+void host_charge(lua_State *L, size_t bytes, int keep);
 /* Pushes a fresh sandbox global table. */
 void host_push_env(lua_State *L);
 

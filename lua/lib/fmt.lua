@@ -16,17 +16,22 @@ function fmt.pct(x)
 	return string.format("%.1f%%", 100 * x)
 end
 
--- Mean, sample standard deviation and count of the non-nil values of a list.
+-- Mean, sample standard deviation and count of the non-nil values of a list. The values are
+-- scaled by the largest magnitude first, so that a column of +-1e308 has a finite mean.
 function fmt.mean_sd(values)
-	local n, s, ss = 0, 0, 0
+	local n, big = 0, 0
 	for _, v in ipairs(values) do
 		n = n + 1
-		s = s + v
+		if math.abs(v) > big then big = math.abs(v) end
 	end
 	if n == 0 then return nil, nil, 0 end
+	if big == 0 or big == math.huge or big ~= big then big = 1 end
+	local s = 0
+	for _, v in ipairs(values) do s = s + v / big end
 	local m = s / n
-	for _, v in ipairs(values) do ss = ss + (v - m) ^ 2 end
-	return m, n > 1 and math.sqrt(ss / (n - 1)) or nil, n
+	local ss = 0
+	for _, v in ipairs(values) do ss = ss + (v / big - m) ^ 2 end
+	return m * big, n > 1 and math.sqrt(ss / (n - 1)) * big or nil, n
 end
 
 -- Median of a list of numbers (the list is sorted in place).
@@ -35,7 +40,7 @@ function fmt.median(values)
 	if n == 0 then return nil end
 	table.sort(values)
 	if n % 2 == 1 then return values[(n + 1) // 2] end
-	return (values[n // 2] + values[n // 2 + 1]) / 2
+	return values[n // 2] / 2 + values[n // 2 + 1] / 2
 end
 
 -- The first model's name, or nil when the file has none.

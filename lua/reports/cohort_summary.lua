@@ -26,18 +26,17 @@ for _, c in ipairs(cols) do
 	end
 end
 
--- statistics over the (filtered) patients, computed here so that a filter applies to them
-local vals = {}
+-- statistics over the (filtered) patients, computed here so that a filter applies to them.
+-- One pass keeps the matching patients and counts the categories; then the values of one
+-- numeric column at a time, so that memory holds one column, not the cohort (1,000,000
+-- patients fit the default 512 MB).
+local sel = {}
 local missing = {}
-for _, c in ipairs(cols) do vals[c.name], missing[c.name] = {}, 0 end
+for _, c in ipairs(cols) do missing[c.name] = 0 end
 local counts = {}
 for _, c in ipairs(text) do counts[c.name] = {} end
 for p in lumen.patients{where = where} do
-	for _, c in ipairs(numeric) do
-		local v = p[c.name]
-		if v == nil then missing[c.name] = missing[c.name] + 1
-		else table.insert(vals[c.name], v) end
-	end
+	sel[#sel + 1] = p
 	for _, c in ipairs(text) do
 		local v = p[c.name]
 		if v == nil then missing[c.name] = missing[c.name] + 1
@@ -47,18 +46,29 @@ for p in lumen.patients{where = where} do
 		end
 	end
 end
+local function column_values(name)
+	local vals, k = {}, 0
+	for i = 1, #sel do
+		local v = sel[i][name]
+		if v == nil then missing[name] = missing[name] + 1
+		else k = k + 1 vals[k] = v end
+	end
+	return vals
+end
 
 report.heading("Numeric columns")
 local rows = {}
 for _, c in ipairs(numeric) do
-	local m, sd = fmt.mean_sd(vals[c.name])
-	local med = fmt.median(vals[c.name])
+	local vals = column_values(c.name)
+	local m, sd = fmt.mean_sd(vals)
+	local med = fmt.median(vals)
 	rows[#rows + 1] = {
 		column = c.label and (c.name .. " (" .. c.label .. ")") or c.name,
 		role = c.role, missing = missing[c.name], mean = fmt.num(m), sd = fmt.num(sd),
-		median = fmt.num(med), min = fmt.num(vals[c.name][1]),
-		max = fmt.num(vals[c.name][#vals[c.name]]),
+		median = fmt.num(med), min = fmt.num(vals[1]), max = fmt.num(vals[#vals]),
 	}
+	vals = nil
+	collectgarbage()
 end
 report.table(rows, {columns = {"column", "role", "missing", "mean", "sd", "median", "min", "max"}})
 

@@ -490,7 +490,7 @@ int cmd_audit(int argc, char **argv)
 		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		audit_opts ao = {o.threshold, o.youden, ref, o.tolerance, o.n_boot, o.seed,
-				 ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1};
+				 ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1, 0};
 		st = audit_run(&in, &ao, &r, &err);
 	}
 	if (st) {

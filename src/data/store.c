@@ -177,6 +177,14 @@ static int store_check(sqlite3 *db, const char *path, lm_err *err)
 {
 	sqlite3_stmt *r = NULL;
 	int k;
+	/* every table of the schema (a missing one is bad data, not an internal error later) */
+	static const char *const tables[] = {"datasets", "columns", "models", "model_inputs",
+					     "model_tensors", "predictions", "attributions",
+					     "audits", "reports", "access_log"};
+	for (size_t i = 0; i < LM_ARRAY_LEN(tables); i++)
+		if (!store_has_table(db, tables[i]))
+			return lm_seterr(err, EX_DATAERR, "%s: not a lumen workbench file (it has no "
+					 "table %s)", path, tables[i]);
 	if ((k = check_query(db, path,
 			     "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')"
 			     " ORDER BY name LIMIT 1", &r, err)) != 0) {

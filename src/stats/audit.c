@@ -259,6 +259,8 @@ typedef struct boot_job {
 	int r0, r1;
 	double *val, *diff, *ratio; /* n_boot x G x M */
 	audit_summary *sum;         /* n_boot */
+	double deadline;            /* 0 or when to stop */
+	int stopped;                /* the deadline passed before r1 */
 } boot_job;
 
 static void *boot_worker(void *arg)
@@ -271,6 +273,10 @@ static void *boot_worker(void *arg)
 	uint32_t *cnt = xmallocarray((size_t)nmax, sizeof *cnt);
 	size_t per = (size_t)j->G * AUDIT_NMETRIC;
 	for (int r = j->r0; r < j->r1; r++) {
+		if (j->deadline > 0 && lm_seconds() > j->deadline) {
+			j->stopped = 1;
+			break;
+		}
 		lm_rng rng;
 		rng_seed(&rng, j->seed + 0x9E3779B97F4A7C15ULL * (uint64_t)(r + 1));
 		double *v = j->val + (size_t)r * per;
@@ -488,6 +494,7 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 	for (int k = 0; k < AUDIT_NSUMMARY; k++)
 		*audit_summary_at(&r->sum_lo, k) = *audit_summary_at(&r->sum_hi, k) = (double)NAN;
 
+	int stopped = 0;
 	if (o->n_boot > 0) {
 		int B = o->n_boot, nth = o->threads < 1 ? 1 : o->threads;
 		if (nth > B)
@@ -505,8 +512,8 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		pthread_t *tid = xcalloc((size_t)nth, sizeof *tid);
 		int *started = xcalloc((size_t)nth, sizeof *started);
 		for (int k = 0; k < nth; k++) {
-			jobs[k] = (boot_job){gd, G, ref, cal, t, o->seed, B * k / nth, B * (k + 1) / nth,
-					     bv, bd, br, bs};
+			jobs[k] = (boot_job){gd, G, ref, cal, t, o->seed, B * k / nth,
+					     B * (k + 1) / nth, bv, bd, br, bs, o->deadline, 0};
 			if (k > 0)
 				started[k] = pthread_create(&tid[k], NULL, boot_worker, &jobs[k]) == 0;
 		}
@@ -519,14 +526,16 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 				boot_worker(&jobs[k]);
 		}
 		free(started);
+		for (int k = 0; k < nth; k++)
+			stopped |= jobs[k].stopped;
 		double *buf = xmallocarray((size_t)B, sizeof(double));
-		for (size_t i = 0; i < GM; i++) {
+		for (size_t i = 0; i < GM && !stopped; i++) {
 			pct_ci(bv + i, B, GM, buf, &r->lo[i], &r->hi[i]);
 			pct_ci(bd + i, B, GM, buf, &r->diff_lo[i], &r->diff_hi[i]);
 			pct_ci(br + i, B, GM, buf, &r->ratio_lo[i], &r->ratio_hi[i]);
 		}
 		double *col = xmallocarray((size_t)B, sizeof *col);
-		for (int k = 0; k < AUDIT_NSUMMARY; k++) {
+		for (int k = 0; k < AUDIT_NSUMMARY && !stopped; k++) {
 			for (int i = 0; i < B; i++)
 				col[i] = *audit_summary_at(&bs[i], k);
 			pct_ci(col, B, 1, buf, audit_summary_at(&r->sum_lo, k),
@@ -564,6 +573,10 @@ int audit_run(const audit_input *in, const audit_opts *o, audit_result *r, lm_er
 		free(gd[g].x);
 	}
 	free(gd);
+	if (stopped) {
+		audit_result_free(r);
+		return lm_seterr(err, EX_TEMPFAIL, "the bootstrap ran past the time limit");
+	}
 	return 0;
 }
 

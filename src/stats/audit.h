@@ -60,6 +60,8 @@ typedef struct audit_opts {
 	int n_boot;        /* 0 = no intervals */
 	uint64_t seed;
 	int threads;       /* 1 or more */
+	double deadline;   /* lm_seconds() past which the bootstrap stops and audit_run fails
+			    * with EX_TEMPFAIL (a script's time limit); 0 = none */
 } audit_opts;
 
 typedef struct audit_summary {

@@ -55,9 +55,9 @@ report.paragraph("escaped")' --timeout 1
 escape "error handler cannot swallow the limit" "esc.lua:2: time limit of 1 s exceeded" \
 	'xpcall(function() while true do end end, function() while true do end end)
 report.paragraph("escaped")' --timeout 1
-escape "memory bomb" "esc.lua: not enough memory (the limit is 64 MB)" \
+escape "memory bomb" "esc.lua:1: not enough memory (the limit is 64 MB)" \
 	'local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end' --memory 64
-escape "memory bomb in pcall" "esc.lua: not enough memory (the limit is 64 MB)" \
+escape "memory bomb in pcall" "esc.lua:2: not enough memory (the limit is 64 MB)" \
 	'local t = {} pcall(function() for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end end)
 for i = 1, 1e9 do t[#t + 1] = {} end' --memory 64
 escape "string.rep of 10 GB" "esc.lua:1: resulting string too large" \
@@ -66,7 +66,7 @@ escape "string.rep of 1 GB" "esc.lua: not enough memory (the limit is 512 MB)" \
 	'local s = string.rep("x", 1024 * 1024 * 1024)'
 escape "deep recursion" "esc.lua:1: stack overflow" \
 	'local function f(n) return 1 + f(n + 1) end return f(1)'
-escape "error with a table" "(error object is a table value)" 'error({})'
+escape "error with a table" "esc.lua:1: (error object is a table value)" 'error({})'
 escape "mutating a patient" \
 	"esc.lua:1: patients are read-only (cannot set 'age'); copy the values into a table for a what-if" \
 	'for p in lumen.patients() do p.age = 1 end'

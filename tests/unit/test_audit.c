@@ -66,7 +66,7 @@ static void test_hand(void **state)
 	int g[90];
 	build_hand(p, y, g);
 	audit_input in = {90, p, y, g, 2, labels2};
-	audit_opts o = {0.5, 0, -1, 0.8, 0, 1, 1};
+	audit_opts o = {0.5, 0, -1, 0.8, 0, 1, 1, 0};
 	audit_result r;
 	lm_err err;
 	assert_int_equal(audit_run(&in, &o, &r, &err), 0);
@@ -157,7 +157,7 @@ static void test_small_and_bad(void **state)
 	const double y[] = {1, 0, 1, 0, 0, 1, 1, 0, 0};
 	const int g[] = {0, 0, 0, 0, 0, 1, 1, 1, 1};
 	audit_input in = {9, p, y, g, 2, labels2};
-	audit_opts o = {0.5, 0, -1, 0.8, 0, 1, 1};
+	audit_opts o = {0.5, 0, -1, 0.8, 0, 1, 1, 0};
 	audit_result r;
 	lm_err err;
 	assert_int_equal(audit_run(&in, &o, &r, &err), 0);
@@ -201,7 +201,7 @@ static void test_matches_metrics(void **state)
 	}
 	char *lab[] = {"g0", "g1", "g2"};
 	audit_input in = {N, p, y, g, 3, lab};
-	audit_opts o = {0.35, 0, -1, 0.8, 0, 1, 1};
+	audit_opts o = {0.35, 0, -1, 0.8, 0, 1, 1, 0};
 	audit_result r;
 	lm_err err;
 	assert_int_equal(audit_run(&in, &o, &r, &err), 0);
@@ -251,7 +251,7 @@ static void test_bootstrap(void **state)
 	}
 	char *lab[] = {"g0", "g1", "g2"};
 	audit_input in = {N, p, y, g, 3, lab};
-	audit_opts o = {0.5, 0, 0, 0.8, 200, 42, 1};
+	audit_opts o = {0.5, 0, 0, 0.8, 200, 42, 1, 0};
 	audit_result r1, r2;
 	lm_err err;
 	assert_int_equal(audit_run(&in, &o, &r1, &err), 0);
