@@ -387,6 +387,10 @@ typedef struct colacc {
 	unsigned boolmask;
 	long ntrue;
 	double shift, sum, sumsq, min, max; /* over numeric values, see value_pass1 */
+	/* a column with a value beyond 1e150 sums in long double from there on: (1e308)^2 and
+	 * 1e308 - (-1e308) overflow a double, not the x87 format's range of 1e4932 */
+	int wide;
+	long double lsum, lsumsq;
 	catmap cats;
 	int overflow;
 	unsigned char *hll;
@@ -736,9 +740,20 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_
 		 * does not lose precision to cancellation when K is near the mean */
 		if (c->n == 1)
 			c->shift = v;
-		double dv = v - c->shift;
-		c->sum += dv;
-		c->sumsq += dv * dv;
+		if (!c->wide && fabs(v) > 1e150) {
+			c->wide = 1;
+			c->lsum = c->sum;
+			c->lsumsq = c->sumsq;
+		}
+		if (c->wide) {
+			long double dv = (long double)v - (long double)c->shift;
+			c->lsum += dv;
+			c->lsumsq += dv * dv;
+		} else {
+			double dv = v - c->shift;
+			c->sum += dv;
+			c->sumsq += dv * dv;
+		}
 		if (v < c->min)
 			c->min = v;
 		if (v > c->max)
@@ -1368,13 +1383,22 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 		char *cats = NULL;
 		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
 			if (c->n > 0) {
-				mean = c->shift + c->sum / (double)c->n;
+				if (c->wide) /* the mean of finite values is finite, in either order */
+					mean = (double)((long double)c->shift + c->lsum / (long double)c->n);
+				else
+					mean = c->shift + c->sum / (double)c->n;
 				mn = c->min;
 				mx = c->max;
 			}
-			if (c->n > 1)
+			if (c->n > 1 && c->wide) {
+				long double n = (long double)c->n,
+					    var = (c->lsumsq - c->lsum * c->lsum / n) / (n - 1);
+				/* an sd beyond the double range stays unknown (NULL) */
+				sd = var > 0 ? (double)sqrtl(var) : 0;
+			} else if (c->n > 1) {
 				sd = sqrt(fmax(0, (c->sumsq - c->sum * c->sum / (double)c->n) /
 						    (double)(c->n - 1)));
+			}
 		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
 			double pr = (double)c->ntrue / (double)c->n;
 			mean = pr;

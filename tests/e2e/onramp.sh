@@ -162,6 +162,12 @@ run import nl.csv -o nl.lumen
 eq "a quoted newline in a value stays one line in the error" "$ERR" "lumen: import: nl.csv:4:1: column 'id' looks like the patient id but repeats: 2 rows, 1 distinct values ('1\\nz' also on line 2); name the id with --id COL, number the rows with --row-ids, or import a long table with --visits"
 eq "... and the message is one line" "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1
 
+# a column of ±1e308: its mean and sd are finite (the sums no longer overflow)
+printf 'id,x\n1,1e308\n2,-1e308\n3,1e308\n' >big.csv
+run import big.csv -o big.lumen
+eq "±1e308: mean 1e308/3 and sd sqrt(4/3)·1e308, worked by hand (R's sd() overflows to Inf here)" \
+	"$(sqlite3 big.lumen "SELECT printf('%.6e %.6e', mean, sd) FROM columns WHERE name = 'x'")" "3.333333e+307 1.154701e+308"
+
 # ---- --positive takes the labels lumen info shows ----
 awk -F, 'BEGIN { OFS = "," } NR == 1 { $3 = "died" } NR > 1 { $3 = ($3 == 2) ? "Yes" : "No" } { print }' "$DATA/pbc.csv" >yn.csv
 run import yn.csv -o yn.lumen
