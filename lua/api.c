@@ -10,6 +10,7 @@
 #include "../src/stats/audit.h"
 #include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
+#include "../src/ops/ops.h"
 #include "../src/stats/km.h"
 #include "hostint.h"
 
@@ -347,9 +348,28 @@ static void push_selection(lua_State *L, const char *fname, const char *extra)
 	s->model = mi;
 	int t = lua_istable(L, 1) ? lua_getfield(L, 1, "where") : (lua_pushnil(L), LUA_TNIL);
 	if (t == LUA_TSTRING) {
+		/* the filter language (ops_filter): its answers as a mask over the frame's rows,
+		 * kept as a userdata in the function's slot */
 		const char *expr = lua_tostring(L, -1);
+		lm_err e = {0};
+		ops_filter *f = ops_filter_compile(h->db, expr, mi >= 0 ? h->preds[mi].name : NULL, &e);
+		ops_selection sel;
+		if (!f)
+			luaL_error(L, "%s", e.msg);
+		if (ops_filter_run(f, h->db, &sel, &e)) {
+			ops_selection_free(&sel);
+			ops_filter_free(f);
+			luaL_error(L, "%s", e.msg);
+		}
+		ops_filter_free(f);
 		lua_pop(L, 1);
-		host_push_expr_filter(L, expr, mi);
+		unsigned char *mask = lua_newuserdatauv(L, (size_t)(sel.nrow ? sel.nrow : 1), 0);
+		memcpy(mask, sel.mask, (size_t)sel.nrow);
+		long nrow = sel.nrow;
+		ops_selection_free(&sel);
+		if (nrow != h->fr->nrow)
+			luaL_error(L, "%s: the patients changed while the script ran", fname);
+		host_push_patient(L, 0, mi);
 	} else if (t == LUA_TFUNCTION || t == LUA_TNIL) {
 		host_push_patient(L, 0, mi);
 	} else {
@@ -364,9 +384,15 @@ static long next_match(lua_State *L, int st, int fn, int pat)
 	const frame *fr = host_of(L)->fr;
 	iter_state *s = lua_touserdata(L, st);
 	host_patient *pa = lua_touserdata(L, pat);
-	int has_fn = !lua_isnil(L, fn);
+	int has_fn = lua_isfunction(L, fn);
+	const unsigned char *mask = lua_type(L, fn) == LUA_TUSERDATA ? lua_touserdata(L, fn) : NULL;
 	while (s->next < fr->nrow) {
 		long r = s->next++;
+		if (mask) {
+			if (mask[r])
+				return r;
+			continue;
+		}
 		if (!has_fn)
 			return r;
 		pa->row = r;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lua/host.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define CACHE_N 256
@@ -139,7 +139,7 @@ static int prepare_row(ui_cohort *c, lm_err *err)
 	return 0;
 }
 
-int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
+int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *want_model, const char *columns,
 		   lm_err *err)
 {
 	memset(c, 0, sizeof *c);
@@ -161,7 +161,7 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *col
 	int idc = store_columns_role(&cols, ROLE_ID);
 	if (idc >= 0)
 		c->id_col = xstrdup(cols.c[idc].name);
-	if ((s = load_models(c, model, err))) {
+	if ((s = load_models(c, want_model, err))) {
 		store_columns_free(&cols);
 		return s;
 	}
@@ -215,8 +215,6 @@ void ui_cohort_close(ui_cohort *c)
 	free(c->id_col);
 	free(c->view);
 	free(c->p_all);
-	if (c->lua)
-		host_free(c->lua);
 	sqlite3_finalize(c->row_st);
 	sqlite3_finalize(c->pred_st);
 	memset(c, 0, sizeof *c);
@@ -450,56 +448,9 @@ int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
 	return 0;
 }
 
-static int find_col(const ui_cohort *c, const char *name)
-{
-	for (int i = 0; i < c->ncol; i++)
-		if (!strcmp(c->col[i].name, name) || !strcmp(c->col[i].label, name))
-			return i;
-	return -1;
-}
-
-/* A filter written as a Lua expression ("age > 65 and sex == 'f'"), run by the sandboxed Lua
- * host over the patients (the same filter function as `lumen query`). The host is made on
- * first use, for the shown model, so that `risk` and `p` mean its predictions. */
-static int filter_lua(ui_cohort *c, const char *expr, lm_err *err)
-{
-	if (c->lua && c->lua_model != c->model_id) {
-		host_free(c->lua);
-		c->lua = NULL;
-	}
-	if (!c->lua) {
-		host_opts ho = {.timeout_s = 60};
-		c->lua = host_new(c->db, NULL, c->model_id >= 0 ? c->model_name : NULL, &ho, err);
-		if (!c->lua)
-			return err->status;
-		c->lua_model = c->model_id;
-	}
-	host_filter *f = host_filter_compile(c->lua, expr, 0, err);
-	if (!f)
-		return err->status ? err->status : EX_DATAERR;
-	long *rows = NULL;
-	long n = host_filter_rows(f, &rows, err);
-	host_filter_free(f);
-	if (n < 0)
-		return err->status ? err->status : EX_DATAERR;
-	const frame *fr = host_frame(c->lua, err);
-	if (!fr) {
-		free(rows);
-		return err->status;
-	}
-	long *v = xmallocarray((size_t)(n ? n : 1), sizeof *v);
-	for (long i = 0; i < n; i++)
-		v[i] = fr->rowid[rows[i]];
-	free(rows);
-	free(c->view);
-	c->view = v;
-	c->nview = n;
-	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
-	if (c->sort_col >= 0)
-		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
-	return 0;
-}
-
+/* The filter prompt speaks the filter language of `lumen query --where` and lumen.patients
+ * (ops_filter): one compiled expression over the patients, `risk`, `label` and `outcome`
+ * meaning the shown model's stored predictions. "" clears. */
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 {
 	while (*expr == ' ')
@@ -513,83 +464,25 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 			return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
 		return 0;
 	}
-	/* column op value */
-	char name[128], op[3] = {0}, val[128];
-	size_t i = 0, j = 0;
-	while (expr[i] && !strchr("<>=! ", expr[i]) && j < sizeof name - 1)
-		name[j++] = expr[i++];
-	name[j] = 0;
-	while (expr[i] == ' ')
-		i++;
-	j = 0;
-	while (expr[i] && strchr("<>=!", expr[i]) && j < 2)
-		op[j++] = expr[i++];
-	while (expr[i] == ' ')
-		i++;
-	snprintf(val, sizeof val, "%s", expr + i);
-	size_t vl = strlen(val);
-	while (vl > 0 && val[vl - 1] == ' ')
-		val[--vl] = 0;
-	if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-		memmove(val, val + 1, vl - 2);
-		val[vl - 2] = 0;
+	ops_filter *f = ops_filter_compile(c->db, expr, c->model_id >= 0 ? c->model_name : NULL, err);
+	if (!f)
+		return err->status ? err->status : EX_DATAERR;
+	ops_selection sel;
+	int st = ops_filter_run(f, c->db, &sel, err);
+	ops_filter_free(f);
+	if (st) {
+		ops_selection_free(&sel);
+		return st;
 	}
-	static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!=", "=", "~="};
-	int o = -1;
-	for (size_t q = 0; q < LM_ARRAY_LEN(ops); q++)
-		if (!strcmp(op, ops[q]))
-			o = (int)q;
-	/* anything but COLUMN OP VALUE over a shown column is a Lua expression */
-	if (!*name || o < 0 || !*val || strchr(val, ' ') || find_col(c, name) < 0)
-		return filter_lua(c, expr, err);
-	if (o == 6)
-		o = 4;
-	if (o == 7)
-		o = 5;
-	int k = find_col(c, name);
-	ui_col *col = &c->col[k];
-	double x;
-	if (col->type == TYPE_TEXT && !col->is_p) {
-		/* compare with the category's alphabetical rank, as load_all stores text */
-		int cat = -1;
-		for (int q = 0; q < col->meta.ncat; q++)
-			if (!strcmp(col->meta.cats[q], val))
-				cat = q;
-		if (cat < 0)
-			return filter_lua(c, expr, err);
-		int rank = 0;
-		for (int q = 0; q < col->meta.ncat; q++)
-			if (strcmp(col->meta.cats[q], val) < 0)
-				rank++;
-		x = rank;
-	} else if (col->is_pred || col->is_true) {
-		if (!strcmp(val, "yes"))
-			x = 1;
-		else if (!strcmp(val, "no"))
-			x = 0;
-		else if (parse_double(val, &x))
-			return filter_lua(c, expr, err);
-	} else if (parse_double(val, &x)) {
-		return filter_lua(c, expr, err);
-	}
-	int s = load_all(c, k, err);
-	if (s)
-		return s;
-	long *v = xmallocarray((size_t)(c->n ? c->n : 1), sizeof *v);
-	long nv = 0;
-	for (long r = 0; r < c->n; r++) {
-		double y = col->all[r];
-		if (isnan(y))
-			continue; /* a missing value matches no comparison */
-		int keep = o == 0 ? y < x : o == 1 ? y <= x : o == 2 ? y > x : o == 3 ? y >= x
-			 : o == 4 ? y == x : y != x;
-		if (keep)
-			v[nv++] = r + 1;
-	}
+	long *v = xmallocarray((size_t)(sel.n ? sel.n : 1), sizeof *v);
+	for (long i = 0; i < sel.n; i++)
+		v[i] = sel.rowid[sel.rows[i]];
+	long n = sel.n;
+	ops_selection_free(&sel);
 	free(c->view);
 	c->view = v;
-	c->nview = nv;
-	snprintf(c->filter, sizeof c->filter, "%s %s %s", name, ops[o], val);
+	c->nview = n;
+	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
 	if (c->sort_col >= 0)
 		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
 	return 0;

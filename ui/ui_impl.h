@@ -83,8 +83,6 @@ typedef struct ui_cohort {
 	int sort_col;      /* -1 none */
 	int sort_desc;
 	char filter[300];  /* "" none */
-	struct host *lua;  /* Lua host for filter expressions, made on first use */
-	long lua_model;    /* the model it was made for */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
 	/* cache of fetched rows */
 	ui_row *cache;
@@ -103,9 +101,8 @@ long ui_cohort_pos(const ui_cohort *c, long rowid);
 const ui_row *ui_cohort_row(ui_cohort *c, long rowid);
 void ui_cohort_flush(ui_cohort *c);
 int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
-/* "col op value" over a shown column (op one of < <= > >= == !=, = is ==; a category
- * unquoted), else a Lua expression run by the Lua host; "" clears. 0 or a status with err
- * (a Lua error reads "where:1: ..."). */
+/* The filter language (ops_filter, as lumen query --where); "" clears. 0 or a status with
+ * err ("where:1:COL: ..."). */
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
 int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
 /* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
