@@ -468,145 +468,123 @@ static void set_list(lua_State *L, const char *key, const double *v, long n)
 	lua_setfield(L, -2, key);
 }
 
+/* Reads the patients selected by {where=, model=} into mask (frame rows); returns how many.
+ * Stack as push_selection leaves it (state, fn or mask, patient) at st. */
+static long selection_mask(lua_State *L, int st, unsigned char *mask)
+{
+	long r, n = 0;
+	while ((r = next_match(L, st, st + 1, st + 2)) >= 0) {
+		mask[r] = 1;
+		n++;
+	}
+	return n;
+}
+
 /* lumen.survival{time=, event=, event_value=, by=, where=} -> Kaplan-Meier curves per group
- * (km_fit, as `lumen survival`) and the log-rank test across groups. */
+ * and the log-rank test: ops_survival_run, the function behind `lumen survival`, so `by`
+ * may also be "risk:MODEL[:K]" (the same risk strata). */
 static int l_survival(lua_State *L)
 {
+	host *h = host_of(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
 	const frame *fr = need_frame(L);
-	int ct = opt_column(L, fr, "time", 1), ce = opt_column(L, fr, "event", 1),
-	    cb = opt_column(L, fr, "by", 0);
+	int ct = opt_column(L, fr, "time", 1), ce = opt_column(L, fr, "event", 1);
+	char by[256] = "";
+	if (lua_getfield(L, 1, "by") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "lumen.survival: by must be a column name or risk:MODEL[:K]");
+		snprintf(by, sizeof by, "%s", lua_tostring(L, -1));
+		if (strncmp(by, "risk:", 5) && frame_find(fr, by) < 0)
+			return luaL_error(L, "lumen.survival: no column '%s'", by);
+	}
+	lua_pop(L, 1);
 	const store_column *em = fr->col[ce].meta;
-	int has_value = lua_getfield(L, 1, "event_value") != LUA_TNIL;
-	double ev_num = NAN;
-	int ev_cat = -1;
-	if (has_value) {
-		if (em->type == TYPE_TEXT) {
-			const char *sv = lua_tostring(L, -1);
-			for (int k = 0; sv && k < em->ncat; k++)
-				if (!strcmp(em->cats[k], sv))
-					ev_cat = k;
-			if (ev_cat < 0)
-				return luaL_error(L, "lumen.survival: %s has no value '%s'", em->name,
-						  luaL_tolstring(L, -1, NULL));
-		} else if (lua_type(L, -1) == LUA_TNUMBER) {
-			ev_num = lua_tonumber(L, -1);
-		} else {
-			return luaL_error(L, "lumen.survival: event_value must be a number for %s",
-					  em->name);
-		}
+	char event[512];
+	if (lua_getfield(L, 1, "event_value") != LUA_TNIL) {
+		if (lua_type(L, -1) == LUA_TNUMBER)
+			snprintf(event, sizeof event, "%s=%.17g", em->name, lua_tonumber(L, -1));
+		else if (lua_type(L, -1) == LUA_TSTRING)
+			snprintf(event, sizeof event, "%s=%s", em->name, lua_tostring(L, -1));
+		else
+			return luaL_error(L, "lumen.survival: event_value must be a number or a label");
 	} else if (em->type == TYPE_TEXT || fr->col[ce].str) {
 		return luaL_error(L, "lumen.survival: %s is text; name the event: event_value = V",
 				  em->name);
+	} else {
+		snprintf(event, sizeof event, "%s", em->name);
 	}
 	lua_pop(L, 1);
+	const char *time = fr->cols.c[ct].name;
 	push_selection(L, "lumen.survival", "time,event,event_value,by");
-	int st = lua_gettop(L) - 2, fn = st + 1, pat = st + 2;
-	long cap = fr->nrow ? fr->nrow : 1, n = 0, left_out = 0;
-	double *tm = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
-	double *evr = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
-	long *row = lua_newuserdatauv(L, (size_t)cap * sizeof(long), 0);
-	long r;
-	while ((r = next_match(L, st, fn, pat)) >= 0) {
-		double t = fr->col[ct].v[r], e = fr->col[ce].v[r];
-		int bad = isnan(t) || t < 0 || isnan(e);
-		if (cb >= 0 && !bad) {
-			const frame_col *bc = &fr->col[cb];
-			bad = bc->str ? bc->str[r] == NULL : isnan(bc->v[r]);
-		}
-		if (bad) {
-			left_out++;
-			continue;
-		}
-		tm[n] = t, evr[n] = e, row[n] = r;
-		n++;
+	int st = lua_gettop(L) - 2;
+	unsigned char *mask = lua_newuserdatauv(L, (size_t)(fr->nrow ? fr->nrow : 1), 0);
+	memset(mask, 0, (size_t)(fr->nrow ? fr->nrow : 1));
+	long nsel = selection_mask(L, st, mask);
+	ops_selection sel = {.nrow = fr->nrow, .n = nsel, .mask = mask, .rowid = fr->rowid};
+	ops_survival_opts so = {.time = time, .event = event, .by = by[0] ? by : NULL, .where = &sel};
+	ops_survival d;
+	lm_err e = {0};
+	int rc = ops_survival_run(h->db, &so, &d, &e);
+	if (rc) {
+		ops_survival_free(&d);
+		if (strstr(e.msg, "more than two values"))
+			return luaL_error(L, "lumen.survival: %s has more than two values; name the "
+					     "event: event_value = V", em->name);
+		return luaL_error(L, "lumen.survival: %s", e.msg);
 	}
-	/* the event rule of `lumen survival`: the named value, else 0/1 or the larger of two */
-	double lo = INFINITY, hi = -INFINITY;
-	for (long i = 0; i < n; i++) {
-		lo = fmin(lo, evr[i]);
-		hi = fmax(hi, evr[i]);
-	}
-	if (!has_value) {
-		for (long i = 0; i < n; i++)
-			if (evr[i] != lo && evr[i] != hi)
-				return luaL_error(L, "lumen.survival: %s has more than two values; name the "
-						     "event: event_value = V", em->name);
-		ev_num = n && lo == hi && lo == 0 ? 1 : hi;
-	}
-	int *event = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	int *group = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	for (long i = 0; i < n; i++)
-		event[i] = ev_cat >= 0 ? (int)evr[i] == ev_cat : evr[i] == ev_num;
-	/* groups: labels in order of first appearance, kept in a Lua table label -> index */
-	lua_newtable(L);
-	int labels = lua_gettop(L), G = 0;
-	for (long i = 0; i < n; i++) {
-		char buf[256];
-		const char *lab = cb >= 0 ? frame_cell_text(fr, cb, row[i], buf, sizeof buf) : "all";
-		if (lua_getfield(L, labels, lab) == LUA_TNIL) {
-			lua_pop(L, 1);
-			lua_pushinteger(L, G);
-			lua_setfield(L, labels, lab);
-			lua_pushstring(L, lab);
-			lua_rawseti(L, labels, ++G);
-			group[i] = G - 1;
-		} else {
-			group[i] = (int)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-	}
-	double *gt = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
-	int *ge = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	int res = lua_gettop(L);
-	lua_createtable(L, G, 0);
-	for (int g = 0; g < G; g++) {
-		long m = 0;
-		for (long i = 0; i < n; i++)
-			if (group[i] == g)
-				gt[m] = tm[i], ge[m] = event[i], m++;
-		km_curve c;
-		km_fit(gt, ge, m, &c);
+	lua_createtable(L, d.G, 0);
+	for (int g = 0; g < d.G; g++) {
+		const km_curve *c = &d.curve[g];
 		lua_createtable(L, 0, 12);
-		lua_rawgeti(L, labels, g + 1);
+		lua_pushstring(L, d.label[g]);
 		lua_setfield(L, -2, "group");
-		lua_pushinteger(L, c.n);
+		lua_pushinteger(L, c->n);
 		lua_setfield(L, -2, "n");
-		lua_pushinteger(L, c.events);
+		lua_pushinteger(L, c->events);
 		lua_setfield(L, -2, "events");
-		set_num(L, "median", c.median);
-		set_num(L, "median_lower", c.median_lower);
-		set_num(L, "median_upper", c.median_upper);
-		set_list(L, "time", c.time, c.m);
-		set_list(L, "surv", c.surv, c.m);
-		set_list(L, "lower", c.lower, c.m);
-		set_list(L, "upper", c.upper, c.m);
-		lua_createtable(L, (int)c.m, 0);
-		for (long k = 0; k < c.m; k++) {
-			lua_pushinteger(L, c.n_risk[k]);
+		set_num(L, "median", c->median);
+		set_num(L, "median_lower", c->median_lower);
+		set_num(L, "median_upper", c->median_upper);
+		set_list(L, "time", c->time, c->m);
+		set_list(L, "surv", c->surv, c->m);
+		set_list(L, "lower", c->lower, c->m);
+		set_list(L, "upper", c->upper, c->m);
+		lua_createtable(L, (int)c->m, 0);
+		for (long k = 0; k < c->m; k++) {
+			lua_pushinteger(L, c->n_risk[k]);
 			lua_rawseti(L, -2, (lua_Integer)k + 1);
 		}
 		lua_setfield(L, -2, "n_risk");
-		km_free(&c);
 		lua_rawseti(L, -2, g + 1);
 	}
 	lua_setfield(L, res, "curves");
-	if (G >= 2) {
-		km_logrank lr;
-		km_logrank_test(tm, event, group, n, G, &lr);
+	if (d.have_lr) {
 		lua_createtable(L, 0, 3);
-		lua_pushnumber(L, lr.chisq);
+		lua_pushnumber(L, d.lr.chisq);
 		lua_setfield(L, -2, "chisq");
-		lua_pushinteger(L, lr.df);
+		lua_pushinteger(L, d.lr.df);
 		lua_setfield(L, -2, "df");
-		lua_pushnumber(L, lr.p);
+		lua_pushnumber(L, d.lr.p);
 		lua_setfield(L, -2, "p");
-		km_logrank_free(&lr);
 		lua_setfield(L, res, "logrank");
 	}
-	lua_pushinteger(L, left_out);
+	if (d.K) {
+		lua_createtable(L, d.K - 1, 0);
+		for (int k = 1; k < d.K; k++) {
+			lua_pushnumber(L, d.cut[k]);
+			lua_rawseti(L, -2, k);
+		}
+		lua_setfield(L, res, "cuts");
+	}
+	lua_pushinteger(L, nsel - d.n);
 	lua_setfield(L, res, "left_out");
+	lua_pushinteger(L, d.n);
+	lua_setfield(L, res, "n");
+	lua_pushinteger(L, d.events);
+	lua_setfield(L, res, "events");
+	ops_survival_free(&d);
 	return 1;
 }
 

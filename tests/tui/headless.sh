@@ -158,11 +158,11 @@ contains "models: Enter shows the model on the cohort" "$(line "$S" 2)" "model t
 # n 158/154, events 65/60, medians 3282/3428, log-rank chi-square 0.1 on 1 df, p = 0.75
 S=$(tui '5g')
 contains "survival: title" "$S" "Kaplan-Meier: time, event status = 2, by trt"
-contains "survival: trt 1 (R: n 158, 65 events, median 3282)" "$S" "1 trt 1                    158      65    3282"
-contains "survival: trt 2 (R: n 154, 60 events, median 3428)" "$S" "2 trt 2                    154      60    3428"
+contains "survival: trt 1 (R: n 158, 65 events, median 3282)" "$S" "1 trt=1                    158      65    3282"
+contains "survival: trt 2 (R: n 154, 60 events, median 3428)" "$S" "2 trt=2                    154      60    3428"
 contains "survival: log-rank (R: chisq 0.10, p 0.75)" "$S" "chi-square 0.10, df 1, p = 0.75 "
 S=$(tui '5')
-contains "survival: everyone (R: 418, 161 deaths, median 3395)" "$S" "1 all patients             418     161    3395"
+contains "survival: everyone (R: 418, 161 deaths, median 3395)" "$S" "1 all                      418     161    3395"
 S=$(tui '5ggg')
 contains "survival: by risk tertile" "$S" "by risk tertile"
 S=$(tui '5g' --ascii)
