@@ -12,6 +12,7 @@
 #include "../../explain/ig.h"
 #include "../../explain/importance.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -143,7 +144,7 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 }
 
 static int store_results(sqlite3 *db, const model *m, const frame *f, const long *rows, long n,
-			 const float *attr, const float *cols, const float *logit, float fb,
+			 const float *attr, const float *cols, const float *logit, const float *fb,
 			 const float *delta, const int *steps, const char *btext, const float *last,
 			 const float *heads, int heads_len, const float *roll, const double *agree,
 			 lm_err *err)
@@ -173,7 +174,7 @@ static int store_results(sqlite3 *db, const model *m, const frame *f, const long
 				bind_blob(ins, 4, attr + (size_t)q * (size_t)ns, ns);
 				bind_blob(ins, 5, cols + (size_t)q * (size_t)nc, nc);
 				sqlite3_bind_double(ins, 6, (double)logit[q]);
-				sqlite3_bind_double(ins, 7, (double)fb);
+				sqlite3_bind_double(ins, 7, (double)fb[q]);
 				sqlite3_bind_double(ins, 8, (double)delta[q]);
 				sqlite3_bind_int(ins, 9, steps[q]);
 				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
@@ -181,11 +182,11 @@ static int store_results(sqlite3 *db, const model *m, const frame *f, const long
 			} else if (meth == 1) {
 				bind_blob(ins, 4, heads + (size_t)q * (size_t)heads_len, heads_len);
 				bind_blob(ins, 5, last + (size_t)q * (size_t)nc, nc);
-				if (logit)
+				if (logit && !isnan(logit[q]))
 					sqlite3_bind_double(ins, 6, (double)logit[q]);
 			} else {
 				bind_blob(ins, 5, roll + (size_t)q * (size_t)nc, nc);
-				if (logit)
+				if (logit && !isnan(logit[q]))
 					sqlite3_bind_double(ins, 6, (double)logit[q]);
 				bind_real(ins, 11, ag);
 			}
@@ -223,10 +224,6 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		for (long i = 0; i < n; i++)
 			rows[i] = i;
 	}
-	float *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
-	for (long q = 0; q < n; q++)
-		memcpy(X + (size_t)q * (size_t)ns, co->X + (size_t)rows[q] * (size_t)ns,
-		       (size_t)ns * sizeof *X);
 
 	ig_baseline bl;
 	char btext[160];
@@ -235,47 +232,48 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		st = ig_baseline_get(db, co, m, &bl, base, err);
 	ig_baseline_text(&bl, btext, sizeof btext);
 
-	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, fb = 0;
+	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, *fb = NULL;
 	float *last = NULL, *heads = NULL, *roll = NULL;
 	double *agree = NULL;
 	int *steps = NULL, heads_len = sp->n_blocks * sp->n_heads * sp->n_tokens;
+	long n_fold = 0;
 	double t0 = lm_seconds(), t_ig = 0, t_attn = 0;
-	if (!st && do_ig) {
-		ig_opts io;
-		ig_opts_defaults(&io);
-		io.steps = o->steps;
-		io.auto_steps = o->auto_steps;
-		io.rule = o->rule;
-		io.cls = cls;
-		attr = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *attr);
-		cols = xmallocarray((size_t)(n ? n : 1) * (size_t)(nc ? nc : 1), sizeof *cols);
-		logit = xmallocarray((size_t)(n ? n : 1), sizeof *logit);
-		delta = xmallocarray((size_t)(n ? n : 1), sizeof *delta);
-		steps = xmallocarray((size_t)(n ? n : 1), sizeof *steps);
-		st = ig_batch(m->final, X, n, base, &io, attr, logit, &fb, delta, steps, progress_line,
-			      (void *)o, err);
-		if (!o->quiet && isatty(2))
-			fputc('\n', stderr);
-		for (long q = 0; q < n && !st; q++)
-			cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
-					      cols + (size_t)q * (size_t)nc);
-		t_ig = lm_seconds() - t0;
+	ig_opts io;
+	ig_opts_defaults(&io);
+	io.steps = o->steps;
+	io.auto_steps = o->auto_steps;
+	io.rule = o->rule;
+	io.cls = cls;
+	size_t nn1 = (size_t)(n ? n : 1);
+	logit = xmallocarray(nn1, sizeof *logit);
+	if (do_ig) {
+		attr = xmallocarray(nn1 * (size_t)ns, sizeof *attr);
+		cols = xmallocarray(nn1 * (size_t)(nc ? nc : 1), sizeof *cols);
+		delta = xmallocarray(nn1, sizeof *delta);
+		steps = xmallocarray(nn1, sizeof *steps);
+		fb = xmallocarray(nn1, sizeof *fb);
 	}
-	if (!st && do_attn) {
-		double t1 = lm_seconds();
-		last = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *last);
-		roll = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *roll);
-		heads = xmallocarray((size_t)(n ? n : 1) * (size_t)heads_len, sizeof *heads);
-		st = attn_explain(m->final, X, n, 0, heads, last, roll, err);
-		if (!st && do_ig) {
-			agree = xmallocarray((size_t)(n ? n : 1), sizeof *agree);
-			for (long q = 0; q < n; q++)
-				agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
-							    roll + (size_t)q * (size_t)nc, nc);
-		}
-		t_attn = lm_seconds() - t1;
+	if (do_attn) {
+		last = xmallocarray(nn1 * (size_t)nc, sizeof *last);
+		roll = xmallocarray(nn1 * (size_t)nc, sizeof *roll);
+		heads = xmallocarray(nn1 * (size_t)heads_len, sizeof *heads);
 	}
-
+	/* each patient with the network that produced its stored risk (src/ops/ops.h) */
+	if (!st)
+		st = ops_explain_cohort(db, m, co, rows, n, base, &io, attr, logit, fb, delta, steps,
+					heads, last, roll, &n_fold, progress_line, (void *)o, err);
+	if (do_ig && !o->quiet && isatty(2))
+		fputc('\n', stderr);
+	for (long q = 0; do_ig && q < n && !st; q++)
+		cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
+				      cols + (size_t)q * (size_t)nc);
+	t_ig = lm_seconds() - t0;
+	if (!st && do_attn && do_ig) {
+		agree = xmallocarray(nn1, sizeof *agree);
+		for (long q = 0; q < n; q++)
+			agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
+						    roll + (size_t)q * (size_t)nc, nc);
+	}
 	/* Store everything in one transaction. */
 	if (!st)
 		st = store_exec(db, "BEGIN IMMEDIATE", err);
@@ -315,7 +313,7 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		float *rel = xmallocarray((size_t)(n ? n : 1), sizeof *rel);
 		long nrel = 0, maxsteps = 0, nfail = 0;
 		for (long q = 0; do_ig && q < n; q++) {
-			double d = fabs((double)logit[q] - (double)fb);
+			double d = fabs((double)logit[q] - (double)fb[q]);
 			if (d > 1e-6)
 				rel[nrel++] = (float)((double)delta[q] / d);
 			if (steps[q] > maxsteps)
@@ -346,7 +344,9 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 					cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
 				}
 				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
-				cJSON_AddNumberToObject(j, "baseline_logit", (double)fb);
+				cJSON *nj = cJSON_AddObjectToObject(j, "networks");
+				cJSON_AddNumberToObject(nj, "fold", (double)n_fold);
+				cJSON_AddNumberToObject(nj, "final", (double)(n - n_fold));
 				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
 				cJSON_AddNumberToObject(cj, "median", med);
 				cJSON_AddNumberToObject(cj, "p99", p99);
@@ -365,10 +365,11 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		if (!o->quiet) {
 			if (do_ig)
 				fprintf(stderr,
-					"lumen: explain: %ld patients, ig (%s, %s%ld steps, baseline %s): "
+					"lumen: explain: %ld patients (%ld with the fold model that held them out),"
+					" ig (%s, %s%ld steps, baseline %s): "
 					"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
 					"%.2f s\n",
-					n, ig_rule_name(o->rule),
+					n, n_fold, ig_rule_name(o->rule),
 					o->rule == IG_EXACT ? "kinks found exactly, at most " :
 					o->auto_steps ? "auto from " : "",
 					o->rule == IG_EXACT ? maxsteps : (long)o->steps,
@@ -381,7 +382,6 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		(void)secs;
 	}
 	free(rows);
-	free(X);
 	free(base);
 	free(attr);
 	free(cols);
@@ -392,56 +392,11 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 	free(heads);
 	free(roll);
 	free(agree);
+	free(fb);
 	return st;
 }
 
-/* ---- one patient ---- */
-
-/* Where the patient's value sits in the cohort: the mid-rank percentile of a numeric value
- * among the non-missing values, or the share of patients with the same category. */
-static double cohort_percentile(const frame *f, int col, long row, int *is_share)
-{
-	const frame_col *c = &f->col[col];
-	double v = c->v[row];
-	*is_share = c->meta->type == TYPE_TEXT;
-	if (isnan(v))
-		return (double)NAN;
-	long less = 0, eq = 0, tot = 0;
-	for (long i = 0; i < f->nrow; i++) {
-		double u = c->v[i];
-		if (isnan(u))
-			continue;
-		tot++;
-		if (u < v)
-			less++;
-		else if (u == v)
-			eq++;
-	}
-	if (*is_share)
-		return 100.0 * (double)eq / (double)tot;
-	return 100.0 * ((double)less + 0.5 * (double)eq) / (double)tot;
-}
-
-static const float *sort_vals;
-static int cmp_by_val_desc(const void *a, const void *b)
-{
-	float x = sort_vals[*(const int *)a], y = sort_vals[*(const int *)b];
-	return (x < y) - (x > y);
-}
-
-static int *rank_order(const float *v, int n, int by_abs)
-{
-	float *tmp = xmallocarray((size_t)(n ? n : 1), sizeof *tmp);
-	for (int j = 0; j < n; j++)
-		tmp[j] = by_abs ? fabsf(v[j]) : v[j];
-	int *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
-	for (int j = 0; j < n; j++)
-		ord[j] = j;
-	sort_vals = tmp;
-	qsort(ord, (size_t)n, sizeof *ord, cmp_by_val_desc);
-	free(tmp);
-	return ord;
-}
+/* ---- one patient: the patient view of src/ops, the same as the TUI's and Lua's ---- */
 
 static void ordinal(char *buf, size_t len, double p)
 {
@@ -452,31 +407,23 @@ static void ordinal(char *buf, size_t len, double p)
 	snprintf(buf, len, "%ld%s percentile", k, suf);
 }
 
-/* The patient's value for display: numbers with 4 significant digits, labels as they are. */
-static const char *value_text(const ig_cohort *co, int j, long row, char *buf, size_t len)
+static void factor_line(const ops_factor *f)
 {
-	const frame_col *c = &co->f.col[j];
-	if (c->meta->type != TYPE_TEXT && !isnan(c->v[row])) {
-		snprintf(buf, len, "%.4g", c->v[row]);
-		return buf;
-	}
-	return frame_cell_text(&co->f, j, row, buf, len);
+	char where[64];
+	if (isnan(f->pct))
+		snprintf(where, sizeof where, "missing");
+	else if (f->is_share)
+		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
+	else
+		ordinal(where, sizeof where, f->pct);
+	printf("  %-16s %+9.4f   %-12s (%s)\n", f->name, f->attr,
+	       strcmp(f->value, ".") ? f->value : "(missing)", where);
 }
 
-static void factor_line(const model *m, const ig_cohort *co, long row, int j, float a)
+static int cmp_weight(const void *a, const void *b)
 {
-	char val[128], where[64];
-	value_text(co, j, row, val, sizeof val);
-	int share;
-	double p = cohort_percentile(&co->f, j, row, &share);
-	if (isnan(p))
-		snprintf(where, sizeof where, "missing");
-	else if (share)
-		snprintf(where, sizeof where, "%.0f%% of patients", p);
-	else
-		ordinal(where, sizeof where, p);
-	printf("  %-16s %+9.4f   %-12s (%s)\n", m->spec.columns[j], (double)a,
-	       val[0] ? val : "(missing)", where);
+	const ops_factor *x = *(const ops_factor *const *)a, *y = *(const ops_factor *const *)b;
+	return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
 static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
@@ -485,159 +432,98 @@ static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 	long row = ig_cohort_find(co, o->patient);
 	if (row < 0)
 		return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", o->patient);
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	const nn_spec *sp = nn_get_spec(m->final);
-	const float *x = co->X + (size_t)row * (size_t)ns;
-	if (cls < 0) {
-		/* multi-class without --class: the predicted class */
-		float *lg = xmallocarray((size_t)sp->n_out, sizeof *lg);
-		nn_forward(m->final, x, 1, lg, 0, NULL);
-		cls = 0;
-		for (int c = 1; c < sp->n_out; c++)
-			if (lg[c] > lg[cls])
-				cls = c;
-		free(lg);
-	}
 	ig_baseline bl;
-	char btext[160];
-	float *base = xmallocarray((size_t)ns, sizeof *base);
 	int st = ig_baseline_parse(o->baseline, &bl, err);
-	if (!st)
-		st = ig_baseline_get(db, co, m, &bl, base, err);
-	ig_baseline_text(&bl, btext, sizeof btext);
+	if (st)
+		return st;
 	ig_opts io;
 	ig_opts_defaults(&io);
 	io.steps = o->steps;
 	io.auto_steps = o->auto_steps;
 	io.rule = o->rule;
-	io.cls = cls;
-	ig_explanation e = {0};
-	if (!st)
-		st = ig_explain_x(m, x, base, &io, &e, err);
-	float *last = NULL, *roll = NULL;
-	double agree = (double)NAN;
-	if (!st && sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {
-		last = xmallocarray((size_t)nc, sizeof *last);
-		roll = xmallocarray((size_t)nc, sizeof *roll);
-		st = attn_explain(m->final, x, 1, 1, NULL, last, roll, err);
-		agree = imp_spearman_abs(e.columns, roll, nc);
+	ops_patient_opts po = {.model = m->name, .rowid = co->f.rowid[row], .baseline = &bl,
+			       .ig = &io, .cls = cls};
+	ops_patient pv;
+	st = ops_patient_load(db, &po, &pv, err);
+	if (st) {
+		ops_patient_free(&pv);
+		return st;
 	}
-	if (!st) {
-		char idbuf[128];
-		const char *pid = co->id_col >= 0 ? frame_cell_text(&co->f, co->id_col, row, idbuf, sizeof idbuf)
-						 : o->patient;
-		const char *clsname = m->nclass > cls ? m->classes[sp->n_out == 1 ? (cls ? 1 : 0) : cls]
-						     : "positive";
-		double d = fabs((double)e.logit - (double)e.baseline_logit);
-		double rel = d > 0 ? (double)e.delta / d : 0.0;
-		char *detail = xasprintf("model=%s", m->name);
-		/* reading a patient's explanation is an access to be logged */
-		if (store_exec(db, "BEGIN IMMEDIATE", err) == 0) {
-			if (store_log_access(db, "explain", co->f.rowid[row], detail, err) == 0)
-				store_exec(db, "COMMIT", err);
-			else
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		}
-		free(detail);
-		if (o->json) {
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddStringToObject(j, "patient", pid);
-			cJSON_AddNumberToObject(j, "rowid", (double)co->f.rowid[row]);
-			cJSON_AddStringToObject(j, "model", m->name);
-			cJSON_AddStringToObject(j, "arch", m->arch);
-			cJSON_AddStringToObject(j, "class", clsname);
-			cJSON_AddNumberToObject(j, "probability", (double)e.prob);
-			cJSON_AddNumberToObject(j, "logit", (double)e.logit);
-			cJSON_AddStringToObject(j, "baseline", btext);
-			cJSON_AddNumberToObject(j, "baseline_logit", (double)e.baseline_logit);
-			cJSON_AddNumberToObject(j, "completeness_error", (double)e.delta);
-			cJSON_AddNumberToObject(j, "relative_error", rel);
-			cJSON_AddNumberToObject(j, "steps", e.steps);
-			cJSON_AddStringToObject(j, "rule", ig_rule_name(io.rule));
-			if (!isnan(agree))
-				cJSON_AddNumberToObject(j, "agreement", agree);
-			cJSON *arr = cJSON_AddArrayToObject(j, "columns");
-			int *ord = rank_order(e.columns, nc, 1);
-			for (int k = 0; k < nc; k++) {
-				int c = ord[k];
-				char val[128];
-				int share;
-				double p = cohort_percentile(&co->f, c, row, &share);
-				cJSON *it = cJSON_CreateObject();
-				cJSON_AddStringToObject(it, "column", m->spec.columns[c]);
-				cJSON_AddNumberToObject(it, "ig", (double)e.columns[c]);
-				frame_cell_text(&co->f, c, row, val, sizeof val);
-				if (val[0])
-					cJSON_AddStringToObject(it, "value", val);
-				else
-					cJSON_AddNullToObject(it, "value");
-				if (isnan(p))
-					cJSON_AddNullToObject(it, share ? "share" : "percentile");
-				else
-					cJSON_AddNumberToObject(it, share ? "share" : "percentile", p);
-				if (last) {
-					cJSON_AddNumberToObject(it, "attention", (double)last[c]);
-					cJSON_AddNumberToObject(it, "rollout", (double)roll[c]);
-				}
-				cJSON_AddItemToArray(arr, it);
+	char *detail = xasprintf("model=%s", m->name);
+	/* reading a patient's explanation is an access to be logged */
+	if (store_exec(db, "BEGIN IMMEDIATE", err) == 0) {
+		if (store_log_access(db, "explain", pv.rowid, detail, err) == 0)
+			store_exec(db, "COMMIT", err);
+		else
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	free(detail);
+	int nc = pv.nfactor;
+	if (o->json) {
+		char *s = json_take(ops_patient_json(&pv));
+		printf("%s\n", s);
+		free(s);
+	} else {
+		char net[96];
+		double rel = fabs(pv.logit - pv.baseline_logit) > 0
+				     ? pv.delta / fabs(pv.logit - pv.baseline_logit) : 0.0;
+		printf("Patient %s: model %s (%s), %s = %s\n", pv.id, m->name, m->arch, m->target,
+		       pv.cls_name[0] ? pv.cls_name : "positive");
+		printf("Prediction: %.3f, from %s (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
+		       pv.p, ops_patient_net_text(&pv, net, sizeof net), pv.logit, pv.baseline,
+		       pv.baseline_logit, 1.0 / (1.0 + exp(-pv.baseline_logit)));
+		double sum = 0;
+		for (int k = 0; k < nc; k++)
+			sum += pv.f[k].attr;
+		printf("The reasons add up to it: baseline %+.3f + attributions %+.3f = %+.3f\n",
+		       pv.baseline_logit, sum, pv.baseline_logit + sum);
+		printf("Raising it (integrated gradients, logit units):\n");
+		int shown = 0;
+		/* pv.f is sorted by |attr|: the largest raising and lowering factors first */
+		for (int k = 0; k < nc && shown < o->top; k++)
+			if (pv.f[k].attr > 0) {
+				factor_line(&pv.f[k]);
+				shown++;
 			}
-			free(ord);
-			char *s = cJSON_Print(j);
-			printf("%s\n", s);
-			cJSON_free(s);
-			cJSON_Delete(j);
-		} else {
-			printf("Patient %s: model %s (%s), %s = %s\n", pid, m->name, m->arch, m->target,
-			       clsname);
-			printf("Prediction: %.3f (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
-			       (double)e.prob, (double)e.logit, btext, (double)e.baseline_logit,
-			       1.0 / (1.0 + exp(-(double)e.baseline_logit)));
-			int *ord = rank_order(e.columns, nc, 0);
-			int top = o->top;
-			printf("Raising it (integrated gradients, logit units):\n");
-			int shown = 0;
-			for (int k = 0; k < nc && shown < top; k++)
-				if (e.columns[ord[k]] > 0) {
-					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
-					shown++;
-				}
-			if (!shown)
-				printf("  (none)\n");
-			printf("Lowering it:\n");
-			shown = 0;
-			for (int k = nc - 1; k >= 0 && shown < top; k--)
-				if (e.columns[ord[k]] < 0) {
-					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
-					shown++;
-				}
-			if (!shown)
-				printf("  (none)\n");
-			free(ord);
-			printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
-			       (double)e.delta, 100 * rel, (double)e.logit - (double)e.baseline_logit,
-			       e.steps, ig_rule_name(io.rule));
-			if (last) {
-				int *oi = rank_order(e.columns, nc, 1), *oa = rank_order(roll, nc, 0);
-				int *oh = rank_order(last, nc, 0);
-				int kk = nc < top * 2 ? nc : top * 2;
-				printf("Ranking by |IG|, attention rollout and last-block CLS attention:\n");
-				printf("  %-4s %-16s %-16s %-16s\n", "rank", "IG", "rollout", "attention");
-				for (int k = 0; k < kk; k++)
-					printf("  %-4d %-16s %-16s %-16s\n", k + 1, m->spec.columns[oi[k]],
-					       m->spec.columns[oa[k]], m->spec.columns[oh[k]]);
-				printf("Agreement of rollout with |IG| (Spearman over %d columns): %.2f%s\n", nc,
-				       agree, agree < 0.5 ? " (low: trust neither ranking blindly)" : "");
-				free(oi);
-				free(oa);
-				free(oh);
+		if (!shown)
+			printf("  (none)\n");
+		printf("Lowering it:\n");
+		shown = 0;
+		for (int k = 0; k < nc && shown < o->top; k++)
+			if (pv.f[k].attr < 0) {
+				factor_line(&pv.f[k]);
+				shown++;
 			}
+		if (!shown)
+			printf("  (none)\n");
+		printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
+		       pv.delta, 100 * rel, pv.logit - pv.baseline_logit, pv.steps,
+		       ig_rule_name(pv.io.rule));
+		if (nc > 0 && !isnan(pv.f[0].weight)) {
+			/* attention weights are unsigned: a ranking, never a direction */
+			const ops_factor **byw = xmallocarray((size_t)nc, sizeof *byw);
+			for (int k = 0; k < nc; k++)
+				byw[k] = &pv.f[k];
+			qsort(byw, (size_t)nc, sizeof *byw, cmp_weight);
+			int kk = nc < o->top * 2 ? nc : o->top * 2;
+			printf("Ranking by |IG| and by attention rollout weight (unsigned):\n");
+			printf("  %-4s %-16s %-16s %s\n", "rank", "IG", "rollout", "weight");
+			for (int k = 0; k < kk; k++)
+				printf("  %-4d %-16s %-16s %.3f\n", k + 1, pv.f[k].name, byw[k]->name,
+				       byw[k]->weight);
+			float *a = xmallocarray((size_t)nc, sizeof *a), *w = xmallocarray((size_t)nc, sizeof *w);
+			for (int k = 0; k < nc; k++)
+				a[k] = (float)pv.f[k].attr, w[k] = (float)pv.f[k].weight;
+			double agree = imp_spearman_abs(a, w, nc);
+			printf("Agreement of rollout with |IG| (Spearman over %d columns): %.2f%s\n", nc,
+			       agree, agree < 0.5 ? " (low: trust neither ranking blindly)" : "");
+			free(a);
+			free(w);
+			free(byw);
 		}
 	}
-	ig_explanation_free(&e);
-	free(base);
-	free(last);
-	free(roll);
-	return st;
+	ops_patient_free(&pv);
+	return 0;
 }
 
 int cmd_explain(int argc, char **argv)

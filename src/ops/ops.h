@@ -58,6 +58,9 @@ typedef struct ops_predictions {
 int ops_predictions_load(sqlite3 *db, const char *name, ops_predictions *out, lm_err *err);
 /* The same by id (the TUI knows the id). */
 int ops_predictions_load_id(sqlite3 *db, long model_id, ops_predictions *out, lm_err *err);
+/* One patient's stored prediction (fold -1 and NANs when none): 0 or a status. */
+int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
+		       double *p_sd, lm_err *err);
 /* Index of a rowid in the result (binary search), or -1. */
 long ops_predictions_find(const ops_predictions *r, long rowid);
 void ops_predictions_free(ops_predictions *r);
@@ -191,16 +194,24 @@ typedef struct ops_factor {
 	char *name, *label;
 	char value[64];    /* as shown ("." missing) */
 	double num;        /* numeric value, NAN for text or missing */
-	double pct;        /* mid-rank percentile among the cohort's values (numeric), NAN */
+	double pct;        /* numeric: mid-rank percentile among the cohort's values; text: the
+			    * share of patients with this category (is_share); NAN when missing */
+	int is_share;
 	double attr;       /* integrated gradients (logit units), summed to the column */
-	double weight;     /* attention rollout weight (transformer), NAN otherwise */
+	double attr0;      /* what-if: the patient's own attribution before the edit */
+	double weight;     /* attention rollout weight (transformer; unsigned), NAN otherwise */
+	int edited;
 } ops_factor;
 
 typedef struct ops_patient_opts {
 	const char *model;
 	long rowid;            /* the patient (patients.rowid) */
 	const ig_baseline *baseline; /* NULL: mean */
-	int with_attention;    /* transformer: attention rollout weights too */
+	const ig_opts *ig;     /* NULL: the on-the-fly defaults of ig_explain_x (exact for a ReLU
+				* mlp, else Gauss from 16 steps with auto doubling) */
+	int cls;               /* multi-class: the class explained, -1 the predicted one */
+	struct ops_patient *prev; /* a previous view of the same model: its model, baseline and
+				   * cohort are taken over (the caller still frees prev) */
 } ops_patient_opts;
 
 /* The loaded state of a patient view: the model (kept for what-if), its mean baseline, the
@@ -220,20 +231,21 @@ typedef struct ops_patient {
 	char baseline[64];
 	int nfactor;
 	ops_factor *f;         /* sorted by |attr|, largest first */
-	int pct_sampled;       /* percentiles from a sample of the cohort */
-	/* what-if: the edited values (NULL until an edit) */
+	int cls;               /* the class explained (binary: 1) */
+	char cls_name[64];
+	/* what-if (edited after ops_patient_whatif) */
 	int edited;
 	double p0, logit0;     /* the patient's own number before the edit */
-	double *attr0;         /* the own attributions by factor (edited views) */
-	char desc[200];        /* "bili 1.2 -> 5" */
+	char desc[200];        /* "bili 14.5 -> 0.5" */
 	/* internals kept for what-if */
 	model *m;
-	float *base;           /* baseline row in the net's encoding */
+	float *base;           /* baseline row in the final network's encoding */
+	frame cohort;          /* the model's columns for every patient (percentiles) */
+	int have_cohort;
+	ig_opts io;
 	int ncol;
-	cohort_value *v;
-	char **vt;             /* text storage behind v[].text */
-	cohort_value *v0;
-	char **vt0;
+	cohort_value *v, *v0;
+	char **vt, **vt0;      /* text storage behind v[].text, v0[].text */
 } ops_patient;
 
 /* Loads and explains one patient (the number shown is the number explained, above).
@@ -253,38 +265,19 @@ const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len);
 
 /* ---- explain as a job ---- */
 
-typedef struct ops_explain_opts {
-	const char *model;
-	const char *method;    /* "ig", "attention", "all" */
-	ig_opts ig;            /* steps, auto, rule, cls */
-	ig_baseline baseline;
-	const long *rows;      /* patient indices into the model's cohort (NULL: everyone) */
-	long nrows;
-	void (*progress)(void *ctx, long done, long total);
-	void *ctx;
-} ops_explain_opts;
-
-typedef struct ops_explain {
-	char *model, *arch;
-	long n;                /* patients explained */
-	int do_ig, do_attn;
-	long n_fold, n_final;  /* explained with their fold model / with the final model */
-	char btext[160];
-	double med, p99, max, rel_med, rel_p99;
-	long above_1pct, max_steps;
-	double seconds_ig, seconds_attn;
-	ig_rule rule;
-	int steps, auto_steps;
-} ops_explain;
-
-/* Explains every (or the listed) patient of a loaded model's cohort and stores the
- * attributions in one transaction: each patient with a stored out-of-fold prediction with its
- * fold model (so the stored logit is the logit of the stored p), the others with the final
- * model. 0 or a status. */
-int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts *o,
-		    ops_explain *out, lm_err *err);
-void ops_explain_free(ops_explain *r);
-cJSON *ops_explain_json(const ops_explain *r);
+/* Integrated gradients (and, when heads/last/roll are not NULL, attention) for n patients
+ * of a loaded model's cohort (rows: indices into co->f), each patient with a stored
+ * out-of-fold prediction with its fold model and the others with the final model (the rule
+ * above), so that logit[q] is the logit of the patient's stored p. base: the baseline row in
+ * the final network's encoding (mapped into each fold's). Per patient, all caller's arrays:
+ * attr[n * nslot], logit[n], base_logit[n], delta[n], steps[n]; attention as attn_explain.
+ * *n_fold counts the patients explained by a fold model. progress (may be NULL) is called
+ * with patients done so far. 0 or a status. */
+int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *rows, long n,
+		       const float *base, const ig_opts *io, float *attr, float *logit,
+		       float *base_logit, float *delta, int *steps, float *heads, float *last,
+		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
+		       void *ctx, lm_err *err);
 
 /* The network and the matching baseline for a patient: fold >= 0 and the model has fold
  * models: fold[fold] with its own input statistics; otherwise the final network. Encodes the

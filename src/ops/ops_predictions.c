@@ -157,3 +157,29 @@ cJSON *ops_predictions_json(const ops_predictions *r)
 	}
 	return j;
 }
+
+int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
+		       double *p_sd, lm_err *err)
+{
+	*fold = -1;
+	*y = *p = *p_sd = (double)NAN;
+	sqlite3_stmt *st = store_prepare(
+		db, "SELECT fold, y, p, p_sd FROM predictions WHERE model_id = ? AND patient = ?", err);
+	if (!st)
+		return err->status;
+	sqlite3_bind_int64(st, 1, model_id);
+	sqlite3_bind_int64(st, 2, rowid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		*fold = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 0);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*y = sqlite3_column_double(st, 1) != 0;
+		*p = sqlite3_column_double(st, 2);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			*p_sd = sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+	return 0;
+}
