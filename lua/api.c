@@ -996,19 +996,54 @@ static cohort_value *input_values(lua_State *L, const model *m, int idx, const c
 	return v;
 }
 
-/* model:predict(patient_or_table) -> probability of the positive class, logit. */
+/* The network a patient object (or a what-if table carrying the patient's `rowid`, as
+ * lumen.record makes it) is shown with: its fold model for a stored out-of-fold prediction,
+ * else -1 (the final model: a new patient). The rule of src/ops/ops.h. */
+static int fold_of_arg(lua_State *L, const model *m, int idx)
+{
+	host *h = host_of(L);
+	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
+	long rowid = -1;
+	if (pa) {
+		rowid = need_frame(L)->rowid[pa->row];
+	} else if (lua_type(L, idx) == LUA_TTABLE) {
+		if (lua_getfield(L, idx, "rowid") == LUA_TNUMBER && lua_isinteger(L, -1))
+			rowid = (long)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	return rowid >= 0 ? ops_patient_fold(h->db, m, rowid) : -1;
+}
+
+/* model:predict(patient_or_table) -> the risk shown for it (probability of the positive
+ * class), its logit, and the network: "fold K" (1-based) or "final". */
 static int model_predict_l(lua_State *L)
 {
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
+	int fold = fold_of_arg(L, m, 2);
 	cohort_value *vals = input_values(L, m, 2, "predict");
-	float *x = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
-	cohort_encode_values(&m->spec, vals, x);
-	float p, logit;
-	model_predict(m, x, 1, 1, &p, &logit);
-	lua_pushnumber(L, (double)p);
-	lua_pushnumber(L, (double)logit);
-	return 2;
+	float *x = lua_newuserdatauv(L, (size_t)(m->spec.nslot ? m->spec.nslot : 1) * sizeof(float), 0);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = lua_newuserdatauv(L, (size_t)(sp->n_out > 0 ? sp->n_out : 1) * sizeof(float), 0);
+	nn_logits(net, x, 1, lg);
+	double logit = (double)lg[sp->n_out > 1 ? 1 : 0];
+	double p = 1.0 / (1.0 + exp(-logit));
+	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
+		double mx = (double)lg[0], z = 0;
+		for (int k = 1; k < sp->n_out; k++)
+			mx = fmax(mx, (double)lg[k]);
+		for (int k = 0; k < sp->n_out; k++)
+			z += exp((double)lg[k] - mx);
+		p = exp(logit - mx) / z;
+	}
+	lua_pushnumber(L, p);
+	lua_pushnumber(L, logit);
+	if (net == m->final)
+		lua_pushliteral(L, "final");
+	else
+		lua_pushfstring(L, "fold %d", fold + 1);
+	return 3;
 }
 
 typedef struct attr_item {
@@ -1062,6 +1097,7 @@ static int model_explain_l(lua_State *L)
 		}
 		lua_pop(L, 1);
 	}
+	int fold = fold_of_arg(L, m, 2);
 	cohort_value *vals = input_values(L, m, 2, "explain");
 	float *b;
 	lm_err e = {0};
@@ -1081,7 +1117,8 @@ static int model_explain_l(lua_State *L)
 			return luaL_error(L, "%s", e.msg);
 	}
 	ig_explanation ex;
-	if (ig_explain_values(m, vals, b, &o, &ex, &e))
+	int used = -1;
+	if (ops_explain_values(m, fold, vals, b, &o, -1, &ex, &used, &e))
 		return luaL_error(L, "%s", e.msg);
 	int nc = ex.ncolumn;
 	attr_item *items = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *items, 0);
@@ -1115,6 +1152,11 @@ static int model_explain_l(lua_State *L)
 	lua_setfield(L, -2, "delta");
 	lua_pushinteger(L, ex.steps);
 	lua_setfield(L, -2, "steps");
+	if (used >= 0)
+		lua_pushfstring(L, "fold %d", used + 1);
+	else
+		lua_pushliteral(L, "final");
+	lua_setfield(L, -2, "network");
 	ig_explanation_free(&ex);
 	return 1;
 }
@@ -1124,10 +1166,14 @@ static int l_record(lua_State *L)
 {
 	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
 	const frame *fr = need_frame(L);
-	lua_createtable(L, 0, fr->ncol);
+	lua_createtable(L, 0, fr->ncol + 1);
 	for (int c = 0; c < fr->ncol; c++) {
 		push_cell(L, fr, c, pa->row);
 		lua_setfield(L, -2, fr->cols.c[c].name);
+	}
+	if (frame_find(fr, "rowid") < 0) { /* what-if keeps the patient's network */
+		lua_pushinteger(L, fr->rowid[pa->row]);
+		lua_setfield(L, -2, "rowid");
 	}
 	return 1;
 }

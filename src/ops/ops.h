@@ -287,4 +287,13 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *r
 nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float *base,
 		      float *x, float *base_out);
 
+/* Explains raw values with the network of fold `fold` (-1 or no fold models: the final one),
+ * ops_net_for's rule: base in the final encoding, o NULL for the on-the-fly defaults, cls the
+ * class (binary: 1; multi-class -1: the predicted one). Fills *out (ig_explanation_free);
+ * *net_used (may be NULL) says which: the fold, or -1 for the final network. 0 or a status. */
+int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
+		       const ig_opts *o, int cls, ig_explanation *out, int *net_used, lm_err *err);
+/* The patient's fold for model_id (its stored prediction's), -1 when none. */
+int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
+
 #endif

@@ -39,6 +39,8 @@ nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float 
 	return use_fold ? m->fold[fold] : m->final;
 }
 
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)
 {
 	if (pv->net == OPS_NET_FOLD)
@@ -48,74 +50,131 @@ const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)
 	return buf;
 }
 
-static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+static void ig_defaults(const model *m, ig_opts *o)
+{
+	ig_opts_defaults(o);
+	o->steps = 16;
+	o->auto_steps = 1;
+	if (nn_get_spec(m->final)->arch == NN_MLP)
+		o->rule = IG_EXACT;
+}
+
+int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
+{
+	int fold;
+	double y, p, sd;
+	lm_err e = {0};
+	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, &e))
+		return -1;
+	return fold >= 0 && fold < m->nfold && m->fold ? fold : -1;
+}
+
+int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
+		       const ig_opts *o, int cls, ig_explanation *out, int *net_used, lm_err *err)
+{
+	memset(out, 0, sizeof *out);
+	int ns = m->spec.nslot, nc = m->spec.ncolumn;
+	ig_opts io;
+	if (o)
+		io = *o;
+	else
+		ig_defaults(m, &io);
+	float *x = xmallocarray((size_t)(ns ? ns : 1), sizeof *x);
+	float *b = xmallocarray((size_t)(ns ? ns : 1), sizeof *b);
+	nn_model *net = ops_net_for(m, fold, vals, base, x, b);
+	if (net_used)
+		*net_used = net == m->final ? -1 : fold;
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = xmallocarray((size_t)(sp->n_out > 0 ? sp->n_out : 1), sizeof *lg);
+	nn_logits(net, x, 1, lg);
+	if (sp->n_out > 1) {
+		if (cls < 0) {
+			cls = 0;
+			for (int k = 1; k < sp->n_out; k++)
+				if (lg[k] > lg[cls])
+					cls = k;
+		}
+	} else if (cls < 0) {
+		cls = 1;
+	}
+	io.cls = cls;
+	out->nslot = ns;
+	out->ncolumn = nc;
+	out->slots = xmallocarray((size_t)(ns ? ns : 1), sizeof(float));
+	out->columns = xmallocarray((size_t)(nc ? nc : 1), sizeof(float));
+	int st = ig_batch(net, x, 1, b, &io, out->slots, &out->logit, &out->baseline_logit,
+			  &out->delta, &out->steps, NULL, NULL, err);
+	if (!st) {
+		cohort_sum_to_columns(&m->spec, out->slots, out->columns);
+		if (sp->n_out == 1) {
+			out->prob = (float)sigmoid((double)out->logit);
+		} else {
+			double mx = (double)lg[0], z = 0;
+			for (int k = 1; k < sp->n_out; k++)
+				mx = fmax(mx, (double)lg[k]);
+			for (int k = 0; k < sp->n_out; k++)
+				z += exp((double)lg[k] - mx);
+			out->prob = (float)(exp((double)lg[cls] - mx) / z);
+		}
+	} else {
+		ig_explanation_free(out);
+	}
+	free(lg);
+	free(x);
+	free(b);
+	return st;
+}
 
 /* Explains the current values v with the view's network; fills p, logit, the attributions of
  * every factor (by spec column) and the attention weights. */
 static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *err)
 {
 	model *m = pv->m;
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	float *x = xmallocarray((size_t)(ns ? ns : 1), sizeof *x);
-	float *b = xmallocarray((size_t)(ns ? ns : 1), sizeof *b);
-	float *slots = xmallocarray((size_t)(ns ? ns : 1), sizeof *slots);
-	float *cols = xmallocarray((size_t)(nc ? nc : 1), sizeof *cols);
-	nn_model *net = ops_net_for(m, pv->net == OPS_NET_FOLD ? pv->fold : -1, pv->v, pv->base, x, b);
-	const nn_spec *sp = nn_get_spec(net);
-	ig_opts io = pv->io;
-	if (sp->n_out > 1) {
-		float *lg = xmallocarray((size_t)sp->n_out, sizeof *lg);
+	int nc = m->spec.ncolumn, fold = pv->net == OPS_NET_FOLD ? pv->fold : -1;
+	if (pv->cls < 0 && nn_get_spec(m->final)->n_out == 1)
+		pv->cls = 1;
+	ig_explanation ex;
+	int st = ops_explain_values(m, fold, pv->v, pv->base, &pv->io, pv->cls, &ex, NULL, err);
+	if (st)
+		return st;
+	if (pv->cls < 0) { /* the predicted class, as ops_explain_values chose it */
+		nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
+		int C = nn_get_spec(net)->n_out;
+		float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+		float *lg = xmallocarray((size_t)C, sizeof *lg);
+		ops_net_for(m, fold, pv->v, NULL, x, NULL);
 		nn_logits(net, x, 1, lg);
-		if (pv->cls < 0) {
-			int c = 0;
-			for (int k = 1; k < sp->n_out; k++)
-				if (lg[k] > lg[c])
-					c = k;
-			pv->cls = c;
-		}
+		pv->cls = 0;
+		for (int k = 1; k < C; k++)
+			if (lg[k] > lg[pv->cls])
+				pv->cls = k;
+		free(x);
 		free(lg);
 	}
-	io.cls = pv->cls;
-	float logit = 0, fb = 0, delta = 0;
-	int steps = 0;
-	int st = ig_batch(net, x, 1, b, &io, slots, &logit, &fb, &delta, &steps, NULL, NULL, err);
-	if (!st) {
-		cohort_sum_to_columns(&m->spec, slots, cols);
-		for (int j = 0; j < nc; j++)
-			attr[j] = (double)cols[j];
-		pv->logit = (double)logit;
-		pv->baseline_logit = (double)fb;
-		pv->delta = (double)delta;
-		pv->steps = steps;
-		if (sp->n_out == 1) {
-			pv->p = sigmoid((double)logit);
-		} else {
-			float *lg = xmallocarray((size_t)sp->n_out, sizeof *lg);
-			nn_logits(net, x, 1, lg);
-			double mx = (double)lg[0], z = 0;
-			for (int k = 1; k < sp->n_out; k++)
-				mx = fmax(mx, (double)lg[k]);
-			for (int k = 0; k < sp->n_out; k++)
-				z += exp((double)lg[k] - mx);
-			pv->p = exp((double)lg[pv->cls] - mx) / z;
-			free(lg);
-		}
-		for (int j = 0; j < nc; j++)
-			weight[j] = (double)NAN;
-		if (sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {
-			float *roll = xmallocarray((size_t)(nc ? nc : 1), sizeof *roll);
-			lm_err e2 = {0};
-			if (attn_explain(net, x, 1, 1, NULL, NULL, roll, &e2) == 0)
-				for (int j = 0; j < nc; j++)
-					weight[j] = (double)roll[j];
-			free(roll);
-		}
+	for (int j = 0; j < nc; j++) {
+		attr[j] = (double)ex.columns[j];
+		weight[j] = (double)NAN;
 	}
-	free(x);
-	free(b);
-	free(slots);
-	free(cols);
-	return st;
+	pv->logit = (double)ex.logit;
+	pv->baseline_logit = (double)ex.baseline_logit;
+	pv->delta = (double)ex.delta;
+	pv->steps = ex.steps;
+	pv->p = (double)ex.prob;
+	ig_explanation_free(&ex);
+	nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
+	const nn_spec *sp = nn_get_spec(net);
+	if (sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {
+		float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+		float *roll = xmallocarray((size_t)(nc ? nc : 1), sizeof *roll);
+		ops_net_for(m, fold, pv->v, NULL, x, NULL);
+		lm_err e2 = {0};
+		if (attn_explain(net, x, 1, 1, NULL, NULL, roll, &e2) == 0)
+			for (int j = 0; j < nc; j++)
+				weight[j] = (double)roll[j];
+		free(x);
+		free(roll);
+	}
+	return 0;
 }
 
 static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
@@ -186,7 +245,6 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 {
 	const model *m = pv->m;
 	int nc = m->spec.ncolumn;
-	store_columns cols = {0};
 	int have_cols = pv->have_cohort;
 	for (int i = 0; i < pv->nfactor; i++) {
 		free(pv->f[i].name);
@@ -216,7 +274,6 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		value_text(&pv->v0[j], m->spec.column_type[j], was, sizeof was);
 		f->edited = strcmp(was, f->value) != 0;
 	}
-	(void)cols;
 	qsort(pv->f, (size_t)nc, sizeof *pv->f, cmp_factor);
 }
 
@@ -315,15 +372,10 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 	} else {
 		pv->cls = o->cls >= 0 ? o->cls : 1;
 	}
-	if (o->ig) {
+	if (o->ig)
 		pv->io = *o->ig;
-	} else {
-		ig_opts_defaults(&pv->io);
-		pv->io.steps = 16;
-		pv->io.auto_steps = 1;
-		if (nn_get_spec(m->final)->arch == NN_MLP)
-			pv->io.rule = IG_EXACT;
-	}
+	else
+		ig_defaults(m, &pv->io);
 	if (!pv->base) {
 		ig_baseline mean = {.kind = IG_BASE_MEAN};
 		const ig_baseline *b = o->baseline ? o->baseline : &mean;
