@@ -636,23 +636,7 @@ static int l_audit(lua_State *L)
 	lua_pop(L, 1);
 	if (mi < 0)
 		return luaL_error(L, "lumen.audit: which model? give model = NAME");
-	const host_preds *pr = &h->preds[mi];
-	/* as `lumen audit`: a multi-class model has no single risk to threshold */
-	sqlite3_stmt *st = store_prepare(h->db, "SELECT task, id FROM models WHERE name = ?", NULL);
-	int multiclass = 0;
-	long model_id = -1;
-	if (st) {
-		sqlite3_bind_text(st, 1, pr->name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *task = (const char *)sqlite3_column_text(st, 0);
-			multiclass = task && !strcmp(task, "multiclass");
-			model_id = (long)sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-	}
-	if (multiclass)
-		return luaL_error(L, "lumen.audit: model '%s' is multi-class; the audit needs a "
-				     "binary model", pr->name);
+	const char *mname = h->preds[mi].name;
 	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
 		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
 	const char *by = lua_tostring(L, -1);
@@ -702,71 +686,38 @@ static int l_audit(lua_State *L)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o.threads = ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1;
 	o.ref = -1;
-	groups g;
-	lm_err e = {0};
-	if (groups_build(fr, by, (char *const *)bins, nbins, &g, &e))
-		return luaL_error(L, "lumen.audit: %s", e.msg);
+	const char *reference = NULL;
 	t = lua_getfield(L, 1, "reference");
-	if (t == LUA_TSTRING && (o.ref = groups_find(&g, lua_tostring(L, -1))) < 0) {
-		groups_free(&g);
-		return luaL_error(L, "lumen.audit: no group '%s'", lua_tostring(L, -1));
-	} else if (t != LUA_TSTRING && t != LUA_TNIL) {
-		groups_free(&g);
+	if (t == LUA_TSTRING)
+		reference = lua_tostring(L, -1); /* held by the options table */
+	else if (t != LUA_TNIL)
 		return luaL_error(L, "lumen.audit: reference must be a group label like \"sex=m\"");
-	}
 	lua_pop(L, 1);
-	long n = fr->nrow;
-	double *y = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
-	int *grp = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	long no_pred = 0, no_label = 0, have = 0, bad_p = -1;
-	for (long r = 0; r < n; r++) {
-		y[r] = isnan(pr->outcome[r]) ? (double)NAN : (double)(pr->outcome[r] != 0);
-		grp[r] = -1;
-		if (g.of[r] < 0)
-			continue;
-		if (isnan(pr->risk[r]))
-			no_pred++;
-		else if (isnan(y[r]))
-			no_label++;
-		else if (pr->risk[r] < 0 || pr->risk[r] > 1)
-			bad_p = bad_p < 0 ? r : bad_p;
-		else
-			grp[r] = g.of[r], have++;
-	}
-	if (bad_p >= 0 || have == 0) {
-		groups_free(&g);
-		if (bad_p >= 0)
-			return luaL_error(L, "lumen.audit: model '%s': patient %d has prediction %f "
-					     "outside [0, 1]", pr->name, (int)fr->rowid[bad_p],
-					  pr->risk[bad_p]);
-		return luaL_error(L, "lumen.audit: model '%s' has no stored predictions to audit",
-				  pr->name);
-	}
-	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
-	audit_result res;
-	if (audit_run(&in, &o, &res, &e)) {
-		groups_free(&g);
+	/* the audit of `lumen audit` (src/ops): the same patients, groups and figures */
+	ops_audit_opts ao = {.model = mname, .by = by, .bins = (char *const *)bins, .nbins = nbins,
+			     .a = o, .reference = reference};
+	ops_audit d;
+	lm_err e = {0};
+	if (ops_audit_run(h->db, &ao, &d, &e)) {
+		ops_audit_free(&d);
+		if (reference && !strncmp(e.msg, "--reference: no group", 21))
+			return luaL_error(L, "lumen.audit: no group '%s'", reference);
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
-	cJSON *j = audit_result_json(&res, g.label);
-	cJSON *lo = cJSON_AddObjectToObject(j, "left_out");
-	cJSON_AddNumberToObject(lo, "no_prediction", (double)no_pred);
-	cJSON_AddNumberToObject(lo, "no_outcome", (double)no_label);
-	cJSON_AddNumberToObject(lo, "group_missing", (double)g.missing);
-	cJSON_AddNumberToObject(lo, "empty_combinations", (double)g.empty);
+	cJSON *j = ops_audit_json(&d);
+	long n = d.nrow;
+	(void)fr;
 	/* "why the groups differ" (audit_why.h), over the patients the audit used */
 	audit_why w;
-	if (audit_why_compute(h->db, model_id, fr->rowid, grp, n, g.n, by, &w, &e)) {
+	if (audit_why_compute(h->db, d.model_id, d.rowid, d.group, n, d.g.n, by, &w, &e)) {
 		audit_why_free(&w);
-		audit_result_free(&res);
-		groups_free(&g);
+		ops_audit_free(&d);
 		cJSON_Delete(j);
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
-	cJSON_AddItemToObject(j, "why", audit_why_ranked_json(&w, g.label));
+	cJSON_AddItemToObject(j, "why", audit_why_ranked_json(&w, d.g.label));
 	audit_why_free(&w);
-	audit_result_free(&res);
-	groups_free(&g);
+	ops_audit_free(&d);
 	push_json(L, j, 0);
 	cJSON_Delete(j);
 	return 1;

@@ -33,6 +33,7 @@
 #include "../data/store.h"
 #include "../nn/model.h"
 #include "../stats/audit.h"
+#include "../stats/groups.h"
 #include "../stats/km.h"
 
 /* ---- models and their stored predictions ---- */
@@ -158,30 +159,38 @@ cJSON *ops_survival_json(const ops_survival *r);
 
 typedef struct ops_audit_opts {
 	const char *model;
-	const char *by;            /* "COL[,COL]" */
+	const char *by;            /* "COL[,COL]" (groups.h) */
 	char *const *bins;
 	int nbins;
-	audit_opts a;              /* threshold, youden, tolerance, n_boot, seed, threads */
+	audit_opts a;              /* threshold, youden, tolerance, n_boot, seed, threads;
+				    * a.ref is ignored: see reference */
 	const char *reference;     /* group label, NULL: the largest */
-	const ops_selection *where;
+	const ops_selection *where; /* only these patients (NULL: all) */
 } ops_audit_opts;
 
+/* The audit of a binary model's stored out-of-fold predictions, as lumen audit, the TUI's
+ * Audit screen and lumen.audit show it. Per patient in rowid order (nrow): p, y (0/1, NAN)
+ * and group (the audited group, -1 when left out). */
 typedef struct ops_audit {
-	char *model, *by;
-	int G;
-	char **label;
-	audit_result r;
-	int have_r;
-	long n, miss_pred, miss_group, miss_y, filtered_out, empty;
-	/* the rows used: p, y, group (for decision curves and `why`) */
+	long model_id;
+	char *model;
+	groups g;
+	int have_g;
+	long nrow;
+	long *rowid;
 	double *p, *y;
 	int *group;
-	long *row;                 /* their patient indices (rowid order) */
+	long n, no_pred, no_label, filtered_out;
+	audit_result r;
+	int have_r;
 } ops_audit;
 
+/* EX_DATAERR for an unknown or multi-class model, no predictions, a p outside [0, 1];
+ * EX_USAGE for an unknown reference ("no group 'X' (groups: ...)"). */
 int ops_audit_run(sqlite3 *db, const ops_audit_opts *o, ops_audit *out, lm_err *err);
 void ops_audit_free(ops_audit *r);
-/* audit_result_json plus model, by, left_out. */
+/* audit_result_json plus left_out {no_prediction, no_outcome, group_missing,
+ * empty_combinations}. */
 cJSON *ops_audit_json(const ops_audit *r);
 
 /* ---- a patient's view ---- */
