@@ -39,35 +39,24 @@ int host_preds_load(host *h, const char *name, lm_err *err)
 	const frame *fr = host_frame(h, err);
 	if (!fr)
 		return -1;
-	sqlite3_stmt *st = store_prepare(h->db, "SELECT id FROM models WHERE name = ?", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	long id = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	if (id < 0) {
-		lm_seterr(err, EX_DATAERR, "no model '%s'; lumen models FILE lists them", name);
+	ops_predictions pr; /* the one reader: every patient in rowid order, as the frame */
+	if (ops_predictions_load(h->db, name, &pr, err)) {
+		ops_predictions_free(&pr);
 		return -1;
 	}
-	st = store_prepare(h->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	size_t n = (size_t)(fr->nrow ? fr->nrow : 1);
 	host_preds p = {xstrdup(name), xmallocarray(n, sizeof(double)),
 			xmallocarray(n, sizeof(double))};
 	for (size_t i = 0; i < n; i++)
 		p.risk[i] = p.outcome[i] = NAN;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long r = frame_row_of(fr, (long)sqlite3_column_int64(st, 0));
+	for (long i = 0; i < pr.n; i++) {
+		long r = frame_row_of(fr, pr.rowid[i]);
 		if (r < 0)
 			continue;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			p.risk[r] = sqlite3_column_double(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			p.outcome[r] = sqlite3_column_double(st, 2);
+		p.risk[r] = pr.p[i];
+		p.outcome[r] = pr.y[i];
 	}
-	sqlite3_finalize(st);
+	ops_predictions_free(&pr);
 	h->preds = xreallocarray(h->preds, (size_t)h->npreds + 1, sizeof *h->preds);
 	h->preds[h->npreds] = p;
 	return h->npreds++;

@@ -129,13 +129,6 @@ static int prepare_row(ui_cohort *c, lm_err *err)
 	buf_free(&sql);
 	if (!c->row_st)
 		return err->status;
-	if (c->nmodel > 0) {
-		c->pred_st = store_prepare(
-			c->db,
-			"SELECT p, p_sd, y, fold FROM predictions WHERE model_id = ? AND patient = ?", err);
-		if (!c->pred_st)
-			return err->status;
-	}
 	return 0;
 }
 
@@ -216,7 +209,6 @@ void ui_cohort_close(ui_cohort *c)
 	free(c->view);
 	free(c->p_all);
 	sqlite3_finalize(c->row_st);
-	sqlite3_finalize(c->pred_st);
 	memset(c, 0, sizeof *c);
 }
 
@@ -284,20 +276,13 @@ const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
 			r->cell[j] = xstrdup("");
 	}
 	sqlite3_reset(c->row_st);
-	if (c->pred_st && c->model_id >= 0) {
-		sqlite3_bind_int64(c->pred_st, 1, c->model_id);
-		sqlite3_bind_int64(c->pred_st, 2, rowid);
-		if (sqlite3_step(c->pred_st) == SQLITE_ROW) {
-			if (sqlite3_column_type(c->pred_st, 0) != SQLITE_NULL)
-				r->p = sqlite3_column_double(c->pred_st, 0);
-			if (sqlite3_column_type(c->pred_st, 1) != SQLITE_NULL)
-				r->p_sd = sqlite3_column_double(c->pred_st, 1);
-			if (sqlite3_column_type(c->pred_st, 2) != SQLITE_NULL)
-				r->y = sqlite3_column_int(c->pred_st, 2);
-			if (sqlite3_column_type(c->pred_st, 3) != SQLITE_NULL)
-				r->fold = sqlite3_column_int(c->pred_st, 3);
+	if (c->model_id >= 0) {
+		int fold;
+		double y, p, sd;
+		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL) == 0) {
+			r->p = p, r->p_sd = sd, r->fold = fold;
+			r->y = isnan(y) ? -1 : (int)y;
 		}
-		sqlite3_reset(c->pred_st);
 	}
 	return r;
 }
@@ -335,24 +320,20 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 	for (size_t i = 0; i < n; i++)
 		all[i] = NAN;
 	if (col->is_p || col->is_pred || col->is_true) {
-		sqlite3_stmt *st = store_prepare(
-			c->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
-		if (!st) {
+		ops_predictions pr;
+		if (ops_predictions_load_id(c->db, c->model_id, &pr, err)) {
+			ops_predictions_free(&pr);
 			free(all);
 			return err->status;
 		}
-		sqlite3_bind_int64(st, 1, c->model_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long r = (long)sqlite3_column_int64(st, 0);
-			if (r < 1 || r > c->n)
+		for (long i = 0; i < pr.n; i++) {
+			long r = pr.rowid[i];
+			double v = col->is_true ? pr.y[i] : pr.p[i];
+			if (r < 1 || r > c->n || isnan(v))
 				continue;
-			int which = col->is_true ? 2 : 1;
-			if (sqlite3_column_type(st, which) == SQLITE_NULL)
-				continue;
-			double v = sqlite3_column_double(st, which);
 			all[r - 1] = col->is_pred ? (v >= 0.5) : v;
 		}
-		sqlite3_finalize(st);
+		ops_predictions_free(&pr);
 	} else {
 		frame f;
 		const char *name = col->name;
@@ -544,22 +525,3 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 	return found;
 }
 
-int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err)
-{
-	/* the p and true-outcome columns are loaded as sorting loads them: one SELECT */
-	int kp = -1, ky = -1;
-	for (int i = 0; i < c->ncol; i++) {
-		if (c->col[i].is_p)
-			kp = i;
-		if (c->col[i].is_true)
-			ky = i;
-	}
-	if (kp < 0 || ky < 0)
-		return lm_seterr(err, EX_DATAERR, "no model has predictions");
-	int s;
-	if ((s = load_all(c, kp, err)) || (s = load_all(c, ky, err)))
-		return s;
-	*p = c->col[kp].all;
-	*y = c->col[ky].all;
-	return 0;
-}

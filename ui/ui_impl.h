@@ -87,7 +87,7 @@ typedef struct ui_cohort {
 	/* cache of fetched rows */
 	ui_row *cache;
 	int ncache;
-	sqlite3_stmt *row_st, *pred_st;
+	sqlite3_stmt *row_st;
 } ui_cohort;
 
 int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
@@ -105,9 +105,6 @@ int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
  * err ("where:1:COL: ..."). */
 int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
 int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
-/* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
- * absent); arrays owned by the cohort, valid until the model changes. 0 or a status. */
-int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err);
 /* Next position at or after `from` (direction dir = +1/-1, wrapping) whose id or any shown
  * cell equals text; -1 when none. */
 long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir);

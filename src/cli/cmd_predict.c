@@ -15,6 +15,7 @@
 #include "../data/cohort.h"
 #include "../data/import.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 #define CMD "predict"
@@ -132,24 +133,19 @@ static int load_oof(sqlite3 *db, const model *m, const frame *f, scored *s, lm_e
 		s->oof[i] = NAN;
 		s->fold[i] = -1;
 	}
-	sqlite3_stmt *st =
-		store_prepare(db, "SELECT patient, fold, p FROM predictions WHERE model_id = ?", err);
-	if (!st)
+	ops_predictions pr; /* every patient in rowid order, as frame_load reads them */
+	if (ops_predictions_load_id(db, m->id, &pr, err)) {
+		ops_predictions_free(&pr);
 		return err->status;
-	sqlite3_bind_int64(st, 1, m->id);
-	/* rowids are 1-based row order, as frame_load reads them */
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long pid = (long)sqlite3_column_int64(st, 0);
-		long i = pid - 1;
-		if (i < 0 || i >= s->n || f->rowid[i] != pid)
-			for (i = 0; i < s->n && f->rowid[i] != pid; i++)
-				;
-		if (i < s->n) {
-			s->fold[i] = sqlite3_column_int(st, 1);
-			s->oof[i] = sqlite3_column_double(st, 2);
+	}
+	for (long i = 0; i < s->n; i++) {
+		long k = ops_predictions_find(&pr, f->rowid[i]);
+		if (k >= 0 && !isnan(pr.p[k])) {
+			s->fold[i] = pr.fold[k];
+			s->oof[i] = pr.p[k];
 		}
 	}
-	sqlite3_finalize(st);
+	ops_predictions_free(&pr);
 	return 0;
 }
 

@@ -8,12 +8,7 @@
 
 long ops_model_id(sqlite3 *db, const char *name, lm_err *err)
 {
-	sqlite3_stmt *st = store_prepare(db, "SELECT id FROM models WHERE name = ?", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	long id = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
+	long id = model_id(db, name); /* the one lookup (src/nn/model.c, which saving uses too) */
 	if (id < 0)
 		lm_seterr(err, EX_DATAERR, "no model '%s'; lumen models FILE lists them", name);
 	return id;
@@ -27,6 +22,9 @@ static char *dup_text(sqlite3_stmt *st, int i)
 
 int ops_predictions_load_id(sqlite3 *db, long model_id, ops_predictions *out, lm_err *err)
 {
+	lm_err local = {0};
+	if (!err)
+		err = &local;
 	memset(out, 0, sizeof *out);
 	out->model_id = model_id;
 	sqlite3_stmt *st = store_prepare(
@@ -161,6 +159,9 @@ cJSON *ops_predictions_json(const ops_predictions *r)
 int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
 		       double *p_sd, lm_err *err)
 {
+	lm_err local = {0};
+	if (!err)
+		err = &local;
 	*fold = -1;
 	*y = *p = *p_sd = (double)NAN;
 	sqlite3_stmt *st = store_prepare(
