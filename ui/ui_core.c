@@ -632,6 +632,10 @@ int ui_run(const ui_opts *o, lm_err *err)
 		double f0 = lm_seconds();
 		draw(&a);
 		frames++;
+		if (o->headless && o->dump == 2) { /* --dump-all: every frame, each ending in \f */
+			dump_screen(stdout);
+			fputs("\f\n", stdout);
+		}
 		if (o->stats)
 			fprintf(stderr, "frame %ld key %d %.3f ms%s\n", frames, last_key,
 				(lm_seconds() - f0) * 1e3, frames == 1 ? " (first)" : "");
@@ -660,7 +664,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 		if (o->stats)
 			fprintf(stderr, "key %d handled in %.3f ms\n", key, (lm_seconds() - k0) * 1e3);
 	}
-	if (o->headless && o->dump)
+	if (o->headless && o->dump == 1)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
