@@ -65,29 +65,6 @@ static int class_index(const model *m, const char *label, lm_err *err)
 	return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of v[n] (sorted copy, linear interpolation). */
-static double quantile(const float *v, long n, double q)
-{
-	if (n <= 0)
-		return (double)NAN;
-	double *s = xmallocarray((size_t)n, sizeof *s);
-	for (long i = 0; i < n; i++)
-		s[i] = (double)v[i];
-	qsort(s, (size_t)n, sizeof *s, cmp_double);
-	double pos = q * (double)(n - 1);
-	long lo = (long)floor(pos);
-	long hi = lo + 1 < n ? lo + 1 : lo;
-	double r = s[lo] + (pos - (double)lo) * (s[hi] - s[lo]);
-	free(s);
-	return r;
-}
-
 static void progress_line(void *ctx, long done, long total)
 {
 	const explain_opts *o = ctx;
@@ -95,21 +72,6 @@ static void progress_line(void *ctx, long done, long total)
 		return;
 	fprintf(stderr, "\rlumen: explain: integrated gradients %ld/%ld patients", done, total);
 	fflush(stderr);
-}
-
-static int bind_blob(sqlite3_stmt *s, int i, const float *v, int n)
-{
-	if (!v)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_blob(s, i, v, n * (int)sizeof(float), SQLITE_TRANSIENT);
-}
-
-static void bind_real(sqlite3_stmt *s, int i, double v)
-{
-	if (isnan(v))
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_double(s, i, v);
 }
 
 /* ---- compute and store ---- */
@@ -143,256 +105,52 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 	return 0;
 }
 
-static int store_results(sqlite3 *db, const model *m, const frame *f, const long *rows, long n,
-			 const float *attr, const float *cols, const float *logit, const float *fb,
-			 const float *delta, const int *steps, const char *btext, const float *last,
-			 const float *heads, int heads_len, const float *roll, const double *agree,
-			 lm_err *err)
-{
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	sqlite3_stmt *ins = store_prepare(
-		db,
-		"INSERT OR REPLACE INTO attributions(model_id, method, patient, slots, columns, logit,"
-		" baseline_logit, delta, steps, baseline, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-		err);
-	if (!ins)
-		return err->status;
-	int st = 0;
-	for (long q = 0; q < n && !st; q++) {
-		long pid = f->rowid[rows[q]];
-		for (int meth = 0; meth < 3 && !st; meth++) {
-			const char *name = meth == 0 ? "ig" : meth == 1 ? "attention" : "rollout";
-			if ((meth == 0 && !attr) || (meth == 1 && !last) || (meth == 2 && !roll))
-				continue;
-			sqlite3_reset(ins);
-			sqlite3_clear_bindings(ins);
-			sqlite3_bind_int64(ins, 1, m->id);
-			sqlite3_bind_text(ins, 2, name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 3, pid);
-			double ag = agree ? agree[q] : (double)NAN;
-			if (meth == 0) {
-				bind_blob(ins, 4, attr + (size_t)q * (size_t)ns, ns);
-				bind_blob(ins, 5, cols + (size_t)q * (size_t)nc, nc);
-				sqlite3_bind_double(ins, 6, (double)logit[q]);
-				sqlite3_bind_double(ins, 7, (double)fb[q]);
-				sqlite3_bind_double(ins, 8, (double)delta[q]);
-				sqlite3_bind_int(ins, 9, steps[q]);
-				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
-				bind_real(ins, 11, ag);
-			} else if (meth == 1) {
-				bind_blob(ins, 4, heads + (size_t)q * (size_t)heads_len, heads_len);
-				bind_blob(ins, 5, last + (size_t)q * (size_t)nc, nc);
-				if (logit && !isnan(logit[q]))
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
-			} else {
-				bind_blob(ins, 5, roll + (size_t)q * (size_t)nc, nc);
-				if (logit && !isnan(logit[q]))
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
-				bind_real(ins, 11, ag);
-			}
-			int rc = sqlite3_step(ins);
-			if (rc != SQLITE_DONE)
-				st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
-		}
-	}
-	sqlite3_finalize(ins);
-	return st;
-}
-
 static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	const nn_spec *sp = nn_get_spec(m->final);
-	int is_tf = sp->arch == NN_TRANSFORMER;
-	int do_ig = strcmp(o->method, "attention") != 0;
-	int do_attn = strcmp(o->method, "ig") != 0 && is_tf;
-	if (!strcmp(o->method, "attention") && !is_tf)
-		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer model ('%s' is %s)",
-				 m->name, m->arch);
-	if (do_attn && sp->n_tokens != nc)
-		return lm_seterr(err, EX_SOFTWARE, "model '%s' has %d tokens for %d columns", m->name,
-				 sp->n_tokens, nc);
-
-	long n = co->f.nrow, *rows = NULL;
+	long *rows = NULL, n = 0;
 	int st = 0;
-	if (o->patients) {
-		if ((st = parse_patients(co, o->patients, &rows, &n, err)))
-			return st;
-	} else {
-		rows = xmallocarray((size_t)(n ? n : 1), sizeof *rows);
-		for (long i = 0; i < n; i++)
-			rows[i] = i;
+	if (o->patients && (st = parse_patients(co, o->patients, &rows, &n, err)))
+		return st;
+	ops_explain_opts eo = {.model = m->name, .method = o->method, .rows = rows, .nrows = n,
+			       .progress = progress_line, .ctx = (void *)o};
+	ig_opts_defaults(&eo.ig);
+	eo.ig.steps = o->steps;
+	eo.ig.auto_steps = o->auto_steps;
+	eo.ig.rule = o->rule;
+	eo.ig.cls = cls;
+	if ((st = ig_baseline_parse(o->baseline, &eo.baseline, err))) {
+		free(rows);
+		return st;
 	}
-
-	ig_baseline bl;
-	char btext[160];
-	float *base = xmallocarray((size_t)ns, sizeof *base);
-	if (!(st = ig_baseline_parse(o->baseline, &bl, err)))
-		st = ig_baseline_get(db, co, m, &bl, base, err);
-	ig_baseline_text(&bl, btext, sizeof btext);
-
-	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, *fb = NULL;
-	float *last = NULL, *heads = NULL, *roll = NULL;
-	double *agree = NULL;
-	int *steps = NULL, heads_len = sp->n_blocks * sp->n_heads * sp->n_tokens;
-	long n_fold = 0;
-	double t0 = lm_seconds(), t_ig = 0, t_attn = 0;
-	ig_opts io;
-	ig_opts_defaults(&io);
-	io.steps = o->steps;
-	io.auto_steps = o->auto_steps;
-	io.rule = o->rule;
-	io.cls = cls;
-	size_t nn1 = (size_t)(n ? n : 1);
-	logit = xmallocarray(nn1, sizeof *logit);
-	if (do_ig) {
-		attr = xmallocarray(nn1 * (size_t)ns, sizeof *attr);
-		cols = xmallocarray(nn1 * (size_t)(nc ? nc : 1), sizeof *cols);
-		delta = xmallocarray(nn1, sizeof *delta);
-		steps = xmallocarray(nn1, sizeof *steps);
-		fb = xmallocarray(nn1, sizeof *fb);
-	}
-	if (do_attn) {
-		last = xmallocarray(nn1 * (size_t)nc, sizeof *last);
-		roll = xmallocarray(nn1 * (size_t)nc, sizeof *roll);
-		heads = xmallocarray(nn1 * (size_t)heads_len, sizeof *heads);
-	}
-	/* each patient with the network that produced its stored risk (src/ops/ops.h) */
-	if (!st)
-		st = ops_explain_cohort(db, m, co, rows, n, base, &io, attr, logit, fb, delta, steps,
-					heads, last, roll, &n_fold, progress_line, (void *)o, err);
-	if (do_ig && !o->quiet && isatty(2))
+	/* the job: every patient explained by the network of its shown risk, stored at once */
+	ops_explain r;
+	st = ops_explain_run(db, m, co, &eo, &r, err);
+	if (r.do_ig && !o->quiet && isatty(2))
 		fputc('\n', stderr);
-	for (long q = 0; do_ig && q < n && !st; q++)
-		cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
-				      cols + (size_t)q * (size_t)nc);
-	t_ig = lm_seconds() - t0;
-	if (!st && do_attn && do_ig) {
-		agree = xmallocarray(nn1, sizeof *agree);
-		for (long q = 0; q < n; q++)
-			agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
-						    roll + (size_t)q * (size_t)nc, nc);
+	if (!st && o->json) {
+		char *s = json_take(ops_explain_json(&r));
+		printf("%s\n", s);
+		free(s);
 	}
-	/* Store everything in one transaction. */
-	if (!st)
-		st = store_exec(db, "BEGIN IMMEDIATE", err);
-	if (!st) {
-		st = store_results(db, m, &co->f, rows, n, attr, cols, logit, fb, delta, steps, btext,
-				   last, heads, heads_len, roll, agree, err);
-		double *ma = xmallocarray((size_t)(nc ? nc : 1), sizeof *ma);
-		double *ms = xmallocarray((size_t)(nc ? nc : 1), sizeof *ms);
-		for (int meth = 0; meth < 2 && !st; meth++) {
-			const float *v = meth == 0 ? cols : roll;
-			if (!v)
-				continue;
-			long used = imp_global(v, n, nc, NULL, ma, ms);
-			lm_buf b = {0};
-			imp_json(&b, &m->spec, ma, ms, used, meth == 0 ? btext : NULL);
-			st = imp_store(db, m->id, meth == 0 ? "ig" : "rollout", b.data, err);
-			buf_free(&b);
-		}
-		free(ma);
-		free(ms);
-		if (!st) {
-			char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, o->method, n);
-			st = store_log_access(db, "explain", 0, detail, err);
-			free(detail);
-		}
-		if (!st)
-			st = store_exec(db, "COMMIT", err);
-		if (st)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (!st && !o->quiet) {
+		if (r.do_ig)
+			fprintf(stderr,
+				"lumen: explain: %ld patients (%ld with the fold model that held them out),"
+				" ig (%s, %s%ld steps, baseline %s): "
+				"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
+				"%.2f s\n",
+				r.n, r.n_fold, ig_rule_name(o->rule),
+				o->rule == IG_EXACT ? "kinks found exactly, at most " :
+				o->auto_steps ? "auto from " : "",
+				o->rule == IG_EXACT ? r.max_steps : (long)o->steps, r.btext, r.med,
+				100 * r.rel_med, r.p99, 100 * r.rel_p99, r.above_1pct, r.seconds_ig);
+		if (r.do_attn)
+			fprintf(stderr, "lumen: explain: %ld patients, attention and rollout (unsigned "
+					"weights) stored\n", r.n);
 	}
-
-	if (!st) {
-		double med = do_ig ? quantile(delta, n, 0.5) : (double)NAN;
-		double p99 = do_ig ? quantile(delta, n, 0.99) : (double)NAN;
-		double mx = do_ig ? quantile(delta, n, 1.0) : (double)NAN;
-		/* relative errors |delta| / |f(x) - f(b)| */
-		float *rel = xmallocarray((size_t)(n ? n : 1), sizeof *rel);
-		long nrel = 0, maxsteps = 0, nfail = 0;
-		for (long q = 0; do_ig && q < n; q++) {
-			double d = fabs((double)logit[q] - (double)fb[q]);
-			if (d > 1e-6)
-				rel[nrel++] = (float)((double)delta[q] / d);
-			if (steps[q] > maxsteps)
-				maxsteps = steps[q];
-			if ((double)delta[q] > 0.01 * d && (double)delta[q] > 1e-4)
-				nfail++;
-		}
-		double rmed = quantile(rel, nrel, 0.5), rp99 = quantile(rel, nrel, 0.99);
-		free(rel);
-		double secs = lm_seconds() - t0;
-		if (o->json) {
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddStringToObject(j, "model", m->name);
-			cJSON_AddStringToObject(j, "arch", m->arch);
-			cJSON_AddNumberToObject(j, "patients", (double)n);
-			cJSON *ms = cJSON_AddArrayToObject(j, "methods");
-			if (do_ig)
-				cJSON_AddItemToArray(ms, cJSON_CreateString("ig"));
-			if (do_attn) {
-				cJSON_AddItemToArray(ms, cJSON_CreateString("attention"));
-				cJSON_AddItemToArray(ms, cJSON_CreateString("rollout"));
-			}
-			if (do_ig) {
-				cJSON_AddStringToObject(j, "baseline", btext);
-				cJSON_AddStringToObject(j, "rule", ig_rule_name(o->rule));
-				if (o->rule != IG_EXACT) { /* exact: the pieces are in max_steps_used */
-					cJSON_AddNumberToObject(j, "steps", o->steps);
-					cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
-				}
-				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
-				cJSON *nj = cJSON_AddObjectToObject(j, "networks");
-				cJSON_AddNumberToObject(nj, "fold", (double)n_fold);
-				cJSON_AddNumberToObject(nj, "final", (double)(n - n_fold));
-				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
-				cJSON_AddNumberToObject(cj, "median", med);
-				cJSON_AddNumberToObject(cj, "p99", p99);
-				cJSON_AddNumberToObject(cj, "max", mx);
-				cJSON_AddNumberToObject(cj, "relative_median", isnan(rmed) ? 0 : rmed);
-				cJSON_AddNumberToObject(cj, "relative_p99", isnan(rp99) ? 0 : rp99);
-				cJSON_AddNumberToObject(cj, "above_1pct", (double)nfail);
-			}
-			cJSON_AddNumberToObject(j, "seconds_ig", t_ig);
-			cJSON_AddNumberToObject(j, "seconds_attention", t_attn);
-			char *s = cJSON_Print(j);
-			printf("%s\n", s);
-			cJSON_free(s);
-			cJSON_Delete(j);
-		}
-		if (!o->quiet) {
-			if (do_ig)
-				fprintf(stderr,
-					"lumen: explain: %ld patients (%ld with the fold model that held them out),"
-					" ig (%s, %s%ld steps, baseline %s): "
-					"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
-					"%.2f s\n",
-					n, n_fold, ig_rule_name(o->rule),
-					o->rule == IG_EXACT ? "kinks found exactly, at most " :
-					o->auto_steps ? "auto from " : "",
-					o->rule == IG_EXACT ? maxsteps : (long)o->steps,
-					btext, med, 100 * (isnan(rmed) ? 0 : rmed), p99,
-					100 * (isnan(rp99) ? 0 : rp99), nfail, t_ig);
-			if (do_attn)
-				fprintf(stderr, "lumen: explain: %ld patients, attention and rollout: %.2f s\n",
-					n, t_attn);
-		}
-		(void)secs;
-	}
+	ops_explain_free(&r);
 	free(rows);
-	free(base);
-	free(attr);
-	free(cols);
-	free(logit);
-	free(delta);
-	free(steps);
-	free(last);
-	free(heads);
-	free(roll);
-	free(agree);
-	free(fb);
 	return st;
 }
 

@@ -288,6 +288,40 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *r
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
 		       void *ctx, lm_err *err);
 
+/* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
+typedef struct ops_explain_opts {
+	const char *model;
+	const char *method;    /* "ig", "attention" (a transformer), "all" (NULL: all) */
+	ig_opts ig;            /* steps, auto_steps, rule, cls */
+	ig_baseline baseline;
+	const long *rows;      /* patient indices into the model's cohort (NULL: everyone) */
+	long nrows;
+	void (*progress)(void *ctx, long done, long total); /* may be NULL */
+	void *ctx;
+} ops_explain_opts;
+
+typedef struct ops_explain {
+	char *model, *arch;
+	long n;                /* patients explained */
+	int do_ig, do_attn;
+	long n_fold, n_final;  /* explained with their fold model / with the final model */
+	char btext[160];       /* the baseline as stored ("mean", "patient:17") */
+	double med, p99, max, rel_med, rel_p99; /* completeness errors, absolute and relative */
+	long above_1pct, max_steps;
+	double seconds_ig;
+	ig_rule rule;
+	int steps, auto_steps;
+} ops_explain;
+
+/* Explains every (or the listed) patient of a loaded model's cohort by the rule above
+ * (ops_explain_cohort) and stores the attributions, the global importance and an access-log
+ * row in one transaction (nothing on an error). 0 or a status. */
+int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts *o,
+		    ops_explain *out, lm_err *err);
+void ops_explain_free(ops_explain *r);
+/* As lumen explain --json prints it. */
+cJSON *ops_explain_json(const ops_explain *r);
+
 /* The network and the matching baseline for a patient: fold >= 0 and the model has fold
  * models: fold[fold] with its own input statistics; otherwise the final network. Encodes the
  * patient's raw values into x (m->spec.nslot floats) with that network's statistics, and maps
