@@ -736,9 +736,17 @@ host_filter *host_filter_compile(host *h, const char *src, int is_file, lm_err *
 		free(text);
 		if (st || host_call(h, 0, 1, base_name(src), err))
 			return NULL;
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			/* a file may return an expression of the filter language instead */
+			char *expr = xstrdup(lua_tostring(L, -1));
+			lua_settop(L, top);
+			host_filter *f = host_filter_compile(h, expr, 0, err);
+			free(expr);
+			return f;
+		}
 		if (!lua_isfunction(L, -1)) {
 			lm_seterr(err, EX_DATAERR, "%s: a filter file must return a function of a "
-						   "patient (it returned a %s)",
+						   "patient or an expression (it returned a %s)",
 				  base_name(src), luaL_typename(L, -1));
 			lua_settop(L, top);
 			return NULL;

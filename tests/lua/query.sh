@@ -45,7 +45,11 @@ eq "high_risk without a model: message" "$ERR" \
 printf 'return 42\n' >"$T/notfn.lua"
 run query "$T/wb.lumen" --filter "$T/notfn.lua"
 eq "filter returning a number" "$ERR" \
-	"lumen: query: notfn.lua: a filter file must return a function of a patient (it returned a number)"
+	"lumen: query: notfn.lua: a filter file must return a function of a patient or an expression (it returned a number)"
+# a filter file returning an expression: the filter language, as --where
+printf 'return "ascites == true and trig > 200"\n' >"$T/expr.lua"
+run query "$T/wb.lumen" --filter "$T/expr.lua" --count
+eq "filter file returning an expression = SQL" "$OUT" "$(sqlite3 "$T/wb.lumen" 'SELECT count(*) FROM patients WHERE ascites = 1 AND trig > 200')"
 
 # errors
 run query "$T/wb.lumen" --where 'age >'
