@@ -19,12 +19,6 @@
 #include "../src/ops/ops.h"
 #include "ui_impl.h"
 
-typedef struct lab {
-	char *name;
-	double mean, sd;
-	double *v; /* nvisit values */
-} lab;
-
 /* What the screen shows for one (patient, model); reloaded when either changes. */
 static struct pstate {
 	long rowid, model_id;
@@ -34,11 +28,7 @@ static struct pstate {
 	char err[256];
 	ops_patient pv;
 	int have_pv;
-	/* visits */
-	int nvisit, nlab;
-	lab *labs;
-	double *vtime;
-	char time_col[64];
+	ops_visits vis;
 } ps;
 
 static void draw_visits(ui_app *a, int y0);
@@ -47,12 +37,7 @@ static void pstate_clear(int keep_model)
 {
 	ops_patient old = ps.pv;
 	int had = ps.have_pv;
-	for (int i = 0; i < ps.nlab; i++) {
-		free(ps.labs[i].name);
-		free(ps.labs[i].v);
-	}
-	free(ps.labs);
-	free(ps.vtime);
+	ops_visits_free(&ps.vis);
 	memset(&ps, 0, sizeof ps);
 	if (had && keep_model) { /* kept for the next view of the same model */
 		ps.pv = old;
@@ -60,126 +45,6 @@ static void pstate_clear(int keep_model)
 	} else if (had) {
 		ops_patient_free(&old);
 	}
-}
-
-static void text_of(sqlite3_stmt *st, int i, char *buf, size_t len)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL: snprintf(buf, len, "."); break;
-	case SQLITE_INTEGER: snprintf(buf, len, "%lld", (long long)sqlite3_column_int64(st, i)); break;
-	case SQLITE_FLOAT: snprintf(buf, len, "%.4g", sqlite3_column_double(st, i)); break;
-	default: snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, i));
-	}
-}
-
-/* The patient's own row: demographics and each column's displayed value. */
-static void load_patient(ui_app *a, store_columns *cols, char ***values)
-{
-	sqlite3_stmt *st = store_prepare(a->db, "SELECT * FROM patients WHERE rowid = ?", NULL);
-	*values = xcalloc((size_t)(cols->n ? cols->n : 1), sizeof **values);
-	if (!st)
-		return;
-	sqlite3_bind_int64(st, 1, ps.rowid);
-	lm_buf demo = {0};
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int nc = sqlite3_column_count(st);
-		for (int i = 0; i < nc; i++) {
-			const char *name = sqlite3_column_name(st, i);
-			int k = store_columns_find(cols, name);
-			if (k < 0)
-				continue;
-			char v[128];
-			text_of(st, i, v, sizeof v);
-			(*values)[k] = xstrdup(v);
-			col_role r = cols->c[k].role;
-			if (r == ROLE_ID)
-				snprintf(ps.id, sizeof ps.id, "%.63s", v);
-			else if (r == ROLE_GROUP || r == ROLE_TREATMENT || r == ROLE_TARGET ||
-				 r == ROLE_TIME || r == ROLE_EVENT)
-				buf_printf(&demo, "%s%s %s", demo.len ? " | " : "",
-					   cols->c[k].label ? cols->c[k].label : name, v);
-		}
-	}
-	sqlite3_finalize(st);
-	if (!ps.id[0])
-		snprintf(ps.id, sizeof ps.id, "row %ld", ps.rowid);
-	snprintf(ps.demo, sizeof ps.demo, "%s", demo.len ? demo.data : "(no group or outcome columns)");
-	buf_free(&demo);
-}
-
-static void load_visits(ui_app *a)
-{
-	if (!store_has_table(a->db, "visits"))
-		return;
-	store_columns vc;
-	if (store_columns_load(a->db, "visits", &vc, NULL))
-		return;
-	int tcol = store_columns_role(&vc, ROLE_TIME);
-	if (tcol >= 0)
-		snprintf(ps.time_col, sizeof ps.time_col, "%s", vc.c[tcol].name);
-	for (int i = 0; i < vc.n; i++) {
-		store_column *m = &vc.c[i];
-		if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
-			continue;
-		ps.labs = xreallocarray(ps.labs, (size_t)ps.nlab + 1, sizeof *ps.labs);
-		lab *l = &ps.labs[ps.nlab++];
-		memset(l, 0, sizeof *l);
-		l->name = xstrdup(m->label ? m->label : m->name);
-		l->mean = m->mean, l->sd = m->sd;
-	}
-	sqlite3_stmt *st = store_prepare(a->db, "SELECT * FROM visits WHERE \"__patient\" = ? ORDER BY rowid", NULL);
-	if (!st) {
-		store_columns_free(&vc);
-		return;
-	}
-	sqlite3_bind_int64(st, 1, ps.rowid);
-	int cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (ps.nvisit == cap) {
-			cap = cap ? 2 * cap : 16;
-			ps.vtime = xreallocarray(ps.vtime, (size_t)cap, sizeof *ps.vtime);
-			for (int l = 0; l < ps.nlab; l++)
-				ps.labs[l].v = xreallocarray(ps.labs[l].v, (size_t)cap, sizeof(double));
-		}
-		int v = ps.nvisit++;
-		ps.vtime[v] = v;
-		for (int l = 0; l < ps.nlab; l++)
-			ps.labs[l].v[v] = NAN;
-		int li = 0;
-		for (int i = 0; i < vc.n; i++) {
-			store_column *m = &vc.c[i];
-			int j = -1;
-			for (int q = 0; q < sqlite3_column_count(st); q++)
-				if (!strcmp(sqlite3_column_name(st, q), m->name))
-					j = q;
-			if (j < 0)
-				continue;
-			if (i == tcol && sqlite3_column_type(st, j) != SQLITE_NULL)
-				ps.vtime[v] = sqlite3_column_double(st, j);
-			if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
-				continue;
-			if (sqlite3_column_type(st, j) != SQLITE_NULL)
-				ps.labs[li].v[v] = sqlite3_column_double(st, j);
-			li++;
-		}
-	}
-	sqlite3_finalize(st);
-	store_columns_free(&vc);
-	/* labs that change over this patient's visits first: constants (age at entry, the
-	 * follow-up time) tell nothing over time */
-	int k = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (int l = k; l < ps.nlab; l++) {
-			int varies = 0;
-			for (int v = 1; v < ps.nvisit; v++)
-				if (!isnan(ps.labs[l].v[v]) && ps.labs[l].v[v] != ps.labs[l].v[0])
-					varies = 1;
-			if (varies == !pass) {
-				lab t = ps.labs[l];
-				memmove(&ps.labs[k + 1], &ps.labs[k], (size_t)(l - k) * sizeof t);
-				ps.labs[k++] = t;
-			}
-		}
 }
 
 static void ensure_loaded(ui_app *a)
@@ -194,18 +59,11 @@ static void ensure_loaded(ui_app *a)
 	ps.rowid = a->patient;
 	ps.model_id = a->co.model_id;
 	ps.loaded = 1;
-	store_columns cols;
-	if (store_columns_load(a->db, "patients", &cols, NULL)) {
-		if (have_prev)
-			ops_patient_free(&prev);
-		return;
+	ops_record rec;
+	if (ops_record_load(a->db, a->patient, &rec, NULL) == 0) {
+		snprintf(ps.id, sizeof ps.id, "%s", rec.id);
+		snprintf(ps.demo, sizeof ps.demo, "%s", rec.demo);
 	}
-	char **values = NULL;
-	load_patient(a, &cols, &values);
-	for (int i = 0; i < cols.n; i++)
-		free(values[i]);
-	free(values);
-	store_columns_free(&cols);
 	if (a->co.model_id >= 0) {
 		/* the model and its baseline are loaded once per model (the status line says so
 		 * before the first, possibly long, load) */
@@ -229,7 +87,7 @@ static void ensure_loaded(ui_app *a)
 	}
 	if (have_prev)
 		ops_patient_free(&prev);
-	load_visits(a);
+	ops_visits_load(a->db, a->patient, &ps.vis, NULL);
 }
 
 /* The heading row of a factor table: factor, value, percentile, the bar axis at column bx
@@ -376,48 +234,48 @@ static void patient_draw(ui_app *a)
 
 static void draw_visits(ui_app *a, int y0)
 {
-	if (ps.nvisit == 0 || ps.nlab == 0) {
+	if (ps.vis.nvisit == 0 || ps.vis.nlab == 0) {
 		ui_put(y0, 2, COLS - 4, "no visits for this patient");
 		return;
 	}
 	char t[160];
-	snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.nvisit, ps.time_col[0] ? " by " : "",
-		 ps.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.vis.nvisit, ps.vis.time_col[0] ? " by " : "",
+		 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
 	ui_put(y0, 2, COLS - 4, t);
-	int plot_h = LINES - 1 - y0 - 2 - ps.nlab;
-	int list_h = ps.nlab;
+	int plot_h = LINES - 1 - y0 - 2 - ps.vis.nlab;
+	int list_h = ps.vis.nlab;
 	if (plot_h < 4) {
 		plot_h = 4;
 		list_h = LINES - 1 - y0 - 2 - plot_h;
 	}
-	if (a->lab >= ps.nlab)
-		a->lab = ps.nlab - 1;
-	int sw = ps.nvisit < 20 ? ps.nvisit : 20;
+	if (a->lab >= ps.vis.nlab)
+		a->lab = ps.vis.nlab - 1;
+	int sw = ps.vis.nvisit < 20 ? ps.vis.nvisit : 20;
 	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
-	for (int i = 0; i < list_h && first + i < ps.nlab; i++) {
+	for (int i = 0; i < list_h && first + i < ps.vis.nlab; i++) {
 		int li = first + i;
-		const lab *l = &ps.labs[li];
+		const ops_lab *l = &ps.vis.labs[li];
 		int y = y0 + 1 + i;
 		if (li == a->lab)
 			mvaddch(y, 0, '>');
 		ui_put(y, 2, 12, l->name);
-		int off = ps.nvisit > sw ? ps.nvisit - sw : 0; /* the latest visits */
+		int off = ps.vis.nvisit > sw ? ps.vis.nvisit - sw : 0; /* the latest visits */
 		ui_sparkline(a, y, 15, sw, l->v + off, sw);
 		for (int v = 0; v < sw; v++) {
 			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
 			ui_heat_cell(a, y, 15 + sw + 2 + v, z);
 		}
 		double last = NAN;
-		for (int v = 0; v < ps.nvisit; v++)
+		for (int v = 0; v < ps.vis.nvisit; v++)
 			if (!isnan(l->v[v]))
 				last = l->v[v];
 		snprintf(t, sizeof t, "last %.4g", last);
 		ui_put(y, 15 + 2 * sw + 4, COLS - (15 + 2 * sw + 4), t);
 	}
-	const lab *l = &ps.labs[a->lab];
+	const ops_lab *l = &ps.vis.labs[a->lab];
 	int py = y0 + 1 + list_h;
 	double lo = INFINITY, hi = -INFINITY;
-	for (int v = 0; v < ps.nvisit; v++)
+	for (int v = 0; v < ps.vis.nvisit; v++)
 		if (!isnan(l->v[v])) {
 			if (l->v[v] < lo)
 				lo = l->v[v];
@@ -426,10 +284,10 @@ static void draw_visits(ui_app *a, int y0)
 		}
 	if (!(hi > lo))
 		hi = lo + 1;
-	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.time_col[0] ? ps.time_col : "visits", lo, hi);
+	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits", lo, hi);
 	ui_put(py, 2, COLS - 4, t);
-	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vtime, l->v, ps.nvisit, ps.vtime[0],
-		ps.vtime[ps.nvisit - 1] > ps.vtime[0] ? ps.vtime[ps.nvisit - 1] : ps.vtime[0] + 1, lo, hi);
+	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vis.time, l->v, ps.vis.nvisit, ps.vis.time[0],
+		ps.vis.time[ps.vis.nvisit - 1] > ps.vis.time[0] ? ps.vis.time[ps.vis.nvisit - 1] : ps.vis.time[0] + 1, lo, hi);
 }
 
 static void step_patient(ui_app *a, int d)
@@ -534,49 +392,11 @@ static void k_treat(ui_app *a)
 		ui_status(a, "what-if: %s", ps.err[0] ? ps.err : "no model");
 		return;
 	}
-	store_columns cols;
-	if (store_columns_load(a->db, "patients", &cols, NULL))
-		return;
-	int k = store_columns_role(&cols, ROLE_TREATMENT);
-	const cohort_spec *sp = &ps.pv.m->spec;
-	int j = -1;
-	for (int q = 0; k >= 0 && q < sp->ncolumn; q++)
-		if (!strcmp(sp->columns[q], cols.c[k].name))
-			j = q;
-	if (k < 0 || j < 0) {
-		ui_status(a, k < 0 ? "no treatment column (lumen import --treatment COL)"
-				   : "the treatment is not an input of this model");
-		store_columns_free(&cols);
-		return;
-	}
-	char *q = sqlite3_mprintf("SELECT DISTINCT \"%w\" FROM patients WHERE \"%w\" IS NOT NULL"
-				  " ORDER BY 1 LIMIT 50", cols.c[k].name, cols.c[k].name);
-	sqlite3_stmt *st = store_prepare(a->db, q, NULL);
-	sqlite3_free(q);
-	char cur[64], first[64] = "", next[64] = "";
-	if (sp->column_type[j] == TYPE_TEXT)
-		snprintf(cur, sizeof cur, "%s", ps.pv.v[j].text ? ps.pv.v[j].text : ".");
-	else
-		snprintf(cur, sizeof cur, "%.4g", ps.pv.v[j].num);
-	int seen = 0;
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		char v[64];
-		if (sp->column_type[j] == TYPE_TEXT)
-			snprintf(v, sizeof v, "%s", (const char *)sqlite3_column_text(st, 0));
-		else
-			snprintf(v, sizeof v, "%.4g", sqlite3_column_double(st, 0));
-		if (!first[0])
-			snprintf(first, sizeof first, "%s", v);
-		if (seen && !next[0])
-			snprintf(next, sizeof next, "%s", v);
-		if (!strcmp(v, cur))
-			seen = 1;
-	}
-	sqlite3_finalize(st);
+	lm_err err = {0};
 	a->visits_view = 0;
 	a->pat_scroll = 0;
-	whatif_set(a, cols.c[k].name, next[0] ? next : first);
-	store_columns_free(&cols);
+	if (ops_patient_switch_arm(a->db, &ps.pv, &err))
+		ui_status(a, "%s", err.msg);
 }
 
 static void k_reset(ui_app *a)

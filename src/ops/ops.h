@@ -264,6 +264,9 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *out, l
  * 0 or EX_DATAERR (unknown column, not a number). ops_patient_reset goes back. */
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err);
 void ops_patient_reset(ops_patient *pv);
+/* What-if: the treatment column's next value in the cohort (after the patient's, wrapping).
+ * EX_DATAERR when there is no treatment column or the model does not use it. */
+int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err);
 void ops_patient_free(ops_patient *pv);
 /* {patient, rowid, model, network "fold K"|"final", p, logit, baseline_logit, sum, delta,
  *  stored_p, y, factors [{column, value, percentile, ig, weight}], whatif {...}} */
@@ -271,6 +274,34 @@ cJSON *ops_patient_json(const ops_patient *pv);
 /* The label of the network that produced the number: "fold 3 of 5 (out-of-fold)" or
  * "final model (refit on all patients)". Into buf; returns buf. */
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len);
+
+/* ---- a patient's record and visits (ops_record.c) ---- */
+
+typedef struct ops_record {
+	char id[64];    /* the id column's value, or "row N" */
+	char demo[256]; /* "sex f | trt 1 | status 2 | time 400": group, treatment, outcome columns */
+} ops_record;
+/* 0 or a status. */
+int ops_record_load(sqlite3 *db, long rowid, ops_record *out, lm_err *err);
+cJSON *ops_record_json(const ops_record *r);
+
+typedef struct ops_lab {
+	char *name;         /* the lab's clinical label, or its name */
+	double mean, sd;    /* over all visits of the cohort (store_column) */
+	double *v;          /* nvisit values, NAN missing */
+} ops_lab;
+
+typedef struct ops_visits {
+	int nvisit, nlab;
+	ops_lab *labs;      /* numeric feature columns of `visits`; the ones that vary first */
+	double *time;       /* nvisit times (the visit number without a time column) */
+	char time_col[64];
+} ops_visits;
+/* The patient's visits in file order (none without a visits table). 0 or a status; free
+ * with ops_visits_free. */
+int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err);
+void ops_visits_free(ops_visits *v);
+cJSON *ops_visits_json(const ops_visits *v);
 
 /* ---- explain as a job ---- */
 

@@ -462,6 +462,49 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 	return st;
 }
 
+int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err)
+{
+	store_columns cols;
+	if (store_columns_load(db, "patients", &cols, err))
+		return err->status;
+	int k = store_columns_role(&cols, ROLE_TREATMENT);
+	const cohort_spec *sp = &pv->m->spec;
+	int j = -1;
+	for (int q = 0; k >= 0 && q < sp->ncolumn; q++)
+		if (!strcmp(sp->columns[q], cols.c[k].name))
+			j = q;
+	if (k < 0 || j < 0) {
+		store_columns_free(&cols);
+		return lm_seterr(err, EX_DATAERR, k < 0 ? "no treatment column (lumen import --treatment COL)"
+							: "the treatment is not an input of this model");
+	}
+	char *q = sqlite3_mprintf("SELECT DISTINCT \"%w\" FROM patients WHERE \"%w\" IS NOT NULL"
+				  " ORDER BY 1 LIMIT 50", cols.c[k].name, cols.c[k].name);
+	sqlite3_stmt *st = store_prepare(db, q, err);
+	sqlite3_free(q);
+	char cur[64], first[64] = "", next[64] = "";
+	value_text(&pv->v[j], sp->column_type[j], cur, sizeof cur);
+	int seen = 0;
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		char v[64];
+		if (sp->column_type[j] == TYPE_TEXT)
+			snprintf(v, sizeof v, "%s", (const char *)sqlite3_column_text(st, 0));
+		else
+			snprintf(v, sizeof v, "%.4g", sqlite3_column_double(st, 0));
+		if (!first[0])
+			snprintf(first, sizeof first, "%s", v);
+		if (seen && !next[0])
+			snprintf(next, sizeof next, "%s", v);
+		if (!strcmp(v, cur))
+			seen = 1;
+	}
+	sqlite3_finalize(st);
+	int rc = first[0] ? ops_patient_whatif(pv, cols.c[k].name, next[0] ? next : first, err)
+			  : lm_seterr(err, EX_DATAERR, "the treatment column has no values");
+	store_columns_free(&cols);
+	return rc;
+}
+
 void ops_patient_reset(ops_patient *pv)
 {
 	if (!pv->edited)
