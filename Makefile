@@ -4,8 +4,16 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := sqlite3 lua5.4 ncursesw openblas libcjson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Read lazily (=, not :=): `make demo` installs the packages before anything is compiled, and
+# the targets that install them re-run make so that these are read afresh afterwards.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The Debian package that brings each .pc file, for the message when one is missing.
+PKG_DEB_sqlite3  := libsqlite3-dev
+PKG_DEB_lua5.4   := liblua5.4-dev
+PKG_DEB_ncursesw := libncurses-dev
+PKG_DEB_openblas := libopenblas-dev
+PKG_DEB_libcjson := libcjson-dev
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wdouble-promotion -Wvla -Wformat=2 -Wno-format-nonliteral
 OPT      ?= -O2
@@ -42,7 +50,17 @@ $(BUILD)/lumen: $(OBJ)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJ) $(LIBS)
 
-$(BUILD)/%.o: %.c
+# Before the first compile: every .pc file is there, or one line names the package to install.
+$(BUILD)/.pkgcheck:
+	@command -v pkg-config >/dev/null 2>&1 || { echo "lumen: build: pkg-config is missing: run 'make deps' (or apt-get install pkg-config)" >&2; exit 1; }
+	@for p in $(PKGS); do pkg-config --exists $$p || { \
+	  case $$p in sqlite3) d=$(PKG_DEB_sqlite3);; lua5.4) d=$(PKG_DEB_lua5.4);; ncursesw) d=$(PKG_DEB_ncursesw);; \
+	    openblas) d=$(PKG_DEB_openblas);; libcjson) d=$(PKG_DEB_libcjson);; *) d=?;; esac; \
+	  echo "lumen: build: $$p.pc not found: install the Debian package $$d ('make deps' installs every missing one)" >&2; exit 1; }; done
+	@[ -e /usr/include/csv.h ] || { echo "lumen: build: csv.h not found: install the Debian package libcsv-dev ('make deps')" >&2; exit 1; }
+	@mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/.pkgcheck
 	@mkdir -p $(dir $@)
 	$(say) "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -52,13 +70,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 	$(say) "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS) -lcmocka
 
+# the Cox fit's benchmark program (bench/bench_cox.sh builds it on demand)
+$(BUILD)/bench/cox_bench: bench/cox_bench.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
+
 # the engine's benchmark program (bench/bench_train.sh builds it on demand)
 $(BUILD)/bench/nn_bench: bench/nn_bench.c $(LIBOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
 
+# DEPS: the install step (tests/e2e/onramp.sh puts a stand-in here to play a bare machine)
+DEPS ?= sh scripts/deps.sh
 deps:
-	@LUMEN_ORACLES=$(ORACLES) sh scripts/deps.sh
+	@LUMEN_ORACLES=$(ORACLES) $(DEPS)
 
 # `make test`: what CI runs. Oracles (scikit-learn, R survival, PyTorch) are installed when
 # the package archive has them; their tests skip with a message otherwise.
@@ -72,11 +97,15 @@ check: $(BUILD)/lumen $(UNIT_BIN)
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=1 OPT=-O1 check
 
-demo: deps all
-	./lumen demo
+# The targets that install packages re-run make after deps, so that pkg-config's flags are
+# read once the packages are there (a fresh machine has none of them at first).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	./lumen demo $(DEMO_ARGS)
 
 bench: ORACLES = bench
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
 
 install: all

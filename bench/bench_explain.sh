@@ -1,8 +1,9 @@
 #!/bin/sh
 # Explanations: IG patients/s at 64 Gauss-Legendre steps per architecture, single-patient
 # latency (goal < 5 ms for mlp and transformer), attention extraction per patient, beside a
-# PyTorch reference of the same batched IG on the same model sizes (Debian's python3-torch,
-# 2 threads; goal lumen >= 2x); then a 100,000-patient lumen synth cohort explained with
+# PyTorch reference of the same batched IG on the same model sizes (Debian's python3-torch
+# in the fair set-up of bench/torch_setup.py: OpenBLAS 1 thread, the faster of 1 and 2 torch
+# threads per figure, printed; goal (issue 13) transformer IG >= 5x); then a 100,000-patient lumen synth cohort explained with
 # mlp through `lumen explain` (goal < 1 min). BENCH_SCALE=small: 500 patients, 10,000 cohort.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,14 +24,15 @@ else
 	echo "skip: PyTorch reference (Debian's /usr/bin/python3 with torch is absent)"
 	: >"$out/torch.txt"
 fi
-awk 'FNR == NR { t[$1] = $2; next } { l[$1] = $2; k[++n] = $1 }
+sed -n 's/^# setup /pytorch set-up: /p' "$out/torch.txt"
+awk 'FNR == NR { if ($1 != "#") { t[$1] = $2; th[$1] = $3 }; next } { l[$1] = $2; k[++n] = $1 }
 END {
-	printf "%-40s %12s %12s %8s\n", "figure", "lumen", "pytorch", "ratio"
+	printf "%-40s %12s %12s %8s %s\n", "figure", "lumen", "pytorch", "ratio", "torch threads"
 	for (i = 1; i <= n; i++) {
 		f = k[i]
 		if (f in t && t[f] > 0) {
-			r = (f ~ /_ms$/) ? t[f] / l[f] : l[f] / t[f]
-			printf "%-40s %12s %12s %7.1fx\n", f, l[f], t[f], r
+			r = (f ~ /_ms$|_ms_per_patient$/) ? t[f] / l[f] : l[f] / t[f]
+			printf "%-40s %12s %12s %7.2fx %s\n", f, l[f], t[f], r, th[f]
 		} else
 			printf "%-40s %12s %12s %8s\n", f, l[f], "-", "-"
 	}

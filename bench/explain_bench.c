@@ -4,7 +4,8 @@
  *                                        the transformer runs a tenth of them)
  * For logreg, mlp (2 x 64) and transformer (d 32, 2 blocks, 4 heads, FFN 64): IG patients/s
  * at 64 Gauss-Legendre steps (all steps of many patients batched), single-patient latency
- * (median of 200 calls of ig_batch on one patient, as the TUI does: at 64 steps, and with
+ * with one thread and with as many as there are cores (patient-parallel, ig_par.h), the
+ * CPU milliseconds a patient of the latter (process CPU time: both threads), and (median of 200 calls of ig_batch on one patient, as the TUI does: at 64 steps, and with
  * the on-the-fly default of ig_explain_x, Gauss from 16 steps doubled while the completeness
  * error is above 1%), and for the
  * transformer the attention + rollout extraction in microseconds a patient; for the mlp also
@@ -13,9 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../explain/attention.h"
 #include "../explain/ig.h"
+#include "../explain/ig_par.h"
+
+/* CPU seconds of the whole process (every thread) */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -68,7 +79,16 @@ int main(int argc, char **argv)
 		double t = lm_seconds();
 		ig_batch(m, X, na, base, &o, attr, logit, &fb, delta, NULL, NULL, NULL, NULL);
 		double secs = lm_seconds() - t;
+		printf("%s_ig_patients_per_s_1thread %.0f\n", name, na / secs);
+		/* patient-parallel, as lumen explain runs by default (threads = cores) */
+		ig_opts par = o;
+		par.threads = ig_default_threads();
+		t = lm_seconds();
+		double c0 = cpu_seconds();
+		ig_batch(m, X, na, base, &par, attr, logit, &fb, delta, NULL, NULL, NULL, NULL);
+		secs = lm_seconds() - t;
 		printf("%s_ig_patients_per_s %.0f\n", name, na / secs);
+		printf("%s_ig_cpu_ms_per_patient %.3f\n", name, (cpu_seconds() - c0) / na * 1e3);
 		double lat[200];
 		for (int k = 0; k < 200; k++) {
 			t = lm_seconds();

@@ -5,7 +5,8 @@
  * logreg) one training epoch's samples/s and the GFLOP/s it reaches (nn_flops over the
  * time of the training steps) as a share of that peak, batched inference in microseconds a
  * patient, single-patient latency, and an IG-shaped pass (64 rows forward + input gradient
- * without weight gradients); finally the peak RSS. */
+ * without weight gradients); for mlp and transformer also the training samples/s with 2
+ * data-parallel threads (ARCH_dp2; OpenBLAS at one thread meanwhile); finally the peak RSS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,20 @@ int main(int argc, char **argv)
 		free(one);
 		free(dX);
 		nn_free(m);
+		if (archs[a] != NN_LOGREG) {
+			/* data-parallel: each of 2 threads half of every batch (nn_train_opts.threads) */
+			m = nn_create(&s, 1, &err);
+			o.threads = 2;
+			f0 = nn_flops();
+			if (nn_train(m, X, y, n, &o, &res, &err)) {
+				fprintf(stderr, "nn_bench: %s\n", err.msg);
+				return 70;
+			}
+			printf("%-12s %12.0f %9s %7s %14s %12s %12s\n",
+			       archs[a] == NN_MLP ? "mlp_dp2" : "transformer_dp2", res.samples_per_sec, "-",
+			       "-", "-", "-", "-");
+			nn_free(m);
+		}
 	}
 	printf("peak_rss_kb %ld\n", lm_peak_rss_kb());
 	free(X);

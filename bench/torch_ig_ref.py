@@ -4,12 +4,17 @@ as lumen's ig_batch (Gauss-Legendre nodes on [0, 1], 64 steps, all steps of a ch
 patients in one batched forward and one backward, attributions = (x - b) * sum_k w_k grad_k)
 on models of the same sizes as bench/explain_bench.c: mlp 2 x 64 ReLU; transformer
 FT-style (a vector and a bias per feature token, CLS, d 32, 2 pre-norm blocks, 4 heads,
-FFN 64 GELU, LN + linear head on CLS); logreg. Two threads, random weights, float32.
-Prints "key value" lines like explain_bench. Usage: torch_ig_ref.py [INPUTS [PATIENTS]]"""
+FFN 64 GELU, LN + linear head on CLS); logreg. Random weights, float32. The fair set-up of
+bench/torch_setup.py: OpenBLAS one thread, each figure the faster of 1 and 2 torch threads.
+Prints "# setup ..." and then "key value threads" lines like explain_bench.
+Usage: torch_ig_ref.py [INPUTS [PATIENTS]]"""
+import os
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
+    import torch_setup  # sets the BLAS/OpenMP environment, then imports torch
     import numpy as np
     import torch
     import torch.nn as nn
@@ -17,7 +22,6 @@ except ImportError as e:  # the bench script prints the skip message
     print("skip torch absent (%s)" % e)
     sys.exit(0)
 
-torch.set_num_threads(2)
 torch.manual_seed(1)
 D = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
@@ -80,19 +84,36 @@ def ig(model, X, base, chunk):
 
 X = torch.randn(N, D)
 base = torch.zeros(D)
+print("# setup " + torch_setup.setup_line())
 for name, m in models():
     m.eval()
     for p in m.parameters():
         p.requires_grad_(False)
     chunk = 64 if name == "transformer" else 256
-    ig(m, X[:64], base, chunk)  # warm-up
     n = N // 10 if name == "transformer" else N  # as explain_bench
-    t = time.perf_counter()
-    ig(m, X[:n], base, chunk)
-    print("%s_ig_patients_per_s %.0f" % (name, n / (time.perf_counter() - t)))
-    lat = []
-    for k in range(20 if name == "transformer" else 100):
+
+    def throughput():
+        ig(m, X[:64], base, chunk)  # warm-up
         t = time.perf_counter()
-        ig(m, X[k:k + 1], base, 1)
-        lat.append(time.perf_counter() - t)
-    print("%s_single_patient_ms %.3f" % (name, sorted(lat)[len(lat) // 2] * 1e3))
+        ig(m, X[:n], base, chunk)
+        return n / (time.perf_counter() - t)
+
+    def latency():
+        ig(m, X[:1], base, 1)
+        lat = []
+        for k in range(20 if name == "transformer" else 100):
+            t = time.perf_counter()
+            ig(m, X[k:k + 1], base, 1)
+            lat.append(time.perf_counter() - t)
+        return sorted(lat)[len(lat) // 2] * 1e3
+
+    rate, th = torch_setup.best_of_threads(throughput, max)
+    print("%s_ig_patients_per_s %.0f %d" % (name, rate, th))
+    torch.set_num_threads(1)
+    print("%s_ig_patients_per_s_1thread %.0f 1" % (name, throughput()))
+    torch.set_num_threads(th)
+    c = time.process_time()
+    ig(m, X[:n], base, chunk)
+    print("%s_ig_cpu_ms_per_patient %.3f %d" % (name, (time.process_time() - c) / n * 1e3, th))
+    ms, th = torch_setup.best_of_threads(latency, min)
+    print("%s_single_patient_ms %.3f %d" % (name, ms, th))

@@ -1,5 +1,7 @@
 """PyTorch reference for bench/bench_train.sh: the same architectures and hyper-parameters as
-lumen's engine (src/nn), trained for one epoch on random data of the same shape, two threads.
+lumen's engine (src/nn), trained for one epoch on random data of the same shape, in the fair
+set-up of bench/torch_setup.py (OpenBLAS one thread, each figure the faster of 1 and 2 torch
+threads; the set-up is printed first).
 
   /usr/bin/python3 bench/torch_ref.py [ROWS [INPUTS]]
 
@@ -7,14 +9,18 @@ mlp: 2 x 64, ReLU, dropout 0.1, batch 256, AdamW lr 1e-3 wd 1e-4.
 transformer: one token per input (a vector and a bias per input), CLS, d 32, 2 pre-norm
 blocks, 4 heads, FFN 64 with tanh-GELU, dropout 0.1 on the FFN hidden and attention output,
 head LN + linear on CLS; batch 256, AdamW lr 1e-3.
-logreg: linear, L2 penalty 1e-3 in the loss, Adam lr 1e-2.
-Prints one line per architecture: name, training samples/s, inference us a patient.
+(logreg is solved by lumen, not trained: bench/bench_logreg.sh compares it with scikit-learn.)
+Prints the set-up, then one line per architecture: name, training samples/s, inference us a
+patient, and the torch threads of each figure.
 """
 import math
+import os
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
+    import torch_setup  # sets the BLAS/OpenMP environment, then imports torch
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -22,7 +28,6 @@ except ImportError:
     print("torch_ref: PyTorch is not installed (Debian's python3-torch); reference skipped")
     sys.exit(0)
 
-torch.set_num_threads(2)
 torch.manual_seed(1)
 
 
@@ -76,7 +81,9 @@ class FTTransformer(nn.Module):
         return self.head(self.ln(t[:, 0])).squeeze(-1)
 
 
-def bench(name, model, X, y, lr, wd, l2=0.0, batch=256):
+def train_epoch(make, X, y, lr, wd, batch=256):
+    torch.manual_seed(1)
+    model = make()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=wd)
     n = X.shape[0]
     perm = torch.randperm(n)
@@ -86,24 +93,32 @@ def bench(name, model, X, y, lr, wd, l2=0.0, batch=256):
         idx = perm[i:i + batch]
         logits = model(X[idx])
         loss = F.binary_cross_entropy_with_logits(logits, y[idx])
-        if l2:
-            loss = loss + 0.5 * l2 * (model.weight ** 2).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    train = n / (time.perf_counter() - t)
+    return n / (time.perf_counter() - t), model
+
+
+def infer_us(model, X):
     model.eval()
     with torch.no_grad():
+        torch.sigmoid(model(X[:1024]))  # warm-up
         t = time.perf_counter()
-        for i in range(0, n, 1024):
+        for i in range(0, X.shape[0], 1024):
             torch.sigmoid(model(X[i:i + 1024]))
-        infer = (time.perf_counter() - t) / n * 1e6
-    print(f"torch {name:<12} {train:12.0f} {infer:14.2f}")
+        return (time.perf_counter() - t) / X.shape[0] * 1e6
 
 
-class LogReg(nn.Linear):
-    def forward(self, x):
-        return super().forward(x).squeeze(-1)
+def bench(name, make, X, y, lr, wd):
+    models = {}
+
+    def run():
+        rate, models[torch.get_num_threads()] = train_epoch(make, X, y, lr, wd)
+        return rate
+    train, tt = torch_setup.best_of_threads(run, max)
+    m = models[tt]
+    infer, ti = torch_setup.best_of_threads(lambda: infer_us(m, X), min)
+    print(f"torch {name:<12} {train:12.0f} {infer:14.2f}   {tt}/{ti}")
 
 
 def main():
@@ -112,13 +127,12 @@ def main():
     g = torch.Generator().manual_seed(1)
     X = torch.randn(n, nin, generator=g)
     y = ((X[:, ::3] * 0.5).sum(1) + 0.5 * torch.randn(n, generator=g) > 0).float()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"torch {'arch':<12} {'train_smp/s':>12} {'infer_us/pt':>14}")
-    bench("mlp", MLP(nin), X, y, 1e-3, 1e-4)
+    print("torch setup: " + torch_setup.setup_line())
+    print(f"torch {'arch':<12} {'train_smp/s':>12} {'infer_us/pt':>14}   threads(train/infer)")
+    bench("mlp", lambda: MLP(nin), X, y, 1e-3, 1e-4)
     # the transformer is slow: a fifth of the rows gives a stable figure
-    bench("transformer", FTTransformer(nin), X[: max(n // 5, 2000)], y[: max(n // 5, 2000)],
-          1e-3, 1e-4)
-    bench("logreg", LogReg(nin, 1), X, y, 1e-2, 0.0, l2=1e-3)
+    bench("transformer", lambda: FTTransformer(nin), X[: max(n // 5, 2000)],
+          y[: max(n // 5, 2000)], 1e-3, 1e-4)
 
 
 if __name__ == "__main__":

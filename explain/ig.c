@@ -1,5 +1,6 @@
 /* ig.c: integrated gradients, batched over patients and path steps. */
 #include "ig.h"
+#include "ig_par.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -93,6 +94,7 @@ void ig_opts_defaults(ig_opts *o)
 	o->rule = IG_GAUSS;
 	o->cls = 1;
 	o->chunk_rows = 0; /* automatic */
+	o->threads = 1;
 }
 
 /* Work buffers for one chunk of path rows. */
@@ -416,9 +418,8 @@ int ig_batch(nn_model *net, const float *X, long n, const float *baseline, const
 		o = &def;
 	}
 	const nn_spec *sp = nn_get_spec(net);
-	int ns = sp->n_in, no = sp->n_out;
+	int no = sp->n_out;
 	int min_steps = o->rule == IG_TRAPEZOID ? 2 : 1;
-	int max_steps = o->auto_steps ? (o->max_steps > 0 ? o->max_steps : IG_MAX_STEPS) : o->steps;
 	if (o->steps < min_steps || o->steps > 4096)
 		return lm_seterr(err, EX_USAGE, "steps must be between %d and 4096 (got %d)",
 				 min_steps, o->steps);
@@ -433,6 +434,20 @@ int ig_batch(nn_model *net, const float *X, long n, const float *baseline, const
 	}
 	if (n <= 0)
 		return 0;
+	if (n > ig_par_block(n)) /* the blocks of ig_par.c, with one thread or more */
+		return ig_batch_par(net, X, n, baseline, o, attr, logit, base_logit, delta, steps,
+				    progress, ctx, err);
+	ig_batch_block(net, X, n, baseline, o, attr, logit, base_logit, delta, steps, progress, ctx);
+	return 0;
+}
+
+void ig_batch_block(nn_model *net, const float *X, long n, const float *baseline,
+		    const ig_opts *o, float *attr, float *logit, float *base_logit, float *delta,
+		    int *steps, void (*progress)(void *ctx, long done, long total), void *ctx)
+{
+	const nn_spec *sp = nn_get_spec(net);
+	int ns = sp->n_in, no = sp->n_out;
+	int max_steps = o->auto_steps ? (o->max_steps > 0 ? o->max_steps : IG_MAX_STEPS) : o->steps;
 	long cap = o->chunk_rows > 0 ? o->chunk_rows : default_chunk_rows(sp);
 	if (cap > n * (long)max_steps) /* a few patients (the TUI's one): no larger buffers */
 		cap = n * (long)max_steps;
@@ -481,7 +496,6 @@ int ig_batch(nn_model *net, const float *X, long n, const float *baseline, const
 	}
 	free(idx);
 	work_free(&w);
-	return 0;
 }
 
 /* ---- baselines ---- */

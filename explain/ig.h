@@ -68,6 +68,9 @@ typedef struct ig_opts {
 			    * 0 = negative (the negated logit); multiclass the class index */
 	int chunk_rows;    /* rows per forward/backward (patients x steps); 0 (default): sized
 			    * to keep the engine's workspace near 32 MB */
+	int threads;       /* threads owning disjoint patients (default 1), each with its own
+			    * copy of the network and OpenBLAS at one thread (ig_par.h); the
+			    * results are the same numbers for any thread count */
 } ig_opts;
 
 void ig_opts_defaults(ig_opts *o);

@@ -418,7 +418,7 @@ static int l_survival(lua_State *L)
 		if (lua_type(L, -1) != LUA_TSTRING)
 			return luaL_error(L, "lumen.survival: by must be a column name or risk:MODEL[:K]");
 		snprintf(by, sizeof by, "%s", lua_tostring(L, -1));
-		if (strncmp(by, "risk:", 5) && frame_find(fr, by) < 0)
+		if (strncmp(by, "risk:", 5) && !strchr(by, ',') && frame_find(fr, by) < 0)
 			return luaL_error(L, "lumen.survival: no column '%s'", by);
 	}
 	lua_pop(L, 1);
@@ -563,23 +563,29 @@ static int l_audit(lua_State *L)
 	const char *mname = h->preds[mi].name;
 	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
 		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
-	const char *by = lua_tostring(L, -1);
-	/* bins: "age=40,65" or a list of such strings; the strings live in the options table */
+	const char *by = lua_tostring(L, -1); /* stays on the stack */
+	/* bins: "age=40,65" or a list of such strings. Each option is read once, and the strings
+	 * are anchored in a table of our own: an __index (or a later option's __index changing
+	 * the list) could otherwise free them while C holds them. */
+	lua_newtable(L);
+	int keep = lua_gettop(L);
 	const char *bins[16];
 	int nbins = 0;
 	int t = lua_getfield(L, 1, "bins");
 	if (t == LUA_TSTRING) {
 		bins[nbins++] = lua_tostring(L, -1);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, keep, nbins);
 	} else if (t == LUA_TTABLE) {
-		lua_Integer len = luaL_len(L, -1);
-		if (len > (lua_Integer)LM_ARRAY_LEN(bins))
+		size_t len = lua_rawlen(L, -1);
+		if (len > LM_ARRAY_LEN(bins))
 			return luaL_error(L, "lumen.audit: bins: at most %d", (int)LM_ARRAY_LEN(bins));
-		for (lua_Integer i = 1; i <= len; i++) {
-			if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+		for (size_t i = 1; i <= len; i++) {
+			if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING)
 				return luaL_error(L, "lumen.audit: bins[%d] must be a string like "
 						     "\"age=40,65\" (got a %s)", (int)i, luaL_typename(L, -1));
 			bins[nbins++] = lua_tostring(L, -1);
-			lua_pop(L, 1);
+			lua_rawseti(L, keep, nbins);
 		}
 	} else if (t != LUA_TNIL) {
 		return luaL_error(L, "lumen.audit: bins must be a string like \"age=40,65\" or a "
@@ -587,13 +593,22 @@ static int l_audit(lua_State *L)
 	}
 	lua_pop(L, 1);
 	audit_opts o = {0};
-	if (lua_getfield(L, 1, "threshold") == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "youden"))
+	t = lua_getfield(L, 1, "threshold");
+	if (t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "youden"))
 		o.youden = 1;
-	else if (lua_type(L, -1) == LUA_TSTRING)
+	else if (t == LUA_TSTRING)
 		return luaL_error(L, "lumen.audit: threshold must be a number or \"youden\" (got '%s')",
 				  lua_tostring(L, -1));
+	else if (t == LUA_TNUMBER)
+		o.threshold = lua_tonumber(L, -1);
+	else if (t == LUA_TNIL)
+		o.threshold = 0.5;
+	else
+		return luaL_error(L, "lumen.audit: threshold must be a number (got a %s)",
+				  lua_typename(L, t));
 	lua_pop(L, 1);
-	o.threshold = o.youden ? 0.5 : opt_number(L, "threshold", 0.5);
+	if (o.youden)
+		o.threshold = 0.5;
 	o.tolerance = opt_number(L, "tolerance", 0.8);
 	double nb = opt_number(L, "bootstrap", 0), seed = opt_number(L, "seed", 1);
 	if (!o.youden && !(o.threshold > 0 && o.threshold < 1))
@@ -612,11 +627,14 @@ static int l_audit(lua_State *L)
 	o.ref = -1;
 	const char *reference = NULL;
 	t = lua_getfield(L, 1, "reference");
-	if (t == LUA_TSTRING)
-		reference = lua_tostring(L, -1); /* held by the options table */
-	else if (t != LUA_TNIL)
+	if (t == LUA_TSTRING) {
+		reference = lua_tostring(L, -1);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1); /* anchored */
+	} else if (t != LUA_TNIL) {
 		return luaL_error(L, "lumen.audit: reference must be a group label like \"sex=m\"");
-	lua_pop(L, 1);
+	} else {
+		lua_pop(L, 1);
+	}
 	/* the audit of `lumen audit` (src/ops): the same patients, groups and figures */
 	ops_audit_opts ao = {.model = mname, .by = by, .bins = (char *const *)bins, .nbins = nbins,
 			     .a = o, .reference = reference};
@@ -809,8 +827,7 @@ static host_model *model_of(lua_State *L, const char *method)
 	host *h = host_of(L);
 	if (lua_type(L, 1) != LUA_TTABLE || lua_getfield(L, 1, "name") != LUA_TSTRING)
 		luaL_error(L, "model:%s(): call it on a model from lumen.model(NAME)", method);
-	const char *name = lua_tostring(L, -1);
-	lua_pop(L, 1);
+	const char *name = lua_tostring(L, -1); /* left on the stack: anchored while used */
 	for (int i = 0; i < h->nmodels; i++)
 		if (!strcmp(h->models[i].m->name, name))
 			return &h->models[i];
@@ -825,11 +842,14 @@ static host_model *model_of(lua_State *L, const char *method)
 
 /* The model's input values for a patient object or a what-if table at index idx, by spec
  * column; in a userdata on the stack (freed by the collector). Text values point into the
- * frame or into strings held by the table at idx. */
+ * frame or into strings anchored in a table pushed below the userdata: a what-if table may
+ * compute its values in __index and drop them, so each is read once and kept. */
 static cohort_value *input_values(lua_State *L, const model *m, int idx, const char *method)
 {
 	idx = lua_absindex(L, idx);
 	const cohort_spec *sp = &m->spec;
+	lua_newtable(L);
+	int keep = lua_gettop(L);
 	cohort_value *v = lua_newuserdatauv(L, (size_t)(sp->ncolumn ? sp->ncolumn : 1) * sizeof *v, 0);
 	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
 	if (!pa && lua_type(L, idx) != LUA_TTABLE)
@@ -857,7 +877,9 @@ static cohort_value *input_values(lua_State *L, const model *m, int idx, const c
 		int t = lua_getfield(L, idx, sp->columns[j]);
 		if (t == LUA_TNIL) {
 		} else if (is_text && (t == LUA_TSTRING || t == LUA_TNUMBER)) {
-			v[j].text = lua_tostring(L, -1); /* held by the table */
+			v[j].text = lua_tostring(L, -1);
+			lua_pushvalue(L, -1);
+			lua_rawseti(L, keep, j + 1);
 		} else if (!is_text && t == LUA_TNUMBER) {
 			v[j].num = lua_tonumber(L, -1);
 		} else if (!is_text && t == LUA_TBOOLEAN) {
@@ -893,6 +915,7 @@ static int fold_of_arg(lua_State *L, const model *m, int idx)
  * class), its logit, and the network: "fold K" (1-based) or "final". */
 static int model_predict_l(lua_State *L)
 {
+	lua_settop(L, 2);
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
 	int fold = fold_of_arg(L, m, 2);
@@ -940,6 +963,7 @@ static int cmp_attr(const void *x, const void *y)
 static int model_explain_l(lua_State *L)
 {
 	host *h = host_of(L);
+	lua_settop(L, 3); /* model_of leaves the name above the arguments */
 	host_model *hm = model_of(L, "explain");
 	model *m = hm->m;
 	if (!lua_isnoneornil(L, 3))
@@ -993,7 +1017,7 @@ static int model_explain_l(lua_State *L)
 	}
 	ig_explanation ex;
 	int used = -1;
-	if (ops_explain_values(m, fold, vals, b, &o, -1, &ex, &used, &e))
+	if (ops_explain_values(m, fold, vals, b, NULL, &o, -1, &ex, &used, &e))
 		return luaL_error(L, "%s", e.msg);
 	int nc = ex.ncolumn;
 	attr_item *items = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *items, 0);
@@ -1130,6 +1154,30 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Data tables (rows, labels, values, series) are read raw, with lua_rawlen and lua_rawgeti:
+ * a __len or __index could change between a length check and a copy. Every string kept while
+ * C works is anchored in a table of our own (keep) that the script cannot reach. */
+#define REPORT_MAX_LEN 10000000 /* entries in one list of a report call */
+
+/* The raw length of the table at idx, refused when absurd. */
+static int data_len(lua_State *L, int idx, const char *fname, const char *what)
+{
+	size_t n = lua_rawlen(L, idx);
+	if (n > REPORT_MAX_LEN)
+		luaL_error(L, "%s: %s has %I entries (at most %d)", fname, what, (lua_Integer)n,
+			   REPORT_MAX_LEN);
+	return (int)n;
+}
+
+/* Appends the value on top of the stack to the table at keep (popping it) and returns it as a
+ * string (numbers converted), valid while keep lives. */
+static const char *keep_top(lua_State *L, int keep)
+{
+	const char *s = lua_tostring(L, -1);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	return s;
+}
+
 /* report.table(rows [, {columns = {...}, caption = "..."}]). Rows are lists (the first row is
  * the header unless columns are given) or records (columns, or the first row's keys sorted). */
 static int r_table(lua_State *L)
@@ -1138,39 +1186,43 @@ static int r_table(lua_State *L)
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	lua_Integer nrow = luaL_len(L, 1);
-	for (lua_Integer i = 1; i <= nrow; i++)
+	lua_newtable(L); /* 3: keep */
+	const int keep = 3, cols = 4;
+	int nrow = data_len(L, 1, "report.table", "rows");
+	for (int i = 1; i <= nrow; i++)
 		if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-			return luaL_error(L, "report.table: row %d is a %s, not a table", (int)i,
+			return luaL_error(L, "report.table: row %d is a %s, not a table", i,
 					  luaL_typename(L, -1));
 		else
 			lua_pop(L, 1);
 	const char *caption = NULL;
 	int have_cols = 0;
 	if (lua_istable(L, 2)) {
-		if (lua_getfield(L, 2, "caption") == LUA_TSTRING)
-			caption = lua_tostring(L, -1);
-		else if (!lua_isnil(L, -1))
+		int t = lua_getfield(L, 2, "caption");
+		if (t == LUA_TSTRING)
+			caption = keep_top(L, keep);
+		else if (t != LUA_TNIL)
 			return luaL_error(L, "report.table: caption must be a string");
-		lua_pop(L, 1);
-		have_cols = lua_getfield(L, 2, "columns") == LUA_TTABLE;
+		else
+			lua_pop(L, 1);
+		have_cols = lua_getfield(L, 2, "columns") == LUA_TTABLE; /* 4 */
 		if (!have_cols && !lua_isnil(L, -1))
 			return luaL_error(L, "report.table: columns must be a list of names");
 		if (!have_cols)
 			lua_pop(L, 1);
 	}
 	int first_is_head = 0;
-	if (!have_cols) { /* build the column list at index 3 */
+	if (!have_cols) { /* build the column list at index 4 */
 		lua_newtable(L);
 		if (nrow > 0) {
 			lua_rawgeti(L, 1, 1);
-			lua_Integer len = luaL_len(L, -1);
+			int len = data_len(L, -1, "report.table", "row 1");
 			if (len > 0) {
 				first_is_head = 1;
-				for (lua_Integer k = 1; k <= len; k++) {
+				for (int k = 1; k <= len; k++) {
 					lua_rawgeti(L, -1, k);
 					cell_text(L, -1);
-					lua_rawseti(L, 3, k);
+					lua_rawseti(L, cols, k);
 					lua_pop(L, 1);
 				}
 			} else {
@@ -1188,7 +1240,7 @@ static int r_table(lua_State *L)
 				qsort(keys, (size_t)nk, sizeof *keys, cmp_str);
 				for (int k = 0; k < nk; k++) {
 					lua_pushstring(L, keys[k]);
-					lua_rawseti(L, 3, k + 1);
+					lua_rawseti(L, cols, k + 1);
 					free(keys[k]);
 				}
 				free(keys);
@@ -1196,29 +1248,32 @@ static int r_table(lua_State *L)
 			lua_pop(L, 1);
 		}
 	}
-	int ncol = (int)luaL_len(L, 3);
+	int ncol = data_len(L, cols, "report.table", "columns");
 	if (ncol == 0)
 		return luaL_error(L, "report.table: no columns (give rows or {columns = {...}})");
-	/* strings are kept alive in a scratch table while the C arrays (userdata, so that an
-	 * error in a __tostring frees them) point to them */
-	lua_newtable(L);
-	int keep = lua_gettop(L), nkeep = 0;
+	/* the C arrays are userdata, so that an error in a __tostring frees them */
 	const char **head = lua_newuserdatauv(L, (size_t)ncol * sizeof *head, 0);
 	for (int k = 0; k < ncol; k++) {
-		lua_rawgeti(L, 3, k + 1);
-		head[k] = cell_text(L, -1);
-		lua_rawseti(L, keep, ++nkeep);
+		lua_rawgeti(L, cols, k + 1);
+		cell_text(L, -1);
+		head[k] = keep_top(L, keep);
 		lua_pop(L, 1);
 	}
-	lua_Integer first = first_is_head ? 2 : 1;
-	int nr = (int)(nrow - first + 1);
+	int first = first_is_head ? 2 : 1;
+	int nr = nrow - first + 1;
 	if (nr < 0)
 		nr = 0;
+	if ((double)nr * ncol > REPORT_MAX_LEN)
+		return luaL_error(L, "report.table: %d rows of %d columns (at most %d cells)", nr,
+				  ncol, REPORT_MAX_LEN);
 	const char **cells = lua_newuserdatauv(L, ((size_t)nr * (size_t)ncol + 1) * sizeof *cells, 0);
 	for (int j = 0; j < nr; j++) {
-		lua_rawgeti(L, 1, first + j);
+		/* a __tostring may have replaced the row since the check above */
+		if (lua_rawgeti(L, 1, first + j) != LUA_TTABLE)
+			return luaL_error(L, "report.table: row %d is a %s, not a table", first + j,
+					  luaL_typename(L, -1));
 		int row = lua_gettop(L);
-		int is_list = luaL_len(L, row) > 0;
+		int is_list = lua_rawlen(L, row) > 0;
 		for (int k = 0; k < ncol; k++) {
 			if (is_list && !have_cols)
 				lua_rawgeti(L, row, k + 1);
@@ -1226,8 +1281,8 @@ static int r_table(lua_State *L)
 				lua_pop(L, 1);
 				lua_rawgeti(L, row, k + 1);
 			}
-			cells[(size_t)j * (size_t)ncol + (size_t)k] = cell_text(L, -1);
-			lua_rawseti(L, keep, ++nkeep);
+			cell_text(L, -1);
+			cells[(size_t)j * (size_t)ncol + (size_t)k] = keep_top(L, keep);
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
@@ -1236,116 +1291,110 @@ static int r_table(lua_State *L)
 	return 0;
 }
 
-/* Reads a list of numbers (field key of table at idx) into a malloc'd array; *n its length. */
+/* Reads a list of numbers (field key of the table at idx) into a userdata it leaves on the
+ * stack; *n its length. */
 static double *number_list(lua_State *L, int idx, const char *key, const char *fname, int *n)
 {
-	if (lua_getfield(L, idx, key) != LUA_TTABLE) {
+	idx = lua_absindex(L, idx);
+	if (lua_getfield(L, idx, key) != LUA_TTABLE)
 		luaL_error(L, "%s: %s must be a list of numbers", fname, key);
-		return NULL;
-	}
-	int len = (int)luaL_len(L, -1);
+	int len = data_len(L, -1, fname, key);
+	double *v = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *v, 0);
 	for (int i = 0; i < len; i++) {
-		int t = lua_rawgeti(L, -1, i + 1);
+		int t = lua_rawgeti(L, -2, i + 1);
 		if (t != LUA_TNUMBER && t != LUA_TNIL)
 			luaL_error(L, "%s: %s[%d] is a %s, not a number", fname, key, i + 1,
 				   lua_typename(L, t));
-		lua_pop(L, 1);
-	}
-	double *v = xmallocarray((size_t)(len ? len : 1), sizeof *v);
-	for (int i = 0; i < len; i++) {
-		int t = lua_rawgeti(L, -1, i + 1);
 		v[i] = t == LUA_TNIL ? (double)NAN : lua_tonumber(L, -1);
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
+	lua_remove(L, -2);
 	*n = len;
 	return v;
 }
 
-static const char *opt_string(lua_State *L, int idx, const char *key, const char *fname)
+/* An optional string option, read once and anchored in keep; NULL when absent. */
+static const char *opt_string(lua_State *L, int idx, const char *key, const char *fname,
+			      int keep)
 {
 	int t = lua_getfield(L, idx, key);
-	const char *s = t == LUA_TNIL ? NULL : lua_tostring(L, -1);
-	if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TNUMBER)
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (t != LUA_TSTRING && t != LUA_TNUMBER)
 		luaL_error(L, "%s: %s must be a string", fname, key);
-	lua_pop(L, 1); /* the string stays alive in the options table */
-	return s;
+	return keep_top(L, keep);
 }
 
 static int bars(lua_State *L, report_chart kind, const char *fname)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	const char *title = opt_string(L, 1, "title", fname);
-	if (lua_getfield(L, 1, "labels") != LUA_TTABLE)
+	lua_newtable(L);
+	const int keep = 2, lab = 3;
+	const char *title = opt_string(L, 1, "title", fname, keep);
+	if (lua_getfield(L, 1, "labels") != LUA_TTABLE) /* 3 */
 		return luaL_error(L, "%s: labels must be a list", fname);
-	int n = (int)luaL_len(L, 2);
+	int n = data_len(L, lab, fname, "labels");
 	int nv;
 	double *v = number_list(L, 1, "values", fname, &nv);
-	if (nv != n) {
-		free(v);
+	if (nv != n)
 		return luaL_error(L, "%s: %d labels but %d values", fname, n, nv);
-	}
-	lua_newtable(L);
-	int keep = lua_gettop(L);
 	const char **labels = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *labels, 0);
 	for (int i = 0; i < n; i++) {
-		lua_rawgeti(L, 2, i + 1);
-		const char *t = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
-					? lua_tostring(L, -1) : NULL;
-		if (!t) {
-			free(v);
+		int t = lua_rawgeti(L, lab, i + 1);
+		if (t != LUA_TSTRING && t != LUA_TNUMBER)
 			return luaL_error(L, "%s: labels[%d] is a %s, not a string", fname, i + 1,
 					  luaL_typename(L, -1));
-		}
-		labels[i] = t;
-		lua_rawseti(L, keep, i + 1);
+		labels[i] = keep_top(L, keep);
 	}
 	report_bars(rep(L), kind, title, n, labels, v);
-	free(v);
 	return 0;
 }
 
 static int r_bar(lua_State *L) { return bars(L, CHART_BAR, "report.bar"); }
 static int r_attribution(lua_State *L) { return bars(L, CHART_ATTR, "report.attribution"); }
 
+typedef struct xy_series {
+	const char *name;
+	int n;
+	const double *x, *y;
+} xy_series;
+
 static int xy(lua_State *L, report_chart kind, const char *fname)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	const char *title = opt_string(L, 1, "title", fname);
-	const char *xl = opt_string(L, 1, "xlabel", fname);
-	const char *yl = opt_string(L, 1, "ylabel", fname);
-	if (lua_getfield(L, 1, "series") != LUA_TTABLE)
+	lua_newtable(L);
+	const int keep = 2, ser = 3;
+	const char *title = opt_string(L, 1, "title", fname, keep);
+	const char *xl = opt_string(L, 1, "xlabel", fname, keep);
+	const char *yl = opt_string(L, 1, "ylabel", fname, keep);
+	if (lua_getfield(L, 1, "series") != LUA_TTABLE) /* 3 */
 		return luaL_error(L, "%s: series must be a list of {name=, x=, y=}", fname);
-	int ns = (int)luaL_len(L, 2);
-	/* check everything before adding the chart, so an error leaves the report unchanged */
+	int ns = data_len(L, ser, fname, "series");
+	xy_series *sv = lua_newuserdatauv(L, (size_t)(ns ? ns : 1) * sizeof *sv, 0);
+	/* every series is read once, before the chart is added: an error leaves the report
+	 * unchanged, and what was checked is what is copied */
 	for (int s = 0; s < ns; s++) {
-		if (lua_rawgeti(L, 2, s + 1) != LUA_TTABLE)
+		if (lua_rawgeti(L, ser, s + 1) != LUA_TTABLE)
 			return luaL_error(L, "%s: series[%d] must be a table", fname, s + 1);
-		int nx, ny;
-		double *x = number_list(L, -1, "x", fname, &nx);
-		free(x);
-		double *y = number_list(L, -1, "y", fname, &ny);
-		free(y);
+		int one = lua_gettop(L), nx, ny;
+		sv[s].x = number_list(L, one, "x", fname, &nx);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+		sv[s].y = number_list(L, one, "y", fname, &ny);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
 		if (nx != ny)
 			return luaL_error(L, "%s: series[%d] has %d x but %d y", fname, s + 1, nx,
 					  ny);
-		opt_string(L, -1, "name", fname);
+		sv[s].n = nx;
+		sv[s].name = opt_string(L, one, "name", fname, keep);
 		lua_pop(L, 1);
 	}
 	report_xy(rep(L), kind, title, xl, yl);
-	for (int s = 0; s < ns; s++) {
-		lua_rawgeti(L, 2, s + 1);
-		int nx, ny;
-		double *x = number_list(L, -1, "x", fname, &nx);
-		double *y = number_list(L, -1, "y", fname, &ny);
-		const char *name = opt_string(L, -1, "name", fname);
-		report_add_series(rep(L), name ? name : "", nx, x, y);
-		free(x);
-		free(y);
-		lua_pop(L, 1);
-	}
+	for (int s = 0; s < ns; s++)
+		report_add_series(rep(L), sv[s].name ? sv[s].name : "", sv[s].n, sv[s].x, sv[s].y);
 	return 0;
 }
 

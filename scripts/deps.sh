@@ -7,8 +7,8 @@ set -eu
 need="libcsv-dev libsqlite3-dev libopenblas-dev liblua5.4-dev libncurses-dev libcmocka-dev
 libcjson-dev pkg-config sqlite3 tmux make gcc"
 case "${LUMEN_ORACLES:-}" in
-  test) opt="python3-sklearn r-cran-survival" ;;
-  bench) opt="python3-sklearn r-cran-survival python3-torch python3-numpy" ;;
+  test) opt="python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench r-cran-riskregression r-cran-pec" ;;
+  bench) opt="python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench python3-torch python3-numpy" ;;
   *) opt="" ;;
 esac
 missing=""

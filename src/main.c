@@ -33,13 +33,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const cli_command *c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, name))
+		if (!strcmp(c->name, name)) {
+			lm_command = c->name;
 			return c->run(argc - 1, argv + 1);
+		}
 	size_t n = strlen(name);
 	if (n > 6 && !strcmp(name + n - 6, ".lumen"))
 		for (const cli_command *c = cli_commands; c->name; c++)
-			if (!strcmp(c->name, "tui"))
-				return c->run(argc, argv); /* argv[0] stands in for "tui" */
+			if (!strcmp(c->name, "tui")) {
+				lm_command = c->name;
+				return c->run(argc, argv);
+			} /* argv[0] stands in for "tui" */
 	fprintf(stderr, "lumen: unknown command '%s'\nTry 'lumen --help'.\n", name);
 	return EX_USAGE;
 }

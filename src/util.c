@@ -4,12 +4,16 @@
 
 #include <cjson/cJSON.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +29,26 @@ void lm_run_fatal_hook(void)
 		h();
 }
 
+/* An error is one line: control characters from the data (a quoted newline in a CSV value,
+ * a tab, an escape sequence) are written as \n, \t, \xHH. */
+static void escape_controls(char *msg, size_t cap)
+{
+	char out[sizeof ((lm_err *)0)->msg];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof out; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			out[o++] = (char)*p;
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			out[o++] = '\\';
+			out[o++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else {
+			o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *p);
+		}
+	}
+	out[o] = 0;
+	snprintf(msg, cap, "%s", out);
+}
+
 int lm_seterr(lm_err *err, int status, const char *fmt, ...)
 {
 	if (err) {
@@ -32,6 +56,7 @@ int lm_seterr(lm_err *err, int status, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		va_end(ap);
+		escape_controls(err->msg, sizeof err->msg);
 		err->status = status;
 	}
 	return status;
@@ -44,12 +69,13 @@ void lm_report(const char *cmd, const lm_err *err)
 
 int lm_fail(const char *cmd, int status, const char *fmt, ...)
 {
+	char msg[sizeof ((lm_err *)0)->msg];
 	va_list ap;
-	fprintf(stderr, "lumen: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	escape_controls(msg, sizeof msg);
+	fprintf(stderr, "lumen: %s: %s\n", cmd, msg);
 	return status;
 }
 
@@ -519,4 +545,70 @@ const char *lm_user(void)
 	else
 		snprintf(name, sizeof name, "uid:%ld", (long)getuid());
 	return name;
+}
+
+FILE *lm_fopen_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "wb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+/* The PID at the end of name after prefix (digits only), or 0. */
+static long tmp_pid(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(name, prefix, n) || !name[n])
+		return 0;
+	char *end;
+	errno = 0;
+	long pid = strtol(name + n, &end, 10);
+	return *end || errno || pid <= 0 ? 0 : pid;
+}
+
+const char *lm_command = "lumen";
+
+int lm_clean_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+	const char *base = slash ? slash + 1 : path;
+	if (!*base) {
+		free(dir);
+		return 0;
+	}
+	char *imp = xasprintf(".%s.tmp-", base), *rep = xasprintf("%s.tmp.", base);
+	int removed = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		long pid = tmp_pid(e->d_name, imp);
+		if (!pid)
+			pid = tmp_pid(e->d_name, rep);
+		/* only a process that is gone (ESRCH); EPERM means alive under another user */
+		if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *full = xasprintf("%s/%s", dir, e->d_name);
+		struct stat sb;
+		if (lstat(full, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == getuid() &&
+		    unlink(full) == 0) {
+			fprintf(stderr, "lumen: %s: removed %s, left by process %ld that is no longer "
+				"running\n", lm_command, full, pid);
+			removed++;
+		}
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	free(imp);
+	free(rep);
+	free(dir);
+	return removed;
 }

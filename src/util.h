@@ -79,6 +79,19 @@ void sha256_hex(lm_sha256 *s, char hex[65]);
 /* On x86-64 the block function uses the CPU's SHA instructions when it has them; on = 1 forces
  * the portable C code (so tests check both paths), on = 0 restores the choice. */
 void sha256_set_portable(int on);
+/* Opens path for writing ("wb", truncating), creating it with mode 0600: outputs that hold
+ * patient data are private unless the user widens them. NULL with errno set. */
+FILE *lm_fopen_private(const char *path);
+
+/* The running subcommand's name for messages printed below the command ("import", ...); set
+ * by main. */
+extern const char *lm_command;
+
+/* Removes temporary files that a killed lumen left beside path (".NAME.tmp-PID" of import,
+ * "NAME.tmp.PID" of report) when process PID is gone, saying so on stderr in one line each
+ * ("lumen: CMD: removed ..."). Returns how many were removed. */
+int lm_clean_stale(const char *path);
+
 /* Hashes a whole file; 0 or EX_NOINPUT/EX_IOERR. */
 int sha256_file(const char *path, char hex[65], lm_err *err);
 

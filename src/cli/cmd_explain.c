@@ -10,6 +10,7 @@
 
 #include "../../explain/attention.h"
 #include "../../explain/ig.h"
+#include "../../explain/ig_par.h"
 #include "../../explain/importance.h"
 #include "../nn/model.h"
 #include "../ops/ops.h"
@@ -18,7 +19,7 @@
 static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
 	"                     [--rule gauss|trapezoid|exact] [--baseline mean|zero|median|patient:ID]\n"
-	"                     [--class LABEL] [--patients ID,ID...] [--json] [--quiet]\n"
+	"                     [--class LABEL] [--patients ID,ID...] [--threads N] [--json] [--quiet]\n"
 	"       lumen explain FILE --model NAME --patient ID [--top K] [--steps N|auto]\n"
 	"                     [--rule R] [--baseline B] [--class LABEL] [--json]\n"
 	"Computes integrated-gradients attributions (and, for a transformer, attention and\n"
@@ -39,11 +40,13 @@ static const char usage[] =
 	"  -p, --patient ID     print this patient's explanation (computed now, not stored)\n"
 	"      --top K          factors shown on each side (default 5)\n"
 	"      --json           machine-readable output\n"
+	"      --threads N      threads explaining disjoint patients, one OpenBLAS thread each\n"
+	"                       (default: the number of cores); the same numbers for every N\n"
 	"  -q, --quiet          no progress line\n";
 
 typedef struct explain_opts {
 	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
-	int steps, auto_steps, top, json, quiet, rule_given;
+	int steps, auto_steps, top, json, quiet, rule_given, threads;
 	ig_rule rule;
 } explain_opts;
 
@@ -119,6 +122,7 @@ static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 	eo.ig.auto_steps = o->auto_steps;
 	eo.ig.rule = o->rule;
 	eo.ig.cls = cls;
+	eo.ig.threads = o->threads;
 	if ((st = ig_baseline_parse(o->baseline, &eo.baseline, err))) {
 		free(rows);
 		return st;
@@ -208,14 +212,21 @@ static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts 
 		return st;
 	}
 	char *detail = xasprintf("model=%s", m->name);
-	/* reading a patient's explanation is an access to be logged */
-	if (store_exec(db, "BEGIN IMMEDIATE", err) == 0) {
-		if (store_log_access(db, "explain", pv.rowid, detail, err) == 0)
-			store_exec(db, "COMMIT", err);
-		else
+	/* reading a patient's explanation is an access to be logged: logged first, and nothing
+	 * is shown when the log cannot be written (a read-only, busy or full file) */
+	st = store_exec(db, "BEGIN IMMEDIATE", err);
+	if (!st) {
+		st = store_log_access(db, "explain", pv.rowid, detail, err);
+		if (!st)
+			st = store_exec(db, "COMMIT", err);
+		if (st)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	free(detail);
+	if (st) {
+		ops_patient_free(&pv);
+		return st;
+	}
 	int nc = pv.nfactor;
 	if (o->json) {
 		char *s = json_take(ops_patient_json(&pv));
@@ -292,7 +303,8 @@ int cmd_explain(int argc, char **argv)
 	o.steps = IG_DEFAULT_STEPS;
 	o.top = 5;
 	o.rule = IG_GAUSS;
-	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON };
+	o.threads = ig_default_threads();
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS };
 	static const struct option lo[] = {
 		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
 		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
@@ -300,6 +312,7 @@ int cmd_explain(int argc, char **argv)
 		{"patients", required_argument, NULL, O_PATIENTS},
 		{"patient", required_argument, NULL, 'p'},   {"top", required_argument, NULL, O_TOP},
 		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
+		{"threads", required_argument, NULL, O_THREADS},
 		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
 	optind = 1;
 	opterr = 0;
@@ -342,6 +355,11 @@ int cmd_explain(int argc, char **argv)
 			o.top = (int)v;
 			break;
 		case O_JSON: o.json = 1; break;
+		case O_THREADS:
+			if (parse_long(optarg, &v) || v < 1 || v > 64)
+				return cli_usage_error(C, "--threads wants a number from 1 to 64, not '%s'", optarg);
+			o.threads = (int)v;
+			break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);

@@ -14,7 +14,12 @@ static const char usage[] =
 	"  -o, --output FILE       the workbench file to create (required)\n"
 	"      --force             replace FILE if it exists (otherwise exit 73)\n"
 	"      --id COL            the patient id column (default: a unique, complete column\n"
-	"                          named id, patient_id, subject_id, subject, pid, record_id, mrn)\n"
+	"                          named id, patient_id, subject_id, subject, pid, record_id, mrn\n"
+	"                          or rownames; with none, the rows are numbered 1..n). An id is\n"
+	"                          never a model input.\n"
+	"      --row-ids           number the rows 1..n as the patient id even when a column\n"
+	"                          looks like one (it is then ignored): one row per eye, per event.\n"
+	"                          Columns named like an id that are not the id are ignored too.\n"
 	"      --target COL        an outcome to predict (repeatable)\n"
 	"      --group COL         a demographic column for audits (repeatable)\n"
 	"      --time COL --event COL   the time-to-event pair for survival\n"
@@ -51,6 +56,7 @@ int cmd_import(int argc, char **argv)
 		{"na", required_argument, NULL, 'n'},       {"delimiter", required_argument, NULL, 'd'},
 		{"visits", required_argument, NULL, 'v'},   {"visits-time", required_argument, NULL, 'V'},
 		{"stats", no_argument, NULL, 's'},          {"help", no_argument, NULL, 'h'},
+		{"row-ids", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	import_opts o = {0};
@@ -66,6 +72,7 @@ int cmd_import(int argc, char **argv)
 		case 'o': o.out = optarg; break;
 		case 'f': o.force = 1; break;
 		case 'i': o.id = optarg; break;
+		case 'R': o.row_ids = 1; break;
 		case 'T': push(&o.targets, &o.ntargets, optarg); break;
 		case 'g': push(&o.groups, &o.ngroups, optarg); break;
 		case 'x': push(&o.ignores, &o.nignores, optarg); break;
@@ -131,6 +138,10 @@ int cmd_import(int argc, char **argv)
 		st = cli_usage_error(argv[0], "no output file: give -o FILE.lumen");
 		goto out;
 	}
+	if (o.id && o.row_ids) {
+		st = cli_usage_error(argv[0], "--id and --row-ids exclude each other");
+		goto out;
+	}
 	if (!o.time != !o.event) {
 		st = cli_usage_error(argv[0], "--time and --event go together");
 		goto out;
@@ -147,6 +158,8 @@ int cmd_import(int argc, char **argv)
 	}
 	import_result res;
 	lm_err err = {0, ""};
+	if (o.out)
+		lm_clean_stale(o.out); /* the rows a killed import left beside the output */
 	st = import_run(&o, &res, &err);
 	if (st) {
 		lm_report(argv[0], &err);
@@ -156,6 +169,14 @@ int cmd_import(int argc, char **argv)
 	if (o.visits)
 		printf("; %ld visits, %d columns", res.visits, res.visit_columns);
 	printf("\n");
+	if (res.row_ids)
+		printf("patient ids: the row numbers 1..%ld, in column '%s' (%s)\n", res.patients,
+		       res.id_column, o.row_ids ? "--row-ids" : "the CSV has no id column");
+	else
+		printf("patient ids: column '%s'\n", res.id_column);
+	if (res.ignored_id[0])
+		printf("column '%s' is named like an id: its role is 'ignore' (never a model input)\n",
+		       res.ignored_id);
 	if (stats) {
 		long rows = res.patients + res.visits;
 		fprintf(stderr, "import: %ld rows in %.3f s, %.0f rows/s, peak RSS %ld kB\n", rows,

@@ -147,6 +147,15 @@ static void print_text(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 		printf("%-9s %-20s %-12.12s %8ld %4ld  %s\n", ds[i].name, f, ds[i].sha, ds[i].rows,
 		       ds[i].cols, ds[i].at);
 	}
+	char *rows = store_meta_get(db, "row_ids");
+	int idc = nds > 0 ? store_columns_role(&cols[0], ROLE_ID) : -1;
+	if (rows)
+		printf("\npatient ids: the row numbers 1..%ld, in column '%s' (the CSV had no id "
+		       "column, or --row-ids)\n",
+		       nds > 0 ? ds[0].rows : 0L, rows);
+	else if (idc >= 0)
+		printf("\npatient ids: column '%s'\n", cols[0].c[idc].name);
+	free(rows);
 	for (int i = 0; i < nds; i++) {
 		const store_columns *cs = &cols[i];
 		printf("\n%s\n%-16s %-7s %-9s %7s %7s  %s\n", ds[i].name, "column", "type", "role",
@@ -189,6 +198,15 @@ static void print_json(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 			cJSON_AddStringToObject(meta, keys[k], v);
 		free(v);
 	}
+	char *rows = store_meta_get(db, "row_ids");
+	int idc = nds > 0 ? store_columns_role(&cols[0], ROLE_ID) : -1;
+	cJSON *ids = cJSON_AddObjectToObject(root, "patient_ids");
+	if (rows || idc >= 0)
+		cJSON_AddStringToObject(ids, "column", rows ? rows : cols[0].c[idc].name);
+	else
+		cJSON_AddNullToObject(ids, "column");
+	cJSON_AddBoolToObject(ids, "row_numbers", rows != NULL);
+	free(rows);
 	cJSON *arr = cJSON_AddArrayToObject(root, "datasets");
 	for (int i = 0; i < nds; i++) {
 		cJSON *d = cJSON_CreateObject();

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "../data/store.h"
+#include "../nn/coxmodel.h"
 #include "cli.h"
 
 #define CMD "models"
@@ -126,6 +127,12 @@ int cmd_models(int argc, char **argv)
 		put_num(sl, sizeof sl, pooled(metrics, "calibration_slope"), 2);
 		printf("%-20s %-11s %-14s %6ld %6s %6s %6s %6s  %s\n", name ? name : "", arch ? arch : "",
 		       tgt, (long)sqlite3_column_int64(st, 6), a, ap, br, sl, created ? created : "");
+		coxm_print_summary(stdout, metrics); /* a Cox model: its coefficient table */
+		/* the warnings lumen train gave, kept with the model */
+		const cJSON *wa = cJSON_GetObjectItemCaseSensitive(metrics, "warnings"), *w;
+		cJSON_ArrayForEach(w, wa)
+			if (cJSON_IsString(w))
+				printf("  warning: %s\n", w->valuestring);
 		cJSON_Delete(metrics);
 	}
 	sqlite3_finalize(st);

@@ -14,9 +14,11 @@
 
 #include "../data/cohort.h"
 #include "../data/import.h"
+#include "../nn/coxmodel.h"
 #include "../nn/model.h"
 #include "../ops/ops.h"
 #include "cli.h"
+#include "predict_cox.h"
 
 #define CMD "predict"
 
@@ -25,10 +27,17 @@ static const char usage[] =
 	"Scores every patient of FILE (or of NEW.csv) with the model's final network.\n"
 	"  --model NAME    the model (lumen models FILE lists them)\n"
 	"  --input NEW.csv patients to score instead of FILE's cohort; same column names\n"
+	"  --id COL        NEW.csv's patient id column (default: found by name as lumen import\n"
+	"                  does; with none, the rows are numbered 1..n)\n"
+	"  --row-ids       number NEW.csv's rows 1..n as the patient id\n"
 	"  --csv OUT.csv   write the CSV there instead of standard output\n"
 	"  --json          one JSON array on standard output\n"
+	"  --times a,b     Cox model: survival S(t) at these times (default: the model's\n"
+	"                  evaluation times)\n"
 	"Columns: id, p (probability of the positive class, or of each class), logit, and for\n"
-	"the cohort the stored out-of-fold p and fold.\n";
+	"the cohort the stored out-of-fold p and fold. A Cox model gives id, lp (log relative\n"
+	"hazard), S_t per time, and for the cohort oof_lp, fold and oof_S_t (the fold's model\n"
+	"and baseline hazard).\n";
 
 typedef struct scored {
 	long n;
@@ -218,7 +227,8 @@ static void write_json(FILE *out, const model *m, const scored *s)
 
 /* Imports csv into a workbench file in a fresh temporary directory; *dir and *path are
  * malloc'd for the caller to remove and free. */
-static sqlite3 *import_temp(const char *csv, char **dir, char **path, lm_err *err)
+static sqlite3 *import_temp(const char *csv, const char *id, int row_ids, char **dir,
+			    char **path, lm_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	*dir = xasprintf("%s/lumen-predict.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -234,6 +244,9 @@ static sqlite3 *import_temp(const char *csv, char **dir, char **path, lm_err *er
 	memset(&o, 0, sizeof o);
 	o.patients = csv;
 	o.out = *path;
+	o.id = id; /* the same id rules as lumen import, less --visits */
+	o.row_ids = row_ids;
+	o.no_visits_hint = 1;
 	import_result res;
 	if (import_run(&o, &res, err))
 		return NULL;
@@ -245,10 +258,12 @@ int cmd_predict(int argc, char **argv)
 	static const struct option opts[] = {
 		{"model", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
 		{"csv", required_argument, NULL, 'c'},   {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"times", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+		{"id", required_argument, NULL, 'I'},    {"row-ids", no_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *name = NULL, *input = NULL, *csv = NULL;
-	int json = 0, c;
+	const char *name = NULL, *input = NULL, *csv = NULL, *times = NULL, *idcol_name = NULL;
+	int json = 0, c, row_ids = 0;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -257,6 +272,9 @@ int cmd_predict(int argc, char **argv)
 		case 'i': input = optarg; break;
 		case 'c': csv = optarg; break;
 		case 'j': json = 1; break;
+		case 'I': idcol_name = optarg; break;
+		case 'R': row_ids = 1; break;
+		case 'T': times = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -267,6 +285,10 @@ int cmd_predict(int argc, char **argv)
 		return cli_usage_error(CMD, "--model NAME is required");
 	if (json && csv)
 		return cli_usage_error(CMD, "--json and --csv exclude each other");
+	if ((idcol_name || row_ids) && !input)
+		return cli_usage_error(CMD, "--id and --row-ids describe --input NEW.csv");
+	if (idcol_name && row_ids)
+		return cli_usage_error(CMD, "--id and --row-ids exclude each other");
 	const char *file = argv[optind];
 	lm_err err = {0};
 	int st = 0;
@@ -288,7 +310,7 @@ int cmd_predict(int argc, char **argv)
 	}
 	sqlite3 *src = db;
 	if (input) {
-		if (!(in = import_temp(input, &tdir, &tpath, &err))) {
+		if (!(in = import_temp(input, idcol_name, row_ids, &tdir, &tpath, &err))) {
 			st = err.status;
 			goto done;
 		}
@@ -302,11 +324,36 @@ int cmd_predict(int argc, char **argv)
 	for (int j = 0; j < f.ncol; j++)
 		if (f.cols.c[j].role == ROLE_ID)
 			idcol = j;
+	if (times && !coxm_is_cox(m)) {
+		st = lm_seterr(&err, EX_USAGE, "--times: model '%s' is not a Cox model", name);
+		goto done;
+	}
+	if (coxm_is_cox(m)) { /* survival curves: predict_cox.c */
+		if (csv && !(out = fopen(csv, "w"))) {
+			out = stdout;
+			st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
+			goto done;
+		}
+		if ((st = predict_cox_write(db, m, &f, idcol, !input, times, json, out, &err)))
+			goto done;
+		goto written;
+	}
 	if ((st = score_frame(m, &f, idcol, &s, &err)))
 		goto done;
 	if (!input && (st = load_oof(db, m, &f, &s, &err)))
 		goto done;
-	if (csv && !(out = fopen(csv, "w"))) {
+	{
+		/* scoring the cohort reads every patient: an export for the access log, written
+		 * before anything is shown (a file that cannot log shows nothing) */
+		char *detail = xasprintf("model %s%s%s%s%s", name, input ? ", input " : "",
+					 input ? input : "", csv ? ", csv " : "", csv ? csv : "");
+		st = store_log_access(db, "predict", 0, detail, &err);
+		free(detail);
+		if (st)
+			goto done;
+	}
+	/* predictions are patient data: the file is created 0600 */
+	if (csv && !(out = lm_fopen_private(csv))) {
 		out = stdout;
 		st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
 		goto done;
@@ -315,19 +362,13 @@ int cmd_predict(int argc, char **argv)
 		write_json(out, m, &s);
 	else
 		write_csv(out, m, &s);
+written:
 	if (out != stdout && fclose(out) != 0) {
 		out = stdout;
 		st = lm_seterr(&err, EX_IOERR, "%s: write error", csv);
 		goto done;
 	}
 	out = stdout;
-	{
-		/* scoring the cohort reads every patient: an export for the access log */
-		char *detail = xasprintf("model %s%s%s%s%s", name, input ? ", input " : "",
-					 input ? input : "", csv ? ", csv " : "", csv ? csv : "");
-		st = store_log_access(db, "predict", 0, detail, &err);
-		free(detail);
-	}
 done:
 	if (out != stdout)
 		fclose(out);

@@ -40,7 +40,8 @@ static int format_of(const char *out)
 static int write_atomic(const char *path, const char *data, size_t len, lm_err *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
+	lm_clean_stale(path);
+	FILE *f = lm_fopen_private(tmp); /* a report holds patient data: 0600 */
 	if (!f) {
 		lm_seterr(err, EX_CANTCREAT, "%s: %s", path, strerror(errno));
 		free(tmp);

@@ -11,6 +11,7 @@
 
 #include "../../explain/ig.h"
 #include "../data/cohort.h"
+#include "../data/leaks.h"
 #include "../nn/model.h"
 #include "../stats/metrics.h"
 #include "cli.h"
@@ -19,6 +20,7 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
+	"       lumen train FILE --model cox --time COL --event COL[=V] [options]  (--model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -27,21 +29,29 @@ static const char usage[] =
 	"  --folds K             cross-validation folds (default 5)\n"
 	"  --epochs E            at most E epochs (default 100; early stopping ends sooner)\n"
 	"  --batch B             mini-batch size (default 256)\n"
-	"  --lr LR               AdamW learning rate (default 0.01 logreg, 0.001 otherwise)\n"
+	"  --lr LR               AdamW learning rate (default 0.001)\n"
+	"                        (logreg is solved by Newton's method: no epochs, batch or lr)\n"
 	"  --seed S              seed of folds, initialisation and shuffling (default 1)\n"
 	"  --features a,b        exactly these feature columns\n"
 	"  --exclude a,b         leave these columns out of the default features\n"
 	"  --hidden 64,64        mlp hidden layer sizes\n"
 	"  --dropout P           mlp and transformer dropout (default 0.1)\n"
-	"  --l2 L                logreg L2 penalty (default 0.001)\n"
+	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
+	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
+	"                        third... of every batch (default 1; the model depends on N)\n"
+	"  --time COL --event COL[=V] --horizon T   instead of --target: the event before time T\n"
+	"                        (patients censored before T are left out)\n"
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no progress on stderr\n";
 
 typedef struct train_args {
 	const char *file, *arch, *target, *positive, *name, *features, *exclude, *hidden;
-	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced;
+	const char *time, *event; /* --horizon: the fixed-horizon target (train_cox.c) */
+	char *ev_col;             /* --event's column, malloc'd */
+	double horizon;
+	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	double lr, dropout, l2;
 	long seed;
 } train_args;
@@ -81,7 +91,14 @@ static int in_list(char **l, int n, const char *s)
 
 typedef struct progress {
 	int quiet, tty, fold, nfold; /* fold -1: the final model */
+	double last;                 /* when the last line went out (not a terminal) */
+	int epoch;                   /* the last epoch seen */
+	char line[160];              /* and its line */
 } progress;
+
+/* Seconds between two progress lines when standard error is not a terminal (a log file):
+ * a line per epoch would be thousands of lines. */
+#define PROGRESS_EVERY 5.0
 
 static void on_epoch(void *ctx, int epoch, double loss, double val_loss, double val_auc)
 {
@@ -96,17 +113,33 @@ static void on_epoch(void *ctx, int epoch, double loss, double val_loss, double 
 	char val[64] = "";
 	if (!isnan(val_loss)) /* the refit holds nothing out */
 		snprintf(val, sizeof val, " val loss %.4f val AUC %.3f", val_loss, val_auc);
-	if (pr->tty)
-		fprintf(stderr, "\r\033[Klumen: train: %s epoch %d loss %.4f%s", who, epoch, loss, val);
-	else
+	snprintf(pr->line, sizeof pr->line, "lumen: train: %s epoch %d loss %.4f%s", who, epoch,
+		 loss, val);
+	pr->epoch = epoch;
+	if (pr->tty) {
+		/* one line, rewritten in place */
+		fprintf(stderr, "\r\033[K%s", pr->line);
+	} else {
+		double now = lm_seconds();
+		if (pr->last > 0 && now - pr->last < PROGRESS_EVERY)
+			return;
+		pr->last = now;
+		pr->line[0] = 0; /* out: progress_done need not repeat it */
 		fprintf(stderr, "lumen: train: %s epoch %d loss %.4f%s\n", who, epoch, loss, val);
+	}
 	fflush(stderr);
 }
 
+/* The end of one network's training: clears the terminal line, or (in a log) gives the
+ * last epoch's line once, so that every fold ends with where it stopped. */
 static void progress_done(const progress *pr)
 {
-	if (!pr->quiet && pr->tty)
+	if (pr->quiet)
+		return;
+	if (pr->tty)
 		fprintf(stderr, "\r\033[K");
+	else if (pr->line[0])
+		fprintf(stderr, "%s\n", pr->line);
 }
 
 /* Metrics of predictions p (n x W, W = 1 binary or C) against class indices y, as JSON. */
@@ -166,6 +199,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
 		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"threads", required_argument, NULL, 'J'},
+		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
+		{"horizon", required_argument, NULL, 'Z'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -188,6 +224,13 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		case 'H': a->hidden = optarg; break;
 		case 'o': a->force = 1; break;
 		case 'q': a->quiet = 1; break;
+		case 'T': a->time = optarg; break;
+		case 'E': a->event = optarg; break;
+		case 'Z':
+			if (parse_double(optarg, &d) != 0 || !(d > 0) || !isfinite(d))
+				return cli_usage_error(CMD, "--horizon: '%s' is not a positive time", optarg);
+			a->horizon = d;
+			break;
 		case 'z':
 			if (strcmp(optarg, "refit"))
 				return cli_usage_error(CMD, "--final: '%s' is not available (refit)", optarg);
@@ -199,8 +242,9 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 				return cli_usage_error(CMD, "--class-weight: '%s' is not balanced or none",
 						       optarg);
 			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) || v > 1000000000L) {
+		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
+			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
+			    v > (c == 'J' ? 16 : 1000000000L)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -215,6 +259,7 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 			if (c == 'B') a->blocks = (int)v;
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
+			if (c == 'J') a->threads = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -241,6 +286,19 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 	if (nn_arch_parse(a->arch) < 0)
 		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer)",
 				       a->arch);
+	if (a->horizon > 0 || a->time || a->event) {
+		if (!(a->horizon > 0) || !a->time || !a->event)
+			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
+						    " (or --model cox)", a->arch);
+		if (a->target)
+			return cli_usage_error(CMD, "--horizon makes the target; drop --target");
+		a->ev_col = xstrdup(a->event);
+		char *eq = strchr(a->ev_col, '=');
+		if (eq)
+			*eq = '\0';
+		a->target = a->ev_col;
+		a->positive = eq ? a->event + (eq - a->ev_col) + 1 : NULL;
+	}
 	if (!a->target)
 		return cli_usage_error(CMD, "--target COL is required");
 	if (a->folds < 2)
@@ -270,6 +328,9 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 				lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
 			} else if (!strcmp(out[i], a->target)) {
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the target", out[i]);
+			} else if (a->time && !strcmp(out[i], a->time)) {
+				lm_seterr(err, EX_DATAERR,
+					  "--features: '%s' is the time column and cannot be a feature", out[i]);
 			} else {
 				col_role r = cols->c[j].role;
 				if (r == ROLE_ID || r == ROLE_TIME || r == ROLE_EVENT || r == ROLE_TARGET) {
@@ -292,7 +353,8 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			const store_column *c = &cols->c[j];
 			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
 				continue;
-			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name))
+			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name) ||
+			    (a->time && !strcmp(c->name, a->time)))
 				continue;
 			/* free text (every value its own category) is not a feature */
 			if (c->type == TYPE_TEXT &&
@@ -328,6 +390,7 @@ typedef struct run {
 	double *p_sd;   /* nused */
 	int *best_epoch;
 	cJSON *fold_metrics;
+	leaks warn; /* inputs that look like leaks (printed, and stored with the metrics) */
 } run;
 
 static void set_nn_spec(const run *r, nn_spec *s, const cohort_spec *cs, int *tokens)
@@ -366,22 +429,16 @@ static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float 
 			   const long *rows, long n)
 {
 	nn_train_defaults(o, r->arch);
-	if (r->arch == NN_LOGREG) {
-		/* the L2 penalty is the regulariser of a convex fit: train every row to the optimum
-		 * (as scikit-learn does) instead of stopping early on a held-out part */
+	if (r->arch == NN_LOGREG) /* solved to its optimum on every row (nn_logreg_fit) */
 		o->val_frac = 0;
-		o->epochs = 500;
-		o->batch = n > 0 && n < 1000000 ? (int)n : 1000000; /* full-batch AdamW */
-	}
 	if (r->a.epochs)
 		o->epochs = r->a.epochs;
-	if (r->arch == NN_LOGREG)
-		o->patience = o->epochs; /* keep the lowest training loss seen */
 	if (r->a.batch)
 		o->batch = r->a.batch;
 	if (r->a.lr > 0)
 		o->lr = (float)r->a.lr;
 	o->seed = seed;
+	o->threads = r->a.threads > 0 ? r->a.threads : 1;
 	o->class_weight = NULL;
 	if (r->a.balanced) {
 		/* w_c = n / (C * n_c), as scikit-learn's class_weight="balanced" */
@@ -464,7 +521,7 @@ static int cross_validate(run *r, lm_err *err)
 			}
 		}
 		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
-		progress pr = {r->a.quiet, isatty(2), k, K};
+		progress pr = {r->a.quiet, isatty(2), k, K, 0, 0, ""};
 		nn_train_result res;
 		r->m->fold[k] = fit_one(r, &r->m->fold_spec[k], tr, ntr, (uint64_t)r->a.seed * 7919u + 1u + (uint64_t)k,
 					0, &pr, &res, err);
@@ -646,6 +703,7 @@ static void run_free(run *r)
 	free(r->p_sd);
 	free(r->best_epoch);
 	cJSON_Delete(r->fold_metrics);
+	leaks_free(&r->warn);
 }
 
 /* A float option as the decimal it was written as (0.01, not 0.00999999977648258). */
@@ -656,35 +714,63 @@ static double f32(float v)
 	return strtod(b, NULL);
 }
 
+/* The fixed-horizon target's definition, kept with any model trained on it. */
+static void add_horizon(cJSON *h, const run *r)
+{
+	if (!r->a.time)
+		return;
+	cJSON_AddStringToObject(h, "time", r->a.time);
+	cJSON_AddStringToObject(h, "event", r->a.event);
+	cJSON_AddNumberToObject(h, "horizon", r->a.horizon);
+}
+
 static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 {
 	cJSON *h = cJSON_CreateObject();
+	if (r->arch == NN_LOGREG) { /* solved, not trained: no epochs, batch or learning rate */
+		cJSON_AddStringToObject(h, "solver", "newton");
+		cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
+		cJSON_AddNumberToObject(h, "folds", r->a.folds);
+		cJSON_AddStringToObject(h, "final", "refit");
+		add_horizon(h, r);
+		return json_take(h);
+	}
 	cJSON_AddNumberToObject(h, "epochs", o->epochs);
 	cJSON_AddNumberToObject(h, "batch", o->batch);
 	cJSON_AddNumberToObject(h, "lr", f32(o->lr));
 	cJSON_AddNumberToObject(h, "weight_decay", f32(o->weight_decay));
 	cJSON_AddNumberToObject(h, "val_frac", f32(o->val_frac));
 	cJSON_AddNumberToObject(h, "patience", o->patience);
+	cJSON_AddNumberToObject(h, "threads", o->threads);
 	cJSON_AddStringToObject(h, "class_weight", r->a.balanced ? "balanced" : "none");
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
 	cJSON_AddStringToObject(h, "final", "refit");
 	cJSON_AddNumberToObject(h, "final_epochs", final_epochs);
+	add_horizon(h, r);
 	return json_take(h);
 }
 
 int cmd_train(int argc, char **argv)
 {
+	/* a Cox model has its own options and fit: train_cox.c */
+	for (int i = 1; i < argc; i++)
+		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
+		    !strcmp(argv[i], "--model=cox"))
+			return cmd_train_cox(argc, argv);
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;
 	int st = parse_args(argc, argv, &r.a, &done);
-	if (st || done)
+	if (st || done) {
+		free(r.a.ev_col);
 		return st;
+	}
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	lm_err err = {0};
 	sqlite3 *db = store_open(r.a.file, 0, &err);
 	if (!db) {
 		lm_report(CMD, &err);
+		free(r.a.ev_col);
 		return err.status;
 	}
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-%s", r.a.arch, r.a.target);
@@ -708,17 +794,28 @@ int cmd_train(int argc, char **argv)
 		goto out;
 	}
 	{
-		const char **load = xcalloc((size_t)r.nfeat + 1, sizeof *load);
+		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
 		for (int i = 0; i < r.nfeat; i++)
 			load[i] = r.feat[i];
 		load[r.nfeat] = r.a.target;
-		st = frame_load(db, "patients", load, r.nfeat + 1, &r.f, &err);
+		if (r.a.time)
+			load[r.nfeat + 1] = r.a.time;
+		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, &err);
 		free(load);
 		if (st)
 			goto out;
 	}
-	if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err)))
+	if (r.a.time) {
+		long cens = 0;
+		if ((st = train_horizon_target(&r.f, r.a.file, r.a.time, r.a.event, r.a.horizon, &r.t,
+					       &cens, &err)))
+			goto out;
+		fprintf(stderr, "lumen: train: target: %s by time %g; %ld patients censored before it"
+				" left out\n",
+			r.a.event, r.a.horizon, cens);
+	} else if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err))) {
 		goto out;
+	}
 	if (r.t.nclass > 32) {
 		st = lm_seterr(&err, EX_DATAERR, "too many classes");
 		goto out;
@@ -728,9 +825,13 @@ int cmd_train(int argc, char **argv)
 	for (long i = 0; i < r.f.nrow; i++)
 		if (!isnan(r.t.y[i]))
 			r.used[r.nused++] = i;
-	if (r.t.n_missing > 0)
+	if (r.t.n_missing > 0 && !r.a.time)
 		fprintf(stderr, "lumen: train: %ld patients with no value of '%s' left out (%ld used)\n",
 			r.t.n_missing, r.a.target, r.nused);
+	/* warnings, not refusals; --quiet does not hide them */
+	leaks_check(&r.f, &r.t, (const char *const *)r.feat, r.nfeat, &r.warn);
+	for (int i = 0; i < r.warn.n; i++)
+		fprintf(stderr, "lumen: train: warning: %s\n", r.warn.msg[i]);
 	r.fold = xmallocarray((size_t)(r.f.nrow ? r.f.nrow : 1), sizeof *r.fold);
 	if ((st = cohort_folds(&r.t, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err)))
 		goto out;
@@ -760,7 +861,7 @@ int cmd_train(int argc, char **argv)
 	if (final_epochs < 1)
 		final_epochs = 1;
 	{
-		progress pr = {r.a.quiet, isatty(2), -1, r.a.folds};
+		progress pr = {r.a.quiet, isatty(2), -1, r.a.folds, 0, 0, ""};
 		nn_train_result res;
 		r.m->final = fit_one(&r, &r.m->spec, r.used, r.nused, (uint64_t)r.a.seed * 7919u,
 				     final_epochs, &pr, &res, &err);
@@ -783,9 +884,16 @@ int cmd_train(int argc, char **argv)
 		cJSON_AddItemToObject(mj, "pooled", metrics_of(r.oof_p, y, r.nused, r.C));
 		cJSON_AddItemToObject(mj, "folds", r.fold_metrics);
 		r.fold_metrics = NULL;
+		cJSON *wa = cJSON_AddArrayToObject(mj, "warnings");
+		for (int i = 0; i < r.warn.n; i++)
+			cJSON_AddItemToArray(wa, cJSON_CreateString(r.warn.msg[i]));
 		char *s = cJSON_PrintUnformatted(mj);
 		r.m->metrics_json = xstrdup(s);
 		cJSON_free(s);
+		char final_desc[64];
+		snprintf(final_desc, sizeof final_desc, r.arch == NN_LOGREG ?
+			 "solved on every patient (Newton's method)" : "refitted for %d epochs",
+			 final_epochs);
 		cJSON *pooled = cJSON_GetObjectItemCaseSensitive(mj, "pooled");
 		const cJSON *auc = cJSON_GetObjectItemCaseSensitive(pooled, "auc");
 		if ((st = store_run(db, &r, final_epochs, &err))) {
@@ -794,10 +902,10 @@ int cmd_train(int argc, char **argv)
 			goto out;
 		}
 		printf("model '%s': %s, target %s%s%s, %ld patients (%ld left out), %d folds, "
-		       "out-of-fold AUC %.3f; final model refitted for %d epochs\n",
+		       "out-of-fold AUC %.3f; final model %s\n",
 		       name, r.m->arch, r.a.target, r.a.positive ? " = " : "",
 		       r.a.positive ? r.a.positive : "", r.nused, r.t.n_missing, r.a.folds,
-		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_epochs);
+		       cJSON_IsNumber(auc) ? auc->valuedouble : (double)NAN, final_desc);
 		(void)W;
 		free(y);
 		cJSON_Delete(mj);
@@ -805,6 +913,7 @@ int cmd_train(int argc, char **argv)
 out:
 	if (st)
 		lm_report(CMD, &err);
+	free(r.a.ev_col);
 	run_free(&r);
 	free(name);
 	store_close(db);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cohort.h"
+#include "import.h"
 
 /* Label of a frame cell of a text column with categories, or NULL when missing/free text. */
 static const char *cell_label(const frame_col *c, long r)
@@ -419,14 +420,31 @@ int cohort_target_make(const frame *f, const char *column, const char *positive,
 	if (positive) {
 		int pk = -1;
 		double pv;
+		/* a boolean column holds 0/1 but shows its labels (Yes/No): either names a level */
+		int bv = c->meta->type == TYPE_BOOLEAN ? import_bool_value(positive) : -1;
 		for (int k = 0; k < nlev; k++) {
 			if (is_text ? !strcmp(lev[k].lab, positive)
-				    : (parse_double(positive, &pv) == 0 && pv == lev[k].v))
+			    : bv >= 0 ? lev[k].v == bv
+				      : (parse_double(positive, &pv) == 0 && pv == lev[k].v))
 				pk = k;
 		}
 		if (pk < 0) {
-			st = lm_seterr(err, EX_DATAERR, "no patient has %s = '%s' (the positive class)",
-				       column, positive);
+			/* say which values there are, as lumen info shows them */
+			lm_buf vals = {0};
+			const store_column *m = c->meta;
+			if (m->ncat > 0)
+				for (int k = 0; k < m->ncat && k < 10; k++)
+					buf_printf(&vals, "%s'%s'", k ? ", " : "", m->cats[k]);
+			else
+				for (int k = 0; k < nlev && k < 10; k++) {
+					char *lab = num_label(lev[k].v);
+					buf_printf(&vals, "%s'%s'", k ? ", " : "", lab);
+					free(lab);
+				}
+			st = lm_seterr(err, EX_DATAERR,
+				       "no patient has %s = '%s' (the positive class); its values are %s",
+				       column, positive, vals.data ? vals.data : "none");
+			buf_free(&vals);
 			goto fail;
 		}
 		if (nlev == 1) {

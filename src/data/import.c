@@ -153,6 +153,12 @@ static unsigned bool_family(const char *s, size_t len, int *truth)
 	return 0;
 }
 
+int import_bool_value(const char *s)
+{
+	int truth = 0;
+	return bool_family(s, strlen(s), &truth) ? truth : -1;
+}
+
 static uint64_t hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -392,6 +398,7 @@ typedef struct colacc {
 	char *dup_value;
 	int miss;           /* a missing id seen */
 	long miss_line, miss_col;
+	long rows_distinct; /* the added row-number column: its distinct count (else 0) */
 } colacc;
 
 static void colacc_init(colacc *c, const char *name)
@@ -443,8 +450,11 @@ typedef struct dset {
 	int ncol;
 	colacc *col;
 	long rows;
-	int id;        /* id column, -1 unresolved */
+	int id;        /* id column, -1 unresolved or row ids */
+	int row_ids;   /* the ids are the row numbers, in a column named row_name */
+	const char *row_name;
 	idset *pids;   /* the patients' ids (visits: lookup) */
+	int own_pids;  /* pids was made for row ids (freed with the dset) */
 	int tcol;      /* visits: time column */
 	int sorted;
 	long prev_pid;
@@ -465,7 +475,14 @@ typedef struct dset {
 
 static const char *const id_names[] = {"id",	     "patient_id", "patientid", "patient",
 				       "subject_id", "subjectid",  "subject",   "pid",
-				       "record_id",  "mrn"};
+				       "record_id",  "mrn",	   "rownames"};
+
+/* SQLite's default SQLITE_MAX_COLUMN is 2000; a visits table adds "__patient" and a
+ * patients table without ids adds the row column. */
+#define IMPORT_MAX_COLUMNS 1998
+
+/* The name of the column that holds the row numbers when the CSV has no id column. */
+static const char *const row_id_names[] = {"row", "row_id", "row_number", "lumen_row"};
 
 static int id_name_rank(const char *name)
 {
@@ -518,23 +535,63 @@ static int set_role(dset *d, const char *name, const char *opt, col_role role, l
 static int header(dset *d, const csvin_row *row, lm_err *err)
 {
 	const import_opts *o = d->o;
+	/* the limit first: a header of 100,000 names is refused before any work on it */
+	if (row->n > IMPORT_MAX_COLUMNS)
+		return csvin_error_at(err, d->path, 1, 1, "%d columns: lumen takes at most %d",
+				      row->n, IMPORT_MAX_COLUMNS);
 	d->ncol = row->n;
 	d->col = xcalloc((size_t)row->n, sizeof *d->col);
 	d->hs = xmallocarray((size_t)row->n, sizeof *d->hs);
-	for (int j = 0; j < row->n; j++) {
+	/* names are unique regardless of case (SQLite's identifiers are not case-sensitive):
+	 * an open-addressing set of the lower-cased names' hashes, so the check is linear */
+	size_t cap = 16;
+	while (cap < 2 * (size_t)row->n)
+		cap *= 2;
+	int *seen = xmallocarray(cap, sizeof *seen);
+	for (size_t i = 0; i < cap; i++)
+		seen[i] = -1;
+	int st = 0;
+	for (int j = 0; j < row->n && !st; j++) {
 		const csvin_field *f = &row->f[j];
-		if (!f->len)
-			return csvin_error_at(err, d->path, f->line, f->col, "empty column name (column %d)",
-					      j + 1);
-		for (int k = 0; k < j; k++)
-			if (!strcasecmp(d->col[k].name, f->s))
-				return csvin_error_at(err, d->path, f->line, f->col,
-						      "duplicate column name '%s' (also column %d)", f->s,
-						      k + 1);
-		if (d->visits && !strcasecmp(f->s, "__patient"))
-			return csvin_error_at(err, d->path, f->line, f->col,
-					      "column name '__patient' is reserved");
-		colacc_init(&d->col[j], f->s);
+		/* R's write.csv names its row-names column "": keep it, as "rownames" */
+		const char *name = f->len ? f->s : (j == 0 && row->n > 1) ? "rownames" : NULL;
+		if (!name) {
+			st = csvin_error_at(err, d->path, f->line, f->col, "empty column name (column %d)",
+					    j + 1);
+			break;
+		}
+		if (d->visits && !strcasecmp(name, "__patient")) {
+			st = csvin_error_at(err, d->path, f->line, f->col,
+					    "column name '__patient' is reserved");
+			break;
+		}
+		size_t len = strlen(name);
+		char *low = xmalloc(len + 1);
+		for (size_t i = 0; i <= len; i++)
+			low[i] = (char)tolower((unsigned char)name[i]);
+		size_t i = hash_bytes(low, len) & (cap - 1);
+		free(low);
+		for (; seen[i] >= 0; i = (i + 1) & (cap - 1))
+			if (!strcasecmp(d->col[seen[i]].name, name)) {
+				st = csvin_error_at(err, d->path, f->line, f->col,
+						    "duplicate column name '%s' (also column %d)", name,
+						    seen[i] + 1);
+				break;
+			}
+		if (st)
+			break;
+		seen[i] = j;
+		colacc_init(&d->col[j], name);
+	}
+	free(seen);
+	if (st) {
+		/* the columns after the error were never initialised: free what was */
+		for (int j = 0; j < row->n; j++)
+			if (d->col[j].name)
+				colacc_free(&d->col[j]);
+		memset(d->col, 0, (size_t)row->n * sizeof *d->col);
+		d->ncol = 0;
+		return st;
 	}
 	for (int t = 0; t < o->ntypes; t++) {
 		int j = dset_find(d, o->types[t].column);
@@ -544,7 +601,6 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		}
 	}
 	if (!d->visits) {
-		int st;
 		for (int i = 0; i < o->ntargets; i++)
 			if ((st = set_role(d, o->targets[i], "--target", ROLE_TARGET, err)))
 				return st;
@@ -563,10 +619,21 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		if (o->id) {
 			if ((d->id = need_column(d, o->id, "--id", err)) < 0)
 				return EX_DATAERR;
+			if (d->col[d->id].role != ROLE_FEATURE)
+				return lm_seterr(err, EX_USAGE, "%s: column '%s' cannot be both the id and "
+						 "the %s", d->path, o->id,
+						 store_role_name(d->col[d->id].role));
 			d->col[d->id].cand = 1;
+			d->col[d->id].role = ROLE_ID; /* an id is never a model input */
+		} else if (o->row_ids) {
+			/* the rows are numbered; a column named like an id is still no feature */
+			for (int j = 0; j < d->ncol; j++)
+				if (id_name_rank(d->col[j].name) >= 0 && d->col[j].role == ROLE_FEATURE)
+					d->col[j].role = ROLE_IGNORE;
 		} else {
 			for (int j = 0; j < d->ncol; j++)
-				d->col[j].cand = id_name_rank(d->col[j].name) >= 0;
+				d->col[j].cand = id_name_rank(d->col[j].name) >= 0 &&
+						 d->col[j].role == ROLE_FEATURE;
 		}
 		for (int j = 0; j < d->ncol; j++)
 			if (d->col[j].cand)
@@ -822,37 +889,190 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 	return 0;
 }
 
-/* After pass 1 of the patients: picks the id column. */
+/* The ways out of an id column that cannot be the id, for the messages below. */
+static const char *id_ways_out(const dset *d)
+{
+	return d->o->no_visits_hint ? "name the id with --id COL, or number the rows with --row-ids"
+				    : "name the id with --id COL, number the rows with --row-ids, "
+				      "or import a long table with --visits";
+}
+
+/* A column found by its name whose values repeat or are missing: one line that says how
+ * often, and the ways out. */
+static int id_by_name_problem(const dset *d, const colacc *c, lm_err *err)
+{
+	if (c->dup && (!c->miss || c->dup_line < c->miss_line ||
+		       (c->dup_line == c->miss_line && c->dup_col < c->miss_col))) {
+		long present = d->rows - c->missing;
+		long distinct = c->overflow ? hll_estimate(c->hll) : c->cats.n;
+		if (distinct > present)
+			distinct = present;
+		return csvin_error_at(err, d->path, c->dup_line, c->dup_col,
+				      "column '%s' looks like the patient id but repeats: %ld rows, "
+				      "%s%ld distinct values ('%s' also on line %ld); %s",
+				      c->name, present, c->overflow ? "about " : "", distinct,
+				      c->dup_value, c->dup_first, id_ways_out(d));
+	}
+	return csvin_error_at(err, d->path, c->miss_line, c->miss_col,
+			      "column '%s' looks like the patient id but has %ld missing value%s; %s",
+			      c->name, c->missing, c->missing == 1 ? "" : "s", id_ways_out(d));
+}
+
+static int num_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Ids are unique as text in the set; the stored value is the converted one, so a numeric id
+ * column is checked again on its numbers ("1" and "1.0", "1" and "01", integers beyond 2^53
+ * that become the same double). */
+static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
+{
+	if (c->type == TYPE_TEXT || !c->ids)
+		return 0;
+	const idset *s = c->ids;
+	typedef struct {
+		double v;
+		size_t k;
+	} numid;
+	numid *a = xmallocarray(s->n ? s->n : 1, sizeof *a);
+	for (size_t k = 0; k < s->n; k++) {
+		const char *str = s->str.data + s->e[k].off;
+		double v = 0;
+		long long iv;
+		int truth = 0;
+		if (c->type == TYPE_BOOLEAN) {
+			bool_family(str, strlen(str), &truth);
+			v = truth;
+		} else {
+			import_parse_number(str, strlen(str), &v, &iv);
+			/* the integer column keeps all 64 bits: compare those when they differ */
+			if (c->type == TYPE_INTEGER && (double)iv == v)
+				v = (double)iv;
+		}
+		a[k] = (numid){v, k};
+	}
+	qsort(a, s->n, sizeof *a, num_cmp);
+	int st = 0;
+	for (size_t k = 1; k < s->n && !st; k++) {
+		if (a[k].v != a[k - 1].v)
+			continue;
+		const ident *x = &s->e[a[k - 1].k], *y = &s->e[a[k].k];
+		if (x->line > y->line) {
+			const ident *t = x;
+			x = y;
+			y = t;
+		}
+		/* exact 64-bit integers that round to one double are different ids: check them */
+		if (c->type == TYPE_INTEGER) {
+			double v1, v2;
+			long long i1, i2;
+			import_parse_number(s->str.data + x->off, strlen(s->str.data + x->off), &v1, &i1);
+			import_parse_number(s->str.data + y->off, strlen(s->str.data + y->off), &v2, &i2);
+			if (i1 != i2)
+				continue;
+		}
+		st = csvin_error_at(err, d->path, y->line, 1,
+				    "duplicate patient id '%s': the same %s as '%s' on line %ld "
+				    "(column '%s')",
+				    s->str.data + y->off, store_type_name(c->type), s->str.data + x->off,
+				    x->line, c->name);
+	}
+	free(a);
+	return st;
+}
+
+/* After pass 1 of the patients: picks the id column, or numbers the rows. */
 static int resolve_id(dset *d, lm_err *err)
 {
-	if (d->o->id)
-		return id_problem(d, &d->col[d->id], err);
 	int best = -1;
-	for (int j = 0; j < d->ncol; j++) {
-		colacc *c = &d->col[j];
-		if (c->cand && c->ids && !c->dup && !c->miss &&
-		    (best < 0 || id_name_rank(c->name) < id_name_rank(d->col[best].name)))
-			best = j;
+	if (d->o->id) {
+		int st = id_problem(d, &d->col[d->id], err);
+		if (st)
+			return st;
+		best = d->id;
+	} else if (!d->o->row_ids) {
+		for (int j = 0; j < d->ncol; j++) {
+			colacc *c = &d->col[j];
+			if (c->cand && c->ids && !c->dup && !c->miss &&
+			    (best < 0 || id_name_rank(c->name) < id_name_rank(d->col[best].name)))
+				best = j;
+		}
+		if (best < 0)
+			for (int j = 0; j < d->ncol; j++)
+				if (d->col[j].cand)
+					return id_by_name_problem(d, &d->col[j], err);
 	}
 	if (best < 0) {
-		for (int j = 0; j < d->ncol; j++)
-			if (d->col[j].cand)
-				return id_problem(d, &d->col[j], err);
-		return lm_seterr(err, EX_DATAERR,
-				 "%s: no id column: name one with --id COL (looked for a column named "
-				 "id, patient_id, subject_id, subject, pid, record_id or mrn)",
-				 d->path);
+		/* no id column: the row numbers are the ids (added as a column in write_db) */
+		d->row_ids = 1;
+		d->id = -1;
+		const char *name = NULL;
+		for (size_t i = 0; i < LM_ARRAY_LEN(row_id_names) && !name; i++) {
+			int taken = 0;
+			for (int j = 0; j < d->ncol && !taken; j++)
+				taken = !strcasecmp(d->col[j].name, row_id_names[i]);
+			if (!taken)
+				name = row_id_names[i];
+		}
+		if (!name)
+			return lm_seterr(err, EX_DATAERR, "%s: no name free for the row-number id column",
+					 d->path);
+		d->row_name = name;
+		d->pids = xcalloc(1, sizeof *d->pids);
+		d->own_pids = 1;
+		char num[32];
+		for (long r = 1; r <= d->rows; r++) {
+			int n = snprintf(num, sizeof num, "%ld", r);
+			idset_add(d->pids, num, (size_t)n, hash_bytes(num, (size_t)n), r + 1);
+		}
+		return 0;
 	}
 	d->id = best;
-	for (int j = 0; j < d->ncol; j++)
+	for (int j = 0; j < d->ncol; j++) {
 		if (j != best && d->col[j].ids) {
 			idset_free(d->col[j].ids);
 			free(d->col[j].ids);
 			d->col[j].ids = NULL;
 		}
+		/* another column named like an id (R's rownames beside a pid) is no input either */
+		if (j != best && d->col[j].cand)
+			d->col[j].role = ROLE_IGNORE;
+	}
 	d->col[best].role = ROLE_ID;
 	d->pids = d->col[best].ids;
-	return 0;
+	return id_stored_unique(d, &d->col[best], err);
+}
+
+/* Under row ids: the column of row numbers 1..n, added to the patients table and described
+ * in `columns` like any other (an integer id, complete and unique). */
+static int add_row_ids(dset *d, lm_err *err)
+{
+	char *q = sqlite3_mprintf("ALTER TABLE patients ADD COLUMN \"%w\" INTEGER;"
+				  " UPDATE patients SET \"%w\" = rowid",
+				  d->row_name, d->row_name);
+	int st = store_exec(d->db, q, err);
+	sqlite3_free(q);
+	if (st)
+		return st;
+	d->col = xreallocarray(d->col, (size_t)d->ncol + 1, sizeof *d->col);
+	colacc *c = &d->col[d->ncol++];
+	colacc_init(c, d->row_name);
+	c->forced = 1;
+	c->type = TYPE_INTEGER;
+	c->role = ROLE_ID;
+	double n = (double)d->rows;
+	c->n = d->rows;
+	c->shift = 0;
+	c->sum = n * (n + 1) / 2;
+	c->sumsq = n * (n + 1) * (2 * n + 1) / 6;
+	c->min = 1;
+	c->max = n;
+	c->overflow = 0;
+	/* the exact distinct count is n: keep it in the count map's size */
+	c->rows_distinct = d->rows;
+	return store_meta_set(d->db, "row_ids", d->row_name, err);
 }
 
 /* ---- pass 2: the rows into SQLite ---- */
@@ -1142,7 +1362,9 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 	for (int j = 0; j < d->ncol; j++) {
 		colacc *c = &d->col[j];
 		double mean = NAN, sd = NAN, mn = NAN, mx = NAN;
-		long distinct = c->overflow ? hll_estimate(c->hll) : c->cats.n;
+		long distinct = c->rows_distinct ? c->rows_distinct
+				: c->overflow  ? hll_estimate(c->hll)
+					       : c->cats.n;
 		char *cats = NULL;
 		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
 			if (c->n > 0) {
@@ -1222,7 +1444,7 @@ static int store_dataset_row(dset *d, const char *name, lm_err *err)
 	sqlite3_bind_text(st, 2, base_name(d->path), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, d->sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, d->rows);
-	sqlite3_bind_int(st, 5, d->ncol);
+	sqlite3_bind_int(st, 5, d->ncol - d->row_ids); /* the CSV's own columns */
 	sqlite3_bind_text(st, 6, dl, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -1238,6 +1460,10 @@ static void dset_free(dset *d)
 		colacc_free(&d->col[j]);
 	free(d->col);
 	free(d->hs);
+	if (d->own_pids) {
+		idset_free(d->pids);
+		free(d->pids);
+	}
 }
 
 /* Pass 1 also runs as a pipeline: a producer thread parses and checks the CSV (csvin) and
@@ -1475,16 +1701,27 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-static int check_target(const char *out, int force, lm_err *err)
+/* The target may be replaced only when it is a regular file that is not one of the inputs
+ * (--force never replaces the CSV being read, a device node or a directory). */
+static int check_target(const import_opts *o, lm_err *err)
 {
-	struct stat sb;
-	if (stat(out, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode))
-			return lm_seterr(err, EX_CANTCREAT, "%s: is a directory", out);
-		if (!force)
-			return lm_seterr(err, EX_CANTCREAT, "%s: file exists (use --force to replace it)",
-					 out);
-	}
+	const char *out = o->out;
+	struct stat sb, in;
+	if (stat(out, &sb) != 0)
+		return 0;
+	if (S_ISDIR(sb.st_mode))
+		return lm_seterr(err, EX_CANTCREAT, "%s: is a directory", out);
+	const char *inputs[] = {o->patients, o->visits};
+	for (size_t i = 0; i < LM_ARRAY_LEN(inputs); i++)
+		if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == sb.st_dev &&
+		    in.st_ino == sb.st_ino)
+			return lm_seterr(err, EX_CANTCREAT, "%s: is the input %s; refusing to replace it",
+					 out, inputs[i]);
+	if (!S_ISREG(sb.st_mode))
+		return lm_seterr(err, EX_CANTCREAT,
+				 "%s: not a regular file; refusing to replace it", out);
+	if (!o->force)
+		return lm_seterr(err, EX_CANTCREAT, "%s: file exists (use --force to replace it)", out);
 	return 0;
 }
 
@@ -1541,6 +1778,8 @@ static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
 	if (v)
 		v->db = db;
 	int st = pass2(p, "patients", err);
+	if (!st && p->row_ids)
+		st = add_row_ids(p, err);
 	if (!st && v) {
 		if (v->sorted) {
 			st = pass2(v, "visits", err);
@@ -1630,7 +1869,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 {
 	double t0 = lm_seconds();
 	memset(res, 0, sizeof *res);
-	int st = check_target(o->out, o->force, err);
+	int st = check_target(o, err);
 	if (st)
 		return st;
 	dset p = {0}, v = {0};
@@ -1670,7 +1909,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	if (!st)
 		st = resolve_id(&p, err);
 	if (!st && o->visits) {
-		vo.id = p.col[p.id].name;
+		vo.id = p.row_ids ? p.row_name : p.col[p.id].name;
 		v.o = &vo;
 		v.path = o->visits;
 		v.visits = 1;
@@ -1684,7 +1923,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 			st = lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with --type)",
 				       o->patients, o->types[t].column);
 	if (!st)
-		st = check_target(o->out, o->force, err);
+		st = check_target(o, err);
 	if (!st && !db)
 		st = open_db(tmp_path, o->out, big, &db, err);
 	if (!st) {
@@ -1708,7 +1947,14 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	free(ptypes);
 	if (!st) {
 		res->patients = p.rows;
-		res->patient_columns = p.ncol;
+		res->patient_columns = p.ncol - p.row_ids; /* the CSV's own */
+		res->row_ids = p.row_ids;
+		snprintf(res->id_column, sizeof res->id_column, "%s",
+			 p.row_ids ? p.row_name : p.col[p.id].name);
+		for (int j = 0; j < p.ncol; j++)
+			if (p.col[j].role == ROLE_IGNORE && id_name_rank(p.col[j].name) >= 0 &&
+			    (o->row_ids || p.col[j].cand) && !res->ignored_id[0])
+				snprintf(res->ignored_id, sizeof res->ignored_id, "%s", p.col[j].name);
 		res->visits = v.rows;
 		res->visit_columns = v.ncol;
 		res->delim = p.delim;

@@ -43,9 +43,24 @@ int store_status(int rc)
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return EX_DATAERR;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return EX_TEMPFAIL;
 	default:
 		return EX_SOFTWARE;
 	}
+}
+
+/* Fills err for a failed SQLite call: a busy file says so (another command holds the lock
+ * past the busy timeout), anything else gives msg. Returns the status. */
+static int db_fail(sqlite3 *db, int rc, const char *msg, lm_err *err)
+{
+	if (store_status(rc) == EX_TEMPFAIL) {
+		const char *f = sqlite3_db_filename(db, "main");
+		return lm_seterr(err, EX_TEMPFAIL, "%s is busy: another lumen command is writing it",
+				 f && *f ? f : "the workbench file");
+	}
+	return lm_seterr(err, store_status(rc), "%s", msg);
 }
 
 int store_exec(sqlite3 *db, const char *sql, lm_err *err)
@@ -53,9 +68,9 @@ int store_exec(sqlite3 *db, const char *sql, lm_err *err)
 	char *msg = NULL;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		lm_seterr(err, store_status(rc), "%s", msg ? msg : sqlite3_errstr(rc));
+		db_fail(db, rc, msg ? msg : sqlite3_errstr(rc), err);
 		sqlite3_free(msg);
-		return err ? err->status : store_status(rc);
+		return store_status(rc);
 	}
 	return 0;
 }
@@ -65,7 +80,7 @@ sqlite3_stmt *store_prepare(sqlite3 *db, const char *sql, lm_err *err)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		db_fail(db, rc, sqlite3_errmsg(db), err);
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -119,6 +134,185 @@ int store_init_schema(sqlite3 *db, lm_err *err)
 	return 0;
 }
 
+/* ---- checks at open: a workbench file travels between colleagues ---- */
+
+/* Runs a query whose first row (if any) describes a problem; *row gets the statement stepped to
+ * it. Returns 1 when a row came, 0 when none, -1 with err on an SQL error. */
+static int check_query(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt **row,
+		       lm_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*row = st;
+		return 1;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	if (busy)
+		lm_seterr(err, EX_TEMPFAIL, "%s is busy: another lumen command is writing it", path);
+	else
+		lm_seterr(err, EX_DATAERR, "%s: not a lumen workbench file (%s)", path,
+			  sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return -1;
+}
+
+static const char *text_or(sqlite3_stmt *st, int i, const char *none)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : none;
+}
+
+/* Everything lumen reads from the file without checking it at each use: no trigger or view
+ * (they could rewrite what lumen writes, the access log first), complete column metadata that
+ * names real columns, patient rowids 1..rows, model inputs that name columns of the file, and
+ * predictions that are probabilities of patients of the file. EX_DATAERR with one line. */
+static int store_check(sqlite3 *db, const char *path, lm_err *err)
+{
+	sqlite3_stmt *r = NULL;
+	int k;
+	if ((k = check_query(db, path,
+			     "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')"
+			     " ORDER BY name LIMIT 1", &r, err)) != 0) {
+		if (k > 0) {
+			lm_seterr(err, EX_DATAERR, "%s: holds a %s '%s' that lumen did not create "
+				  "(refused: it could change what lumen writes)", path,
+				  text_or(r, 0, "?"), text_or(r, 1, "?"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	if ((k = check_query(db, path, "SELECT dataset, name, type, role, position FROM columns", &r,
+			     err)) < 0)
+		return err->status;
+	int bad = 0;
+	while (k > 0 && !bad) {
+		const char *ds = (const char *)sqlite3_column_text(r, 0),
+			   *name = (const char *)sqlite3_column_text(r, 1),
+			   *type = (const char *)sqlite3_column_text(r, 2),
+			   *role = (const char *)sqlite3_column_text(r, 3);
+		bad = 1;
+		if (!ds || (strcmp(ds, "patients") && strcmp(ds, "visits")))
+			lm_seterr(err, EX_DATAERR, "%s: columns: unknown dataset '%s'", path,
+				  ds ? ds : "NULL");
+		else if (!name || !*name)
+			lm_seterr(err, EX_DATAERR, "%s: columns: a column of %s has no name", path, ds);
+		else if (!type || store_type_parse(type) < 0)
+			lm_seterr(err, EX_DATAERR, "%s: columns: column '%s' has type '%s' (integer, "
+				  "real, boolean or text)", path, name, type ? type : "NULL");
+		else if (!role || store_role_parse(role) < 0)
+			lm_seterr(err, EX_DATAERR, "%s: columns: column '%s' has role '%s'", path, name,
+				  role ? role : "NULL");
+		else if (sqlite3_column_type(r, 4) != SQLITE_INTEGER)
+			lm_seterr(err, EX_DATAERR, "%s: columns: column '%s' has no position", path,
+				  name);
+		else
+			bad = 0;
+		int rc = bad ? SQLITE_ROW : sqlite3_step(r);
+		k = rc == SQLITE_ROW;
+	}
+	sqlite3_finalize(r);
+	if (bad)
+		return EX_DATAERR;
+	if ((k = check_query(db, path,
+			     "SELECT dataset, name FROM columns GROUP BY dataset, name HAVING count(*) > 1"
+			     " LIMIT 1", &r, err)) != 0) {
+		if (k > 0) {
+			lm_seterr(err, EX_DATAERR, "%s: columns: column '%s' of %s is listed twice",
+				  path, text_or(r, 1, "?"), text_or(r, 0, "?"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	if ((k = check_query(db, path,
+			     "SELECT c.dataset, c.name FROM columns c WHERE c.name NOT IN"
+			     " (SELECT t.name FROM pragma_table_info(c.dataset) t) LIMIT 1", &r, err)) != 0) {
+		if (k > 0) {
+			lm_seterr(err, EX_DATAERR, "%s: columns: column '%s' is not in the %s table",
+				  path, text_or(r, 1, "?"), text_or(r, 0, "?"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	/* rowids: the row order 1..rows (other tables refer to patients by it, and commands
+	 * index arrays with it) */
+	long long maxid = 0;
+	if (store_has_table(db, "patients")) {
+		if ((k = check_query(db, path,
+				     "SELECT min(rowid), max(rowid), (SELECT rows FROM datasets WHERE"
+				     " name = 'patients'), count(*) FROM patients", &r, err)) < 0)
+			return err->status;
+		long long lo = sqlite3_column_int64(r, 0), hi = sqlite3_column_int64(r, 1),
+			  rows = sqlite3_column_type(r, 2) == SQLITE_INTEGER
+					 ? sqlite3_column_int64(r, 2) : sqlite3_column_int64(r, 3);
+		int empty = sqlite3_column_type(r, 0) == SQLITE_NULL;
+		sqlite3_finalize(r);
+		if (!empty && (lo < 1 || hi > rows || rows > 2147483647LL)) {
+			return lm_seterr(err, EX_DATAERR, "%s: patients.rowid %lld is out of range "
+					 "(1..%lld, the row order)", path, lo < 1 ? lo : hi, rows);
+		}
+		maxid = empty ? 0 : hi;
+	}
+	if ((k = check_query(db, path,
+			     "SELECT m.name, i.source_column FROM model_inputs i JOIN models m ON"
+			     " m.id = i.model_id WHERE i.source_column IS NULL OR i.source_column NOT IN"
+			     " (SELECT name FROM columns) UNION ALL SELECT m.name,"
+			     " json_extract(j.value, '$.column') FROM models m, json_each(CASE WHEN"
+			     " json_valid(m.inputs) THEN m.inputs ELSE '[]' END) j WHERE"
+			     " json_extract(j.value, '$.column') IS NULL OR json_extract(j.value,"
+			     " '$.column') NOT IN (SELECT name FROM columns) LIMIT 1", &r, err)) != 0) {
+		if (k > 0) {
+			lm_seterr(err, EX_DATAERR, "%s: model '%s' reads column '%s', which the file "
+				  "does not have", path, text_or(r, 0, "?"), text_or(r, 1, "NULL"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	if ((k = check_query(db, path,
+			     "SELECT m.name, i.name FROM model_inputs i JOIN models m ON m.id = i.model_id"
+			     " WHERE NOT (typeof(i.center) IN ('real', 'integer', 'null') AND"
+			     " typeof(i.scale) IN ('real', 'integer', 'null') AND ifnull(abs(i.center), 0)"
+			     " <= 1e300 AND ifnull(abs(i.scale), 0) <= 1e300) LIMIT 1", &r, err)) != 0) {
+		if (k > 0) {
+			lm_seterr(err, EX_DATAERR, "%s: model '%s': input '%s' has a centre or scale "
+				  "that is not a finite number", path, text_or(r, 0, "?"),
+				  text_or(r, 1, "?"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	char *sql = sqlite3_mprintf(
+		"SELECT m.name, p.patient, quote(p.p) FROM predictions p JOIN models m ON"
+		" m.id = p.model_id WHERE p.patient NOT BETWEEN 1 AND %lld OR NOT (p.p IS NULL OR"
+		" (typeof(p.p) IN ('real', 'integer') AND (CASE WHEN m.task IN ('binary',"
+		" 'multiclass') THEN p.p BETWEEN 0 AND 1 ELSE abs(p.p) <= 1e300 END))) LIMIT 1",
+		maxid);
+	k = check_query(db, path, sql, &r, err);
+	sqlite3_free(sql);
+	if (k != 0) {
+		if (k > 0) {
+			long long pid = sqlite3_column_int64(r, 1);
+			if (pid < 1 || pid > maxid)
+				lm_seterr(err, EX_DATAERR, "%s: model '%s' has a prediction for patient "
+					  "rowid %lld, who is not in the file", path, text_or(r, 0, "?"),
+					  pid);
+			else
+				lm_seterr(err, EX_DATAERR, "%s: model '%s': the prediction of patient "
+					  "rowid %lld is %s, not a probability", path,
+					  text_or(r, 0, "?"), pid, text_or(r, 2, "?"));
+			sqlite3_finalize(r);
+		}
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
 sqlite3 *store_open(const char *path, int readonly, lm_err *err)
 {
 	struct stat sb;
@@ -126,6 +320,7 @@ sqlite3 *store_open(const char *path, int readonly, lm_err *err)
 		lm_seterr(err, EX_NOINPUT, "%s: no such file", path);
 		return NULL;
 	}
+	lm_clean_stale(path); /* a killed import's rows of patients, or a killed report's output */
 	sqlite3 *db = NULL;
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -137,8 +332,14 @@ sqlite3 *store_open(const char *path, int readonly, lm_err *err)
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_stmt *st = NULL;
 	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
-	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		lm_seterr(err, EX_DATAERR, "%s: not a lumen workbench file", path);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+			lm_seterr(err, EX_TEMPFAIL, "%s is busy: another lumen command is writing it",
+				  path);
+		else
+			lm_seterr(err, EX_DATAERR, "%s: not a lumen workbench file", path);
 		sqlite3_finalize(st);
 		sqlite3_close(db);
 		return NULL;
@@ -148,6 +349,10 @@ sqlite3 *store_open(const char *path, int readonly, lm_err *err)
 	if (ver > STORE_SCHEMA_VERSION || ver < 1) {
 		lm_seterr(err, EX_DATAERR, "%s: workbench schema version %d is not supported by lumen %s",
 			  path, ver, LUMEN_VERSION);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (store_check(db, path, err)) {
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -180,7 +385,7 @@ int store_meta_set(sqlite3 *db, const char *key, const char *value, lm_err *err)
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	return 0;
 }
 
@@ -263,7 +468,7 @@ int store_columns_load(sqlite3 *db, const char *dataset, store_columns *out, lm_
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		store_columns_free(out);
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	return 0;
 }
@@ -348,7 +553,7 @@ int store_set_role(sqlite3 *db, const char *dataset, const char *column, col_rol
 		int rc = sqlite3_step(u);
 		sqlite3_finalize(u);
 		if (rc != SQLITE_DONE)
-			return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+			return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	sqlite3_stmt *u =
 		store_prepare(db, "UPDATE columns SET role = ? WHERE dataset = ? AND name = ?", err);
@@ -493,10 +698,27 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 				out->col[i].str = xcalloc(nr ? nr : 1, sizeof(char *));
 		}
 	}
+	/* what a crafted file could hold that the commands index or compute with: patient
+	 * rowids outside 1..rows (visits: a __patient no patient has), text or non-finite numbers
+	 * in numeric columns */
+	long long maxid = out->nrow;
+	if (!strcmp(dataset, "visits")) {
+		sqlite3_stmt *mx = store_prepare(db, "SELECT max(rowid) FROM patients", NULL);
+		maxid = mx && sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
+		sqlite3_finalize(mx);
+	}
 	long r = 0;
-	int rc;
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW && r < out->nrow) {
-		out->rowid[r] = (long)sqlite3_column_int64(sel, 0);
+	int rc, bad = 0;
+	while (!bad && (rc = sqlite3_step(sel)) == SQLITE_ROW && r < out->nrow) {
+		long long id = sqlite3_column_int64(sel, 0);
+		if (sqlite3_column_type(sel, 0) != SQLITE_INTEGER || id < 1 || id > maxid ||
+		    (!strcmp(dataset, "patients") && r > 0 && id <= out->rowid[r - 1])) {
+			bad = lm_seterr(err, EX_DATAERR, "%s: %s %lld is out of range (1..%lld)",
+					dataset, !strcmp(dataset, "visits") ? "__patient" : "rowid", id,
+					maxid);
+			break;
+		}
+		out->rowid[r] = (long)id;
 		for (int i = 0; i < n; i++) {
 			double *v = &out->col[i].v[r];
 			int t = sqlite3_column_type(sel, i + 1);
@@ -504,6 +726,14 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 				*v = NAN;
 			} else if (out->cols.c[i].type != TYPE_TEXT) {
 				*v = sqlite3_column_double(sel, i + 1);
+				if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || !isfinite(*v)) {
+					bad = lm_seterr(err, EX_DATAERR, "%s rowid %lld, column '%s': '%s' "
+							"is not a finite number", dataset, id,
+							out->cols.c[i].name,
+							t == SQLITE_BLOB ? "(blob)" : (const char *)
+								sqlite3_column_text(sel, i + 1));
+					break;
+				}
 			} else if (maps[i].slot) {
 				int k = cat_map_get(&maps[i], (const char *)sqlite3_column_text(sel, i + 1));
 				*v = k < 0 ? (double)NAN : (double)k;
@@ -518,9 +748,13 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 	for (int i = 0; i < n; i++)
 		free(maps[i].slot);
 	free(maps);
+	if (bad) {
+		frame_free(out);
+		return bad;
+	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		frame_free(out);
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
 	out->nrow = r;
 	return 0;
@@ -586,6 +820,6 @@ int store_log_access(sqlite3 *db, const char *action, long patient, const char *
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	return 0;
 }

@@ -430,10 +430,19 @@ static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec
 	return 0;
 }
 
+/* The network of a stored architecture: a Cox model's log-hazard is linear in its inputs, so
+ * its members are logreg networks (coefficients "w", "b" = 0; see coxmodel.h). */
+static int net_arch(const char *arch_name)
+{
+	if (arch_name && !strcmp(arch_name, "cox"))
+		return NN_LOGREG;
+	return nn_arch_parse(arch_name);
+}
+
 static void spec_from_hyper(nn_spec *s, const char *arch_name, const char *hyper, int n_in,
 			    int n_out, const cohort_spec *cs, int *tokens)
 {
-	int a = nn_arch_parse(arch_name);
+	int a = net_arch(arch_name);
 	nn_spec_defaults(s, a < 0 ? NN_LOGREG : (nn_arch)a, n_in, n_out);
 	cJSON *h = cJSON_Parse(hyper ? hyper : "");
 	const cJSON *v;
@@ -479,7 +488,7 @@ static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_sp
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const void *data = sqlite3_column_blob(st, 1);
 		size_t bytes = (size_t)sqlite3_column_bytes(st, 1);
-		if (!name)
+		if (!name || !strncmp(name, "cox.", 4)) /* a Cox baseline hazard: coxmodel.h */
 			continue;
 		if (fspec && (!strcmp(name, "input.center") || !strcmp(name, "input.scale"))) {
 			if (bytes != (size_t)fspec->nslot * sizeof(float)) {
@@ -492,11 +501,19 @@ static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_sp
 			for (int s = 0; s < fspec->nslot; s++) {
 				float v;
 				memcpy(&v, f + s, sizeof v);
+				if (!isfinite(v)) {
+					status = lm_seterr(err, EX_DATAERR, "model %ld: tensor %s holds %g "
+							   "(a crafted or damaged file)", id, name,
+							   (double)v);
+					break;
+				}
 				if (is_center)
 					fspec->slot[s].center = v;
 				else
 					fspec->slot[s].scale = v;
 			}
+			if (status)
+				break;
 			continue;
 		}
 		int i;
@@ -508,6 +525,13 @@ static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_sp
 			break;
 		}
 		memcpy(nn_tensor_data(nm, i), data, bytes);
+		const float *w = nn_tensor_data(nm, i);
+		for (size_t j = 0; j < bytes / sizeof(float) && !status; j++)
+			if (!isfinite(w[j]))
+				status = lm_seterr(err, EX_DATAERR, "model %ld: tensor %s holds %g "
+						   "(a crafted or damaged file)", id, name, (double)w[j]);
+		if (status)
+			break;
 		found++;
 	}
 	sqlite3_finalize(st);
@@ -561,7 +585,7 @@ model *model_load(sqlite3 *db, const char *name, lm_err *err)
 	cJSON_Delete(ca);
 	int status = load_spec(db, m->id, inputs, &m->spec, err);
 	free(inputs);
-	if (status || m->nclass < 2 || !m->arch || nn_arch_parse(m->arch) < 0) {
+	if (status || m->nclass < 2 || !m->arch || net_arch(m->arch) < 0) {
 		if (!status)
 			lm_seterr(err, EX_DATAERR, "model '%s' is not readable (classes or architecture)",
 				  name);

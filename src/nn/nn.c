@@ -278,6 +278,16 @@ nn_model *nn_create(const nn_spec *spec, uint64_t seed, lm_err *err)
 	return m;
 }
 
+nn_model *nn_clone(const nn_model *m)
+{
+	lm_err err = {0};
+	nn_model *c = nn_create(&m->spec, 0, &err); /* m's spec passed its checks already */
+	if (!c)
+		return NULL;
+	memcpy(c->p, m->p, m->np * sizeof *c->p);
+	return c;
+}
+
 void nn_free(nn_model *m)
 {
 	if (!m)

@@ -62,6 +62,10 @@ typedef struct nn_model nn_model;
 nn_model *nn_create(const nn_spec *spec, uint64_t seed, lm_err *err);
 void nn_free(nn_model *m);
 const nn_spec *nn_get_spec(const nn_model *m);
+/* A copy of m's spec and parameters with workspaces of its own (gradients zero), so that
+ * two threads can run the same network at once (one copy each). Free with nn_free. (NULL
+ * only for a spec nn_create rejects, which a model it made never has.) */
+nn_model *nn_clone(const nn_model *m);
 
 /* Flat parameter and gradient buffers (owned by the model, nn_nparams floats each). */
 size_t nn_nparams(const nn_model *m);
@@ -126,6 +130,14 @@ typedef struct nn_train_opts {
 	int patience;      /* default 10 */
 	uint64_t seed;
 	const float *class_weight; /* NULL = 1 for every class */
+	int threads;       /* data-parallel training (default 1): each mini-batch cut into
+			    * `threads` contiguous shares, each share's forward and backward on its
+			    * own replica of the network in its own thread, the gradients summed
+			    * (in replica order) before one AdamW step; OpenBLAS at one thread
+			    * meanwhile. Dropout masks come from one stream per share seeded from
+			    * the training stream, so the result is the same for a seed and a thread
+			    * count, but differs between thread counts (other masks, other float
+			    * sums). At most 16. */
 	/* progress: called once per epoch; may be NULL */
 	void (*progress)(void *ctx, int epoch, double train_loss, double val_loss, double val_auc);
 	void *ctx;
@@ -144,9 +156,27 @@ typedef struct nn_train_result {
  * the status is EX_DATAERR and the caller must not store the model). Bad options are
  * EX_USAGE; a label that is not a class index EX_DATAERR. res->samples_per_sec counts the
  * training steps only (forward, loss, backward, AdamW), not the validation passes.
- * Deterministic for a seed and a number of OpenBLAS threads. */
+ * Deterministic for a seed, o->threads and a number of OpenBLAS threads. A logreg model is solved by
+ * nn_logreg_fit (only class_weight and progress of o are used). */
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);
+
+/* Logistic regression is solved, not trained: nn_train on a logreg model calls this, and
+ * its epochs, batch, lr, weight decay, val_frac and patience do not apply. Minimises
+ *   (1/n) sum_i c_i loss_i + 0.5 l2 |W|^2      (c_i = class_weight[y_i], or 1)
+ * (o may be NULL; only its class_weight, progress and ctx are used: progress is called once
+ * per Newton iteration with the objective before the step as the training loss and NaN
+ * validation figures) over W and the unpenalised intercepts b by Newton's method (IRLS) with a backtracking
+ * line search from the model's current weights, to a step below 1e-10 (relative); logits,
+ * objective, gradient and Newton system in double, the Hessian's X^T D X in float BLAS.
+ * This is scikit-learn's LogisticRegression(C = 1 / (l2 n)) objective (its C sum_i c_i
+ * loss_i + 0.5 |W|^2 scaled by 1 / (C n)); for K >= 2 classes (multinomial) the intercepts,
+ * which the softmax determines only up to a common constant, are the ones with sum 0 (as
+ * scikit-learn's lbfgs from zero gives). res: epochs_run = best_epoch = Newton iterations,
+ * final_train_loss the penalised objective, samples_per_sec = n / seconds. EX_DATAERR for
+ * a label that is not a class index or a non-finite objective (no weights are changed). */
+int nn_logreg_fit(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
+		  nn_train_result *res, lm_err *err);
 
 /* Logits for n rows with train == 0, in chunks sized for the architecture (a transformer row
  * keeps ~1.6k floats of activations per token, so it goes 64 rows at a time). logits: n * n_out. */
@@ -163,8 +193,8 @@ void nn_predict(nn_model *m, const float *X, int n, float *out);
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A,
 	      int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* Total floating-point operations since start (for the benchmark): nn_sgemm's 2 M N K, plus
- * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). One
- * process-wide counter, not synchronised: meaningful when one thread runs the engine. */
+ * the attention and feature-token loops, which are not sgemm calls (see nn_layers.h). The
+ * counter is per thread: the operations the calling thread ran. */
 double nn_flops(void);
 
 /* Finite-difference gradient check of the whole model on a batch: compares nn_backward's

@@ -22,7 +22,7 @@
 #define NN_HOT
 #endif
 
-static double flop_count;
+static _Thread_local double flop_count; /* per thread: parallel explanations do not race */
 
 void nn_count_flops(double flops)
 {

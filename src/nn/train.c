@@ -2,7 +2,9 @@
  * seeded shuffling, a stratified validation split, early stopping that restores the best
  * weights, and divergence detection. All buffers are allocated before the first epoch: the
  * inner loop only gathers rows, runs the passes and updates one flat buffer. */
+#include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,36 @@ void nn_train_defaults(nn_train_opts *o, nn_arch arch)
 	o->val_frac = 0.15f;
 	o->patience = 10;
 	o->seed = 1;
+	o->threads = 1;
+}
+
+#define NN_MAX_THREADS 16
+
+/* One data-parallel share of a mini-batch: forward, loss and backward of rows [r0, r0 + k)
+ * on the replica net (its own workspaces and gradients), dlogits scaled by k / total so
+ * that the replicas' gradients sum to the whole batch's mean-loss gradient. */
+typedef struct dp_share {
+	nn_model *net;
+	const float *xb, *yb, *cw;
+	float *lb, *dl;
+	int r0, k, total, C, nin;
+	lm_rng rng;
+	double loss; /* the share's mean loss */
+} dp_share;
+
+static void *dp_run(void *arg)
+{
+	dp_share *d = arg;
+	nn_forward(d->net, d->xb + (size_t)d->r0 * d->nin, d->k, d->lb + (size_t)d->r0 * d->C, 1,
+		   &d->rng);
+	d->loss = nn_loss(d->net, d->lb + (size_t)d->r0 * d->C, d->yb + d->r0, d->k, d->cw,
+			  d->dl + (size_t)d->r0 * d->C);
+	float sc = (float)d->k / (float)d->total;
+	for (size_t j = 0; j < (size_t)d->k * d->C; j++)
+		d->dl[(size_t)d->r0 * d->C + j] *= sc;
+	nn_zero_grad(d->net);
+	nn_backward(d->net, d->dl + (size_t)d->r0 * d->C, NULL, 1);
+	return NULL;
 }
 
 /* One AdamW step over the flat buffers: moments m, v; decay only on weight matrices. */
@@ -120,6 +152,8 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	const nn_spec *s = nn_get_spec(m);
 	int C = s->n_out, nclass = C == 1 ? 2 : C, nin = s->n_in;
 	double t0 = lm_seconds();
+	if (s->arch == NN_LOGREG) /* a convex fit: solved, not trained */
+		return nn_logreg_fit(m, X, y, n, o, res, err);
 	if (n < 2)
 		return lm_seterr(err, EX_DATAERR, "training needs at least 2 rows (got %d)", n);
 	if (o->epochs < 1 || o->batch < 1 || !(o->lr > 0.0f) || !isfinite(o->lr) ||
@@ -178,6 +212,21 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	}
 	memcpy(best, nn_params(m), np * sizeof *best);
 
+	/* data-parallel replicas (rep[0] is m itself); OpenBLAS at one thread meanwhile */
+	int T = o->threads < 1 ? 1 : o->threads > NN_MAX_THREADS ? NN_MAX_THREADS : o->threads;
+	if (T > B)
+		T = B;
+	nn_model *rep[NN_MAX_THREADS] = {m};
+	dp_share sh[NN_MAX_THREADS];
+	pthread_t tid[NN_MAX_THREADS];
+	int started[NN_MAX_THREADS] = {0};
+	for (int t = 1; t < T; t++)
+		if (!(rep[t] = nn_clone(m)))
+			T = t;
+	int blas_threads = openblas_get_num_threads();
+	if (T > 1)
+		openblas_set_num_threads(1);
+
 	int status = 0, epoch, best_epoch = 0;
 	double best_loss = (double)INFINITY, train_loss = (double)NAN, step_secs = 0.0;
 	long step = 0, seen = 0;
@@ -191,15 +240,49 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 				memcpy(xb + (size_t)r * nin, X + row * nin, (size_t)nin * sizeof *xb);
 				yb[r] = y[row];
 			}
-			nn_forward(m, xb, k, lb, 1, &rng);
-			double l = nn_loss(m, lb, yb, k, o->class_weight, dl);
+			double l;
+			if (T == 1) {
+				nn_forward(m, xb, k, lb, 1, &rng);
+				l = nn_loss(m, lb, yb, k, o->class_weight, dl);
+				nn_zero_grad(m);
+				nn_backward(m, dl, NULL, 1);
+			} else {
+				/* data-parallel: thread t takes rows [t k / T, (t + 1) k / T) on replica t
+				 * with a dropout stream seeded from the main one; gradients summed in
+				 * replica order (deterministic for a seed and a thread count) */
+				int Tk = k < T ? k : T;
+				for (int t = 0; t < Tk; t++) {
+					int a = (int)((long)t * k / Tk), b = (int)((long)(t + 1) * k / Tk);
+					sh[t] = (dp_share){rep[t], xb, yb, o->class_weight, lb, dl, a, b - a, k, C,
+							   nin, {{0}}, 0.0};
+					rng_seed(&sh[t].rng, rng_next(&rng));
+				}
+				for (int t = 1; t < Tk; t++)
+					started[t] = pthread_create(&tid[t], NULL, dp_run, &sh[t]) == 0;
+				dp_run(&sh[0]);
+				for (int t = 1; t < Tk; t++) {
+					if (started[t])
+						pthread_join(tid[t], NULL);
+					else
+						dp_run(&sh[t]);
+				}
+				l = 0.0;
+				for (int t = 0; t < Tk; t++)
+					l += sh[t].loss * sh[t].k / k;
+				float *g = nn_grads(m);
+				for (int t = 1; t < Tk; t++) {
+					const float *gt = nn_grads(rep[t]);
+					for (size_t j = 0; j < np; j++)
+						g[j] += gt[j];
+				}
+			}
 			if (!isfinite(l)) {
 				status = diverged(err, epoch, l);
 				goto done;
 			}
-			nn_zero_grad(m);
-			nn_backward(m, dl, NULL, 1);
 			adamw_step(m, mom, vel, ++step, o->lr, o->weight_decay);
+			for (int t = 1; t < T; t++) /* the replicas follow the new weights */
+				memcpy(nn_params(rep[t]), nn_params(m), np * sizeof(float));
 			sum += l * k;
 			seen += k;
 		}
@@ -236,6 +319,10 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	if (epoch > o->epochs)
 		epoch = o->epochs;
 done:
+	for (int t = 1; t < T; t++)
+		nn_free(rep[t]);
+	if (T > 1)
+		openblas_set_num_threads(blas_threads);
 	/* Even after a divergence the model is left with the best finite weights seen. */
 	memcpy(nn_params(m), best, np * sizeof *best);
 	if (res) {

@@ -255,6 +255,8 @@ typedef struct ops_patient {
 	int ncol;
 	cohort_value *v, *v0;
 	char **vt, **vt0;      /* text storage behind v[].text, v0[].text */
+	cohort_value *bv;      /* baseline patient:ID: its raw values (NULL otherwise) */
+	char **bvt;
 } ops_patient;
 
 /* Loads and explains one patient (the number shown is the number explained, above).
@@ -309,12 +311,13 @@ cJSON *ops_visits_json(const ops_visits *v);
  * of a loaded model's cohort (rows: indices into co->f), each patient with a stored
  * out-of-fold prediction with its fold model and the others with the final model (the rule
  * above), so that logit[q] is the logit of the patient's stored p. base: the baseline row in
- * the final network's encoding (mapped into each fold's). Per patient, all caller's arrays:
+ * the final network's encoding (mapped into each fold's); base_row >= 0: the baseline is that
+ * patient of co (patient:ID), encoded with each network's own statistics. Per patient, all caller's arrays:
  * attr[n * nslot], logit[n], base_logit[n], delta[n], steps[n]; attention as attn_explain.
  * *n_fold counts the patients explained by a fold model. progress (may be NULL) is called
  * with patients done so far. 0 or a status. */
 int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *rows, long n,
-		       const float *base, const ig_opts *io, float *attr, float *logit,
+		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
 		       float *base_logit, float *delta, int *steps, float *heads, float *last,
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
 		       void *ctx, lm_err *err);
@@ -363,10 +366,13 @@ nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float 
 
 /* Explains raw values with the network of fold `fold` (-1 or no fold models: the final one),
  * ops_net_for's rule: base in the final encoding, o NULL for the on-the-fly defaults, cls the
- * class (binary: 1; multi-class -1: the predicted one). Fills *out (ig_explanation_free);
+ * class (binary: 1; multi-class -1: the predicted one). base_vals (may be NULL): the baseline
+ * patient's raw values (patient:ID), encoded exactly with the network's statistics instead of
+ * mapping base. Fills *out (ig_explanation_free);
  * *net_used (may be NULL) says which: the fold, or -1 for the final network. 0 or a status. */
 int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
-		       const ig_opts *o, int cls, ig_explanation *out, int *net_used, lm_err *err);
+		       const cohort_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
+		       int *net_used, lm_err *err);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
 

@@ -118,7 +118,7 @@ static void chunk_progress(void *ctx, long done, long total)
 }
 
 int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *rows, long n,
-		       const float *base, const ig_opts *io, float *attr, float *logit,
+		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
 		       float *base_logit, float *delta, int *steps, float *heads, float *last,
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
 		       void *ctx, lm_err *err)
@@ -165,6 +165,8 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *r
 		if ((st = cohort_encode(sp, &co->f, sub, ng, X, err)))
 			break;
 		nn_model *net = ops_net_for(m, g, NULL, base, NULL, bk);
+		if (base_row >= 0 && (st = cohort_encode(sp, &co->f, &base_row, 1, bk, err)))
+			break;
 		float fb = 0;
 		if (attr) {
 			st = ig_batch(net, X, ng, bk, io, A, L, &fb, D, S, chunk_progress, &pg, err);
@@ -270,7 +272,9 @@ int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts
 	}
 	/* each patient with the network that produced its stored risk */
 	if (!st)
-		st = ops_explain_cohort(db, m, co, rows, n, base, &o->ig, attr, logit, fb, delta, steps,
+		st = ops_explain_cohort(db, m, co, rows, n, base,
+					o->baseline.kind == IG_BASE_PATIENT
+						? ig_cohort_find(co, o->baseline.patient) : -1, &o->ig, attr, logit, fb, delta, steps,
 					heads, last, roll, &out->n_fold, o->progress, o->ctx, err);
 	out->n_final = n - out->n_fold;
 	for (long q = 0; do_ig && q < n && !st; q++)

@@ -70,7 +70,8 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
 }
 
 int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
-		       const ig_opts *o, int cls, ig_explanation *out, int *net_used, lm_err *err)
+		       const cohort_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
+		       int *net_used, lm_err *err)
 {
 	memset(out, 0, sizeof *out);
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
@@ -82,6 +83,8 @@ int ops_explain_values(model *m, int fold, const cohort_value *vals, const float
 	float *x = xmallocarray((size_t)(ns ? ns : 1), sizeof *x);
 	float *b = xmallocarray((size_t)(ns ? ns : 1), sizeof *b);
 	nn_model *net = ops_net_for(m, fold, vals, base, x, b);
+	if (base_vals) /* the baseline patient, encoded as the patient is */
+		ops_net_for(m, fold, base_vals, NULL, b, NULL);
 	if (net_used)
 		*net_used = net == m->final ? -1 : fold;
 	const nn_spec *sp = nn_get_spec(net);
@@ -134,7 +137,8 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	if (pv->cls < 0 && nn_get_spec(m->final)->n_out == 1)
 		pv->cls = 1;
 	ig_explanation ex;
-	int st = ops_explain_values(m, fold, pv->v, pv->base, &pv->io, pv->cls, &ex, NULL, err);
+	int st = ops_explain_values(m, fold, pv->v, pv->base, pv->bv, &pv->io, pv->cls, &ex, NULL,
+				    err);
 	if (st)
 		return st;
 	if (pv->cls < 0) { /* the predicted class, as ops_explain_values chose it */
@@ -321,6 +325,38 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 	return 0;
 }
 
+/* The raw values (spec columns) of the patient whose id-column text is id (the rowid when
+ * the file has no id column), for a patient:ID baseline. 0 or EX_DATAERR. */
+static int baseline_values(sqlite3 *db, ops_patient *pv, const char *id, lm_err *err)
+{
+	store_columns cols;
+	if (store_columns_load(db, "patients", &cols, err))
+		return err->status;
+	int k = store_columns_role(&cols, ROLE_ID);
+	char *q = k >= 0 ? sqlite3_mprintf("SELECT rowid FROM patients WHERE CAST(\"%w\" AS TEXT) = ?",
+					   cols.c[k].name)
+			 : sqlite3_mprintf("SELECT rowid FROM patients WHERE rowid = CAST(? AS INTEGER)");
+	store_columns_free(&cols);
+	sqlite3_stmt *st = store_prepare(db, q, err);
+	sqlite3_free(q);
+	if (!st)
+		return err->status;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	long rowid = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (rowid < 0)
+		return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", id);
+	ops_patient tmp = {.rowid = rowid, .m = pv->m};
+	int rc = read_values(db, &tmp, err);
+	pv->bv = tmp.v0;
+	pv->bvt = tmp.vt0;
+	for (int j = 0; j < tmp.ncol; j++)
+		free(tmp.vt[j]);
+	free(tmp.vt);
+	free(tmp.v);
+	return rc;
+}
+
 static void read_id(sqlite3 *db, ops_patient *pv)
 {
 	snprintf(pv->id, sizeof pv->id, "%ld", pv->rowid);
@@ -397,6 +433,9 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		return st;
 	pv->net = pv->fold >= 0 && pv->fold < m->nfold && m->fold ? OPS_NET_FOLD : OPS_NET_FINAL;
 	if ((st = read_values(db, pv, err)))
+		return st;
+	if (o->baseline && o->baseline->kind == IG_BASE_PATIENT &&
+	    (st = baseline_values(db, pv, o->baseline->patient, err)))
 		return st;
 	read_id(db, pv);
 	int nc = m->spec.ncolumn;
@@ -545,6 +584,10 @@ void ops_patient_free(ops_patient *pv)
 	}
 	free(pv->vt);
 	free(pv->vt0);
+	for (int j = 0; pv->bvt && j < pv->ncol; j++)
+		free(pv->bvt[j]);
+	free(pv->bvt);
+	free(pv->bv);
 	free(pv->v);
 	free(pv->v0);
 	if (pv->m)

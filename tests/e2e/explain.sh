@@ -50,6 +50,16 @@ eq "transformer: 418 rows per method" "$(sql "SELECT group_concat(n) FROM (SELEC
 eq "transformer: agreement stored in [-1, 1]" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='tf') AND method IN ('ig','rollout') AND agreement BETWEEN -1 AND 1")" 836
 eq "transformer: attention blob = 2 blocks x 4 heads x 17 columns" "$(sql "SELECT DISTINCT length(slots) / 4 FROM attributions WHERE method='attention'")" 136
 eq "transformer: last-block CLS attention over columns is below 1" "$(sql "SELECT count(*) FROM attributions WHERE method='attention'")" 418
+# --threads: patients split over threads, the stored numbers identical to one thread's
+tfig() { sql "SELECT hex(group_concat(hex(slots) || logit || delta || steps, ',')) FROM (SELECT * FROM attributions WHERE method='ig' AND model_id=(SELECT id FROM models WHERE name='tf') ORDER BY patient)"; }
+ONE=$(run explain "$F" --model tf --method ig --threads 1 -q; tfig)
+TWO=$(run explain "$F" --model tf --method ig --threads 2 -q; tfig)
+THREE=$(run explain "$F" --model tf --method ig --threads 3 -q; tfig)
+check "transformer IG stored: 418 patients" [ ${#ONE} -gt 100000 ]
+eq "transformer IG: --threads 2 stores exactly what --threads 1 does" "$(printf %s "$TWO" | sha256sum)" "$(printf %s "$ONE" | sha256sum)"
+eq "transformer IG: --threads 3 too" "$(printf %s "$THREE" | sha256sum)" "$(printf %s "$ONE" | sha256sum)"
+run explain "$F" --model tf --threads 0
+eq "--threads 0: usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: explain: --threads wants a number from 1 to 64, not '0'"
 imp=$(sql "SELECT importance FROM models WHERE name='tf'")
 eq "importance has ig and rollout" "$(printf '%s' "$imp" | $PY -c "import json,sys; d=json.load(sys.stdin); print(sorted(d), len(d['ig']['columns']), d['ig']['patients'])")" "['ig', 'rollout'] 17 418"
 

@@ -34,10 +34,9 @@ bad quote_inside.csv 'id,x\n1,ab"c\n' 'quote_inside.csv:2:5: quote inside an unq
 bad after_quote.csv 'id,x\n1,"ab"c\n' 'after_quote.csv:2:7: unexpected character after a closing quote'
 bad too_many.csv 'id,x\n1,2\n2,3,4\n' 'too_many.csv:3:5: expected 2 fields, found 3'
 bad too_few.csv 'id,x,y\n1,2,3\n2,3\n' 'too_few.csv:3:4: expected 3 fields, found 2'
-bad dup_id.csv 'id,x\n1,a\n2,b\n1,c\n' 'dup_id.csv:4:1: duplicate patient id '"'1'"' (also on line 2)'
+bad dup_id.csv 'id,x\n1,a\n2,b\n1,c\n' 'dup_id.csv:4:1: column '"'id'"' looks like the patient id but repeats: 3 rows, 2 distinct values ('"'1'"' also on line 2); name the id with --id COL, number the rows with --row-ids, or import a long table with --visits'
 bad dup_id_named.csv 'x,pid,key\na,1,7\nb,2,8\nc,3,7\n' 'dup_id_named.csv:4:5: duplicate patient id '"'7'"' (also on line 2)' --id key
-bad missing_id.csv 'id,x\n1,a\n,b\n' 'missing_id.csv:3:1: missing patient id (column '"'id'"')'
-bad no_id.csv 'a,b\n1,2\n' 'no_id.csv: no id column: name one with --id COL (looked for a column named id, patient_id, subject_id, subject, pid, record_id or mrn)'
+bad missing_id.csv 'id,x\n1,a\n,b\n' 'missing_id.csv:3:1: column '"'id'"' looks like the patient id but has 1 missing value; name the id with --id COL, number the rows with --row-ids, or import a long table with --visits'
 bad forced_int.csv 'id,x\n1,2\n2,2.5\n' 'forced_int.csv:3:3: '"'2.5'"' is not an integer (column '"'x'"' has --type integer)' --type x=integer
 bad forced_real.csv 'id,x\n1,2\n2,high\n' 'forced_real.csv:3:3: '"'high'"' is not a number (column '"'x'"' has --type real)' --type x=real
 bad forced_bool.csv 'id,x\n1,yes\n2,no\n3,maybe\n' 'forced_bool.csv:4:3: '"'maybe'"' is not a boolean of the same kind as the column'"'"'s other values (column '"'x'"' has --type boolean)' --type x=boolean
@@ -183,7 +182,8 @@ else
 	# pbc and pbcseq: counts, types, and a round trip against awk over the CSV
 	run import "$PBC" --visits "$PBCSEQ" -o pbc.lumen --target status --group sex --time time --event status --treatment trt
 	eq "pbc: exit 0" "$RC" 0
-	eq "pbc: summary line" "$OUT" "pbc.lumen: 418 patients, 20 columns; 1945 visits, 19 columns"
+	eq "pbc: summary line" "$OUT" "pbc.lumen: 418 patients, 20 columns; 1945 visits, 19 columns
+patient ids: column 'id'"
 	eq "pbc: rows" "$(q pbc.lumen 'SELECT count(*) FROM patients')" 418
 	eq "pbcseq: rows" "$(q pbc.lumen 'SELECT count(*) FROM visits')" 1945
 	eq "pbcseq: patients with visits" "$(q pbc.lumen 'SELECT count(DISTINCT __patient) FROM visits')" 312

@@ -114,7 +114,7 @@ gen stays dup.csv
 sed -i '39001s/^39000,/5,/' dup.csv
 run import dup.csv -o dup.lumen
 eq "late duplicate id: exit 65" "$RC" 65
-eq "late duplicate id: message" "$ERR" "lumen: import: dup.csv:39001:1: duplicate patient id '5' (also on line 6)"
+eq "late duplicate id: message" "$ERR" "lumen: import: dup.csv:39001:1: column 'id' looks like the patient id but repeats: 40000 rows, about 39344 distinct values ('5' also on line 6); name the id with --id COL, number the rows with --row-ids, or import a long table with --visits"
 check "late duplicate id: no file" test ! -e dup.lumen
 check "late duplicate id: no temporary file left" test -z "$(ls -A | grep '\.tmp-')"
 

@@ -255,7 +255,8 @@ static void test_targets(void **state)
 	cohort_target_free(&t);
 	/* errors: unknown positive, unknown column, a real column with many levels */
 	assert_int_equal(cohort_target_make(&f, "status", "7", &t, &err), EX_DATAERR);
-	assert_string_equal(err.msg, "no patient has status = '7' (the positive class)");
+	assert_string_equal(err.msg, "no patient has status = '7' (the positive class); its values are "
+					"'0', '1', '2'");
 	assert_int_equal(cohort_target_make(&f, "nope", NULL, &t, &err), EX_DATAERR);
 	assert_int_equal(cohort_target_make(&f, "age", NULL, &t, &err), EX_DATAERR);
 	assert_non_null(strstr(err.msg, "6 levels"));

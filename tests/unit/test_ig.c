@@ -336,6 +336,60 @@ static void test_exact_rule(void **state)
 	nn_free(t);
 }
 
+/* Patient-parallel IG (ig_par.c): 2 and 3 threads give bit-for-bit the numbers of one thread
+ * (attributions, logits, baseline logit, completeness errors, steps) for every architecture,
+ * with fixed steps, auto steps and the exact rule; and the progress callback sees every
+ * patient done, from the calling thread. 1000 patients: 16 blocks, and above ig_par.c's
+ * threshold of work for threads for every net but the logreg (which checks the fallback). */
+static long par_done;
+static void par_progress(void *ctx, long done, long total)
+{
+	(void)ctx;
+	assert_true(done > par_done && done <= total);
+	par_done = done;
+}
+
+static void test_threads_identical(void **state)
+{
+	(void)state;
+	enum { D = 8, N = 1000 };
+	static float X[N * D], a1[N * D], a2[N * D], l1[N], l2[N], d1[N], d2[N];
+	static int s1[N], s2[N];
+	float base[D], f1, f2;
+	random_rows(X, N, D, 21);
+	random_rows(base, 1, D, 22);
+	const nn_arch archs[] = {NN_LOGREG, NN_MLP, NN_TRANSFORMER, NN_MLP, NN_MLP};
+	for (int c = 0; c < 5; c++) {
+		nn_model *m = make_net(archs[c], D, c == 1 ? 3 : 1, 30 + (uint64_t)c, c >= 3 ? 4.0f : 1.0f);
+		ig_opts o;
+		ig_opts_defaults(&o);
+		o.steps = 16;
+		o.auto_steps = c == 3;
+		o.rule = c == 4 ? IG_EXACT : IG_GAUSS;
+		o.cls = c == 1 ? 2 : 1;
+		assert_int_equal(ig_batch(m, X, N, base, &o, a1, l1, &f1, d1, s1, NULL, NULL, NULL), 0);
+		for (int T = 2; T <= 3; T++) {
+			o.threads = T;
+			par_done = 0;
+			assert_int_equal(ig_batch(m, X, N, base, &o, a2, l2, &f2, d2, s2, par_progress, NULL,
+						  NULL), 0);
+			assert_int_equal(par_done, N);
+			assert_memory_equal(a1, a2, sizeof a1);
+			assert_memory_equal(l1, l2, sizeof l1);
+			assert_memory_equal(d1, d2, sizeof d1);
+			assert_memory_equal(s1, s2, sizeof s1);
+			assert_memory_equal(&f1, &f2, sizeof f1);
+		}
+		if (c == 3) { /* auto raised some patients: the blocks really differ in cost */
+			int raised = 0;
+			for (int i = 0; i < N; i++)
+				raised += s1[i] > 16;
+			assert_true(raised > 0);
+		}
+		nn_free(m);
+	}
+}
+
 static void test_baselines(void **state)
 {
 	(void)state;
@@ -436,7 +490,7 @@ int main(void)
 		cmocka_unit_test(test_logreg_closed_form), cmocka_unit_test(test_mlp),
 		cmocka_unit_test(test_mlp_multiclass),  cmocka_unit_test(test_transformer),
 		cmocka_unit_test(test_auto_steps),      cmocka_unit_test(test_baselines),
-		cmocka_unit_test(test_exact_rule),
+		cmocka_unit_test(test_exact_rule),      cmocka_unit_test(test_threads_identical),
 		cmocka_unit_test(test_rollout_hand),    cmocka_unit_test(test_attention_engine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,7 +106,7 @@ static void test_matches_stored(void **state)
 		int fold = ops_patient_fold(db, m, pid), used = -2;
 		assert_true(fold >= 0 && fold < 2);
 		ig_explanation es;
-		assert_int_equal(ops_explain_values(m, fold, v, base, &o, 1, &es, &used, &err), 0);
+		assert_int_equal(ops_explain_values(m, fold, v, base, NULL, &o, 1, &es, &used, &err), 0);
 		assert_int_equal(used, fold);
 		for (int j = 0; j < ns; j++)
 			assert_true(fabsf(es.slots[j] - stored[j]) < 1e-6f);

@@ -1,0 +1,988 @@
+/* train_cox.c: `lumen train FILE --model cox --time COL --event COL[=V]` — a Cox
+ * proportional-hazards model with the same input encoding and stratified K-fold scheme as the
+ * other models: each fold's model (its own standardisation, coefficients and baseline hazard)
+ * gives its held-out patients their linear predictor and survival curve; the final model is
+ * fitted on every patient. Stored as coxmodel.h describes, in one transaction. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../../explain/ig.h"
+#include "../data/cohort.h"
+#include "../nn/coxmodel.h"
+#include "../nn/model.h"
+#include "../stats/cox.h"
+#include "../stats/metrics.h"
+#include "../stats/surveval.h"
+#include "cli.h"
+
+#define CMD "train"
+
+static const char usage[] =
+	"Usage: lumen train FILE --model cox --time COL --event COL[=V] [options]\n"
+	"Cox proportional hazards, cross-validated; stores the model, every patient's out-of-fold\n"
+	"linear predictor and risk, the coefficient table and the censoring-aware evaluation.\n"
+	"  --time COL            follow-up time (numeric, >= 0, no missing values)\n"
+	"  --event COL[=V]       event indicator: a 0/1 column, two numeric codes (the larger is\n"
+	"                        the event), or COL=V making V the event and every other value\n"
+	"                        censored\n"
+	"  --ties efron|breslow  tied death times (default efron, as R's coxph)\n"
+	"  --l2 L                ridge penalty L/2 |b|^2 on the standardised inputs (default 0)\n"
+	"  --times a,b,...       evaluation times for AUC(t) and Brier(t) (default: the quartiles\n"
+	"                        of the event times)\n"
+	"  --horizon T           the time of the stored risk p = 1 - S(T | x) and of calibration\n"
+	"                        (default: the middle evaluation time)\n"
+	"  --name NAME           model name (default cox-EVENTCOL)\n"
+	"  --folds K             cross-validation folds (default 5), stratified by event\n"
+	"  --seed S              seed of the folds (default 1)\n"
+	"  --features a,b        exactly these feature columns\n"
+	"  --exclude a,b         leave these columns out of the default features\n"
+	"  --force               replace a model of the same name\n"
+	"  --quiet               no notes on stderr\n";
+
+typedef struct cox_args {
+	const char *file, *time, *event, *name, *features, *exclude, *times;
+	int folds, force, quiet;
+	double l2, horizon;
+	cox_ties ties;
+	long seed;
+} cox_args;
+
+static char **split(const char *s, int *n)
+{
+	*n = 0;
+	char **out = xcalloc(strlen(s) + 1, sizeof *out);
+	const char *p = s;
+	while (*p) {
+		const char *q = strchr(p, ',');
+		size_t len = q ? (size_t)(q - p) : strlen(p);
+		if (len)
+			out[(*n)++] = xstrndup(p, len);
+		p += len + (q != NULL);
+	}
+	return out;
+}
+
+static void split_free(char **l, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+static int parse(int argc, char **argv, cox_args *a, int *done)
+{
+	static const struct option opts[] = {
+		{"model", required_argument, NULL, 'm'},   {"time", required_argument, NULL, 't'},
+		{"event", required_argument, NULL, 'e'},   {"ties", required_argument, NULL, 'T'},
+		{"l2", required_argument, NULL, '2'},      {"times", required_argument, NULL, 'S'},
+		{"horizon", required_argument, NULL, 'H'}, {"name", required_argument, NULL, 'n'},
+		{"folds", required_argument, NULL, 'k'},   {"seed", required_argument, NULL, 's'},
+		{"features", required_argument, NULL, 'f'}, {"exclude", required_argument, NULL, 'x'},
+		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
+	};
+	memset(a, 0, sizeof *a);
+	a->folds = 5;
+	a->seed = 1;
+	a->horizon = NAN;
+	a->ties = COX_EFRON;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		long v;
+		double d;
+		switch (c) {
+		case 'm':
+			if (strcmp(optarg, "cox"))
+				return cli_usage_error(CMD, "--model %s does not take --time/--event here; "
+							    "use --model cox",
+						       optarg);
+			break;
+		case 't': a->time = optarg; break;
+		case 'e': a->event = optarg; break;
+		case 'n': a->name = optarg; break;
+		case 'f': a->features = optarg; break;
+		case 'x': a->exclude = optarg; break;
+		case 'S': a->times = optarg; break;
+		case 'o': a->force = 1; break;
+		case 'q': a->quiet = 1; break;
+		case 'T':
+			if (!strcmp(optarg, "efron"))
+				a->ties = COX_EFRON;
+			else if (!strcmp(optarg, "breslow"))
+				a->ties = COX_BRESLOW;
+			else
+				return cli_usage_error(CMD, "--ties: '%s' is not efron or breslow", optarg);
+			break;
+		case '2': case 'H':
+			if (parse_double(optarg, &d) != 0 || !(d >= 0) || !isfinite(d) || (c == 'H' && d <= 0))
+				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
+						       c == '2' ? "l2" : "horizon", optarg);
+			if (c == '2')
+				a->l2 = d;
+			else
+				a->horizon = d;
+			break;
+		case 'k': case 's':
+			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 2) || v > 1000000000L)
+				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",
+						       c == 'k' ? "folds" : "seed", optarg);
+			if (c == 'k')
+				a->folds = (int)v;
+			else
+				a->seed = v;
+			break;
+		case 'h' + 256:
+			fputs(usage, stdout);
+			*done = 1;
+			return 0;
+		default:
+			return cli_usage_error(CMD, "unknown or incomplete option '%s' (for --model cox)",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(CMD, optind >= argc ? "no workbench FILE" : "one FILE expected");
+	a->file = argv[optind];
+	if (!a->time || !a->event)
+		return cli_usage_error(CMD, "--model cox needs --time COL and --event COL[=V]");
+	return 0;
+}
+
+/* ---- the data ---- */
+
+typedef struct cox_run {
+	cox_args a;
+	char *ev_col, *ev_val; /* --event split at '=' */
+	char **feat;
+	int nfeat;
+	frame f;
+	int tcol, ecol;     /* frame columns */
+	double *time;       /* nrow */
+	int *event;         /* nrow */
+	long events;
+	char ev_desc[256];
+	int *fold;
+	double *times;      /* evaluation times */
+	int ntimes;
+	double horizon;
+	model *m;
+	double *oof_lp, *oof_risk, *risk_sd;
+	double **oof_surv;  /* ntimes x nrow */
+	cJSON *folds_json;
+	long *fold_nbase;   /* each fold's baseline hazard */
+	double **fold_btime, **fold_bhaz;
+} cox_run;
+
+static int is_time_or_event(const cox_run *r, const char *name)
+{
+	return !strcmp(name, r->a.time) || !strcmp(name, r->ev_col);
+}
+
+static char **features(const store_columns *cols, cox_run *r, lm_err *err)
+{
+	int ne = 0;
+	char **ex = split(r->a.exclude ? r->a.exclude : "", &ne), **out = NULL;
+	for (int i = 0; i < ne; i++)
+		if (store_columns_find(cols, ex[i]) < 0) {
+			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
+			goto done;
+		}
+	if (r->a.features) {
+		out = split(r->a.features, &r->nfeat);
+		for (int i = 0; i < r->nfeat; i++) {
+			int j = store_columns_find(cols, out[i]);
+			if (j < 0)
+				lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
+			else if (!strcmp(out[i], r->a.time))
+				lm_seterr(err, EX_DATAERR,
+					  "--features: '%s' is the time column and cannot be a feature",
+					  out[i]);
+			else if (!strcmp(out[i], r->ev_col))
+				lm_seterr(err, EX_DATAERR,
+					  "--features: '%s' is the event column and cannot be a feature",
+					  out[i]);
+			else if (cols->c[j].role == ROLE_ID)
+				lm_seterr(err, EX_DATAERR, "--features: '%s' is the id column", out[i]);
+			else
+				continue;
+			split_free(out, r->nfeat);
+			out = NULL;
+			r->nfeat = 0;
+			goto done;
+		}
+	} else {
+		out = xcalloc((size_t)cols->n + 1, sizeof *out);
+		for (int j = 0; j < cols->n; j++) {
+			const store_column *c = &cols->c[j];
+			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
+				continue;
+			int skip = 0;
+			for (int i = 0; i < ne; i++)
+				skip |= !strcmp(ex[i], c->name);
+			if (skip || is_time_or_event(r, c->name))
+				continue;
+			if (c->type == TYPE_TEXT &&
+			    (c->ncat == 0 || c->ncat > FRAME_MAX_CATS || c->ncat < c->distinct))
+				continue;
+			out[r->nfeat++] = xstrdup(c->name);
+		}
+	}
+	if (r->nfeat == 0) {
+		split_free(out, 0);
+		out = NULL;
+		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
+	}
+done:
+	split_free(ex, ne);
+	return out;
+}
+
+/* The patient's label for messages: the id column's value or the row number. */
+static const char *who(const cox_run *r, long i, char *buf, size_t len)
+{
+	for (int j = 0; j < r->f.ncol; j++)
+		if (r->f.cols.c[j].role == ROLE_ID)
+			return frame_cell_text(&r->f, j, i, buf, len);
+	snprintf(buf, len, "%ld", r->f.rowid[i]);
+	return buf;
+}
+
+/* Time and event of every patient: every value must be usable, or the run stops. */
+static int outcome(cox_run *r, lm_err *err)
+{
+	const char *file = r->a.file;
+	const store_column *tm = r->f.col[r->tcol].meta, *em = r->f.col[r->ecol].meta;
+	long n = r->f.nrow;
+	char buf[128];
+	if (tm->type == TYPE_TEXT)
+		return lm_seterr(err, EX_DATAERR, "%s: --time: column '%s' is text, not a time", file,
+				 tm->name);
+	r->time = xmallocarray((size_t)(n ? n : 1), sizeof *r->time);
+	r->event = xmallocarray((size_t)(n ? n : 1), sizeof *r->event);
+	const double *tv = r->f.col[r->tcol].v, *ev = r->f.col[r->ecol].v;
+	for (long i = 0; i < n; i++) {
+		if (isnan(tv[i]))
+			return lm_seterr(err, EX_DATAERR, "%s: patient %s: time '%s' is missing", file,
+					 who(r, i, buf, sizeof buf), tm->name);
+		if (tv[i] < 0)
+			return lm_seterr(err, EX_DATAERR, "%s: patient %s: time %s = %g is negative", file,
+					 who(r, i, buf, sizeof buf), tm->name, tv[i]);
+		r->time[i] = tv[i];
+	}
+	/* the event code */
+	double evv = NAN, cens = NAN;
+	if (r->ev_val) {
+		if (em->type == TYPE_TEXT) {
+			for (int k = 0; k < em->ncat; k++)
+				if (!strcmp(em->cats[k], r->ev_val))
+					evv = k;
+		} else if (parse_double(r->ev_val, &evv) != 0) {
+			return lm_seterr(err, EX_USAGE, "--event: '%s' is not a number", r->ev_val);
+		}
+		int seen = 0;
+		for (long i = 0; i < n; i++)
+			seen |= ev[i] == evv;
+		if (!seen)
+			return lm_seterr(err, EX_DATAERR, "%s: --event: column '%s' has no value '%s'",
+					 file, em->name, r->ev_val);
+		snprintf(r->ev_desc, sizeof r->ev_desc, "%s = %s", em->name, r->ev_val);
+	} else {
+		double lv[3];
+		int nl = 0;
+		for (long i = 0; i < n && nl < 3; i++) {
+			if (isnan(ev[i]))
+				continue;
+			int s = 0;
+			for (int k = 0; k < nl; k++)
+				s |= lv[k] == ev[i];
+			if (!s)
+				lv[nl++] = ev[i];
+		}
+		if (em->type == TYPE_TEXT || nl > 2)
+			return lm_seterr(err, EX_DATAERR,
+					 "%s: --event: column '%s' has values other than two event codes; "
+					 "name the event: --event %s=VALUE",
+					 file, em->name, em->name);
+		if (nl == 2) {
+			evv = lv[0] > lv[1] ? lv[0] : lv[1];
+			cens = lv[0] + lv[1] - evv;
+		} else if (nl == 1 && lv[0] != 0 && lv[0] != 1) {
+			return lm_seterr(err, EX_DATAERR, "%s: --event: column '%s' has the one value %g",
+					 file, em->name, lv[0]);
+		} else { /* one value, 0 or 1: a 0/1 column */
+			evv = 1;
+			cens = 0;
+		}
+		snprintf(r->ev_desc, sizeof r->ev_desc, "%s = %.15g", em->name, evv);
+	}
+	r->events = 0;
+	for (long i = 0; i < n; i++) {
+		if (isnan(ev[i]))
+			return lm_seterr(err, EX_DATAERR, "%s: patient %s: event '%s' is missing", file,
+					 who(r, i, buf, sizeof buf), em->name);
+		r->event[i] = ev[i] == evv;
+		if (!r->ev_val && !r->event[i] && ev[i] != cens)
+			return lm_seterr(err, EX_DATAERR, "%s: patient %s: event '%s' has another code", file,
+					 who(r, i, buf, sizeof buf), em->name);
+		r->events += r->event[i];
+	}
+	if (r->events == 0)
+		return lm_seterr(err, EX_DATAERR, "%s: no events (%s): a Cox model needs some", file,
+				 r->ev_desc);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Evaluation times: --times, or the quartiles of the event times (the value below which a
+ * quarter, half, three quarters of the events fall). */
+static int eval_times(cox_run *r, lm_err *err)
+{
+	if (r->a.times) {
+		int n = 0;
+		char **s = split(r->a.times, &n);
+		r->times = xmallocarray((size_t)(n ? n : 1), sizeof *r->times);
+		for (int i = 0; i < n; i++)
+			if (parse_double(s[i], &r->times[i]) != 0 || !(r->times[i] > 0)) {
+				lm_seterr(err, EX_USAGE, "--times: '%s' is not a positive time", s[i]);
+				split_free(s, n);
+				return EX_USAGE;
+			}
+		split_free(s, n);
+		r->ntimes = n;
+		if (!n)
+			return lm_seterr(err, EX_USAGE, "--times: no times given");
+	} else {
+		double *et = xmallocarray((size_t)r->events, sizeof *et);
+		long k = 0;
+		for (long i = 0; i < r->f.nrow; i++)
+			if (r->event[i])
+				et[k++] = r->time[i];
+		qsort(et, (size_t)k, sizeof *et, cmp_double);
+		r->times = xmallocarray(3, sizeof *r->times);
+		for (int q = 1; q <= 3; q++) {
+			long at = (long)ceil((double)k * q / 4.0) - 1;
+			r->times[r->ntimes++] = et[at < 0 ? 0 : at];
+		}
+		free(et);
+	}
+	r->horizon = isnan(r->a.horizon) ? r->times[r->ntimes / 2] : r->a.horizon;
+	return 0;
+}
+
+/* ---- fitting ---- */
+
+/* Encodes rows with spec into doubles (n x nslot). */
+static int encode(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+		  double *X, lm_err *err)
+{
+	int ns = spec->nslot;
+	float *Xf = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *Xf);
+	int st = cohort_encode(spec, &r->f, rows, n, Xf, err);
+	for (size_t k = 0; k < (size_t)n * (size_t)ns; k++)
+		X[k] = Xf[k];
+	free(Xf);
+	return st;
+}
+
+/* Reference levels: the first one-hot slot of every categorical column. */
+static int *reference_slots(const cohort_spec *spec)
+{
+	int *fx = xcalloc((size_t)spec->nslot, sizeof *fx);
+	for (int s = 0; s < spec->nslot; s++)
+		if (spec->slot[s].kind == SLOT_ONEHOT &&
+		    (s == 0 || spec->slot[s - 1].token != spec->slot[s].token))
+			fx[s] = 1;
+	return fx;
+}
+
+/* Fits rows with spec: fit filled; X (n x nslot) is the encoding, for the caller to free. */
+static int fit_rows(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+		    cox_fit *fit, lm_err *err)
+{
+	int ns = spec->nslot;
+	double *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
+	double *t = xmallocarray((size_t)(n ? n : 1), sizeof *t);
+	int *e = xmallocarray((size_t)(n ? n : 1), sizeof *e);
+	int st = encode(r, spec, rows, n, X, err);
+	for (long i = 0; i < n; i++) {
+		t[i] = r->time[rows[i]];
+		e[i] = r->event[rows[i]];
+	}
+	int *fx = reference_slots(spec);
+	cox_opts o;
+	cox_opts_defaults(&o);
+	o.ties = r->a.ties;
+	o.l2 = r->a.l2;
+	o.fixed = fx;
+	if (!st)
+		st = cox_fit_run(X, t, e, n, ns, &o, fit, err);
+	free(fx);
+	free(X);
+	free(t);
+	free(e);
+	return st;
+}
+
+static double dot(const double *x, const double *b, int p)
+{
+	double s = 0;
+	for (int a = 0; a < p; a++)
+		s += x[a] * b[a];
+	return s;
+}
+
+static cJSON *eval_json(const cox_run *r, const long *rows, long n, const double *lp,
+			double *const *surv, const double *risk_h)
+{
+	double *t = xmallocarray((size_t)(n ? n : 1), sizeof *t);
+	int *e = xmallocarray((size_t)(n ? n : 1), sizeof *e);
+	long ev = 0;
+	for (long i = 0; i < n; i++) {
+		t[i] = r->time[rows[i]];
+		e[i] = r->event[rows[i]];
+		ev += e[i];
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", (double)n);
+	cJSON_AddNumberToObject(o, "events", (double)ev);
+	surveval_conc h, u;
+	surveval_concordance(t, e, lp, n, 0, INFINITY, &h);
+	double tau = r->times[r->ntimes - 1];
+	surveval_concordance(t, e, lp, n, 1, tau, &u);
+	metrics_json_number(o, "c_index", h.c);
+	metrics_json_number(o, "uno_c", u.c);
+	cJSON_AddNumberToObject(o, "uno_tau", tau);
+	cJSON *at = cJSON_AddArrayToObject(o, "at");
+	double *s = xmallocarray((size_t)(n ? n : 1), sizeof *s);
+	double *rk = xmallocarray((size_t)(n ? n : 1), sizeof *rk);
+	for (int k = 0; k < r->ntimes; k++) {
+		/* ranked by the risk at t: fold models have baselines of their own, so the
+		 * pooled linear predictors alone would not order patients of two folds */
+		for (long i = 0; i < n; i++) {
+			s[i] = surv[k][i];
+			rk[i] = 1 - s[i];
+		}
+		cJSON *a = cJSON_CreateObject();
+		cJSON_AddNumberToObject(a, "time", r->times[k]);
+		metrics_json_number(a, "auc", surveval_auc_t(t, e, rk, n, r->times[k]));
+		metrics_json_number(a, "brier", surveval_brier_t(t, e, s, n, r->times[k]));
+		cJSON_AddItemToArray(at, a);
+	}
+	/* at the horizon: the AUC and Brier `lumen models` shows, and calibration by decile */
+	for (long i = 0; i < n; i++)
+		s[i] = 1 - risk_h[i];
+	cJSON_AddNumberToObject(o, "horizon", r->horizon);
+	metrics_json_number(o, "auc", surveval_auc_t(t, e, risk_h, n, r->horizon));
+	metrics_json_number(o, "brier", surveval_brier_t(t, e, s, n, r->horizon));
+	surveval_calib c;
+	surveval_calibration(t, e, s, n, r->horizon, 10, &c);
+	cJSON *cal = cJSON_AddObjectToObject(o, "calibration");
+	cJSON_AddNumberToObject(cal, "time", r->horizon);
+	cJSON *g = cJSON_AddArrayToObject(cal, "groups");
+	for (int k = 0; k < c.groups; k++) {
+		cJSON *gi = cJSON_CreateObject();
+		cJSON_AddNumberToObject(gi, "n", (double)c.n[k]);
+		metrics_json_number(gi, "predicted", c.predicted[k]);
+		metrics_json_number(gi, "observed", c.observed[k]);
+		cJSON_AddItemToArray(g, gi);
+	}
+	surveval_calib_free(&c);
+	free(s);
+	free(rk);
+	free(t);
+	free(e);
+	return o;
+}
+
+/* The coefficient table of the final fit, on each input's own units. */
+static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
+{
+	const cohort_spec *sp = &r->m->spec;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", (double)fit->n);
+	cJSON_AddNumberToObject(o, "events", (double)fit->events);
+	cJSON_AddStringToObject(o, "ties", r->a.ties == COX_EFRON ? "efron" : "breslow");
+	cJSON_AddNumberToObject(o, "l2", r->a.l2);
+	cJSON_AddNumberToObject(o, "loglik0", fit->loglik0);
+	cJSON_AddNumberToObject(o, "loglik", fit->loglik);
+	cJSON *lr = cJSON_AddObjectToObject(o, "lr");
+	cJSON_AddNumberToObject(lr, "chisq", fit->lr_chisq);
+	cJSON_AddNumberToObject(lr, "df", fit->df);
+	metrics_json_number(lr, "p", fit->lr_p);
+	cJSON_AddNumberToObject(o, "iterations", fit->iter);
+	cJSON_AddBoolToObject(o, "converged", fit->converged);
+	metrics_json_number(o, "c_final", c_final);
+	cJSON *a = cJSON_AddArrayToObject(o, "coefficients");
+	for (int s = 0; s < sp->nslot; s++) {
+		const cohort_slot *sl = &sp->slot[s];
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "input", sl->name);
+		cJSON_AddStringToObject(c, "column", sl->column);
+		cJSON_AddStringToObject(c, "kind", sl->kind == SLOT_NUMERIC ? "numeric"
+						   : sl->kind == SLOT_ONEHOT ? "onehot" : "missing");
+		cJSON_AddBoolToObject(c, "aliased", fit->aliased[s]);
+		if (!fit->aliased[s]) {
+			/* numeric inputs were standardised: per unit of the column, b / scale */
+			double sc = sl->kind == SLOT_NUMERIC && sl->scale > 0 ? sl->scale : 1;
+			double b = fit->beta[s] / sc, se = fit->se[s] / sc, z = b / se;
+			cJSON_AddNumberToObject(c, "coef", b);
+			cJSON_AddNumberToObject(c, "se", se);
+			cJSON_AddNumberToObject(c, "hr", exp(b));
+			cJSON_AddNumberToObject(c, "hr_lower", exp(b - 1.959963984540054 * se));
+			cJSON_AddNumberToObject(c, "hr_upper", exp(b + 1.959963984540054 * se));
+			cJSON_AddNumberToObject(c, "z", z);
+			metrics_json_number(c, "p", erfc(fabs(z) / sqrt(2.0)));
+			cJSON_AddNumberToObject(c, "coef_per_sd", fit->beta[s]);
+		}
+		cJSON_AddItemToArray(a, c);
+	}
+	return o;
+}
+
+static char *hyper(const cox_run *r)
+{
+	cJSON *h = cJSON_CreateObject();
+	cJSON_AddStringToObject(h, "time", r->a.time);
+	cJSON_AddStringToObject(h, "event", r->ev_col);
+	if (r->ev_val)
+		cJSON_AddStringToObject(h, "event_value", r->ev_val);
+	else
+		cJSON_AddNullToObject(h, "event_value");
+	cJSON_AddStringToObject(h, "ties", r->a.ties == COX_EFRON ? "efron" : "breslow");
+	cJSON *t = cJSON_AddArrayToObject(h, "times");
+	for (int k = 0; k < r->ntimes; k++)
+		cJSON_AddItemToArray(t, cJSON_CreateNumber(r->times[k]));
+	cJSON_AddNumberToObject(h, "horizon", r->horizon);
+	cJSON_AddNumberToObject(h, "folds", r->a.folds);
+	cJSON_AddStringToObject(h, "final", "refit");
+	return json_take(h);
+}
+
+/* Cross-validation and the final fit; fills r->m, the out-of-fold arrays, and metrics. */
+static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
+{
+	long n = r->f.nrow;
+	int K = r->a.folds, ns = r->m->spec.nslot;
+	r->m->nfold = K;
+	r->m->fold = xcalloc((size_t)K, sizeof *r->m->fold);
+	r->m->fold_spec = xcalloc((size_t)K, sizeof *r->m->fold_spec);
+	r->oof_lp = xcalloc((size_t)n, sizeof *r->oof_lp);
+	r->oof_risk = xcalloc((size_t)n, sizeof *r->oof_risk);
+	r->risk_sd = xcalloc((size_t)n, sizeof *r->risk_sd);
+	r->oof_surv = xcalloc((size_t)r->ntimes, sizeof *r->oof_surv);
+	for (int k = 0; k < r->ntimes; k++)
+		r->oof_surv[k] = xcalloc((size_t)n, sizeof **r->oof_surv);
+	r->folds_json = cJSON_CreateArray();
+	r->fold_nbase = xcalloc((size_t)K, sizeof *r->fold_nbase);
+	r->fold_btime = xcalloc((size_t)K, sizeof *r->fold_btime);
+	r->fold_bhaz = xcalloc((size_t)K, sizeof *r->fold_bhaz);
+	long *all = xmallocarray((size_t)n, sizeof *all), *tr = xmallocarray((size_t)n, sizeof *tr);
+	for (long i = 0; i < n; i++)
+		all[i] = i;
+	double *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
+	double *mean = xcalloc((size_t)n, sizeof *mean), *m2 = xcalloc((size_t)n, sizeof *m2);
+	int st = 0;
+	for (int k = 0; k < K && !st; k++) {
+		long ntr = 0;
+		for (long i = 0; i < n; i++)
+			if (r->fold[i] != k)
+				tr[ntr++] = i;
+		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
+		cox_fit fk;
+		if ((st = fit_rows(r, &r->m->fold_spec[k], tr, ntr, &fk, err))) {
+			char *s = xasprintf("fold %d: %s", k + 1, err->msg);
+			snprintf(err->msg, sizeof err->msg, "%s", s);
+			free(s);
+			break;
+		}
+		if (!fk.converged && !r->a.quiet)
+			fprintf(stderr, "lumen: train: fold %d: the Cox fit did not converge in %d "
+					"iterations (an input separates the events?)\n",
+				k + 1, fk.iter);
+		r->m->fold[k] = coxm_net(ns, fk.beta, r->a.l2, err);
+		if (!r->m->fold[k] || (st = encode(r, &r->m->fold_spec[k], all, n, X, err))) {
+			st = st ? st : EX_SOFTWARE;
+			cox_fit_free(&fk);
+			break;
+		}
+		/* every patient through this fold's model: held-out ones keep theirs, and the
+		 * spread of the risk at the horizon over the fold models */
+		long nte = 0;
+		for (long i = 0; i < n; i++) {
+			double lp = dot(X + (size_t)i * (size_t)ns, fk.beta, ns);
+			double risk = 1 - cox_surv_at(fk.btime, fk.bhaz, fk.nbase, r->horizon, lp);
+			double d = risk - mean[i];
+			mean[i] += d / (k + 1);
+			m2[i] += d * (risk - mean[i]);
+			if (r->fold[i] != k)
+				continue;
+			nte++;
+			r->oof_lp[i] = lp;
+			r->oof_risk[i] = risk;
+			for (int q = 0; q < r->ntimes; q++)
+				r->oof_surv[q][i] = cox_surv_at(fk.btime, fk.bhaz, fk.nbase, r->times[q], lp);
+		}
+		/* this fold's held-out patients on their own */
+		long *te = xmallocarray((size_t)(nte ? nte : 1), sizeof *te);
+		double *lp = xmallocarray((size_t)(nte ? nte : 1), sizeof *lp);
+		double *rk = xmallocarray((size_t)(nte ? nte : 1), sizeof *rk);
+		double **sv = xcalloc((size_t)r->ntimes, sizeof *sv);
+		for (int q = 0; q < r->ntimes; q++)
+			sv[q] = xmallocarray((size_t)(nte ? nte : 1), sizeof **sv);
+		long j = 0;
+		for (long i = 0; i < n; i++)
+			if (r->fold[i] == k) {
+				te[j] = i;
+				lp[j] = r->oof_lp[i];
+				rk[j] = r->oof_risk[i];
+				for (int q = 0; q < r->ntimes; q++)
+					sv[q][j] = r->oof_surv[q][i];
+				j++;
+			}
+		cJSON *fj = eval_json(r, te, nte, lp, sv, rk);
+		cJSON_AddNumberToObject(fj, "fold", k);
+		cJSON_AddNumberToObject(fj, "iterations", fk.iter);
+		cJSON_AddItemToArray(r->folds_json, fj);
+		for (int q = 0; q < r->ntimes; q++)
+			free(sv[q]);
+		free(sv);
+		free(te);
+		free(lp);
+		free(rk);
+		/* the fold's baseline hazard is stored with the model */
+		r->fold_nbase[k] = fk.nbase;
+		r->fold_btime[k] = fk.btime;
+		r->fold_bhaz[k] = fk.bhaz;
+		fk.btime = fk.bhaz = NULL;
+		cox_fit_free(&fk);
+	}
+	for (long i = 0; i < n; i++)
+		r->risk_sd[i] = sqrt(m2[i] / K);
+	free(mean);
+	free(m2);
+	if (!st && (st = fit_rows(r, &r->m->spec, all, n, final, err))) {
+		char *s = xasprintf("final model: %s", err->msg);
+		snprintf(err->msg, sizeof err->msg, "%s", s);
+		free(s);
+	}
+	if (!st && !(r->m->final = coxm_net(ns, final->beta, r->a.l2, err)))
+		st = EX_SOFTWARE;
+	free(all);
+	free(tr);
+	free(X);
+	return st;
+}
+
+/* Everything stored, in one transaction. */
+static int store_all(sqlite3 *db, cox_run *r, const cox_fit *final, lm_err *err)
+{
+	long n = r->f.nrow;
+	int ns = r->m->spec.nslot;
+	float *T = xmallocarray((size_t)n * (size_t)ns, sizeof *T);
+	long *all = xmallocarray((size_t)n, sizeof *all);
+	for (long i = 0; i < n; i++)
+		all[i] = i;
+	int st = cohort_encode(&r->m->spec, &r->f, all, n, T, err);
+	if (!st)
+		st = store_exec(db, "BEGIN IMMEDIATE", err);
+	if (st) {
+		free(T);
+		free(all);
+		return st;
+	}
+	st = model_save(db, r->m, r->a.force, err);
+	if (!st)
+		st = ig_baseline_store(db, r->m, T, n, err);
+	free(T);
+	if (!st)
+		st = coxm_baseline_save(db, r->m->id, -1, final->btime, final->bhaz, final->nbase, err);
+	for (int k = 0; k < r->a.folds && !st; k++)
+		st = coxm_baseline_save(db, r->m->id, k, r->fold_btime[k], r->fold_bhaz[k],
+					r->fold_nbase[k], err);
+	free(all);
+	if (st)
+		goto fail;
+	sqlite3_stmt *u = store_prepare(db,
+					"UPDATE models SET seed = ?, data_sha256 = (SELECT sha256 FROM"
+					" datasets WHERE name = 'patients'), n_used = ?, n_excluded = 0,"
+					" final = 'refit' WHERE id = ?",
+					err);
+	if (!u) {
+		st = err->status;
+		goto fail;
+	}
+	sqlite3_bind_int64(u, 1, r->a.seed);
+	sqlite3_bind_int64(u, 2, n);
+	sqlite3_bind_int64(u, 3, r->m->id);
+	int rc = sqlite3_step(u);
+	sqlite3_finalize(u);
+	if (rc != SQLITE_DONE) {
+		st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	sqlite3_stmt *ins = store_prepare(db,
+					  "INSERT INTO predictions(model_id, patient, fold, y, p, p_sd, logit)"
+					  " VALUES(?, ?, ?, ?, ?, ?, ?)",
+					  err);
+	if (!ins) {
+		st = err->status;
+		goto fail;
+	}
+	for (long i = 0; i < n && !st; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, r->m->id);
+		sqlite3_bind_int64(ins, 2, r->f.rowid[i]);
+		sqlite3_bind_int(ins, 3, r->fold[i]);
+		sqlite3_bind_int(ins, 4, r->event[i]);
+		sqlite3_bind_double(ins, 5, r->oof_risk[i]);
+		sqlite3_bind_double(ins, 6, r->risk_sd[i]);
+		sqlite3_bind_double(ins, 7, r->oof_lp[i]);
+		if ((rc = sqlite3_step(ins)) != SQLITE_DONE)
+			st = lm_seterr(err, store_status(rc), "saving predictions: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(ins);
+	if (!st)
+		st = store_exec(db, "COMMIT", err);
+	if (!st)
+		return 0;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
+}
+
+static void run_free(cox_run *r)
+{
+	free(r->ev_col);
+	split_free(r->feat, r->nfeat);
+	frame_free(&r->f);
+	free(r->time);
+	free(r->event);
+	free(r->fold);
+	free(r->times);
+	model_free(r->m);
+	free(r->oof_lp);
+	free(r->oof_risk);
+	free(r->risk_sd);
+	for (int k = 0; r->oof_surv && k < r->ntimes; k++)
+		free(r->oof_surv[k]);
+	free(r->oof_surv);
+	cJSON_Delete(r->folds_json);
+	for (int k = 0; r->fold_btime && k < r->a.folds; k++) {
+		free(r->fold_btime[k]);
+		free(r->fold_bhaz[k]);
+	}
+	free(r->fold_btime);
+	free(r->fold_bhaz);
+	free(r->fold_nbase);
+}
+
+int cmd_train_cox(int argc, char **argv)
+{
+	cox_run r;
+	memset(&r, 0, sizeof r);
+	int done = 0, st = parse(argc, argv, &r.a, &done);
+	if (st || done)
+		return st;
+	r.ev_col = xstrdup(r.a.event);
+	if ((r.ev_val = strchr(r.ev_col, '=')))
+		*r.ev_val++ = '\0';
+	lm_err err = {0};
+	sqlite3 *db = store_open(r.a.file, 0, &err);
+	if (!db) {
+		lm_report(CMD, &err);
+		free(r.ev_col);
+		return err.status;
+	}
+	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("cox-%s", r.ev_col);
+	cox_fit final;
+	memset(&final, 0, sizeof final);
+	cohort_target tg;
+	memset(&tg, 0, sizeof tg);
+	store_columns cols;
+	if ((st = store_columns_load(db, "patients", &cols, &err)))
+		goto out;
+	for (int w = 0; w < 2 && !st; w++) {
+		const char *c = w ? r.ev_col : r.a.time;
+		if (store_columns_find(&cols, c) < 0)
+			st = lm_seterr(&err, EX_DATAERR, "%s: no column '%s' in patients (--%s)", r.a.file,
+				       c, w ? "event" : "time");
+	}
+	if (!st && !strcmp(r.ev_col, r.a.time))
+		st = lm_seterr(&err, EX_USAGE, "--time and --event name the same column");
+	if (!st && !(r.feat = features(&cols, &r, &err)))
+		st = err.status;
+	store_columns_free(&cols);
+	if (st)
+		goto out;
+	if (!r.a.force && model_id(db, name) >= 0) {
+		st = lm_seterr(&err, EX_DATAERR, "a model named '%s' exists; use --force to replace it",
+			       name);
+		goto out;
+	}
+	{
+		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
+		for (int i = 0; i < r.nfeat; i++)
+			load[i] = r.feat[i];
+		load[r.nfeat] = r.a.time;
+		load[r.nfeat + 1] = r.ev_col;
+		st = frame_load(db, "patients", load, r.nfeat + 2, &r.f, &err);
+		free(load);
+		if (st)
+			goto out;
+		r.tcol = frame_find(&r.f, r.a.time);
+		r.ecol = frame_find(&r.f, r.ev_col);
+	}
+	if ((st = outcome(&r, &err)) || (st = eval_times(&r, &err)))
+		goto out;
+	/* folds stratified by event, as the classifiers' are by class */
+	static char cens_name[] = "censored", event_name[] = "event";
+	char *classes[2] = {cens_name, event_name};
+	tg.nclass = 2;
+	tg.classes = classes;
+	tg.y = xmallocarray((size_t)r.f.nrow, sizeof *tg.y);
+	for (long i = 0; i < r.f.nrow; i++)
+		tg.y[i] = (float)r.event[i];
+	r.fold = xmallocarray((size_t)r.f.nrow, sizeof *r.fold);
+	st = cohort_folds(&tg, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err);
+	free(tg.y);
+	if (st)
+		goto out;
+
+	r.m = xcalloc(1, sizeof *r.m);
+	r.m->name = xstrdup(name);
+	r.m->arch = xstrdup("cox");
+	r.m->target = xstrdup(r.ev_col);
+	r.m->positive = r.ev_val ? xstrdup(r.ev_val) : NULL;
+	r.m->task = xstrdup("survival");
+	r.m->nclass = 2;
+	r.m->classes = xcalloc(2, sizeof *r.m->classes);
+	r.m->classes[0] = xstrdup("censored");
+	r.m->classes[1] = xstrdup("event");
+	{
+		long *all = xmallocarray((size_t)r.f.nrow, sizeof *all);
+		for (long i = 0; i < r.f.nrow; i++)
+			all[i] = i;
+		st = cohort_spec_fit(&r.f, (const char *const *)r.feat, r.nfeat, all, r.f.nrow,
+				     &r.m->spec, &err);
+		free(all);
+		if (st)
+			goto out;
+	}
+	if ((st = run_fits(&r, &final, &err)))
+		goto out;
+	if (!final.converged && !r.a.quiet)
+		fprintf(stderr, "lumen: train: the final Cox fit did not converge in %d iterations "
+				"(an input separates the events?)\n",
+			final.iter);
+	r.m->hyper_json = hyper(&r);
+	{
+		long n = r.f.nrow;
+		int ns = r.m->spec.nslot;
+		long *all = xmallocarray((size_t)n, sizeof *all);
+		double *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
+		double *lp = xmallocarray((size_t)n, sizeof *lp);
+		for (long i = 0; i < n; i++)
+			all[i] = i;
+		encode(&r, &r.m->spec, all, n, X, &err);
+		for (long i = 0; i < n; i++)
+			lp[i] = dot(X + (size_t)i * (size_t)ns, final.beta, ns);
+		surveval_conc cf;
+		surveval_concordance(r.time, r.event, lp, n, 0, INFINITY, &cf);
+		cJSON *mj = cJSON_CreateObject();
+		cJSON *pooled = eval_json(&r, all, n, r.oof_lp, r.oof_surv, r.oof_risk);
+		cJSON_AddItemToObject(mj, "pooled", pooled);
+		cJSON_AddItemToObject(mj, "folds", r.folds_json);
+		r.folds_json = NULL;
+		cJSON_AddItemToObject(mj, "cox", table_json(&r, &final, cf.c));
+		double c_oof = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pooled, "c_index"));
+		r.m->metrics_json = json_take(mj);
+		free(all);
+		free(X);
+		free(lp);
+		if ((st = store_all(db, &r, &final, &err)))
+			goto out;
+		char pb[32];
+		if (final.lr_p < 1e-16)
+			snprintf(pb, sizeof pb, "< 1e-16");
+		else
+			snprintf(pb, sizeof pb, "= %.3g", final.lr_p);
+		printf("model '%s': cox, time %s, event %s, %ld patients, %ld events, %d folds, "
+		       "out-of-fold C-index %.3f (final %.3f); likelihood ratio %.2f on %d df, p %s\n",
+		       name, r.a.time, r.ev_desc, n, r.events, r.a.folds, c_oof, cf.c, final.lr_chisq,
+		       final.df, pb);
+	}
+out:
+	if (st)
+		lm_report(CMD, &err);
+	cox_fit_free(&final);
+	run_free(&r);
+	free(name);
+	store_close(db);
+	return st;
+}
+
+int train_horizon_target(const frame *f, const char *file, const char *time_col,
+			 const char *event, double horizon, cohort_target *t, long *n_censored,
+			 lm_err *err)
+{
+	memset(t, 0, sizeof *t);
+	*n_censored = 0;
+	/* the outcome checks of the Cox fit, on the caller's frame (borrowed, not freed) */
+	cox_run r;
+	memset(&r, 0, sizeof r);
+	r.a.file = file;
+	r.a.time = time_col;
+	r.ev_col = xstrdup(event);
+	if ((r.ev_val = strchr(r.ev_col, '=')))
+		*r.ev_val++ = '\0';
+	r.f = *f;
+	r.tcol = frame_find(f, time_col);
+	r.ecol = frame_find(f, r.ev_col);
+	int st = r.tcol < 0 || r.ecol < 0
+			 ? lm_seterr(err, EX_DATAERR, "%s: no column '%s' in patients", file,
+				     r.tcol < 0 ? time_col : r.ev_col)
+			 : outcome(&r, err);
+	if (!st) {
+		t->nclass = 2;
+		t->classes = xcalloc(2, sizeof *t->classes);
+		t->classes[0] = xasprintf("event-free at %g", horizon);
+		t->classes[1] = xasprintf("event by %g", horizon);
+		t->y = xmallocarray((size_t)(f->nrow ? f->nrow : 1), sizeof *t->y);
+		long pos = 0, neg = 0;
+		for (long i = 0; i < f->nrow; i++) {
+			if (r.event[i] && r.time[i] <= horizon) {
+				t->y[i] = 1;
+				pos++;
+			} else if (r.time[i] >= horizon) {
+				t->y[i] = 0; /* followed up to the horizon without the event */
+				neg++;
+			} else {
+				t->y[i] = NAN; /* censored before the horizon: unknown */
+				(*n_censored)++;
+			}
+		}
+		t->n_missing = *n_censored;
+		if (!pos || !neg) {
+			st = lm_seterr(err, EX_DATAERR, "%s: --horizon %g: %s", file, horizon,
+				       pos ? "every patient followed that long has the event"
+					   : "no event before the horizon");
+			cohort_target_free(t);
+		}
+	}
+	free(r.time);
+	free(r.event);
+	free(r.ev_col);
+	return st;
+}
