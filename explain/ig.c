@@ -610,7 +610,7 @@ void ig_baseline_zero(const cohort_spec *spec, float *out)
 
 /* ---- the cohort of a stored model ---- */
 
-void ig_cohort_free(ig_cohort *c)
+void ig_inputs_free(ig_inputs *c)
 {
 	frame_free(&c->f);
 	free(c->X);
@@ -619,14 +619,14 @@ void ig_cohort_free(ig_cohort *c)
 	memset(c, 0, sizeof *c);
 }
 
-int ig_cohort_load(sqlite3 *db, const model *m, ig_cohort *c, lm_err *err)
+int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 {
 	memset(c, 0, sizeof *c);
 	store_columns cols;
 	int st = store_columns_load(db, "patients", &cols, err);
 	if (st)
 		return st;
-	int idc = store_columns_role(&cols, ROLE_ID);
+	int idc = store_columns_role(&cols, COL_ROLE_ID);
 	const cohort_spec *sp = &m->spec;
 	const char **names = xcalloc((size_t)sp->ncolumn + 2, sizeof *names);
 	int nn = 0;
@@ -675,11 +675,11 @@ int ig_cohort_load(sqlite3 *db, const model *m, ig_cohort *c, lm_err *err)
 	}
 	free(names);
 	if (st)
-		ig_cohort_free(c);
+		ig_inputs_free(c);
 	return st;
 }
 
-long ig_cohort_find(const ig_cohort *c, const char *id)
+long ig_inputs_find(const ig_inputs *c, const char *id)
 {
 	char buf[256];
 	for (long i = 0; i < c->f.nrow; i++) {
@@ -697,7 +697,7 @@ long ig_cohort_find(const ig_cohort *c, const char *id)
 
 /* The encoded rows of the training patients (those with a target value), in frame order:
  * *n rows, caller frees. */
-static float *cohort_training_rows(const ig_cohort *c, int ns, long *n)
+static float *cohort_training_rows(const ig_inputs *c, int ns, long *n)
 {
 	float *T = xmallocarray((size_t)(c->ntrain ? c->ntrain : 1) * (size_t)(ns ? ns : 1),
 				sizeof *T);
@@ -710,7 +710,7 @@ static float *cohort_training_rows(const ig_cohort *c, int ns, long *n)
 	return T;
 }
 
-int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b, float *out,
+int ig_inputs_baseline(const ig_inputs *c, const model *m, const ig_baseline *b, float *out,
 		       lm_err *err)
 {
 	int ns = m->spec.nslot;
@@ -719,7 +719,7 @@ int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b,
 		return 0;
 	}
 	if (b->kind == IG_BASE_PATIENT) {
-		long r = ig_cohort_find(c, b->patient);
+		long r = ig_inputs_find(c, b->patient);
 		if (r < 0)
 			return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", b->patient);
 		memcpy(out, c->X + (size_t)r * (size_t)ns, (size_t)ns * sizeof *out);
@@ -775,7 +775,7 @@ int ig_baseline_store(sqlite3 *db, const model *m, const float *T, long n, lm_er
 	return st;
 }
 
-int ig_baseline_store_cohort(sqlite3 *db, const ig_cohort *c, const model *m, lm_err *err)
+int ig_baseline_store_cohort(sqlite3 *db, const ig_inputs *c, const model *m, lm_err *err)
 {
 	long n;
 	float *T = cohort_training_rows(c, m->spec.nslot, &n);
@@ -821,7 +821,7 @@ int ig_baseline_load(sqlite3 *db, const model *m, ig_base_kind kind, float *out,
  * held by another process, a full disk) is not an error: the baseline was computed and the
  * next call computes it again. It never waits for a lock (the TUI calls this on a keypress):
  * the busy timeout is 0 meanwhile, then store_open's 5 s again. */
-static void cache_baselines(sqlite3 *db, const ig_cohort *c, const model *m)
+static void cache_baselines(sqlite3 *db, const ig_inputs *c, const model *m)
 {
 	if (sqlite3_db_readonly(db, "main") != 0 || !sqlite3_get_autocommit(db))
 		return;
@@ -833,7 +833,7 @@ static void cache_baselines(sqlite3 *db, const ig_cohort *c, const model *m)
 	sqlite3_busy_timeout(db, 5000);
 }
 
-int ig_baseline_get(sqlite3 *db, const ig_cohort *c, const model *m, const ig_baseline *b,
+int ig_baseline_get(sqlite3 *db, const ig_inputs *c, const model *m, const ig_baseline *b,
 		    float *out, lm_err *err)
 {
 	if (b->kind == IG_BASE_ZERO) {
@@ -847,18 +847,18 @@ int ig_baseline_get(sqlite3 *db, const ig_cohort *c, const model *m, const ig_ba
 		if (got)
 			return got;
 	}
-	ig_cohort own;
+	ig_inputs own;
 	if (!c) {
-		int st = ig_cohort_load(db, m, &own, err);
+		int st = ig_inputs_load(db, m, &own, err);
 		if (st)
 			return st;
 	}
-	const ig_cohort *co = c ? c : &own;
-	int st = ig_cohort_baseline(co, m, b, out, err);
+	const ig_inputs *co = c ? c : &own;
+	int st = ig_inputs_baseline(co, m, b, out, err);
 	if (!st && (b->kind == IG_BASE_MEAN || b->kind == IG_BASE_MEDIAN))
 		cache_baselines(db, co, m);
 	if (!c)
-		ig_cohort_free(&own);
+		ig_inputs_free(&own);
 	return st;
 }
 

@@ -116,7 +116,7 @@ static void push_cell(lua_State *L, const frame *fr, int c, long r)
 		return;
 	}
 	switch (fc->meta->type) {
-	case TYPE_TEXT: {
+	case COL_TYPE_TEXT: {
 		int k = (int)v;
 		if (k >= 0 && k < fc->meta->ncat)
 			lua_pushstring(L, fc->meta->cats[k]);
@@ -124,14 +124,14 @@ static void push_cell(lua_State *L, const frame *fr, int c, long r)
 			lua_pushnil(L);
 		break;
 	}
-	case TYPE_BOOLEAN: lua_pushboolean(L, v != 0); break;
-	case TYPE_INTEGER:
+	case COL_TYPE_BOOLEAN: lua_pushboolean(L, v != 0); break;
+	case COL_TYPE_INTEGER:
 		if (v >= -9.0e15 && v <= 9.0e15 && v == floor(v))
 			lua_pushinteger(L, (lua_Integer)v);
 		else
 			lua_pushnumber(L, v);
 		break;
-	case TYPE_REAL: lua_pushnumber(L, v); break;
+	case COL_TYPE_REAL: lua_pushnumber(L, v); break;
 	}
 }
 
@@ -431,7 +431,7 @@ static int l_survival(lua_State *L)
 			snprintf(event, sizeof event, "%s=%s", em->name, lua_tostring(L, -1));
 		else
 			return luaL_error(L, "lumen.survival: event_value must be a number or a label");
-	} else if (em->type == TYPE_TEXT || fr->col[ce].str) {
+	} else if (em->type == COL_TYPE_TEXT || fr->col[ce].str) {
 		return luaL_error(L, "lumen.survival: %s is text; name the event: event_value = V",
 				  em->name);
 	} else {
@@ -859,7 +859,7 @@ static cohort_value *input_values(lua_State *L, const model *m, int idx, const c
 	for (int j = 0; j < sp->ncolumn; j++) {
 		v[j].num = NAN;
 		v[j].text = NULL;
-		int is_text = sp->column_type[j] == TYPE_TEXT;
+		int is_text = sp->column_type[j] == COL_TYPE_TEXT;
 		if (pa) {
 			int c = frame_find(fr, sp->columns[j]);
 			if (c < 0)

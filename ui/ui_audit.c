@@ -54,7 +54,7 @@ static void default_spec(ui_app *a, char *spec, size_t len)
 	spec[0] = 0;
 	if (store_columns_load(a->db, "patients", &cols, NULL))
 		return;
-	int k = store_columns_role(&cols, ROLE_GROUP);
+	int k = store_columns_role(&cols, COL_ROLE_GROUP);
 	if (k >= 0)
 		snprintf(spec, len, "%s", cols.c[k].name);
 	store_columns_free(&cols);

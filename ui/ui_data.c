@@ -28,7 +28,7 @@ static void col_free(ui_col *k)
 	free(k->meta.cat_n);
 }
 
-static void cache_clear(ui_cohort *c)
+static void cache_clear(ui_view *c)
 {
 	for (int i = 0; i < c->ncache; i++) {
 		ui_row *r = &c->cache[i];
@@ -40,9 +40,9 @@ static void cache_clear(ui_cohort *c)
 	}
 }
 
-void ui_cohort_flush(ui_cohort *c) { cache_clear(c); }
+void ui_view_flush(ui_view *c) { cache_clear(c); }
 
-static void add_col(ui_cohort *c, const char *name, const store_column *m, int is_p, int is_pred,
+static void add_col(ui_view *c, const char *name, const store_column *m, int is_p, int is_pred,
 		    int is_true)
 {
 	c->col = xreallocarray(c->col, (size_t)c->ncol + 1, sizeof *c->col);
@@ -65,14 +65,14 @@ static void add_col(ui_cohort *c, const char *name, const store_column *m, int i
 		}
 	} else {
 		k->label = xstrdup(name);
-		k->type = TYPE_REAL;
-		k->role = ROLE_TARGET;
+		k->type = COL_TYPE_REAL;
+		k->role = COL_ROLE_TARGET;
 	}
 	int w = (int)strlen(k->label);
 	k->width = is_p ? 13 : (is_pred || is_true) ? 4 : w < 6 ? 6 : w > 10 ? 10 : w;
 }
 
-static int load_models(ui_cohort *c, const char *want, lm_err *err)
+static int load_models(ui_view *c, const char *want, lm_err *err)
 {
 	if (!store_has_table(c->db, "models") || !store_has_table(c->db, "predictions"))
 		return 0;
@@ -105,7 +105,7 @@ static int load_models(ui_cohort *c, const char *want, lm_err *err)
 	return 0;
 }
 
-static int prepare_row(ui_cohort *c, lm_err *err)
+static int prepare_row(ui_view *c, lm_err *err)
 {
 	lm_buf sql = {0};
 	if (c->id_col) {
@@ -132,7 +132,7 @@ static int prepare_row(ui_cohort *c, lm_err *err)
 	return 0;
 }
 
-int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *want_model, const char *columns,
+int ui_view_open(ui_view *c, sqlite3 *db, const char *want_model, const char *columns,
 		   lm_err *err)
 {
 	memset(c, 0, sizeof *c);
@@ -151,7 +151,7 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *want_model, const char
 	int s = store_columns_load(db, "patients", &cols, err);
 	if (s)
 		return s;
-	int idc = store_columns_role(&cols, ROLE_ID);
+	int idc = store_columns_role(&cols, COL_ROLE_ID);
 	if (idc >= 0)
 		c->id_col = xstrdup(cols.c[idc].name);
 	if ((s = load_models(c, want_model, err))) {
@@ -179,7 +179,7 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *want_model, const char
 	} else {
 		/* groups and treatment first (the demographics a clinician scans), then the
 		 * features in file order; the screen shows as many as fit */
-		static const col_role order[] = {ROLE_GROUP, ROLE_TREATMENT, ROLE_FEATURE};
+		static const col_role order[] = {COL_ROLE_GROUP, COL_ROLE_TREATMENT, COL_ROLE_FEATURE};
 		for (size_t r = 0; r < LM_ARRAY_LEN(order); r++)
 			for (int i = 0; i < cols.n; i++)
 				if (cols.c[i].role == order[r])
@@ -188,12 +188,12 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *want_model, const char
 	store_columns_free(&cols);
 	c->cache = xcalloc(CACHE_N, sizeof *c->cache);
 	c->ncache = CACHE_N;
-	if (c->nmodel > 0 && (s = ui_cohort_set_model(c, c->cur_model, err)))
+	if (c->nmodel > 0 && (s = ui_view_set_model(c, c->cur_model, err)))
 		return s;
 	return prepare_row(c, err);
 }
 
-void ui_cohort_close(ui_cohort *c)
+void ui_view_close(ui_view *c)
 {
 	if (c->cache)
 		cache_clear(c);
@@ -212,16 +212,16 @@ void ui_cohort_close(ui_cohort *c)
 	memset(c, 0, sizeof *c);
 }
 
-long ui_cohort_count(const ui_cohort *c) { return c->view ? c->nview : c->n; }
+long ui_view_count(const ui_view *c) { return c->view ? c->nview : c->n; }
 
-long ui_cohort_rowid(const ui_cohort *c, long pos)
+long ui_view_rowid(const ui_view *c, long pos)
 {
-	if (pos < 0 || pos >= ui_cohort_count(c))
+	if (pos < 0 || pos >= ui_view_count(c))
 		return 0;
 	return c->view ? c->view[pos] : pos + 1;
 }
 
-long ui_cohort_pos(const ui_cohort *c, long rowid)
+long ui_view_pos(const ui_view *c, long rowid)
 {
 	if (!c->view)
 		return rowid >= 1 && rowid <= c->n ? rowid - 1 : -1;
@@ -248,7 +248,7 @@ static void fmt_value(char *buf, size_t len, sqlite3_stmt *st, int i)
 	}
 }
 
-const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
+const ui_row *ui_view_row(ui_view *c, long rowid)
 {
 	ui_row *r = &c->cache[rowid % CACHE_N];
 	if (r->rowid == rowid && r->cell)
@@ -287,7 +287,7 @@ const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
 	return r;
 }
 
-int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err)
+int ui_view_set_model(ui_view *c, int k, lm_err *err)
 {
 	(void)err;
 	if (k < 0 || k >= c->nmodel)
@@ -310,7 +310,7 @@ int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err)
 /* Loads every value of column k by rowid-1: the model's outputs from `predictions`, any other
  * column through frame_load (text as the category's alphabetical rank, so sorting by it
  * sorts by label). */
-static int load_all(ui_cohort *c, int k, lm_err *err)
+static int load_all(ui_view *c, int k, lm_err *err)
 {
 	ui_col *col = &c->col[k];
 	if (col->all)
@@ -344,7 +344,7 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 		}
 		int *rank = NULL;
 		const store_column *m = f.col[0].meta;
-		if (m->type == TYPE_TEXT && m->ncat > 0) {
+		if (m->type == COL_TYPE_TEXT && m->ncat > 0) {
 			rank = xcalloc((size_t)m->ncat, sizeof *rank);
 			for (int i = 0; i < m->ncat; i++)
 				for (int j = 0; j < m->ncat; j++)
@@ -398,7 +398,7 @@ static int cmp_desc(const void *pa, const void *pb)
 	return (a->r > b->r) - (a->r < b->r);
 }
 
-static void ensure_view(ui_cohort *c)
+static void ensure_view(ui_view *c)
 {
 	if (c->view)
 		return;
@@ -408,7 +408,7 @@ static void ensure_view(ui_cohort *c)
 	c->nview = c->n;
 }
 
-int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
+int ui_view_sort(ui_view *c, int k, int desc, lm_err *err)
 {
 	if (k < 0 || k >= c->ncol)
 		return 0;
@@ -432,7 +432,7 @@ int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
 /* The filter prompt speaks the filter language of `lumen query --where` and lumen.patients
  * (ops_filter): one compiled expression over the patients, `risk`, `label` and `outcome`
  * meaning the shown model's stored predictions. "" clears. */
-int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
+int ui_view_filter(ui_view *c, const char *expr, lm_err *err)
 {
 	while (*expr == ' ')
 		expr++;
@@ -442,7 +442,7 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 		c->nview = 0;
 		c->filter[0] = 0;
 		if (c->sort_col >= 0)
-			return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+			return ui_view_sort(c, c->sort_col, c->sort_desc, err);
 		return 0;
 	}
 	ops_filter *f = ops_filter_compile(c->db, expr, c->model_id >= 0 ? c->model_name : NULL, err);
@@ -465,12 +465,12 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 	c->nview = n;
 	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
 	if (c->sort_col >= 0)
-		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+		return ui_view_sort(c, c->sort_col, c->sort_desc, err);
 	return 0;
 }
 
 /* Marks in hit[] the rowids whose id (ids = 1) or shown cells (ids = 0) equal text. */
-static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
+static int search_hits(ui_view *c, const char *text, int ids, char *hit)
 {
 	lm_buf sql = {0};
 	buf_puts(&sql, "SELECT rowid FROM patients WHERE 0");
@@ -503,9 +503,9 @@ static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
 	return any;
 }
 
-long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
+long ui_view_search(ui_view *c, const char *text, long from, int dir)
 {
-	long n = ui_cohort_count(c);
+	long n = ui_view_count(c);
 	if (n == 0 || !*text)
 		return -1;
 	/* an id match wins; otherwise any shown column holding the value. SQL finds the
@@ -516,7 +516,7 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 	if (any)
 		for (long k = 0; k < n; k++) {
 			long pos = ((from + dir * k) % n + n) % n;
-			if (hit[ui_cohort_rowid(c, pos)]) {
+			if (hit[ui_view_rowid(c, pos)]) {
 				found = pos;
 				break;
 			}

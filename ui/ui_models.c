@@ -257,7 +257,7 @@ static void k_use(ui_app *a)
 	lm_err err = {0};
 	for (int k = 0; k < a->co.nmodel; k++)
 		if (a->co.model_ids[k] == ms.m[a->model_sel].id) {
-			ui_cohort_set_model(&a->co, k, &err);
+			ui_view_set_model(&a->co, k, &err);
 			ui_status(a, "cohort shows model %s", a->co.model_name);
 			return;
 		}

@@ -172,12 +172,12 @@ static void draw_factors(ui_app *a, int y0)
 static void patient_draw(ui_app *a)
 {
 	ensure_loaded(a);
-	long pos = ui_cohort_pos(&a->co, a->patient);
+	long pos = ui_view_pos(&a->co, a->patient);
 	char t[320];
 	attron((attr_t)A_BOLD);
 	if (pos >= 0)
 		snprintf(t, sizeof t, "Patient %s  (%ld of %ld in the current order)", ps.id, pos + 1,
-			 ui_cohort_count(&a->co));
+			 ui_view_count(&a->co));
 	else
 		snprintf(t, sizeof t, "Patient %s", ps.id);
 	ui_put(1, 0, COLS, t);
@@ -292,8 +292,8 @@ static void draw_visits(ui_app *a, int y0)
 
 static void step_patient(ui_app *a, int d)
 {
-	long pos = ui_cohort_pos(&a->co, a->patient);
-	long n = ui_cohort_count(&a->co);
+	long pos = ui_view_pos(&a->co, a->patient);
+	long n = ui_view_count(&a->co);
 	if (pos < 0 || n == 0)
 		return;
 	pos += d;
@@ -302,7 +302,7 @@ static void step_patient(ui_app *a, int d)
 		return;
 	}
 	a->cur = pos; /* the cohort cursor follows, so Esc returns to this patient */
-	ui_open_patient(a, ui_cohort_rowid(&a->co, pos));
+	ui_open_patient(a, ui_view_rowid(&a->co, pos));
 }
 static void k_next(ui_app *a) { step_patient(a, 1); }
 static void k_prev(ui_app *a) { step_patient(a, -1); }

@@ -41,7 +41,7 @@ static int groupings(const store_columns *cols, int k, const char **name, int *t
 	*name = NULL;
 	*tertiles = 0;
 	for (int i = 0; i < cols->n; i++)
-		if (cols->c[i].role == ROLE_GROUP || cols->c[i].role == ROLE_TREATMENT) {
+		if (cols->c[i].role == COL_ROLE_GROUP || cols->c[i].role == COL_ROLE_TREATMENT) {
 			if (n == k)
 				*name = cols->c[i].name;
 			n++;
@@ -61,7 +61,7 @@ static void build(ui_app *a)
 	store_columns cols;
 	if (store_columns_load(a->db, "patients", &cols, NULL))
 		return;
-	int ti = store_columns_role(&cols, ROLE_TIME), ei = store_columns_role(&cols, ROLE_EVENT);
+	int ti = store_columns_role(&cols, COL_ROLE_TIME), ei = store_columns_role(&cols, COL_ROLE_EVENT);
 	if (ti < 0 || ei < 0) {
 		snprintf(ks.err, sizeof ks.err, "no time and event columns: lumen import --time COL --event COL");
 		store_columns_free(&cols);
@@ -80,7 +80,7 @@ static void build(ui_app *a)
 	}
 	/* the event is the event column's highest value (status 2 = death in pbc) */
 	char event[200], by[200];
-	if (cols.c[ei].type == TYPE_TEXT || isnan(cols.c[ei].max))
+	if (cols.c[ei].type == COL_TYPE_TEXT || isnan(cols.c[ei].max))
 		snprintf(event, sizeof event, "%s", cols.c[ei].name);
 	else
 		snprintf(event, sizeof event, "%s=%.17g", cols.c[ei].name, cols.c[ei].max);

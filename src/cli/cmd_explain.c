@@ -79,7 +79,7 @@ static void progress_line(void *ctx, long done, long total)
 
 /* ---- compute and store ---- */
 
-static int parse_patients(const ig_cohort *co, const char *list, long **rows, long *n, lm_err *err)
+static int parse_patients(const ig_inputs *co, const char *list, long **rows, long *n, lm_err *err)
 {
 	char *dup = xstrdup(list), *save = NULL;
 	long cap = 16, k = 0;
@@ -87,7 +87,7 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		while (*t == ' ')
 			t++;
-		long i = ig_cohort_find(co, t);
+		long i = ig_inputs_find(co, t);
 		if (i < 0) {
 			lm_seterr(err, EX_DATAERR, "no patient with id '%s'", t);
 			free(dup);
@@ -108,7 +108,7 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 	return 0;
 }
 
-static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
 	long *rows = NULL, n = 0;
@@ -188,10 +188,10 @@ static int cmp_weight(const void *a, const void *b)
 	return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
-static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
-	long row = ig_cohort_find(co, o->patient);
+	long row = ig_inputs_find(co, o->patient);
 	if (row < 0)
 		return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", o->patient);
 	ig_baseline bl;
@@ -412,11 +412,11 @@ int cmd_explain(int argc, char **argv)
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
 	if (!st && !o.rule_given)
 		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
-	ig_cohort co;
+	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;
 	if (!st) {
-		st = ig_cohort_load(db, m, &co, &err);
+		st = ig_inputs_load(db, m, &co, &err);
 		have_co = !st;
 	}
 	if (!st)
@@ -425,7 +425,7 @@ int cmd_explain(int argc, char **argv)
 	if (st)
 		lm_report(C, &err);
 	if (have_co)
-		ig_cohort_free(&co);
+		ig_inputs_free(&co);
 	if (m)
 		model_free(m);
 	store_close(db);

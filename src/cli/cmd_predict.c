@@ -58,7 +58,7 @@ static int check_types(const model *m, const frame *f, const char *csv, lm_err *
 		if (j < 0)
 			return lm_seterr(err, EX_DATAERR, "%s: no column '%s' (model '%s' needs it)", csv,
 					 m->spec.columns[t], m->name);
-		if (m->spec.column_type[t] == TYPE_TEXT || f->cols.c[j].type != TYPE_TEXT)
+		if (m->spec.column_type[t] == COL_TYPE_TEXT || f->cols.c[j].type != COL_TYPE_TEXT)
 			continue;
 		char buf[256];
 		for (long r = 0; r < f->nrow; r++) {
@@ -167,7 +167,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		for (int c = 0; c < s->W; c++) {
 			char *h = xasprintf("p_%s", m->classes[c]);
 			fputc(',', out);
-			csv_fputs(out, h);
+			lm_csv_fputs(out, h);
 			free(h);
 		}
 	}
@@ -176,7 +176,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		fputs(",oof_p,fold", out);
 	fputc('\n', out);
 	for (long i = 0; i < s->n; i++) {
-		csv_fputs(out, s->id[i]);
+		lm_csv_fputs(out, s->id[i]);
 		for (int c = 0; c < s->W; c++)
 			fprintf(out, ",%.6f", (double)s->p[(size_t)i * (size_t)s->W + (size_t)c]);
 		fprintf(out, ",%.6f", (double)s->logit[i]);
@@ -322,7 +322,7 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	int idcol = -1;
 	for (int j = 0; j < f.ncol; j++)
-		if (f.cols.c[j].role == ROLE_ID)
+		if (f.cols.c[j].role == COL_ROLE_ID)
 			idcol = j;
 	if (times && !coxm_is_cox(m)) {
 		st = lm_seterr(&err, EX_USAGE, "--times: model '%s' is not a Cox model", name);

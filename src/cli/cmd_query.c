@@ -128,7 +128,7 @@ int cmd_query(int argc, char **argv)
 		for (int k = 0; k < fr->ncol; k++) {
 			if (k)
 				putchar(',');
-			csv_fputs(stdout, fr->cols.c[k].name);
+			lm_csv_fputs(stdout, fr->cols.c[k].name);
 		}
 		if (risk)
 			fputs(",risk", stdout);
@@ -138,7 +138,7 @@ int cmd_query(int argc, char **argv)
 			for (int k = 0; k < fr->ncol; k++) {
 				if (k)
 					putchar(',');
-				csv_fputs(stdout, frame_cell_text(fr, k, rows[i], cell, sizeof cell));
+				lm_csv_fputs(stdout, frame_cell_text(fr, k, rows[i], cell, sizeof cell));
 			}
 			if (risk) {
 				if (isnan(risk[rows[i]]))
@@ -149,7 +149,7 @@ int cmd_query(int argc, char **argv)
 			putchar('\n');
 		}
 	} else {
-		int id = store_columns_role(&fr->cols, ROLE_ID);
+		int id = store_columns_role(&fr->cols, COL_ROLE_ID);
 		char cell[256];
 		for (long i = 0; i < n; i++)
 			if (id >= 0)

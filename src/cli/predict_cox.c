@@ -161,7 +161,7 @@ int predict_cox_write(sqlite3 *db, model *m, const frame *f, int idcol, int coho
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
-		csv_fputs(out, id);
+		lm_csv_fputs(out, id);
 		fprintf(out, ",%.6f", (double)lp[i]);
 		for (int q = 0; q < nt; q++)
 			fprintf(out, ",%.6f", coxm_surv(&fin, t[q], lp[i]));

@@ -409,7 +409,7 @@ static void colacc_init(colacc *c, const char *name)
 	c->boolmask = BF_ALL;
 	c->min = INFINITY;
 	c->max = -INFINITY;
-	c->role = ROLE_FEATURE;
+	c->role = COL_ROLE_FEATURE;
 }
 
 static void colacc_free(colacc *c)
@@ -430,15 +430,15 @@ static void colacc_decide(colacc *c)
 	if (c->forced)
 		return;
 	if (c->n == 0)
-		c->type = TYPE_TEXT;
+		c->type = COL_TYPE_TEXT;
 	else if (c->boolmask)
-		c->type = TYPE_BOOLEAN;
+		c->type = COL_TYPE_BOOLEAN;
 	else if (c->can_int)
-		c->type = TYPE_INTEGER;
+		c->type = COL_TYPE_INTEGER;
 	else if (c->can_real)
-		c->type = TYPE_REAL;
+		c->type = COL_TYPE_REAL;
 	else
-		c->type = TYPE_TEXT;
+		c->type = COL_TYPE_TEXT;
 }
 
 /* ---- one dataset (patients or visits) ---- */
@@ -602,38 +602,38 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 	}
 	if (!d->visits) {
 		for (int i = 0; i < o->ntargets; i++)
-			if ((st = set_role(d, o->targets[i], "--target", ROLE_TARGET, err)))
+			if ((st = set_role(d, o->targets[i], "--target", COL_ROLE_TARGET, err)))
 				return st;
 		for (int i = 0; i < o->ngroups; i++)
-			if ((st = set_role(d, o->groups[i], "--group", ROLE_GROUP, err)))
+			if ((st = set_role(d, o->groups[i], "--group", COL_ROLE_GROUP, err)))
 				return st;
 		for (int i = 0; i < o->nignores; i++)
-			if ((st = set_role(d, o->ignores[i], "--ignore", ROLE_IGNORE, err)))
+			if ((st = set_role(d, o->ignores[i], "--ignore", COL_ROLE_IGNORE, err)))
 				return st;
-		if (o->time && (st = set_role(d, o->time, "--time", ROLE_TIME, err)))
+		if (o->time && (st = set_role(d, o->time, "--time", COL_ROLE_TIME, err)))
 			return st;
-		if (o->event && (st = set_role(d, o->event, "--event", ROLE_EVENT, err)))
+		if (o->event && (st = set_role(d, o->event, "--event", COL_ROLE_EVENT, err)))
 			return st;
-		if (o->treatment && (st = set_role(d, o->treatment, "--treatment", ROLE_TREATMENT, err)))
+		if (o->treatment && (st = set_role(d, o->treatment, "--treatment", COL_ROLE_TREATMENT, err)))
 			return st;
 		if (o->id) {
 			if ((d->id = need_column(d, o->id, "--id", err)) < 0)
 				return EX_DATAERR;
-			if (d->col[d->id].role != ROLE_FEATURE)
+			if (d->col[d->id].role != COL_ROLE_FEATURE)
 				return lm_seterr(err, EX_USAGE, "%s: column '%s' cannot be both the id and "
 						 "the %s", d->path, o->id,
 						 store_role_name(d->col[d->id].role));
 			d->col[d->id].cand = 1;
-			d->col[d->id].role = ROLE_ID; /* an id is never a model input */
+			d->col[d->id].role = COL_ROLE_ID; /* an id is never a model input */
 		} else if (o->row_ids) {
 			/* the rows are numbered; a column named like an id is still no feature */
 			for (int j = 0; j < d->ncol; j++)
-				if (id_name_rank(d->col[j].name) >= 0 && d->col[j].role == ROLE_FEATURE)
-					d->col[j].role = ROLE_IGNORE;
+				if (id_name_rank(d->col[j].name) >= 0 && d->col[j].role == COL_ROLE_FEATURE)
+					d->col[j].role = COL_ROLE_IGNORE;
 		} else {
 			for (int j = 0; j < d->ncol; j++)
 				d->col[j].cand = id_name_rank(d->col[j].name) >= 0 &&
-						 d->col[j].role == ROLE_FEATURE;
+						 d->col[j].role == COL_ROLE_FEATURE;
 		}
 		for (int j = 0; j < d->ncol; j++)
 			if (d->col[j].cand)
@@ -648,7 +648,7 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 			return lm_seterr(err, EX_DATAERR,
 					 "%s: no patient id column (expected a column named '%s')",
 					 d->path, o->id);
-		d->col[d->id].role = ROLE_ID;
+		d->col[d->id].role = COL_ROLE_ID;
 		if (o->visits_time) {
 			if ((d->tcol = need_column(d, o->visits_time, "--visits-time", err)) < 0)
 				return EX_DATAERR;
@@ -668,7 +668,7 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		if (d->tcol == d->id)
 			return lm_seterr(err, EX_DATAERR, "%s: the time column cannot be the id column",
 					 d->path);
-		d->col[d->tcol].role = ROLE_TIME;
+		d->col[d->tcol].role = COL_ROLE_TIME;
 		d->sorted = 1;
 		d->prev_pid = 0;
 		d->prev_t = -INFINITY;
@@ -684,25 +684,25 @@ static void fast_bind(dset *d, const colacc *c, const csvin_field *f, int num, d
 {
 	int i = (int)(c - d->col) + 1;
 	switch (c->ptype) {
-	case TYPE_INTEGER:
+	case COL_TYPE_INTEGER:
 		if (num == 2) {
 			sqlite3_bind_int64(d->ins, i, iv);
 			return;
 		}
 		break;
-	case TYPE_REAL:
+	case COL_TYPE_REAL:
 		if (num) {
 			sqlite3_bind_double(d->ins, i, v);
 			return;
 		}
 		break;
-	case TYPE_BOOLEAN:
+	case COL_TYPE_BOOLEAN:
 		if (c->boolmask) {
 			sqlite3_bind_int(d->ins, i, truth);
 			return;
 		}
 		break;
-	case TYPE_TEXT:
+	case COL_TYPE_TEXT:
 		/* the field outlives the step, which comes at the end of its row */
 		sqlite3_bind_text(d->ins, i, f->s, (int)f->len, SQLITE_STATIC);
 		return;
@@ -751,11 +751,11 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_
 		c->ntrue += truth;
 	if (c->forced) {
 		const char *want = NULL;
-		if (c->type == TYPE_INTEGER && num != 2)
+		if (c->type == COL_TYPE_INTEGER && num != 2)
 			want = "an integer";
-		else if (c->type == TYPE_REAL && !num)
+		else if (c->type == COL_TYPE_REAL && !num)
 			want = "a number";
-		else if (c->type == TYPE_BOOLEAN && !c->boolmask)
+		else if (c->type == COL_TYPE_BOOLEAN && !c->boolmask)
 			want = "a boolean of the same kind as the column's other values";
 		if (want)
 			return csvin_error_at(err, d->path, f->line, f->col,
@@ -929,7 +929,7 @@ static int num_cmp(const void *a, const void *b)
  * that become the same double). */
 static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 {
-	if (c->type == TYPE_TEXT || !c->ids)
+	if (c->type == COL_TYPE_TEXT || !c->ids)
 		return 0;
 	const idset *s = c->ids;
 	typedef struct {
@@ -942,13 +942,13 @@ static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 		double v = 0;
 		long long iv;
 		int truth = 0;
-		if (c->type == TYPE_BOOLEAN) {
+		if (c->type == COL_TYPE_BOOLEAN) {
 			bool_family(str, strlen(str), &truth);
 			v = truth;
 		} else {
 			import_parse_number(str, strlen(str), &v, &iv);
 			/* the integer column keeps all 64 bits: compare those when they differ */
-			if (c->type == TYPE_INTEGER && (double)iv == v)
+			if (c->type == COL_TYPE_INTEGER && (double)iv == v)
 				v = (double)iv;
 		}
 		a[k] = (numid){v, k};
@@ -965,7 +965,7 @@ static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 			y = t;
 		}
 		/* exact 64-bit integers that round to one double are different ids: check them */
-		if (c->type == TYPE_INTEGER) {
+		if (c->type == COL_TYPE_INTEGER) {
 			double v1, v2;
 			long long i1, i2;
 			import_parse_number(s->str.data + x->off, strlen(s->str.data + x->off), &v1, &i1);
@@ -1038,9 +1038,9 @@ static int resolve_id(dset *d, lm_err *err)
 		}
 		/* another column named like an id (R's rownames beside a pid) is no input either */
 		if (j != best && d->col[j].cand)
-			d->col[j].role = ROLE_IGNORE;
+			d->col[j].role = COL_ROLE_IGNORE;
 	}
-	d->col[best].role = ROLE_ID;
+	d->col[best].role = COL_ROLE_ID;
 	d->pids = d->col[best].ids;
 	return id_stored_unique(d, &d->col[best], err);
 }
@@ -1060,8 +1060,8 @@ static int add_row_ids(dset *d, lm_err *err)
 	colacc *c = &d->col[d->ncol++];
 	colacc_init(c, d->row_name);
 	c->forced = 1;
-	c->type = TYPE_INTEGER;
-	c->role = ROLE_ID;
+	c->type = COL_TYPE_INTEGER;
+	c->role = COL_ROLE_ID;
 	double n = (double)d->rows;
 	c->n = d->rows;
 	c->shift = 0;
@@ -1165,25 +1165,25 @@ static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 			continue;
 		}
 		switch (d->col[j].type) {
-		case TYPE_INTEGER:
+		case COL_TYPE_INTEGER:
 			if (import_parse_number(f->s, f->len, &v, &iv) != 2)
 				return changed(d, err);
 			cl->kind = CELL_INT;
 			cl->u.i = iv;
 			break;
-		case TYPE_REAL:
+		case COL_TYPE_REAL:
 			if (!import_parse_number(f->s, f->len, &v, &iv))
 				return changed(d, err);
 			cl->kind = CELL_REAL;
 			cl->u.d = v;
 			break;
-		case TYPE_BOOLEAN:
+		case COL_TYPE_BOOLEAN:
 			if (!bool_family(f->s, f->len, &truth))
 				return changed(d, err);
 			cl->kind = CELL_INT;
 			cl->u.i = truth;
 			break;
-		case TYPE_TEXT:
+		case COL_TYPE_TEXT:
 			cl->kind = CELL_TEXT;
 			cl->u.t.off = bt->text.len;
 			cl->u.t.len = f->len;
@@ -1297,9 +1297,9 @@ out:
 static const char *decl_type(col_type t)
 {
 	switch (t) {
-	case TYPE_INTEGER: return "INTEGER";
-	case TYPE_REAL: return "REAL";
-	case TYPE_BOOLEAN: return "BOOLEAN";
+	case COL_TYPE_INTEGER: return "INTEGER";
+	case COL_TYPE_REAL: return "REAL";
+	case COL_TYPE_BOOLEAN: return "BOOLEAN";
 	default: return "TEXT";
 	}
 }
@@ -1366,7 +1366,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 				: c->overflow  ? hll_estimate(c->hll)
 					       : c->cats.n;
 		char *cats = NULL;
-		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
+		if (c->type == COL_TYPE_INTEGER || c->type == COL_TYPE_REAL) {
 			if (c->n > 0) {
 				mean = c->shift + c->sum / (double)c->n;
 				mn = c->min;
@@ -1375,7 +1375,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			if (c->n > 1)
 				sd = sqrt(fmax(0, (c->sumsq - c->sum * c->sum / (double)c->n) /
 						    (double)(c->n - 1)));
-		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
+		} else if (c->type == COL_TYPE_BOOLEAN && c->n > 0) {
 			double pr = (double)c->ntrue / (double)c->n;
 			mean = pr;
 			if (c->n > 1)
@@ -1384,7 +1384,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			mx = c->ntrue > 0 ? 1 : 0;
 			distinct = (c->ntrue > 0) + (c->ntrue < c->n);
 		}
-		if ((c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) && !c->overflow) {
+		if ((c->type == COL_TYPE_TEXT || c->type == COL_TYPE_BOOLEAN) && !c->overflow) {
 			if (c->cats.n)
 				qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
 			cJSON *a = cJSON_CreateArray();
@@ -1659,8 +1659,8 @@ static int pass1(dset *d, lm_err *err)
 			d->fast = 0;
 	}
 	/* a visit time is a number even when it only takes the values 0 and 1 */
-	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == TYPE_BOOLEAN)
-		d->col[d->tcol].type = TYPE_INTEGER;
+	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == COL_TYPE_BOOLEAN)
+		d->col[d->tcol].type = COL_TYPE_INTEGER;
 	return 0;
 }
 
@@ -1952,7 +1952,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 		snprintf(res->id_column, sizeof res->id_column, "%s",
 			 p.row_ids ? p.row_name : p.col[p.id].name);
 		for (int j = 0; j < p.ncol; j++)
-			if (p.col[j].role == ROLE_IGNORE && id_name_rank(p.col[j].name) >= 0 &&
+			if (p.col[j].role == COL_ROLE_IGNORE && id_name_rank(p.col[j].name) >= 0 &&
 			    (o->row_ids || p.col[j].cand) && !res->ignored_id[0])
 				snprintf(res->ignored_id, sizeof res->ignored_id, "%s", p.col[j].name);
 		res->visits = v.rows;

@@ -316,7 +316,7 @@ cJSON *ops_visits_json(const ops_visits *v);
  * attr[n * nslot], logit[n], base_logit[n], delta[n], steps[n]; attention as attn_explain.
  * *n_fold counts the patients explained by a fold model. progress (may be NULL) is called
  * with patients done so far. 0 or a status. */
-int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *rows, long n,
+int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *rows, long n,
 		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
 		       float *base_logit, float *delta, int *steps, float *heads, float *last,
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
@@ -350,7 +350,7 @@ typedef struct ops_explain {
 /* Explains every (or the listed) patient of a loaded model's cohort by the rule above
  * (ops_explain_cohort) and stores the attributions, the global importance and an access-log
  * row in one transaction (nothing on an error). 0 or a status. */
-int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts *o,
+int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
 		    ops_explain *out, lm_err *err);
 void ops_explain_free(ops_explain *r);
 /* As lumen explain --json prints it. */

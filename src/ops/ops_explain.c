@@ -117,7 +117,7 @@ static void chunk_progress(void *ctx, long done, long total)
 		p->fn(p->ctx, p->before + done, p->total);
 }
 
-int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *rows, long n,
+int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *rows, long n,
 		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
 		       float *base_logit, float *delta, int *steps, float *heads, float *last,
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
@@ -219,7 +219,7 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_cohort *co, const long *r
 	return st;
 }
 
-int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts *o,
+int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
 		    ops_explain *out, lm_err *err)
 {
 	memset(out, 0, sizeof *out);
@@ -274,7 +274,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_cohort *co, const ops_explain_opts
 	if (!st)
 		st = ops_explain_cohort(db, m, co, rows, n, base,
 					o->baseline.kind == IG_BASE_PATIENT
-						? ig_cohort_find(co, o->baseline.patient) : -1, &o->ig, attr, logit, fb, delta, steps,
+						? ig_inputs_find(co, o->baseline.patient) : -1, &o->ig, attr, logit, fb, delta, steps,
 					heads, last, roll, &out->n_fold, o->progress, o->ctx, err);
 	out->n_final = n - out->n_fold;
 	for (long q = 0; do_ig && q < n && !st; q++)

@@ -376,7 +376,7 @@ static int is_text_col(const ops_filter *f, int k)
 	if (n->kind != N_COL)
 		return 0;
 	int c = store_columns_find(&f->cols, n->str);
-	return c >= 0 && f->cols.c[c].type == TYPE_TEXT;
+	return c >= 0 && f->cols.c[c].type == COL_TYPE_TEXT;
 }
 
 /* Resolves every N_WORD: a column, risk/label/outcome, rowid, or (compared with == or ~= to
@@ -587,10 +587,10 @@ static val eval(const ops_filter *f, int k, long r)
 		double v = c->v[r];
 		if (isnan(v))
 			return MISSING;
-		if (c->meta->type == TYPE_TEXT)
+		if (c->meta->type == COL_TYPE_TEXT)
 			return (int)v >= 0 && (int)v < c->meta->ncat ? (val){'s', 0, c->meta->cats[(int)v]}
 								    : MISSING;
-		if (c->meta->type == TYPE_BOOLEAN)
+		if (c->meta->type == COL_TYPE_BOOLEAN)
 			return boolv(v != 0);
 		return num(v);
 	}

@@ -183,7 +183,7 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 
 static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
 {
-	if (t == TYPE_TEXT)
+	if (t == COL_TYPE_TEXT)
 		snprintf(buf, len, "%s", v->text ? v->text : ".");
 	else if (isnan(v->num))
 		snprintf(buf, len, ".");
@@ -196,7 +196,7 @@ static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
 static double percentile(const ops_patient *pv, int j, const cohort_value *v, int *is_share)
 {
 	const model *m = pv->m;
-	*is_share = m->spec.column_type[j] == TYPE_TEXT;
+	*is_share = m->spec.column_type[j] == COL_TYPE_TEXT;
 	if (!pv->have_cohort)
 		return (double)NAN;
 	int c = frame_find(&pv->cohort, m->spec.columns[j]);
@@ -269,7 +269,7 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		}
 		f->label = xstrdup(label ? label : f->name);
 		value_text(&pv->v[j], m->spec.column_type[j], f->value, sizeof f->value);
-		f->num = m->spec.column_type[j] == TYPE_TEXT ? (double)NAN : pv->v[j].num;
+		f->num = m->spec.column_type[j] == COL_TYPE_TEXT ? (double)NAN : pv->v[j].num;
 		f->pct = percentile(pv, j, &pv->v[j], &f->is_share);
 		f->attr = attr[j];
 		f->attr0 = attr0 ? attr0[j] : attr[j];
@@ -310,7 +310,7 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 	for (int j = 0; j < nc; j++) {
 		int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
 		pv->v0[j].num = (double)NAN;
-		if (sp->column_type[j] == TYPE_TEXT) {
+		if (sp->column_type[j] == COL_TYPE_TEXT) {
 			if (!null)
 				pv->vt0[j] = xstrdup((const char *)sqlite3_column_text(st, j + 1));
 		} else if (!null) {
@@ -332,7 +332,7 @@ static int baseline_values(sqlite3 *db, ops_patient *pv, const char *id, lm_err 
 	store_columns cols;
 	if (store_columns_load(db, "patients", &cols, err))
 		return err->status;
-	int k = store_columns_role(&cols, ROLE_ID);
+	int k = store_columns_role(&cols, COL_ROLE_ID);
 	char *q = k >= 0 ? sqlite3_mprintf("SELECT rowid FROM patients WHERE CAST(\"%w\" AS TEXT) = ?",
 					   cols.c[k].name)
 			 : sqlite3_mprintf("SELECT rowid FROM patients WHERE rowid = CAST(? AS INTEGER)");
@@ -363,7 +363,7 @@ static void read_id(sqlite3 *db, ops_patient *pv)
 	store_columns cols;
 	if (store_columns_load(db, "patients", &cols, NULL))
 		return;
-	int k = store_columns_role(&cols, ROLE_ID);
+	int k = store_columns_role(&cols, COL_ROLE_ID);
 	if (k >= 0) {
 		char *q = sqlite3_mprintf("SELECT \"%w\" FROM patients WHERE rowid = ?", cols.c[k].name);
 		sqlite3_stmt *st = store_prepare(db, q, NULL);
@@ -462,7 +462,7 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 			j = k;
 	if (j < 0)
 		return lm_seterr(err, EX_DATAERR, "'%s' is not an input of model %s", col, pv->model);
-	if (sp->column_type[j] == TYPE_TEXT) {
+	if (sp->column_type[j] == COL_TYPE_TEXT) {
 		free(pv->vt[j]);
 		pv->vt[j] = !strcmp(val, ".") ? NULL : xstrdup(val);
 		pv->v[j].text = pv->vt[j];
@@ -506,7 +506,7 @@ int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err)
 	store_columns cols;
 	if (store_columns_load(db, "patients", &cols, err))
 		return err->status;
-	int k = store_columns_role(&cols, ROLE_TREATMENT);
+	int k = store_columns_role(&cols, COL_ROLE_TREATMENT);
 	const cohort_spec *sp = &pv->m->spec;
 	int j = -1;
 	for (int q = 0; k >= 0 && q < sp->ncolumn; q++)
@@ -526,7 +526,7 @@ int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err)
 	int seen = 0;
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		char v[64];
-		if (sp->column_type[j] == TYPE_TEXT)
+		if (sp->column_type[j] == COL_TYPE_TEXT)
 			snprintf(v, sizeof v, "%s", (const char *)sqlite3_column_text(st, 0));
 		else
 			snprintf(v, sizeof v, "%.4g", sqlite3_column_double(st, 0));

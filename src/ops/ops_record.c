@@ -40,10 +40,10 @@ int ops_record_load(sqlite3 *db, long rowid, ops_record *out, lm_err *err)
 			char v[128];
 			text_of(st, i, v, sizeof v);
 			col_role r = cols->c[k].role;
-			if (r == ROLE_ID)
+			if (r == COL_ROLE_ID)
 				snprintf(out->id, sizeof out->id, "%.63s", v);
-			else if (r == ROLE_GROUP || r == ROLE_TREATMENT || r == ROLE_TARGET ||
-				 r == ROLE_TIME || r == ROLE_EVENT)
+			else if (r == COL_ROLE_GROUP || r == COL_ROLE_TREATMENT || r == COL_ROLE_TARGET ||
+				 r == COL_ROLE_TIME || r == COL_ROLE_EVENT)
 				buf_printf(&demo, "%s%s %s", demo.len ? " | " : "",
 					   cols->c[k].label ? cols->c[k].label : name, v);
 		}
@@ -66,12 +66,12 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 	store_columns vc;
 	if (store_columns_load(db, "visits", &vc, err))
 		return err ? err->status : EX_SOFTWARE;
-	int tcol = store_columns_role(&vc, ROLE_TIME);
+	int tcol = store_columns_role(&vc, COL_ROLE_TIME);
 	if (tcol >= 0)
 		snprintf(out->time_col, sizeof out->time_col, "%s", vc.c[tcol].name);
 	for (int i = 0; i < vc.n; i++) {
 		store_column *m = &vc.c[i];
-		if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
+		if (m->role != COL_ROLE_FEATURE || m->type == COL_TYPE_TEXT)
 			continue;
 		out->labs = xreallocarray(out->labs, (size_t)out->nlab + 1, sizeof *out->labs);
 		ops_lab *l = &out->labs[out->nlab++];
@@ -108,7 +108,7 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 				continue;
 			if (i == tcol && sqlite3_column_type(st, j) != SQLITE_NULL)
 				out->time[v] = sqlite3_column_double(st, j);
-			if (m->role != ROLE_FEATURE || m->type == TYPE_TEXT)
+			if (m->role != COL_ROLE_FEATURE || m->type == COL_TYPE_TEXT)
 				continue;
 			if (sqlite3_column_type(st, j) != SQLITE_NULL)
 				out->labs[li].v[v] = sqlite3_column_double(st, j);

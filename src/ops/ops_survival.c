@@ -18,7 +18,7 @@ static int event_coding(const frame *f, int ci, const char *value, double *ev_va
 	const store_column *m = f->col[ci].meta;
 	const double *v = f->col[ci].v;
 	if (value) {
-		if (m->type == TYPE_TEXT) {
+		if (m->type == COL_TYPE_TEXT) {
 			for (int k = 0; k < m->ncat; k++)
 				if (!strcmp(m->cats[k], value)) {
 					*ev_value = k;
@@ -56,7 +56,7 @@ static int event_coding(const frame *f, int ci, const char *value, double *ev_va
 					next = v[r];
 			if (isinf(next) || shown == 6)
 				break;
-			if (m->type == TYPE_TEXT && (int)next < m->ncat)
+			if (m->type == COL_TYPE_TEXT && (int)next < m->ncat)
 				buf_printf(&b, "%s%s", shown ? ", " : "", m->cats[(int)next]);
 			else
 				buf_printf(&b, "%s%.15g", shown ? ", " : "", next);
@@ -72,7 +72,7 @@ static int event_coding(const frame *f, int ci, const char *value, double *ev_va
 	if (nl < 2)
 		return lm_seterr(err, EX_DATAERR, "--event: %s has %s; there is nothing to compare",
 				 m->name, nl ? "a single value" : "no values");
-	if (m->type == TYPE_TEXT)
+	if (m->type == COL_TYPE_TEXT)
 		return lm_seterr(err, EX_DATAERR,
 				 "--event: %s is text (%s, %s); name the event: --event %s=VALUE",
 				 m->name, m->cats[(int)lv[0]], m->cats[(int)lv[1]], m->name);
@@ -237,7 +237,7 @@ int ops_survival_run(sqlite3 *db, const ops_survival_opts *o, ops_survival *d, l
 	char desc[256] = "";
 	int *grp = xmallocarray(f.nrow > 0 ? (size_t)f.nrow : 1, sizeof *grp);
 	const store_column *tm = f.col[0].meta;
-	if (!st && tm->type == TYPE_TEXT)
+	if (!st && tm->type == COL_TYPE_TEXT)
 		st = lm_seterr(err, EX_DATAERR, "--time: %s is text, not a number of days", tm->name);
 	if (!st)
 		st = event_coding(&f, 1, ev_val, &evv, desc, sizeof desc, err);

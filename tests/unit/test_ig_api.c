@@ -1,4 +1,4 @@
-/* The on-the-fly API the TUI and Lua call (ig_cohort_load, ig_baseline_compute,
+/* The on-the-fly API the TUI and Lua call (ig_inputs_load, ig_baseline_compute,
  * ig_explain_x, ig_explain_values) on a real workbench: pbc imported and an mlp trained by the
  * lumen binary ($LUMEN, set by tests/run.sh; skipped without it). What `lumen explain` stored
  * for the same patients is the explanation by their fold model (ops_explain_values); what-if
@@ -59,8 +59,8 @@ static void test_matches_stored(void **state)
 	assert_non_null(db);
 	model *m = model_load(db, "mlp", &err);
 	assert_non_null(m);
-	ig_cohort co;
-	assert_int_equal(ig_cohort_load(db, m, &co, &err), 0);
+	ig_inputs co;
+	assert_int_equal(ig_inputs_load(db, m, &co, &err), 0);
 	assert_int_equal(co.f.nrow, 418);
 	assert_int_equal(co.ntrain, 418);
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
@@ -79,7 +79,7 @@ static void test_matches_stored(void **state)
 		long pid = (long)sqlite3_column_int64(q, 0);
 		char id[32];
 		snprintf(id, sizeof id, "%ld", pid); /* pbc ids are the row numbers */
-		long r = ig_cohort_find(&co, id);
+		long r = ig_inputs_find(&co, id);
 		assert_true(r >= 0 && co.f.rowid[r] == pid);
 		const float *stored = sqlite3_column_blob(q, 1);
 		assert_int_equal(sqlite3_column_bytes(q, 1), ns * (int)sizeof(float));
@@ -96,7 +96,7 @@ static void test_matches_stored(void **state)
 		for (int k = 0; k < nc; k++) {
 			const frame_col *c = &co.f.col[k];
 			double x = c->v[r];
-			if (c->meta->type == TYPE_TEXT)
+			if (c->meta->type == COL_TYPE_TEXT)
 				v[k].text = isnan(x) ? NULL : c->meta->cats[(int)x];
 			else
 				v[k].num = x;
@@ -143,13 +143,13 @@ static void test_matches_stored(void **state)
 
 	/* patient baselines: one's own row; an unknown id is a data error */
 	assert_int_equal(ig_baseline_parse("patient:2", &b, &err), 0);
-	assert_int_equal(ig_cohort_baseline(&co, m, &b, base, &err), 0);
+	assert_int_equal(ig_inputs_baseline(&co, m, &b, base, &err), 0);
 	assert_memory_equal(base, co.X + (size_t)ns, (size_t)ns * sizeof(float));
 	assert_int_equal(ig_baseline_parse("patient:9999", &b, &err), 0);
 	assert_int_equal(ig_baseline_compute(db, m, &b, base, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "no patient with id '9999'");
 	free(base);
-	ig_cohort_free(&co);
+	ig_inputs_free(&co);
 	model_free(m);
 	store_close(db);
 }
