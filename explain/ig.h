@@ -22,6 +22,9 @@
  * "Training inputs" are the patients with a value of the model's target (those it was
  * trained on).
  *
+ * The kernels are in ig.c; the workbench side (ig_inputs_*, the stored baselines, on-the-fly
+ * explanations) in ig_store.c.
+ *
  * Rules: IG_GAUSS (Gauss-Legendre, the default) and IG_TRAPEZOID (Riemann trapezoid with
  * steps + 1 points including both ends). See man lumen(1), explain, for why Gauss is the
  * default: at the same number of gradient evaluations its completeness error is lower. */
