@@ -6,6 +6,7 @@
  * duplicate check and the visits' patient lookup need. */
 #define _POSIX_C_SOURCE 200809L
 #include "import.h"
+#include "bqueue.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -1109,12 +1110,9 @@ typedef struct batch {
 typedef struct pipeline {
 	dset *d;
 	int width; /* cells per row: the columns, plus __patient for visits */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	bqueue q;  /* the consumer reads b[q.head], the producer fills b[q.tail] */
 	batch b[NBATCH];
-	int full[NBATCH];
-	int head, tail; /* the consumer reads b[head], the producer fills b[tail] */
-	int done, stop, status;
+	int status; /* the producer's, read after pthread_join */
 	lm_err err;
 } pipeline;
 
@@ -1123,28 +1121,13 @@ static int changed(const dset *d, lm_err *err)
 	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 }
 
-/* Hands the filled batch to the consumer and waits for the next free one; 0, or 1 when the
- * consumer has stopped. */
-static int pipe_push(pipeline *pl)
-{
-	pthread_mutex_lock(&pl->mu);
-	pl->full[pl->tail] = 1;
-	pthread_cond_broadcast(&pl->cv);
-	pl->tail = (pl->tail + 1) % NBATCH;
-	while (pl->full[pl->tail] && !pl->stop)
-		pthread_cond_wait(&pl->cv, &pl->mu);
-	int stop = pl->stop;
-	pthread_mutex_unlock(&pl->mu);
-	return stop;
-}
-
 static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 {
 	pipeline *pl = ctx;
 	dset *d = pl->d;
 	if (row->record == 1)
 		return row->n != d->ncol ? changed(d, err) : 0;
-	batch *bt = &pl->b[pl->tail];
+	batch *bt = &pl->b[pl->q.tail];
 	cell *cl = &bt->cells[(size_t)bt->nrow * (size_t)pl->width];
 	if (d->visits) {
 		const csvin_field *f = &row->f[d->id];
@@ -1191,7 +1174,7 @@ static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 			break;
 		}
 	}
-	if (++bt->nrow == BATCH_ROWS && pipe_push(pl))
+	if (++bt->nrow == BATCH_ROWS && bq_push(&pl->q))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
 }
@@ -1202,16 +1185,13 @@ static void *producer(void *arg)
 	lm_err e = {0, ""};
 	int st = csvin_read_file(pl->d->path, pl->d->path, -pl->d->delim, row_convert, pl, NULL,
 				 NULL, &e);
-	if (!st && pl->b[pl->tail].nrow)
-		pipe_push(pl);
-	pthread_mutex_lock(&pl->mu);
-	pl->done = 1;
-	if (st && !pl->stop) {
+	if (!st && pl->b[pl->q.tail].nrow)
+		bq_push(&pl->q);
+	if (st && !bq_stopped(&pl->q)) {
 		pl->status = st;
 		pl->err = e;
 	}
-	pthread_cond_broadcast(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
+	bq_finish(&pl->q);
 	return NULL;
 }
 
@@ -1249,33 +1229,19 @@ static int load_rows(dset *d, lm_err *err)
 	pl.width = d->ncol + (d->visits ? 1 : 0);
 	for (int i = 0; i < NBATCH; i++)
 		pl.b[i].cells = xmallocarray((size_t)BATCH_ROWS * (size_t)pl.width, sizeof(cell));
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.cv, NULL);
+	bq_init(&pl.q, NBATCH);
 	pthread_t th;
 	int st = 0;
 	if (pthread_create(&th, NULL, producer, &pl) != 0) {
 		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
 		goto out;
 	}
-	for (;;) {
-		pthread_mutex_lock(&pl.mu);
-		while (!pl.full[pl.head] && !pl.done)
-			pthread_cond_wait(&pl.cv, &pl.mu);
-		int have = pl.full[pl.head];
-		pthread_mutex_unlock(&pl.mu);
-		if (!have)
-			break;
-		batch *bt = &pl.b[pl.head];
+	for (int k; (k = bq_pop(&pl.q)) >= 0;) {
+		batch *bt = &pl.b[k];
 		st = insert_batch(&pl, bt, err);
-		pthread_mutex_lock(&pl.mu);
 		bt->nrow = 0;
 		bt->text.len = 0;
-		pl.full[pl.head] = 0;
-		pl.head = (pl.head + 1) % NBATCH;
-		if (st)
-			pl.stop = 1;
-		pthread_cond_broadcast(&pl.cv);
-		pthread_mutex_unlock(&pl.mu);
+		bq_release(&pl.q, st != 0);
 		if (st)
 			break;
 	}
@@ -1289,8 +1255,7 @@ out:
 		free(pl.b[i].cells);
 		buf_free(&pl.b[i].text);
 	}
-	pthread_mutex_destroy(&pl.mu);
-	pthread_cond_destroy(&pl.cv);
+	bq_destroy(&pl.q);
 	return st;
 }
 
@@ -1488,41 +1453,26 @@ typedef struct rawbatch {
 
 typedef struct rawpipe {
 	dset *d;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	bqueue q; /* the same bounded queue as pass 2's */
 	rawbatch b[NBATCH];
-	int full[NBATCH];
-	int head, tail, done, stop, status, delim;
-	lm_sha256 sha; /* the file's, as the producer reads it */
+	int status, delim; /* the producer's, read after pthread_join */
+	lm_sha256 sha;     /* the file's, as the producer reads it */
 	lm_err err;
 } rawpipe;
-
-static int rawpipe_push(rawpipe *rp)
-{
-	pthread_mutex_lock(&rp->mu);
-	rp->full[rp->tail] = 1;
-	pthread_cond_broadcast(&rp->cv);
-	rp->tail = (rp->tail + 1) % NBATCH;
-	while (rp->full[rp->tail] && !rp->stop)
-		pthread_cond_wait(&rp->cv, &rp->mu);
-	int stop = rp->stop;
-	pthread_mutex_unlock(&rp->mu);
-	return stop;
-}
 
 static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 {
 	rawpipe *rp = ctx;
-	rawbatch *bt = &rp->b[rp->tail];
+	rawbatch *bt = &rp->b[rp->q.tail];
 	/* the fields lie one after the other in one buffer (csvin.h): one copy */
 	const char *base = row->n ? row->f[0].s : "";
 	size_t need = row->n ? (size_t)(row->f[row->n - 1].s - base) + row->f[row->n - 1].len + 1 : 0;
 	if (bt->text.len + need > bt->text.cap) {
 		/* full: hand the batch over rather than move its text (its fields point into it) */
 		if (bt->nrow) {
-			if (rawpipe_push(rp))
+			if (bq_push(&rp->q))
 				return lm_seterr(err, EX_SOFTWARE, "stopped");
-			bt = &rp->b[rp->tail];
+			bt = &rp->b[rp->q.tail];
 		}
 		if (need > bt->text.cap) {
 			bt->text.cap = need > RAW_TEXT ? need : RAW_TEXT;
@@ -1546,7 +1496,7 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 		bt->h[bt->nfield] = hash_bytes(f->s, f->len);
 		bt->f[bt->nfield++] = (csvin_field){at + (f->s - base), f->len, f->line, f->col};
 	}
-	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
+	if (++bt->nrow == BATCH_ROWS && bq_push(&rp->q))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
 }
@@ -1558,20 +1508,14 @@ static void *producer1(void *arg)
 	int delim = 0;
 	int st = csvin_read_file(rp->d->path, rp->d->path, rp->d->o->delim, row_copy, rp, &rp->sha,
 				 &delim, &e);
-	pthread_mutex_lock(&rp->mu);
-	int stopped = rp->stop;
-	pthread_mutex_unlock(&rp->mu);
-	if (rp->b[rp->tail].nrow && !stopped)
-		rawpipe_push(rp); /* the records before an error still count */
-	pthread_mutex_lock(&rp->mu);
-	rp->done = 1;
+	if (rp->b[rp->q.tail].nrow && !bq_stopped(&rp->q))
+		bq_push(&rp->q); /* the records before an error still count */
 	rp->delim = delim;
-	if (st && !rp->stop) {
+	if (st && !bq_stopped(&rp->q)) {
 		rp->status = st;
 		rp->err = e;
 	}
-	pthread_cond_broadcast(&rp->cv);
-	pthread_mutex_unlock(&rp->mu);
+	bq_finish(&rp->q);
 	return NULL;
 }
 
@@ -1595,33 +1539,19 @@ static int scan_rows(dset *d, lm_err *err)
 	memset(&rp, 0, sizeof rp);
 	rp.d = d;
 	sha256_init(&rp.sha);
-	pthread_mutex_init(&rp.mu, NULL);
-	pthread_cond_init(&rp.cv, NULL);
+	bq_init(&rp.q, NBATCH);
 	int st = 0;
 	pthread_t th;
 	if (pthread_create(&th, NULL, producer1, &rp) != 0) {
 		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
 		goto out;
 	}
-	for (;;) {
-		pthread_mutex_lock(&rp.mu);
-		while (!rp.full[rp.head] && !rp.done)
-			pthread_cond_wait(&rp.cv, &rp.mu);
-		int have = rp.full[rp.head];
-		pthread_mutex_unlock(&rp.mu);
-		if (!have)
-			break;
-		rawbatch *bt = &rp.b[rp.head];
+	for (int k; (k = bq_pop(&rp.q)) >= 0;) {
+		rawbatch *bt = &rp.b[k];
 		st = stats_batch(d, bt, err);
-		pthread_mutex_lock(&rp.mu);
 		bt->nrow = bt->nfield = 0;
 		bt->text.len = 0;
-		rp.full[rp.head] = 0;
-		rp.head = (rp.head + 1) % NBATCH;
-		if (st)
-			rp.stop = 1;
-		pthread_cond_broadcast(&rp.cv);
-		pthread_mutex_unlock(&rp.mu);
+		bq_release(&rp.q, st != 0);
 		if (st)
 			break;
 	}
@@ -1639,8 +1569,7 @@ out:
 		free(rp.b[i].h);
 		buf_free(&rp.b[i].text);
 	}
-	pthread_mutex_destroy(&rp.mu);
-	pthread_cond_destroy(&rp.cv);
+	bq_destroy(&rp.q);
 	return st;
 }
 
