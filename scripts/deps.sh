@@ -1,14 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages lumen needs to build and test, and nothing when all are present.
 # Uses sudo only when not root. Optional oracles are installed when asked and skipped with a
-# message if the archive does not have them: LUMEN_ORACLES=test (make test: scikit-learn and R's
-# survival, for the tests that compare with them), LUMEN_ORACLES=bench (make bench: PyTorch too).
+# message if the archive does not have them: LUMEN_ORACLES=test (make test: xmllint and script(1)
+# for the HTML and terminal checks, scikit-learn, R's survival, MASS, mlbench, riskRegression and
+# pec for the tests that compare with them or read their cohorts), LUMEN_ORACLES=bench (make
+# bench: PyTorch too).
 set -eu
 need="libcsv-dev libsqlite3-dev libopenblas-dev liblua5.4-dev libncurses-dev libcmocka-dev
 libcjson-dev pkg-config sqlite3 tmux make gcc"
 case "${LUMEN_ORACLES:-}" in
-  test) opt="python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench r-cran-riskregression r-cran-pec" ;;
-  bench) opt="python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench python3-torch python3-numpy" ;;
+  test) opt="libxml2-utils bsdextrautils python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench r-cran-riskregression r-cran-pec" ;;
+  bench) opt="libxml2-utils bsdextrautils python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench python3-torch python3-numpy" ;;
   *) opt="" ;;
 esac
 missing=""

@@ -5,6 +5,7 @@
 #   near DESC GOT WANT TOL     ok when |GOT - WANT| <= TOL (numbers)
 #   contains DESC HAYSTACK NEEDLE
 #   run ARGS...                runs "$LUMEN ARGS" and sets OUT, ERR, RC
+#   wellformed DESC FILE       ok when xmllint finds FILE well-formed (skip without xmllint)
 #   T                          a fresh scratch directory, removed at exit
 set -u
 T_N=0
@@ -45,6 +46,13 @@ contains() {
 		echo "#   text:    $(printf '%s' "$2" | head -c 2000)"
 		echo "#   missing: $3" ;;
 	esac
+}
+wellformed() {
+	if command -v xmllint >/dev/null 2>&1; then
+		check "$1" xmllint --noout "$2"
+	else
+		skip "$1" "xmllint is not installed (Debian libxml2-utils)"
+	fi
 }
 run() {
 	OUT=$("$LUMEN" "$@" 2>"$T/.stderr")

@@ -199,12 +199,12 @@ eq "protime (prothrombin time) is a lab, not a follow-up time" "$(printf '%s' "$
 run train lung.lumen --model mlp --epochs 100 --target status --positive 2 --name p --folds 2 --exclude time
 lines=$(printf '%s\n' "$ERR" | grep -c 'epoch')
 [ "$lines" -le 12 ] && ok "progress: $lines lines for up to 300 epochs, not one per epoch" || not_ok "progress: $lines lines"
-if command -v script >/dev/null; then
+if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
 	script -qec "$LUMEN train lung.lumen --model mlp --epochs 20 --target status --positive 2 --name tty --folds 2 --exclude time" /dev/null >tty.out 2>&1
 	eq "progress on a terminal: rewritten in place (carriage returns, no line per epoch)" \
 		"$(grep -c 'epoch' tty.out | tr -d ' ')/$([ "$(tr -cd '\r' <tty.out | wc -c)" -gt 20 ] && echo cr)" "1/cr"
 else
-	skip "progress on a terminal" "script(1) is not installed"
+	skip "progress on a terminal" "script(1) is not installed (Debian bsdextrautils) or no pseudo-terminal"
 fi
 
 # ---- predict --input: the same id rules, and only the options it has ----

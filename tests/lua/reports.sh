@@ -41,7 +41,7 @@ html=$(cat "$T/esc.html")
 contains "html: title escaped" "$html" "<h1>a &lt;b&gt; &amp; &quot;c&quot;</h1>"
 contains "html: cell escaped" "$html" "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"
 contains "html: svg label escaped" "$html" ">&lt;l&gt;</text>"
-check "html: escaped file well-formed" xmllint --noout "$T/esc.html"
+wellformed "html: escaped file well-formed" "$T/esc.html"
 
 # CSV: the tables only, RFC 4180 quoting
 printf 'report.paragraph("not in csv")\nreport.table({{"a","b"},{1,"x,y"},{2,"say \\"hi\\""}})\nreport.table({{"c"},{3}})\n' >"$T/t.lua"
@@ -133,7 +133,7 @@ if python3 -c 'import json' 2>/dev/null; then
 	contains "lumen audit: age warned as the top input" "$OUT" "$w"
 	contains "bias_audit: the same warning" "$(cat "$T/ba.md")" "$w"
 	run report "$T/wb2.lumen" bias_audit lr2 age 0.5 0 bins=age=45,55 -o "$T/why.html"
-	check "bias_audit html with attribution charts: well-formed" xmllint --noout "$T/why.html"
+	wellformed "bias_audit html with attribution charts: well-formed" "$T/why.html"
 	eq "bias_audit html: four charts and one attribution chart per age band" \
 		"$(grep -o '<svg ' "$T/why.html" | wc -l | tr -d ' ')" 7
 else
@@ -142,7 +142,7 @@ fi
 # the HTML: well-formed, the four charts inline
 run report "$T/wb2.lumen" bias_audit bili_risk age 0.5 100 bins=age=40,50,60 -o "$T/audit.html"
 eq "bias_audit html: status" "$RC" 0
-check "bias_audit html: well-formed (xmllint)" xmllint --noout "$T/audit.html"
+wellformed "bias_audit html: well-formed (xmllint)" "$T/audit.html"
 if /usr/bin/python3 -c 'import html.parser' 2>/dev/null; then
 	check "bias_audit html: tags balance" /usr/bin/python3 "$TOP/tests/lua/html_balance.py" \
 		"$T/audit.html"
