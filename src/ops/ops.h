@@ -14,8 +14,10 @@
  *   ops_survival_run      Kaplan-Meier by nothing, a group, the treatment or risk strata
  *   ops_audit_run         the fairness audit of a model's stored predictions
  *   ops_patient_load      one patient's view: values, percentiles, the risk and its reasons
- *   ops_patient_whatif    ... with edited values
+ *   ops_patient_whatif    ... with edited values (ops_patient_switch_arm: the treatment)
+ *   ops_record_load       the patient's id and summary line; ops_visits_load its visits
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
+ *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
  *
  * The number shown is the number explained: a patient of the training cohort (one with a
  * stored out-of-fold prediction) is shown, explained and what-if'd with the fold model that
