@@ -1,4 +1,7 @@
-/* import.c: CSV -> workbench file, the per-value work: type inference (values, bounded value counts, HyperLogLog, the patient ids, per-column accumulators), the id rules and the two passes. The orchestration is import_run.c, the queue between the reader thread and the caller bqueue.c. See import.h.
+/* import.c: CSV -> workbench file, the per-value work: type inference (values, bounded
+ * value counts, HyperLogLog, the patient ids, per-column accumulators), the id rules and the
+ * two passes. The orchestration is import_run.c, the queue between the reader thread and the
+ * caller bqueue.c. See import.h.
  *
  * Memory is bounded by the number of columns, not rows: per column a few counters, a set of
  * at most FRAME_MAX_CATS distinct values (beyond that the column is not categorical and its
