@@ -3,8 +3,10 @@
 # latency (goal < 5 ms for mlp and transformer), attention extraction per patient, beside a
 # PyTorch reference of the same batched IG on the same model sizes (Debian's python3-torch
 # in the fair set-up of bench/torch_setup.py: OpenBLAS 1 thread, the faster of 1 and 2 torch
-# threads per figure, printed; goal (issue 13) transformer IG >= 5x); then a 100,000-patient lumen synth cohort explained with
-# mlp through `lumen explain` (goal < 1 min). BENCH_SCALE=small: 500 patients, 10,000 cohort.
+# threads per figure, printed; goal (issue 13) transformer IG >= 5x); then a 100,000-patient
+# lumen synth cohort explained with mlp through `lumen explain` (goal < 1 min): the exact
+# rule, 64 Gauss steps, and --steps auto (Gauss from 16 nodes, doubled where the completeness
+# error is above 1%; mean steps shown). BENCH_SCALE=small: 500 patients, 10,000 cohort.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 70
@@ -41,19 +43,24 @@ END {
 
 echo
 echo "lumen synth cohort of $COHORT patients, mlp (2 folds, 3 epochs: speed does not need a good model),"
-echo "explained with the default rule (exact for an mlp) and with 64 Gauss-Legendre steps"
+echo "explained with the default rule (exact for an mlp), with 64 Gauss-Legendre steps and with --steps auto (Gauss from 16)"
 "$LUMEN" synth --patients $COHORT --seed 4 -o "$out/syn" >/dev/null || exit 70
 "$LUMEN" import "$out/syn/patients.csv" -o "$out/s.lumen" --target outcome >/dev/null || exit 70
 "$LUMEN" train "$out/s.lumen" --model mlp --target outcome --exclude time,event --folds 2 \
 	--epochs 3 --quiet >/dev/null || exit 70
-for rule in exact gauss; do
+for rule in exact gauss auto; do
 	start=$(date +%s.%N)
-	"$LUMEN" explain "$out/s.lumen" --model mlp-outcome --method ig --rule $rule --json -q \
-		>"$out/ex.json" || exit 70
+	if [ $rule = auto ]; then # Gauss from 16 nodes, doubled where the error is above 1%
+		"$LUMEN" explain "$out/s.lumen" --model mlp-outcome --method ig --rule gauss \
+			--steps auto --json -q >"$out/ex.json" || exit 70
+	else
+		"$LUMEN" explain "$out/s.lumen" --model mlp-outcome --method ig --rule $rule --json -q \
+			>"$out/ex.json" || exit 70
+	fi
 	end=$(date +%s.%N)
 	awk -v s="$start" -v e="$end" -v n=$COHORT -v r=$rule 'BEGIN {
 		printf "lumen explain (ig, %s, stored in one transaction): %.1f s wall, %.0f patients/s (goal: < 60 s for 100,000)\n", r, e - s, n / (e - s) }'
 	python3 -c "
 import json; d = json.load(open('$out/ex.json')); c = d['completeness']
-print('  of which IG %.1f s; completeness error relative median %.2g, p99 %.2g, %d of %d above 1%%' % (d['seconds_ig'], c['relative_median'], c['relative_p99'], c['above_1pct'], d['patients']))"
+print('  of which IG %.1f s; completeness error relative median %.2g, p99 %.2g, %d of %d above 1%%; steps: mean %.1f, max %d' % (d['seconds_ig'], c['relative_median'], c['relative_p99'], c['above_1pct'], d['patients'], d.get('mean_steps_used', 0), d['max_steps_used']))"
 done

@@ -3,7 +3,7 @@
 # beside scikit-learn's LogisticRegression (lbfgs, same penalty C = 1 / (l2 n), same folds,
 # same encoding: bench/sklearn_logreg_bench.py) on lumen synth cohorts of 10,000 and 100,000
 # patients (41 columns, 5 folds; LOGREG_1M=1 adds 1,000,000; BENCH_SCALE=small only 10,000).
-# lumen: the solve seconds of the 5 folds (stored per fold in the model's metrics) and the
+# lumen (--threads 2: rows split over 2 threads, OpenBLAS at 1; sklearn: OpenBLAS at 2): the solve seconds of the 5 folds (stored per fold in the model's metrics) and the
 # whole `lumen train` (load, encode, 5 folds and the final fit, predictions, storing) in wall
 # and CPU seconds with its peak RSS; scikit-learn: the 5 fold fits (wall and CPU) and the
 # final fit, not counting its encoding. Goal (issue 13): >= 2x scikit-learn at every size,
@@ -26,7 +26,7 @@ for n in $sizes; do
 	"$LUMEN" import "$out/syn/patients.csv" -o "$out/s.lumen" --target outcome >/dev/null || exit 70
 	rm -rf "$out/syn"
 	/usr/bin/time -f "%e %U %S %M" -o "$out/time" "$LUMEN" train "$out/s.lumen" --model logreg \
-		--target outcome --exclude time,event --folds 5 --quiet >/dev/null || exit 70
+		--target outcome --exclude time,event --folds 5 --threads 2 --quiet >/dev/null || exit 70
 	read -r wall user sys rss <"$out/time"
 	set -- $(sqlite3 "$out/s.lumen" "SELECT sum(json_extract(value, '\$.seconds')),
 		group_concat(json_extract(value, '\$.epochs_run'), ','),

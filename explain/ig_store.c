@@ -306,7 +306,11 @@ int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts 
 	}
 	cohort_sum_to_columns(&m->spec, out->slots, out->columns);
 	const nn_spec *sp = nn_get_spec(m->final);
-	if (sp->n_out == 1) {
+	if (sp->n_out == 1 && m->surv_n) {
+		/* a survival model: the risk by its horizon (model_predict), the logit being the
+		 * log relative hazard */
+		model_predict(m, x, 1, 1, &out->prob, NULL);
+	} else if (sp->n_out == 1) {
 		out->prob = (float)(1.0 / (1.0 + exp(-(double)out->logit)));
 	} else {
 		float *lg = xmallocarray((size_t)sp->n_out, sizeof(float));

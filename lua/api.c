@@ -926,7 +926,7 @@ static int model_predict_l(lua_State *L)
 	float *lg = lua_newuserdatauv(L, (size_t)(sp->n_out > 0 ? sp->n_out : 1) * sizeof(float), 0);
 	nn_logits(net, x, 1, lg);
 	double logit = (double)lg[sp->n_out > 1 ? 1 : 0];
-	double p = 1.0 / (1.0 + exp(-logit));
+	double p = ops_risk_of_logit(m, logit); /* a survival model: the risk by its horizon */
 	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
 		double mx = (double)lg[0], z = 0;
 		for (int k = 1; k < sp->n_out; k++)

@@ -137,6 +137,28 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char **lm_split(const char *s, int *n)
+{
+	*n = 0;
+	char **out = xcalloc(strlen(s) + 1, sizeof *out);
+	const char *p = s;
+	while (*p) {
+		const char *q = strchr(p, ',');
+		size_t len = q ? (size_t)(q - p) : strlen(p);
+		if (len)
+			out[(*n)++] = xstrndup(p, len);
+		p += len + (q != NULL);
+	}
+	return out;
+}
+
+void lm_split_free(char **l, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap, ap2;

@@ -40,6 +40,10 @@ void *xmallocarray(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* "a,b,,c" -> {"a","b","c"}: a malloc'd array of malloc'd strings (empty items dropped),
+ * *n set to their count; free with lm_split_free. */
+char **lm_split(const char *s, int *n);
+void lm_split_free(char **l, int n);
 /* malloc'd printf; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hook run before exiting on a fatal error (the TUI registers endwin). */

@@ -13,6 +13,7 @@
 #include "../stats/audit.h"
 #include "../stats/audit_why.h"
 #include "../stats/groups.h"
+#include "audit_cox.h"
 #include "../stats/metrics.h"
 #include "../ops/ops.h"
 #include "cli.h"
@@ -433,6 +434,13 @@ int cmd_audit(int argc, char **argv)
 	}
 	if (im.used)
 		cJSON_AddItemToObject(res, "importance", audit_why_json(&im, d.g.label));
+	/* a survival model: concordance and horizon calibration per group (audit_cox.c) */
+	frame rows = {.nrow = d.nrow, .rowid = d.rowid}; /* audit_cox reads the rowids only */
+	cJSON *surv = audit_cox_json(db, d.model_id, &rows, d.group, r.G, d.g.label, &err);
+	if (surv)
+		cJSON_AddItemToObject(res, "survival", surv);
+	else if (err.status)
+		fprintf(stderr, "lumen: audit: warning: no survival section: %s\n", err.msg);
 	long audit_id = 0;
 	st = store_run(db, d.model_id, params, res, &audit_id, &err);
 	if (st) {
@@ -444,6 +452,7 @@ int cmd_audit(int argc, char **argv)
 		cJSON_free(s);
 	} else {
 		print_text(&o, &d, &r, &im, dct, ndc, nb, nball);
+		audit_cox_print(surv);
 		printf("\nStored as audit %ld in %s.\n", audit_id, o.file);
 	}
 	cJSON_Delete(params);

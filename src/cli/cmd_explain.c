@@ -28,9 +28,9 @@ static const char usage[] =
 	"  -m, --model NAME     the model to explain (lumen models FILE lists them)\n"
 	"      --method M       ig, attention (transformer only) or all (default: all = ig, and\n"
 	"                       attention too for a transformer)\n"
-	"  -s, --steps N|auto   gradient evaluations per patient (default 64); auto starts at 64\n"
+	"  -s, --steps N|auto   gradient evaluations per patient (default 64); auto starts at 16\n"
 	"                       and doubles for patients whose completeness error is above 1%\n"
-	"                       of |f(x) - f(baseline)|, up to 512\n"
+	"                       of |f(x) - f(baseline)|, up to 512 (--json: the steps used)\n"
 	"      --rule R         gauss (Gauss-Legendre), trapezoid, or exact (ReLU mlp only: the\n"
 	"                       path cut at every kink); default exact for an mlp, else gauss\n"
 	"  -b, --baseline B     mean (default), zero (raw value 0), median or patient:ID\n"
@@ -329,7 +329,7 @@ int cmd_explain(int argc, char **argv)
 		case 's':
 			if (!strcmp(optarg, "auto")) {
 				o.auto_steps = 1;
-				o.steps = IG_DEFAULT_STEPS;
+				o.steps = 16; /* Gauss nodes; doubled only where completeness needs it */
 			} else if (parse_long(optarg, &v) || v < 1 || v > 4096) {
 				return cli_usage_error(C, "--steps wants a number from 1 to 4096 or 'auto', not '%s'",
 						       optarg);

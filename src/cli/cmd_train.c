@@ -20,7 +20,8 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
-	"       lumen train FILE --model cox --time COL --event COL[=V] [options]  (--model cox --help)\n"
+	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
+	"       (time-to-event: lumen train --model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -39,8 +40,9 @@ static const char usage[] =
 	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
-	"  --threads N           data-parallel mlp/transformer training: each of N threads half,\n"
-	"                        third... of every batch (default 1; the model depends on N)\n"
+	"  --threads N           data-parallel training: each of N threads a share of every\n"
+	"                        batch (logreg: of every Newton pass's rows); default 1, and an\n"
+	"                        mlp or transformer depends on N\n"
 	"  --time COL --event COL[=V] --horizon T   instead of --target: the event before time T\n"
 	"                        (patients censored before T are left out)\n"
 	"  --force               replace a model of the same name\n"
@@ -55,29 +57,6 @@ typedef struct train_args {
 	double lr, dropout, l2;
 	long seed;
 } train_args;
-
-/* Splits "a,b,c" into a malloc'd array of malloc'd strings. */
-static char **split_list(const char *s, int *n)
-{
-	*n = 0;
-	char **out = xcalloc(strlen(s) + 1, sizeof *out);
-	const char *p = s;
-	while (*p) {
-		const char *q = strchr(p, ',');
-		size_t len = q ? (size_t)(q - p) : strlen(p);
-		if (len)
-			out[(*n)++] = xstrndup(p, len);
-		p += len + (q != NULL);
-	}
-	return out;
-}
-
-static void free_list(char **l, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
 
 static int in_list(char **l, int n, const char *s)
 {
@@ -312,16 +291,16 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			      lm_err *err)
 {
 	int ne = 0;
-	char **ex = split_list(a->exclude ? a->exclude : "", &ne);
+	char **ex = lm_split(a->exclude ? a->exclude : "", &ne);
 	for (int i = 0; i < ne; i++)
 		if (store_columns_find(cols, ex[i]) < 0) {
 			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
-			free_list(ex, ne);
+			lm_split_free(ex, ne);
 			return NULL;
 		}
 	char **out;
 	if (a->features) {
-		out = split_list(a->features, nf);
+		out = lm_split(a->features, nf);
 		for (int i = 0; i < *nf; i++) {
 			int j = store_columns_find(cols, out[i]);
 			if (j < 0) {
@@ -341,8 +320,8 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 					continue;
 				}
 			}
-			free_list(out, *nf);
-			free_list(ex, ne);
+			lm_split_free(out, *nf);
+			lm_split_free(ex, ne);
 			*nf = 0;
 			return NULL;
 		}
@@ -363,9 +342,9 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 			out[(*nf)++] = xstrdup(c->name);
 		}
 	}
-	free_list(ex, ne);
+	lm_split_free(ex, ne);
 	if (*nf == 0) {
-		free_list(out, 0);
+		lm_split_free(out, 0);
 		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
 		return NULL;
 	}
@@ -402,14 +381,14 @@ static void set_nn_spec(const run *r, nn_spec *s, const cohort_spec *cs, int *to
 		s->dropout = (float)r->a.dropout;
 	if (r->a.hidden) {
 		int n = 0;
-		char **h = split_list(r->a.hidden, &n);
+		char **h = lm_split(r->a.hidden, &n);
 		s->n_hidden = 0;
 		for (int i = 0; i < n && i < NN_MAX_HIDDEN; i++) {
 			long v;
 			if (parse_long(h[i], &v) == 0 && v > 0 && v < 100000)
 				s->hidden[s->n_hidden++] = (int)v;
 		}
-		free_list(h, n);
+		lm_split_free(h, n);
 	}
 	if (r->a.d_model)
 		s->d_model = r->a.d_model;
@@ -694,7 +673,7 @@ static void run_free(run *r)
 {
 	frame_free(&r->f);
 	cohort_target_free(&r->t);
-	free_list(r->feat, r->nfeat);
+	lm_split_free(r->feat, r->nfeat);
 	free(r->used);
 	free(r->fold);
 	model_free(r->m);
@@ -753,10 +732,16 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 int cmd_train(int argc, char **argv)
 {
 	/* a Cox model has its own options and fit: train_cox.c */
-	for (int i = 1; i < argc; i++)
+	int has_time = 0, has_horizon = 0;
+	for (int i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
 		    !strcmp(argv[i], "--model=cox"))
 			return cmd_train_cox(argc, argv);
+		has_time |= !strncmp(argv[i], "--time", 6) && strncmp(argv[i], "--times", 7);
+		has_horizon |= !strncmp(argv[i], "--horizon", 9);
+	}
+	if (has_time && !has_horizon) /* a network on the Cox partial likelihood */
+		return cmd_train_cox(argc, argv);
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;

@@ -13,8 +13,10 @@
 #include "../../explain/ig.h"
 #include "../data/cohort.h"
 #include "../nn/coxmodel.h"
+#include "../nn/coxnet.h"
 #include "../nn/model.h"
 #include "../stats/cox.h"
+#include "../stats/km.h"
 #include "../stats/metrics.h"
 #include "../stats/surveval.h"
 #include "cli.h"
@@ -44,34 +46,13 @@ static const char usage[] =
 	"  --quiet               no notes on stderr\n";
 
 typedef struct cox_args {
-	const char *file, *time, *event, *name, *features, *exclude, *times;
-	int folds, force, quiet;
+	const char *file, *time, *event, *name, *features, *exclude, *times, *arch, *hidden;
+	int folds, force, quiet, epochs, batch, neural;
+	double lr, dropout;
 	double l2, horizon;
 	cox_ties ties;
 	long seed;
 } cox_args;
-
-static char **split(const char *s, int *n)
-{
-	*n = 0;
-	char **out = xcalloc(strlen(s) + 1, sizeof *out);
-	const char *p = s;
-	while (*p) {
-		const char *q = strchr(p, ',');
-		size_t len = q ? (size_t)(q - p) : strlen(p);
-		if (len)
-			out[(*n)++] = xstrndup(p, len);
-		p += len + (q != NULL);
-	}
-	return out;
-}
-
-static void split_free(char **l, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-}
 
 static int parse(int argc, char **argv, cox_args *a, int *done)
 {
@@ -83,6 +64,9 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		{"folds", required_argument, NULL, 'k'},   {"seed", required_argument, NULL, 's'},
 		{"features", required_argument, NULL, 'f'}, {"exclude", required_argument, NULL, 'x'},
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
+		{"epochs", required_argument, NULL, 'E'},  {"batch", required_argument, NULL, 'b'},
+		{"lr", required_argument, NULL, 'l'},      {"dropout", required_argument, NULL, 'D'},
+		{"hidden", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -90,6 +74,8 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 	a->seed = 1;
 	a->horizon = NAN;
 	a->ties = COX_EFRON;
+	a->arch = "cox";
+	a->dropout = -1;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -98,10 +84,31 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		double d;
 		switch (c) {
 		case 'm':
-			if (strcmp(optarg, "cox"))
-				return cli_usage_error(CMD, "--model %s does not take --time/--event here; "
-							    "use --model cox",
+			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer"))
+				return cli_usage_error(CMD, "--model %s does not take --time/--event (cox, mlp"
+							    " or transformer do; logreg takes --horizon)",
 						       optarg);
+			a->arch = optarg;
+			a->neural = strcmp(optarg, "cox") != 0;
+			break;
+		case 'N': a->hidden = optarg; break;
+		case 'E': case 'b':
+			if (parse_long(optarg, &v) != 0 || v < 1 || v > 1000000000L)
+				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",
+						       c == 'E' ? "epochs" : "batch", optarg);
+			if (c == 'E')
+				a->epochs = (int)v;
+			else
+				a->batch = (int)v;
+			break;
+		case 'l': case 'D':
+			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'l' && d <= 0) || (c == 'D' && d >= 1))
+				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
+						       c == 'l' ? "lr" : "dropout", optarg);
+			if (c == 'l')
+				a->lr = d;
+			else
+				a->dropout = d;
 			break;
 		case 't': a->time = optarg; break;
 		case 'e': a->event = optarg; break;
@@ -175,6 +182,7 @@ typedef struct cox_run {
 	double *oof_lp, *oof_risk, *risk_sd;
 	double **oof_surv;  /* ntimes x nrow */
 	cJSON *folds_json;
+	int final_epochs;   /* neural: the final network's epochs */
 	long *fold_nbase;   /* each fold's baseline hazard */
 	double **fold_btime, **fold_bhaz;
 } cox_run;
@@ -187,14 +195,14 @@ static int is_time_or_event(const cox_run *r, const char *name)
 static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 {
 	int ne = 0;
-	char **ex = split(r->a.exclude ? r->a.exclude : "", &ne), **out = NULL;
+	char **ex = lm_split(r->a.exclude ? r->a.exclude : "", &ne), **out = NULL;
 	for (int i = 0; i < ne; i++)
 		if (store_columns_find(cols, ex[i]) < 0) {
 			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
 			goto done;
 		}
 	if (r->a.features) {
-		out = split(r->a.features, &r->nfeat);
+		out = lm_split(r->a.features, &r->nfeat);
 		for (int i = 0; i < r->nfeat; i++) {
 			int j = store_columns_find(cols, out[i]);
 			if (j < 0)
@@ -211,7 +219,7 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the id column", out[i]);
 			else
 				continue;
-			split_free(out, r->nfeat);
+			lm_split_free(out, r->nfeat);
 			out = NULL;
 			r->nfeat = 0;
 			goto done;
@@ -234,12 +242,12 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 		}
 	}
 	if (r->nfeat == 0) {
-		split_free(out, 0);
+		lm_split_free(out, 0);
 		out = NULL;
 		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
 	}
 done:
-	split_free(ex, ne);
+	lm_split_free(ex, ne);
 	return out;
 }
 
@@ -350,15 +358,15 @@ static int eval_times(cox_run *r, lm_err *err)
 {
 	if (r->a.times) {
 		int n = 0;
-		char **s = split(r->a.times, &n);
+		char **s = lm_split(r->a.times, &n);
 		r->times = xmallocarray((size_t)(n ? n : 1), sizeof *r->times);
 		for (int i = 0; i < n; i++)
 			if (parse_double(s[i], &r->times[i]) != 0 || !(r->times[i] > 0)) {
 				lm_seterr(err, EX_USAGE, "--times: '%s' is not a positive time", s[i]);
-				split_free(s, n);
+				lm_split_free(s, n);
 				return EX_USAGE;
 			}
-		split_free(s, n);
+		lm_split_free(s, n);
 		r->ntimes = n;
 		if (!n)
 			return lm_seterr(err, EX_USAGE, "--times: no times given");
@@ -532,6 +540,10 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 		cJSON_AddStringToObject(c, "kind", sl->kind == SLOT_NUMERIC ? "numeric"
 						   : sl->kind == SLOT_ONEHOT ? "onehot" : "missing");
 		cJSON_AddBoolToObject(c, "aliased", fit->aliased[s]);
+		/* the reference level of a categorical column; other aliased inputs are
+		 * combinations of earlier ones (a missing indicator equal to another's) */
+		cJSON_AddBoolToObject(c, "reference",
+				      sl->kind == SLOT_ONEHOT && (s == 0 || sp->slot[s - 1].token != sl->token));
 		if (!fit->aliased[s]) {
 			/* numeric inputs were standardised: per unit of the column, b / scale */
 			double sc = sl->kind == SLOT_NUMERIC && sl->scale > 0 ? sl->scale : 1;
@@ -550,6 +562,41 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 	return o;
 }
 
+/* The proportional-hazards check of the final fit per source column and globally (R's
+ * cox.zph, transform "km"), with a warning for each column whose p is below 0.05. */
+static void add_zph(const cox_run *r, const cox_fit *fit, const double *X, cJSON *cx)
+{
+	const cohort_spec *sp = &r->m->spec;
+	cox_zph z;
+	cox_zph_compute(X, r->time, r->event, r->f.nrow, sp->nslot, fit->beta, r->a.ties, &z);
+	int *sel = xcalloc((size_t)sp->nslot, sizeof *sel);
+	cJSON *a = cJSON_AddArrayToObject(cx, "zph");
+	for (int c = 0; c <= sp->ncolumn; c++) {
+		for (int s = 0; s < sp->nslot; s++)
+			sel[s] = c == sp->ncolumn || sp->slot[s].token == c;
+		int df;
+		double chi = cox_zph_test(&z, fit->aliased, sel, &df);
+		if (df == 0)
+			continue;
+		double pv = isnan(chi) ? (double)NAN : km_chisq_upper(chi < 0 ? 0 : chi, df);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "column", c == sp->ncolumn ? "GLOBAL" : sp->columns[c]);
+		metrics_json_number(o, "chisq", chi);
+		cJSON_AddNumberToObject(o, "df", df);
+		metrics_json_number(o, "p", pv);
+		if (c == sp->ncolumn)
+			cJSON_AddItemToObject(cx, "zph_global", o);
+		else
+			cJSON_AddItemToArray(a, o);
+		if (c < sp->ncolumn && pv < 0.05 && !r->a.quiet)
+			fprintf(stderr, "lumen: train: '%s' may break the proportional-hazards assumption "
+					"(scaled Schoenfeld residuals: chi-square %.2f on %d df, p = %.3g)\n",
+				sp->columns[c], chi, df, pv);
+	}
+	free(sel);
+	cox_zph_free(&z);
+}
+
 static char *hyper(const cox_run *r)
 {
 	cJSON *h = cJSON_CreateObject();
@@ -565,8 +612,137 @@ static char *hyper(const cox_run *r)
 		cJSON_AddItemToArray(t, cJSON_CreateNumber(r->times[k]));
 	cJSON_AddNumberToObject(h, "horizon", r->horizon);
 	cJSON_AddNumberToObject(h, "folds", r->a.folds);
+	if (r->a.neural) {
+		coxnet_opts o;
+		coxnet_defaults(&o);
+		cJSON_AddStringToObject(h, "loss", "cox partial likelihood (breslow)");
+		cJSON_AddNumberToObject(h, "epochs", r->a.epochs ? r->a.epochs : o.epochs);
+		cJSON_AddNumberToObject(h, "batch", r->a.batch ? r->a.batch : o.batch);
+		cJSON_AddNumberToObject(h, "lr", r->a.lr > 0 ? r->a.lr : 1e-3);
+		cJSON_AddNumberToObject(h, "val_frac", 0.15);
+		cJSON_AddNumberToObject(h, "patience", o.patience);
+		cJSON_AddNumberToObject(h, "final_epochs", r->final_epochs);
+	}
 	cJSON_AddStringToObject(h, "final", "refit");
 	return json_take(h);
+}
+
+/* A neural Cox member: an mlp or transformer with one output trained on the partial
+ * likelihood (coxnet.h); fit gets its baseline hazard from the training rows' scores, the
+ * best epoch in *best. epochs > 0: that many epochs on every row (the final model). */
+static int fit_neural(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+		      uint64_t seed, int epochs, nn_model **net, cox_fit *fit, int *best,
+		      lm_err *err)
+{
+	memset(fit, 0, sizeof *fit);
+	*net = NULL;
+	int ns = spec->nslot;
+	int *tokens = xmallocarray((size_t)ns, sizeof *tokens);
+	nn_spec sp;
+	nn_spec_defaults(&sp, (nn_arch)nn_arch_parse(r->a.arch), ns, 1);
+	if (r->a.dropout >= 0)
+		sp.dropout = (float)r->a.dropout;
+	if (r->a.hidden) {
+		int nh = 0;
+		char **h = lm_split(r->a.hidden, &nh);
+		sp.n_hidden = 0;
+		for (int i = 0; i < nh && i < NN_MAX_HIDDEN; i++) {
+			long v;
+			if (parse_long(h[i], &v) == 0 && v > 0 && v < 100000)
+				sp.hidden[sp.n_hidden++] = (int)v;
+		}
+		lm_split_free(h, nh);
+	}
+	for (int i = 0; i < ns; i++)
+		tokens[i] = spec->slot[i].token;
+	sp.n_tokens = spec->ncolumn;
+	sp.slot_token = tokens;
+	nn_model *m = nn_create(&sp, seed, err);
+	free(tokens);
+	if (!m)
+		return err->status ? err->status : EX_SOFTWARE;
+	float *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
+	double *t = xmallocarray((size_t)(n ? n : 1), sizeof *t), *lp = xmallocarray((size_t)(n ? n : 1), sizeof *lp);
+	int *e = xmallocarray((size_t)(n ? n : 1), sizeof *e);
+	float *z = xmallocarray((size_t)(n ? n : 1), sizeof *z);
+	int st = cohort_encode(spec, &r->f, rows, n, X, err);
+	for (long i = 0; i < n; i++) {
+		t[i] = r->time[rows[i]];
+		e[i] = r->event[rows[i]];
+	}
+	coxnet_opts o;
+	coxnet_defaults(&o);
+	o.seed = seed ^ 0x5eed;
+	if (r->a.epochs)
+		o.epochs = r->a.epochs;
+	if (r->a.batch)
+		o.batch = r->a.batch;
+	if (r->a.lr > 0)
+		o.lr = (float)r->a.lr;
+	if (epochs > 0) {
+		o.epochs = epochs;
+		o.val_frac = 0;
+		o.patience = epochs;
+	}
+	coxnet_result res;
+	if (!st)
+		st = coxnet_train(m, X, t, e, n, &o, &res, err);
+	if (!st) {
+		nn_logits(m, X, n, z);
+		for (long i = 0; i < n; i++)
+			lp[i] = z[i];
+		cox_baseline(lp, t, e, n, COX_BRESLOW, &fit->nbase, &fit->btime, &fit->bhaz);
+		fit->n = n;
+		fit->converged = 1;
+		fit->iter = res.epochs_run;
+		*best = res.best_epoch;
+		*net = m;
+	} else {
+		nn_free(m);
+	}
+	free(X);
+	free(t);
+	free(lp);
+	free(e);
+	free(z);
+	return st;
+}
+
+/* Linear predictors of every frame row under a fold's member. */
+static int member_lp(const cox_run *r, const cohort_spec *spec, const cox_fit *fk, nn_model *net,
+		     double *lp, lm_err *err)
+{
+	long n = r->f.nrow;
+	int ns = spec->nslot;
+	long *all = xmallocarray((size_t)n, sizeof *all);
+	for (long i = 0; i < n; i++)
+		all[i] = i;
+	int st;
+	if (r->a.neural) {
+		float *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
+		float *z = xmallocarray((size_t)n, sizeof *z);
+		if (!(st = cohort_encode(spec, &r->f, all, n, X, err))) {
+			nn_logits(net, X, n, z);
+			for (long i = 0; i < n; i++)
+				lp[i] = z[i];
+		}
+		free(X);
+		free(z);
+	} else {
+		double *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
+		if (!(st = encode(r, spec, all, n, X, err)))
+			for (long i = 0; i < n; i++)
+				lp[i] = dot(X + (size_t)i * (size_t)ns, fk->beta, ns);
+		free(X);
+	}
+	free(all);
+	return st;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
 }
 
 /* Cross-validation and the final fit; fills r->m, the out-of-fold arrays, and metrics. */
@@ -590,8 +766,9 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 	long *all = xmallocarray((size_t)n, sizeof *all), *tr = xmallocarray((size_t)n, sizeof *tr);
 	for (long i = 0; i < n; i++)
 		all[i] = i;
-	double *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
+	double *X = xmallocarray((size_t)n, sizeof *X); /* each patient's lp under fold k */
 	double *mean = xcalloc((size_t)n, sizeof *mean), *m2 = xcalloc((size_t)n, sizeof *m2);
+	int *best_epoch = xcalloc((size_t)K, sizeof *best_epoch);
 	int st = 0;
 	for (int k = 0; k < K && !st; k++) {
 		long ntr = 0;
@@ -600,7 +777,14 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 				tr[ntr++] = i;
 		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
 		cox_fit fk;
-		if ((st = fit_rows(r, &r->m->fold_spec[k], tr, ntr, &fk, err))) {
+		nn_model *net = NULL;
+		if (r->a.neural)
+			st = fit_neural(r, &r->m->fold_spec[k], tr, ntr,
+					(uint64_t)r->a.seed * 7919u + 1u + (uint64_t)k, 0, &net, &fk,
+					&best_epoch[k], err);
+		else
+			st = fit_rows(r, &r->m->fold_spec[k], tr, ntr, &fk, err);
+		if (st) {
 			char *s = xasprintf("fold %d: %s", k + 1, err->msg);
 			snprintf(err->msg, sizeof err->msg, "%s", s);
 			free(s);
@@ -610,8 +794,12 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 			fprintf(stderr, "lumen: train: fold %d: the Cox fit did not converge in %d "
 					"iterations (an input separates the events?)\n",
 				k + 1, fk.iter);
-		r->m->fold[k] = coxm_net(ns, fk.beta, r->a.l2, err);
-		if (!r->m->fold[k] || (st = encode(r, &r->m->fold_spec[k], all, n, X, err))) {
+		if (fk.ridged && !r->a.quiet)
+			fprintf(stderr, "lumen: train: fold %d: the information matrix became singular (a "
+					"coefficient running off to infinity); inverted with a tiny ridge\n",
+				k + 1);
+		r->m->fold[k] = r->a.neural ? net : coxm_net(ns, fk.beta, r->a.l2, err);
+		if (!r->m->fold[k] || (st = member_lp(r, &r->m->fold_spec[k], &fk, net, X, err))) {
 			st = st ? st : EX_SOFTWARE;
 			cox_fit_free(&fk);
 			break;
@@ -620,7 +808,7 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 		 * spread of the risk at the horizon over the fold models */
 		long nte = 0;
 		for (long i = 0; i < n; i++) {
-			double lp = dot(X + (size_t)i * (size_t)ns, fk.beta, ns);
+			double lp = X[i];
 			double risk = 1 - cox_surv_at(fk.btime, fk.bhaz, fk.nbase, r->horizon, lp);
 			double d = risk - mean[i];
 			mean[i] += d / (k + 1);
@@ -671,13 +859,25 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 		r->risk_sd[i] = sqrt(m2[i] / K);
 	free(mean);
 	free(m2);
-	if (!st && (st = fit_rows(r, &r->m->spec, all, n, final, err))) {
+	if (!st && r->a.neural) {
+		/* the final network: every patient, for the median of the folds' best epochs */
+		qsort(best_epoch, (size_t)K, sizeof *best_epoch, cmp_int);
+		r->final_epochs = best_epoch[K / 2] > 0 ? best_epoch[K / 2] : 1;
+		st = fit_neural(r, &r->m->spec, all, n, (uint64_t)r->a.seed * 7919u, r->final_epochs,
+				&r->m->final, final, &best_epoch[0], err);
+		if (st) {
+			char *s = xasprintf("final model: %s", err->msg);
+			snprintf(err->msg, sizeof err->msg, "%s", s);
+			free(s);
+		}
+	} else if (!st && (st = fit_rows(r, &r->m->spec, all, n, final, err))) {
 		char *s = xasprintf("final model: %s", err->msg);
 		snprintf(err->msg, sizeof err->msg, "%s", s);
 		free(s);
 	}
-	if (!st && !(r->m->final = coxm_net(ns, final->beta, r->a.l2, err)))
+	if (!st && !r->a.neural && !(r->m->final = coxm_net(ns, final->beta, r->a.l2, err)))
 		st = EX_SOFTWARE;
+	free(best_epoch);
 	free(all);
 	free(tr);
 	free(X);
@@ -765,7 +965,7 @@ fail:
 static void run_free(cox_run *r)
 {
 	free(r->ev_col);
-	split_free(r->feat, r->nfeat);
+	lm_split_free(r->feat, r->nfeat);
 	frame_free(&r->f);
 	free(r->time);
 	free(r->event);
@@ -805,7 +1005,9 @@ int cmd_train_cox(int argc, char **argv)
 		free(r.ev_col);
 		return err.status;
 	}
-	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("cox-%s", r.ev_col);
+	char *name = r.a.name ? xstrdup(r.a.name)
+		   : r.a.neural ? xasprintf("%s-cox-%s", r.a.arch, r.ev_col)
+				: xasprintf("cox-%s", r.ev_col);
 	cox_fit final;
 	memset(&final, 0, sizeof final);
 	cohort_target tg;
@@ -862,7 +1064,7 @@ int cmd_train_cox(int argc, char **argv)
 
 	r.m = xcalloc(1, sizeof *r.m);
 	r.m->name = xstrdup(name);
-	r.m->arch = xstrdup("cox");
+	r.m->arch = xstrdup(r.a.arch);
 	r.m->target = xstrdup(r.ev_col);
 	r.m->positive = r.ev_val ? xstrdup(r.ev_val) : NULL;
 	r.m->task = xstrdup("survival");
@@ -886,6 +1088,10 @@ int cmd_train_cox(int argc, char **argv)
 		fprintf(stderr, "lumen: train: the final Cox fit did not converge in %d iterations "
 				"(an input separates the events?)\n",
 			final.iter);
+	if (final.ridged && !r.a.quiet)
+		fprintf(stderr, "lumen: train: the final model's information matrix became singular (a "
+				"coefficient running off to infinity); inverted with a tiny ridge, its "
+				"standard errors are unreliable\n");
 	r.m->hyper_json = hyper(&r);
 	{
 		long n = r.f.nrow;
@@ -895,9 +1101,13 @@ int cmd_train_cox(int argc, char **argv)
 		double *lp = xmallocarray((size_t)n, sizeof *lp);
 		for (long i = 0; i < n; i++)
 			all[i] = i;
-		encode(&r, &r.m->spec, all, n, X, &err);
-		for (long i = 0; i < n; i++)
-			lp[i] = dot(X + (size_t)i * (size_t)ns, final.beta, ns);
+		if (r.a.neural) {
+			member_lp(&r, &r.m->spec, &final, r.m->final, lp, &err);
+		} else {
+			encode(&r, &r.m->spec, all, n, X, &err);
+			for (long i = 0; i < n; i++)
+				lp[i] = dot(X + (size_t)i * (size_t)ns, final.beta, ns);
+		}
 		surveval_conc cf;
 		surveval_concordance(r.time, r.event, lp, n, 0, INFINITY, &cf);
 		cJSON *mj = cJSON_CreateObject();
@@ -905,7 +1115,17 @@ int cmd_train_cox(int argc, char **argv)
 		cJSON_AddItemToObject(mj, "pooled", pooled);
 		cJSON_AddItemToObject(mj, "folds", r.folds_json);
 		r.folds_json = NULL;
-		cJSON_AddItemToObject(mj, "cox", table_json(&r, &final, cf.c));
+		if (r.a.neural) {
+			cJSON *nc = cJSON_AddObjectToObject(mj, "neural_cox");
+			cJSON_AddNumberToObject(nc, "n", (double)n);
+			cJSON_AddNumberToObject(nc, "events", (double)r.events);
+			metrics_json_number(nc, "c_final", cf.c);
+			cJSON_AddNumberToObject(nc, "final_epochs", r.final_epochs);
+		} else {
+			cJSON *cx = table_json(&r, &final, cf.c);
+			add_zph(&r, &final, X, cx);
+			cJSON_AddItemToObject(mj, "cox", cx);
+		}
 		double c_oof = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pooled, "c_index"));
 		r.m->metrics_json = json_take(mj);
 		free(all);
@@ -913,6 +1133,14 @@ int cmd_train_cox(int argc, char **argv)
 		free(lp);
 		if ((st = store_all(db, &r, &final, &err)))
 			goto out;
+		if (r.a.neural) {
+			printf("model '%s': %s on the Cox partial likelihood, time %s, event %s, %ld "
+			       "patients, %ld events, %d folds, out-of-fold C-index %.3f (final %.3f); final "
+			       "network trained for %d epochs\n",
+			       name, r.a.arch, r.a.time, r.ev_desc, n, r.events, r.a.folds, c_oof, cf.c,
+			       r.final_epochs);
+			goto out;
+		}
 		char pb[32];
 		if (final.lr_p < 1e-16)
 			snprintf(pb, sizeof pb, "< 1e-16");

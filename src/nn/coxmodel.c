@@ -8,7 +8,8 @@
 
 int coxm_is_cox(const model *m)
 {
-	return m && m->arch && !strcmp(m->arch, "cox");
+	/* linear (arch cox) or neural (mlp, transformer on the partial likelihood) */
+	return m && m->task && !strcmp(m->task, "survival");
 }
 
 nn_model *coxm_net(int nslot, const double *beta, double l2, lm_err *err)
@@ -169,9 +170,21 @@ static void put_p(char *b, size_t n, double p)
 void coxm_print_summary(FILE *out, const cJSON *metrics)
 {
 	const cJSON *cx = cJSON_GetObjectItemCaseSensitive(metrics, "cox");
+	const cJSON *pooled = cJSON_GetObjectItemCaseSensitive(metrics, "pooled");
+	const cJSON *nc = cJSON_GetObjectItemCaseSensitive(metrics, "neural_cox");
+	if (cJSON_IsObject(nc)) {
+		fprintf(out, "  neural Cox: %.0f patients, %.0f events; C-index %.3f final, %.3f out of"
+			     " fold (Uno %.3f)\n",
+			num(nc, "n"), num(nc, "events"), num(nc, "c_final"), num(pooled, "c_index"),
+			num(pooled, "uno_c"));
+		const cJSON *a;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(pooled, "at"))
+			fprintf(out, "  at t = %g: AUC %.3f, Brier %.4f (out of fold, IPCW)\n",
+				num(a, "time"), num(a, "auc"), num(a, "brier"));
+		return;
+	}
 	if (!cJSON_IsObject(cx))
 		return;
-	const cJSON *pooled = cJSON_GetObjectItemCaseSensitive(metrics, "pooled");
 	const cJSON *ties = cJSON_GetObjectItemCaseSensitive(cx, "ties");
 	fprintf(out, "  Cox: %.0f patients, %.0f events; ties %s, l2 %g\n", num(cx, "n"),
 		num(cx, "events"), cJSON_IsString(ties) ? ties->valuestring : "?", num(cx, "l2"));
@@ -182,7 +195,8 @@ void coxm_print_summary(FILE *out, const cJSON *metrics)
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "input");
 		const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "aliased"))) {
-			fprintf(out, "  %-22.22s %10s\n", name, "(reference)");
+			int ref = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "reference"));
+			fprintf(out, "  %-22.22s %10s\n", name, ref ? "(reference)" : "(aliased)");
 			continue;
 		}
 		char ci[40], pb[16];
@@ -199,6 +213,21 @@ void coxm_print_summary(FILE *out, const cJSON *metrics)
 		" (Uno %.3f)\n",
 		num(lr, "chisq"), num(lr, "df"), pb[0] == '<' ? "" : "= ", pb, num(cx, "c_final"),
 		num(pooled, "c_index"), num(pooled, "uno_c"));
+	const cJSON *z, *g = cJSON_GetObjectItemCaseSensitive(cx, "zph_global");
+	if (cJSON_IsObject(g)) {
+		fprintf(out, "  proportional hazards (scaled Schoenfeld residuals, cox.zph):");
+		cJSON_ArrayForEach(z, cJSON_GetObjectItemCaseSensitive(cx, "zph"))
+		{
+			const cJSON *col = cJSON_GetObjectItemCaseSensitive(z, "column");
+			char b[16];
+			put_p(b, sizeof b, num(z, "p"));
+			fprintf(out, " %s p %s%s;", cJSON_IsString(col) ? col->valuestring : "?", b,
+				num(z, "p") < 0.05 ? " (!)" : "");
+		}
+		put_p(pb, sizeof pb, num(g, "p"));
+		fprintf(out, " global chi-square %.2f on %.0f df, p %s\n", num(g, "chisq"), num(g, "df"),
+			pb);
+	}
 	const cJSON *at;
 	cJSON_ArrayForEach(at, cJSON_GetObjectItemCaseSensitive(pooled, "at"))
 		fprintf(out, "  at t = %g: AUC %.3f, Brier %.4f (out of fold, IPCW)\n", num(at, "time"),

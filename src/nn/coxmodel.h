@@ -21,7 +21,9 @@
 
 #include "model.h"
 
-/* 1 when m is a Cox model. */
+/* 1 when m is a Cox model: task "survival", linear (arch cox) or neural (an mlp or
+ * transformer trained on the partial likelihood, coxnet.h; same storage, no coefficient
+ * table, metrics key "neural_cox"). */
 int coxm_is_cox(const model *m);
 
 /* A logreg network over nslot inputs with weights beta (doubles, stored as float32), bias 0,

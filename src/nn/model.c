@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "coxmodel.h"
 #include "model.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -61,6 +62,8 @@ void model_free(model *m)
 	free(m->fold_spec);
 	free(m->metrics_json);
 	free(m->hyper_json);
+	free(m->surv_time);
+	free(m->surv_cumhaz);
 	free(m);
 }
 
@@ -116,11 +119,15 @@ void model_predict(model *m, const float *X, int n, int cls, float *p, float *lo
 	nn_logits(m->final, X, n, z);
 	nn_probs(z, n, C, pr);
 	int k = C == 1 ? 0 : cls >= 0 && cls < C ? cls : 0;
+	double H = 0; /* a survival model: H0 at the horizon */
+	for (long j = 0; j < m->surv_n && m->surv_time[j] <= m->surv_horizon; j++)
+		H = m->surv_cumhaz[j];
 	for (int i = 0; i < n; i++) {
 		if (logit)
 			logit[i] = z[(size_t)i * (size_t)C + (size_t)k];
 		if (p)
-			p[i] = (float)pr[(size_t)i * (size_t)C + (size_t)k];
+			p[i] = m->surv_n ? (float)(1 - exp(-H * exp((double)z[(size_t)i * (size_t)C])))
+					 : (float)pr[(size_t)i * (size_t)C + (size_t)k];
 	}
 	if (z != one)
 		free(z);
@@ -603,6 +610,18 @@ model *model_load(sqlite3 *db, const char *name, lm_err *err)
 		free(tokens);
 		model_free(m);
 		return NULL;
+	}
+	if (!strcmp(m->task, "survival")) {
+		coxm_baseline b;
+		cJSON *h = cJSON_Parse(m->hyper_json ? m->hyper_json : "");
+		const cJSON *hz = cJSON_GetObjectItemCaseSensitive(h, "horizon");
+		if (cJSON_IsNumber(hz) && coxm_baseline_load(db, m->id, -1, &b, NULL) == 0) {
+			m->surv_horizon = hz->valuedouble;
+			m->surv_n = b.n;
+			m->surv_time = b.time;
+			m->surv_cumhaz = b.cumhaz;
+		}
+		cJSON_Delete(h);
 	}
 	if (nfold > 0) {
 		m->fold = xcalloc((size_t)nfold, sizeof *m->fold);

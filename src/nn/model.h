@@ -25,6 +25,12 @@ typedef struct model {
 				 * statistics (cohort_spec_refit); encode with these for fold[k] */
 	char *metrics_json; /* as stored */
 	char *hyper_json;
+	/* a survival model (task "survival", coxmodel.h): the final member's baseline
+	 * cumulative hazard and the horizon, so that model_predict's p is the risk by the
+	 * horizon, 1 - exp(-H0(horizon) e^logit); surv_n 0 otherwise */
+	double surv_horizon;
+	long surv_n;
+	double *surv_time, *surv_cumhaz;
 } model;
 
 /* Loads a model by name (EX_DATAERR "no model 'NAME'; lumen models FILE lists them").
@@ -39,7 +45,8 @@ char **model_list(sqlite3 *db, int *n, lm_err *err);
 long model_id(sqlite3 *db, const char *name);
 
 /* Probability of the positive class (binary) or of class `cls` and the logit used for
- * explanations, for n encoded rows X (n * spec.nslot), with the final model. */
+ * explanations, for n encoded rows X (n * spec.nslot), with the final model. A survival
+ * model's p is its risk by the horizon and its logit the log relative hazard. */
 void model_predict(model *m, const float *X, int n, int cls, float *p, float *logit);
 
 /* Saves a trained model (row, inputs, tensors of final and folds; a fold's input statistics

@@ -157,16 +157,18 @@ typedef struct nn_train_result {
  * EX_USAGE; a label that is not a class index EX_DATAERR. res->samples_per_sec counts the
  * training steps only (forward, loss, backward, AdamW), not the validation passes.
  * Deterministic for a seed, o->threads and a number of OpenBLAS threads. A logreg model is solved by
- * nn_logreg_fit (only class_weight and progress of o are used). */
+ * nn_logreg_fit (only class_weight, threads and progress of o are used). */
 int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,
 	     nn_train_result *res, lm_err *err);
 
 /* Logistic regression is solved, not trained: nn_train on a logreg model calls this, and
  * its epochs, batch, lr, weight decay, val_frac and patience do not apply. Minimises
  *   (1/n) sum_i c_i loss_i + 0.5 l2 |W|^2      (c_i = class_weight[y_i], or 1)
- * (o may be NULL; only its class_weight, progress and ctx are used: progress is called once
- * per Newton iteration with the objective before the step as the training loss and NaN
- * validation figures) over W and the unpenalised intercepts b by Newton's method (IRLS) with a backtracking
+ * (o may be NULL; only its class_weight, threads, progress and ctx are used: progress is
+ * called once per Newton iteration with the objective before the step as the training loss
+ * and NaN validation figures; o->threads > 1 splits the rows of every pass over threads,
+ * at most one per 1024 rows, partial sums added in thread order, OpenBLAS at one thread
+ * during the fit: the same fit for a thread count, equal across counts to double rounding) over W and the unpenalised intercepts b by Newton's method (IRLS) with a backtracking
  * line search from the model's current weights, to a step below 1e-10 (relative); logits,
  * objective, gradient and Newton system in double, the Hessian's X^T D X in float BLAS.
  * This is scikit-learn's LogisticRegression(C = 1 / (l2 n)) objective (its C sum_i c_i

@@ -45,6 +45,11 @@ typedef struct dp_share {
 static void *dp_run(void *arg)
 {
 	dp_share *d = arg;
+	if (d->k == 0) { /* a last batch with fewer rows than threads */
+		d->loss = 0.0;
+		nn_zero_grad(d->net);
+		return NULL;
+	}
 	nn_forward(d->net, d->xb + (size_t)d->r0 * d->nin, d->k, d->lb + (size_t)d->r0 * d->C, 1,
 		   &d->rng);
 	d->loss = nn_loss(d->net, d->lb + (size_t)d->r0 * d->C, d->yb + d->r0, d->k, d->cw,
@@ -55,6 +60,59 @@ static void *dp_run(void *arg)
 	nn_zero_grad(d->net);
 	nn_backward(d->net, d->dl + (size_t)d->r0 * d->C, NULL, 1);
 	return NULL;
+}
+
+/* The replicas' threads live for the whole training: each step the main thread bumps a
+ * generation and wakes them (they sleep on a condition variable, never spin), runs share 0
+ * itself and waits until the others are done. */
+typedef struct dp_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	long gen;
+	int stop, pending;
+	dp_share *sh;
+} dp_pool;
+
+typedef struct dp_worker {
+	dp_pool *pool;
+	int t;
+} dp_worker;
+
+static void *dp_loop(void *arg)
+{
+	dp_worker *w = arg;
+	dp_pool *p = w->pool;
+	long seen = 0;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->gen == seen && !p->stop)
+			pthread_cond_wait(&p->go, &p->mu);
+		seen = p->gen;
+		int stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			return NULL;
+		dp_run(&p->sh[w->t]);
+		pthread_mutex_lock(&p->mu);
+		if (--p->pending == 0)
+			pthread_cond_signal(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* One step: shares 1..T-1 on the pool's threads, share 0 here. */
+static void dp_step(dp_pool *p, int T)
+{
+	pthread_mutex_lock(&p->mu);
+	p->gen++;
+	p->pending = T - 1;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	dp_run(&p->sh[0]);
+	pthread_mutex_lock(&p->mu);
+	while (p->pending > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
 }
 
 /* One AdamW step over the flat buffers: moments m, v; decay only on weight matrices. */
@@ -219,10 +277,18 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	nn_model *rep[NN_MAX_THREADS] = {m};
 	dp_share sh[NN_MAX_THREADS];
 	pthread_t tid[NN_MAX_THREADS];
-	int started[NN_MAX_THREADS] = {0};
-	for (int t = 1; t < T; t++)
-		if (!(rep[t] = nn_clone(m)))
+	dp_worker wk[NN_MAX_THREADS];
+	dp_pool pool = {.gen = 0, .stop = 0, .pending = 0, .sh = sh};
+	pthread_mutex_init(&pool.mu, NULL);
+	pthread_cond_init(&pool.go, NULL);
+	pthread_cond_init(&pool.done, NULL);
+	for (int t = 1; t < T; t++) {
+		wk[t] = (dp_worker){&pool, t};
+		if (!(rep[t] = nn_clone(m)) || pthread_create(&tid[t], NULL, dp_loop, &wk[t])) {
+			nn_free(rep[t]); /* fewer threads than asked: the shares follow T */
 			T = t;
+		}
+	}
 	int blas_threads = openblas_get_num_threads();
 	if (T > 1)
 		openblas_set_num_threads(1);
@@ -250,22 +316,14 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 				/* data-parallel: thread t takes rows [t k / T, (t + 1) k / T) on replica t
 				 * with a dropout stream seeded from the main one; gradients summed in
 				 * replica order (deterministic for a seed and a thread count) */
-				int Tk = k < T ? k : T;
+				int Tk = T;
 				for (int t = 0; t < Tk; t++) {
 					int a = (int)((long)t * k / Tk), b = (int)((long)(t + 1) * k / Tk);
 					sh[t] = (dp_share){rep[t], xb, yb, o->class_weight, lb, dl, a, b - a, k, C,
 							   nin, {{0}}, 0.0};
 					rng_seed(&sh[t].rng, rng_next(&rng));
 				}
-				for (int t = 1; t < Tk; t++)
-					started[t] = pthread_create(&tid[t], NULL, dp_run, &sh[t]) == 0;
-				dp_run(&sh[0]);
-				for (int t = 1; t < Tk; t++) {
-					if (started[t])
-						pthread_join(tid[t], NULL);
-					else
-						dp_run(&sh[t]);
-				}
+				dp_step(&pool, Tk);
 				l = 0.0;
 				for (int t = 0; t < Tk; t++)
 					l += sh[t].loss * sh[t].k / k;
@@ -319,8 +377,17 @@ int nn_train(nn_model *m, const float *X, const float *y, int n, const nn_train_
 	if (epoch > o->epochs)
 		epoch = o->epochs;
 done:
-	for (int t = 1; t < T; t++)
+	pthread_mutex_lock(&pool.mu);
+	pool.stop = 1;
+	pthread_cond_broadcast(&pool.go);
+	pthread_mutex_unlock(&pool.mu);
+	for (int t = 1; t < T; t++) {
+		pthread_join(tid[t], NULL);
 		nn_free(rep[t]);
+	}
+	pthread_mutex_destroy(&pool.mu);
+	pthread_cond_destroy(&pool.go);
+	pthread_cond_destroy(&pool.done);
 	if (T > 1)
 		openblas_set_num_threads(blas_threads);
 	/* Even after a divergence the model is left with the best finite weights seen. */

@@ -344,6 +344,7 @@ typedef struct ops_explain {
 	char btext[160];       /* the baseline as stored ("mean", "patient:17") */
 	double med, p99, max, rel_med, rel_p99; /* completeness errors, absolute and relative */
 	long above_1pct, max_steps;
+	double mean_steps;     /* gradient evaluations per patient, on average */
 	double seconds_ig;
 	ig_rule rule;
 	int steps, auto_steps;
@@ -377,5 +378,9 @@ int ops_explain_values(model *m, int fold, const cohort_value *vals, const float
 		       int *net_used, lm_err *err);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
+
+/* The probability shown for a binary model's logit: the sigmoid, or for a survival model
+ * (m->surv_n) the risk by its horizon, 1 - exp(-H0(horizon) e^logit), as model_predict. */
+double ops_risk_of_logit(const model *m, double logit);
 
 #endif

@@ -330,6 +330,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 				rel[nrel++] = (float)((double)delta[q] / d);
 			if (steps[q] > out->max_steps)
 				out->max_steps = steps[q];
+			out->mean_steps += (double)steps[q] / (double)n;
 			if ((double)delta[q] > 0.01 * d && (double)delta[q] > 1e-4)
 				out->above_1pct++;
 		}
@@ -389,6 +390,7 @@ cJSON *ops_explain_json(const ops_explain *r)
 			cJSON_AddBoolToObject(j, "auto_steps", r->auto_steps);
 		}
 		cJSON_AddNumberToObject(j, "max_steps_used", (double)r->max_steps);
+		cJSON_AddNumberToObject(j, "mean_steps_used", r->mean_steps);
 		cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
 		cJSON_AddNumberToObject(cj, "median", r->med);
 		cJSON_AddNumberToObject(cj, "p99", r->p99);

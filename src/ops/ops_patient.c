@@ -41,6 +41,16 @@ nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float 
 
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
+double ops_risk_of_logit(const model *m, double logit)
+{
+	if (!m->surv_n)
+		return sigmoid(logit);
+	double H = 0;
+	for (long j = 0; j < m->surv_n && m->surv_time[j] <= m->surv_horizon; j++)
+		H = m->surv_cumhaz[j];
+	return 1 - exp(-H * exp(logit));
+}
+
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)
 {
 	if (pv->net == OPS_NET_FOLD)
@@ -110,7 +120,7 @@ int ops_explain_values(model *m, int fold, const cohort_value *vals, const float
 	if (!st) {
 		cohort_sum_to_columns(&m->spec, out->slots, out->columns);
 		if (sp->n_out == 1) {
-			out->prob = (float)sigmoid((double)out->logit);
+			out->prob = (float)ops_risk_of_logit(m, (double)out->logit);
 		} else {
 			double mx = (double)lg[0], z = 0;
 			for (int k = 1; k < sp->n_out; k++)
@@ -165,6 +175,13 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	pv->steps = ex.steps;
 	pv->p = (double)ex.prob;
 	ig_explanation_free(&ex);
+	if (m->surv_n && fold >= 0 && !isnan(pv->stored_p)) {
+		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk and
+		 * proportional hazards (the fold's own baseline hazard is not loaded):
+		 * S(h | x') = S(h | x)^exp(lp' - lp), so the unedited patient shows the stored p */
+		double l0 = pv->edited ? pv->logit0 : pv->logit;
+		pv->p = 1 - pow(1 - pv->stored_p, exp(pv->logit - l0));
+	}
 	nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
 	const nn_spec *sp = nn_get_spec(net);
 	if (sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {

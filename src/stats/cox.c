@@ -31,6 +31,14 @@ void cox_fit_free(cox_fit *fit)
 
 static const double *sort_time;
 
+static double dot_p(const double *x, const double *b, int p)
+{
+	double s = 0;
+	for (int a = 0; a < p; a++)
+		s += x[a] * b[a];
+	return s;
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
 	double x = sort_time[*(const long *)a], y = sort_time[*(const long *)b];
@@ -206,6 +214,28 @@ static int factor_info(const double *info, int p, double l2, int *aliased, int d
 	return chol(L, p, aliased, detect);
 }
 
+/* factor_info, and when the information is singular at the current b (an input whose
+ * coefficient runs off to infinity, separating the events: a monotone likelihood) the same
+ * with a ridge growing from 1e-9 of the mean diagonal until it factors. Returns the ridge
+ * added (0 normally), or -1 when even 1e-3 fails. */
+static double factor_robust(const double *info, int p, double l2, int *aliased, double *L)
+{
+	if (factor_info(info, p, l2, aliased, 0, L) == 0)
+		return 0;
+	double tr = 0;
+	int k = 0;
+	for (int a = 0; a < p; a++)
+		if (!aliased[a]) {
+			tr += info[(size_t)a * (size_t)p + (size_t)a];
+			k++;
+		}
+	double scale = k && tr > 0 ? tr / k : 1;
+	for (double eps = 1e-9; eps <= 1e-3; eps *= 100)
+		if (factor_info(info, p, l2 + eps * scale, aliased, 0, L) == 0)
+			return eps * scale;
+	return -1;
+}
+
 void cox_baseline(const double *lp, const double *time, const int *event, long n,
 		  cox_ties ties, long *nbase, double **btime, double **bhaz)
 {
@@ -325,7 +355,10 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	for (it = 1; it <= o->max_iter; it++) {
 		for (size_t a = 0; a < P; a++)
 			step[a] = fit->aliased[a] ? 0 : grad[a] - o->l2 * b[a];
-		if (factor_info(info, p, o->l2, fit->aliased, 0, L) != 0) {
+		double jit = factor_robust(info, p, o->l2, fit->aliased, L);
+		if (jit > 0)
+			fit->ridged = 1;
+		if (jit < 0) {
 			st = lm_seterr(err, EX_DATAERR,
 				       "the Cox information matrix is singular at iteration %d", it);
 			break;
@@ -367,8 +400,13 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	fit->iter = it;
 	fit->converged = conv;
 	fit->loglik = ll;
-	if (!st && factor_info(info, p, o->l2, fit->aliased, 0, L) != 0)
-		st = lm_seterr(err, EX_DATAERR, "the Cox information matrix is singular at the fit");
+	if (!st) {
+		double jit = factor_robust(info, p, o->l2, fit->aliased, L);
+		if (jit > 0)
+			fit->ridged = 1;
+		if (jit < 0)
+			st = lm_seterr(err, EX_DATAERR, "the Cox information matrix is singular at the fit");
+	}
 	if (!st) {
 		/* the inverse information, a column at a time */
 		for (size_t c = 0; c < P; c++) {
@@ -405,4 +443,149 @@ int cox_fit_run(const double *X, const double *time, const int *event, long n, i
 	if (st)
 		cox_fit_free(fit);
 	return st;
+}
+
+/* ---- the proportional-hazards test (cox.zph) ---- */
+
+void cox_zph_compute(const double *X, const double *time, const int *event, long n, int p,
+		     const double *beta, cox_ties ties, cox_zph *z)
+{
+	size_t P = (size_t)p, Q = 2 * P;
+	z->p = p;
+	z->u = xcalloc(Q ? Q : 1, sizeof *z->u);
+	z->imat = xcalloc(Q ? Q * Q : 1, sizeof *z->imat);
+	/* g(t) = 1 - KM(t-), centred over the events */
+	km_curve km;
+	km_fit(time, event, n, &km);
+	double gsum = 0;
+	long ne = 0;
+	for (long i = 0; i < n; i++)
+		if (event[i]) {
+			long lo = 0, hi = km.m; /* the last curve time < t */
+			while (lo < hi) {
+				long mid = lo + (hi - lo) / 2;
+				if (km.time[mid] < time[i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			gsum += 1 - (lo ? km.surv[lo - 1] : 1);
+			ne++;
+		}
+	double gmean = ne ? gsum / (double)ne : 0;
+	long *ord = cox_order(time, n);
+	double *S1 = xcalloc(P ? 2 * P : 1, sizeof *S1), *D1 = S1 + P;
+	double *S2 = xcalloc(P ? 2 * P * P : 1, sizeof *S2), *D2 = S2 + P * P;
+	double *xb = xcalloc(P ? P : 1, sizeof *xb), *sx = xcalloc(P ? P : 1, sizeof *sx);
+	double S0 = 0;
+	for (long i = 0; i < n;) {
+		double t = time[ord[i]], D0 = 0;
+		int d = 0;
+		memset(D1, 0, P * sizeof *D1);
+		memset(D2, 0, P * P * sizeof *D2);
+		memset(sx, 0, P * sizeof *sx);
+		long j = i;
+		for (; j < n && time[ord[j]] == t; j++) {
+			const double *x = X + (size_t)ord[j] * P;
+			double w = exp(dot_p(x, beta, p));
+			S0 += w;
+			for (size_t a = 0; a < P; a++) {
+				S1[a] += w * x[a];
+				for (size_t b = 0; b < P; b++)
+					S2[a * P + b] += w * x[a] * x[b];
+			}
+			if (event[ord[j]]) {
+				d++;
+				D0 += w;
+				for (size_t a = 0; a < P; a++) {
+					D1[a] += w * x[a];
+					sx[a] += x[a];
+					for (size_t b = 0; b < P; b++)
+						D2[a * P + b] += w * x[a] * x[b];
+				}
+			}
+		}
+		if (d) {
+			long lo = 0, hi = km.m;
+			while (lo < hi) {
+				long mid = lo + (hi - lo) / 2;
+				if (km.time[mid] < t)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			double g = 1 - (lo ? km.surv[lo - 1] : 1) - gmean;
+			for (int k = 0; k < d; k++) {
+				double f = ties == COX_EFRON ? (double)k / d : 0, a0 = S0 - f * D0;
+				for (size_t a = 0; a < P; a++)
+					xb[a] = (S1[a] - f * D1[a]) / a0;
+				for (size_t a = 0; a < P; a++) {
+					z->u[a] -= xb[a];
+					z->u[P + a] -= g * xb[a];
+					for (size_t b = 0; b < P; b++) {
+						double v = (S2[a * P + b] - f * D2[a * P + b]) / a0 - xb[a] * xb[b];
+						z->imat[a * Q + b] += v;
+						z->imat[a * Q + P + b] += g * v;
+						z->imat[(P + a) * Q + b] += g * v;
+						z->imat[(P + a) * Q + P + b] += g * g * v;
+					}
+				}
+			}
+			for (size_t a = 0; a < P; a++) {
+				z->u[a] += sx[a];
+				z->u[P + a] += g * sx[a];
+			}
+		}
+		i = j;
+	}
+	km_free(&km);
+	free(ord);
+	free(S1);
+	free(S2);
+	free(xb);
+	free(sx);
+}
+
+void cox_zph_free(cox_zph *z)
+{
+	free(z->u);
+	free(z->imat);
+	memset(z, 0, sizeof *z);
+}
+
+double cox_zph_test(const cox_zph *z, const int *aliased, const int *sel, int *df)
+{
+	int p = z->p, Q = 2 * p, m = 0;
+	int *idx = xmallocarray((size_t)Q, sizeof *idx);
+	*df = 0;
+	for (int a = 0; a < p; a++)
+		if (!aliased[a])
+			idx[m++] = a;
+	for (int a = 0; a < p; a++)
+		if (!aliased[a] && sel[a]) {
+			idx[m++] = p + a;
+			(*df)++;
+		}
+	double *A = xmallocarray((size_t)m * (size_t)m + 1, sizeof *A);
+	double *b = xmallocarray((size_t)m + 1, sizeof *b), *u = xmallocarray((size_t)m + 1, sizeof *u);
+	int *none = xcalloc((size_t)m + 1, sizeof *none);
+	for (int r = 0; r < m; r++) {
+		/* u: 0 for the model's own inputs (the score at the fit), as cox.zph */
+		u[r] = b[r] = idx[r] >= p ? z->u[idx[r]] : 0;
+		for (int c = 0; c < m; c++)
+			A[(size_t)r * (size_t)m + (size_t)c] = z->imat[(size_t)idx[r] * (size_t)Q + (size_t)idx[c]];
+	}
+	double chi = NAN;
+	if (*df > 0 && chol(A, m, none, 0) == 0) {
+		chol_solve(A, m, none, b);
+		chi = 0;
+		for (int r = 0; r < m; r++)
+			chi += u[r] * b[r];
+	}
+	free(idx);
+	free(A);
+	free(b);
+	free(u);
+	free(none);
+	return chi;
 }

@@ -44,6 +44,8 @@ typedef struct cox_fit {
 	double loglik;    /* at the fit (without the penalty) */
 	double lr_chisq, lr_p; /* 2 (loglik - loglik0) on df degrees of freedom */
 	int iter, converged;
+	int ridged;       /* the information was singular on the way (a coefficient running off
+			   * to infinity) and a tiny ridge was added to invert it: warn */
 	long n, events;
 	/* baseline cumulative hazard at x = 0: a step at every distinct event time */
 	long nbase;
@@ -74,5 +76,22 @@ void cox_baseline(const double *lp, const double *time, const int *event, long n
 /* H0(t) of a baseline (0 before the first event time) and S(t | lp) = exp(-H0(t) e^lp). */
 double cox_cumhaz_at(const double *btime, const double *bhaz, long nbase, double t);
 double cox_surv_at(const double *btime, const double *bhaz, long nbase, double t, double lp);
+
+/* The proportional-hazards check of R's cox.zph (transform "km"): the score test, at the fit,
+ * of adding x_j g(t) for every input, g(t) = 1 - KM(t-) centred over the events. u (2p) is the
+ * score (first p: the model's own, about 0; then sum over deaths of g (x - xbar)) and imat the
+ * 2p x 2p information [[sum V, sum g V], [sum g V, sum g^2 V]], with Efron's (or Breslow's)
+ * weighting at tied deaths. Both are malloc'd into z; free with cox_zph_free. */
+typedef struct cox_zph {
+	int p;
+	double *u, *imat;
+} cox_zph;
+void cox_zph_compute(const double *X, const double *time, const int *event, long n, int p,
+		     const double *beta, cox_ties ties, cox_zph *z);
+void cox_zph_free(cox_zph *z);
+/* The test of the inputs flagged in `sel` (p flags) given the estimated ones (not aliased):
+ * chi-square u' A^-1 u over the estimated inputs plus the selected ones' time terms, as
+ * cox.zph's table row; df = the selected estimated inputs. NAN when singular. */
+double cox_zph_test(const cox_zph *z, const int *aliased, const int *sel, int *df);
 
 #endif

@@ -36,7 +36,7 @@ logprotime 3 2.38395486710 0.771088151121
 edema 4 0.93644110327 0.273772932194
 sex=m 6 0.22265844102 0.233404993608
 R
-eq "sex=f is the reference level (R's treatment contrast)" "$(jx "$C.coefficients[5].aliased")/$(jx "$C.coefficients[5].coef")" "1/"
+eq "sex=f is the reference level (R's treatment contrast)" "$(jx "$C.coefficients[5].aliased")/$(jx "$C.coefficients[5].reference")/$(jx "$C.coefficients[5].coef")" "1/1/"
 near "hazard ratio of log bilirubin = exp(coef)" "$(jx "$C.coefficients[1].hr")" 2.3638123304 1e-6
 near "HR 95% lower bound" "$(jx "$C.coefficients[1].hr_lower")" "$(awk 'BEGIN { print exp(0.86027570993 - 1.959963984540054 * 0.083295992522) }')" 1e-5
 near "Wald p of albumin (R 2.452538595e-04)" "$(jx "$C.coefficients[2].p")" 2.452538595e-04 1e-8
@@ -46,6 +46,22 @@ near "final log-likelihood = R's" "$(jx "$C.loglik")" -751.4829566536 1e-5
 near "LR chi-square" "$(jx "$C.lr.chisq")" 230.948680043 1e-5
 eq "LR df" "$(jx "$C.lr.df")" 6
 near "Harrell's C of the final model = concordance(f) (35993 / 43133)" "$(jx "$C.c_final")" "$(awk 'BEGIN { printf "%.12f", 35993 / 43133 }')" 1e-9
+# the proportional-hazards check: cox.zph(f)$table
+while read -r k col chi pv; do
+	eq "zph row $k is $col" "$(jx "$C.zph[$k].column")" "$col"
+	near "zph $col chi-square = cox.zph's" "$(jx "$C.zph[$k].chisq")" "$chi" 1e-5
+	near "zph $col p = cox.zph's" "$(jx "$C.zph[$k].p")" "$pv" 1e-6
+done <<'R'
+0 age 4.753206481e-04 0.982606018733
+1 logbili 9.348739541e-01 0.333599625501
+2 albumin 1.687796782e+00 0.193891656595
+3 logprotime 9.267635355e+00 0.002332386331
+4 edema 3.229060625e+00 0.072342174136
+5 sex 1.642483272e+00 0.199985093576
+R
+near "zph global chi-square = cox.zph's" "$(jx "$C.zph_global.chisq")" 14.25566936 1e-5
+eq "zph global df" "$(jx "$C.zph_global.df")" 6
+contains "train warns about the input that breaks proportional hazards" "$ERR" "'logprotime' may break the proportional-hazards assumption (scaled Schoenfeld residuals: chi-square 9.27 on 1 df, p = 0.00233)"
 
 # the out-of-fold evaluation: R on the stored out-of-fold predictions (seed 1, 5 folds)
 P='$[0].metrics.pooled'
@@ -64,6 +80,7 @@ run models "$W"
 contains "models shows the coefficient table" "$OUT" "logbili                    0.8603    0.0833     2.364"
 contains "models shows the reference level" "$OUT" "sex=f                  (reference)"
 contains "models shows the C-index final and out of fold" "$OUT" "C-index 0.834 final, 0.831 out of fold"
+contains "models flags the proportional-hazards check" "$OUT" "logprotime p 0.0023 (!);"
 
 # each patient's survival curve: the final model's = survfit(f, newdata)
 run predict "$W" --model cox-status --times 365,1825 --json
@@ -85,6 +102,19 @@ head -3 "$T/cc.csv" >"$T/new.csv"
 run predict "$W" --model cox-status --times 365,1825 --input "$T/new.csv"
 eq "a new patient gets the final model's curve" "$(printf '%s\n' "$OUT" | sed -n 2p)" "1,3.962946,0.217829,0.000002"
 
+# Lua's m:predict of a survival model: the risk by the horizon (1825) and the log-hazard
+cat >"$T/risk.lua" <<'LUA'
+local m = lumen.model("cox-status")
+for p in lumen.patients{where = "id == 2"} do
+  local r = lumen.record(p)
+  r.rowid = nil -- without its rowid the record is a new patient: the final model
+  local prob, logit = m:predict(r)
+  report.paragraph(string.format("%.6f %.6f", prob, logit))
+end
+LUA
+run report "$W" "$T/risk.lua"
+eq "m:predict gives 1 - S(1825 | x) (survfit: 1 - 0.89503027)" "$OUT" "0.104970 -0.796194"
+
 # integrated gradients on the log-hazard. Patient 1 is of the training cohort: the number shown
 # and explained is its out-of-fold linear predictor, from the fold model that held it out (man
 # lumen, explain); the log-hazard is linear, so IG = coef * (x - baseline) per input and the
@@ -99,6 +129,9 @@ eq "explained by the fold model that held patient 1 out" "$(ex '$.network') $(ex
 near "completeness: baseline + sum IG = lp" "$(ex '$.completeness_error')" 0 1e-6
 near "the explained number is the out-of-fold linear predictor (oof_lp)" "$(ex '$.logit')" "$oof1" 1e-5
 near "the reasons add up to it" "$(awk -v b="$(ex '$.baseline_logit')" -v a="$(ex '$.attribution_sum')" 'BEGIN { printf "%.9f", b + a }')" "$oof1" 1e-5
+run explain "$W" --model cox-status --patient 2 --json
+printf '%s' "$OUT" >"$T/e2.json"
+near "explain shows patient 2's stored out-of-fold risk by the horizon" "$(sqlite3 :memory: "SELECT json_extract(readfile('$T/e2.json'), '\$.probability')")" "$(sqlite3 "$W" "SELECT p FROM predictions WHERE patient = 2 AND model_id = (SELECT id FROM models WHERE name = 'cox-status')")" 1e-5
 
 # Breslow ties
 run train "$W" --model cox --time time --event status=2 --ties breslow --name bres
@@ -147,6 +180,27 @@ eq "nothing stored in the other files" "$(sqlite3 "$T/neg.lumen" 'SELECT count(*
 run predict "$W" --model bres --times 0,abc
 eq "--times with a bad time: status 64" "$RC" 64
 
+# neural Cox (DeepSurv style): an mlp on the partial likelihood, the same folds and storage
+run train "$W" --model mlp --time time --event status=2 --times 365,1825 --quiet
+eq "train --model mlp --time/--event exits 0" "$RC" 0
+contains "says what it trained" "$OUT" "model 'mlp-cox-status': mlp on the Cox partial likelihood, time time, event status = 2, 416 patients, 160 events, 5 folds"
+"$LUMEN" models "$W" --json >"$J"
+NJ=$(sqlite3 :memory: "SELECT key FROM json_each(readfile('$J')) WHERE json_extract(value, '\$.name') = 'mlp-cox-status'")
+awk -v c="$(jx "\$[$NJ].metrics.pooled.c_index")" 'BEGIN { exit !(c > 0.75 && c < 0.9) }'
+eq "neural Cox out-of-fold C-index between 0.75 and 0.9 (linear: 0.831)" "$?" 0
+eq "neural Cox is a survival model" "$(jx "\$[$NJ].task")/$(jx "\$[$NJ].arch")" "survival/mlp"
+eq "every fold has its baseline hazard" "$(sqlite3 "$W" "SELECT count(*) FROM model_tensors t JOIN models m ON m.id = t.model_id WHERE m.name = 'mlp-cox-status' AND t.name = 'cox.cumhaz'")" 6
+run predict "$W" --model mlp-cox-status --times 365,1825 --json
+eq "neural Cox predict exits 0" "$RC" 0
+printf '%s' "$OUT" >"$T/np.json"
+s1=$(sqlite3 :memory: "SELECT json_extract(readfile('$T/np.json'), '\$.patients[0].surv[0]') >= json_extract(readfile('$T/np.json'), '\$.patients[0].surv[1]')")
+eq "a neural survival curve does not rise" "$s1" 1
+run explain "$W" --model mlp-cox-status --patient 1 --json
+printf '%s' "$OUT" >"$T/ne.json"
+near "IG on the neural log-hazard is complete" "$(sqlite3 :memory: "SELECT json_extract(readfile('$T/ne.json'), '\$.completeness_error')")" 0 1e-4
+run models "$W"
+contains "models shows the neural Cox summary" "$OUT" "neural Cox: 416 patients, 160 events; C-index"
+
 # a fixed-horizon classifier: the event by 1825 days; censored before it left out
 P5=$T/pbc.lumen
 "$LUMEN" import "$DATA/pbc.csv" -o "$P5" >/dev/null
@@ -158,11 +212,50 @@ eq "patients used and events by the horizon (awk on the CSV)" "$(sqlite3 "$P5" '
 contains "says how many were censored before the horizon" "$ERR" "lumen: train: target: status=2 by time 1825; $((418 - want_used)) patients censored before it left out"
 eq "the time column is not an input" "$(sqlite3 "$P5" "SELECT count(*) FROM model_inputs WHERE source_column = 'time'")" 0
 eq "the horizon is kept with the model" "$(sqlite3 "$P5" "SELECT json_extract(hyper, '\$.horizon') FROM models")" 1825
+# every pbc column: identical missing indicators are aliased, and a fold whose information
+# turns singular (a coefficient running off to infinity) is said
+run train "$P5" --model cox --time time --event status=2 --name all
+eq "cox on every pbc column exits 0" "$RC" 0
+contains "a singular information is said" "$ERR" "inverted with a tiny ridge"
+run models "$P5"
+contains "aliased missing indicators are shown as such" "$OUT" "ascites:missing         (aliased)"
 run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --target status --name h2
 eq "--horizon with --target: usage error" "$RC" 64
 run train "$P5" --model logreg --time time --event status=2 --horizon 1825 --features age,time --name h3
 eq "--horizon with the time as a feature: status 65" "$RC" 65
 contains "and says so" "$ERR" "'time' is the time column and cannot be a feature"
+
+# audit of a survival model by group: C and calibration at the horizon per sex
+run train "$P5" --model cox --time time --event status=2 --times 365,1825 --name cs5 --quiet
+run audit "$P5" --model cs5 --by sex --json
+eq "audit of a Cox model exits 0" "$RC" 0
+printf '%s' "$OUT" >"$T/au.json"
+ax() { sqlite3 :memory: "SELECT json_extract(readfile('$T/au.json'), '$1')"; }
+eq "survival section at the horizon" "$(ax '$.survival.horizon')/$(ax '$.survival.groups[0].group')/$(ax '$.survival.groups[0].n')/$(ax '$.survival.groups[0].events')" "1825/sex=f/374/137"
+# survfit(Surv(time, status == 2) ~ sex, pbc) at 1825: women 0.721998224898, men 0.541059837986
+near "women: observed risk = 1 - Kaplan-Meier (R)" "$(ax '$.survival.groups[0].observed_risk')" 0.278001775102 1e-9
+near "men: observed risk = 1 - Kaplan-Meier (R)" "$(ax '$.survival.groups[1].observed_risk')" 0.458940162014 1e-9
+want_pred=$(sqlite3 "$P5" "SELECT avg(p.p) FROM predictions p JOIN models m ON m.id = p.model_id JOIN patients q ON q.rowid = p.patient WHERE m.name = 'cs5' AND q.sex = 'f'")
+near "women: predicted risk = mean stored out-of-fold risk" "$(ax '$.survival.groups[0].predicted_risk')" "$want_pred" 1e-9
+# survival::concordance on the stored out-of-fold lp per sex (R 4 / survival 3.5-3)
+near "women's out-of-fold C (R 0.787417434318)" "$(ax '$.survival.groups[0].c_index')" 0.787417434318 1e-9
+near "men's out-of-fold C (R 0.718286655684)" "$(ax '$.survival.groups[1].c_index')" 0.718286655684 1e-9
+run audit "$P5" --model cs5 --by sex
+contains "audit text has the survival table" "$OUT" "Survival by group (out of fold): Harrell's C"
+if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
+	sqlite3 -csv -header "$P5" "SELECT q.time AS time, q.status AS status, q.sex AS sex, printf('%.17g', p.logit) AS lp
+	  FROM predictions p JOIN models m ON m.id = p.model_id JOIN patients q ON q.rowid = p.patient
+	  WHERE m.name = 'cs5' ORDER BY p.patient" >"$T/au.csv"
+	cat >"$T/au.R" <<RS
+suppressMessages(library(survival)); d <- read.csv("$T/au.csv"); d\$ev <- d\$status == 2
+for (s in c("f", "m")) cat(sprintf("%.12f\\n", concordance(Surv(time, ev) ~ lp, data = d[d\$sex == s, ], reverse = TRUE)\$concordance))
+RS
+	Rscript "$T/au.R" >"$T/auc.txt"
+	near "live R: women's C = concordance" "$(ax '$.survival.groups[0].c_index')" "$(sed -n 1p "$T/auc.txt")" 1e-9
+	near "live R: men's C = concordance" "$(ax '$.survival.groups[1].c_index')" "$(sed -n 2p "$T/auc.txt")" 1e-9
+else
+	skip "per-group C against R" "Rscript with the survival package is not installed"
+fi
 
 # live R, when it is here
 if command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1; then
@@ -176,7 +269,8 @@ d\$lp <- read.csv("$T/lp.csv")\$lp
 d\$ev <- d\$status == 2
 h <- concordance(Surv(time, ev) ~ lp, data = d, reverse = TRUE)\$concordance
 u <- concordance(Surv(time, ev) ~ lp, data = d, reverse = TRUE, timewt = "n/G2", ymax = 1825)\$concordance
-cat(sprintf("%.12f", c(coef(f), sqrt(diag(vcov(f))), h, u)), sep = "\n", file = "$T/r.txt")
+z <- cox.zph(f)\$table[, "chisq"]
+cat(sprintf("%.12f", c(coef(f), sqrt(diag(vcov(f))), h, u, z)), sep = "\n", file = "$T/r.txt")
 RS
 	Rscript "$T/cox.R"
 	J=$T/models.json
@@ -191,6 +285,10 @@ RS
 	done
 	near "live R: out-of-fold Harrell C" "$(jx '$[0].metrics.pooled.c_index')" "${R[12]}" 1e-9
 	near "live R: out-of-fold Uno C (tau 1825)" "$(jx '$[0].metrics.pooled.uno_c')" "${R[13]}" 1e-9
+	for k in 0 1 2 3 4 5; do
+		near "live R: cox.zph chi-square of input $k" "$(jx "$C.zph[$k].chisq")" "${R[$((14 + k))]}" 1e-5
+	done
+	near "live R: cox.zph global" "$(jx "$C.zph_global.chisq")" "${R[20]}" 1e-5
 else
 	skip "coxph live" "Rscript with the survival package is not installed"
 fi

@@ -78,9 +78,11 @@ eq "exact rule on a transformer: 64" "$RC" 64
 contains "exact rule message" "$ERR" "the exact rule needs a ReLU mlp"
 run explain "$F" --model mlp --rule gauss --steps auto --json -q
 eq "mlp --steps auto exits 0" "$RC" 0
-eq "auto: steps are 64 doubled" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig' AND steps NOT IN (64,128,256,512)")" 0
+eq "auto: steps are 16 doubled" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig' AND steps NOT IN (16,32,64,128,256,512)")" 0
+eq "auto: the JSON's mean steps used is the stored mean" "$(js "'%.4f' % d['mean_steps_used']")" \
+	"$(sql "SELECT printf('%.4f', avg(steps)) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig'")"
 eq "auto: every patient below 1% (or 1e-4) or at 512 steps" "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND method='ig' AND delta > 0.01 * abs(logit - baseline_logit) AND delta > 1e-4 AND steps < 512")" 0
-check "auto: some patients needed more than 64" test "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND steps > 64")" -gt 0
+check "auto: some patients needed more than 16" test "$(sql "SELECT count(*) FROM attributions WHERE model_id=(SELECT id FROM models WHERE name='mlp') AND steps > 16")" -gt 0
 
 # baselines
 run explain "$F" --model logreg --baseline patient:5 --patients 5,6 -q

@@ -170,7 +170,60 @@ static void test_logreg_matches_optimum(void **state)
 		assert_float_equal(w[j], newton[j], 1e-6);
 	assert_float_equal(b[0], newton[LK], 1e-6);
 	assert_true(res.epochs_run >= 3 && res.epochs_run <= 12); /* Newton iterations */
+
 	nn_free(m);
+}
+
+/* logreg with its rows split over threads (nn_logreg_fit, o.threads): 6000 rows, so 2 and 3
+ * threads all work; the coefficients of 1, 2 and 3 threads agree to 1e-6 and each is the
+ * optimum: the penalised gradient, recomputed here in double, is below 1e-6. */
+static void test_logreg_threads(void **state)
+{
+	(void)state;
+	enum { N = 6000, D = 5 };
+	static float X[N * D], y[N];
+	lm_rng r;
+	rng_seed(&r, 11);
+	for (int i = 0; i < N; i++) {
+		double z = 0.3;
+		for (int j = 0; j < D; j++) {
+			X[i * D + j] = (float)rng_normal(&r);
+			z += (j - 2) * 0.4 * X[i * D + j];
+		}
+		y[i] = rng_uniform(&r) < 1 / (1 + exp(-z)) ? 1.0f : 0.0f;
+	}
+	float wt[3][D + 1];
+	for (int T = 1; T <= 3; T++) {
+		nn_spec s;
+		nn_spec_defaults(&s, NN_LOGREG, D, 1);
+		s.l2 = 1e-2f;
+		lm_err err = {0};
+		nn_model *m = nn_create(&s, 1, &err);
+		nn_train_opts o;
+		nn_train_defaults(&o, NN_LOGREG);
+		o.threads = T;
+		assert_int_equal(nn_train(m, X, y, N, &o, NULL, &err), 0);
+		const float *w = nn_tensor_data(m, 0), *b = nn_tensor_data(m, 1);
+		double g[D + 1] = {0};
+		for (int i = 0; i < N; i++) {
+			double z = b[0];
+			for (int j = 0; j < D; j++)
+				z += (double)w[j] * X[i * D + j];
+			double e = 1 / (1 + exp(-z)) - y[i];
+			for (int j = 0; j < D; j++)
+				g[j] += e * X[i * D + j] / N;
+			g[D] += e / N;
+		}
+		for (int j = 0; j <= D; j++) {
+			double gj = g[j] + (j < D ? (double)s.l2 * w[j] : 0.0);
+			assert_true(fabs(gj) < 1e-6);
+			wt[T - 1][j] = j < D ? w[j] : b[0];
+		}
+		nn_free(m);
+	}
+	for (int T = 1; T < 3; T++)
+		for (int j = 0; j <= D; j++)
+			assert_float_equal(wt[T][j], wt[0][j], 1e-6);
 }
 
 /* XOR-like: y = [x0 x1 > 0] on x uniform in [-1, 1]^2 plus two noise inputs. logreg cannot
@@ -476,6 +529,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logreg_matches_optimum),
+		cmocka_unit_test(test_logreg_threads),
 		cmocka_unit_test(test_xor),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_data_parallel),
