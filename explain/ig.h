@@ -22,6 +22,9 @@
  * "Training inputs" are the patients with a value of the model's target (those it was
  * trained on).
  *
+ * The kernels are in ig.c; the workbench side (ig_inputs_*, the stored baselines, on-the-fly
+ * explanations) in ig_store.c.
+ *
  * Rules: IG_GAUSS (Gauss-Legendre, the default) and IG_TRAPEZOID (Riemann trapezoid with
  * steps + 1 points including both ends). See man lumen(1), explain, for why Gauss is the
  * default: at the same number of gradient evaluations its completeness error is lower. */
@@ -106,24 +109,24 @@ void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslo
 /* The zero baseline (raw zero encoded, see above) for a spec, into out[spec->nslot]. */
 void ig_baseline_zero(const cohort_spec *spec, float *out);
 
-/* The cohort of a stored model, as explanations need it: the frame of its spec columns
+/* The inputs of a stored model for every patient, as explanations need them: the frame of its spec columns
  * (frame column j = spec column j), then its target and the id column; every patient encoded;
- * train[i] = 1 for the patients with a target value. Free with ig_cohort_free. */
-typedef struct ig_cohort {
+ * train[i] = 1 for the patients with a target value. Free with ig_inputs_free. */
+typedef struct ig_inputs {
 	frame f;
 	float *X;             /* f.nrow * spec.nslot */
 	unsigned char *train; /* f.nrow flags */
 	long ntrain;
 	int id_col;           /* frame column of the id, -1 when the file has none (rowid used) */
 	cohort_target target;
-} ig_cohort;
-int ig_cohort_load(sqlite3 *db, const model *m, ig_cohort *c, lm_err *err);
-void ig_cohort_free(ig_cohort *c);
+} ig_inputs;
+int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err);
+void ig_inputs_free(ig_inputs *c);
 /* Frame row of the patient whose id text is `id` (the rowid when there is no id column),
  * or -1. */
-long ig_cohort_find(const ig_cohort *c, const char *id);
+long ig_inputs_find(const ig_inputs *c, const char *id);
 /* A baseline row from a loaded cohort; 0 or EX_DATAERR. */
-int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b, float *out,
+int ig_inputs_baseline(const ig_inputs *c, const model *m, const ig_baseline *b, float *out,
 		       lm_err *err);
 
 /* Baselines stored with the model. The mean and median baselines are properties of a model
@@ -131,7 +134,7 @@ int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b,
  * member IG_BASELINE_MEMBER (-2; folds are 0..K-1, the final network -1) named
  * "baseline.mean" and "baseline.median", shape "NSLOT", data NSLOT float32 in slot order:
  * exactly ig_baseline_from_matrix over the encoded training inputs (the values
- * ig_cohort_baseline computes). lumen train writes them when it saves a model; for a model
+ * ig_inputs_baseline computes). lumen train writes them when it saves a model; for a model
  * of an older file without them, lumen explain and ig_baseline_compute on a writable file
  * store them the first time they compute them. zero and patient:ID are not stored (cheap). */
 #define IG_BASELINE_MEMBER (-2)
@@ -141,7 +144,7 @@ int ig_cohort_baseline(const ig_cohort *c, const model *m, const ig_baseline *b,
  * transaction. Nothing is written when n == 0. 0 or a status with err. */
 int ig_baseline_store(sqlite3 *db, const model *m, const float *T, long n, lm_err *err);
 /* The same from a loaded cohort (its patients with a target value). */
-int ig_baseline_store_cohort(sqlite3 *db, const ig_cohort *c, const model *m, lm_err *err);
+int ig_baseline_store_cohort(sqlite3 *db, const ig_inputs *c, const model *m, lm_err *err);
 /* Reads a stored baseline of kind IG_BASE_MEAN or IG_BASE_MEDIAN into out (nslot floats):
  * 1 when found, 0 when the model has none (or for another kind), or EX_DATAERR when the
  * stored vector does not have nslot floats (err filled). */
@@ -155,7 +158,7 @@ int ig_baseline_load(sqlite3 *db, const model *m, ig_base_kind kind, float *out,
  * returned and the next call computes them again). zero: computed from the spec. patient:ID:
  * that patient's encoded row (from c or the loaded cohort). out: m->spec.nslot floats,
  * caller's. 0 or EX_DATAERR (e.g. "no patient with id 'X'"). */
-int ig_baseline_get(sqlite3 *db, const ig_cohort *c, const model *m, const ig_baseline *b,
+int ig_baseline_get(sqlite3 *db, const ig_inputs *c, const model *m, const ig_baseline *b,
 		    float *out, lm_err *err);
 /* ig_baseline_get without a loaded cohort (the TUI and Lua: the first explanation of a
  * model with a stored baseline costs one small SELECT). */

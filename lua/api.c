@@ -1,4 +1,4 @@
-/* api.c: the `lumen` and `report` tables a script sees, and the patient objects. */
+/* api.c: the `lumen` table a script sees and the patient objects (the `report` table is in api_report.c). */
 #include <cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "../src/stats/audit.h"
 #include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
+#include "../src/ops/ops.h"
 #include "../src/stats/km.h"
 #include "hostint.h"
 
@@ -38,35 +39,24 @@ int host_preds_load(host *h, const char *name, lm_err *err)
 	const frame *fr = host_frame(h, err);
 	if (!fr)
 		return -1;
-	sqlite3_stmt *st = store_prepare(h->db, "SELECT id FROM models WHERE name = ?", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	long id = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	if (id < 0) {
-		lm_seterr(err, EX_DATAERR, "no model '%s'; lumen models FILE lists them", name);
+	ops_predictions pr; /* the one reader: every patient in rowid order, as the frame */
+	if (ops_predictions_load(h->db, name, &pr, err)) {
+		ops_predictions_free(&pr);
 		return -1;
 	}
-	st = store_prepare(h->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	size_t n = (size_t)(fr->nrow ? fr->nrow : 1);
 	host_preds p = {xstrdup(name), xmallocarray(n, sizeof(double)),
 			xmallocarray(n, sizeof(double))};
 	for (size_t i = 0; i < n; i++)
 		p.risk[i] = p.outcome[i] = NAN;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long r = frame_row_of(fr, (long)sqlite3_column_int64(st, 0));
+	for (long i = 0; i < pr.n; i++) {
+		long r = frame_row_of(fr, pr.rowid[i]);
 		if (r < 0)
 			continue;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			p.risk[r] = sqlite3_column_double(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			p.outcome[r] = sqlite3_column_double(st, 2);
+		p.risk[r] = pr.p[i];
+		p.outcome[r] = pr.y[i];
 	}
-	sqlite3_finalize(st);
+	ops_predictions_free(&pr);
 	h->preds = xreallocarray(h->preds, (size_t)h->npreds + 1, sizeof *h->preds);
 	h->preds[h->npreds] = p;
 	return h->npreds++;
@@ -126,7 +116,7 @@ static void push_cell(lua_State *L, const frame *fr, int c, long r)
 		return;
 	}
 	switch (fc->meta->type) {
-	case TYPE_TEXT: {
+	case COL_TYPE_TEXT: {
 		int k = (int)v;
 		if (k >= 0 && k < fc->meta->ncat)
 			lua_pushstring(L, fc->meta->cats[k]);
@@ -134,14 +124,14 @@ static void push_cell(lua_State *L, const frame *fr, int c, long r)
 			lua_pushnil(L);
 		break;
 	}
-	case TYPE_BOOLEAN: lua_pushboolean(L, v != 0); break;
-	case TYPE_INTEGER:
+	case COL_TYPE_BOOLEAN: lua_pushboolean(L, v != 0); break;
+	case COL_TYPE_INTEGER:
 		if (v >= -9.0e15 && v <= 9.0e15 && v == floor(v))
 			lua_pushinteger(L, (lua_Integer)v);
 		else
 			lua_pushnumber(L, v);
 		break;
-	case TYPE_REAL: lua_pushnumber(L, v); break;
+	case COL_TYPE_REAL: lua_pushnumber(L, v); break;
 	}
 }
 
@@ -233,71 +223,6 @@ void host_api_setup(lua_State *L)
 	lua_pop(L, 1);
 }
 
-/* ---- expression filters ---- */
-
-/* __index of an expression's environment: the current patient's fields as bare names, then
- * the sandbox globals. Upvalues: globals, the patient object. */
-static int expr_env_index(lua_State *L)
-{
-	host_patient *pa = lua_touserdata(L, lua_upvalueindex(2));
-	if (patient_field(L, pa, 2))
-		return 1;
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-		return 1;
-	return luaL_error(L, "unknown name '%s' (not a column, nor a Lua global)",
-			  luaL_tolstring(L, 2, NULL));
-}
-
-static int expr_env_newindex(lua_State *L)
-{
-	return luaL_error(L, "a filter expression cannot assign '%s'", luaL_tolstring(L, 2, NULL));
-}
-
-void host_push_expr_filter(lua_State *L, const char *expr, int mi)
-{
-	need_frame(L);
-	lua_pushstring(L, expr);
-	lua_pushinteger(L, mi);
-	lua_pushcfunction(L, host_expr_compile_cf);
-	lua_insert(L, -3);
-	lua_call(L, 2, 2);
-}
-
-int host_expr_compile_cf(lua_State *L)
-{
-	const char *expr = luaL_checkstring(L, 1);
-	int mi = (int)luaL_checkinteger(L, 2);
-	need_frame(L);
-	lua_settop(L, 2);
-	host_push_patient(L, 0, mi); /* 3 */
-	/* "return EXPR" alone first, so that a syntax error points into the expression */
-	char *ret = xasprintf("return %s", expr);
-	int bad = luaL_loadbufferx(L, ret, strlen(ret), "=where", "t");
-	free(ret);
-	if (bad)
-		return lua_error(L);
-	lua_pop(L, 1);
-	char *code = xasprintf("return function(p) return (%s\n) end", expr);
-	int rc = luaL_loadbufferx(L, code, strlen(code), "=where", "t");
-	free(code);
-	if (rc != LUA_OK)
-		return lua_error(L);
-	lua_newtable(L); /* the environment */
-	lua_createtable(L, 0, 2);
-	host_push_env(L);
-	lua_pushvalue(L, 3);
-	lua_pushcclosure(L, expr_env_index, 2);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, expr_env_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_setmetatable(L, -2);
-	lua_setupvalue(L, -2, 1);
-	lua_call(L, 0, 1);
-	lua_pushvalue(L, 3);
-	return 2;
-}
-
 /* ---- lumen.patients / lumen.count ---- */
 
 typedef struct iter_state {
@@ -347,9 +272,28 @@ static void push_selection(lua_State *L, const char *fname, const char *extra)
 	s->model = mi;
 	int t = lua_istable(L, 1) ? lua_getfield(L, 1, "where") : (lua_pushnil(L), LUA_TNIL);
 	if (t == LUA_TSTRING) {
-		/* the string stays on the stack (anchored) until the filter is compiled */
-		host_push_expr_filter(L, lua_tostring(L, -1), mi);
-		lua_remove(L, -3);
+		/* the filter language (ops_filter): its answers as a mask over the frame's rows,
+		 * kept as a userdata in the function's slot */
+		const char *expr = lua_tostring(L, -1);
+		lm_err e = {0};
+		ops_filter *f = ops_filter_compile(h->db, expr, mi >= 0 ? h->preds[mi].name : NULL, &e);
+		ops_selection sel;
+		if (!f)
+			luaL_error(L, "%s", e.msg);
+		if (ops_filter_run(f, h->db, &sel, &e)) {
+			ops_selection_free(&sel);
+			ops_filter_free(f);
+			luaL_error(L, "%s", e.msg);
+		}
+		ops_filter_free(f);
+		lua_pop(L, 1);
+		unsigned char *mask = lua_newuserdatauv(L, (size_t)(sel.nrow ? sel.nrow : 1), 0);
+		memcpy(mask, sel.mask, (size_t)sel.nrow);
+		long nrow = sel.nrow;
+		ops_selection_free(&sel);
+		if (nrow != h->fr->nrow)
+			luaL_error(L, "%s: the patients changed while the script ran", fname);
+		host_push_patient(L, 0, mi);
 	} else if (t == LUA_TFUNCTION || t == LUA_TNIL) {
 		host_push_patient(L, 0, mi);
 	} else {
@@ -364,11 +308,17 @@ static long next_match(lua_State *L, int st, int fn, int pat)
 	const frame *fr = host_of(L)->fr;
 	iter_state *s = lua_touserdata(L, st);
 	host_patient *pa = lua_touserdata(L, pat);
-	int has_fn = !lua_isnil(L, fn);
+	int has_fn = lua_isfunction(L, fn);
+	const unsigned char *mask = lua_type(L, fn) == LUA_TUSERDATA ? lua_touserdata(L, fn) : NULL;
 	while (s->next < fr->nrow) {
 		long r = s->next++;
 		if ((r & 4095) == 0)
 			host_check_deadline(L);
+		if (mask) {
+			if (mask[r])
+				return r;
+			continue;
+		}
 		if (!has_fn)
 			return r;
 		pa->row = r;
@@ -444,145 +394,123 @@ static void set_list(lua_State *L, const char *key, const double *v, long n)
 	lua_setfield(L, -2, key);
 }
 
-/* lumen.survival{time=, event=, event_value=, by=, where=} -> Kaplan-Meier curves per group
- * (km_fit, as `lumen survival`) and the log-rank test across groups. */
-static int l_survival(lua_State *L)
+/* Reads the patients selected by {where=, model=} into mask (frame rows); returns how many.
+ * Stack as push_selection leaves it (state, fn or mask, patient) at st. */
+static long selection_mask(lua_State *L, int st, unsigned char *mask)
 {
-	luaL_checktype(L, 1, LUA_TTABLE);
-	const frame *fr = need_frame(L);
-	int ct = opt_column(L, fr, "time", 1), ce = opt_column(L, fr, "event", 1),
-	    cb = opt_column(L, fr, "by", 0);
-	const store_column *em = fr->col[ce].meta;
-	int has_value = lua_getfield(L, 1, "event_value") != LUA_TNIL;
-	double ev_num = NAN;
-	int ev_cat = -1;
-	if (has_value) {
-		if (em->type == TYPE_TEXT) {
-			const char *sv = lua_tostring(L, -1);
-			for (int k = 0; sv && k < em->ncat; k++)
-				if (!strcmp(em->cats[k], sv))
-					ev_cat = k;
-			if (ev_cat < 0)
-				return luaL_error(L, "lumen.survival: %s has no value '%s'", em->name,
-						  luaL_tolstring(L, -1, NULL));
-		} else if (lua_type(L, -1) == LUA_TNUMBER) {
-			ev_num = lua_tonumber(L, -1);
-		} else {
-			return luaL_error(L, "lumen.survival: event_value must be a number for %s",
-					  em->name);
-		}
-	} else if (em->type == TYPE_TEXT || fr->col[ce].str) {
-		return luaL_error(L, "lumen.survival: %s is text; name the event: event_value = V",
-				  em->name);
-	}
-	lua_pop(L, 1);
-	push_selection(L, "lumen.survival", "time,event,event_value,by");
-	int st = lua_gettop(L) - 2, fn = st + 1, pat = st + 2;
-	long cap = fr->nrow ? fr->nrow : 1, n = 0, left_out = 0;
-	double *tm = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
-	double *evr = lua_newuserdatauv(L, (size_t)cap * sizeof(double), 0);
-	long *row = lua_newuserdatauv(L, (size_t)cap * sizeof(long), 0);
-	long r;
-	while ((r = next_match(L, st, fn, pat)) >= 0) {
-		double t = fr->col[ct].v[r], e = fr->col[ce].v[r];
-		int bad = isnan(t) || t < 0 || isnan(e);
-		if (cb >= 0 && !bad) {
-			const frame_col *bc = &fr->col[cb];
-			bad = bc->str ? bc->str[r] == NULL : isnan(bc->v[r]);
-		}
-		if (bad) {
-			left_out++;
-			continue;
-		}
-		tm[n] = t, evr[n] = e, row[n] = r;
+	long r, n = 0;
+	while ((r = next_match(L, st, st + 1, st + 2)) >= 0) {
+		mask[r] = 1;
 		n++;
 	}
-	/* the event rule of `lumen survival`: the named value, else 0/1 or the larger of two */
-	double lo = INFINITY, hi = -INFINITY;
-	for (long i = 0; i < n; i++) {
-		lo = fmin(lo, evr[i]);
-		hi = fmax(hi, evr[i]);
+	return n;
+}
+
+/* lumen.survival{time=, event=, event_value=, by=, where=} -> Kaplan-Meier curves per group
+ * and the log-rank test: ops_survival_run, the function behind `lumen survival`, so `by`
+ * may also be "risk:MODEL[:K]" (the same risk strata). */
+static int l_survival(lua_State *L)
+{
+	host *h = host_of(L);
+	luaL_checktype(L, 1, LUA_TTABLE);
+	const frame *fr = need_frame(L);
+	int ct = opt_column(L, fr, "time", 1), ce = opt_column(L, fr, "event", 1);
+	char by[256] = "";
+	if (lua_getfield(L, 1, "by") != LUA_TNIL) {
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "lumen.survival: by must be a column name or risk:MODEL[:K]");
+		snprintf(by, sizeof by, "%s", lua_tostring(L, -1));
+		if (strncmp(by, "risk:", 5) && !strchr(by, ',') && frame_find(fr, by) < 0)
+			return luaL_error(L, "lumen.survival: no column '%s'", by);
 	}
-	if (!has_value) {
-		for (long i = 0; i < n; i++)
-			if (evr[i] != lo && evr[i] != hi)
-				return luaL_error(L, "lumen.survival: %s has more than two values; name the "
-						     "event: event_value = V", em->name);
-		ev_num = n && lo == hi && lo == 0 ? 1 : hi;
+	lua_pop(L, 1);
+	const store_column *em = fr->col[ce].meta;
+	char event[512];
+	if (lua_getfield(L, 1, "event_value") != LUA_TNIL) {
+		if (lua_type(L, -1) == LUA_TNUMBER)
+			snprintf(event, sizeof event, "%s=%.17g", em->name, lua_tonumber(L, -1));
+		else if (lua_type(L, -1) == LUA_TSTRING)
+			snprintf(event, sizeof event, "%s=%s", em->name, lua_tostring(L, -1));
+		else
+			return luaL_error(L, "lumen.survival: event_value must be a number or a label");
+	} else if (em->type == COL_TYPE_TEXT || fr->col[ce].str) {
+		return luaL_error(L, "lumen.survival: %s is text; name the event: event_value = V",
+				  em->name);
+	} else {
+		snprintf(event, sizeof event, "%s", em->name);
 	}
-	int *event = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	int *group = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	for (long i = 0; i < n; i++)
-		event[i] = ev_cat >= 0 ? (int)evr[i] == ev_cat : evr[i] == ev_num;
-	/* groups: labels in order of first appearance, kept in a Lua table label -> index */
-	lua_newtable(L);
-	int labels = lua_gettop(L), G = 0;
-	for (long i = 0; i < n; i++) {
-		char buf[256];
-		const char *lab = cb >= 0 ? frame_cell_text(fr, cb, row[i], buf, sizeof buf) : "all";
-		if (lua_getfield(L, labels, lab) == LUA_TNIL) {
-			lua_pop(L, 1);
-			lua_pushinteger(L, G);
-			lua_setfield(L, labels, lab);
-			lua_pushstring(L, lab);
-			lua_rawseti(L, labels, ++G);
-			group[i] = G - 1;
-		} else {
-			group[i] = (int)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
+	lua_pop(L, 1);
+	const char *time = fr->cols.c[ct].name;
+	push_selection(L, "lumen.survival", "time,event,event_value,by");
+	int st = lua_gettop(L) - 2;
+	unsigned char *mask = lua_newuserdatauv(L, (size_t)(fr->nrow ? fr->nrow : 1), 0);
+	memset(mask, 0, (size_t)(fr->nrow ? fr->nrow : 1));
+	long nsel = selection_mask(L, st, mask);
+	ops_selection sel = {.nrow = fr->nrow, .n = nsel, .mask = mask, .rowid = fr->rowid};
+	ops_survival_opts so = {.time = time, .event = event, .by = by[0] ? by : NULL, .where = &sel};
+	ops_survival d;
+	lm_err e = {0};
+	int rc = ops_survival_run(h->db, &so, &d, &e);
+	if (rc) {
+		ops_survival_free(&d);
+		if (strstr(e.msg, "more than two values"))
+			return luaL_error(L, "lumen.survival: %s has more than two values; name the "
+					     "event: event_value = V", em->name);
+		return luaL_error(L, "lumen.survival: %s", e.msg);
 	}
-	double *gt = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
-	int *ge = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	lua_createtable(L, 0, 3);
+	lua_createtable(L, 0, 4);
 	int res = lua_gettop(L);
-	lua_createtable(L, G, 0);
-	for (int g = 0; g < G; g++) {
-		long m = 0;
-		for (long i = 0; i < n; i++)
-			if (group[i] == g)
-				gt[m] = tm[i], ge[m] = event[i], m++;
-		km_curve c;
-		km_fit(gt, ge, m, &c);
+	lua_createtable(L, d.G, 0);
+	for (int g = 0; g < d.G; g++) {
+		const km_curve *c = &d.curve[g];
 		lua_createtable(L, 0, 12);
-		lua_rawgeti(L, labels, g + 1);
+		lua_pushstring(L, d.label[g]);
 		lua_setfield(L, -2, "group");
-		lua_pushinteger(L, c.n);
+		lua_pushinteger(L, c->n);
 		lua_setfield(L, -2, "n");
-		lua_pushinteger(L, c.events);
+		lua_pushinteger(L, c->events);
 		lua_setfield(L, -2, "events");
-		set_num(L, "median", c.median);
-		set_num(L, "median_lower", c.median_lower);
-		set_num(L, "median_upper", c.median_upper);
-		set_list(L, "time", c.time, c.m);
-		set_list(L, "surv", c.surv, c.m);
-		set_list(L, "lower", c.lower, c.m);
-		set_list(L, "upper", c.upper, c.m);
-		lua_createtable(L, (int)c.m, 0);
-		for (long k = 0; k < c.m; k++) {
-			lua_pushinteger(L, c.n_risk[k]);
+		set_num(L, "median", c->median);
+		set_num(L, "median_lower", c->median_lower);
+		set_num(L, "median_upper", c->median_upper);
+		set_list(L, "time", c->time, c->m);
+		set_list(L, "surv", c->surv, c->m);
+		set_list(L, "lower", c->lower, c->m);
+		set_list(L, "upper", c->upper, c->m);
+		lua_createtable(L, (int)c->m, 0);
+		for (long k = 0; k < c->m; k++) {
+			lua_pushinteger(L, c->n_risk[k]);
 			lua_rawseti(L, -2, (lua_Integer)k + 1);
 		}
 		lua_setfield(L, -2, "n_risk");
-		km_free(&c);
 		lua_rawseti(L, -2, g + 1);
 	}
 	lua_setfield(L, res, "curves");
-	if (G >= 2) {
-		km_logrank lr;
-		km_logrank_test(tm, event, group, n, G, &lr);
+	if (d.have_lr) {
 		lua_createtable(L, 0, 3);
-		lua_pushnumber(L, lr.chisq);
+		lua_pushnumber(L, d.lr.chisq);
 		lua_setfield(L, -2, "chisq");
-		lua_pushinteger(L, lr.df);
+		lua_pushinteger(L, d.lr.df);
 		lua_setfield(L, -2, "df");
-		lua_pushnumber(L, lr.p);
+		lua_pushnumber(L, d.lr.p);
 		lua_setfield(L, -2, "p");
-		km_logrank_free(&lr);
 		lua_setfield(L, res, "logrank");
 	}
-	lua_pushinteger(L, left_out);
+	if (d.K) {
+		lua_createtable(L, d.K - 1, 0);
+		for (int k = 1; k < d.K; k++) {
+			lua_pushnumber(L, d.cut[k]);
+			lua_rawseti(L, -2, k);
+		}
+		lua_setfield(L, res, "cuts");
+	}
+	lua_pushinteger(L, nsel - d.n);
 	lua_setfield(L, res, "left_out");
+	lua_pushinteger(L, d.n);
+	lua_setfield(L, res, "n");
+	lua_pushinteger(L, d.events);
+	lua_setfield(L, res, "events");
+	ops_survival_free(&d);
 	return 1;
 }
 
@@ -606,6 +534,25 @@ static double opt_number(lua_State *L, const char *key, double def)
  * audit of `lumen audit --json` (audit.c) over the model's stored out-of-fold predictions, with
  * the same options, the same checks and the same left_out counts, and `why` (audit_why.h: the
  * importance per group and the warnings, ranked) over the same patients. */
+/* The bootstrap's buffers against the script's memory cap (before_run of ops_audit_run). */
+typedef struct audit_charge {
+	const host *h;
+	int n_boot;
+	int over;
+	size_t bytes;
+} audit_charge;
+
+static int audit_fits(void *ctx, int ngroups)
+{
+	audit_charge *c = ctx;
+	if (c->n_boot <= 0)
+		return 0;
+	c->bytes = (3 * sizeof(double) * (size_t)ngroups * AUDIT_NMETRIC + 64) * (size_t)c->n_boot;
+	const host *h = c->h;
+	c->over = c->bytes > h->cap || h->used + h->extra + c->bytes > h->cap;
+	return c->over ? EX_SOFTWARE : 0;
+}
+
 static int l_audit(lua_State *L)
 {
 	host *h = host_of(L);
@@ -634,23 +581,7 @@ static int l_audit(lua_State *L)
 	lua_pop(L, 1);
 	if (mi < 0)
 		return luaL_error(L, "lumen.audit: which model? give model = NAME");
-	const host_preds *pr = &h->preds[mi];
-	/* as `lumen audit`: a multi-class model has no single risk to threshold */
-	sqlite3_stmt *st = store_prepare(h->db, "SELECT task, id FROM models WHERE name = ?", NULL);
-	int multiclass = 0;
-	long model_id = -1;
-	if (st) {
-		sqlite3_bind_text(st, 1, pr->name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *task = (const char *)sqlite3_column_text(st, 0);
-			multiclass = task && !strcmp(task, "multiclass");
-			model_id = (long)sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-	}
-	if (multiclass)
-		return luaL_error(L, "lumen.audit: model '%s' is multi-class; the audit needs a "
-				     "binary model", pr->name);
+	const char *mname = h->preds[mi].name;
 	if (lua_getfield(L, 1, "by") != LUA_TSTRING)
 		return luaL_error(L, "lumen.audit: by must be a column name (or \"a,b\")");
 	const char *by = lua_tostring(L, -1); /* stays on the stack */
@@ -715,82 +646,48 @@ static int l_audit(lua_State *L)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o.threads = ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1;
 	o.ref = -1;
-	groups g;
-	lm_err e = {0};
-	if (groups_build(fr, by, (char *const *)bins, nbins, &g, &e))
-		return luaL_error(L, "lumen.audit: %s", e.msg);
+	const char *reference = NULL;
 	t = lua_getfield(L, 1, "reference");
-	if (t == LUA_TSTRING && (o.ref = groups_find(&g, lua_tostring(L, -1))) < 0) {
-		groups_free(&g);
-		return luaL_error(L, "lumen.audit: no group '%s'", lua_tostring(L, -1));
-	} else if (t != LUA_TSTRING && t != LUA_TNIL) {
-		groups_free(&g);
+	if (t == LUA_TSTRING) {
+		reference = lua_tostring(L, -1);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1); /* anchored */
+	} else if (t != LUA_TNIL) {
 		return luaL_error(L, "lumen.audit: reference must be a group label like \"sex=m\"");
+	} else {
+		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
-	long n = fr->nrow;
-	double *y = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(double), 0);
-	int *grp = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof(int), 0);
-	long no_pred = 0, no_label = 0, have = 0, bad_p = -1;
-	for (long r = 0; r < n; r++) {
-		y[r] = isnan(pr->outcome[r]) ? (double)NAN : (double)(pr->outcome[r] != 0);
-		grp[r] = -1;
-		if (g.of[r] < 0)
-			continue;
-		if (isnan(pr->risk[r]))
-			no_pred++;
-		else if (isnan(y[r]))
-			no_label++;
-		else if (pr->risk[r] < 0 || pr->risk[r] > 1)
-			bad_p = bad_p < 0 ? r : bad_p;
-		else
-			grp[r] = g.of[r], have++;
-	}
-	if (bad_p >= 0 || have == 0) {
-		groups_free(&g);
-		if (bad_p >= 0)
-			return luaL_error(L, "lumen.audit: model '%s': patient %d has prediction %f "
-					     "outside [0, 1]", pr->name, (int)fr->rowid[bad_p],
-					  pr->risk[bad_p]);
-		return luaL_error(L, "lumen.audit: model '%s' has no stored predictions to audit",
-				  pr->name);
-	}
-	audit_input in = {n, pr->risk, y, grp, g.n, g.label};
-	audit_result res;
-	/* the bootstrap runs in C: it stops at the script's deadline, and its buffers (three
-	 * values per replicate, group and metric) count against the memory cap */
+	/* the audit of `lumen audit` (src/ops): the same patients, groups and figures. The
+	 * bootstrap runs in C: it stops at the script's deadline, and its buffers (three values
+	 * per replicate, group and metric) count against the memory cap */
 	o.deadline = h->deadline;
-	if (o.n_boot > 0) {
-		size_t bytes = (3 * sizeof(double) * (size_t)g.n * AUDIT_NMETRIC + 64) *
-			       (size_t)o.n_boot;
-		if (bytes > h->cap || h->used + h->extra + bytes > h->cap)
-			groups_free(&g);
-		host_charge(L, bytes, 0);
-	}
-	if (audit_run(&in, &o, &res, &e)) {
-		groups_free(&g);
+	audit_charge ch = {h, o.n_boot, 0, 0};
+	ops_audit_opts ao = {.model = mname, .by = by, .bins = (char *const *)bins, .nbins = nbins,
+			     .a = o, .reference = reference, .before_run = audit_fits, .ctx = &ch};
+	ops_audit d;
+	lm_err e = {0};
+	if (ops_audit_run(h->db, &ao, &d, &e)) {
+		ops_audit_free(&d);
+		if (ch.over)
+			host_charge(L, ch.bytes, 0); /* raises the memory error at script:line */
 		host_check_deadline(L);
+		if (reference && !strncmp(e.msg, "--reference: no group", 21))
+			return luaL_error(L, "lumen.audit: no group '%s'", reference);
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
-	cJSON *j = audit_result_json(&res, g.label);
-	cJSON *lo = cJSON_AddObjectToObject(j, "left_out");
-	cJSON_AddNumberToObject(lo, "no_prediction", (double)no_pred);
-	cJSON_AddNumberToObject(lo, "no_outcome", (double)no_label);
-	cJSON_AddNumberToObject(lo, "group_missing", (double)g.missing);
-	cJSON_AddNumberToObject(lo, "empty_combinations", (double)g.empty);
+	cJSON *j = ops_audit_json(&d);
+	long n = d.nrow;
+	(void)fr;
 	/* "why the groups differ" (audit_why.h), over the patients the audit used */
 	audit_why w;
-	if (audit_why_compute(h->db, model_id, fr->rowid, grp, n, g.n, by, &w, &e)) {
+	if (audit_why_compute(h->db, d.model_id, d.rowid, d.group, n, d.g.n, by, &w, &e)) {
 		audit_why_free(&w);
-		audit_result_free(&res);
-		groups_free(&g);
+		ops_audit_free(&d);
 		cJSON_Delete(j);
 		return luaL_error(L, "lumen.audit: %s", e.msg);
 	}
-	cJSON_AddItemToObject(j, "why", audit_why_ranked_json(&w, g.label));
+	cJSON_AddItemToObject(j, "why", audit_why_ranked_json(&w, d.g.label));
 	audit_why_free(&w);
-	audit_result_free(&res);
-	groups_free(&g);
+	ops_audit_free(&d);
 	push_json(L, j, 0);
 	cJSON_Delete(j);
 	return 1;
@@ -990,7 +887,7 @@ static cohort_value *input_values(lua_State *L, const model *m, int idx, const c
 	for (int j = 0; j < sp->ncolumn; j++) {
 		v[j].num = NAN;
 		v[j].text = NULL;
-		int is_text = sp->column_type[j] == TYPE_TEXT;
+		int is_text = sp->column_type[j] == COL_TYPE_TEXT;
 		if (pa) {
 			int c = frame_find(fr, sp->columns[j]);
 			if (c < 0)
@@ -1024,20 +921,55 @@ static cohort_value *input_values(lua_State *L, const model *m, int idx, const c
 	return v;
 }
 
-/* model:predict(patient_or_table) -> probability of the positive class, logit. */
+/* The network a patient object (or a what-if table carrying the patient's `rowid`, as
+ * lumen.record makes it) is shown with: its fold model for a stored out-of-fold prediction,
+ * else -1 (the final model: a new patient). The rule of src/ops/ops.h. */
+static int fold_of_arg(lua_State *L, const model *m, int idx)
+{
+	host *h = host_of(L);
+	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
+	long rowid = -1;
+	if (pa) {
+		rowid = need_frame(L)->rowid[pa->row];
+	} else if (lua_type(L, idx) == LUA_TTABLE) {
+		if (lua_getfield(L, idx, "rowid") == LUA_TNUMBER && lua_isinteger(L, -1))
+			rowid = (long)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	return rowid >= 0 ? ops_patient_fold(h->db, m, rowid) : -1;
+}
+
+/* model:predict(patient_or_table) -> the risk shown for it (probability of the positive
+ * class), its logit, and the network: "fold K" (1-based) or "final". */
 static int model_predict_l(lua_State *L)
 {
 	lua_settop(L, 2);
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
+	int fold = fold_of_arg(L, m, 2);
 	cohort_value *vals = input_values(L, m, 2, "predict");
-	float *x = lua_newuserdatauv(L, (size_t)m->spec.nslot * sizeof(float), 0);
-	cohort_encode_values(&m->spec, vals, x);
-	float p, logit;
-	model_predict(m, x, 1, 1, &p, &logit);
-	lua_pushnumber(L, (double)p);
-	lua_pushnumber(L, (double)logit);
-	return 2;
+	float *x = lua_newuserdatauv(L, (size_t)(m->spec.nslot ? m->spec.nslot : 1) * sizeof(float), 0);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = lua_newuserdatauv(L, (size_t)(sp->n_out > 0 ? sp->n_out : 1) * sizeof(float), 0);
+	nn_logits(net, x, 1, lg);
+	double logit = (double)lg[sp->n_out > 1 ? 1 : 0];
+	double p = ops_risk_of_logit(m, logit); /* a survival model: the risk by its horizon */
+	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
+		double mx = (double)lg[0], z = 0;
+		for (int k = 1; k < sp->n_out; k++)
+			mx = fmax(mx, (double)lg[k]);
+		for (int k = 0; k < sp->n_out; k++)
+			z += exp((double)lg[k] - mx);
+		p = exp(logit - mx) / z;
+	}
+	lua_pushnumber(L, p);
+	lua_pushnumber(L, logit);
+	if (net == m->final)
+		lua_pushliteral(L, "final");
+	else
+		lua_pushfstring(L, "fold %d", fold + 1);
+	return 3;
 }
 
 typedef struct attr_item {
@@ -1092,6 +1024,7 @@ static int model_explain_l(lua_State *L)
 		}
 		lua_pop(L, 1);
 	}
+	int fold = fold_of_arg(L, m, 2);
 	cohort_value *vals = input_values(L, m, 2, "explain");
 	float *b;
 	lm_err e = {0};
@@ -1118,7 +1051,8 @@ static int model_explain_l(lua_State *L)
 	if (bad)
 		return luaL_error(L, "%s", e.msg);
 	ig_explanation ex;
-	if (ig_explain_values(m, vals, b, &o, &ex, &e))
+	int used = -1;
+	if (ops_explain_values(m, fold, vals, b, NULL, &o, -1, &ex, &used, &e))
 		return luaL_error(L, "%s", e.msg);
 	int nc = ex.ncolumn;
 	attr_item *items = lua_newuserdatauv(L, (size_t)(nc ? nc : 1) * sizeof *items, 0);
@@ -1152,6 +1086,11 @@ static int model_explain_l(lua_State *L)
 	lua_setfield(L, -2, "delta");
 	lua_pushinteger(L, ex.steps);
 	lua_setfield(L, -2, "steps");
+	if (used >= 0)
+		lua_pushfstring(L, "fold %d", used + 1);
+	else
+		lua_pushliteral(L, "final");
+	lua_setfield(L, -2, "network");
 	ig_explanation_free(&ex);
 	return 1;
 }
@@ -1161,10 +1100,14 @@ static int l_record(lua_State *L)
 {
 	host_patient *pa = luaL_checkudata(L, 1, HOST_PATIENT_MT);
 	const frame *fr = need_frame(L);
-	lua_createtable(L, 0, fr->ncol);
+	lua_createtable(L, 0, fr->ncol + 1);
 	for (int c = 0; c < fr->ncol; c++) {
 		push_cell(L, fr, c, pa->row);
 		lua_setfield(L, -2, fr->cols.c[c].name);
+	}
+	if (frame_find(fr, "rowid") < 0) { /* what-if keeps the patient's network */
+		lua_pushinteger(L, fr->rowid[pa->row]);
+		lua_setfield(L, -2, "rowid");
 	}
 	return 1;
 }
@@ -1203,334 +1146,10 @@ static int l_model(lua_State *L)
 	return 1;
 }
 
-/* ---- report ---- */
-
-static report *rep(lua_State *L) { return &host_of(L)->rep; }
-
-/* Report content lives in C (report.h) but counts against the script's memory cap: a block
- * and its strings, charged before they are copied. */
-#define BLOCK_BYTES (sizeof(report_block) + 64)
-static size_t str_bytes(const char *s) { return s ? strlen(s) + 1 + 16 : 0; }
-
-static int r_title(lua_State *L)
-{
-	const char *t = luaL_checkstring(L, 1);
-	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
-	report_title(rep(L), t);
-	return 0;
-}
-
-static int r_heading(lua_State *L)
-{
-	const char *t = luaL_checkstring(L, 1);
-	int level = (int)luaL_optinteger(L, 2, 2);
-	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
-	report_heading(rep(L), t, level);
-	return 0;
-}
-
-static int r_paragraph(lua_State *L)
-{
-	const char *t = luaL_checkstring(L, 1);
-	host_charge(L, BLOCK_BYTES + str_bytes(t), 1);
-	report_paragraph(rep(L), t);
-	return 0;
-}
-
-/* The text of a table cell: nil empty, integers as integers, other numbers with 6 significant
- * digits, the rest through tostring. Pushes it. */
-static const char *cell_text(lua_State *L, int idx)
-{
-	idx = lua_absindex(L, idx);
-	if (lua_isnil(L, idx))
-		return lua_pushliteral(L, "");
-	if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) {
-		char b[64];
-		snprintf(b, sizeof b, "%.6g", (double)lua_tonumber(L, idx));
-		return lua_pushstring(L, b);
-	}
-	return luaL_tolstring(L, idx, NULL);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Data tables (rows, labels, values, series) are read raw, with lua_rawlen and lua_rawgeti:
- * a __len or __index could change between a length check and a copy. Every string kept while
- * C works is anchored in a table of our own (keep) that the script cannot reach. */
-#define REPORT_MAX_LEN 10000000 /* entries in one list of a report call */
-
-/* The raw length of the table at idx, refused when absurd. */
-static int data_len(lua_State *L, int idx, const char *fname, const char *what)
-{
-	size_t n = lua_rawlen(L, idx);
-	if (n > REPORT_MAX_LEN)
-		luaL_error(L, "%s: %s has %I entries (at most %d)", fname, what, (lua_Integer)n,
-			   REPORT_MAX_LEN);
-	return (int)n;
-}
-
-/* Appends the value on top of the stack to the table at keep (popping it) and returns it as a
- * string (numbers converted), valid while keep lives. */
-static const char *keep_top(lua_State *L, int keep)
-{
-	const char *s = lua_tostring(L, -1);
-	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-	return s;
-}
-
-/* report.table(rows [, {columns = {...}, caption = "..."}]). Rows are lists (the first row is
- * the header unless columns are given) or records (columns, or the first row's keys sorted). */
-static int r_table(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 2))
-		luaL_checktype(L, 2, LUA_TTABLE);
-	lua_settop(L, 2);
-	lua_newtable(L); /* 3: keep */
-	const int keep = 3, cols = 4;
-	int nrow = data_len(L, 1, "report.table", "rows");
-	for (int i = 1; i <= nrow; i++)
-		if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
-			return luaL_error(L, "report.table: row %d is a %s, not a table", i,
-					  luaL_typename(L, -1));
-		else
-			lua_pop(L, 1);
-	const char *caption = NULL;
-	int have_cols = 0;
-	if (lua_istable(L, 2)) {
-		int t = lua_getfield(L, 2, "caption");
-		if (t == LUA_TSTRING)
-			caption = keep_top(L, keep);
-		else if (t != LUA_TNIL)
-			return luaL_error(L, "report.table: caption must be a string");
-		else
-			lua_pop(L, 1);
-		have_cols = lua_getfield(L, 2, "columns") == LUA_TTABLE; /* 4 */
-		if (!have_cols && !lua_isnil(L, -1))
-			return luaL_error(L, "report.table: columns must be a list of names");
-		if (!have_cols)
-			lua_pop(L, 1);
-	}
-	int first_is_head = 0;
-	if (!have_cols) { /* build the column list at index 4 */
-		lua_newtable(L);
-		if (nrow > 0) {
-			lua_rawgeti(L, 1, 1);
-			int len = data_len(L, -1, "report.table", "row 1");
-			if (len > 0) {
-				first_is_head = 1;
-				for (int k = 1; k <= len; k++) {
-					lua_rawgeti(L, -1, k);
-					cell_text(L, -1);
-					lua_rawseti(L, cols, k);
-					lua_pop(L, 1);
-				}
-			} else {
-				int nk = 0, cap = 8;
-				char **keys = xmallocarray((size_t)cap, sizeof *keys);
-				lua_pushnil(L);
-				while (lua_next(L, -2)) {
-					lua_pop(L, 1);
-					if (lua_type(L, -1) != LUA_TSTRING)
-						continue;
-					if (nk == cap)
-						keys = xreallocarray(keys, (size_t)(cap *= 2), sizeof *keys);
-					keys[nk++] = xstrdup(lua_tostring(L, -1));
-				}
-				qsort(keys, (size_t)nk, sizeof *keys, cmp_str);
-				for (int k = 0; k < nk; k++) {
-					lua_pushstring(L, keys[k]);
-					lua_rawseti(L, cols, k + 1);
-					free(keys[k]);
-				}
-				free(keys);
-			}
-			lua_pop(L, 1);
-		}
-	}
-	int ncol = data_len(L, cols, "report.table", "columns");
-	if (ncol == 0)
-		return luaL_error(L, "report.table: no columns (give rows or {columns = {...}})");
-	/* the C arrays are userdata, so that an error in a __tostring frees them */
-	const char **head = lua_newuserdatauv(L, (size_t)ncol * sizeof *head, 0);
-	size_t bytes = BLOCK_BYTES + str_bytes(caption);
-	for (int k = 0; k < ncol; k++) {
-		lua_rawgeti(L, cols, k + 1);
-		cell_text(L, -1);
-		head[k] = keep_top(L, keep);
-		bytes += str_bytes(head[k]) + sizeof(char *);
-		lua_pop(L, 1);
-	}
-	int first = first_is_head ? 2 : 1;
-	int nr = nrow - first + 1;
-	if (nr < 0)
-		nr = 0;
-	if ((double)nr * ncol > REPORT_MAX_LEN)
-		return luaL_error(L, "report.table: %d rows of %d columns (at most %d cells)", nr,
-				  ncol, REPORT_MAX_LEN);
-	const char **cells = lua_newuserdatauv(L, ((size_t)nr * (size_t)ncol + 1) * sizeof *cells, 0);
-	for (int j = 0; j < nr; j++) {
-		/* a __tostring may have replaced the row since the check above */
-		if (lua_rawgeti(L, 1, first + j) != LUA_TTABLE)
-			return luaL_error(L, "report.table: row %d is a %s, not a table", first + j,
-					  luaL_typename(L, -1));
-		int row = lua_gettop(L);
-		int is_list = lua_rawlen(L, row) > 0;
-		for (int k = 0; k < ncol; k++) {
-			if (is_list && !have_cols)
-				lua_rawgeti(L, row, k + 1);
-			else if (lua_getfield(L, row, head[k]) == LUA_TNIL && is_list) {
-				lua_pop(L, 1);
-				lua_rawgeti(L, row, k + 1);
-			}
-			cell_text(L, -1);
-			const char *c = keep_top(L, keep);
-			cells[(size_t)j * (size_t)ncol + (size_t)k] = c;
-			bytes += str_bytes(c) + sizeof(char *);
-			lua_pop(L, 1);
-		}
-		lua_pop(L, 1);
-		if ((j & 255) == 0)
-			host_check_deadline(L);
-	}
-	host_charge(L, bytes, 1);
-	report_table(rep(L), caption, ncol, head, nr, cells);
-	return 0;
-}
-
-/* Reads a list of numbers (field key of the table at idx) into a userdata it leaves on the
- * stack; *n its length. */
-static double *number_list(lua_State *L, int idx, const char *key, const char *fname, int *n)
-{
-	idx = lua_absindex(L, idx);
-	if (lua_getfield(L, idx, key) != LUA_TTABLE)
-		luaL_error(L, "%s: %s must be a list of numbers", fname, key);
-	int len = data_len(L, -1, fname, key);
-	double *v = lua_newuserdatauv(L, (size_t)(len ? len : 1) * sizeof *v, 0);
-	for (int i = 0; i < len; i++) {
-		if ((i & 65535) == 0)
-			host_check_deadline(L);
-		int t = lua_rawgeti(L, -2, i + 1);
-		if (t != LUA_TNUMBER && t != LUA_TNIL)
-			luaL_error(L, "%s: %s[%d] is a %s, not a number", fname, key, i + 1,
-				   lua_typename(L, t));
-		v[i] = t == LUA_TNIL ? (double)NAN : lua_tonumber(L, -1);
-		lua_pop(L, 1);
-	}
-	lua_remove(L, -2);
-	*n = len;
-	return v;
-}
-
-/* An optional string option, read once and anchored in keep; NULL when absent. */
-static const char *opt_string(lua_State *L, int idx, const char *key, const char *fname,
-			      int keep)
-{
-	int t = lua_getfield(L, idx, key);
-	if (t == LUA_TNIL) {
-		lua_pop(L, 1);
-		return NULL;
-	}
-	if (t != LUA_TSTRING && t != LUA_TNUMBER)
-		luaL_error(L, "%s: %s must be a string", fname, key);
-	return keep_top(L, keep);
-}
-
-static int bars(lua_State *L, report_chart kind, const char *fname)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_settop(L, 1);
-	lua_newtable(L);
-	const int keep = 2, lab = 3;
-	const char *title = opt_string(L, 1, "title", fname, keep);
-	if (lua_getfield(L, 1, "labels") != LUA_TTABLE) /* 3 */
-		return luaL_error(L, "%s: labels must be a list", fname);
-	int n = data_len(L, lab, fname, "labels");
-	int nv;
-	double *v = number_list(L, 1, "values", fname, &nv);
-	if (nv != n)
-		return luaL_error(L, "%s: %d labels but %d values", fname, n, nv);
-	const char **labels = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *labels, 0);
-	size_t bytes = BLOCK_BYTES + str_bytes(title) + (size_t)n * sizeof(double);
-	for (int i = 0; i < n; i++) {
-		int t = lua_rawgeti(L, lab, i + 1);
-		if (t != LUA_TSTRING && t != LUA_TNUMBER)
-			return luaL_error(L, "%s: labels[%d] is a %s, not a string", fname, i + 1,
-					  luaL_typename(L, -1));
-		labels[i] = keep_top(L, keep);
-		bytes += str_bytes(labels[i]) + sizeof(char *);
-	}
-	host_charge(L, bytes, 1);
-	report_bars(rep(L), kind, title, n, labels, v);
-	return 0;
-}
-
-static int r_bar(lua_State *L) { return bars(L, CHART_BAR, "report.bar"); }
-static int r_attribution(lua_State *L) { return bars(L, CHART_ATTR, "report.attribution"); }
-
-typedef struct xy_series {
-	const char *name;
-	int n;
-	const double *x, *y;
-} xy_series;
-
-static int xy(lua_State *L, report_chart kind, const char *fname)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	lua_settop(L, 1);
-	lua_newtable(L);
-	const int keep = 2, ser = 3;
-	const char *title = opt_string(L, 1, "title", fname, keep);
-	const char *xl = opt_string(L, 1, "xlabel", fname, keep);
-	const char *yl = opt_string(L, 1, "ylabel", fname, keep);
-	if (lua_getfield(L, 1, "series") != LUA_TTABLE) /* 3 */
-		return luaL_error(L, "%s: series must be a list of {name=, x=, y=}", fname);
-	int ns = data_len(L, ser, fname, "series");
-	xy_series *sv = lua_newuserdatauv(L, (size_t)(ns ? ns : 1) * sizeof *sv, 0);
-	/* every series is read once, before the chart is added: an error leaves the report
-	 * unchanged, and what was checked is what is copied */
-	for (int s = 0; s < ns; s++) {
-		if (lua_rawgeti(L, ser, s + 1) != LUA_TTABLE)
-			return luaL_error(L, "%s: series[%d] must be a table", fname, s + 1);
-		int one = lua_gettop(L), nx, ny;
-		sv[s].x = number_list(L, one, "x", fname, &nx);
-		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-		sv[s].y = number_list(L, one, "y", fname, &ny);
-		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-		host_check_deadline(L);
-		if (nx != ny)
-			return luaL_error(L, "%s: series[%d] has %d x but %d y", fname, s + 1, nx,
-					  ny);
-		sv[s].n = nx;
-		sv[s].name = opt_string(L, one, "name", fname, keep);
-		lua_pop(L, 1);
-	}
-	size_t bytes = BLOCK_BYTES + str_bytes(title) + str_bytes(xl) + str_bytes(yl);
-	for (int s = 0; s < ns; s++)
-		bytes += sizeof(report_series) + str_bytes(sv[s].name) +
-			 2 * sizeof(double) * (size_t)sv[s].n;
-	host_charge(L, bytes, 1);
-	report_xy(rep(L), kind, title, xl, yl);
-	for (int s = 0; s < ns; s++)
-		report_add_series(rep(L), sv[s].name ? sv[s].name : "", sv[s].n, sv[s].x, sv[s].y);
-	return 0;
-}
-
-static int r_line(lua_State *L) { return xy(L, CHART_LINE, "report.line"); }
-static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
-
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
 	{"models", l_models},     {"model", l_model}, {"record", l_record},
 	{"survival", l_survival}, {"audit", l_audit}, {NULL, NULL}};
-static const luaL_Reg report_funcs[] = {
-	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
-	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
-	{"line", r_line},   {"km", r_km},           {NULL, NULL}};
-
 void host_api_install(lua_State *L, int env)
 {
 	env = lua_absindex(L, env);
@@ -1540,7 +1159,7 @@ void host_api_install(lua_State *L, int env)
 	lua_setfield(L, -2, "version");
 	lua_setfield(L, env, "lumen");
 	lua_newtable(L);
-	luaL_setfuncs(L, report_funcs, 0);
+	luaL_setfuncs(L, host_report_funcs, 0);
 	lua_setfield(L, env, "report");
 }
 
@@ -1553,7 +1172,7 @@ static void register_loaded(lua_State *L)
 	luaL_setfuncs(L, lumen_funcs, 0);
 	lua_setfield(L, -2, "lumen");
 	lua_newtable(L);
-	luaL_setfuncs(L, report_funcs, 0);
+	luaL_setfuncs(L, host_report_funcs, 0);
 	lua_setfield(L, -2, "report");
 	lua_pop(L, 1);
 }

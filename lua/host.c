@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../src/nn/model.h"
+#include "../src/ops/ops.h"
 #include "hostint.h"
 
 /* Instructions between two looks at the clock. */
@@ -836,6 +837,7 @@ struct host_filter {
 	int fn_ref, pat_ref;  /* registry: the function of p, the reusable patient object */
 	host_patient *pat;
 	long nrow;
+	unsigned char *mask;  /* an expression: the filter language's answers (src/ops) */
 };
 
 host_filter *host_filter_compile(host *h, const char *src, int is_file, lm_err *err)
@@ -854,21 +856,47 @@ host_filter *host_filter_compile(host *h, const char *src, int is_file, lm_err *
 		free(text);
 		if (st || host_call(h, 0, 1, base_name(src), err))
 			return NULL;
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			/* a file may return an expression of the filter language instead */
+			char *expr = xstrdup(lua_tostring(L, -1));
+			lua_settop(L, top);
+			host_filter *f = host_filter_compile(h, expr, 0, err);
+			free(expr);
+			return f;
+		}
 		if (!lua_isfunction(L, -1)) {
 			lm_seterr(err, EX_DATAERR, "%s: a filter file must return a function of a "
-						   "patient (it returned a %s)",
+						   "patient or an expression (it returned a %s)",
 				  base_name(src), luaL_typename(L, -1));
 			lua_settop(L, top);
 			return NULL;
 		}
 		host_push_patient(L, 0, h->default_model);
 	} else {
-		/* compiled in a protected call: a syntax error comes back as a message */
-		lua_pushcfunction(L, host_expr_compile_cf);
-		lua_pushstring(L, src);
-		lua_pushinteger(L, h->default_model);
-		if (host_call(h, 2, 2, "where", err))
+		/* an expression is the filter language of lumen query --where and the TUI (one
+		 * compiled filter, SQL's logic), answered once for every row */
+		ops_filter *of = ops_filter_compile(
+			h->db, src, h->default_model >= 0 ? h->preds[h->default_model].name : NULL, err);
+		ops_selection sel;
+		if (!of)
 			return NULL;
+		int st = ops_filter_run(of, h->db, &sel, err);
+		ops_filter_free(of);
+		if (!st && sel.nrow != fr->nrow)
+			st = lm_seterr(err, EX_SOFTWARE, "the patients changed (%ld rows, %ld before)",
+				       sel.nrow, fr->nrow);
+		if (st) {
+			ops_selection_free(&sel);
+			return NULL;
+		}
+		host_filter *f = xcalloc(1, sizeof *f);
+		f->h = h;
+		f->fn_ref = f->pat_ref = LUA_NOREF;
+		f->nrow = fr->nrow;
+		f->mask = sel.mask;
+		sel.mask = NULL;
+		ops_selection_free(&sel);
+		return f;
 	}
 	host_filter *f = xcalloc(1, sizeof *f);
 	f->h = h;
@@ -885,6 +913,8 @@ int host_filter_match(host_filter *f, long row, lm_err *err)
 	lua_State *L = f->h->L;
 	if (row < 0 || row >= f->nrow)
 		return lm_seterr(err, EX_SOFTWARE, "row %ld out of range", row), -1;
+	if (f->mask)
+		return f->mask[row];
 	f->pat->row = row;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, f->fn_ref);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, f->pat_ref);
@@ -921,6 +951,14 @@ long host_filter_rows(host_filter *f, long **rows, lm_err *err)
 {
 	lua_State *L = f->h->L;
 	long *out = xmallocarray((size_t)(f->nrow ? f->nrow : 1), sizeof *out);
+	if (f->mask) {
+		long n = 0;
+		for (long r = 0; r < f->nrow; r++)
+			if (f->mask[r])
+				out[n++] = r;
+		*rows = out;
+		return n;
+	}
 	lua_pushcfunction(L, filter_all);
 	lua_pushlightuserdata(L, f);
 	lua_pushlightuserdata(L, out);
@@ -941,5 +979,6 @@ void host_filter_free(host_filter *f)
 		return;
 	luaL_unref(f->h->L, LUA_REGISTRYINDEX, f->fn_ref);
 	luaL_unref(f->h->L, LUA_REGISTRYINDEX, f->pat_ref);
+	free(f->mask);
 	free(f);
 }

@@ -14,8 +14,9 @@
  *         ...
  *     }
  *     host_filter_free(f);
- * An expression sees the patient's fields as bare names (missing values are nil) and the
- * patient object as `p`; a filter file (is_file=1) is a script returning function(p).
+ * An expression is the filter language of src/ops (ops_filter: SQL's logic, a missing value
+ * never matches, booleans equal 1/0), answered for every row at compile time; a filter file
+ * (is_file=1) is a Lua script returning function(p).
  * Filters run in the host's state: compile and match from one thread only. */
 #ifndef LUMEN_HOST_H
 #define LUMEN_HOST_H

@@ -66,11 +66,9 @@ host_patient *host_push_patient(lua_State *L, long row, int mi);
 int host_model_index(lua_State *L, const char *name);
 /* Loads predictions of a model by name into h->preds; returns the index or -1 with err. */
 int host_preds_load(host *h, const char *name, lm_err *err);
-/* Pushes a compiled expression filter: the function of p, then the reusable patient object
- * whose row the caller sets before each call. Raises a Lua error on a syntax error. */
-void host_push_expr_filter(lua_State *L, const char *expr, int mi);
-/* lua_CFunction (expr, model index) -> the same two values, for a protected call. */
-int host_expr_compile_cf(lua_State *L);
+
+/* api_report.c: the functions of the `report` table (NULL-terminated) */
+extern const luaL_Reg host_report_funcs[];
 
 /* host.c */
 /* Raises the time-limit error (at the calling script's line) once the run's deadline has

@@ -249,7 +249,7 @@ static void csv_row(lm_buf *o, int n, char *const *cells)
 	for (int k = 0; k < n; k++) {
 		if (k)
 			buf_puts(o, ",");
-		csv_quote(o, cells[k]);
+		lm_csv_quote(o, cells[k]);
 	}
 	buf_puts(o, "\r\n");
 }

@@ -233,7 +233,7 @@ char *json_take(cJSON *j)
 
 static int csv_needs_quotes(const char *s) { return strpbrk(s, ",\"\r\n") != NULL; }
 
-void csv_quote(lm_buf *b, const char *s)
+void lm_csv_quote(lm_buf *b, const char *s)
 {
 	if (!csv_needs_quotes(s)) {
 		buf_puts(b, s);
@@ -248,14 +248,14 @@ void csv_quote(lm_buf *b, const char *s)
 	buf_puts(b, "\"");
 }
 
-void csv_fputs(FILE *f, const char *s)
+void lm_csv_fputs(FILE *f, const char *s)
 {
 	if (!csv_needs_quotes(s)) {
 		fputs(s, f);
 		return;
 	}
 	lm_buf b = {0};
-	csv_quote(&b, s);
+	lm_csv_quote(&b, s);
 	fputs(b.data, f);
 	buf_free(&b);
 }

@@ -66,8 +66,8 @@ char *json_take(struct cJSON *j);
 
 /* A CSV field as RFC 4180 writes it: as is, or in double quotes (quotes doubled) when it holds
  * a comma, a quote or a line break. One rule for every CSV lumen writes. */
-void csv_quote(lm_buf *b, const char *s);
-void csv_fputs(FILE *f, const char *s);
+void lm_csv_quote(lm_buf *b, const char *s);
+void lm_csv_fputs(FILE *f, const char *s);
 
 /* SHA-256 (FIPS 180-4). */
 typedef struct lm_sha256 {

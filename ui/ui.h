@@ -20,7 +20,7 @@ typedef struct ui_opts {
 	const char *keys;    /* headless key script (see ui_keys_parse) */
 	long frames;         /* headless: stop after this many frames (0 = when keys run out) */
 	int width, height;   /* headless screen size */
-	int dump;            /* headless: print the final screen on stdout */
+	int dump;            /* headless: 1 print the final screen on stdout, 2 every frame */
 	int stats;           /* headless: print per-frame timings on stderr */
 } ui_opts;
 

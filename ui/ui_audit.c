@@ -14,6 +14,7 @@
 #include "../src/stats/audit.h"
 #include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define AUDIT_BOOT 200
@@ -27,10 +28,8 @@ static struct astate {
 	int n_boot;
 	char spec[200];
 	char err[300];
-	groups g;
-	int have_g;
-	audit_result r;
-	int have_r;
+	ops_audit au; /* groups in au.g, the result in au.r */
+	int have_au;
 	audit_why why;
 	int have_why;
 	char why_err[300];
@@ -43,10 +42,8 @@ void ui_audit_release(void)
 {
 	if (as.have_why)
 		audit_why_free(&as.why);
-	if (as.have_r)
-		audit_result_free(&as.r);
-	if (as.have_g)
-		groups_free(&as.g);
+	if (as.have_au)
+		ops_audit_free(&as.au);
 	memset(&as, 0, sizeof as);
 }
 
@@ -57,7 +54,7 @@ static void default_spec(ui_app *a, char *spec, size_t len)
 	spec[0] = 0;
 	if (store_columns_load(a->db, "patients", &cols, NULL))
 		return;
-	int k = store_columns_role(&cols, ROLE_GROUP);
+	int k = store_columns_role(&cols, COL_ROLE_GROUP);
 	if (k >= 0)
 		snprintf(spec, len, "%s", cols.c[k].name);
 	store_columns_free(&cols);
@@ -101,60 +98,22 @@ static void run_audit(ui_app *a)
 	}
 	for (size_t n = strlen(spec); n > 0 && spec[n - 1] == ' ';)
 		spec[--n] = 0;
-	/* only the grouping columns are loaded */
-	char *names[8];
-	int nn = 0;
-	char cols[200];
-	snprintf(cols, sizeof cols, "%s", spec);
-	char *save = NULL;
-	for (char *t = strtok_r(cols, ",", &save); t && nn < 8; t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		names[nn++] = t;
-	}
-	frame f;
+	/* the audit of `lumen audit` (src/ops), at the screen's threshold */
 	lm_err err = {0};
-	if (frame_load(a->db, "patients", (const char *const *)names, nn, &f, &err)) {
+	ops_audit_opts ao = {.model = a->co.model_name, .by = spec, .bins = bins, .nbins = nb,
+			     .a = {.threshold = a->threshold, .ref = -1, .tolerance = 0.8,
+				   .n_boot = a->audit_boot, .seed = 1, .threads = 2}};
+	if (ops_audit_run(a->db, &ao, &as.au, &err)) {
 		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
+		ops_audit_free(&as.au);
 		return;
 	}
-	if (groups_build(&f, spec, bins, nb, &as.g, &err)) {
-		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
-		frame_free(&f);
-		return;
-	}
-	as.have_g = 1;
-	double *p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
-	double *y = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *y);
-	int *grp = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *grp);
-	const double *pa, *ya;
-	if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
-		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
-		free(p), free(y), free(grp);
-		frame_free(&f);
-		return;
-	}
-	for (long i = 0; i < f.nrow; i++) {
-		long r = f.rowid[i] - 1;
-		p[i] = r >= 0 && r < a->co.n ? pa[r] : (double)NAN;
-		y[i] = r >= 0 && r < a->co.n ? ya[r] : (double)NAN;
-		grp[i] = isnan(p[i]) || isnan(y[i]) ? -1 : as.g.of[i];
-	}
-	audit_input in = {.n = f.nrow, .p = p, .y = y, .group = grp, .G = as.g.n, .label = as.g.label};
-	audit_opts o = {.threshold = a->threshold, .ref = -1, .tolerance = 0.8,
-			.n_boot = a->audit_boot, .seed = 1, .threads = 2};
-	if (audit_run(&in, &o, &as.r, &err)) {
-		snprintf(as.err, sizeof as.err, "%.290s", err.msg);
-	} else {
-		as.have_r = 1;
-		/* over the same patients as the audit; an SQL error is said in the panel only */
-		if (audit_why_compute(a->db, a->co.model_id, f.rowid, grp, f.nrow, as.g.n, spec,
-				      &as.why, &err))
-			snprintf(as.why_err, sizeof as.why_err, "%.290s", err.msg);
-		as.have_why = 1;
-	}
-	free(p), free(y), free(grp);
-	frame_free(&f);
+	as.have_au = 1;
+	/* over the same patients as the audit; an SQL error is said in the panel only */
+	if (audit_why_compute(a->db, a->co.model_id, as.au.rowid, as.au.group, as.au.nrow,
+			      as.au.g.n, spec, &as.why, &err))
+		snprintf(as.why_err, sizeof as.why_err, "%.290s", err.msg);
+	as.have_why = 1;
 }
 
 /* The why panel from row y: top inputs (rows) by all and per group (columns, as many as fit),
@@ -198,7 +157,7 @@ static void why_draw(ui_app *a, int y)
 	ui_put(y, 0, lw, "input");
 	ui_put(y, lw, cw, "        all");
 	for (int g = 0; g < ng; g++) {
-		snprintf(t, sizeof t, " %10.10s", as.g.label[g]);
+		snprintf(t, sizeof t, " %10.10s", as.au.g.label[g]);
 		ui_put(y, lw + cw + bw + g * cw, cw, t);
 	}
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
@@ -226,7 +185,7 @@ static void why_draw(ui_app *a, int y)
 		buf_puts(&b, "top within each group:");
 		for (int g = 0; g < w->G; g++) {
 			int j = audit_why_group_top(w, g);
-			buf_printf(&b, " %s %s%s", as.g.label[g], j >= 0 ? w->name[j] : "-",
+			buf_printf(&b, " %s %s%s", as.au.g.label[g], j >= 0 ? w->name[j] : "-",
 				   g + 1 < w->G ? ";" : "");
 		}
 		ui_put(++y, 0, COLS, b.data);
@@ -264,13 +223,13 @@ static void audit_draw(ui_app *a)
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 		return;
 	}
-	if (!as.have_r)
+	if (!as.have_au)
 		return;
 	if (show_why) {
 		why_draw(a, 3);
 		return;
 	}
-	const audit_result *r = &as.r;
+	const audit_result *r = &as.au.r;
 	int lw = 20, cw = 8;
 	/* as many metric columns as fit (Brier needs 88 columns) */
 	int nshow = 0;
@@ -285,7 +244,7 @@ static void audit_draw(ui_app *a)
 	int y = 3;
 	for (int g = 0; g < r->G && y < LINES - 6; g++) {
 		/* the reference and small groups are marked in words */
-		snprintf(t, sizeof t, "%.15s%s", as.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
+		snprintf(t, sizeof t, "%.15s%s", as.au.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
 		ui_put(y, 0, lw, t);
 		for (int k = 0; k < nshow; k++) {
 			int m = shown[k];

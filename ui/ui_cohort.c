@@ -1,4 +1,4 @@
-/* ui_cohort.c: the Cohort screen: one row per patient (id, the model's probability with a
+/* ui_view.c: the Cohort screen: one row per patient (id, the model's probability with a
  * bar, predicted and true outcome, groups and key columns), sorted, searched and filtered
  * through ui_data.c. Enter opens the patient. */
 #define _XOPEN_SOURCE_EXTENDED 1
@@ -15,7 +15,7 @@ static int body_rows(void) { return LINES - 4; } /* tabs, header line, column ti
 
 static void clamp(ui_app *a)
 {
-	long n = ui_cohort_count(&a->co);
+	long n = ui_view_count(&a->co);
 	if (a->cur >= n)
 		a->cur = n - 1;
 	if (a->cur < 0)
@@ -31,10 +31,10 @@ static void clamp(ui_app *a)
 
 static void cohort_draw(ui_app *a)
 {
-	ui_cohort *c = &a->co;
+	ui_view *c = &a->co;
 	clamp(a);
 	char line[512];
-	long n = ui_cohort_count(c);
+	long n = ui_view_count(c);
 	snprintf(line, sizeof line, "model %s | %ld/%ld patients | sort %s%s | filter %s",
 		 c->nmodel ? c->model_name : "(none yet)", n, c->n,
 		 c->sort_col >= 0 ? c->col[c->sort_col].label : "file order",
@@ -71,8 +71,8 @@ static void cohort_draw(ui_app *a)
 		long pos = a->top + i;
 		if (pos >= n)
 			break;
-		long rowid = ui_cohort_rowid(c, pos);
-		const ui_row *r = ui_cohort_row(c, rowid);
+		long rowid = ui_view_rowid(c, pos);
+		const ui_row *r = ui_view_row(c, rowid);
 		int y = hy + 1 + i;
 		int cur = pos == a->cur;
 		if (cur) {
@@ -103,7 +103,7 @@ static void cohort_draw(ui_app *a)
 					v = ".";
 				/* numbers right-aligned, text left */
 				int vl = (int)strlen(v);
-				int rx = k->type == TYPE_TEXT || vl >= k->width ? x : x + k->width - vl;
+				int rx = k->type == COL_TYPE_TEXT || vl >= k->width ? x : x + k->width - vl;
 				ui_put(y, rx, k->width, v);
 			}
 			x += k->width + 1;
@@ -132,13 +132,13 @@ static void k_pgdn(ui_app *a)
 }
 static void k_pgup(ui_app *a) { move_by(a, -body_rows()); }
 static void k_home(ui_app *a) { a->cur = 0, a->top = 0; }
-static void k_end(ui_app *a) { a->cur = ui_cohort_count(&a->co) - 1, clamp(a); }
+static void k_end(ui_app *a) { a->cur = ui_view_count(&a->co) - 1, clamp(a); }
 static void k_wheel_down(ui_app *a) { move_by(a, 3); }
 static void k_wheel_up(ui_app *a) { move_by(a, -3); }
 static void k_open(ui_app *a)
 {
-	if (ui_cohort_count(&a->co) > 0)
-		ui_open_patient(a, ui_cohort_rowid(&a->co, a->cur));
+	if (ui_view_count(&a->co) > 0)
+		ui_open_patient(a, ui_view_rowid(&a->co, a->cur));
 }
 static void k_left(ui_app *a)
 {
@@ -154,7 +154,7 @@ static void k_right(ui_app *a)
 static void sort_by(ui_app *a, int col, int desc)
 {
 	lm_err err = {0};
-	if (ui_cohort_sort(&a->co, col, desc, &err)) {
+	if (ui_view_sort(&a->co, col, desc, &err)) {
 		ui_status(a, "sort: %s", err.msg);
 		return;
 	}
@@ -185,7 +185,7 @@ static void do_search(ui_app *a, long from, int dir)
 {
 	if (!a->search[0])
 		return;
-	long p = ui_cohort_search(&a->co, a->search, from, dir);
+	long p = ui_view_search(&a->co, a->search, from, dir);
 	if (p < 0) {
 		ui_status(a, "not found: %s", a->search);
 		return;
@@ -206,7 +206,7 @@ static void k_prev(ui_app *a) { do_search(a, a->cur - 1, -1); }
 static void filter_done(ui_app *a, const char *text)
 {
 	lm_err err = {0};
-	if (ui_cohort_filter(&a->co, text, &err))
+	if (ui_view_filter(&a->co, text, &err))
 		ui_status(a, "%s", err.msg);
 	a->cur = 0, a->top = 0;
 }
@@ -214,13 +214,13 @@ static void k_filter(ui_app *a) { ui_start_prompt(a, "filter (column op value): 
 
 static void k_model(ui_app *a)
 {
-	ui_cohort *c = &a->co;
+	ui_view *c = &a->co;
 	if (c->nmodel < 2) {
 		ui_status(a, c->nmodel ? "only one model has predictions" : "no model has predictions");
 		return;
 	}
 	lm_err err = {0};
-	ui_cohort_set_model(c, (c->cur_model + 1) % c->nmodel, &err);
+	ui_view_set_model(c, (c->cur_model + 1) % c->nmodel, &err);
 	if (c->sort_col >= 0 && (c->col[c->sort_col].is_p || c->col[c->sort_col].is_pred ||
 				 c->col[c->sort_col].is_true))
 		sort_by(a, c->sort_col, c->sort_desc);

@@ -1,5 +1,5 @@
 /* ui_core.c: the event loop, the terminal (or the headless virtual screen), the help pop-up,
- * prompts, resize, signals and the fatal hook. Screens live in ui_cohort.c and ui_patient.c.
+ * prompts, resize, signals and the fatal hook. Screens live in ui_view.c and ui_patient.c.
  *
  * Headless mode (`--headless`) renders through ncurses into an in-memory screen: newterm on
  * /dev/null with TERM set and the size from LINES/COLUMNS, keys taken from the key script
@@ -155,7 +155,7 @@ static void go_screen(ui_app *a, ui_screen_id s)
 		return;
 	if (s == UI_PATIENT) {
 		if (a->patient < 1)
-			ui_open_patient(a, ui_cohort_rowid(&a->co, a->cur));
+			ui_open_patient(a, ui_view_rowid(&a->co, a->cur));
 		else
 			ui_open_patient(a, a->patient);
 		return;
@@ -602,9 +602,9 @@ int ui_run(const ui_opts *o, lm_err *err)
 			return err->status;
 		}
 	}
-	int s = ui_cohort_open(&a.co, a.db, o->model, o->columns, err);
+	int s = ui_view_open(&a.co, a.db, o->model, o->columns, err);
 	if (s) {
-		ui_cohort_close(&a.co);
+		ui_view_close(&a.co);
 		store_close(a.db);
 		free(keys), free(sizes), free(a.path);
 		return s;
@@ -621,7 +621,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 
 	if ((s = start_terminal(&a, err))) {
 		stop_terminal();
-		ui_cohort_close(&a.co);
+		ui_view_close(&a.co);
 		store_close(a.db);
 		free(keys), free(sizes), free(a.path);
 		return s;
@@ -632,6 +632,10 @@ int ui_run(const ui_opts *o, lm_err *err)
 		double f0 = lm_seconds();
 		draw(&a);
 		frames++;
+		if (o->headless && o->dump == 2) { /* --dump-all: every frame, each ending in \f */
+			dump_screen(stdout);
+			fputs("\f\n", stdout);
+		}
 		if (o->stats)
 			fprintf(stderr, "frame %ld key %d %.3f ms%s\n", frames, last_key,
 				(lm_seconds() - f0) * 1e3, frames == 1 ? " (first)" : "");
@@ -660,7 +664,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 		if (o->stats)
 			fprintf(stderr, "key %d handled in %.3f ms\n", key, (lm_seconds() - k0) * 1e3);
 	}
-	if (o->headless && o->dump)
+	if (o->headless && o->dump == 1)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
@@ -668,7 +672,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	ui_survival_release();
 	ui_audit_release();
 	ui_reports_release();
-	ui_cohort_close(&a.co);
+	ui_view_close(&a.co);
 	store_close(a.db);
 	free(keys);
 	free(sizes);

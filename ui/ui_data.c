@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lua/host.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define CACHE_N 256
@@ -28,7 +28,7 @@ static void col_free(ui_col *k)
 	free(k->meta.cat_n);
 }
 
-static void cache_clear(ui_cohort *c)
+static void cache_clear(ui_view *c)
 {
 	for (int i = 0; i < c->ncache; i++) {
 		ui_row *r = &c->cache[i];
@@ -40,9 +40,9 @@ static void cache_clear(ui_cohort *c)
 	}
 }
 
-void ui_cohort_flush(ui_cohort *c) { cache_clear(c); }
+void ui_view_flush(ui_view *c) { cache_clear(c); }
 
-static void add_col(ui_cohort *c, const char *name, const store_column *m, int is_p, int is_pred,
+static void add_col(ui_view *c, const char *name, const store_column *m, int is_p, int is_pred,
 		    int is_true)
 {
 	c->col = xreallocarray(c->col, (size_t)c->ncol + 1, sizeof *c->col);
@@ -65,14 +65,14 @@ static void add_col(ui_cohort *c, const char *name, const store_column *m, int i
 		}
 	} else {
 		k->label = xstrdup(name);
-		k->type = TYPE_REAL;
-		k->role = ROLE_TARGET;
+		k->type = COL_TYPE_REAL;
+		k->role = COL_ROLE_TARGET;
 	}
 	int w = (int)strlen(k->label);
 	k->width = is_p ? 13 : (is_pred || is_true) ? 4 : w < 6 ? 6 : w > 10 ? 10 : w;
 }
 
-static int load_models(ui_cohort *c, const char *want, lm_err *err)
+static int load_models(ui_view *c, const char *want, lm_err *err)
 {
 	if (!store_has_table(c->db, "models") || !store_has_table(c->db, "predictions"))
 		return 0;
@@ -105,7 +105,7 @@ static int load_models(ui_cohort *c, const char *want, lm_err *err)
 	return 0;
 }
 
-static int prepare_row(ui_cohort *c, lm_err *err)
+static int prepare_row(ui_view *c, lm_err *err)
 {
 	lm_buf sql = {0};
 	if (c->id_col) {
@@ -129,17 +129,10 @@ static int prepare_row(ui_cohort *c, lm_err *err)
 	buf_free(&sql);
 	if (!c->row_st)
 		return err->status;
-	if (c->nmodel > 0) {
-		c->pred_st = store_prepare(
-			c->db,
-			"SELECT p, p_sd, y, fold FROM predictions WHERE model_id = ? AND patient = ?", err);
-		if (!c->pred_st)
-			return err->status;
-	}
 	return 0;
 }
 
-int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
+int ui_view_open(ui_view *c, sqlite3 *db, const char *want_model, const char *columns,
 		   lm_err *err)
 {
 	memset(c, 0, sizeof *c);
@@ -158,10 +151,10 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *col
 	int s = store_columns_load(db, "patients", &cols, err);
 	if (s)
 		return s;
-	int idc = store_columns_role(&cols, ROLE_ID);
+	int idc = store_columns_role(&cols, COL_ROLE_ID);
 	if (idc >= 0)
 		c->id_col = xstrdup(cols.c[idc].name);
-	if ((s = load_models(c, model, err))) {
+	if ((s = load_models(c, want_model, err))) {
 		store_columns_free(&cols);
 		return s;
 	}
@@ -186,7 +179,7 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *col
 	} else {
 		/* groups and treatment first (the demographics a clinician scans), then the
 		 * features in file order; the screen shows as many as fit */
-		static const col_role order[] = {ROLE_GROUP, ROLE_TREATMENT, ROLE_FEATURE};
+		static const col_role order[] = {COL_ROLE_GROUP, COL_ROLE_TREATMENT, COL_ROLE_FEATURE};
 		for (size_t r = 0; r < LM_ARRAY_LEN(order); r++)
 			for (int i = 0; i < cols.n; i++)
 				if (cols.c[i].role == order[r])
@@ -195,12 +188,12 @@ int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *col
 	store_columns_free(&cols);
 	c->cache = xcalloc(CACHE_N, sizeof *c->cache);
 	c->ncache = CACHE_N;
-	if (c->nmodel > 0 && (s = ui_cohort_set_model(c, c->cur_model, err)))
+	if (c->nmodel > 0 && (s = ui_view_set_model(c, c->cur_model, err)))
 		return s;
 	return prepare_row(c, err);
 }
 
-void ui_cohort_close(ui_cohort *c)
+void ui_view_close(ui_view *c)
 {
 	if (c->cache)
 		cache_clear(c);
@@ -215,23 +208,20 @@ void ui_cohort_close(ui_cohort *c)
 	free(c->id_col);
 	free(c->view);
 	free(c->p_all);
-	if (c->lua)
-		host_free(c->lua);
 	sqlite3_finalize(c->row_st);
-	sqlite3_finalize(c->pred_st);
 	memset(c, 0, sizeof *c);
 }
 
-long ui_cohort_count(const ui_cohort *c) { return c->view ? c->nview : c->n; }
+long ui_view_count(const ui_view *c) { return c->view ? c->nview : c->n; }
 
-long ui_cohort_rowid(const ui_cohort *c, long pos)
+long ui_view_rowid(const ui_view *c, long pos)
 {
-	if (pos < 0 || pos >= ui_cohort_count(c))
+	if (pos < 0 || pos >= ui_view_count(c))
 		return 0;
 	return c->view ? c->view[pos] : pos + 1;
 }
 
-long ui_cohort_pos(const ui_cohort *c, long rowid)
+long ui_view_pos(const ui_view *c, long rowid)
 {
 	if (!c->view)
 		return rowid >= 1 && rowid <= c->n ? rowid - 1 : -1;
@@ -258,7 +248,7 @@ static void fmt_value(char *buf, size_t len, sqlite3_stmt *st, int i)
 	}
 }
 
-const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
+const ui_row *ui_view_row(ui_view *c, long rowid)
 {
 	ui_row *r = &c->cache[rowid % CACHE_N];
 	if (r->rowid == rowid && r->cell)
@@ -286,25 +276,18 @@ const ui_row *ui_cohort_row(ui_cohort *c, long rowid)
 			r->cell[j] = xstrdup("");
 	}
 	sqlite3_reset(c->row_st);
-	if (c->pred_st && c->model_id >= 0) {
-		sqlite3_bind_int64(c->pred_st, 1, c->model_id);
-		sqlite3_bind_int64(c->pred_st, 2, rowid);
-		if (sqlite3_step(c->pred_st) == SQLITE_ROW) {
-			if (sqlite3_column_type(c->pred_st, 0) != SQLITE_NULL)
-				r->p = sqlite3_column_double(c->pred_st, 0);
-			if (sqlite3_column_type(c->pred_st, 1) != SQLITE_NULL)
-				r->p_sd = sqlite3_column_double(c->pred_st, 1);
-			if (sqlite3_column_type(c->pred_st, 2) != SQLITE_NULL)
-				r->y = sqlite3_column_int(c->pred_st, 2);
-			if (sqlite3_column_type(c->pred_st, 3) != SQLITE_NULL)
-				r->fold = sqlite3_column_int(c->pred_st, 3);
+	if (c->model_id >= 0) {
+		int fold;
+		double y, p, sd;
+		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL) == 0) {
+			r->p = p, r->p_sd = sd, r->fold = fold;
+			r->y = isnan(y) ? -1 : (int)y;
 		}
-		sqlite3_reset(c->pred_st);
 	}
 	return r;
 }
 
-int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err)
+int ui_view_set_model(ui_view *c, int k, lm_err *err)
 {
 	(void)err;
 	if (k < 0 || k >= c->nmodel)
@@ -327,7 +310,7 @@ int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err)
 /* Loads every value of column k by rowid-1: the model's outputs from `predictions`, any other
  * column through frame_load (text as the category's alphabetical rank, so sorting by it
  * sorts by label). */
-static int load_all(ui_cohort *c, int k, lm_err *err)
+static int load_all(ui_view *c, int k, lm_err *err)
 {
 	ui_col *col = &c->col[k];
 	if (col->all)
@@ -337,24 +320,20 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 	for (size_t i = 0; i < n; i++)
 		all[i] = NAN;
 	if (col->is_p || col->is_pred || col->is_true) {
-		sqlite3_stmt *st = store_prepare(
-			c->db, "SELECT patient, p, y FROM predictions WHERE model_id = ?", err);
-		if (!st) {
+		ops_predictions pr;
+		if (ops_predictions_load_id(c->db, c->model_id, &pr, err)) {
+			ops_predictions_free(&pr);
 			free(all);
 			return err->status;
 		}
-		sqlite3_bind_int64(st, 1, c->model_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long r = (long)sqlite3_column_int64(st, 0);
-			if (r < 1 || r > c->n)
+		for (long i = 0; i < pr.n; i++) {
+			long r = pr.rowid[i];
+			double v = col->is_true ? pr.y[i] : pr.p[i];
+			if (r < 1 || r > c->n || isnan(v))
 				continue;
-			int which = col->is_true ? 2 : 1;
-			if (sqlite3_column_type(st, which) == SQLITE_NULL)
-				continue;
-			double v = sqlite3_column_double(st, which);
 			all[r - 1] = col->is_pred ? (v >= 0.5) : v;
 		}
-		sqlite3_finalize(st);
+		ops_predictions_free(&pr);
 	} else {
 		frame f;
 		const char *name = col->name;
@@ -365,7 +344,7 @@ static int load_all(ui_cohort *c, int k, lm_err *err)
 		}
 		int *rank = NULL;
 		const store_column *m = f.col[0].meta;
-		if (m->type == TYPE_TEXT && m->ncat > 0) {
+		if (m->type == COL_TYPE_TEXT && m->ncat > 0) {
 			rank = xcalloc((size_t)m->ncat, sizeof *rank);
 			for (int i = 0; i < m->ncat; i++)
 				for (int j = 0; j < m->ncat; j++)
@@ -419,7 +398,7 @@ static int cmp_desc(const void *pa, const void *pb)
 	return (a->r > b->r) - (a->r < b->r);
 }
 
-static void ensure_view(ui_cohort *c)
+static void ensure_view(ui_view *c)
 {
 	if (c->view)
 		return;
@@ -429,7 +408,7 @@ static void ensure_view(ui_cohort *c)
 	c->nview = c->n;
 }
 
-int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
+int ui_view_sort(ui_view *c, int k, int desc, lm_err *err)
 {
 	if (k < 0 || k >= c->ncol)
 		return 0;
@@ -450,57 +429,10 @@ int ui_cohort_sort(ui_cohort *c, int k, int desc, lm_err *err)
 	return 0;
 }
 
-static int find_col(const ui_cohort *c, const char *name)
-{
-	for (int i = 0; i < c->ncol; i++)
-		if (!strcmp(c->col[i].name, name) || !strcmp(c->col[i].label, name))
-			return i;
-	return -1;
-}
-
-/* A filter written as a Lua expression ("age > 65 and sex == 'f'"), run by the sandboxed Lua
- * host over the patients (the same filter function as `lumen query`). The host is made on
- * first use, for the shown model, so that `risk` and `p` mean its predictions. */
-static int filter_lua(ui_cohort *c, const char *expr, lm_err *err)
-{
-	if (c->lua && c->lua_model != c->model_id) {
-		host_free(c->lua);
-		c->lua = NULL;
-	}
-	if (!c->lua) {
-		host_opts ho = {.timeout_s = 60};
-		c->lua = host_new(c->db, NULL, c->model_id >= 0 ? c->model_name : NULL, &ho, err);
-		if (!c->lua)
-			return err->status;
-		c->lua_model = c->model_id;
-	}
-	host_filter *f = host_filter_compile(c->lua, expr, 0, err);
-	if (!f)
-		return err->status ? err->status : EX_DATAERR;
-	long *rows = NULL;
-	long n = host_filter_rows(f, &rows, err);
-	host_filter_free(f);
-	if (n < 0)
-		return err->status ? err->status : EX_DATAERR;
-	const frame *fr = host_frame(c->lua, err);
-	if (!fr) {
-		free(rows);
-		return err->status;
-	}
-	long *v = xmallocarray((size_t)(n ? n : 1), sizeof *v);
-	for (long i = 0; i < n; i++)
-		v[i] = fr->rowid[rows[i]];
-	free(rows);
-	free(c->view);
-	c->view = v;
-	c->nview = n;
-	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
-	if (c->sort_col >= 0)
-		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
-	return 0;
-}
-
-int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
+/* The filter prompt speaks the filter language of `lumen query --where` and lumen.patients
+ * (ops_filter): one compiled expression over the patients, `risk`, `label` and `outcome`
+ * meaning the shown model's stored predictions. "" clears. */
+int ui_view_filter(ui_view *c, const char *expr, lm_err *err)
 {
 	while (*expr == ' ')
 		expr++;
@@ -510,93 +442,35 @@ int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err)
 		c->nview = 0;
 		c->filter[0] = 0;
 		if (c->sort_col >= 0)
-			return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+			return ui_view_sort(c, c->sort_col, c->sort_desc, err);
 		return 0;
 	}
-	/* column op value */
-	char name[128], op[3] = {0}, val[128];
-	size_t i = 0, j = 0;
-	while (expr[i] && !strchr("<>=! ", expr[i]) && j < sizeof name - 1)
-		name[j++] = expr[i++];
-	name[j] = 0;
-	while (expr[i] == ' ')
-		i++;
-	j = 0;
-	while (expr[i] && strchr("<>=!", expr[i]) && j < 2)
-		op[j++] = expr[i++];
-	while (expr[i] == ' ')
-		i++;
-	snprintf(val, sizeof val, "%s", expr + i);
-	size_t vl = strlen(val);
-	while (vl > 0 && val[vl - 1] == ' ')
-		val[--vl] = 0;
-	if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
-		memmove(val, val + 1, vl - 2);
-		val[vl - 2] = 0;
+	ops_filter *f = ops_filter_compile(c->db, expr, c->model_id >= 0 ? c->model_name : NULL, err);
+	if (!f)
+		return err->status ? err->status : EX_DATAERR;
+	ops_selection sel;
+	int st = ops_filter_run(f, c->db, &sel, err);
+	ops_filter_free(f);
+	if (st) {
+		ops_selection_free(&sel);
+		return st;
 	}
-	static const char *const ops[] = {"<", "<=", ">", ">=", "==", "!=", "=", "~="};
-	int o = -1;
-	for (size_t q = 0; q < LM_ARRAY_LEN(ops); q++)
-		if (!strcmp(op, ops[q]))
-			o = (int)q;
-	/* anything but COLUMN OP VALUE over a shown column is a Lua expression */
-	if (!*name || o < 0 || !*val || strchr(val, ' ') || find_col(c, name) < 0)
-		return filter_lua(c, expr, err);
-	if (o == 6)
-		o = 4;
-	if (o == 7)
-		o = 5;
-	int k = find_col(c, name);
-	ui_col *col = &c->col[k];
-	double x;
-	if (col->type == TYPE_TEXT && !col->is_p) {
-		/* compare with the category's alphabetical rank, as load_all stores text */
-		int cat = -1;
-		for (int q = 0; q < col->meta.ncat; q++)
-			if (!strcmp(col->meta.cats[q], val))
-				cat = q;
-		if (cat < 0)
-			return filter_lua(c, expr, err);
-		int rank = 0;
-		for (int q = 0; q < col->meta.ncat; q++)
-			if (strcmp(col->meta.cats[q], val) < 0)
-				rank++;
-		x = rank;
-	} else if (col->is_pred || col->is_true) {
-		if (!strcmp(val, "yes"))
-			x = 1;
-		else if (!strcmp(val, "no"))
-			x = 0;
-		else if (parse_double(val, &x))
-			return filter_lua(c, expr, err);
-	} else if (parse_double(val, &x)) {
-		return filter_lua(c, expr, err);
-	}
-	int s = load_all(c, k, err);
-	if (s)
-		return s;
-	long *v = xmallocarray((size_t)(c->n ? c->n : 1), sizeof *v);
-	long nv = 0;
-	for (long r = 0; r < c->n; r++) {
-		double y = col->all[r];
-		if (isnan(y))
-			continue; /* a missing value matches no comparison */
-		int keep = o == 0 ? y < x : o == 1 ? y <= x : o == 2 ? y > x : o == 3 ? y >= x
-			 : o == 4 ? y == x : y != x;
-		if (keep)
-			v[nv++] = r + 1;
-	}
+	long *v = xmallocarray((size_t)(sel.n ? sel.n : 1), sizeof *v);
+	for (long i = 0; i < sel.n; i++)
+		v[i] = sel.rowid[sel.rows[i]];
+	long n = sel.n;
+	ops_selection_free(&sel);
 	free(c->view);
 	c->view = v;
-	c->nview = nv;
-	snprintf(c->filter, sizeof c->filter, "%s %s %s", name, ops[o], val);
+	c->nview = n;
+	snprintf(c->filter, sizeof c->filter, "%.250s", expr);
 	if (c->sort_col >= 0)
-		return ui_cohort_sort(c, c->sort_col, c->sort_desc, err);
+		return ui_view_sort(c, c->sort_col, c->sort_desc, err);
 	return 0;
 }
 
 /* Marks in hit[] the rowids whose id (ids = 1) or shown cells (ids = 0) equal text. */
-static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
+static int search_hits(ui_view *c, const char *text, int ids, char *hit)
 {
 	lm_buf sql = {0};
 	buf_puts(&sql, "SELECT rowid FROM patients WHERE 0");
@@ -629,9 +503,9 @@ static int search_hits(ui_cohort *c, const char *text, int ids, char *hit)
 	return any;
 }
 
-long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
+long ui_view_search(ui_view *c, const char *text, long from, int dir)
 {
-	long n = ui_cohort_count(c);
+	long n = ui_view_count(c);
 	if (n == 0 || !*text)
 		return -1;
 	/* an id match wins; otherwise any shown column holding the value. SQL finds the
@@ -642,7 +516,7 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 	if (any)
 		for (long k = 0; k < n; k++) {
 			long pos = ((from + dir * k) % n + n) % n;
-			if (hit[ui_cohort_rowid(c, pos)]) {
+			if (hit[ui_view_rowid(c, pos)]) {
 				found = pos;
 				break;
 			}
@@ -651,22 +525,3 @@ long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir)
 	return found;
 }
 
-int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err)
-{
-	/* the p and true-outcome columns are loaded as sorting loads them: one SELECT */
-	int kp = -1, ky = -1;
-	for (int i = 0; i < c->ncol; i++) {
-		if (c->col[i].is_p)
-			kp = i;
-		if (c->col[i].is_true)
-			ky = i;
-	}
-	if (kp < 0 || ky < 0)
-		return lm_seterr(err, EX_DATAERR, "no model has predictions");
-	int s;
-	if ((s = load_all(c, kp, err)) || (s = load_all(c, ky, err)))
-		return s;
-	*p = c->col[kp].all;
-	*y = c->col[ky].all;
-	return 0;
-}

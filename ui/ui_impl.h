@@ -46,7 +46,7 @@ typedef struct ui_screen {
 	int (*other_key)(struct ui_app *a, int key);
 } ui_screen;
 
-/* ---- the cohort view (ui_data.c): lazy reading of a possibly huge patients table ---- */
+/* ---- the view of the patients table (ui_data.c), behind the Cohort screen: lazy reading of a possibly huge table ---- */
 typedef struct ui_col {
 	char *name;   /* column name in patients, or "p" */
 	char *label;  /* clinical label or the name */
@@ -67,7 +67,7 @@ typedef struct ui_row { /* one fetched row for display */
 	char **cell; /* ncol strings */
 } ui_row;
 
-typedef struct ui_cohort {
+typedef struct ui_view {
 	sqlite3 *db;
 	long n;            /* patients */
 	char *id_col;      /* the id column name, NULL = rowid */
@@ -83,37 +83,31 @@ typedef struct ui_cohort {
 	int sort_col;      /* -1 none */
 	int sort_desc;
 	char filter[300];  /* "" none */
-	struct host *lua;  /* Lua host for filter expressions, made on first use */
-	long lua_model;    /* the model it was made for */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
 	/* cache of fetched rows */
 	ui_row *cache;
 	int ncache;
-	sqlite3_stmt *row_st, *pred_st;
-} ui_cohort;
+	sqlite3_stmt *row_st;
+} ui_view;
 
-int ui_cohort_open(ui_cohort *c, sqlite3 *db, const char *model, const char *columns,
+int ui_view_open(ui_view *c, sqlite3 *db, const char *model, const char *columns,
 		   lm_err *err);
-void ui_cohort_close(ui_cohort *c);
-long ui_cohort_count(const ui_cohort *c);
-long ui_cohort_rowid(const ui_cohort *c, long pos);
+void ui_view_close(ui_view *c);
+long ui_view_count(const ui_view *c);
+long ui_view_rowid(const ui_view *c, long pos);
 /* Position of rowid in the current order, -1 when filtered out. */
-long ui_cohort_pos(const ui_cohort *c, long rowid);
+long ui_view_pos(const ui_view *c, long rowid);
 /* The row at rowid for display (cached; valid until the next fetch of another page). */
-const ui_row *ui_cohort_row(ui_cohort *c, long rowid);
-void ui_cohort_flush(ui_cohort *c);
-int ui_cohort_sort(ui_cohort *c, int col, int desc, lm_err *err);
-/* "col op value" over a shown column (op one of < <= > >= == !=, = is ==; a category
- * unquoted), else a Lua expression run by the Lua host; "" clears. 0 or a status with err
- * (a Lua error reads "where:1: ..."). */
-int ui_cohort_filter(ui_cohort *c, const char *expr, lm_err *err);
-int ui_cohort_set_model(ui_cohort *c, int k, lm_err *err);
-/* The shown model's stored p and true outcome (0/1) of every patient, by rowid - 1 (NAN when
- * absent); arrays owned by the cohort, valid until the model changes. 0 or a status. */
-int ui_cohort_outcomes(ui_cohort *c, const double **p, const double **y, lm_err *err);
+const ui_row *ui_view_row(ui_view *c, long rowid);
+void ui_view_flush(ui_view *c);
+int ui_view_sort(ui_view *c, int col, int desc, lm_err *err);
+/* The filter language (ops_filter, as lumen query --where); "" clears. 0 or a status with
+ * err ("where:1:COL: ..."). */
+int ui_view_filter(ui_view *c, const char *expr, lm_err *err);
+int ui_view_set_model(ui_view *c, int k, lm_err *err);
 /* Next position at or after `from` (direction dir = +1/-1, wrapping) whose id or any shown
  * cell equals text; -1 when none. */
-long ui_cohort_search(ui_cohort *c, const char *text, long from, int dir);
+long ui_view_search(ui_view *c, const char *text, long from, int dir);
 
 /* ---- the app ---- */
 typedef struct ui_app {
@@ -121,7 +115,7 @@ typedef struct ui_app {
 	sqlite3 *db;
 	int readonly; /* the file could not be opened for writing: access is not logged */
 	char *path;
-	ui_cohort co;
+	ui_view co;
 	ui_screen_id scr, prev_scr;
 	const ui_screen *screens[UI_NSCREEN]; /* NULL = not available in this build */
 	int help;     /* the help pop-up is open */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../src/stats/metrics.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 typedef struct mrow {
@@ -86,24 +87,20 @@ static void load_preds(ui_app *a, long id)
 		return;
 	preds_clear();
 	ms.pred_for = id;
-	sqlite3_stmt *st = store_prepare(a->db,
-					 "SELECT p, y FROM predictions WHERE model_id = ? AND p IS NOT NULL"
-					 " AND y IS NOT NULL ORDER BY patient", NULL);
-	if (!st)
+	ops_predictions pr;
+	if (ops_predictions_load_id(a->db, id, &pr, NULL)) {
+		ops_predictions_free(&pr);
 		return;
-	sqlite3_bind_int64(st, 1, id);
-	long cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (ms.np == cap) {
-			cap = cap ? 2 * cap : 1024;
-			ms.p = xreallocarray(ms.p, (size_t)cap, sizeof *ms.p);
-			ms.y = xreallocarray(ms.y, (size_t)cap, sizeof *ms.y);
-		}
-		ms.p[ms.np] = sqlite3_column_double(st, 0);
-		ms.y[ms.np] = sqlite3_column_int(st, 1) ? 1.0 : 0.0;
-		ms.np++;
 	}
-	sqlite3_finalize(st);
+	/* the patients with a prediction and an outcome, in rowid order */
+	ms.p = xmallocarray((size_t)(pr.n ? pr.n : 1), sizeof *ms.p);
+	ms.y = xmallocarray((size_t)(pr.n ? pr.n : 1), sizeof *ms.y);
+	for (long i = 0; i < pr.n; i++)
+		if (!isnan(pr.p[i]) && !isnan(pr.y[i])) {
+			ms.p[ms.np] = pr.p[i];
+			ms.y[ms.np++] = pr.y[i] ? 1.0 : 0.0;
+		}
+	ops_predictions_free(&pr);
 	if (ms.np > 0) {
 		ms.nroc = metrics_roc_curve(ms.p, ms.y, NULL, ms.np, &ms.fpr, &ms.tpr, &ms.thr);
 		ms.ncal = metrics_calibration_curve(ms.p, ms.y, NULL, ms.np, 10, &ms.cal_x, &ms.cal_y, &ms.cal_n);
@@ -260,7 +257,7 @@ static void k_use(ui_app *a)
 	lm_err err = {0};
 	for (int k = 0; k < a->co.nmodel; k++)
 		if (a->co.model_ids[k] == ms.m[a->model_sel].id) {
-			ui_cohort_set_model(&a->co, k, &err);
+			ui_view_set_model(&a->co, k, &err);
 			ui_status(a, "cohort shows model %s", a->co.model_name);
 			return;
 		}

@@ -9,29 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/stats/km.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define KM_MAXG 6
 
+/* The curves come from ops_survival_run, the function behind `lumen survival` and
+ * lumen.survival; the risk tertiles are its risk:MODEL:3 strata (one cut rule). */
 static struct kstate {
 	int loaded_for; /* grouping index + 1 the curves were made for, 0 = none */
 	long model_id;
 	char title[160], err[160];
 	int G;
-	char gname[KM_MAXG][48];
-	km_curve curve[KM_MAXG];
-	km_logrank lr;
-	int have_lr;
+	ops_survival res;
+	int have;
 	double tmax;
 } ks;
 
 void ui_survival_release(void)
 {
-	for (int g = 0; g < ks.G; g++)
-		km_free(&ks.curve[g]);
-	if (ks.have_lr)
-		km_logrank_free(&ks.lr);
+	if (ks.have)
+		ops_survival_free(&ks.res);
 	memset(&ks, 0, sizeof ks);
 }
 
@@ -43,7 +41,7 @@ static int groupings(const store_columns *cols, int k, const char **name, int *t
 	*name = NULL;
 	*tertiles = 0;
 	for (int i = 0; i < cols->n; i++)
-		if (cols->c[i].role == ROLE_GROUP || cols->c[i].role == ROLE_TREATMENT) {
+		if (cols->c[i].role == COL_ROLE_GROUP || cols->c[i].role == COL_ROLE_TREATMENT) {
 			if (n == k)
 				*name = cols->c[i].name;
 			n++;
@@ -51,12 +49,6 @@ static int groupings(const store_columns *cols, int k, const char **name, int *t
 	if (n == k)
 		*tertiles = 1;
 	return n + 1;
-}
-
-static int cmp_double(const void *pa, const void *pb)
-{
-	double x = *(const double *)pa, y = *(const double *)pb;
-	return (x > y) - (x < y);
 }
 
 static void build(ui_app *a)
@@ -69,7 +61,7 @@ static void build(ui_app *a)
 	store_columns cols;
 	if (store_columns_load(a->db, "patients", &cols, NULL))
 		return;
-	int ti = store_columns_role(&cols, ROLE_TIME), ei = store_columns_role(&cols, ROLE_EVENT);
+	int ti = store_columns_role(&cols, COL_ROLE_TIME), ei = store_columns_role(&cols, COL_ROLE_EVENT);
 	if (ti < 0 || ei < 0) {
 		snprintf(ks.err, sizeof ks.err, "no time and event columns: lumen import --time COL --event COL");
 		store_columns_free(&cols);
@@ -86,134 +78,36 @@ static void build(ui_app *a)
 		a->km_group = 0;
 		tert = 0;
 	}
-	const char *names[3] = {cols.c[ti].name, cols.c[ei].name, gcol};
-	frame f;
+	/* the event is the event column's highest value (status 2 = death in pbc) */
+	char event[200], by[200];
+	if (cols.c[ei].type == COL_TYPE_TEXT || isnan(cols.c[ei].max))
+		snprintf(event, sizeof event, "%s", cols.c[ei].name);
+	else
+		snprintf(event, sizeof event, "%s=%.17g", cols.c[ei].name, cols.c[ei].max);
+	if (tert)
+		snprintf(by, sizeof by, "risk:%s:3", a->co.model_name);
+	else if (gcol)
+		snprintf(by, sizeof by, "%s", gcol);
+	ops_survival_opts so = {.time = cols.c[ti].name, .event = event,
+				.by = tert || gcol ? by : NULL};
 	lm_err err = {0};
-	if (frame_load(a->db, "patients", names, gcol ? 3 : 2, &f, &err)) {
+	if (ops_survival_run(a->db, &so, &ks.res, &err)) {
+		ops_survival_free(&ks.res);
 		snprintf(ks.err, sizeof ks.err, "%.150s", err.msg);
 		store_columns_free(&cols);
 		return;
 	}
-	double emax = -INFINITY;
-	for (long i = 0; i < f.nrow; i++)
-		if (!isnan(f.col[1].v[i]) && f.col[1].v[i] > emax)
-			emax = f.col[1].v[i];
-	/* group of each row: category index, or risk tertile from the stored predictions */
-	double cut1 = 0, cut2 = 0;
-	double *p = NULL;
-	if (tert) {
-		p = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *p);
-		const double *pa, *ya;
-		if (ui_cohort_outcomes(&a->co, &pa, &ya, &err)) {
-			snprintf(ks.err, sizeof ks.err, "%.150s", err.msg);
-			free(p);
-			frame_free(&f);
-			store_columns_free(&cols);
-			return;
-		}
-		for (long i = 0; i < f.nrow; i++)
-			p[i] = f.rowid[i] >= 1 && f.rowid[i] <= a->co.n ? pa[f.rowid[i] - 1] : (double)NAN;
-		double *s = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *s);
-		long m = 0;
-		for (long i = 0; i < f.nrow; i++)
-			if (!isnan(p[i]))
-				s[m++] = p[i];
-		/* cut points at the thirds of the sorted predictions */
-		qsort(s, (size_t)m, sizeof *s, cmp_double);
-		if (m >= 3)
-			cut1 = s[m / 3], cut2 = s[2 * m / 3];
-		free(s);
-		ks.G = 3;
-		snprintf(ks.gname[0], sizeof ks.gname[0], "low risk p<%.2f", cut1);
-		snprintf(ks.gname[1], sizeof ks.gname[1], "middle");
-		snprintf(ks.gname[2], sizeof ks.gname[2], "high risk p>=%.2f", cut2);
-	} else if (gcol) {
-		const store_column *m = f.col[2].meta;
-		if (m->type == TYPE_TEXT) {
-			ks.G = m->ncat < KM_MAXG ? m->ncat : KM_MAXG;
-			for (int g = 0; g < ks.G; g++)
-				snprintf(ks.gname[g], sizeof ks.gname[g], "%s %.30s", gcol, m->cats[g]);
-		}
-	} else {
-		ks.G = 1;
-		snprintf(ks.gname[0], sizeof ks.gname[0], "all patients");
-	}
-	/* numeric groups (e.g. trt 1/2): their distinct values, up to KM_MAXG */
-	double gval[KM_MAXG];
-	if (gcol && f.col[2].meta->type != TYPE_TEXT) {
-		ks.G = 0;
-		for (long i = 0; i < f.nrow; i++) {
-			double v = f.col[2].v[i];
-			if (isnan(v))
-				continue;
-			int g;
-			for (g = 0; g < ks.G; g++)
-				if (gval[g] == v)
-					break;
-			if (g == ks.G && ks.G < KM_MAXG) {
-				gval[ks.G] = v;
-				snprintf(ks.gname[ks.G], sizeof ks.gname[ks.G], "%s %g", gcol, v);
-				ks.G++;
-			}
-		}
-	}
-	double *tt = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *tt);
-	int *ee = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *ee);
-	int *gg = xmallocarray((size_t)(f.nrow ? f.nrow : 1), sizeof *gg);
-	long n = 0;
-	for (long i = 0; i < f.nrow; i++) {
-		double t = f.col[0].v[i], e = f.col[1].v[i];
-		if (isnan(t) || t < 0 || isnan(e))
-			continue;
-		int g = 0;
-		if (tert) {
-			if (isnan(p[i]))
-				continue;
-			g = p[i] < cut1 ? 0 : p[i] < cut2 ? 1 : 2;
-		} else if (gcol) {
-			double v = f.col[2].v[i];
-			if (isnan(v))
-				continue;
-			if (f.col[2].meta->type == TYPE_TEXT) {
-				g = (int)v;
-			} else {
-				for (g = 0; g < ks.G && gval[g] != v; g++)
-					;
-			}
-			if (g >= ks.G)
-				continue;
-		}
-		tt[n] = t, ee[n] = e == emax, gg[n] = g;
-		n++;
-	}
+	ks.have = 1;
+	ks.G = ks.res.G < KM_MAXG ? ks.res.G : KM_MAXG;
 	ks.tmax = 0;
-	for (int g = 0; g < ks.G; g++) {
-		long m = 0;
-		double *gt = xmallocarray((size_t)(n ? n : 1), sizeof *gt);
-		int *ge = xmallocarray((size_t)(n ? n : 1), sizeof *ge);
-		for (long i = 0; i < n; i++)
-			if (gg[i] == g)
-				gt[m] = tt[i], ge[m] = ee[i], m++;
-		km_fit(gt, ge, m, &ks.curve[g]);
-		free(gt), free(ge);
-		for (long i = 0; i < ks.curve[g].m; i++)
-			if (ks.curve[g].time[i] > ks.tmax)
-				ks.tmax = ks.curve[g].time[i];
-	}
-	int nonempty = 1;
-	for (int g = 0; g < ks.G; g++)
-		if (ks.curve[g].n == 0)
-			nonempty = 0;
-	if (ks.G > 1 && nonempty) {
-		km_logrank_test(tt, ee, gg, n, ks.G, &ks.lr);
-		ks.have_lr = 1;
-	}
+	for (int g = 0; g < ks.res.G; g++)
+		for (long i = 0; i < ks.res.curve[g].m; i++)
+			if (ks.res.curve[g].time[i] > ks.tmax)
+				ks.tmax = ks.res.curve[g].time[i];
 	char evname[64];
-	snprintf(evname, sizeof evname, "%g", emax);
+	snprintf(evname, sizeof evname, "%g", cols.c[ei].max);
 	snprintf(ks.title, sizeof ks.title, "Kaplan-Meier: %s, event %s = %s, by %s", cols.c[ti].name,
 		 cols.c[ei].name, evname, tert ? "risk tertile" : gcol ? gcol : "nothing (all)");
-	free(tt), free(ee), free(gg), free(p);
-	frame_free(&f);
 	store_columns_free(&cols);
 }
 
@@ -234,7 +128,7 @@ static void survival_draw(ui_app *a)
 	double *xs[KM_MAXG], *ys[KM_MAXG];
 	int ns[KM_MAXG];
 	for (int g = 0; g < ks.G; g++) {
-		const km_curve *c = &ks.curve[g];
+		const km_curve *c = &ks.res.curve[g];
 		xs[g] = xmallocarray((size_t)(2 * c->m + 1), sizeof(double));
 		ys[g] = xmallocarray((size_t)(2 * c->m + 1), sizeof(double));
 		int k = 0;
@@ -278,20 +172,20 @@ static void survival_draw(ui_app *a)
 	ui_put(y++, 0, COLS, t);
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
 	for (int g = 0; g < ks.G && y < LINES - 2; g++) {
-		const km_curve *c = &ks.curve[g];
+		const km_curve *c = &ks.res.curve[g];
 		char med[32];
 		if (isnan(c->median))
 			snprintf(med, sizeof med, "     .");
 		else
 			snprintf(med, sizeof med, "%6.0f", c->median);
-		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %6ld %5ld %5ld %5ld", g + 1, ks.gname[g],
+		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %6ld %5ld %5ld %5ld", g + 1, ks.res.label[g],
 			 c->n, c->events, med, km_at_risk(c, q[0]), km_at_risk(c, q[1]),
 			 km_at_risk(c, q[2]), km_at_risk(c, q[3]));
 		ui_put(y++, 0, COLS, t);
 	}
-	if (ks.have_lr)
-		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p = %.3g   (g: grouping)", ks.lr.chisq,
-			 ks.lr.df, ks.lr.p);
+	if (ks.have && ks.res.have_lr)
+		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p = %.3g   (g: grouping)",
+			 ks.res.lr.chisq, ks.res.lr.df, ks.res.lr.p);
 	else
 		snprintf(t, sizeof t, "(g: group by a group column, the treatment or risk tertile)");
 	ui_put(y, 0, COLS, t);

@@ -9,6 +9,7 @@
 #include "../stats/metrics.h"
 #include "../stats/surveval.h"
 #include "audit_cox.h"
+#include "../ops/ops.h"
 
 cJSON *audit_cox_json(sqlite3 *db, long model_id, const frame *f, const int *grp, int G,
 		      char *const *labels, lm_err *err)
@@ -48,7 +49,7 @@ cJSON *audit_cox_json(sqlite3 *db, long model_id, const frame *f, const int *grp
 	double evv = 1;
 	const store_column *em = tf.col[1].meta;
 	if (cJSON_IsString(ev)) {
-		if (em->type == TYPE_TEXT) {
+		if (em->type == COL_TYPE_TEXT) {
 			for (int k = 0; k < em->ncat; k++)
 				if (!strcmp(em->cats[k], ev->valuestring))
 					evv = k;
@@ -66,21 +67,16 @@ cJSON *audit_cox_json(sqlite3 *db, long model_id, const frame *f, const int *grp
 	double *risk = xmallocarray((size_t)(n ? n : 1), sizeof *risk);
 	for (long r = 0; r < n; r++)
 		lp[r] = risk[r] = NAN;
-	st = store_prepare(db, "SELECT patient, logit, p FROM predictions WHERE model_id = ?", err);
-	if (st) {
-		sqlite3_bind_int64(st, 1, model_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long pid = (long)sqlite3_column_int64(st, 0), r = pid - 1;
-			if (r < 0 || r >= n || f->rowid[r] != pid)
-				for (r = 0; r < n && f->rowid[r] != pid; r++)
-					;
-			if (r < n) {
-				lp[r] = sqlite3_column_double(st, 1);
-				risk[r] = sqlite3_column_double(st, 2);
+	ops_predictions pr; /* the one reader of `predictions` */
+	if (ops_predictions_load_id(db, model_id, &pr, NULL) == 0)
+		for (long r = 0; r < n; r++) {
+			long k = ops_predictions_find(&pr, f->rowid[r]);
+			if (k >= 0) {
+				lp[r] = pr.logit[k];
+				risk[r] = pr.p[k];
 			}
 		}
-		sqlite3_finalize(st);
-	}
+	ops_predictions_free(&pr);
 	double *t = xmallocarray((size_t)(n ? n : 1), sizeof *t), *l = xmallocarray((size_t)(n ? n : 1), sizeof *l);
 	double *s = xmallocarray((size_t)(n ? n : 1), sizeof *s);
 	int *e = xmallocarray((size_t)(n ? n : 1), sizeof *e);

@@ -15,6 +15,7 @@
 #include "../stats/groups.h"
 #include "audit_cox.h"
 #include "../stats/metrics.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 #define CMD "audit"
@@ -47,116 +48,6 @@ typedef struct audit_cli {
 	int youden, n_boot, dcurve, json;
 	unsigned long seed;
 } audit_cli;
-
-/* Everything loaded from the workbench for one audit. */
-typedef struct audit_data {
-	long model_id;
-	frame f;
-	groups g;
-	double *p, *y;
-	int *grp;          /* groups.of with patients lacking a prediction set to -1 */
-	long no_pred, no_label;
-} audit_data;
-
-static int load(sqlite3 *db, const audit_cli *o, audit_data *d, lm_err *err)
-{
-	memset(d, 0, sizeof *d);
-	sqlite3_stmt *st = store_prepare(db, "SELECT id, task FROM models WHERE name = ?", err);
-	if (!st)
-		return err->status;
-	sqlite3_bind_text(st, 1, o->model, -1, SQLITE_TRANSIENT);
-	d->model_id = -1;
-	int multiclass = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		d->model_id = (long)sqlite3_column_int64(st, 0);
-		const char *task = (const char *)sqlite3_column_text(st, 1);
-		multiclass = task && !strcmp(task, "multiclass");
-	}
-	sqlite3_finalize(st);
-	if (d->model_id < 0)
-		return lm_seterr(err, EX_DATAERR, "no model named '%s'", o->model);
-	if (multiclass)
-		return lm_seterr(err, EX_DATAERR, "model '%s' is multi-class; the audit needs a binary model",
-				 o->model);
-	const char *names[16];
-	int nn = 0;
-	char *bycopy = xstrdup(o->by), *save = NULL;
-	for (char *t = strtok_r(bycopy, ",", &save); t && nn < 16; t = strtok_r(NULL, ",", &save))
-		names[nn++] = t;
-	int rc = frame_load(db, "patients", names, nn, &d->f, err);
-	free(bycopy);
-	if (rc)
-		return rc;
-	rc = groups_build(&d->f, o->by, o->bins, o->nbins, &d->g, err);
-	if (rc)
-		return rc;
-	long nrow = d->f.nrow, maxid = 0;
-	for (long r = 0; r < nrow; r++)
-		if (d->f.rowid[r] > maxid)
-			maxid = d->f.rowid[r];
-	long *row_of = xmallocarray((size_t)maxid + 1, sizeof *row_of);
-	for (long i = 0; i <= maxid; i++)
-		row_of[i] = -1;
-	for (long r = 0; r < nrow; r++)
-		row_of[d->f.rowid[r]] = r;
-	d->p = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->p);
-	d->y = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->y);
-	d->grp = xmallocarray(nrow > 0 ? (size_t)nrow : 1, sizeof *d->grp);
-	for (long r = 0; r < nrow; r++) {
-		d->p[r] = d->y[r] = (double)NAN;
-		d->grp[r] = -1;
-	}
-	st = store_prepare(db, "SELECT patient, y, p FROM predictions WHERE model_id = ?", err);
-	if (!st) {
-		free(row_of);
-		return err->status;
-	}
-	sqlite3_bind_int64(st, 1, d->model_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long pid = (long)sqlite3_column_int64(st, 0);
-		if (pid < 0 || pid > maxid || row_of[pid] < 0)
-			continue;
-		long r = row_of[pid];
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			d->y[r] = sqlite3_column_double(st, 1) != 0;
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			d->p[r] = sqlite3_column_double(st, 2);
-	}
-	sqlite3_finalize(st);
-	free(row_of);
-	long have = 0;
-	for (long r = 0; r < nrow; r++) {
-		if (d->g.of[r] < 0)
-			continue;
-		if (isnan(d->p[r])) {
-			d->no_pred++;
-			continue;
-		}
-		if (isnan(d->y[r])) {
-			d->no_label++;
-			continue;
-		}
-		if (d->p[r] < 0 || d->p[r] > 1)
-			return lm_seterr(err, EX_DATAERR,
-					 "model '%s': patient %ld has prediction %g outside [0, 1]",
-					 o->model, d->f.rowid[r], d->p[r]);
-		d->grp[r] = d->g.of[r];
-		have++;
-	}
-	if (have == 0)
-		return lm_seterr(err, EX_DATAERR, "model '%s' has no stored predictions to audit",
-				 o->model);
-	return 0;
-}
-
-static void data_free(audit_data *d)
-{
-	frame_free(&d->f);
-	groups_free(&d->g);
-	free(d->p);
-	free(d->y);
-	free(d->grp);
-}
 
 /* ---- text output ---- */
 
@@ -202,12 +93,12 @@ static const char *value_of(int ncols, const char *label)
 	return eq + 1;
 }
 
-static const char *disp(const audit_data *d, const char *label)
+static const char *disp(const ops_audit *d, const char *label)
 {
 	return value_of(d->g.ncols, label);
 }
 
-static void print_text(const audit_cli *o, const audit_data *d, const audit_result *r,
+static void print_text(const audit_cli *o, const ops_audit *d, const audit_result *r,
 		       const audit_why *im, const double *dct, int ndc, const double *nb,
 		       const double *nball)
 {
@@ -473,28 +364,16 @@ int cmd_audit(int argc, char **argv)
 		lm_report(CMD, &err);
 		return err.status;
 	}
-	audit_data d;
-	int st = load(db, &o, &d, &err);
-	int ref = -1;
-	if (!st && o.ref_s && (ref = groups_find(&d.g, o.ref_s)) < 0) {
-		lm_buf names = {0};
-		for (int g = 0; g < d.g.n; g++)
-			buf_printf(&names, "%s%s", g ? ", " : "", d.g.label[g]);
-		st = lm_seterr(&err, EX_USAGE, "--reference: no group '%s' (groups: %s)", o.ref_s,
-			       names.data);
-		buf_free(&names);
-	}
-	audit_result r;
-	memset(&r, 0, sizeof r);
-	if (!st) {
-		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		audit_opts ao = {o.threshold, o.youden, ref, o.tolerance, o.n_boot, o.seed,
-				 ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1, 0};
-		st = audit_run(&in, &ao, &r, &err);
-	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	ops_audit_opts ao = {.model = o.model, .by = o.by, .bins = o.bins, .nbins = o.nbins,
+			     .reference = o.ref_s,
+			     .a = {o.threshold, o.youden, -1, o.tolerance, o.n_boot, o.seed,
+				   ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1}};
+	ops_audit d;
+	int st = ops_audit_run(db, &ao, &d, &err);
+	audit_result r = d.r;
 	if (st) {
-		data_free(&d);
+		ops_audit_free(&d);
 		store_close(db);
 		lm_report(CMD, &err);
 		return st;
@@ -512,17 +391,16 @@ int cmd_audit(int argc, char **argv)
 			dct[k] = 0.05 * (k + 1);
 		nb = xmallocarray((size_t)r.G * (size_t)ndc, sizeof *nb);
 		nball = xmallocarray((size_t)r.G * (size_t)ndc, sizeof *nball);
-		audit_input in = {d.f.nrow, d.p, d.y, d.grp, d.g.n, d.g.label};
+		audit_input in = {d.nrow, d.p, d.y, d.group, d.g.n, d.g.label};
 		audit_decision_curve(&in, dct, ndc, nb, nball);
 	}
 	audit_why im;
-	st = audit_why_compute(db, d.model_id, d.f.rowid, d.grp, d.f.nrow, r.G, o.by, &im, &err);
+	st = audit_why_compute(db, d.model_id, d.rowid, d.group, d.nrow, r.G, o.by, &im, &err);
 	if (st) {
 		audit_why_free(&im);
 		free(nb);
 		free(nball);
-		audit_result_free(&r);
-		data_free(&d);
+		ops_audit_free(&d);
 		store_close(db);
 		lm_report(CMD, &err);
 		return st;
@@ -539,12 +417,7 @@ int cmd_audit(int argc, char **argv)
 	cJSON_AddNumberToObject(params, "tolerance", o.tolerance);
 	cJSON_AddNumberToObject(params, "bootstrap", o.n_boot);
 	cJSON_AddNumberToObject(params, "seed", (double)o.seed);
-	cJSON *res = audit_result_json(&r, d.g.label);
-	cJSON *lo = cJSON_AddObjectToObject(res, "left_out");
-	cJSON_AddNumberToObject(lo, "no_prediction", (double)d.no_pred);
-	cJSON_AddNumberToObject(lo, "no_outcome", (double)d.no_label);
-	cJSON_AddNumberToObject(lo, "group_missing", (double)d.g.missing);
-	cJSON_AddNumberToObject(lo, "empty_combinations", (double)d.g.empty);
+	cJSON *res = ops_audit_json(&d);
 	if (ndc) {
 		cJSON *dc = cJSON_AddArrayToObject(res, "decision_curve");
 		for (int k = 0; k < ndc; k++) {
@@ -562,7 +435,8 @@ int cmd_audit(int argc, char **argv)
 	if (im.used)
 		cJSON_AddItemToObject(res, "importance", audit_why_json(&im, d.g.label));
 	/* a survival model: concordance and horizon calibration per group (audit_cox.c) */
-	cJSON *surv = audit_cox_json(db, d.model_id, &d.f, d.grp, r.G, d.g.label, &err);
+	frame rows = {.nrow = d.nrow, .rowid = d.rowid}; /* audit_cox reads the rowids only */
+	cJSON *surv = audit_cox_json(db, d.model_id, &rows, d.group, r.G, d.g.label, &err);
 	if (surv)
 		cJSON_AddItemToObject(res, "survival", surv);
 	else if (err.status)
@@ -586,8 +460,7 @@ int cmd_audit(int argc, char **argv)
 	audit_why_free(&im);
 	free(nb);
 	free(nball);
-	audit_result_free(&r);
-	data_free(&d);
+	ops_audit_free(&d);
 	store_close(db);
 	return st;
 }

@@ -13,6 +13,7 @@
 #include "../../explain/ig_par.h"
 #include "../../explain/importance.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -67,29 +68,6 @@ static int class_index(const model *m, const char *label, lm_err *err)
 	return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of v[n] (sorted copy, linear interpolation). */
-static double quantile(const float *v, long n, double q)
-{
-	if (n <= 0)
-		return (double)NAN;
-	double *s = xmallocarray((size_t)n, sizeof *s);
-	for (long i = 0; i < n; i++)
-		s[i] = (double)v[i];
-	qsort(s, (size_t)n, sizeof *s, cmp_double);
-	double pos = q * (double)(n - 1);
-	long lo = (long)floor(pos);
-	long hi = lo + 1 < n ? lo + 1 : lo;
-	double r = s[lo] + (pos - (double)lo) * (s[hi] - s[lo]);
-	free(s);
-	return r;
-}
-
 static void progress_line(void *ctx, long done, long total)
 {
 	const explain_opts *o = ctx;
@@ -99,24 +77,9 @@ static void progress_line(void *ctx, long done, long total)
 	fflush(stderr);
 }
 
-static int bind_blob(sqlite3_stmt *s, int i, const float *v, int n)
-{
-	if (!v)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_blob(s, i, v, n * (int)sizeof(float), SQLITE_TRANSIENT);
-}
-
-static void bind_real(sqlite3_stmt *s, int i, double v)
-{
-	if (isnan(v))
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_double(s, i, v);
-}
-
 /* ---- compute and store ---- */
 
-static int parse_patients(const ig_cohort *co, const char *list, long **rows, long *n, lm_err *err)
+static int parse_patients(const ig_inputs *co, const char *list, long **rows, long *n, lm_err *err)
 {
 	char *dup = xstrdup(list), *save = NULL;
 	long cap = 16, k = 0;
@@ -124,7 +87,7 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		while (*t == ' ')
 			t++;
-		long i = ig_cohort_find(co, t);
+		long i = ig_inputs_find(co, t);
 		if (i < 0) {
 			lm_seterr(err, EX_DATAERR, "no patient with id '%s'", t);
 			free(dup);
@@ -145,311 +108,57 @@ static int parse_patients(const ig_cohort *co, const char *list, long **rows, lo
 	return 0;
 }
 
-static int store_results(sqlite3 *db, const model *m, const frame *f, const long *rows, long n,
-			 const float *attr, const float *cols, const float *logit, float fb,
-			 const float *delta, const int *steps, const char *btext, const float *last,
-			 const float *heads, int heads_len, const float *roll, const double *agree,
-			 lm_err *err)
-{
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	sqlite3_stmt *ins = store_prepare(
-		db,
-		"INSERT OR REPLACE INTO attributions(model_id, method, patient, slots, columns, logit,"
-		" baseline_logit, delta, steps, baseline, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-		err);
-	if (!ins)
-		return err->status;
-	int st = 0;
-	for (long q = 0; q < n && !st; q++) {
-		long pid = f->rowid[rows[q]];
-		for (int meth = 0; meth < 3 && !st; meth++) {
-			const char *name = meth == 0 ? "ig" : meth == 1 ? "attention" : "rollout";
-			if ((meth == 0 && !attr) || (meth == 1 && !last) || (meth == 2 && !roll))
-				continue;
-			sqlite3_reset(ins);
-			sqlite3_clear_bindings(ins);
-			sqlite3_bind_int64(ins, 1, m->id);
-			sqlite3_bind_text(ins, 2, name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 3, pid);
-			double ag = agree ? agree[q] : (double)NAN;
-			if (meth == 0) {
-				bind_blob(ins, 4, attr + (size_t)q * (size_t)ns, ns);
-				bind_blob(ins, 5, cols + (size_t)q * (size_t)nc, nc);
-				sqlite3_bind_double(ins, 6, (double)logit[q]);
-				sqlite3_bind_double(ins, 7, (double)fb);
-				sqlite3_bind_double(ins, 8, (double)delta[q]);
-				sqlite3_bind_int(ins, 9, steps[q]);
-				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
-				bind_real(ins, 11, ag);
-			} else if (meth == 1) {
-				bind_blob(ins, 4, heads + (size_t)q * (size_t)heads_len, heads_len);
-				bind_blob(ins, 5, last + (size_t)q * (size_t)nc, nc);
-				if (logit)
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
-			} else {
-				bind_blob(ins, 5, roll + (size_t)q * (size_t)nc, nc);
-				if (logit)
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
-				bind_real(ins, 11, ag);
-			}
-			int rc = sqlite3_step(ins);
-			if (rc != SQLITE_DONE)
-				st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
-		}
-	}
-	sqlite3_finalize(ins);
-	return st;
-}
-
-static int run_compute(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	const nn_spec *sp = nn_get_spec(m->final);
-	int is_tf = sp->arch == NN_TRANSFORMER;
-	int do_ig = strcmp(o->method, "attention") != 0;
-	int do_attn = strcmp(o->method, "ig") != 0 && is_tf;
-	if (!strcmp(o->method, "attention") && !is_tf)
-		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer model ('%s' is %s)",
-				 m->name, m->arch);
-	if (do_attn && sp->n_tokens != nc)
-		return lm_seterr(err, EX_SOFTWARE, "model '%s' has %d tokens for %d columns", m->name,
-				 sp->n_tokens, nc);
-
-	long n = co->f.nrow, *rows = NULL;
+	long *rows = NULL, n = 0;
 	int st = 0;
-	if (o->patients) {
-		if ((st = parse_patients(co, o->patients, &rows, &n, err)))
-			return st;
-	} else {
-		rows = xmallocarray((size_t)(n ? n : 1), sizeof *rows);
-		for (long i = 0; i < n; i++)
-			rows[i] = i;
+	if (o->patients && (st = parse_patients(co, o->patients, &rows, &n, err)))
+		return st;
+	ops_explain_opts eo = {.model = m->name, .method = o->method, .rows = rows, .nrows = n,
+			       .progress = progress_line, .ctx = (void *)o};
+	ig_opts_defaults(&eo.ig);
+	eo.ig.steps = o->steps;
+	eo.ig.auto_steps = o->auto_steps;
+	eo.ig.rule = o->rule;
+	eo.ig.cls = cls;
+	eo.ig.threads = o->threads;
+	if ((st = ig_baseline_parse(o->baseline, &eo.baseline, err))) {
+		free(rows);
+		return st;
 	}
-	float *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
-	for (long q = 0; q < n; q++)
-		memcpy(X + (size_t)q * (size_t)ns, co->X + (size_t)rows[q] * (size_t)ns,
-		       (size_t)ns * sizeof *X);
-
-	ig_baseline bl;
-	char btext[160];
-	float *base = xmallocarray((size_t)ns, sizeof *base);
-	if (!(st = ig_baseline_parse(o->baseline, &bl, err)))
-		st = ig_baseline_get(db, co, m, &bl, base, err);
-	ig_baseline_text(&bl, btext, sizeof btext);
-
-	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, fb = 0;
-	float *last = NULL, *heads = NULL, *roll = NULL;
-	double *agree = NULL;
-	int *steps = NULL, heads_len = sp->n_blocks * sp->n_heads * sp->n_tokens;
-	double t0 = lm_seconds(), t_ig = 0, t_attn = 0;
-	if (!st && do_ig) {
-		ig_opts io;
-		ig_opts_defaults(&io);
-		io.steps = o->steps;
-		io.auto_steps = o->auto_steps;
-		io.rule = o->rule;
-		io.cls = cls;
-		io.threads = o->threads;
-		attr = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *attr);
-		cols = xmallocarray((size_t)(n ? n : 1) * (size_t)(nc ? nc : 1), sizeof *cols);
-		logit = xmallocarray((size_t)(n ? n : 1), sizeof *logit);
-		delta = xmallocarray((size_t)(n ? n : 1), sizeof *delta);
-		steps = xmallocarray((size_t)(n ? n : 1), sizeof *steps);
-		st = ig_batch(m->final, X, n, base, &io, attr, logit, &fb, delta, steps, progress_line,
-			      (void *)o, err);
-		if (!o->quiet && isatty(2))
-			fputc('\n', stderr);
-		for (long q = 0; q < n && !st; q++)
-			cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
-					      cols + (size_t)q * (size_t)nc);
-		t_ig = lm_seconds() - t0;
+	/* the job: every patient explained by the network of its shown risk, stored at once */
+	ops_explain r;
+	st = ops_explain_run(db, m, co, &eo, &r, err);
+	if (r.do_ig && !o->quiet && isatty(2))
+		fputc('\n', stderr);
+	if (!st && o->json) {
+		char *s = json_take(ops_explain_json(&r));
+		printf("%s\n", s);
+		free(s);
 	}
-	if (!st && do_attn) {
-		double t1 = lm_seconds();
-		last = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *last);
-		roll = xmallocarray((size_t)(n ? n : 1) * (size_t)nc, sizeof *roll);
-		heads = xmallocarray((size_t)(n ? n : 1) * (size_t)heads_len, sizeof *heads);
-		st = attn_explain(m->final, X, n, 0, heads, last, roll, err);
-		if (!st && do_ig) {
-			agree = xmallocarray((size_t)(n ? n : 1), sizeof *agree);
-			for (long q = 0; q < n; q++)
-				agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
-							    roll + (size_t)q * (size_t)nc, nc);
-		}
-		t_attn = lm_seconds() - t1;
+	if (!st && !o->quiet) {
+		if (r.do_ig)
+			fprintf(stderr,
+				"lumen: explain: %ld patients (%ld with the fold model that held them out),"
+				" ig (%s, %s%ld steps, baseline %s): "
+				"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
+				"%.2f s\n",
+				r.n, r.n_fold, ig_rule_name(o->rule),
+				o->rule == IG_EXACT ? "kinks found exactly, at most " :
+				o->auto_steps ? "auto from " : "",
+				o->rule == IG_EXACT ? r.max_steps : (long)o->steps, r.btext, r.med,
+				100 * r.rel_med, r.p99, 100 * r.rel_p99, r.above_1pct, r.seconds_ig);
+		if (r.do_attn)
+			fprintf(stderr, "lumen: explain: %ld patients, attention and rollout (unsigned "
+					"weights) stored\n", r.n);
 	}
-
-	/* Store everything in one transaction. */
-	if (!st)
-		st = store_exec(db, "BEGIN IMMEDIATE", err);
-	if (!st) {
-		st = store_results(db, m, &co->f, rows, n, attr, cols, logit, fb, delta, steps, btext,
-				   last, heads, heads_len, roll, agree, err);
-		double *ma = xmallocarray((size_t)(nc ? nc : 1), sizeof *ma);
-		double *ms = xmallocarray((size_t)(nc ? nc : 1), sizeof *ms);
-		for (int meth = 0; meth < 2 && !st; meth++) {
-			const float *v = meth == 0 ? cols : roll;
-			if (!v)
-				continue;
-			long used = imp_global(v, n, nc, NULL, ma, ms);
-			lm_buf b = {0};
-			imp_json(&b, &m->spec, ma, ms, used, meth == 0 ? btext : NULL);
-			st = imp_store(db, m->id, meth == 0 ? "ig" : "rollout", b.data, err);
-			buf_free(&b);
-		}
-		free(ma);
-		free(ms);
-		if (!st) {
-			char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, o->method, n);
-			st = store_log_access(db, "explain", 0, detail, err);
-			free(detail);
-		}
-		if (!st)
-			st = store_exec(db, "COMMIT", err);
-		if (st)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
-
-	if (!st) {
-		double med = do_ig ? quantile(delta, n, 0.5) : (double)NAN;
-		double p99 = do_ig ? quantile(delta, n, 0.99) : (double)NAN;
-		double mx = do_ig ? quantile(delta, n, 1.0) : (double)NAN;
-		/* relative errors |delta| / |f(x) - f(b)| */
-		float *rel = xmallocarray((size_t)(n ? n : 1), sizeof *rel);
-		long nrel = 0, maxsteps = 0, nfail = 0;
-		for (long q = 0; do_ig && q < n; q++) {
-			double d = fabs((double)logit[q] - (double)fb);
-			if (d > 1e-6)
-				rel[nrel++] = (float)((double)delta[q] / d);
-			if (steps[q] > maxsteps)
-				maxsteps = steps[q];
-			if ((double)delta[q] > 0.01 * d && (double)delta[q] > 1e-4)
-				nfail++;
-		}
-		double rmed = quantile(rel, nrel, 0.5), rp99 = quantile(rel, nrel, 0.99);
-		free(rel);
-		double secs = lm_seconds() - t0;
-		if (o->json) {
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddStringToObject(j, "model", m->name);
-			cJSON_AddStringToObject(j, "arch", m->arch);
-			cJSON_AddNumberToObject(j, "patients", (double)n);
-			cJSON *ms = cJSON_AddArrayToObject(j, "methods");
-			if (do_ig)
-				cJSON_AddItemToArray(ms, cJSON_CreateString("ig"));
-			if (do_attn) {
-				cJSON_AddItemToArray(ms, cJSON_CreateString("attention"));
-				cJSON_AddItemToArray(ms, cJSON_CreateString("rollout"));
-			}
-			if (do_ig) {
-				cJSON_AddStringToObject(j, "baseline", btext);
-				cJSON_AddStringToObject(j, "rule", ig_rule_name(o->rule));
-				if (o->rule != IG_EXACT) { /* exact: the pieces are in max_steps_used */
-					cJSON_AddNumberToObject(j, "steps", o->steps);
-					cJSON_AddBoolToObject(j, "auto_steps", o->auto_steps);
-				}
-				cJSON_AddNumberToObject(j, "max_steps_used", (double)maxsteps);
-				double ssum = 0;
-				for (long q = 0; q < n; q++)
-					ssum += steps[q];
-				cJSON_AddNumberToObject(j, "mean_steps_used", n ? ssum / (double)n : 0.0);
-				cJSON_AddNumberToObject(j, "baseline_logit", (double)fb);
-				cJSON *cj = cJSON_AddObjectToObject(j, "completeness");
-				cJSON_AddNumberToObject(cj, "median", med);
-				cJSON_AddNumberToObject(cj, "p99", p99);
-				cJSON_AddNumberToObject(cj, "max", mx);
-				cJSON_AddNumberToObject(cj, "relative_median", isnan(rmed) ? 0 : rmed);
-				cJSON_AddNumberToObject(cj, "relative_p99", isnan(rp99) ? 0 : rp99);
-				cJSON_AddNumberToObject(cj, "above_1pct", (double)nfail);
-			}
-			cJSON_AddNumberToObject(j, "seconds_ig", t_ig);
-			cJSON_AddNumberToObject(j, "seconds_attention", t_attn);
-			char *s = cJSON_Print(j);
-			printf("%s\n", s);
-			cJSON_free(s);
-			cJSON_Delete(j);
-		}
-		if (!o->quiet) {
-			if (do_ig)
-				fprintf(stderr,
-					"lumen: explain: %ld patients, ig (%s, %s%ld steps, baseline %s): "
-					"completeness error median %.2g (%.2g%%), p99 %.2g (%.2g%%), %ld above 1%%; "
-					"%.2f s\n",
-					n, ig_rule_name(o->rule),
-					o->rule == IG_EXACT ? "kinks found exactly, at most " :
-					o->auto_steps ? "auto from " : "",
-					o->rule == IG_EXACT ? maxsteps : (long)o->steps,
-					btext, med, 100 * (isnan(rmed) ? 0 : rmed), p99,
-					100 * (isnan(rp99) ? 0 : rp99), nfail, t_ig);
-			if (do_attn)
-				fprintf(stderr, "lumen: explain: %ld patients, attention and rollout: %.2f s\n",
-					n, t_attn);
-		}
-		(void)secs;
-	}
+	ops_explain_free(&r);
 	free(rows);
-	free(X);
-	free(base);
-	free(attr);
-	free(cols);
-	free(logit);
-	free(delta);
-	free(steps);
-	free(last);
-	free(heads);
-	free(roll);
-	free(agree);
 	return st;
 }
 
-/* ---- one patient ---- */
-
-/* Where the patient's value sits in the cohort: the mid-rank percentile of a numeric value
- * among the non-missing values, or the share of patients with the same category. */
-static double cohort_percentile(const frame *f, int col, long row, int *is_share)
-{
-	const frame_col *c = &f->col[col];
-	double v = c->v[row];
-	*is_share = c->meta->type == TYPE_TEXT;
-	if (isnan(v))
-		return (double)NAN;
-	long less = 0, eq = 0, tot = 0;
-	for (long i = 0; i < f->nrow; i++) {
-		double u = c->v[i];
-		if (isnan(u))
-			continue;
-		tot++;
-		if (u < v)
-			less++;
-		else if (u == v)
-			eq++;
-	}
-	if (*is_share)
-		return 100.0 * (double)eq / (double)tot;
-	return 100.0 * ((double)less + 0.5 * (double)eq) / (double)tot;
-}
-
-static const float *sort_vals;
-static int cmp_by_val_desc(const void *a, const void *b)
-{
-	float x = sort_vals[*(const int *)a], y = sort_vals[*(const int *)b];
-	return (x < y) - (x > y);
-}
-
-static int *rank_order(const float *v, int n, int by_abs)
-{
-	float *tmp = xmallocarray((size_t)(n ? n : 1), sizeof *tmp);
-	for (int j = 0; j < n; j++)
-		tmp[j] = by_abs ? fabsf(v[j]) : v[j];
-	int *ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
-	for (int j = 0; j < n; j++)
-		ord[j] = j;
-	sort_vals = tmp;
-	qsort(ord, (size_t)n, sizeof *ord, cmp_by_val_desc);
-	free(tmp);
-	return ord;
-}
+/* ---- one patient: the patient view of src/ops, the same as the TUI's and Lua's ---- */
 
 static void ordinal(char *buf, size_t len, double p)
 {
@@ -460,195 +169,130 @@ static void ordinal(char *buf, size_t len, double p)
 	snprintf(buf, len, "%ld%s percentile", k, suf);
 }
 
-/* The patient's value for display: numbers with 4 significant digits, labels as they are. */
-static const char *value_text(const ig_cohort *co, int j, long row, char *buf, size_t len)
+static void factor_line(const ops_factor *f)
 {
-	const frame_col *c = &co->f.col[j];
-	if (c->meta->type != TYPE_TEXT && !isnan(c->v[row])) {
-		snprintf(buf, len, "%.4g", c->v[row]);
-		return buf;
-	}
-	return frame_cell_text(&co->f, j, row, buf, len);
-}
-
-static void factor_line(const model *m, const ig_cohort *co, long row, int j, float a)
-{
-	char val[128], where[64];
-	value_text(co, j, row, val, sizeof val);
-	int share;
-	double p = cohort_percentile(&co->f, j, row, &share);
-	if (isnan(p))
+	char where[64];
+	if (isnan(f->pct))
 		snprintf(where, sizeof where, "missing");
-	else if (share)
-		snprintf(where, sizeof where, "%.0f%% of patients", p);
+	else if (f->is_share)
+		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
 	else
-		ordinal(where, sizeof where, p);
-	printf("  %-16s %+9.4f   %-12s (%s)\n", m->spec.columns[j], (double)a,
-	       val[0] ? val : "(missing)", where);
+		ordinal(where, sizeof where, f->pct);
+	printf("  %-16s %+9.4f   %-12s (%s)\n", f->name, f->attr,
+	       strcmp(f->value, ".") ? f->value : "(missing)", where);
 }
 
-static int run_patient(sqlite3 *db, model *m, ig_cohort *co, const explain_opts *o, int cls,
+static int cmp_weight(const void *a, const void *b)
+{
+	const ops_factor *x = *(const ops_factor *const *)a, *y = *(const ops_factor *const *)b;
+	return (x->weight < y->weight) - (x->weight > y->weight);
+}
+
+static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
-	long row = ig_cohort_find(co, o->patient);
+	long row = ig_inputs_find(co, o->patient);
 	if (row < 0)
 		return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", o->patient);
-	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	const nn_spec *sp = nn_get_spec(m->final);
-	const float *x = co->X + (size_t)row * (size_t)ns;
-	if (cls < 0) {
-		/* multi-class without --class: the predicted class */
-		float *lg = xmallocarray((size_t)sp->n_out, sizeof *lg);
-		nn_forward(m->final, x, 1, lg, 0, NULL);
-		cls = 0;
-		for (int c = 1; c < sp->n_out; c++)
-			if (lg[c] > lg[cls])
-				cls = c;
-		free(lg);
-	}
 	ig_baseline bl;
-	char btext[160];
-	float *base = xmallocarray((size_t)ns, sizeof *base);
 	int st = ig_baseline_parse(o->baseline, &bl, err);
-	if (!st)
-		st = ig_baseline_get(db, co, m, &bl, base, err);
-	ig_baseline_text(&bl, btext, sizeof btext);
+	if (st)
+		return st;
 	ig_opts io;
 	ig_opts_defaults(&io);
 	io.steps = o->steps;
 	io.auto_steps = o->auto_steps;
 	io.rule = o->rule;
-	io.cls = cls;
-	ig_explanation e = {0};
-	if (!st)
-		st = ig_explain_x(m, x, base, &io, &e, err);
-	float *last = NULL, *roll = NULL;
-	double agree = (double)NAN;
-	if (!st && sp->arch == NN_TRANSFORMER && sp->n_tokens == nc) {
-		last = xmallocarray((size_t)nc, sizeof *last);
-		roll = xmallocarray((size_t)nc, sizeof *roll);
-		st = attn_explain(m->final, x, 1, 1, NULL, last, roll, err);
-		agree = imp_spearman_abs(e.columns, roll, nc);
+	ops_patient_opts po = {.model = m->name, .rowid = co->f.rowid[row], .baseline = &bl,
+			       .ig = &io, .cls = cls};
+	ops_patient pv;
+	st = ops_patient_load(db, &po, &pv, err);
+	if (st) {
+		ops_patient_free(&pv);
+		return st;
 	}
+	char *detail = xasprintf("model=%s", m->name);
+	/* reading a patient's explanation is an access to be logged: logged first, and nothing
+	 * is shown when the log cannot be written (a read-only, busy or full file) */
+	st = store_exec(db, "BEGIN IMMEDIATE", err);
 	if (!st) {
-		char idbuf[128];
-		const char *pid = co->id_col >= 0 ? frame_cell_text(&co->f, co->id_col, row, idbuf, sizeof idbuf)
-						 : o->patient;
-		const char *clsname = m->nclass > cls ? m->classes[sp->n_out == 1 ? (cls ? 1 : 0) : cls]
-						     : "positive";
-		double d = fabs((double)e.logit - (double)e.baseline_logit);
-		double rel = d > 0 ? (double)e.delta / d : 0.0;
-		char *detail = xasprintf("model=%s", m->name);
-		/* reading a patient's explanation is an access to be logged: logged first, and
-		 * nothing is shown when the log cannot be written (a read-only, busy or full file) */
-		st = store_exec(db, "BEGIN IMMEDIATE", err);
-		if (!st) {
-			st = store_log_access(db, "explain", co->f.rowid[row], detail, err);
-			if (!st)
-				st = store_exec(db, "COMMIT", err);
-			if (st)
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		}
-		free(detail);
-		if (!st && o->json) {
-			cJSON *j = cJSON_CreateObject();
-			cJSON_AddStringToObject(j, "patient", pid);
-			cJSON_AddNumberToObject(j, "rowid", (double)co->f.rowid[row]);
-			cJSON_AddStringToObject(j, "model", m->name);
-			cJSON_AddStringToObject(j, "arch", m->arch);
-			cJSON_AddStringToObject(j, "class", clsname);
-			cJSON_AddNumberToObject(j, "probability", (double)e.prob);
-			cJSON_AddNumberToObject(j, "logit", (double)e.logit);
-			cJSON_AddStringToObject(j, "baseline", btext);
-			cJSON_AddNumberToObject(j, "baseline_logit", (double)e.baseline_logit);
-			cJSON_AddNumberToObject(j, "completeness_error", (double)e.delta);
-			cJSON_AddNumberToObject(j, "relative_error", rel);
-			cJSON_AddNumberToObject(j, "steps", e.steps);
-			cJSON_AddStringToObject(j, "rule", ig_rule_name(io.rule));
-			if (!isnan(agree))
-				cJSON_AddNumberToObject(j, "agreement", agree);
-			cJSON *arr = cJSON_AddArrayToObject(j, "columns");
-			int *ord = rank_order(e.columns, nc, 1);
-			for (int k = 0; k < nc; k++) {
-				int c = ord[k];
-				char val[128];
-				int share;
-				double p = cohort_percentile(&co->f, c, row, &share);
-				cJSON *it = cJSON_CreateObject();
-				cJSON_AddStringToObject(it, "column", m->spec.columns[c]);
-				cJSON_AddNumberToObject(it, "ig", (double)e.columns[c]);
-				frame_cell_text(&co->f, c, row, val, sizeof val);
-				if (val[0])
-					cJSON_AddStringToObject(it, "value", val);
-				else
-					cJSON_AddNullToObject(it, "value");
-				if (isnan(p))
-					cJSON_AddNullToObject(it, share ? "share" : "percentile");
-				else
-					cJSON_AddNumberToObject(it, share ? "share" : "percentile", p);
-				if (last) {
-					cJSON_AddNumberToObject(it, "attention", (double)last[c]);
-					cJSON_AddNumberToObject(it, "rollout", (double)roll[c]);
-				}
-				cJSON_AddItemToArray(arr, it);
+		st = store_log_access(db, "explain", pv.rowid, detail, err);
+		if (!st)
+			st = store_exec(db, "COMMIT", err);
+		if (st)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	free(detail);
+	if (st) {
+		ops_patient_free(&pv);
+		return st;
+	}
+	int nc = pv.nfactor;
+	if (o->json) {
+		char *s = json_take(ops_patient_json(&pv));
+		printf("%s\n", s);
+		free(s);
+	} else {
+		char net[96];
+		double rel = fabs(pv.logit - pv.baseline_logit) > 0
+				     ? pv.delta / fabs(pv.logit - pv.baseline_logit) : 0.0;
+		printf("Patient %s: model %s (%s), %s = %s\n", pv.id, m->name, m->arch, m->target,
+		       pv.cls_name[0] ? pv.cls_name : "positive");
+		printf("Prediction: %.3f, from %s (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
+		       pv.p, ops_patient_net_text(&pv, net, sizeof net), pv.logit, pv.baseline,
+		       pv.baseline_logit, 1.0 / (1.0 + exp(-pv.baseline_logit)));
+		double sum = 0;
+		for (int k = 0; k < nc; k++)
+			sum += pv.f[k].attr;
+		printf("The reasons add up to it: baseline %+.3f + attributions %+.3f = %+.3f\n",
+		       pv.baseline_logit, sum, pv.baseline_logit + sum);
+		printf("Raising it (integrated gradients, logit units):\n");
+		int shown = 0;
+		/* pv.f is sorted by |attr|: the largest raising and lowering factors first */
+		for (int k = 0; k < nc && shown < o->top; k++)
+			if (pv.f[k].attr > 0) {
+				factor_line(&pv.f[k]);
+				shown++;
 			}
-			free(ord);
-			char *s = cJSON_Print(j);
-			printf("%s\n", s);
-			cJSON_free(s);
-			cJSON_Delete(j);
-		} else if (!st) {
-			printf("Patient %s: model %s (%s), %s = %s\n", pid, m->name, m->arch, m->target,
-			       clsname);
-			printf("Prediction: %.3f (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
-			       (double)e.prob, (double)e.logit, btext, (double)e.baseline_logit,
-			       1.0 / (1.0 + exp(-(double)e.baseline_logit)));
-			int *ord = rank_order(e.columns, nc, 0);
-			int top = o->top;
-			printf("Raising it (integrated gradients, logit units):\n");
-			int shown = 0;
-			for (int k = 0; k < nc && shown < top; k++)
-				if (e.columns[ord[k]] > 0) {
-					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
-					shown++;
-				}
-			if (!shown)
-				printf("  (none)\n");
-			printf("Lowering it:\n");
-			shown = 0;
-			for (int k = nc - 1; k >= 0 && shown < top; k--)
-				if (e.columns[ord[k]] < 0) {
-					factor_line(m, co, row, ord[k], e.columns[ord[k]]);
-					shown++;
-				}
-			if (!shown)
-				printf("  (none)\n");
-			free(ord);
-			printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
-			       (double)e.delta, 100 * rel, (double)e.logit - (double)e.baseline_logit,
-			       e.steps, ig_rule_name(io.rule));
-			if (last) {
-				int *oi = rank_order(e.columns, nc, 1), *oa = rank_order(roll, nc, 0);
-				int *oh = rank_order(last, nc, 0);
-				int kk = nc < top * 2 ? nc : top * 2;
-				printf("Ranking by |IG|, attention rollout and last-block CLS attention:\n");
-				printf("  %-4s %-16s %-16s %-16s\n", "rank", "IG", "rollout", "attention");
-				for (int k = 0; k < kk; k++)
-					printf("  %-4d %-16s %-16s %-16s\n", k + 1, m->spec.columns[oi[k]],
-					       m->spec.columns[oa[k]], m->spec.columns[oh[k]]);
-				printf("Agreement of rollout with |IG| (Spearman over %d columns): %.2f%s\n", nc,
-				       agree, agree < 0.5 ? " (low: trust neither ranking blindly)" : "");
-				free(oi);
-				free(oa);
-				free(oh);
+		if (!shown)
+			printf("  (none)\n");
+		printf("Lowering it:\n");
+		shown = 0;
+		for (int k = 0; k < nc && shown < o->top; k++)
+			if (pv.f[k].attr < 0) {
+				factor_line(&pv.f[k]);
+				shown++;
 			}
+		if (!shown)
+			printf("  (none)\n");
+		printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
+		       pv.delta, 100 * rel, pv.logit - pv.baseline_logit, pv.steps,
+		       ig_rule_name(pv.io.rule));
+		if (nc > 0 && !isnan(pv.f[0].weight)) {
+			/* attention weights are unsigned: a ranking, never a direction */
+			const ops_factor **byw = xmallocarray((size_t)nc, sizeof *byw);
+			for (int k = 0; k < nc; k++)
+				byw[k] = &pv.f[k];
+			qsort(byw, (size_t)nc, sizeof *byw, cmp_weight);
+			int kk = nc < o->top * 2 ? nc : o->top * 2;
+			printf("Ranking by |IG| and by attention rollout weight (unsigned):\n");
+			printf("  %-4s %-16s %-16s %s\n", "rank", "IG", "rollout", "weight");
+			for (int k = 0; k < kk; k++)
+				printf("  %-4d %-16s %-16s %.3f\n", k + 1, pv.f[k].name, byw[k]->name,
+				       byw[k]->weight);
+			float *a = xmallocarray((size_t)nc, sizeof *a), *w = xmallocarray((size_t)nc, sizeof *w);
+			for (int k = 0; k < nc; k++)
+				a[k] = (float)pv.f[k].attr, w[k] = (float)pv.f[k].weight;
+			double agree = imp_spearman_abs(a, w, nc);
+			printf("Agreement of rollout with |IG| (Spearman over %d columns): %.2f%s\n", nc,
+			       agree, agree < 0.5 ? " (low: trust neither ranking blindly)" : "");
+			free(a);
+			free(w);
+			free(byw);
 		}
 	}
-	ig_explanation_free(&e);
-	free(base);
-	free(last);
-	free(roll);
-	return st;
+	ops_patient_free(&pv);
+	return 0;
 }
 
 int cmd_explain(int argc, char **argv)
@@ -768,11 +412,11 @@ int cmd_explain(int argc, char **argv)
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
 	if (!st && !o.rule_given)
 		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
-	ig_cohort co;
+	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;
 	if (!st) {
-		st = ig_cohort_load(db, m, &co, &err);
+		st = ig_inputs_load(db, m, &co, &err);
 		have_co = !st;
 	}
 	if (!st)
@@ -781,7 +425,7 @@ int cmd_explain(int argc, char **argv)
 	if (st)
 		lm_report(C, &err);
 	if (have_co)
-		ig_cohort_free(&co);
+		ig_inputs_free(&co);
 	if (m)
 		model_free(m);
 	store_close(db);

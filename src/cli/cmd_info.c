@@ -84,7 +84,7 @@ static void fmt_num(char *b, size_t n, double v)
 static void summary(const store_column *c, char *b, size_t n)
 {
 	b[0] = 0;
-	if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
+	if (c->type == COL_TYPE_INTEGER || c->type == COL_TYPE_REAL) {
 		char m[32], s[32], lo[32], hi[32];
 		fmt_num(m, sizeof m, c->mean);
 		fmt_num(s, sizeof s, c->sd);
@@ -102,7 +102,7 @@ static void summary(const store_column *c, char *b, size_t n)
 		}
 		len += (size_t)w;
 	}
-	if (c->ncat == 0 && c->type == TYPE_TEXT && c->distinct > 0)
+	if (c->ncat == 0 && c->type == COL_TYPE_TEXT && c->distinct > 0)
 		snprintf(b, n, "free text");
 }
 
@@ -148,7 +148,7 @@ static void print_text(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 		       ds[i].cols, ds[i].at);
 	}
 	char *rows = store_meta_get(db, "row_ids");
-	int idc = nds > 0 ? store_columns_role(&cols[0], ROLE_ID) : -1;
+	int idc = nds > 0 ? store_columns_role(&cols[0], COL_ROLE_ID) : -1;
 	if (rows)
 		printf("\npatient ids: the row numbers 1..%ld, in column '%s' (the CSV had no id "
 		       "column, or --row-ids)\n",
@@ -199,7 +199,7 @@ static void print_json(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 		free(v);
 	}
 	char *rows = store_meta_get(db, "row_ids");
-	int idc = nds > 0 ? store_columns_role(&cols[0], ROLE_ID) : -1;
+	int idc = nds > 0 ? store_columns_role(&cols[0], COL_ROLE_ID) : -1;
 	cJSON *ids = cJSON_AddObjectToObject(root, "patient_ids");
 	if (rows || idc >= 0)
 		cJSON_AddStringToObject(ids, "column", rows ? rows : cols[0].c[idc].name);
@@ -230,7 +230,7 @@ static void print_json(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 			add_num(o, "sd", c->sd);
 			add_num(o, "min", c->min);
 			add_num(o, "max", c->max);
-			if (c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) {
+			if (c->type == COL_TYPE_TEXT || c->type == COL_TYPE_BOOLEAN) {
 				cJSON *cat = cJSON_AddArrayToObject(o, "categories");
 				for (int k = 0; k < c->ncat; k++) {
 					cJSON *e = cJSON_CreateObject();

@@ -16,6 +16,7 @@
 #include "../data/import.h"
 #include "../nn/coxmodel.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "cli.h"
 #include "predict_cox.h"
 
@@ -57,7 +58,7 @@ static int check_types(const model *m, const frame *f, const char *csv, lm_err *
 		if (j < 0)
 			return lm_seterr(err, EX_DATAERR, "%s: no column '%s' (model '%s' needs it)", csv,
 					 m->spec.columns[t], m->name);
-		if (m->spec.column_type[t] == TYPE_TEXT || f->cols.c[j].type != TYPE_TEXT)
+		if (m->spec.column_type[t] == COL_TYPE_TEXT || f->cols.c[j].type != COL_TYPE_TEXT)
 			continue;
 		char buf[256];
 		for (long r = 0; r < f->nrow; r++) {
@@ -141,24 +142,19 @@ static int load_oof(sqlite3 *db, const model *m, const frame *f, scored *s, lm_e
 		s->oof[i] = NAN;
 		s->fold[i] = -1;
 	}
-	sqlite3_stmt *st =
-		store_prepare(db, "SELECT patient, fold, p FROM predictions WHERE model_id = ?", err);
-	if (!st)
+	ops_predictions pr; /* every patient in rowid order, as frame_load reads them */
+	if (ops_predictions_load_id(db, m->id, &pr, err)) {
+		ops_predictions_free(&pr);
 		return err->status;
-	sqlite3_bind_int64(st, 1, m->id);
-	/* rowids are 1-based row order, as frame_load reads them */
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long pid = (long)sqlite3_column_int64(st, 0);
-		long i = pid - 1;
-		if (i < 0 || i >= s->n || f->rowid[i] != pid)
-			for (i = 0; i < s->n && f->rowid[i] != pid; i++)
-				;
-		if (i < s->n) {
-			s->fold[i] = sqlite3_column_int(st, 1);
-			s->oof[i] = sqlite3_column_double(st, 2);
+	}
+	for (long i = 0; i < s->n; i++) {
+		long k = ops_predictions_find(&pr, f->rowid[i]);
+		if (k >= 0 && !isnan(pr.p[k])) {
+			s->fold[i] = pr.fold[k];
+			s->oof[i] = pr.p[k];
 		}
 	}
-	sqlite3_finalize(st);
+	ops_predictions_free(&pr);
 	return 0;
 }
 
@@ -171,7 +167,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		for (int c = 0; c < s->W; c++) {
 			char *h = xasprintf("p_%s", m->classes[c]);
 			fputc(',', out);
-			csv_fputs(out, h);
+			lm_csv_fputs(out, h);
 			free(h);
 		}
 	}
@@ -180,7 +176,7 @@ static void write_csv(FILE *out, const model *m, const scored *s)
 		fputs(",oof_p,fold", out);
 	fputc('\n', out);
 	for (long i = 0; i < s->n; i++) {
-		csv_fputs(out, s->id[i]);
+		lm_csv_fputs(out, s->id[i]);
 		for (int c = 0; c < s->W; c++)
 			fprintf(out, ",%.6f", (double)s->p[(size_t)i * (size_t)s->W + (size_t)c]);
 		fprintf(out, ",%.6f", (double)s->logit[i]);
@@ -326,7 +322,7 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	int idcol = -1;
 	for (int j = 0; j < f.ncol; j++)
-		if (f.cols.c[j].role == ROLE_ID)
+		if (f.cols.c[j].role == COL_ROLE_ID)
 			idcol = j;
 	if (times && !coxm_is_cox(m)) {
 		st = lm_seterr(&err, EX_USAGE, "--times: model '%s' is not a Cox model", name);

@@ -71,7 +71,7 @@ int cmd_role(int argc, char **argv)
 	if (!st && i < 0)
 		st = lm_seterr(&err, EX_DATAERR, "%s: no column '%s' in %s", path, col, dataset);
 	char *old = i >= 0 ? xstrdup(store_role_name(cols.c[i].role)) : NULL;
-	if (!st && role == ROLE_ID)
+	if (!st && role == COL_ROLE_ID)
 		st = exact_distinct(db, dataset, col, &err);
 	if (!st)
 		st = store_set_role(db, dataset, col, (col_role)role, &err);

@@ -8,9 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "../data/store.h"
-#include "../stats/groups.h"
-#include "../stats/km.h"
-#include "../stats/metrics.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 #define CMD "survival"
@@ -43,353 +41,6 @@ typedef struct surv_opts {
 	int json, ascii;
 } surv_opts;
 
-/* The patients kept for the analysis and why the others were left out. */
-typedef struct surv_data {
-	long n;
-	double *time;
-	int *event, *group;
-	int G;
-	char **label; /* G labels (owned) */
-	long miss_time, neg_time, miss_event, miss_group, empty;
-	char event_desc[256];
-} surv_data;
-
-static void surv_data_free(surv_data *d)
-{
-	free(d->time);
-	free(d->event);
-	free(d->group);
-	for (int g = 0; g < d->G; g++)
-		free(d->label[g]);
-	free(d->label);
-}
-
-/* Decides which cell values are events: returns 0 and fills is_event(v) via *ev_value
- * (events are cells equal to it), or a status. */
-static int event_coding(const frame *f, int ci, const char *value, double *ev_value,
-			char *desc, size_t dlen, lm_err *err)
-{
-	const store_column *m = f->col[ci].meta;
-	const double *v = f->col[ci].v;
-	if (value) {
-		if (m->type == TYPE_TEXT) {
-			for (int k = 0; k < m->ncat; k++)
-				if (!strcmp(m->cats[k], value)) {
-					*ev_value = k;
-					snprintf(desc, dlen, "%s = %s", m->name, value);
-					return 0;
-				}
-			return lm_seterr(err, EX_DATAERR, "--event: %s has no value '%s'", m->name,
-					 value);
-		}
-		if (parse_double(value, ev_value) != 0)
-			return lm_seterr(err, EX_USAGE, "--event: '%s' is not a number", value);
-		snprintf(desc, dlen, "%s = %s (other values censored)", m->name, value);
-		return 0;
-	}
-	double lv[3];
-	int nl = 0;
-	for (long r = 0; r < f->nrow && nl < 3; r++) {
-		if (isnan(v[r]))
-			continue;
-		int seen = 0;
-		for (int k = 0; k < nl; k++)
-			seen |= lv[k] == v[r];
-		if (!seen)
-			lv[nl++] = v[r];
-	}
-	if (nl > 2) {
-		lm_buf b = {0};
-		long shown = 0;
-		double prev = -INFINITY;
-		/* list the values in order (at most 6) for the message */
-		for (;;) {
-			double next = INFINITY;
-			for (long r = 0; r < f->nrow; r++)
-				if (!isnan(v[r]) && v[r] > prev && v[r] < next)
-					next = v[r];
-			if (isinf(next) || shown == 6)
-				break;
-			if (m->type == TYPE_TEXT && (int)next < m->ncat)
-				buf_printf(&b, "%s%s", shown ? ", " : "", m->cats[(int)next]);
-			else
-				buf_printf(&b, "%s%.15g", shown ? ", " : "", next);
-			shown++;
-			prev = next;
-		}
-		lm_seterr(err, EX_DATAERR,
-			  "--event: %s has more than two values (%s); name the event: --event %s=VALUE",
-			  m->name, b.data, m->name);
-		buf_free(&b);
-		return EX_DATAERR;
-	}
-	if (nl < 2)
-		return lm_seterr(err, EX_DATAERR, "--event: %s has %s; there is nothing to compare",
-				 m->name, nl ? "a single value" : "no values");
-	if (m->type == TYPE_TEXT)
-		return lm_seterr(err, EX_DATAERR,
-				 "--event: %s is text (%s, %s); name the event: --event %s=VALUE",
-				 m->name, m->cats[(int)lv[0]], m->cats[(int)lv[1]], m->name);
-	double hi = lv[0] > lv[1] ? lv[0] : lv[1], lo = lv[0] + lv[1] - hi;
-	*ev_value = hi;
-	if (lo == 0 && hi == 1)
-		snprintf(desc, dlen, "%s = 1", m->name);
-	else
-		snprintf(desc, dlen, "%s = %.15g (the larger of two codes; %.15g censored)", m->name, hi,
-			 lo);
-	return 0;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* R's quantile type 7 of sorted x. */
-static double quantile7(const double *x, long n, double q)
-{
-	double h = (double)(n - 1) * q;
-	long lo = (long)floor(h);
-	if (lo + 1 >= n)
-		return x[n - 1];
-	return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
-}
-
-/* Groups from K quantile strata of a model's stored out-of-fold predictions. */
-static int risk_groups(sqlite3 *db, const frame *f, const char *spec, int *grp, int *G,
-		       char ***labels, long *missing, lm_err *err)
-{
-	char *model = xstrdup(spec + 5);
-	int K = 3;
-	char *colon = strrchr(model, ':');
-	if (colon) {
-		long k;
-		if (parse_long(colon + 1, &k) != 0 || k < 2 || k > 10) {
-			free(model);
-			return lm_seterr(err, EX_USAGE, "--by %s: K must be 2 to 10", spec);
-		}
-		K = (int)k;
-		*colon = 0;
-	}
-	sqlite3_stmt *st = store_prepare(db, "SELECT id FROM models WHERE name = ?", err);
-	if (!st) {
-		free(model);
-		return err->status;
-	}
-	sqlite3_bind_text(st, 1, model, -1, SQLITE_TRANSIENT);
-	long id = -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = (long)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (id < 0) {
-		lm_seterr(err, EX_DATAERR, "--by: no model named '%s'", model);
-		free(model);
-		return EX_DATAERR;
-	}
-	/* rowid -> frame row */
-	long maxid = 0;
-	for (long r = 0; r < f->nrow; r++)
-		if (f->rowid[r] > maxid)
-			maxid = f->rowid[r];
-	long *row_of = xmallocarray((size_t)maxid + 1, sizeof *row_of);
-	for (long i = 0; i <= maxid; i++)
-		row_of[i] = -1;
-	for (long r = 0; r < f->nrow; r++)
-		row_of[f->rowid[r]] = r;
-	double *p = xmallocarray(f->nrow > 0 ? (size_t)f->nrow : 1, sizeof *p);
-	for (long r = 0; r < f->nrow; r++)
-		p[r] = (double)NAN;
-	st = store_prepare(db, "SELECT patient, p FROM predictions WHERE model_id = ?", err);
-	if (!st) {
-		free(model);
-		free(row_of);
-		free(p);
-		return err->status;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long pid = (long)sqlite3_column_int64(st, 0);
-		if (pid >= 0 && pid <= maxid && row_of[pid] >= 0 &&
-		    sqlite3_column_type(st, 1) != SQLITE_NULL)
-			p[row_of[pid]] = sqlite3_column_double(st, 1);
-	}
-	sqlite3_finalize(st);
-	free(row_of);
-	double *s = xmallocarray(f->nrow > 0 ? (size_t)f->nrow : 1, sizeof *s);
-	long n = 0;
-	for (long r = 0; r < f->nrow; r++)
-		if (!isnan(p[r]))
-			s[n++] = p[r];
-	if (n < K) {
-		lm_seterr(err, EX_DATAERR, "model '%s' has predictions for %ld patients; %d strata need more",
-			  model, n, K);
-		free(model);
-		free(p);
-		free(s);
-		return EX_DATAERR;
-	}
-	qsort(s, (size_t)n, sizeof *s, cmp_dbl);
-	double cut[11];
-	for (int k = 1; k < K; k++)
-		cut[k] = quantile7(s, n, (double)k / K);
-	cut[0] = -INFINITY;
-	cut[K] = INFINITY;
-	*missing = 0;
-	long *cnt = xcalloc((size_t)K, sizeof *cnt);
-	for (long r = 0; r < f->nrow; r++) {
-		if (isnan(p[r])) {
-			grp[r] = -1;
-			(*missing)++;
-			continue;
-		}
-		int k = 0;
-		while (k < K - 1 && p[r] > cut[k + 1])
-			k++;
-		grp[r] = k;
-		cnt[k]++;
-	}
-	*labels = xcalloc((size_t)K, sizeof **labels);
-	for (int k = 0; k < K; k++) {
-		if (k == 0)
-			(*labels)[k] = xasprintf("risk %d/%d (p<=%.3g)", k + 1, K, cut[1]);
-		else if (k == K - 1)
-			(*labels)[k] = xasprintf("risk %d/%d (p>%.3g)", k + 1, K, cut[K - 1]);
-		else
-			(*labels)[k] = xasprintf("risk %d/%d (%.3g-%.3g)", k + 1, K, cut[k], cut[k + 1]);
-	}
-	int empty = -1;
-	for (int k = 0; k < K; k++)
-		if (cnt[k] == 0)
-			empty = k;
-	*G = K;
-	free(model);
-	free(p);
-	free(s);
-	free(cnt);
-	if (empty >= 0)
-		return lm_seterr(err, EX_DATAERR,
-				 "--by %s: stratum %d is empty (too many tied predictions)", spec,
-				 empty + 1);
-	return 0;
-}
-
-static int load_data(sqlite3 *db, const surv_opts *o, surv_data *d, lm_err *err)
-{
-	memset(d, 0, sizeof *d);
-	char *ev_col = xstrdup(o->event), *ev_val = strchr(ev_col, '=');
-	if (ev_val)
-		*ev_val++ = 0;
-	int risk = o->by && !strncmp(o->by, "risk:", 5);
-	const char *names[12];
-	int nn = 0;
-	names[nn++] = o->time;
-	names[nn++] = ev_col;
-	char *bycopy = o->by && !risk ? xstrdup(o->by) : NULL, *save = NULL;
-	if (bycopy)
-		for (char *t = strtok_r(bycopy, ",", &save); t && nn < 12; t = strtok_r(NULL, ",", &save))
-			names[nn++] = t;
-	frame f;
-	int st = frame_load(db, "patients", names, nn, &f, err);
-	if (st) {
-		free(ev_col);
-		free(bycopy);
-		return st;
-	}
-	double evv = 0;
-	int *grp = xmallocarray(f.nrow > 0 ? (size_t)f.nrow : 1, sizeof *grp);
-	const store_column *tm = f.col[0].meta;
-	if (tm->type == TYPE_TEXT)
-		st = lm_seterr(err, EX_DATAERR, "--time: %s is text, not a number of days", tm->name);
-	if (!st)
-		st = event_coding(&f, 1, ev_val, &evv, d->event_desc, sizeof d->event_desc, err);
-	if (!st) {
-		if (risk) {
-			st = risk_groups(db, &f, o->by, grp, &d->G, &d->label, &d->miss_group, err);
-		} else if (o->by) {
-			groups g;
-			st = groups_build(&f, o->by, o->bins, o->nbins, &g, err);
-			if (!st) {
-				memcpy(grp, g.of, (size_t)f.nrow * sizeof *grp);
-				d->G = g.n;
-				d->label = g.label;
-				d->miss_group = g.missing;
-				d->empty = g.empty;
-				g.label = NULL;
-				g.n = 0;
-				groups_free(&g);
-			}
-		} else {
-			d->G = 1;
-			d->label = xcalloc(1, sizeof *d->label);
-			d->label[0] = xstrdup("all");
-			for (long r = 0; r < f.nrow; r++)
-				grp[r] = 0;
-		}
-	}
-	if (!st) {
-		d->time = xmallocarray(f.nrow > 0 ? (size_t)f.nrow : 1, sizeof *d->time);
-		d->event = xmallocarray(f.nrow > 0 ? (size_t)f.nrow : 1, sizeof *d->event);
-		d->group = xmallocarray(f.nrow > 0 ? (size_t)f.nrow : 1, sizeof *d->group);
-		for (long r = 0; r < f.nrow; r++) {
-			double t = f.col[0].v[r], e = f.col[1].v[r];
-			if (isnan(t) || isinf(t)) {
-				d->miss_time++;
-				continue;
-			}
-			if (t < 0) {
-				d->neg_time++;
-				continue;
-			}
-			if (isnan(e)) {
-				d->miss_event++;
-				continue;
-			}
-			if (grp[r] < 0)
-				continue;
-			d->time[d->n] = t;
-			d->event[d->n] = e == evv;
-			d->group[d->n++] = grp[r];
-		}
-		/* a group may have lost all its patients to missing times */
-		for (int g = 0; g < d->G && !st; g++) {
-			long k = 0;
-			for (long i = 0; i < d->n; i++)
-				k += d->group[i] == g;
-			if (k == 0)
-				st = lm_seterr(err, EX_DATAERR,
-					       "group %s has no patient with a usable time and event",
-					       d->label[g]);
-		}
-		if (!st && d->n == 0)
-			st = lm_seterr(err, EX_DATAERR, "no patient has a usable time and event");
-	}
-	free(grp);
-	frame_free(&f);
-	free(ev_col);
-	free(bycopy);
-	return st;
-}
-
-/* Round times for the table: 1/5 .. 4/5 of the longest follow-up, to 2 significant digits. */
-static int default_times(const surv_data *d, double *t)
-{
-	double mx = 0;
-	for (long i = 0; i < d->n; i++)
-		if (d->time[i] > mx)
-			mx = d->time[i];
-	if (!(mx > 0))
-		return 0;
-	int k = 0;
-	for (int i = 1; i <= 4; i++) {
-		double v = mx * i / 5, mag = pow(10, floor(log10(v)) - 1);
-		double r = round(v / mag) * mag;
-		if (k == 0 || r > t[k - 1])
-			t[k++] = r;
-	}
-	return k;
-}
-
 /* ---- the chart ---- */
 
 static void put_utf8_braille(lm_buf *b, unsigned bits)
@@ -400,7 +51,7 @@ static void put_utf8_braille(lm_buf *b, unsigned bits)
 	buf_add(b, s, 3);
 }
 
-static void draw_chart(lm_buf *out, km_curve *c, int G, char **label, int ascii)
+static void draw_chart(lm_buf *out, const km_curve *c, int G, char *const *label, int ascii)
 {
 	/* 5 columns of labels, the axis, then W columns of plot: CHART_W in all */
 	const int W = CHART_W - 6, H = CHART_H;
@@ -502,13 +153,14 @@ static void fmt_num(char *b, size_t n, double v, const char *f)
 		snprintf(b, n, f, v);
 }
 
-static void print_text(const surv_opts *o, const surv_data *d, km_curve *c, const double *times,
-		       int nt, const km_logrank *lr)
+static void print_text(const surv_opts *o, const ops_survival *d)
 {
+	const km_curve *c = d->curve;
+	const double *times = d->times;
+	int nt = d->ntimes;
+	const km_logrank *lr = d->have_lr ? &d->lr : NULL;
 	lm_buf b = {0};
-	long ev = 0;
-	for (long i = 0; i < d->n; i++)
-		ev += d->event[i];
+	long ev = d->events;
 	buf_printf(&b, "Kaplan-Meier survival: time %s\nevent: %s\n", o->time, d->event_desc);
 	buf_printf(&b, "%ld patients, %ld events", d->n, ev);
 	long out = d->miss_time + d->neg_time + d->miss_event + d->miss_group;
@@ -547,68 +199,6 @@ static void print_text(const surv_opts *o, const surv_data *d, km_curve *c, cons
 	draw_chart(&b, c, d->G, d->label, o->ascii);
 	fputs(b.data, stdout);
 	buf_free(&b);
-}
-
-static void print_json(const surv_opts *o, const surv_data *d, km_curve *c, const double *times,
-		       int nt, const km_logrank *lr)
-{
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "time", o->time);
-	cJSON_AddStringToObject(root, "event", d->event_desc);
-	cJSON_AddStringToObject(root, "conf_type", "log");
-	cJSON_AddNumberToObject(root, "conf_level", 0.95);
-	cJSON_AddStringToObject(root, "at_risk", "start");
-	cJSON *ex = cJSON_AddObjectToObject(root, "left_out");
-	cJSON_AddNumberToObject(ex, "time_missing", (double)d->miss_time);
-	cJSON_AddNumberToObject(ex, "time_negative", (double)d->neg_time);
-	cJSON_AddNumberToObject(ex, "event_missing", (double)d->miss_event);
-	cJSON_AddNumberToObject(ex, "group_missing", (double)d->miss_group);
-	cJSON_AddNumberToObject(ex, "empty_combinations", (double)d->empty);
-	cJSON *ga = cJSON_AddArrayToObject(root, "groups");
-	for (int g = 0; g < d->G; g++) {
-		cJSON *go = cJSON_CreateObject();
-		cJSON_AddItemToArray(ga, go);
-		cJSON_AddStringToObject(go, "group", d->label[g]);
-		cJSON_AddNumberToObject(go, "n", (double)c[g].n);
-		cJSON_AddNumberToObject(go, "events", (double)c[g].events);
-		metrics_json_number(go, "median", c[g].median);
-		metrics_json_number(go, "median_lower", c[g].median_lower);
-		metrics_json_number(go, "median_upper", c[g].median_upper);
-		cJSON *at = cJSON_AddArrayToObject(go, "at");
-		for (int k = 0; k < nt; k++) {
-			cJSON *a = cJSON_CreateObject();
-			double l, h, s = km_surv_at(&c[g], times[k], &l, &h);
-			cJSON_AddNumberToObject(a, "time", times[k]);
-			cJSON_AddNumberToObject(a, "n_risk", (double)km_at_risk(&c[g], times[k]));
-			metrics_json_number(a, "surv", s);
-			metrics_json_number(a, "lower", l);
-			metrics_json_number(a, "upper", h);
-			cJSON_AddItemToArray(at, a);
-		}
-		cJSON *cv = cJSON_AddObjectToObject(go, "curve");
-		cJSON *arr[6] = {cJSON_AddArrayToObject(cv, "time"), cJSON_AddArrayToObject(cv, "n_risk"),
-				 cJSON_AddArrayToObject(cv, "n_event"), cJSON_AddArrayToObject(cv, "surv"),
-				 cJSON_AddArrayToObject(cv, "lower"), cJSON_AddArrayToObject(cv, "upper")};
-		for (long k = 0; k < c[g].m; k++) {
-			double v[6] = {c[g].time[k], (double)c[g].n_risk[k], (double)c[g].n_event[k],
-				       c[g].surv[k], c[g].lower[k], c[g].upper[k]};
-			for (int j = 0; j < 6; j++)
-				cJSON_AddItemToArray(arr[j], isfinite(v[j]) ? cJSON_CreateNumber(v[j])
-									    : cJSON_CreateNull());
-		}
-	}
-	if (lr) {
-		cJSON *l = cJSON_AddObjectToObject(root, "logrank");
-		metrics_json_number(l, "chisq", lr->chisq);
-		cJSON_AddNumberToObject(l, "df", lr->df);
-		metrics_json_number(l, "p", lr->p);
-		cJSON_AddItemToObject(l, "observed", cJSON_CreateDoubleArray(lr->obs, lr->groups));
-		cJSON_AddItemToObject(l, "expected", cJSON_CreateDoubleArray(lr->expected, lr->groups));
-	}
-	char *s = cJSON_Print(root);
-	puts(s);
-	free(s);
-	cJSON_Delete(root);
 }
 
 static int parse_times(const char *s, surv_opts *o)
@@ -673,11 +263,13 @@ int cmd_survival(int argc, char **argv)
 		lm_report(CMD, &err);
 		return err.status;
 	}
-	surv_data d;
-	int st = load_data(db, &o, &d, &err);
+	ops_survival_opts so = {.time = o.time, .event = o.event, .by = o.by, .bins = o.bins,
+				.nbins = o.nbins, .times = o.times, .ntimes = o.ntimes};
+	ops_survival d;
+	int st = ops_survival_run(db, &so, &d, &err);
 	store_close(db);
 	if (st) {
-		surv_data_free(&d);
+		ops_survival_free(&d);
 		lm_report(CMD, &err);
 		return st;
 	}
@@ -690,39 +282,13 @@ int cmd_survival(int argc, char **argv)
 	if (d.empty)
 		fprintf(stderr, "lumen: survival: warning: %ld combinations of --by %s have no patient\n",
 			d.empty, o.by);
-	km_curve *c = xcalloc((size_t)d.G, sizeof *c);
-	double *tg = xmallocarray(d.n > 0 ? (size_t)d.n : 1, sizeof *tg);
-	int *eg = xmallocarray(d.n > 0 ? (size_t)d.n : 1, sizeof *eg);
-	for (int g = 0; g < d.G; g++) {
-		long k = 0;
-		for (long i = 0; i < d.n; i++)
-			if (d.group[i] == g) {
-				tg[k] = d.time[i];
-				eg[k++] = d.event[i];
-			}
-		km_fit(tg, eg, k, &c[g]);
+	if (o.json) {
+		char *js = json_take(ops_survival_json(&d));
+		puts(js);
+		free(js);
+	} else {
+		print_text(&o, &d);
 	}
-	free(tg);
-	free(eg);
-	km_logrank lr;
-	int have_lr = d.G >= 2;
-	if (have_lr)
-		km_logrank_test(d.time, d.event, d.group, d.n, d.G, &lr);
-	double times[32];
-	int nt = o.ntimes;
-	if (nt)
-		memcpy(times, o.times, sizeof times);
-	else
-		nt = default_times(&d, times);
-	if (o.json)
-		print_json(&o, &d, c, times, nt, have_lr ? &lr : NULL);
-	else
-		print_text(&o, &d, c, times, nt, have_lr ? &lr : NULL);
-	if (have_lr)
-		km_logrank_free(&lr);
-	for (int g = 0; g < d.G; g++)
-		km_free(&c[g]);
-	free(c);
-	surv_data_free(&d);
+	ops_survival_free(&d);
 	return 0;
 }

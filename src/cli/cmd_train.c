@@ -312,7 +312,7 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 					  "--features: '%s' is the time column and cannot be a feature", out[i]);
 			} else {
 				col_role r = cols->c[j].role;
-				if (r == ROLE_ID || r == ROLE_TIME || r == ROLE_EVENT || r == ROLE_TARGET) {
+				if (r == COL_ROLE_ID || r == COL_ROLE_TIME || r == COL_ROLE_EVENT || r == COL_ROLE_TARGET) {
 					lm_seterr(err, EX_DATAERR,
 						  "--features: '%s' has role %s and cannot be a feature", out[i],
 						  store_role_name(r));
@@ -330,13 +330,13 @@ static char **choose_features(const store_columns *cols, const train_args *a, in
 		*nf = 0;
 		for (int j = 0; j < cols->n; j++) {
 			const store_column *c = &cols->c[j];
-			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
+			if (c->role != COL_ROLE_FEATURE && c->role != COL_ROLE_GROUP && c->role != COL_ROLE_TREATMENT)
 				continue;
 			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name) ||
 			    (a->time && !strcmp(c->name, a->time)))
 				continue;
 			/* free text (every value its own category) is not a feature */
-			if (c->type == TYPE_TEXT &&
+			if (c->type == COL_TYPE_TEXT &&
 			    (c->ncat == 0 || c->ncat > FRAME_MAX_CATS || c->ncat < c->distinct))
 				continue;
 			out[(*nf)++] = xstrdup(c->name);

@@ -12,7 +12,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: lumen tui FILE.lumen [--model NAME] [--columns A,B,...] [--ascii] [--mono]\n"
 	      "       lumen tui FILE.lumen --headless [--keys KEYS] [--frames N] [--size WxH]\n"
-	      "                 [--dump] [--stats]\n"
+	      "                 [--dump | --dump-all] [--stats]\n"
 	      "Opens the terminal workbench on the cohort screen (press ? for the keys).\n"
 	      "  --model NAME     show this model's predictions first (default: the newest)\n"
 	      "  --columns LIST   cohort columns to show (default: groups, treatment, features)\n"
@@ -25,6 +25,7 @@ static void usage(FILE *f)
 	      "  --frames N       stop after N frames (default: one per key, plus the first)\n"
 	      "  --size WxH       virtual screen size (default 80x24)\n"
 	      "  --dump           print the last frame as text\n"
+	      "  --dump-all       print every frame as text, each followed by a form-feed line\n"
 	      "  --stats          print the time of each frame on stderr\n",
 	      f);
 }
@@ -37,6 +38,7 @@ int cmd_tui(int argc, char **argv)
 		{"headless", no_argument, NULL, 'H'},    {"keys", required_argument, NULL, 'k'},
 		{"frames", required_argument, NULL, 'f'}, {"size", required_argument, NULL, 's'},
 		{"dump", no_argument, NULL, 'd'},        {"stats", no_argument, NULL, 'S'},
+		{"dump-all", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	ui_opts o;
@@ -56,6 +58,7 @@ int cmd_tui(int argc, char **argv)
 		case 'H': o.headless = 1; break;
 		case 'k': o.keys = optarg; break;
 		case 'd': o.dump = 1; break;
+		case 'D': o.dump = 2; break;
 		case 'S': o.stats = 1; break;
 		case 'f': {
 			long n;

@@ -11,6 +11,7 @@
 #include "../nn/coxmodel.h"
 #include "cli.h"
 #include "predict_cox.h"
+#include "../ops/ops.h"
 
 static int parse_times(const model *m, const char *spec, double **t, int *nt, lm_err *err)
 {
@@ -58,22 +59,19 @@ static int load_oof(sqlite3 *db, const model *m, const frame *f, double *lp, int
 		lp[i] = NAN;
 		fold[i] = -1;
 	}
-	sqlite3_stmt *st =
-		store_prepare(db, "SELECT patient, fold, logit FROM predictions WHERE model_id = ?", err);
-	if (!st)
+	ops_predictions pr; /* the one reader of `predictions` */
+	if (ops_predictions_load_id(db, m->id, &pr, err)) {
+		ops_predictions_free(&pr);
 		return err->status;
-	sqlite3_bind_int64(st, 1, m->id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		long pid = (long)sqlite3_column_int64(st, 0), i = pid - 1;
-		if (i < 0 || i >= f->nrow || f->rowid[i] != pid)
-			for (i = 0; i < f->nrow && f->rowid[i] != pid; i++)
-				;
-		if (i < f->nrow && sqlite3_column_type(st, 2) != SQLITE_NULL) {
-			fold[i] = sqlite3_column_int(st, 1);
-			lp[i] = sqlite3_column_double(st, 2);
+	}
+	for (long i = 0; i < f->nrow; i++) {
+		long k = ops_predictions_find(&pr, f->rowid[i]);
+		if (k >= 0 && !isnan(pr.logit[k])) {
+			fold[i] = pr.fold[k];
+			lp[i] = pr.logit[k];
 		}
 	}
-	sqlite3_finalize(st);
+	ops_predictions_free(&pr);
 	return 0;
 }
 
@@ -161,7 +159,7 @@ int predict_cox_write(sqlite3 *db, model *m, const frame *f, int idcol, int coho
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
-		csv_fputs(out, id);
+		lm_csv_fputs(out, id);
 		fprintf(out, ",%.6f", (double)lp[i]);
 		for (int q = 0; q < nt; q++)
 			fprintf(out, ",%.6f", coxm_surv(&fin, t[q], lp[i]));

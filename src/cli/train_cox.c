@@ -215,7 +215,7 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 				lm_seterr(err, EX_DATAERR,
 					  "--features: '%s' is the event column and cannot be a feature",
 					  out[i]);
-			else if (cols->c[j].role == ROLE_ID)
+			else if (cols->c[j].role == COL_ROLE_ID)
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the id column", out[i]);
 			else
 				continue;
@@ -228,14 +228,14 @@ static char **features(const store_columns *cols, cox_run *r, lm_err *err)
 		out = xcalloc((size_t)cols->n + 1, sizeof *out);
 		for (int j = 0; j < cols->n; j++) {
 			const store_column *c = &cols->c[j];
-			if (c->role != ROLE_FEATURE && c->role != ROLE_GROUP && c->role != ROLE_TREATMENT)
+			if (c->role != COL_ROLE_FEATURE && c->role != COL_ROLE_GROUP && c->role != COL_ROLE_TREATMENT)
 				continue;
 			int skip = 0;
 			for (int i = 0; i < ne; i++)
 				skip |= !strcmp(ex[i], c->name);
 			if (skip || is_time_or_event(r, c->name))
 				continue;
-			if (c->type == TYPE_TEXT &&
+			if (c->type == COL_TYPE_TEXT &&
 			    (c->ncat == 0 || c->ncat > FRAME_MAX_CATS || c->ncat < c->distinct))
 				continue;
 			out[r->nfeat++] = xstrdup(c->name);
@@ -255,7 +255,7 @@ done:
 static const char *who(const cox_run *r, long i, char *buf, size_t len)
 {
 	for (int j = 0; j < r->f.ncol; j++)
-		if (r->f.cols.c[j].role == ROLE_ID)
+		if (r->f.cols.c[j].role == COL_ROLE_ID)
 			return frame_cell_text(&r->f, j, i, buf, len);
 	snprintf(buf, len, "%ld", r->f.rowid[i]);
 	return buf;
@@ -268,7 +268,7 @@ static int outcome(cox_run *r, lm_err *err)
 	const store_column *tm = r->f.col[r->tcol].meta, *em = r->f.col[r->ecol].meta;
 	long n = r->f.nrow;
 	char buf[128];
-	if (tm->type == TYPE_TEXT)
+	if (tm->type == COL_TYPE_TEXT)
 		return lm_seterr(err, EX_DATAERR, "%s: --time: column '%s' is text, not a time", file,
 				 tm->name);
 	r->time = xmallocarray((size_t)(n ? n : 1), sizeof *r->time);
@@ -286,7 +286,7 @@ static int outcome(cox_run *r, lm_err *err)
 	/* the event code */
 	double evv = NAN, cens = NAN;
 	if (r->ev_val) {
-		if (em->type == TYPE_TEXT) {
+		if (em->type == COL_TYPE_TEXT) {
 			for (int k = 0; k < em->ncat; k++)
 				if (!strcmp(em->cats[k], r->ev_val))
 					evv = k;
@@ -312,7 +312,7 @@ static int outcome(cox_run *r, lm_err *err)
 			if (!s)
 				lv[nl++] = ev[i];
 		}
-		if (em->type == TYPE_TEXT || nl > 2)
+		if (em->type == COL_TYPE_TEXT || nl > 2)
 			return lm_seterr(err, EX_DATAERR,
 					 "%s: --event: column '%s' has values other than two event codes; "
 					 "name the event: --event %s=VALUE",

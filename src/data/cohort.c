@@ -57,7 +57,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 		spec->column_type[t] = c->meta->type;
 		spec->ncolumn = t + 1;
 		long nmiss = 0;
-		if (c->meta->type == TYPE_TEXT) {
+		if (c->meta->type == COL_TYPE_TEXT) {
 			if (c->str) {
 				cohort_spec_free(spec);
 				return lm_seterr(err, EX_DATAERR,
@@ -258,8 +258,8 @@ int cohort_encode(const cohort_spec *spec, const frame *f, const long *rows, lon
 			return lm_seterr(err, EX_DATAERR, "no column '%s' (the model needs it)",
 					 spec->columns[t]);
 		const frame_col *c = &f->col[j];
-		int want_text = spec->column_type[t] == TYPE_TEXT;
-		int have_text = c->meta->type == TYPE_TEXT;
+		int want_text = spec->column_type[t] == COL_TYPE_TEXT;
+		int have_text = c->meta->type == COL_TYPE_TEXT;
 		if (!want_text && have_text) {
 			/* find a value that is not a number, to name it */
 			for (long i = 0; i < nrows; i++) {
@@ -329,7 +329,7 @@ void cohort_encode_values(const cohort_spec *spec, const cohort_value *vals, flo
 		token_range(spec, t, &first, &count);
 		if (first < 0)
 			continue;
-		int is_text = spec->column_type[t] == TYPE_TEXT;
+		int is_text = spec->column_type[t] == COL_TYPE_TEXT;
 		encode_one(spec, first, count, vals[t].num, is_text, vals[t].text, x);
 	}
 }
@@ -371,7 +371,7 @@ int cohort_target_make(const frame *f, const char *column, const char *positive,
 	if (j < 0)
 		return lm_seterr(err, EX_DATAERR, "no column '%s'", column);
 	const frame_col *c = &f->col[j];
-	int is_text = c->meta->type == TYPE_TEXT;
+	int is_text = c->meta->type == COL_TYPE_TEXT;
 	if (is_text && c->str)
 		return lm_seterr(err, EX_DATAERR,
 				 "target '%s' is free text (%ld distinct values), not an outcome", column,
@@ -421,7 +421,7 @@ int cohort_target_make(const frame *f, const char *column, const char *positive,
 		int pk = -1;
 		double pv;
 		/* a boolean column holds 0/1 but shows its labels (Yes/No): either names a level */
-		int bv = c->meta->type == TYPE_BOOLEAN ? import_bool_value(positive) : -1;
+		int bv = c->meta->type == COL_TYPE_BOOLEAN ? import_bool_value(positive) : -1;
 		for (int k = 0; k < nlev; k++) {
 			if (is_text ? !strcmp(lev[k].lab, positive)
 			    : bv >= 0 ? lev[k].v == bv
@@ -474,7 +474,7 @@ int cohort_target_make(const frame *f, const char *column, const char *positive,
 		goto fail;
 	}
 	/* more than two levels: a class target is text or integer; a real column is a measurement */
-	if (nlev > 20 || (nlev > 2 && c->meta->type == TYPE_REAL)) {
+	if (nlev > 20 || (nlev > 2 && c->meta->type == COL_TYPE_REAL)) {
 		st = lm_seterr(err, EX_DATAERR,
 			       "target '%s' has %s%d levels; a class target has 2 to 20 "
 			       "(use --positive VALUE for one level against the rest)",

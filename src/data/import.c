@@ -1,11 +1,15 @@
-/* import.c: CSV -> workbench file. See import.h.
+/* import.c: CSV -> workbench file, the per-value work: type inference (values, bounded
+ * value counts, HyperLogLog, the patient ids, per-column accumulators), the id rules and the
+ * two passes. The orchestration is import_run.c, the queue between the reader thread and the
+ * caller bqueue.c. See import.h.
  *
  * Memory is bounded by the number of columns, not rows: per column a few counters, a set of
  * at most FRAME_MAX_CATS distinct values (beyond that the column is not categorical and its
  * distinct count comes from a HyperLogLog sketch), plus one set of patient ids, which the
  * duplicate check and the visits' patient lookup need. */
 #define _POSIX_C_SOURCE 200809L
-#include "import.h"
+#include "import_int.h"
+#include "bqueue.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -159,7 +163,7 @@ int import_bool_value(const char *s)
 	return bool_family(s, strlen(s), &truth) ? truth : -1;
 }
 
-static uint64_t hash_bytes(const char *s, size_t len)
+uint64_t import_hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < len; i++)
@@ -175,29 +179,9 @@ static uint64_t hash_bytes(const char *s, size_t len)
 
 /* ---- bounded value counts ---- */
 
-typedef struct catent {
-	uint64_t h;
-	char *s; /* the value when it does not fit in inl (read it with cat_str) */
-	long n;
-	uint32_t len;
-	char inl[20]; /* short values live here, in the entry's own cache line */
-} catent;
-
-/* The value of an entry (entries move when sorted, so no pointer into inl is kept). */
-static inline const char *cat_str(const catent *e)
-{
-	return e->len < sizeof e->inl ? e->inl : e->s;
-}
-
 /* Open addressing that starts small and doubles, so that the many columns with a handful of
  * values keep their maps in the fastest caches. A slot holds the top 16 bits of the hash
  * and the entry index + 1 (0 = empty): a probe reads an entry only when those bits match. */
-typedef struct catmap {
-	int n, ecap;
-	catent *e;
-	uint32_t cap;   /* slots, a power of two */
-	uint32_t *slot;
-} catmap;
 
 /* memcmp for the short strings categories are, without a library call */
 static inline int same_bytes(const char *a, const char *b, size_t n)
@@ -274,8 +258,6 @@ static void catmap_free(catmap *m)
 
 /* ---- HyperLogLog (Flajolet et al. 2007), 2^12 registers: about 1.6% standard error ---- */
 
-#define HLL_P 12
-#define HLL_M (1 << HLL_P)
 
 static void hll_add(unsigned char *reg, uint64_t h)
 {
@@ -303,19 +285,6 @@ static long hll_estimate(const unsigned char *reg)
 
 /* ---- the set of patient ids ---- */
 
-typedef struct ident {
-	size_t off; /* the id's text in str */
-	long line;  /* where it was first seen */
-} ident;
-
-/* Open addressing on the hash's low bits; each slot also keeps the hash's high 32 bits, so
- * that a probe touches an entry (another cache miss) only when it very likely matches. */
-typedef struct idset {
-	size_t n, cap; /* entries; table size (power of two) */
-	ident *e;
-	uint64_t *slot; /* 0 empty, else (hash >> 32) << 32 | (entry index + 1) */
-	lm_buf str;
-} idset;
 
 static void idset_grow(idset *s)
 {
@@ -325,7 +294,7 @@ static void idset_grow(idset *s)
 	s->cap = cap;
 	for (size_t k = 0; k < s->n; k++) {
 		const char *str = s->str.data + s->e[k].off;
-		uint64_t h = hash_bytes(str, strlen(str));
+		uint64_t h = import_hash(str, strlen(str));
 		size_t i = h & (cap - 1);
 		while (s->slot[i])
 			i = (i + 1) & (cap - 1);
@@ -349,7 +318,7 @@ static long idset_find(const idset *s, const char *str, uint64_t h)
 	return -1;
 }
 
-/* Adds s with hash h = hash_bytes(s) (at line); returns -1, or the index of the earlier equal id. */
+/* Adds s with hash h = import_hash(s) (at line); returns -1, or the index of the earlier equal id. */
 static long idset_add(idset *s, const char *str, size_t len, uint64_t h, long line)
 {
 	long k = idset_find(s, str, h);
@@ -376,36 +345,8 @@ static void idset_free(idset *s)
 
 /* ---- per-column accumulation (pass 1) ---- */
 
-typedef struct colacc {
-	char *name;
-	int forced;     /* 1 when --type gave the type */
-	col_type type;  /* forced, or inferred at the end of pass 1 */
-	col_type ptype; /* the provisional type of the single pass (see prescan) */
-	col_role role;
-	long missing, n; /* n = values present */
-	int can_int, can_real;
-	unsigned boolmask;
-	long ntrue;
-	double shift, sum, sumsq, min, max; /* over numeric values, see value_pass1 */
-	/* a column with a value beyond 1e150 sums in long double from there on: (1e308)^2 and
-	 * 1e308 - (-1e308) overflow a double, not the x87 format's range of 1e4932 */
-	int wide;
-	long double lsum, lsumsq;
-	catmap cats;
-	int overflow;
-	unsigned char *hll;
-	/* id candidates */
-	int cand;
-	idset *ids;
-	int dup;            /* a duplicate seen */
-	long dup_line, dup_col, dup_first;
-	char *dup_value;
-	int miss;           /* a missing id seen */
-	long miss_line, miss_col;
-	long rows_distinct; /* the added row-number column: its distinct count (else 0) */
-} colacc;
 
-static void colacc_init(colacc *c, const char *name)
+void import_colacc_init(colacc *c, const char *name)
 {
 	memset(c, 0, sizeof *c);
 	c->name = xstrdup(name);
@@ -413,10 +354,10 @@ static void colacc_init(colacc *c, const char *name)
 	c->boolmask = BF_ALL;
 	c->min = INFINITY;
 	c->max = -INFINITY;
-	c->role = ROLE_FEATURE;
+	c->role = COL_ROLE_FEATURE;
 }
 
-static void colacc_free(colacc *c)
+void import_colacc_free(colacc *c)
 {
 	free(c->name);
 	catmap_free(&c->cats);
@@ -429,66 +370,34 @@ static void colacc_free(colacc *c)
 }
 
 /* Decides the type at the end of pass 1. */
-static void colacc_decide(colacc *c)
+void import_colacc_decide(colacc *c)
 {
 	if (c->forced)
 		return;
 	if (c->n == 0)
-		c->type = TYPE_TEXT;
+		c->type = COL_TYPE_TEXT;
 	else if (c->boolmask)
-		c->type = TYPE_BOOLEAN;
+		c->type = COL_TYPE_BOOLEAN;
 	else if (c->can_int)
-		c->type = TYPE_INTEGER;
+		c->type = COL_TYPE_INTEGER;
 	else if (c->can_real)
-		c->type = TYPE_REAL;
+		c->type = COL_TYPE_REAL;
 	else
-		c->type = TYPE_TEXT;
+		c->type = COL_TYPE_TEXT;
 }
 
 /* ---- one dataset (patients or visits) ---- */
 
-typedef struct dset {
-	const import_opts *o;
-	const char *path;
-	int visits;
-	int ncol;
-	colacc *col;
-	long rows;
-	int id;        /* id column, -1 unresolved or row ids */
-	int row_ids;   /* the ids are the row numbers, in a column named row_name */
-	const char *row_name;
-	idset *pids;   /* the patients' ids (visits: lookup) */
-	int own_pids;  /* pids was made for row ids (freed with the dset) */
-	int tcol;      /* visits: time column */
-	int sorted;
-	long prev_pid;
-	double prev_t;
-	/* the single pass: rows are inserted during pass 1 with provisional types */
-	const col_type *ptypes; /* from prescan, or NULL: no single pass */
-	int nptypes;
-	int fast;               /* 1 while the rows go in during pass 1 */
-	uint64_t *hs;           /* pass 1: the hashes of a record's values */
-	const uint64_t *given;  /* the same, computed by the pass-1 reader thread, or NULL */
-	/* pass 2 */
-	sqlite3 *db;
-	sqlite3_stmt *ins;
-	long inserted;
-	int delim;
-	char sha[65];
-} dset;
 
 static const char *const id_names[] = {"id",	     "patient_id", "patientid", "patient",
 				       "subject_id", "subjectid",  "subject",   "pid",
 				       "record_id",  "mrn",	   "rownames"};
 
-/* SQLite's default SQLITE_MAX_COLUMN is 2000; a visits table adds "__patient" and a
- * patients table without ids adds the row column. */
-#define IMPORT_MAX_COLUMNS 1998
 
 /* The name of the column that holds the row numbers when the CSV has no id column. */
 static const char *const row_id_names[] = {"row", "row_id", "row_number", "lumen_row"};
 
-static int id_name_rank(const char *name)
+int import_id_name_rank(const char *name)
 {
 	for (size_t i = 0; i < LM_ARRAY_LEN(id_names); i++)
 		if (!strcasecmp(name, id_names[i]))
@@ -499,7 +408,7 @@ static int id_name_rank(const char *name)
 static const char *const time_names[] = {"time", "day", "days", "visit", "visit_time", "t",
 					 "week", "month", "year"};
 
-static int dset_find(const dset *d, const char *name)
+int import_dset_find(const dset *d, const char *name)
 {
 	for (int j = 0; j < d->ncol; j++)
 		if (!strcmp(d->col[j].name, name))
@@ -521,7 +430,7 @@ static int is_na(const dset *d, const char *s)
 
 static int need_column(const dset *d, const char *name, const char *opt, lm_err *err)
 {
-	int j = dset_find(d, name);
+	int j = import_dset_find(d, name);
 	if (j < 0)
 		lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with %s)", d->path, name, opt);
 	return j;
@@ -573,7 +482,7 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		char *low = xmalloc(len + 1);
 		for (size_t i = 0; i <= len; i++)
 			low[i] = (char)tolower((unsigned char)name[i]);
-		size_t i = hash_bytes(low, len) & (cap - 1);
+		size_t i = import_hash(low, len) & (cap - 1);
 		free(low);
 		for (; seen[i] >= 0; i = (i + 1) & (cap - 1))
 			if (!strcasecmp(d->col[seen[i]].name, name)) {
@@ -585,20 +494,20 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		if (st)
 			break;
 		seen[i] = j;
-		colacc_init(&d->col[j], name);
+		import_colacc_init(&d->col[j], name);
 	}
 	free(seen);
 	if (st) {
 		/* the columns after the error were never initialised: free what was */
 		for (int j = 0; j < row->n; j++)
 			if (d->col[j].name)
-				colacc_free(&d->col[j]);
+				import_colacc_free(&d->col[j]);
 		memset(d->col, 0, (size_t)row->n * sizeof *d->col);
 		d->ncol = 0;
 		return st;
 	}
 	for (int t = 0; t < o->ntypes; t++) {
-		int j = dset_find(d, o->types[t].column);
+		int j = import_dset_find(d, o->types[t].column);
 		if (j >= 0) {
 			d->col[j].forced = 1;
 			d->col[j].type = o->types[t].type;
@@ -606,53 +515,53 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 	}
 	if (!d->visits) {
 		for (int i = 0; i < o->ntargets; i++)
-			if ((st = set_role(d, o->targets[i], "--target", ROLE_TARGET, err)))
+			if ((st = set_role(d, o->targets[i], "--target", COL_ROLE_TARGET, err)))
 				return st;
 		for (int i = 0; i < o->ngroups; i++)
-			if ((st = set_role(d, o->groups[i], "--group", ROLE_GROUP, err)))
+			if ((st = set_role(d, o->groups[i], "--group", COL_ROLE_GROUP, err)))
 				return st;
 		for (int i = 0; i < o->nignores; i++)
-			if ((st = set_role(d, o->ignores[i], "--ignore", ROLE_IGNORE, err)))
+			if ((st = set_role(d, o->ignores[i], "--ignore", COL_ROLE_IGNORE, err)))
 				return st;
-		if (o->time && (st = set_role(d, o->time, "--time", ROLE_TIME, err)))
+		if (o->time && (st = set_role(d, o->time, "--time", COL_ROLE_TIME, err)))
 			return st;
-		if (o->event && (st = set_role(d, o->event, "--event", ROLE_EVENT, err)))
+		if (o->event && (st = set_role(d, o->event, "--event", COL_ROLE_EVENT, err)))
 			return st;
-		if (o->treatment && (st = set_role(d, o->treatment, "--treatment", ROLE_TREATMENT, err)))
+		if (o->treatment && (st = set_role(d, o->treatment, "--treatment", COL_ROLE_TREATMENT, err)))
 			return st;
 		if (o->id) {
 			if ((d->id = need_column(d, o->id, "--id", err)) < 0)
 				return EX_DATAERR;
-			if (d->col[d->id].role != ROLE_FEATURE)
+			if (d->col[d->id].role != COL_ROLE_FEATURE)
 				return lm_seterr(err, EX_USAGE, "%s: column '%s' cannot be both the id and "
 						 "the %s", d->path, o->id,
 						 store_role_name(d->col[d->id].role));
 			d->col[d->id].cand = 1;
-			d->col[d->id].role = ROLE_ID; /* an id is never a model input */
+			d->col[d->id].role = COL_ROLE_ID; /* an id is never a model input */
 		} else if (o->row_ids) {
 			/* the rows are numbered; a column named like an id is still no feature */
 			for (int j = 0; j < d->ncol; j++)
-				if (id_name_rank(d->col[j].name) >= 0 && d->col[j].role == ROLE_FEATURE)
-					d->col[j].role = ROLE_IGNORE;
+				if (import_id_name_rank(d->col[j].name) >= 0 && d->col[j].role == COL_ROLE_FEATURE)
+					d->col[j].role = COL_ROLE_IGNORE;
 		} else {
 			for (int j = 0; j < d->ncol; j++)
-				d->col[j].cand = id_name_rank(d->col[j].name) >= 0 &&
-						 d->col[j].role == ROLE_FEATURE;
+				d->col[j].cand = import_id_name_rank(d->col[j].name) >= 0 &&
+						 d->col[j].role == COL_ROLE_FEATURE;
 		}
 		for (int j = 0; j < d->ncol; j++)
 			if (d->col[j].cand)
 				d->col[j].ids = xcalloc(1, sizeof(idset));
 	} else {
 		/* the visits' patient id: the patients' id column by name, else an id-like name */
-		d->id = dset_find(d, o->id); /* o->id is the resolved patients id here */
+		d->id = import_dset_find(d, o->id); /* o->id is the resolved patients id here */
 		for (int j = 0; j < d->ncol && d->id < 0; j++)
-			if (id_name_rank(d->col[j].name) >= 0)
+			if (import_id_name_rank(d->col[j].name) >= 0)
 				d->id = j;
 		if (d->id < 0)
 			return lm_seterr(err, EX_DATAERR,
 					 "%s: no patient id column (expected a column named '%s')",
 					 d->path, o->id);
-		d->col[d->id].role = ROLE_ID;
+		d->col[d->id].role = COL_ROLE_ID;
 		if (o->visits_time) {
 			if ((d->tcol = need_column(d, o->visits_time, "--visits-time", err)) < 0)
 				return EX_DATAERR;
@@ -672,7 +581,7 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 		if (d->tcol == d->id)
 			return lm_seterr(err, EX_DATAERR, "%s: the time column cannot be the id column",
 					 d->path);
-		d->col[d->tcol].role = ROLE_TIME;
+		d->col[d->tcol].role = COL_ROLE_TIME;
 		d->sorted = 1;
 		d->prev_pid = 0;
 		d->prev_t = -INFINITY;
@@ -682,31 +591,31 @@ static int header(dset *d, const csvin_row *row, lm_err *err)
 
 /* The single pass binds each value as pass 2 would under the column's provisional type. A
  * value that type cannot hold means the final type differs: the single pass stops there
- * and pass 2 inserts the rows instead (the final check is in pass1). */
+ * and pass 2 inserts the rows instead (the final check is in import_pass1). */
 static void fast_bind(dset *d, const colacc *c, const csvin_field *f, int num, double v,
 		      long long iv, int truth)
 {
 	int i = (int)(c - d->col) + 1;
 	switch (c->ptype) {
-	case TYPE_INTEGER:
+	case COL_TYPE_INTEGER:
 		if (num == 2) {
 			sqlite3_bind_int64(d->ins, i, iv);
 			return;
 		}
 		break;
-	case TYPE_REAL:
+	case COL_TYPE_REAL:
 		if (num) {
 			sqlite3_bind_double(d->ins, i, v);
 			return;
 		}
 		break;
-	case TYPE_BOOLEAN:
+	case COL_TYPE_BOOLEAN:
 		if (c->boolmask) {
 			sqlite3_bind_int(d->ins, i, truth);
 			return;
 		}
 		break;
-	case TYPE_TEXT:
+	case COL_TYPE_TEXT:
 		/* the field outlives the step, which comes at the end of its row */
 		sqlite3_bind_text(d->ins, i, f->s, (int)f->len, SQLITE_STATIC);
 		return;
@@ -714,7 +623,7 @@ static void fast_bind(dset *d, const colacc *c, const csvin_field *f, int num, d
 	d->fast = 0;
 }
 
-static int value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_err *err)
+int import_value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_err *err)
 {
 	if (is_na(d, f->s)) {
 		if (d->fast)
@@ -766,11 +675,11 @@ static int value_pass1(dset *d, colacc *c, const csvin_field *f, uint64_t h, lm_
 		c->ntrue += truth;
 	if (c->forced) {
 		const char *want = NULL;
-		if (c->type == TYPE_INTEGER && num != 2)
+		if (c->type == COL_TYPE_INTEGER && num != 2)
 			want = "an integer";
-		else if (c->type == TYPE_REAL && !num)
+		else if (c->type == COL_TYPE_REAL && !num)
 			want = "a number";
-		else if (c->type == TYPE_BOOLEAN && !c->boolmask)
+		else if (c->type == COL_TYPE_BOOLEAN && !c->boolmask)
 			want = "a boolean of the same kind as the column's other values";
 		if (want)
 			return csvin_error_at(err, d->path, f->line, f->col,
@@ -831,7 +740,7 @@ static int fast_begin(dset *d, lm_err *err)
 	return create_table(d, "patients", err);
 }
 
-static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
+int import_row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 {
 	dset *d = ctx;
 	if (row->record == 1) {
@@ -845,7 +754,7 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 	uint64_t *hs = d->hs;
 	for (int j = 0; j < d->ncol; j++) {
 		const colacc *c = &d->col[j];
-		hs[j] = d->given ? d->given[j] : hash_bytes(row->f[j].s, row->f[j].len);
+		hs[j] = d->given ? d->given[j] : import_hash(row->f[j].s, row->f[j].len);
 		if (c->overflow)
 			__builtin_prefetch(&c->hll[hs[j] >> (64 - HLL_P)]);
 		else if (c->cats.slot)
@@ -863,7 +772,7 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 	}
 	for (int j = 0; j < d->ncol; j++) {
 		colacc *c = &d->col[j];
-		int st = value_pass1(d, c, &row->f[j], hs[j], err);
+		int st = import_value_pass1(d, c, &row->f[j], hs[j], err);
 		if (st)
 			return st;
 		if (c->ids && (c->dup || c->miss)) {
@@ -878,7 +787,7 @@ static int row_pass1(void *ctx, const csvin_row *row, lm_err *err)
 		const csvin_field *f = &row->f[d->id];
 		if (is_na(d, f->s))
 			return csvin_error_at(err, d->path, f->line, f->col, "visit with no patient id");
-		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
+		long k = idset_find(d->pids, f->s, import_hash(f->s, f->len));
 		if (k < 0)
 			return csvin_error_at(err, d->path, f->line, f->col,
 					      "visit for unknown patient id '%s'", f->s);
@@ -944,7 +853,7 @@ static int num_cmp(const void *a, const void *b)
  * that become the same double). */
 static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 {
-	if (c->type == TYPE_TEXT || !c->ids)
+	if (c->type == COL_TYPE_TEXT || !c->ids)
 		return 0;
 	const idset *s = c->ids;
 	typedef struct {
@@ -957,13 +866,13 @@ static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 		double v = 0;
 		long long iv;
 		int truth = 0;
-		if (c->type == TYPE_BOOLEAN) {
+		if (c->type == COL_TYPE_BOOLEAN) {
 			bool_family(str, strlen(str), &truth);
 			v = truth;
 		} else {
 			import_parse_number(str, strlen(str), &v, &iv);
 			/* the integer column keeps all 64 bits: compare those when they differ */
-			if (c->type == TYPE_INTEGER && (double)iv == v)
+			if (c->type == COL_TYPE_INTEGER && (double)iv == v)
 				v = (double)iv;
 		}
 		a[k] = (numid){v, k};
@@ -980,7 +889,7 @@ static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 			y = t;
 		}
 		/* exact 64-bit integers that round to one double are different ids: check them */
-		if (c->type == TYPE_INTEGER) {
+		if (c->type == COL_TYPE_INTEGER) {
 			double v1, v2;
 			long long i1, i2;
 			import_parse_number(s->str.data + x->off, strlen(s->str.data + x->off), &v1, &i1);
@@ -999,7 +908,7 @@ static int id_stored_unique(const dset *d, const colacc *c, lm_err *err)
 }
 
 /* After pass 1 of the patients: picks the id column, or numbers the rows. */
-static int resolve_id(dset *d, lm_err *err)
+int import_resolve_id(dset *d, lm_err *err)
 {
 	int best = -1;
 	if (d->o->id) {
@@ -1011,7 +920,7 @@ static int resolve_id(dset *d, lm_err *err)
 		for (int j = 0; j < d->ncol; j++) {
 			colacc *c = &d->col[j];
 			if (c->cand && c->ids && !c->dup && !c->miss &&
-			    (best < 0 || id_name_rank(c->name) < id_name_rank(d->col[best].name)))
+			    (best < 0 || import_id_name_rank(c->name) < import_id_name_rank(d->col[best].name)))
 				best = j;
 		}
 		if (best < 0)
@@ -1040,7 +949,7 @@ static int resolve_id(dset *d, lm_err *err)
 		char num[32];
 		for (long r = 1; r <= d->rows; r++) {
 			int n = snprintf(num, sizeof num, "%ld", r);
-			idset_add(d->pids, num, (size_t)n, hash_bytes(num, (size_t)n), r + 1);
+			idset_add(d->pids, num, (size_t)n, import_hash(num, (size_t)n), r + 1);
 		}
 		return 0;
 	}
@@ -1053,16 +962,16 @@ static int resolve_id(dset *d, lm_err *err)
 		}
 		/* another column named like an id (R's rownames beside a pid) is no input either */
 		if (j != best && d->col[j].cand)
-			d->col[j].role = ROLE_IGNORE;
+			d->col[j].role = COL_ROLE_IGNORE;
 	}
-	d->col[best].role = ROLE_ID;
+	d->col[best].role = COL_ROLE_ID;
 	d->pids = d->col[best].ids;
 	return id_stored_unique(d, &d->col[best], err);
 }
 
 /* Under row ids: the column of row numbers 1..n, added to the patients table and described
  * in `columns` like any other (an integer id, complete and unique). */
-static int add_row_ids(dset *d, lm_err *err)
+int import_add_row_ids(dset *d, lm_err *err)
 {
 	char *q = sqlite3_mprintf("ALTER TABLE patients ADD COLUMN \"%w\" INTEGER;"
 				  " UPDATE patients SET \"%w\" = rowid",
@@ -1073,10 +982,10 @@ static int add_row_ids(dset *d, lm_err *err)
 		return st;
 	d->col = xreallocarray(d->col, (size_t)d->ncol + 1, sizeof *d->col);
 	colacc *c = &d->col[d->ncol++];
-	colacc_init(c, d->row_name);
+	import_colacc_init(c, d->row_name);
 	c->forced = 1;
-	c->type = TYPE_INTEGER;
-	c->role = ROLE_ID;
+	c->type = COL_TYPE_INTEGER;
+	c->role = COL_ROLE_ID;
 	double n = (double)d->rows;
 	c->n = d->rows;
 	c->shift = 0;
@@ -1124,12 +1033,9 @@ typedef struct batch {
 typedef struct pipeline {
 	dset *d;
 	int width; /* cells per row: the columns, plus __patient for visits */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	bqueue q;  /* the consumer reads b[q.head], the producer fills b[q.tail] */
 	batch b[NBATCH];
-	int full[NBATCH];
-	int head, tail; /* the consumer reads b[head], the producer fills b[tail] */
-	int done, stop, status;
+	int status; /* the producer's, read after pthread_join */
 	lm_err err;
 } pipeline;
 
@@ -1138,32 +1044,17 @@ static int changed(const dset *d, lm_err *err)
 	return lm_seterr(err, EX_DATAERR, "%s: the file changed during the import", d->path);
 }
 
-/* Hands the filled batch to the consumer and waits for the next free one; 0, or 1 when the
- * consumer has stopped. */
-static int pipe_push(pipeline *pl)
-{
-	pthread_mutex_lock(&pl->mu);
-	pl->full[pl->tail] = 1;
-	pthread_cond_broadcast(&pl->cv);
-	pl->tail = (pl->tail + 1) % NBATCH;
-	while (pl->full[pl->tail] && !pl->stop)
-		pthread_cond_wait(&pl->cv, &pl->mu);
-	int stop = pl->stop;
-	pthread_mutex_unlock(&pl->mu);
-	return stop;
-}
-
 static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 {
 	pipeline *pl = ctx;
 	dset *d = pl->d;
 	if (row->record == 1)
 		return row->n != d->ncol ? changed(d, err) : 0;
-	batch *bt = &pl->b[pl->tail];
+	batch *bt = &pl->b[pl->q.tail];
 	cell *cl = &bt->cells[(size_t)bt->nrow * (size_t)pl->width];
 	if (d->visits) {
 		const csvin_field *f = &row->f[d->id];
-		long k = idset_find(d->pids, f->s, hash_bytes(f->s, f->len));
+		long k = idset_find(d->pids, f->s, import_hash(f->s, f->len));
 		if (k < 0)
 			return changed(d, err);
 		cl->kind = CELL_INT;
@@ -1180,25 +1071,25 @@ static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 			continue;
 		}
 		switch (d->col[j].type) {
-		case TYPE_INTEGER:
+		case COL_TYPE_INTEGER:
 			if (import_parse_number(f->s, f->len, &v, &iv) != 2)
 				return changed(d, err);
 			cl->kind = CELL_INT;
 			cl->u.i = iv;
 			break;
-		case TYPE_REAL:
+		case COL_TYPE_REAL:
 			if (!import_parse_number(f->s, f->len, &v, &iv))
 				return changed(d, err);
 			cl->kind = CELL_REAL;
 			cl->u.d = v;
 			break;
-		case TYPE_BOOLEAN:
+		case COL_TYPE_BOOLEAN:
 			if (!bool_family(f->s, f->len, &truth))
 				return changed(d, err);
 			cl->kind = CELL_INT;
 			cl->u.i = truth;
 			break;
-		case TYPE_TEXT:
+		case COL_TYPE_TEXT:
 			cl->kind = CELL_TEXT;
 			cl->u.t.off = bt->text.len;
 			cl->u.t.len = f->len;
@@ -1206,7 +1097,7 @@ static int row_convert(void *ctx, const csvin_row *row, lm_err *err)
 			break;
 		}
 	}
-	if (++bt->nrow == BATCH_ROWS && pipe_push(pl))
+	if (++bt->nrow == BATCH_ROWS && bq_push(&pl->q))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
 }
@@ -1217,16 +1108,13 @@ static void *producer(void *arg)
 	lm_err e = {0, ""};
 	int st = csvin_read_file(pl->d->path, pl->d->path, -pl->d->delim, row_convert, pl, NULL,
 				 NULL, &e);
-	if (!st && pl->b[pl->tail].nrow)
-		pipe_push(pl);
-	pthread_mutex_lock(&pl->mu);
-	pl->done = 1;
-	if (st && !pl->stop) {
+	if (!st && pl->b[pl->q.tail].nrow)
+		bq_push(&pl->q);
+	if (st && !bq_stopped(&pl->q)) {
 		pl->status = st;
 		pl->err = e;
 	}
-	pthread_cond_broadcast(&pl->cv);
-	pthread_mutex_unlock(&pl->mu);
+	bq_finish(&pl->q);
 	return NULL;
 }
 
@@ -1264,33 +1152,19 @@ static int load_rows(dset *d, lm_err *err)
 	pl.width = d->ncol + (d->visits ? 1 : 0);
 	for (int i = 0; i < NBATCH; i++)
 		pl.b[i].cells = xmallocarray((size_t)BATCH_ROWS * (size_t)pl.width, sizeof(cell));
-	pthread_mutex_init(&pl.mu, NULL);
-	pthread_cond_init(&pl.cv, NULL);
+	bq_init(&pl.q, NBATCH);
 	pthread_t th;
 	int st = 0;
 	if (pthread_create(&th, NULL, producer, &pl) != 0) {
 		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
 		goto out;
 	}
-	for (;;) {
-		pthread_mutex_lock(&pl.mu);
-		while (!pl.full[pl.head] && !pl.done)
-			pthread_cond_wait(&pl.cv, &pl.mu);
-		int have = pl.full[pl.head];
-		pthread_mutex_unlock(&pl.mu);
-		if (!have)
-			break;
-		batch *bt = &pl.b[pl.head];
+	for (int k; (k = bq_pop(&pl.q)) >= 0;) {
+		batch *bt = &pl.b[k];
 		st = insert_batch(&pl, bt, err);
-		pthread_mutex_lock(&pl.mu);
 		bt->nrow = 0;
 		bt->text.len = 0;
-		pl.full[pl.head] = 0;
-		pl.head = (pl.head + 1) % NBATCH;
-		if (st)
-			pl.stop = 1;
-		pthread_cond_broadcast(&pl.cv);
-		pthread_mutex_unlock(&pl.mu);
+		bq_release(&pl.q, st != 0);
 		if (st)
 			break;
 	}
@@ -1304,17 +1178,16 @@ out:
 		free(pl.b[i].cells);
 		buf_free(&pl.b[i].text);
 	}
-	pthread_mutex_destroy(&pl.mu);
-	pthread_cond_destroy(&pl.cv);
+	bq_destroy(&pl.q);
 	return st;
 }
 
 static const char *decl_type(col_type t)
 {
 	switch (t) {
-	case TYPE_INTEGER: return "INTEGER";
-	case TYPE_REAL: return "REAL";
-	case TYPE_BOOLEAN: return "BOOLEAN";
+	case COL_TYPE_INTEGER: return "INTEGER";
+	case COL_TYPE_REAL: return "REAL";
+	case COL_TYPE_BOOLEAN: return "BOOLEAN";
 	default: return "TEXT";
 	}
 }
@@ -1365,7 +1238,7 @@ static void bind_num(sqlite3_stmt *st, int i, double v)
 		sqlite3_bind_null(st, i);
 }
 
-static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
+int import_store_columns(dset *d, const char *dataset, lm_err *err)
 {
 	sqlite3_stmt *st = store_prepare(
 		d->db,
@@ -1381,7 +1254,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 				: c->overflow  ? hll_estimate(c->hll)
 					       : c->cats.n;
 		char *cats = NULL;
-		if (c->type == TYPE_INTEGER || c->type == TYPE_REAL) {
+		if (c->type == COL_TYPE_INTEGER || c->type == COL_TYPE_REAL) {
 			if (c->n > 0) {
 				if (c->wide) /* the mean of finite values is finite, in either order */
 					mean = (double)((long double)c->shift + c->lsum / (long double)c->n);
@@ -1399,7 +1272,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 				sd = sqrt(fmax(0, (c->sumsq - c->sum * c->sum / (double)c->n) /
 						    (double)(c->n - 1)));
 			}
-		} else if (c->type == TYPE_BOOLEAN && c->n > 0) {
+		} else if (c->type == COL_TYPE_BOOLEAN && c->n > 0) {
 			double pr = (double)c->ntrue / (double)c->n;
 			mean = pr;
 			if (c->n > 1)
@@ -1408,7 +1281,7 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 			mx = c->ntrue > 0 ? 1 : 0;
 			distinct = (c->ntrue > 0) + (c->ntrue < c->n);
 		}
-		if ((c->type == TYPE_TEXT || c->type == TYPE_BOOLEAN) && !c->overflow) {
+		if ((c->type == COL_TYPE_TEXT || c->type == COL_TYPE_BOOLEAN) && !c->overflow) {
 			if (c->cats.n)
 				qsort(c->cats.e, (size_t)c->cats.n, sizeof *c->cats.e, cat_cmp);
 			cJSON *a = cJSON_CreateArray();
@@ -1448,13 +1321,13 @@ static int store_columns_rows(dset *d, const char *dataset, lm_err *err)
 	return 0;
 }
 
-static const char *base_name(const char *p)
+const char *import_base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
 }
 
-static int store_dataset_row(dset *d, const char *name, lm_err *err)
+int import_store_dataset(dset *d, const char *name, lm_err *err)
 {
 	sqlite3_stmt *st = store_prepare(d->db,
 					 "INSERT INTO datasets(name, file, sha256, rows, columns,"
@@ -1465,7 +1338,7 @@ static int store_dataset_row(dset *d, const char *name, lm_err *err)
 	char now[32], dl[2] = {(char)d->delim, 0};
 	lm_now_iso(now);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, base_name(d->path), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, import_base_name(d->path), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, d->sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, d->rows);
 	sqlite3_bind_int(st, 5, d->ncol - d->row_ids); /* the CSV's own columns */
@@ -1476,12 +1349,12 @@ static int store_dataset_row(dset *d, const char *name, lm_err *err)
 	return rc == SQLITE_DONE ? 0 : sql_fail(d->db, rc, err);
 }
 
-static void dset_free(dset *d)
+void import_dset_free(dset *d)
 {
 	if (d->ins)
 		sqlite3_finalize(d->ins);
 	for (int j = 0; j < d->ncol; j++)
-		colacc_free(&d->col[j]);
+		import_colacc_free(&d->col[j]);
 	free(d->col);
 	free(d->hs);
 	if (d->own_pids) {
@@ -1492,8 +1365,8 @@ static void dset_free(dset *d)
 
 /* Pass 1 also runs as a pipeline: a producer thread parses and checks the CSV (csvin) and
  * copies each record, with its fields' positions, into batches; the caller's thread runs
- * the statistics over them in order. Records reach row_pass1 in file order, so the first
- * error reported is the same as with one thread: a record error found by row_pass1 stops
+ * the statistics over them in order. Records reach import_row_pass1 in file order, so the first
+ * error reported is the same as with one thread: a record error found by import_row_pass1 stops
  * the producer, and a parse error is reported only after every record before it. */
 typedef struct rawrow {
 	long record, end_line, end_col;
@@ -1504,7 +1377,7 @@ typedef struct rawbatch {
 	int nrow, nfield, capfield;
 	rawrow row[BATCH_ROWS];
 	csvin_field *f; /* point into text, which never moves while the batch has rows */
-	uint64_t *h;    /* hash_bytes of each field, computed here to spare the other thread */
+	uint64_t *h;    /* import_hash of each field, computed here to spare the other thread */
 	lm_buf text;
 } rawbatch;
 
@@ -1512,41 +1385,26 @@ typedef struct rawbatch {
 
 typedef struct rawpipe {
 	dset *d;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	bqueue q; /* the same bounded queue as pass 2's */
 	rawbatch b[NBATCH];
-	int full[NBATCH];
-	int head, tail, done, stop, status, delim;
-	lm_sha256 sha; /* the file's, as the producer reads it */
+	int status, delim; /* the producer's, read after pthread_join */
+	lm_sha256 sha;     /* the file's, as the producer reads it */
 	lm_err err;
 } rawpipe;
-
-static int rawpipe_push(rawpipe *rp)
-{
-	pthread_mutex_lock(&rp->mu);
-	rp->full[rp->tail] = 1;
-	pthread_cond_broadcast(&rp->cv);
-	rp->tail = (rp->tail + 1) % NBATCH;
-	while (rp->full[rp->tail] && !rp->stop)
-		pthread_cond_wait(&rp->cv, &rp->mu);
-	int stop = rp->stop;
-	pthread_mutex_unlock(&rp->mu);
-	return stop;
-}
 
 static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 {
 	rawpipe *rp = ctx;
-	rawbatch *bt = &rp->b[rp->tail];
+	rawbatch *bt = &rp->b[rp->q.tail];
 	/* the fields lie one after the other in one buffer (csvin.h): one copy */
 	const char *base = row->n ? row->f[0].s : "";
 	size_t need = row->n ? (size_t)(row->f[row->n - 1].s - base) + row->f[row->n - 1].len + 1 : 0;
 	if (bt->text.len + need > bt->text.cap) {
 		/* full: hand the batch over rather than move its text (its fields point into it) */
 		if (bt->nrow) {
-			if (rawpipe_push(rp))
+			if (bq_push(&rp->q))
 				return lm_seterr(err, EX_SOFTWARE, "stopped");
-			bt = &rp->b[rp->tail];
+			bt = &rp->b[rp->q.tail];
 		}
 		if (need > bt->text.cap) {
 			bt->text.cap = need > RAW_TEXT ? need : RAW_TEXT;
@@ -1567,10 +1425,10 @@ static int row_copy(void *ctx, const csvin_row *row, lm_err *err)
 	bt->text.len += need;
 	for (int j = 0; j < row->n; j++) {
 		const csvin_field *f = &row->f[j];
-		bt->h[bt->nfield] = hash_bytes(f->s, f->len);
+		bt->h[bt->nfield] = import_hash(f->s, f->len);
 		bt->f[bt->nfield++] = (csvin_field){at + (f->s - base), f->len, f->line, f->col};
 	}
-	if (++bt->nrow == BATCH_ROWS && rawpipe_push(rp))
+	if (++bt->nrow == BATCH_ROWS && bq_push(&rp->q))
 		return lm_seterr(err, EX_SOFTWARE, "stopped");
 	return 0;
 }
@@ -1582,20 +1440,14 @@ static void *producer1(void *arg)
 	int delim = 0;
 	int st = csvin_read_file(rp->d->path, rp->d->path, rp->d->o->delim, row_copy, rp, &rp->sha,
 				 &delim, &e);
-	pthread_mutex_lock(&rp->mu);
-	int stopped = rp->stop;
-	pthread_mutex_unlock(&rp->mu);
-	if (rp->b[rp->tail].nrow && !stopped)
-		rawpipe_push(rp); /* the records before an error still count */
-	pthread_mutex_lock(&rp->mu);
-	rp->done = 1;
+	if (rp->b[rp->q.tail].nrow && !bq_stopped(&rp->q))
+		bq_push(&rp->q); /* the records before an error still count */
 	rp->delim = delim;
-	if (st && !rp->stop) {
+	if (st && !bq_stopped(&rp->q)) {
 		rp->status = st;
 		rp->err = e;
 	}
-	pthread_cond_broadcast(&rp->cv);
-	pthread_mutex_unlock(&rp->mu);
+	bq_finish(&rp->q);
 	return NULL;
 }
 
@@ -1605,7 +1457,7 @@ static int stats_batch(dset *d, const rawbatch *bt, lm_err *err)
 		const rawrow *rr = &bt->row[r];
 		csvin_row row = {rr->record, rr->n, &bt->f[rr->first], rr->end_line, rr->end_col};
 		d->given = &bt->h[rr->first];
-		int st = row_pass1(d, &row, err);
+		int st = import_row_pass1(d, &row, err);
 		d->given = NULL;
 		if (st)
 			return st;
@@ -1619,33 +1471,19 @@ static int scan_rows(dset *d, lm_err *err)
 	memset(&rp, 0, sizeof rp);
 	rp.d = d;
 	sha256_init(&rp.sha);
-	pthread_mutex_init(&rp.mu, NULL);
-	pthread_cond_init(&rp.cv, NULL);
+	bq_init(&rp.q, NBATCH);
 	int st = 0;
 	pthread_t th;
 	if (pthread_create(&th, NULL, producer1, &rp) != 0) {
 		st = lm_seterr(err, EX_OSERR, "cannot start a thread");
 		goto out;
 	}
-	for (;;) {
-		pthread_mutex_lock(&rp.mu);
-		while (!rp.full[rp.head] && !rp.done)
-			pthread_cond_wait(&rp.cv, &rp.mu);
-		int have = rp.full[rp.head];
-		pthread_mutex_unlock(&rp.mu);
-		if (!have)
-			break;
-		rawbatch *bt = &rp.b[rp.head];
+	for (int k; (k = bq_pop(&rp.q)) >= 0;) {
+		rawbatch *bt = &rp.b[k];
 		st = stats_batch(d, bt, err);
-		pthread_mutex_lock(&rp.mu);
 		bt->nrow = bt->nfield = 0;
 		bt->text.len = 0;
-		rp.full[rp.head] = 0;
-		rp.head = (rp.head + 1) % NBATCH;
-		if (st)
-			rp.stop = 1;
-		pthread_cond_broadcast(&rp.cv);
-		pthread_mutex_unlock(&rp.mu);
+		bq_release(&rp.q, st != 0);
 		if (st)
 			break;
 	}
@@ -1663,12 +1501,11 @@ out:
 		free(rp.b[i].h);
 		buf_free(&rp.b[i].text);
 	}
-	pthread_mutex_destroy(&rp.mu);
-	pthread_cond_destroy(&rp.cv);
+	bq_destroy(&rp.q);
 	return st;
 }
 
-static int pass1(dset *d, lm_err *err)
+int import_pass1(dset *d, lm_err *err)
 {
 	d->id = -1;
 	int st = scan_rows(d, err);
@@ -1677,18 +1514,18 @@ static int pass1(dset *d, lm_err *err)
 	if (d->rows == 0)
 		return csvin_error_at(err, d->path, 2, 1, "no rows after the header");
 	for (int j = 0; j < d->ncol; j++) {
-		colacc_decide(&d->col[j]);
+		import_colacc_decide(&d->col[j]);
 		/* the single pass stands only when every provisional type proved final */
 		if (d->col[j].type != d->col[j].ptype)
 			d->fast = 0;
 	}
 	/* a visit time is a number even when it only takes the values 0 and 1 */
-	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == TYPE_BOOLEAN)
-		d->col[d->tcol].type = TYPE_INTEGER;
+	if (d->visits && !d->col[d->tcol].forced && d->col[d->tcol].type == COL_TYPE_BOOLEAN)
+		d->col[d->tcol].type = COL_TYPE_INTEGER;
 	return 0;
 }
 
-static int pass2(dset *d, const char *table, lm_err *err)
+int import_pass2(dset *d, const char *table, lm_err *err)
 {
 	int st;
 	if (d->fast) /* the rows went in during pass 1 */
@@ -1713,299 +1550,3 @@ static int pass2(dset *d, const char *table, lm_err *err)
 	return st;
 }
 
-/* ---- the temporary file ---- */
-
-static char tmp_path[4096];
-
-static void on_signal(int sig)
-{
-	if (tmp_path[0])
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* The target may be replaced only when it is a regular file that is not one of the inputs
- * (--force never replaces the CSV being read, a device node or a directory). */
-static int check_target(const import_opts *o, lm_err *err)
-{
-	const char *out = o->out;
-	struct stat sb, in;
-	if (stat(out, &sb) != 0)
-		return 0;
-	if (S_ISDIR(sb.st_mode))
-		return lm_seterr(err, EX_CANTCREAT, "%s: is a directory", out);
-	const char *inputs[] = {o->patients, o->visits};
-	for (size_t i = 0; i < LM_ARRAY_LEN(inputs); i++)
-		if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == sb.st_dev &&
-		    in.st_ino == sb.st_ino)
-			return lm_seterr(err, EX_CANTCREAT, "%s: is the input %s; refusing to replace it",
-					 out, inputs[i]);
-	if (!S_ISREG(sb.st_mode))
-		return lm_seterr(err, EX_CANTCREAT,
-				 "%s: not a regular file; refusing to replace it", out);
-	if (!o->force)
-		return lm_seterr(err, EX_CANTCREAT, "%s: file exists (use --force to replace it)", out);
-	return 0;
-}
-
-/* Creates the temporary file (0600) and opens it with the schema, in a transaction. */
-static int open_db(const char *tmp, const char *out, int big, sqlite3 **dbp, lm_err *err)
-{
-	*dbp = NULL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return lm_seterr(err, EX_CANTCREAT, "%s: cannot create: %s", out, strerror(errno));
-	/* umask may have taken bits away; the file holds patient data, so exactly 0600 */
-	if (fchmod(fd, 0600) != 0) {
-		int e = errno;
-		close(fd);
-		return lm_seterr(err, EX_CANTCREAT, "%s: %s", tmp, strerror(e));
-	}
-	close(fd);
-	sqlite3 *db = NULL;
-	/* one connection, one thread: no mutexes needed */
-	int rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		int st = lm_seterr(err, store_status(rc), "%s: %s", tmp,
-				   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		sqlite3_close(db);
-		return st;
-	}
-	/* The file is private until renamed, and deleted on any error: no journal is needed.
-	 * For a large cohort, pages of 64 KiB: the load splits and balances a sixteenth as many
-	 * b-tree pages as with 4 KiB (measured: about 8% less CPU for 1,000,000 x 41 columns),
-	 * and the workbench is read mostly whole (frame_load) or by rowid. A small cohort keeps
-	 * SQLite's 4 KiB, or its file would be mostly empty pages. */
-	char *pragmas = sqlite3_mprintf(
-		"PRAGMA page_size = %d; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-		" PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -16384;"
-		" PRAGMA temp_store = FILE; BEGIN",
-		big ? 65536 : 4096);
-	int st = store_exec(db, pragmas, err);
-	sqlite3_free(pragmas);
-	if (!st)
-		st = store_init_schema(db, err);
-	if (st) {
-		sqlite3_close(db);
-		return st;
-	}
-	*dbp = db;
-	return 0;
-}
-
-/* Writes the rows (those pass 1 did not insert), the columns, datasets and access rows,
- * commits and closes the file. */
-static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
-{
-	p->db = db;
-	if (v)
-		v->db = db;
-	int st = pass2(p, "patients", err);
-	if (!st && p->row_ids)
-		st = add_row_ids(p, err);
-	if (!st && v) {
-		if (v->sorted) {
-			st = pass2(v, "visits", err);
-		} else {
-			/* rows arrive out of order: stage them, then copy sorted by patient, time */
-			st = pass2(v, "__visits_stage", err);
-			if (!st) {
-				char *q = sqlite3_mprintf(
-					"CREATE TABLE visits AS SELECT * FROM __visits_stage WHERE 0;"
-					" INSERT INTO visits SELECT * FROM __visits_stage"
-					" ORDER BY __patient, \"%w\", rowid; DROP TABLE __visits_stage",
-					v->col[v->tcol].name);
-				st = store_exec(db, q, err);
-				sqlite3_free(q);
-			}
-		}
-	}
-	if (!st)
-		st = store_columns_rows(p, "patients", err);
-	if (!st)
-		st = store_dataset_row(p, "patients", err);
-	if (!st && v && !(st = store_columns_rows(v, "visits", err)))
-		st = store_dataset_row(v, "visits", err);
-	if (!st) {
-		char *detail = xasprintf("%s: %ld patients%s", base_name(p->path), p->rows,
-					 v ? "; visits imported" : "");
-		st = store_log_access(db, "import", 0, detail, err);
-		free(detail);
-	}
-	if (p->ins) {
-		sqlite3_finalize(p->ins);
-		p->ins = NULL;
-	}
-	if (v && v->ins) {
-		sqlite3_finalize(v->ins);
-		v->ins = NULL;
-	}
-	if (!st)
-		st = store_exec(db, "COMMIT", err);
-	int rc = sqlite3_close(db);
-	if (!st && rc != SQLITE_OK)
-		st = lm_seterr(err, store_status(rc), "%s: %s", tmp, sqlite3_errstr(rc));
-	return st;
-}
-
-/* The provisional types of the single pass: those inferred from the first PRESCAN_BYTES of
- * the patients file (whole records only), or NULL when that prefix has no rows or an error
- * (pass 1 then reports it in its place in the file). Every type the whole file confirms
- * saves pass 2; one it contradicts only costs the rows inserted before the contradiction. */
-#define PRESCAN_BYTES (1 << 20)
-#define BIG_INPUT ((off_t)32 << 20)
-
-static col_type *prescan(const import_opts *o, int *n)
-{
-	FILE *fp = fopen(o->patients, "rb");
-	if (!fp)
-		return NULL;
-	char *buf = xmalloc(PRESCAN_BYTES);
-	size_t len = fread(buf, 1, PRESCAN_BYTES, fp);
-	int whole = len < PRESCAN_BYTES && !ferror(fp);
-	fclose(fp);
-	dset d = {0};
-	d.o = o;
-	d.path = o->patients;
-	d.id = -1;
-	lm_err e = {0, ""};
-	csvin *r = csvin_new(d.path, o->delim, row_pass1, &d);
-	int st = csvin_feed(r, buf, len, &e);
-	if (!st && whole)
-		st = csvin_finish(r, &e);
-	csvin_free(r);
-	free(buf);
-	col_type *t = NULL;
-	if (!st && d.rows > 0) {
-		t = xmallocarray((size_t)d.ncol, sizeof *t);
-		for (int j = 0; j < d.ncol; j++) {
-			colacc_decide(&d.col[j]);
-			t[j] = d.col[j].type;
-		}
-		*n = d.ncol;
-	}
-	dset_free(&d);
-	return t;
-}
-
-int import_run(const import_opts *o, import_result *res, lm_err *err)
-{
-	double t0 = lm_seconds();
-	memset(res, 0, sizeof *res);
-	int st = check_target(o, err);
-	if (st)
-		return st;
-	dset p = {0}, v = {0};
-	import_opts vo = *o;
-	p.o = o;
-	p.path = o->patients;
-	const char *slash = strrchr(o->out, '/');
-	int dl = slash ? (int)(slash - o->out + 1) : 0;
-	snprintf(tmp_path, sizeof tmp_path, "%.*s.%s.tmp-%ld", dl, o->out, base_name(o->out),
-		 (long)getpid());
-	struct sigaction sa, old_int, old_term, old_hup;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	/* The file is opened first so that pass 1 can insert the patients as it reads them.
-	 * When it cannot be, pass 1 runs alone and the error comes after it, as before. */
-	sqlite3 *db = NULL;
-	lm_err dberr = {0, ""};
-	/* large pages for a large cohort (see open_db) */
-	struct stat sb;
-	off_t bytes = stat(o->patients, &sb) == 0 ? sb.st_size : 0;
-	if (o->visits && stat(o->visits, &sb) == 0)
-		bytes += sb.st_size;
-	int big = bytes >= BIG_INPUT;
-	if (open_db(tmp_path, o->out, big, &db, &dberr)) {
-		db = NULL;
-		unlink(tmp_path);
-	}
-	col_type *ptypes = NULL;
-	if (db) {
-		p.db = db;
-		p.ptypes = ptypes = prescan(o, &p.nptypes);
-	}
-	st = pass1(&p, err);
-	if (!st)
-		st = resolve_id(&p, err);
-	if (!st && o->visits) {
-		vo.id = p.row_ids ? p.row_name : p.col[p.id].name;
-		v.o = &vo;
-		v.path = o->visits;
-		v.visits = 1;
-		v.pids = p.pids;
-		st = pass1(&v, err);
-	}
-	/* every --type must name a column of one of the files */
-	for (int t = 0; !st && t < o->ntypes; t++)
-		if (dset_find(&p, o->types[t].column) < 0 &&
-		    (!o->visits || dset_find(&v, o->types[t].column) < 0))
-			st = lm_seterr(err, EX_DATAERR, "%s: no column '%s' (given with --type)",
-				       o->patients, o->types[t].column);
-	if (!st)
-		st = check_target(o, err);
-	if (!st && !db)
-		st = open_db(tmp_path, o->out, big, &db, err);
-	if (!st) {
-		st = write_db(&p, o->visits ? &v : NULL, db, tmp_path, err); /* closes db */
-		db = NULL;
-	}
-	if (!st && rename(tmp_path, o->out) != 0)
-		st = lm_seterr(err, EX_CANTCREAT, "%s: %s", o->out, strerror(errno));
-	if (db) {
-		if (p.ins)
-			sqlite3_finalize(p.ins);
-		p.ins = NULL;
-		sqlite3_close(db);
-	}
-	if (st)
-		unlink(tmp_path);
-	tmp_path[0] = 0;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	free(ptypes);
-	if (!st) {
-		res->patients = p.rows;
-		res->patient_columns = p.ncol - p.row_ids; /* the CSV's own */
-		res->row_ids = p.row_ids;
-		snprintf(res->id_column, sizeof res->id_column, "%s",
-			 p.row_ids ? p.row_name : p.col[p.id].name);
-		for (int j = 0; j < p.ncol; j++)
-			if (p.col[j].role == ROLE_IGNORE && id_name_rank(p.col[j].name) >= 0 &&
-			    (o->row_ids || p.col[j].cand) && !res->ignored_id[0])
-				snprintf(res->ignored_id, sizeof res->ignored_id, "%s", p.col[j].name);
-		res->visits = v.rows;
-		res->visit_columns = v.ncol;
-		res->delim = p.delim;
-		res->seconds = lm_seconds() - t0;
-	}
-	dset_free(&v);
-	dset_free(&p);
-	return st;
-}
-
-/* ---- type inference for tests ---- */
-
-col_type import_infer_type(const char *const *values, int n)
-{
-	import_opts o = {0};
-	dset d = {0};
-	d.o = &o;
-	d.path = "test";
-	colacc c;
-	colacc_init(&c, "x");
-	lm_err err;
-	for (int i = 0; i < n; i++) {
-		csvin_field f = {values[i], strlen(values[i]), 2 + i, 1};
-		value_pass1(&d, &c, &f, hash_bytes(f.s, f.len), &err);
-	}
-	colacc_decide(&c);
-	col_type t = c.type;
-	colacc_free(&c);
-	return t;
-}

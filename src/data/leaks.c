@@ -92,7 +92,7 @@ static double column_auc(const frame_col *c, const cohort_target *t, long nrow)
 	double *p = xmallocarray((size_t)(nrow ? nrow : 1), sizeof *p);
 	double *y = xmallocarray((size_t)(nrow ? nrow : 1), sizeof *y);
 	long n = 0;
-	int cat = c->meta->type == TYPE_TEXT;
+	int cat = c->meta->type == COL_TYPE_TEXT;
 	int ncat = c->meta->ncat;
 	double *pos = NULL, *all = NULL;
 	if (cat) {
@@ -147,19 +147,19 @@ void leaks_check(const frame *f, const cohort_target *t, const char *const *inpu
 		long present = 0;
 		for (long r = 0; r < f->nrow; r++)
 			present += !isnan(t->y[r]) && (!isnan(c->v[r]) || (c->str && c->str[r]));
-		if ((m->type == TYPE_INTEGER || m->type == TYPE_TEXT) && m->missing == 0 &&
+		if ((m->type == COL_TYPE_INTEGER || m->type == COL_TYPE_TEXT) && m->missing == 0 &&
 		    m->distinct >= f->nrow && f->nrow > 1 && present == used)
 			add(out,
 			    "input '%s' looks like an id: a different value for each of the %ld patients "
 			    "(leave it out with --exclude %s, or lumen role FILE %s id)",
 			    m->name, f->nrow, m->name, m->name);
-		if (m->type == TYPE_TEXT && m->distinct * 10 > f->nrow && f->nrow > 0)
+		if (m->type == COL_TYPE_TEXT && m->distinct * 10 > f->nrow && f->nrow > 0)
 			add(out,
 			    "input '%s' is text with %ld categories for %ld patients: one-hot coded, "
 			    "most categories are seen too rarely to learn from",
 			    m->name, m->distinct, f->nrow);
 		int dated = 0;
-		if (m->type == TYPE_TEXT && m->ncat > 0) {
+		if (m->type == COL_TYPE_TEXT && m->ncat > 0) {
 			int k = 0, dates = 0;
 			for (; k < m->ncat && k < 50; k++)
 				dates += date_like(m->cats[k]);

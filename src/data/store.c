@@ -460,8 +460,8 @@ int store_columns_load(sqlite3 *db, const char *dataset, store_columns *out, lm_
 		c->name = xstrdup((const char *)sqlite3_column_text(st, 0));
 		int t = store_type_parse((const char *)sqlite3_column_text(st, 1));
 		int r = store_role_parse((const char *)sqlite3_column_text(st, 2));
-		c->type = t < 0 ? TYPE_TEXT : (col_type)t;
-		c->role = r < 0 ? ROLE_FEATURE : (col_role)r;
+		c->type = t < 0 ? COL_TYPE_TEXT : (col_type)t;
+		c->role = r < 0 ? COL_ROLE_FEATURE : (col_role)r;
 		c->position = sqlite3_column_int(st, 3);
 		c->missing = sqlite3_column_int64(st, 4);
 		c->distinct = sqlite3_column_int64(st, 5);
@@ -529,7 +529,7 @@ int store_set_role(sqlite3 *db, const char *dataset, const char *column, col_rol
 		return lm_seterr(err, EX_DATAERR, "no column '%s' in %s", column, dataset);
 	}
 	store_column *c = &cols.c[i];
-	if (role == ROLE_ID) {
+	if (role == COL_ROLE_ID) {
 		sqlite3_stmt *q = store_prepare(db, "SELECT rows FROM datasets WHERE name = ?", err);
 		if (!q) {
 			store_columns_free(&cols);
@@ -545,13 +545,13 @@ int store_set_role(sqlite3 *db, const char *dataset, const char *column, col_rol
 					 column);
 		}
 	}
-	if ((role == ROLE_TIME) && c->type == TYPE_TEXT) {
+	if ((role == COL_ROLE_TIME) && c->type == COL_TYPE_TEXT) {
 		store_columns_free(&cols);
 		return lm_seterr(err, EX_DATAERR, "column '%s' is text and cannot be a time", column);
 	}
 	store_columns_free(&cols);
 	int s2 = 0;
-	if (role == ROLE_ID) {
+	if (role == COL_ROLE_ID) {
 		/* one id per dataset: the old id becomes ignored */
 		sqlite3_stmt *u = store_prepare(
 			db, "UPDATE columns SET role = 'ignore' WHERE dataset = ? AND role = 'id'", err);
@@ -699,7 +699,7 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 		store_column *c = &out->cols.c[i];
 		out->col[i].meta = c;
 		out->col[i].v = xmallocarray(nr ? nr : 1, sizeof(double));
-		if (c->type == TYPE_TEXT) {
+		if (c->type == COL_TYPE_TEXT) {
 			if (c->ncat > 0 && c->ncat <= FRAME_MAX_CATS && c->ncat >= c->distinct)
 				cat_map_init(&maps[i], c);
 			else
@@ -732,7 +732,7 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 			int t = sqlite3_column_type(sel, i + 1);
 			if (t == SQLITE_NULL) {
 				*v = NAN;
-			} else if (out->cols.c[i].type != TYPE_TEXT) {
+			} else if (out->cols.c[i].type != COL_TYPE_TEXT) {
 				*v = sqlite3_column_double(sel, i + 1);
 				if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || !isfinite(*v)) {
 					bad = lm_seterr(err, EX_DATAERR, "%s rowid %lld, column '%s': '%s' "
@@ -795,7 +795,7 @@ const char *frame_cell_text(const frame *f, int col, long row, char *buf, size_t
 		snprintf(buf, len, "%s", c->str[row] ? c->str[row] : "");
 	} else if (isnan(v)) {
 		buf[0] = 0;
-	} else if (c->meta->type == TYPE_TEXT) {
+	} else if (c->meta->type == COL_TYPE_TEXT) {
 		int k = (int)v;
 		snprintf(buf, len, "%s", k >= 0 && k < c->meta->ncat ? c->meta->cats[k] : "");
 	} else {

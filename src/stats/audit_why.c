@@ -126,7 +126,7 @@ static double association(sqlite3 *db, const char *name, const long *map, long m
 		gx[r] = id >= 0 && id <= maxid && map[id] >= 0 ? group[map[id]] : -1;
 	}
 	const store_column *m = xf.col[0].meta;
-	double v = m->type == TYPE_TEXT ? audit_cramers_v(gx, G, xf.col[0].v, xf.nrow)
+	double v = m->type == COL_TYPE_TEXT ? audit_cramers_v(gx, G, xf.col[0].v, xf.nrow)
 					: audit_eta(gx, G, xf.col[0].v, xf.nrow);
 	free(gx);
 	frame_free(&xf);

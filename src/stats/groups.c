@@ -91,7 +91,7 @@ static int col_levels(const frame *f, int ci, gcol *g, lm_err *err)
 {
 	const store_column *m = f->col[ci].meta;
 	const double *v = f->col[ci].v;
-	if (m->type == TYPE_TEXT && f->col[ci].str)
+	if (m->type == COL_TYPE_TEXT && f->col[ci].str)
 		return lm_seterr(err, EX_DATAERR, "%s is free text (%ld values); it cannot group",
 				 m->name, m->distinct);
 	/* the distinct non-missing values, sorted (category indices for text) */
@@ -115,7 +115,7 @@ static int col_levels(const frame *f, int ci, gcol *g, lm_err *err)
 	g->lab = xcalloc((size_t)(k ? k : 1), sizeof *g->lab);
 	for (long i = 0; i < k; i++) {
 		int cat = (int)d[i];
-		if (m->type == TYPE_TEXT && cat >= 0 && cat < m->ncat)
+		if (m->type == COL_TYPE_TEXT && cat >= 0 && cat < m->ncat)
 			g->lab[i] = xasprintf("%s=%s", m->name, m->cats[cat]);
 		else
 			g->lab[i] = xasprintf("%s=%.15g", m->name, d[i]);

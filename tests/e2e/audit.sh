@@ -173,7 +173,7 @@ contains "text warning about the proxy" "$OUT" "! warning: proxy (input #1) is a
 # bad input
 run audit "$W" --model nosuch --by sex
 eq "unknown model: 65" "$RC" 65
-eq "unknown model message" "$ERR" "lumen: audit: no model named 'nosuch'"
+eq "unknown model message" "$ERR" "lumen: audit: no model 'nosuch'; lumen models FILE lists them"
 run audit "$W" --model m1 --by sex --reference sex=x
 eq "unknown reference: 64" "$RC" 64
 eq "unknown reference message" "$ERR" "lumen: audit: --reference: no group 'sex=x' (groups: sex=f, sex=m)"

@@ -77,10 +77,10 @@ c = max(d["columns"], key=lambda c: abs(c["ig"]))
 print(c["column"], "%.3f" % d["baseline_logit"])')
 SCREEN=$("$LUMEN" tui "$F" --headless --keys '<down><down><down><down><down><down><down><down>\n' --dump --size 100x40 2>&1)
 contains "TUI: patient 9 on the patient screen" "$SCREEN" "Patient 9 "
-contains "TUI: explained now with the mean baseline" "$SCREEN" "ig computed now (mean,"
+contains "TUI: explained with the mean baseline" "$SCREEN" "why: ig (mean,"
 eq "TUI: the first factor is explain's top factor" \
 	"$(printf '%s\n' "$SCREEN" | awk '/^  factor / { getline; print $1; exit }')" "${TOP9% *}"
-contains "TUI: the baseline logit is explain's" "$SCREEN" "base ${TOP9#* },"
+contains "TUI: the baseline logit is explain's" "$SCREEN" "baseline ${TOP9#* } "
 
 # retraining replaces the model and its baselines; nothing is left of the old one
 run train "$F" --model logreg --target status --positive 2 --exclude time --name lr --folds 2 --quiet --force

@@ -122,7 +122,7 @@ awk -v x="$(jx '$.logrank.chisq')" 'BEGIN { exit !(x > 50) }' && ok "risk strata
 	not_ok "risk strata separate"
 run survival "$W" --time time --event status=2 --by risk:nosuch:3
 eq "unknown model: status 65" "$RC" 65
-eq "unknown model message" "$ERR" "lumen: survival: --by: no model named 'nosuch'"
+eq "unknown model message" "$ERR" "lumen: survival: no model 'nosuch'; lumen models FILE lists them"
 
 # intersections: sex x stage has 8 cells, all present in pbc; sex x edema x stage leaves
 # some empty, which is reported

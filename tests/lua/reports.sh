@@ -128,6 +128,7 @@ if python3 -c 'import json' 2>/dev/null; then
 		"why: 66 figures, 0 differ")" \
 		--bins age=45,55 -- lr2 age 0.5 0 bins=age=45,55
 	run audit "$T/wb2.lumen" --model lr2 --by age --bins age=45,55
+	# (each patient explained by the fold model that held it out)
 	w='! warning: age, a grouping column, is input #3 of the model'
 	contains "lumen audit: age warned as the top input" "$OUT" "$w"
 	contains "bias_audit: the same warning" "$(cat "$T/ba.md")" "$w"
@@ -186,9 +187,10 @@ got=$(printf '%s\n' "$OUT" | grep -E '^\| [0-9]+ \| ' | cut -d'|' -f3 | tr -d ' 
 eq "patient_explanations: top 3 ids" "$got" "$top"
 contains "patient_explanations: attribution chart" "$OUT" "(attributions)"
 
-# model:predict agrees with lumen predict; explain is complete (sum = logit - baseline logit)
+# model:predict gives the shown risk (a cohort patient: its fold model's out-of-fold p, as
+# lumen predict's oof_p); explain is complete (sum = logit - baseline logit)
 "$LUMEN" predict "$T/wb.lumen" --model lr --csv "$T/pred.csv" >/dev/null 2>&1
-want=$(awk -F, 'NR == 2 { print $2 }' "$T/pred.csv")
+want=$(awk -F, 'NR == 2 { print $4 }' "$T/pred.csv") # the stored out-of-fold p: the risk shown
 cat >"$T/pe.lua" <<'LUA'
 local m = lumen.model("lr")
 for p in lumen.patients() do

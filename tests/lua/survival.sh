@@ -25,7 +25,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 for g in d["groups"]:
     c = g["curve"]
-    print("%s %d %d %.6f %d %.9f" % (g["group"].split("=", 1)[1], g["n"], g["events"], g["median"],
+    print("%s %d %d %.6f %d %.9f" % (g["group"], g["n"], g["events"], g["median"],
           len(c["time"]), c["surv"][-1]))
     print()
 lr = d["logrank"]

@@ -49,9 +49,10 @@ eq "top factor equals lumen explain's" "$(line "$S" 9 | awk '{print $1, $NF}')" 
 rid=$(q "SELECT rowid FROM patients WHERE id = $want_id")
 eq "opening a patient writes access_log" "$(q "SELECT count(*) FROM access_log WHERE action = 'view' AND patient = $rid AND user = 'tester'")" "1"
 S=$(tui '\n' --model tf)
-contains "transformer: methods listed" "$S" "[ig] attention rollout"
+contains "transformer: methods listed" "$S" "a switches: [ig]  attention weights"
 S=$(tui '\na' --model tf)
-contains "a switches to attention" "$S" "[attention]"
+contains "a switches to attention" "$S" "[attention weights]"
+contains "attention weights are drawn unsigned" "$S" "attention weight (unsigned"
 S=$(tui 'P\n]')
 second=$(q "SELECT p.id FROM predictions r JOIN patients p ON p.rowid = r.patient WHERE model_id = $LR ORDER BY r.p DESC, r.patient LIMIT 1 OFFSET 1")
 contains "] opens the next patient in the order" "$(line "$S" 2)" "Patient $second "
@@ -118,10 +119,10 @@ contains "--help: usage" "$OUT" "usage: lumen tui FILE.lumen"
 # and the stored data stay as they were
 S=$(tui '\nebili = 0.5\n')
 contains "what-if: the edit is described" "$S" "what-if: bili 14.5 -> 0.5"
-before=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
-after=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
-final=$("$LUMEN" predict "$F" --model lr | awk -F, '$1 == 1 { printf "%.3f", $2 }')
-eq "what-if: the original p is lumen predict's final-model p" "$before" "$final"
+before=$(printf '%s\n' "$S" | sed -n 's/.*(out-of-fold): p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
+after=$(printf '%s\n' "$S" | sed -n 's/.*(out-of-fold): p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
+oof1=$(q "SELECT printf('%.3f', p) FROM predictions WHERE model_id = $LR AND patient = 1")
+eq "what-if starts from the shown (out-of-fold) p, with the fold model" "$before" "$oof1"
 if awk -v b="$before" -v a="$after" 'BEGIN { exit !(a < b) }'; then ok "what-if: lower bili, lower p ($before -> $after)"; else not_ok "what-if: lower bili, lower p ($before -> $after)"; fi
 contains "what-if: direction in words" "$S" "lower risk"
 contains "what-if: edited factor marked" "$S" "bili *"
@@ -134,9 +135,11 @@ S=$(tui '\nenosuch = 1\n')
 contains "what-if: unknown column is said" "$(line "$S" 24)" "'nosuch' is not an input of model lr"
 S=$(tui '\nt')
 contains "t switches the treatment arm" "$S" "what-if: trt 1 -> 2"
-# a patient with no stored explanation is explained on the fly (the tf model has IG for 1-3)
+# any patient: explained with the network that produced its shown risk, and the sum rule on screen
 S=$(tui 'jjjjj\n' --model tf)
-contains "on-the-fly explanation" "$S" "why: ig computed now"
+contains "explanation of the shown number" "$S" "why: ig (mean, "
+sumline=$(printf '%s\n' "$S" | sed -n 's/.*baseline \(-*[0-9.]*\) \([-+]\) reasons \([0-9.]*\) = logit \(-*[0-9.]*\),.*/\1 \2\3 \4/p')
+check "the reasons add up to the shown logit ($sumline)" awk -v s="$sumline" 'BEGIN { split(s, v, " "); d = v[1] + v[2] - v[3]; exit !(s != "" && d < 0.0015 && d > -0.0015) }'
 
 # Models: stored metrics side by side, the confusion matrix from the metrics module
 S=$(tui '3')
@@ -158,11 +161,11 @@ contains "models: Enter shows the model on the cohort" "$(line "$S" 2)" "model t
 # n 158/154, events 65/60, medians 3282/3428, log-rank chi-square 0.1 on 1 df, p = 0.75
 S=$(tui '5g')
 contains "survival: title" "$S" "Kaplan-Meier: time, event status = 2, by trt"
-contains "survival: trt 1 (R: n 158, 65 events, median 3282)" "$S" "1 trt 1                    158      65    3282"
-contains "survival: trt 2 (R: n 154, 60 events, median 3428)" "$S" "2 trt 2                    154      60    3428"
+contains "survival: trt 1 (R: n 158, 65 events, median 3282)" "$S" "1 trt=1                    158      65    3282"
+contains "survival: trt 2 (R: n 154, 60 events, median 3428)" "$S" "2 trt=2                    154      60    3428"
 contains "survival: log-rank (R: chisq 0.10, p 0.75)" "$S" "chi-square 0.10, df 1, p = 0.75 "
 S=$(tui '5')
-contains "survival: everyone (R: 418, 161 deaths, median 3395)" "$S" "1 all patients             418     161    3395"
+contains "survival: everyone (R: 418, 161 deaths, median 3395)" "$S" "1 all                      418     161    3395"
 S=$(tui '5ggg')
 contains "survival: by risk tertile" "$S" "by risk tertile"
 S=$(tui '5g' --ascii)

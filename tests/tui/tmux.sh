@@ -69,10 +69,10 @@ eq "top factor equals lumen explain's" "$(printf '%s\n' "$S" | sed -n 9p | awk '
 keys e
 wait_for "what-if, COLUMN = VALUE"
 keys 'bili = 0.5' Enter
-wait_for "final model p ="
+wait_for "(out-of-fold): p ="
 S=$(screen)
-b=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
-a=$(printf '%s\n' "$S" | sed -n 's/.*final model p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
+b=$(printf '%s\n' "$S" | sed -n 's/.*(out-of-fold): p = \([0-9.]*\) -> \([0-9.]*\) .*/\1/p')
+a=$(printf '%s\n' "$S" | sed -n 's/.*(out-of-fold): p = \([0-9.]*\) -> \([0-9.]*\) .*/\2/p')
 if [ -n "$a" ] && awk -v b="$b" -v a="$a" 'BEGIN { exit !(a < b) }'; then ok "what-if in a terminal: lower bili, lower p ($b -> $a)"; else not_ok "what-if in a terminal: lower bili, lower p ($b -> $a)"; fi
 keys r
 wait_for "why: ig"

@@ -29,7 +29,7 @@ static void add_col(frame *f, const char *name, col_type type, const double *v, 
 	memset(c, 0, sizeof *c);
 	c->name = xstrdup(name);
 	c->type = type;
-	c->role = ROLE_FEATURE;
+	c->role = COL_ROLE_FEATURE;
 	c->ncat = ncat;
 	c->distinct = ncat;
 	if (ncat) {
@@ -53,11 +53,11 @@ static void make_frame(frame *f)
 	for (long r = 0; r < NR; r++)
 		f->rowid[r] = r + 1;
 	static const char *const sexes[] = {"f", "m", "x"};
-	add_col(f, "age", TYPE_REAL, age_v, 0, NULL);
-	add_col(f, "sex", TYPE_TEXT, sex_v, 3, sexes);
-	add_col(f, "bili", TYPE_REAL, bili_v, 0, NULL);
-	add_col(f, "status", TYPE_INTEGER, status_v, 0, NULL);
-	add_col(f, "flag", TYPE_BOOLEAN, flag_v, 0, NULL);
+	add_col(f, "age", COL_TYPE_REAL, age_v, 0, NULL);
+	add_col(f, "sex", COL_TYPE_TEXT, sex_v, 3, sexes);
+	add_col(f, "bili", COL_TYPE_REAL, bili_v, 0, NULL);
+	add_col(f, "status", COL_TYPE_INTEGER, status_v, 0, NULL);
+	add_col(f, "flag", COL_TYPE_BOOLEAN, flag_v, 0, NULL);
 	for (int i = 0; i < f->ncol; i++)
 		f->col[i].meta = &f->cols.c[i];
 }

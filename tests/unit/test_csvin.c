@@ -243,33 +243,33 @@ static void test_infer(void **state)
 {
 	(void)state;
 	const char *b01[] = {"0", "1", "", "1"};
-	assert_int_equal(import_infer_type(b01, 4), TYPE_BOOLEAN);
+	assert_int_equal(import_infer_type(b01, 4), COL_TYPE_BOOLEAN);
 	const char *yes[] = {"Yes", "no", "NA", "YES"};
-	assert_int_equal(import_infer_type(yes, 4), TYPE_BOOLEAN);
+	assert_int_equal(import_infer_type(yes, 4), COL_TYPE_BOOLEAN);
 	const char *tf[] = {"t", "F", "T"};
-	assert_int_equal(import_infer_type(tf, 3), TYPE_BOOLEAN);
+	assert_int_equal(import_infer_type(tf, 3), COL_TYPE_BOOLEAN);
 	const char *truefalse[] = {"TRUE", "false"};
-	assert_int_equal(import_infer_type(truefalse, 2), TYPE_BOOLEAN);
+	assert_int_equal(import_infer_type(truefalse, 2), COL_TYPE_BOOLEAN);
 	/* pbc's sex: f alone would be a boolean label, m is not */
 	const char *sex[] = {"f", "m", "f"};
-	assert_int_equal(import_infer_type(sex, 3), TYPE_TEXT);
+	assert_int_equal(import_infer_type(sex, 3), COL_TYPE_TEXT);
 	/* mixed families are not boolean */
 	const char *mixed[] = {"yes", "0"};
-	assert_int_equal(import_infer_type(mixed, 2), TYPE_TEXT);
+	assert_int_equal(import_infer_type(mixed, 2), COL_TYPE_TEXT);
 	const char *codes[] = {"1", "2", "1"};
-	assert_int_equal(import_infer_type(codes, 3), TYPE_INTEGER);
+	assert_int_equal(import_infer_type(codes, 3), COL_TYPE_INTEGER);
 	const char *status[] = {"0", "1", "2"};
-	assert_int_equal(import_infer_type(status, 3), TYPE_INTEGER);
+	assert_int_equal(import_infer_type(status, 3), COL_TYPE_INTEGER);
 	const char *edema[] = {"0", "0.5", "1"};
-	assert_int_equal(import_infer_type(edema, 3), TYPE_REAL);
+	assert_int_equal(import_infer_type(edema, 3), COL_TYPE_REAL);
 	const char *reals[] = {"1", "1.4", "-2e-3", "N/A", "."};
-	assert_int_equal(import_infer_type(reals, 5), TYPE_REAL);
+	assert_int_equal(import_infer_type(reals, 5), COL_TYPE_REAL);
 	const char *text[] = {"1", "2", "three"};
-	assert_int_equal(import_infer_type(text, 3), TYPE_TEXT);
+	assert_int_equal(import_infer_type(text, 3), COL_TYPE_TEXT);
 	const char *none[] = {"", "NA", "null"};
-	assert_int_equal(import_infer_type(none, 3), TYPE_TEXT);
+	assert_int_equal(import_infer_type(none, 3), COL_TYPE_TEXT);
 	const char *big[] = {"1", "99999999999999999999"};
-	assert_int_equal(import_infer_type(big, 2), TYPE_REAL);
+	assert_int_equal(import_infer_type(big, 2), COL_TYPE_REAL);
 	assert_true(import_is_default_na("NaN") && import_is_default_na("") && import_is_default_na("."));
 	assert_false(import_is_default_na("na") || import_is_default_na("0"));
 }

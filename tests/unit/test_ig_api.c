@@ -1,7 +1,8 @@
-/* The on-the-fly API the TUI and Lua call (ig_cohort_load, ig_baseline_compute,
+/* The on-the-fly API the TUI and Lua call (ig_inputs_load, ig_baseline_compute,
  * ig_explain_x, ig_explain_values) on a real workbench: pbc imported and an mlp trained by the
- * lumen binary ($LUMEN, set by tests/run.sh; skipped without it). Checked against what
- * `lumen explain` stored for the same patients, and for what-if edits of raw values. */
+ * lumen binary ($LUMEN, set by tests/run.sh; skipped without it). What `lumen explain` stored
+ * for the same patients is the explanation by their fold model (ops_explain_values); what-if
+ * edits of raw values. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../explain/ig.h"
+#include "../../src/ops/ops.h"
 
 static char dir[256], file[300];
 
@@ -57,8 +59,8 @@ static void test_matches_stored(void **state)
 	assert_non_null(db);
 	model *m = model_load(db, "mlp", &err);
 	assert_non_null(m);
-	ig_cohort co;
-	assert_int_equal(ig_cohort_load(db, m, &co, &err), 0);
+	ig_inputs co;
+	assert_int_equal(ig_inputs_load(db, m, &co, &err), 0);
 	assert_int_equal(co.f.nrow, 418);
 	assert_int_equal(co.ntrain, 418);
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
@@ -77,16 +79,12 @@ static void test_matches_stored(void **state)
 		long pid = (long)sqlite3_column_int64(q, 0);
 		char id[32];
 		snprintf(id, sizeof id, "%ld", pid); /* pbc ids are the row numbers */
-		long r = ig_cohort_find(&co, id);
+		long r = ig_inputs_find(&co, id);
 		assert_true(r >= 0 && co.f.rowid[r] == pid);
 		const float *stored = sqlite3_column_blob(q, 1);
 		assert_int_equal(sqlite3_column_bytes(q, 1), ns * (int)sizeof(float));
 		ig_explanation e;
 		assert_int_equal(ig_explain_x(m, co.X + (size_t)r * (size_t)ns, base, &o, &e, &err), 0);
-		for (int j = 0; j < ns; j++)
-			assert_true(fabsf(e.slots[j] - stored[j]) < 1e-6f);
-		assert_true(fabs((double)e.logit - sqlite3_column_double(q, 2)) < 1e-6);
-		assert_true(fabs((double)e.baseline_logit - sqlite3_column_double(q, 3)) < 1e-6);
 		double s = 0;
 		for (int k = 0; k < nc; k++)
 			s += (double)e.columns[k];
@@ -98,11 +96,23 @@ static void test_matches_stored(void **state)
 		for (int k = 0; k < nc; k++) {
 			const frame_col *c = &co.f.col[k];
 			double x = c->v[r];
-			if (c->meta->type == TYPE_TEXT)
+			if (c->meta->type == COL_TYPE_TEXT)
 				v[k].text = isnan(x) ? NULL : c->meta->cats[(int)x];
 			else
 				v[k].num = x;
 		}
+		/* lumen explain stored the explanation of the shown number: the patient's fold
+		 * model (src/ops), which ops_explain_values gives from the raw values */
+		int fold = ops_patient_fold(db, m, pid), used = -2;
+		assert_true(fold >= 0 && fold < 2);
+		ig_explanation es;
+		assert_int_equal(ops_explain_values(m, fold, v, base, NULL, &o, 1, &es, &used, &err), 0);
+		assert_int_equal(used, fold);
+		for (int j = 0; j < ns; j++)
+			assert_true(fabsf(es.slots[j] - stored[j]) < 1e-6f);
+		assert_true(fabs((double)es.logit - sqlite3_column_double(q, 2)) < 1e-6);
+		assert_true(fabs((double)es.baseline_logit - sqlite3_column_double(q, 3)) < 1e-6);
+		ig_explanation_free(&es);
 		ig_explanation e2;
 		assert_int_equal(ig_explain_values(m, v, base, &o, &e2, &err), 0);
 		for (int j = 0; j < ns; j++)
@@ -133,13 +143,13 @@ static void test_matches_stored(void **state)
 
 	/* patient baselines: one's own row; an unknown id is a data error */
 	assert_int_equal(ig_baseline_parse("patient:2", &b, &err), 0);
-	assert_int_equal(ig_cohort_baseline(&co, m, &b, base, &err), 0);
+	assert_int_equal(ig_inputs_baseline(&co, m, &b, base, &err), 0);
 	assert_memory_equal(base, co.X + (size_t)ns, (size_t)ns * sizeof(float));
 	assert_int_equal(ig_baseline_parse("patient:9999", &b, &err), 0);
 	assert_int_equal(ig_baseline_compute(db, m, &b, base, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "no patient with id '9999'");
 	free(base);
-	ig_cohort_free(&co);
+	ig_inputs_free(&co);
 	model_free(m);
 	store_close(db);
 }

@@ -155,14 +155,14 @@ static void test_stored_equals_recomputed(void **state)
 	assert_int_equal(ig_baseline_load(db, m, IG_BASE_ZERO, re, &err), 0);
 	assert_int_equal(ig_baseline_load(db, m, IG_BASE_PATIENT, re, &err), 0);
 
-	ig_cohort co;
-	assert_int_equal(ig_cohort_load(db, m, &co, &err), 0);
+	ig_inputs co;
+	assert_int_equal(ig_inputs_load(db, m, &co, &err), 0);
 	assert_int_equal(co.ntrain, 418);
 	ig_baseline b = {.kind = IG_BASE_MEAN};
-	assert_int_equal(ig_cohort_baseline(&co, m, &b, re, &err), 0);
+	assert_int_equal(ig_inputs_baseline(&co, m, &b, re, &err), 0);
 	assert_memory_equal(re, mean, (size_t)ns * sizeof *re);
 	b.kind = IG_BASE_MEDIAN;
-	assert_int_equal(ig_cohort_baseline(&co, m, &b, re, &err), 0);
+	assert_int_equal(ig_inputs_baseline(&co, m, &b, re, &err), 0);
 	assert_memory_equal(re, med, (size_t)ns * sizeof *re);
 
 	/* independent of ig.c: 374 of pbc's 418 patients are women, so the mean of the one-hot
@@ -202,7 +202,7 @@ static void test_stored_equals_recomputed(void **state)
 
 	/* explanations with the stored and the recomputed baseline are identical */
 	b.kind = IG_BASE_MEAN;
-	assert_int_equal(ig_cohort_baseline(&co, m, &b, re, &err), 0);
+	assert_int_equal(ig_inputs_baseline(&co, m, &b, re, &err), 0);
 	for (long i = 0; i < 418; i += 59) {
 		const float *x = co.X + (size_t)i * (size_t)ns;
 		ig_explanation e1, e2;
@@ -214,7 +214,7 @@ static void test_stored_equals_recomputed(void **state)
 		ig_explanation_free(&e1);
 		ig_explanation_free(&e2);
 	}
-	ig_cohort_free(&co);
+	ig_inputs_free(&co);
 	free(mean);
 	free(med);
 	free(re);

@@ -32,9 +32,9 @@ static void make_spec(cohort_spec *s)
 	s->columns[0] = xstrdup("age");
 	s->columns[1] = xstrdup("sex");
 	s->columns[2] = xstrdup("bili");
-	s->column_type[0] = TYPE_REAL;
-	s->column_type[1] = TYPE_TEXT;
-	s->column_type[2] = TYPE_REAL;
+	s->column_type[0] = COL_TYPE_REAL;
+	s->column_type[1] = COL_TYPE_TEXT;
+	s->column_type[2] = COL_TYPE_REAL;
 	s->nslot = 5;
 	s->slot = xcalloc(5, sizeof *s->slot);
 	const char *names[] = {"age", "sex=f", "sex=m", "bili", "bili:missing"};
@@ -121,7 +121,7 @@ static void test_roundtrip(void **state)
 		assert_int_equal(l->spec.slot[4].kind, SLOT_MISSING);
 		assert_int_equal(l->spec.slot[3].token, 2);
 		assert_true(l->spec.slot[0].center == 50 && l->spec.slot[3].scale == 1.5);
-		assert_int_equal(l->spec.column_type[1], TYPE_TEXT);
+		assert_int_equal(l->spec.column_type[1], COL_TYPE_TEXT);
 		assert_string_equal(l->metrics_json, "{\"pooled\":{\"auc\":0.75}}");
 		assert_non_null(strstr(l->hyper_json, "\"epochs\":7"));
 		assert_int_equal(l->nfold, 3);

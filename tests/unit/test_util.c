@@ -112,7 +112,7 @@ static void test_csv_quote(void **state)
 	for (size_t i = 0; i < LM_ARRAY_LEN(cases); i++) {
 		lm_buf b = {0};
 		buf_puts(&b, "");
-		csv_quote(&b, cases[i][0]);
+		lm_csv_quote(&b, cases[i][0]);
 		assert_string_equal(b.data, cases[i][1]);
 		buf_free(&b);
 	}
