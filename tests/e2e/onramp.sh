@@ -49,13 +49,16 @@ exec $(command -v pkg-config) "\$@"
 SH
 	chmod +x fakebin/pkg-config
 	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 tar cf - 2>/dev/null) | (cd repo && tar xf -)
-	PATH="$T/fakebin:$PATH" make -C repo -j2 all DEPS=true >bare1.out 2>&1
+	# a plain make, as a user runs it: not the variables of the make running the tests
+	# (make sanitize passes BUILD=build-san SANITIZE=1 down through MAKEFLAGS)
+	bmake() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u BUILD -u SANITIZE -u OPT -u CFLAGS -u LDFLAGS PATH="$T/fakebin:$PATH" make "$@"; }
+	bmake -C repo -j2 all DEPS=true >bare1.out 2>&1
 	rc=$?
 	eq "bare machine, nothing installed: make fails" "$([ $rc -ne 0 ] && echo failed)" failed
 	contains "bare machine: a missing .pc names the Debian package" "$(cat bare1.out)" \
 		"lumen: build: sqlite3.pc not found: install the Debian package libsqlite3-dev"
 	rm -rf repo/build
-	PATH="$T/fakebin:$PATH" make -C repo -j2 demo DEPS="touch $T/installed" \
+	bmake -C repo -j2 demo DEPS="touch $T/installed" \
 		DEMO_ARGS="--epochs 1 --no-tui -o $T/bare.lumen" >bare2.out 2>&1
 	rc=$?
 	eq "bare machine: make demo installs, builds and runs the demo the first time" "$rc" 0
