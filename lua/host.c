@@ -64,19 +64,31 @@ void host_charge(lua_State *L, size_t bytes, int keep)
 		h->extra += bytes;
 }
 
-/* The time limit. Once it has fired the hook runs on every instruction and raises again, so
- * a pcall (or an error handler) in the script cannot swallow it. */
-static void host_hook(lua_State *L, lua_Debug *ar)
+/* Pushes where the script is, "file:line: " or "": from the hook's record ar, or (ar NULL, C
+ * called from Lua) from the calling function. */
+static void push_where(lua_State *L, lua_Debug *ar)
+{
+	if (!ar) {
+		luaL_where(L, 1);
+		return;
+	}
+	lua_getinfo(L, "Sl", ar);
+	if (ar->currentline > 0)
+		lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
+	else
+		lua_pushliteral(L, "");
+}
+
+/* The memory and time limits, for the hook (ar) and for C that runs long (ar NULL). Once the
+ * time limit has fired the hook runs on every instruction and raises again, so a pcall (or an
+ * error handler) in the script cannot swallow it. */
+static void check_limits(lua_State *L, lua_Debug *ar)
 {
 	host *h = host_of(L);
 	if (h->mem_soft && !h->timed_out) {
 		lua_gc(L, LUA_GCCOLLECT);
 		if (h->used + h->extra > h->cap - h->cap / 16) {
-			lua_getinfo(L, "Sl", ar);
-			if (ar->currentline > 0)
-				lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
-			else
-				lua_pushliteral(L, "");
+			push_where(L, ar);
 			mem_error(L, h, lua_tostring(L, -1));
 		}
 		h->mem_soft = 0;
@@ -90,39 +102,14 @@ static void host_hook(lua_State *L, lua_Debug *ar)
 	}
 	char secs[32];
 	snprintf(secs, sizeof secs, "%g", h->timeout);
-	lua_getinfo(L, "Sl", ar);
-	if (ar->currentline > 0)
-		lua_pushfstring(L, "%s:%d: time limit of %s s exceeded", ar->short_src,
-				ar->currentline, secs);
-	else
-		lua_pushfstring(L, "time limit of %s s exceeded", secs);
-	lua_error(L);
-}
-
-void host_check_deadline(lua_State *L)
-{
-	host *h = host_of(L);
-	if (h->mem_soft && !h->timed_out) { /* as the hook does, for C that runs long */
-		lua_gc(L, LUA_GCCOLLECT);
-		if (h->used + h->extra > h->cap - h->cap / 16) {
-			luaL_where(L, 1);
-			mem_error(L, h, lua_tostring(L, -1));
-		}
-		h->mem_soft = 0;
-		lua_sethook(L, host_hook, LUA_MASKCOUNT, HOOK_EVERY);
-	}
-	if (!h->timed_out) {
-		if (lm_seconds() <= h->deadline)
-			return;
-		h->timed_out = 1;
-		lua_sethook(L, host_hook, LUA_MASKCOUNT, 1);
-	}
-	char secs[32];
-	snprintf(secs, sizeof secs, "%g", h->timeout);
-	luaL_where(L, 1);
+	push_where(L, ar);
 	lua_pushfstring(L, "%stime limit of %s s exceeded", lua_tostring(L, -1), secs);
 	lua_error(L);
 }
+
+static void host_hook(lua_State *L, lua_Debug *ar) { check_limits(L, ar); }
+
+void host_check_deadline(lua_State *L) { check_limits(L, NULL); }
 
 static void limits_arm(host *h)
 {
