@@ -29,16 +29,40 @@ static struct pstate {
 	ops_patient pv;
 	int have_pv;
 	ops_visits vis;
-} ps;
+	/* a survival model: the curve view (c), the cohort's Kaplan-Meier (loaded once per model)
+	 * and the horizon the user picked (h; NAN: the model's own) */
+	int curve_view;
+	ops_survival km;
+	long km_model;
+	int have_km;
+	double horizon;
+} ps = {.km_model = -1, .horizon = NAN};
 
 static void draw_visits(ui_app *a, int y0);
+static void draw_curve(ui_app *a, int y0);
 
 static void pstate_clear(int keep_model)
 {
 	ops_patient old = ps.pv;
 	int had = ps.have_pv;
+	/* the curve view, the Kaplan-Meier and the horizon outlive a change of patient */
+	int curve_view = ps.curve_view, have_km = ps.have_km;
+	ops_survival km = ps.km;
+	long km_model = ps.km_model;
+	double horizon = ps.horizon;
 	ops_visits_free(&ps.vis);
 	memset(&ps, 0, sizeof ps);
+	ps.km_model = -1;
+	ps.horizon = NAN;
+	if (keep_model) {
+		ps.curve_view = curve_view;
+		ps.km = km;
+		ps.have_km = have_km;
+		ps.km_model = km_model;
+		ps.horizon = horizon;
+	} else if (have_km) {
+		ops_survival_free(&km);
+	}
 	if (had && keep_model) { /* kept for the next view of the same model */
 		ps.pv = old;
 		ps.have_pv = 2;
@@ -228,8 +252,81 @@ static void patient_draw(ui_app *a)
 	}
 	if (a->visits_view)
 		draw_visits(a, 7);
+	else if (ps.curve_view && ps.have_pv)
+		draw_curve(a, 7);
 	else if (ps.have_pv)
 		draw_factors(a, 7);
+}
+
+/* A survival model: the patient's S(t) (the curve through the risk shown, ops.h) over the
+ * cohort's Kaplan-Meier, and the risk by the horizon the user picked (h). */
+static void draw_curve(ui_app *a, int y0)
+{
+	const ops_patient *pv = &ps.pv;
+	if (!pv->m || !pv->m->surv_n) {
+		ui_put(y0, 2, COLS - 4, "c: survival curves are for survival models (--model cox, or "
+					"--time/--event)");
+		return;
+	}
+	if (!ps.have_km || ps.km_model != a->co.model_id) {
+		if (ps.have_km)
+			ops_survival_free(&ps.km);
+		lm_err err = {0};
+		ps.have_km = ops_patient_km(a->db, pv, &ps.km, &err) == 0 && ps.km.G >= 1;
+		ps.km_model = a->co.model_id;
+		if (!ps.have_km) {
+			ui_put(y0, 2, COLS - 4, err.msg[0] ? err.msg : "no Kaplan-Meier curve");
+			return;
+		}
+	}
+	const km_curve *k = &ps.km.curve[0];
+	double tmax = k->m > 0 ? k->time[k->m - 1] : pv->m->surv_horizon;
+	double h = isnan(ps.horizon) ? pv->m->surv_horizon : ps.horizon;
+	char t[200];
+	snprintf(t, sizeof t, "risk by t = %g: %.3f (patient), %.3f (cohort); h: another t", h,
+		 ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
+	ui_put(y0, 2, COLS - 4, t);
+	snprintf(t, sizeof t, "S(t) by %s (column '%s'), each curve named at its end", "time",
+		 ps.km.time ? ps.km.time : "time");
+	ui_put(y0 + 1, 2, COLS - 4, t);
+	int ph = LINES - 1 - (y0 + 3) - 1, pw = COLS - 20;
+	if (ph < 4 || pw < 20) {
+		ui_put(y0 + 2, 2, COLS - 4, "(the window is too small for the curve)");
+		return;
+	}
+	enum { NPT = 200 };
+	double pt[NPT], psv[NPT];
+	ops_patient_curve(pv, NPT, tmax, pt, psv);
+	/* the Kaplan-Meier as its steps: each point's level held until the next time */
+	long m = k->m;
+	double *kx = xmallocarray((size_t)(2 * m + 2), sizeof *kx);
+	double *ky = xmallocarray((size_t)(2 * m + 2), sizeof *ky);
+	int nk = 0;
+	kx[nk] = 0, ky[nk++] = 1;
+	for (long j = 0; j < m; j++) {
+		kx[nk] = k->time[j], ky[nk++] = j ? k->surv[j - 1] : 1;
+		kx[nk] = k->time[j], ky[nk++] = k->surv[j];
+	}
+	const double *xs[2] = {pt, kx}, *ys[2] = {psv, ky};
+	int ns[2] = {NPT, nk};
+	ui_plot_multi(a, y0 + 2, 8, pw, ph, 2, xs, ys, ns, 0, tmax > 0 ? tmax : 1, 0, 1);
+	for (int r = 0; r <= 4; r++) { /* the S axis */
+		snprintf(t, sizeof t, "%4.2f", 1 - r / 4.0);
+		ui_put(y0 + 2 + (ph - 1) * r / 4, 2, 5, t);
+	}
+	snprintf(t, sizeof t, "0%*s%g", pw - 2, "", tmax);
+	ui_put(y0 + 2 + ph, 8, pw + 4, t);
+	/* the curves are told apart by a name at their ends (not by colour) */
+	double sp = psv[NPT - 1], sk = km_surv_at(k, tmax, NULL, NULL);
+	int yp = y0 + 2 + (int)lround((1 - sp) * (ph - 1)), yk = y0 + 2 + (int)lround((1 - sk) * (ph - 1));
+	if (yp == yk)
+		yk += yk + 1 < y0 + 2 + ph ? 1 : -1;
+	ui_put(yp, 8 + pw + 1, 10, a->ascii ? "* patient" : "patient");
+	ui_put(yk, 8 + pw + 1, 10, a->ascii ? "o cohort" : "cohort");
+	snprintf(t, sizeof t, "cohort: Kaplan-Meier of %ld patients, %ld events", k->n, k->events);
+	ui_put(y0 + 3 + ph, 8, COLS - 10, t);
+	free(kx);
+	free(ky);
 }
 
 static void draw_visits(ui_app *a, int y0)
@@ -408,6 +505,33 @@ static void k_reset(ui_app *a)
 	ops_patient_reset(&ps.pv);
 }
 
+static void k_curve(ui_app *a)
+{
+	ps.curve_view = !ps.curve_view;
+	a->visits_view = 0;
+}
+
+static void horizon_done(ui_app *a, const char *text)
+{
+	double h;
+	if (parse_double(text, &h) != 0 || !(h >= 0) || !isfinite(h)) {
+		ui_status(a, "horizon: '%s' is not a time >= 0", text);
+		return;
+	}
+	ps.horizon = h;
+	ps.curve_view = 1;
+	a->visits_view = 0;
+}
+
+static void k_horizon(ui_app *a)
+{
+	if (!ps.have_pv || !ps.pv.m || !ps.pv.m->surv_n) {
+		ui_status(a, "h: the horizon is for survival models");
+		return;
+	}
+	ui_start_prompt(a, "risk by time: ", "", horizon_done);
+}
+
 static const ui_key patient_keys[] = {
 	{{']', 'J'}, "]/J", "next patient in the cohort's current order", k_next},
 	{{'[', 'K'}, "[/K", "previous patient", k_prev},
@@ -418,6 +542,8 @@ static const ui_key patient_keys[] = {
 	{{'e'}, "e", "what-if: set a value (COLUMN = VALUE; . = missing)", k_edit},
 	{{'t'}, "t", "what-if: switch the treatment arm", k_treat},
 	{{'r'}, "r", "what-if: back to the patient's own values", k_reset},
+	{{'c'}, "c", "survival model: its curve over the cohort's KM", k_curve},
+	{{'h'}, "h", "survival model: the risk by the time you give", k_horizon},
 	{{0}, NULL, NULL, NULL},
 };
 

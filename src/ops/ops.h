@@ -272,6 +272,20 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *out, l
  * 0 or EX_DATAERR (unknown column, not a number). ops_patient_reset goes back. */
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err);
 void ops_patient_reset(ops_patient *pv);
+
+/* A survival model's curve for the patient as shown: with H0 the final model's baseline
+ * cumulative hazard and h the horizon of the shown risk p (pv->p),
+ *     S(t) = (1 - p)^(H0(t) / H0(h)),
+ * which is exp(-H0(t) e^lp) for a final-model patient and, for a fold patient, the curve
+ * through the shown out-of-fold risk at h (proportional hazards). So the curve passes through
+ * the number on the screen, and ops_patient_risk_at(pv, h) == pv->p. Both return NAN (and
+ * ops_patient_curve -1) for a model that is no survival model. ops_patient_curve fills t[k],
+ * s[k] at n evenly spaced times from 0 to tmax. */
+double ops_patient_risk_at(const ops_patient *pv, double t);
+int ops_patient_curve(const ops_patient *pv, int n, double tmax, double *t, double *s);
+/* The cohort's Kaplan-Meier for a survival model's time and event (from its stored
+ * hyper-parameters), through ops_survival_run: 0 or a status; free with ops_survival_free. */
+int ops_patient_km(sqlite3 *db, const ops_patient *pv, ops_survival *out, lm_err *err);
 /* What-if: the treatment column's next value in the cohort (after the patient's, wrapping).
  * EX_DATAERR when there is no treatment column or the model does not use it. */
 int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err);

@@ -7,6 +7,7 @@
  * risk is the stored p and baseline + sum of attributions is that p's logit (up to the
  * completeness error); any other patient, or a model without stored fold models, with the
  * final model. What-if keeps the network of the view it starts from. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,61 @@ double ops_risk_of_logit(const model *m, double logit)
 	for (long j = 0; j < m->surv_n && m->surv_time[j] <= m->surv_horizon; j++)
 		H = m->surv_cumhaz[j];
 	return 1 - exp(-H * exp(logit));
+}
+
+/* H0(t): the final member's baseline cumulative hazard, a step function. */
+static double base_cumhaz(const model *m, double t)
+{
+	double H = 0;
+	for (long j = 0; j < m->surv_n && m->surv_time[j] <= t; j++)
+		H = m->surv_cumhaz[j];
+	return H;
+}
+
+double ops_patient_risk_at(const ops_patient *pv, double t)
+{
+	const model *m = pv->m;
+	if (!m || !m->surv_n)
+		return NAN;
+	double Hh = base_cumhaz(m, m->surv_horizon);
+	if (!(Hh > 0) || !(pv->p < 1))
+		return t < m->surv_horizon ? (double)NAN : pv->p;
+	return 1 - pow(1 - pv->p, base_cumhaz(m, t) / Hh);
+}
+
+int ops_patient_curve(const ops_patient *pv, int n, double tmax, double *t, double *s)
+{
+	if (!pv->m || !pv->m->surv_n || n < 2)
+		return -1;
+	for (int k = 0; k < n; k++) {
+		t[k] = tmax * k / (n - 1);
+		s[k] = 1 - ops_patient_risk_at(pv, t[k]);
+	}
+	return 0;
+}
+
+int ops_patient_km(sqlite3 *db, const ops_patient *pv, ops_survival *out, lm_err *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!pv->m || !pv->m->surv_n || !pv->m->hyper_json)
+		return lm_seterr(err, EX_DATAERR, "model '%s' is no survival model", pv->model);
+	cJSON *h = cJSON_Parse(pv->m->hyper_json);
+	const cJSON *tc = cJSON_GetObjectItemCaseSensitive(h, "time"),
+		    *ec = cJSON_GetObjectItemCaseSensitive(h, "event"),
+		    *ev = cJSON_GetObjectItemCaseSensitive(h, "event_value");
+	int st;
+	if (!cJSON_IsString(tc) || !cJSON_IsString(ec)) {
+		st = lm_seterr(err, EX_DATAERR, "model '%s' does not name its time and event",
+			       pv->model);
+	} else {
+		char *event = cJSON_IsString(ev) ? xasprintf("%s=%s", ec->valuestring, ev->valuestring)
+						 : xstrdup(ec->valuestring);
+		ops_survival_opts o = {.time = tc->valuestring, .event = event};
+		st = ops_survival_run(db, &o, out, err);
+		free(event);
+	}
+	cJSON_Delete(h);
+	return st;
 }
 
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)
