@@ -42,16 +42,6 @@ nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float 
 
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
-double ops_risk_of_logit(const model *m, double logit)
-{
-	if (!m->surv_n)
-		return sigmoid(logit);
-	double H = 0;
-	for (long j = 0; j < m->surv_n && m->surv_time[j] <= m->surv_horizon; j++)
-		H = m->surv_cumhaz[j];
-	return 1 - exp(-H * exp(logit));
-}
-
 /* H0(t): the final member's baseline cumulative hazard, a step function. */
 static double base_cumhaz(const model *m, double t)
 {
@@ -59,6 +49,13 @@ static double base_cumhaz(const model *m, double t)
 	for (long j = 0; j < m->surv_n && m->surv_time[j] <= t; j++)
 		H = m->surv_cumhaz[j];
 	return H;
+}
+
+double ops_risk_of_logit(const model *m, double logit)
+{
+	if (!m->surv_n)
+		return sigmoid(logit);
+	return 1 - exp(-base_cumhaz(m, m->surv_horizon) * exp(logit));
 }
 
 double ops_patient_risk_at(const ops_patient *pv, double t)
