@@ -600,10 +600,10 @@ void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslo
 	free(s);
 }
 
-void ig_baseline_zero(const cohort_spec *spec, float *out)
+void ig_baseline_zero(const enc_spec *spec, float *out)
 {
 	for (int j = 0; j < spec->nslot; j++) {
-		const cohort_slot *sl = &spec->slot[j];
+		const enc_slot *sl = &spec->slot[j];
 		out[j] = sl->kind == SLOT_NUMERIC ? (float)((0.0 - sl->center) / sl->scale) : 0.0f;
 	}
 }

@@ -10,7 +10,7 @@
  * All the path points of a chunk of patients go through ONE nn_forward and ONE nn_backward
  * (rows = patients x steps), so a call explains many patients at sgemm speed.
  *
- * Baselines (all in the encoded slot space of the model's cohort_spec):
+ * Baselines (all in the encoded slot space of the model's enc_spec):
  *   mean     the mean of the encoded training inputs (numeric slots ~0, one-hot slots the
  *            category frequencies, missing slots the missing rate): "an average patient".
  *   zero     the RAW value zero encoded: numeric slot (0 - center) / scale, one-hot slots 0
@@ -33,7 +33,7 @@
 
 #include <sqlite3.h>
 
-#include "../src/data/cohort.h"
+#include "../src/data/encoder.h"
 #include "../src/nn/model.h"
 #include "../src/nn/nn.h"
 
@@ -107,7 +107,7 @@ const char *ig_baseline_text(const ig_baseline *b, char *buf, size_t len);
  * IG_BASE_MEAN or IG_BASE_MEDIAN), into out[nslot]. */
 void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslot, float *out);
 /* The zero baseline (raw zero encoded, see above) for a spec, into out[spec->nslot]. */
-void ig_baseline_zero(const cohort_spec *spec, float *out);
+void ig_baseline_zero(const enc_spec *spec, float *out);
 
 /* The inputs of a stored model for every patient, as explanations need them: the frame of its spec columns
  * (frame column j = spec column j), then its target and the id column; every patient encoded;
@@ -118,7 +118,7 @@ typedef struct ig_inputs {
 	unsigned char *train; /* f.nrow flags */
 	long ntrain;
 	int id_col;           /* frame column of the id, -1 when the file has none (rowid used) */
-	cohort_target target;
+	enc_target target;
 } ig_inputs;
 int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err);
 void ig_inputs_free(ig_inputs *c);
@@ -177,14 +177,14 @@ typedef struct ig_explanation {
 } ig_explanation;
 
 /* On-the-fly explanation of one patient with the model's final network, from raw values by
- * spec column (see cohort_encode_values; what-if edits them) or from an encoded row x.
+ * spec column (see enc_values; what-if edits them) or from an encoded row x.
  * baseline: m->spec.nslot floats (ig_baseline_compute, computed once and kept by the caller).
  * o may be NULL for the on-the-fly defaults: the exact rule for a ReLU mlp; otherwise
  * Gauss from 16 steps with auto doubling (so
  * every explanation meets the 1% completeness criterion or used 512 steps; measured on pbc,
  * 16 Gauss steps leave a transformer's error below 1e-4 relative). Fills *out (free with
  * ig_explanation_free). 0 or a status with err. Latency goal: < 5 ms for mlp/transformer. */
-int ig_explain_values(model *m, const cohort_value *vals, const float *baseline,
+int ig_explain_values(model *m, const enc_value *vals, const float *baseline,
 		      const ig_opts *o, ig_explanation *out, lm_err *err);
 int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts *o,
 		 ig_explanation *out, lm_err *err);

@@ -14,7 +14,7 @@ void ig_inputs_free(ig_inputs *c)
 	frame_free(&c->f);
 	free(c->X);
 	free(c->train);
-	cohort_target_free(&c->target);
+	enc_target_free(&c->target);
 	memset(c, 0, sizeof *c);
 }
 
@@ -26,7 +26,7 @@ int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 	if (st)
 		return st;
 	int idc = store_columns_role(&cols, COL_ROLE_ID);
-	const cohort_spec *sp = &m->spec;
+	const enc_spec *sp = &m->spec;
 	const char **names = xcalloc((size_t)sp->ncolumn + 2, sizeof *names);
 	int nn = 0;
 	for (int j = 0; j < sp->ncolumn; j++)
@@ -57,10 +57,10 @@ int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 		long *rows = xmallocarray((size_t)(nr ? nr : 1), sizeof *rows);
 		for (long i = 0; i < nr; i++)
 			rows[i] = i;
-		st = cohort_encode(sp, &c->f, rows, nr, c->X, err);
+		st = enc_encode(sp, &c->f, rows, nr, c->X, err);
 		free(rows);
 		if (!st)
-			st = cohort_target_make(&c->f, m->target, m->positive, &c->target, err);
+			st = enc_target_make(&c->f, m->target, m->positive, &c->target, err);
 		if (!st) {
 			c->train = xcalloc((size_t)(nr ? nr : 1), 1);
 			for (long i = 0; i < nr; i++)
@@ -304,7 +304,7 @@ int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts 
 		ig_explanation_free(out);
 		return st;
 	}
-	cohort_sum_to_columns(&m->spec, out->slots, out->columns);
+	enc_sum_to_columns(&m->spec, out->slots, out->columns);
 	const nn_spec *sp = nn_get_spec(m->final);
 	if (sp->n_out == 1 && m->surv_n) {
 		/* a survival model: the risk by its horizon (model_predict), the logit being the
@@ -327,11 +327,11 @@ int ig_explain_x(model *m, const float *x, const float *baseline, const ig_opts 
 	return 0;
 }
 
-int ig_explain_values(model *m, const cohort_value *vals, const float *baseline,
+int ig_explain_values(model *m, const enc_value *vals, const float *baseline,
 		      const ig_opts *o, ig_explanation *out, lm_err *err)
 {
 	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof(float));
-	cohort_encode_values(&m->spec, vals, x);
+	enc_values(&m->spec, vals, x);
 	int st = ig_explain_x(m, x, baseline, o, out, err);
 	free(x);
 	return st;

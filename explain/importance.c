@@ -112,7 +112,7 @@ static int cmp_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-void imp_json(lm_buf *b, const cohort_spec *spec, const double *mean_abs,
+void imp_json(lm_buf *b, const enc_spec *spec, const double *mean_abs,
 	      const double *mean_signed, long npatients, const char *baseline)
 {
 	int n = spec->ncolumn;

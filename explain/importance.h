@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "../src/data/cohort.h"
+#include "../src/data/encoder.h"
 
 /* Spearman rank correlation of a and b (n values; ties get their average rank).
  * NAN when n < 2 or either side is constant. */
@@ -26,7 +26,7 @@ long imp_global(const float *cols, long n, int ncol, const unsigned char *mask, 
 		double *mean_signed);
 
 /* Appends one method's JSON object (the value of "ig" or "rollout" above) to b. */
-void imp_json(lm_buf *b, const cohort_spec *spec, const double *mean_abs,
+void imp_json(lm_buf *b, const enc_spec *spec, const double *mean_abs,
 	      const double *mean_signed, long npatients, const char *baseline);
 
 /* Merges {"METHOD": OBJECT} into models.importance of model_id (other methods kept).

@@ -872,13 +872,13 @@ static host_model *model_of(lua_State *L, const char *method)
  * column; in a userdata on the stack (freed by the collector). Text values point into the
  * frame or into strings anchored in a table pushed below the userdata: a what-if table may
  * compute its values in __index and drop them, so each is read once and kept. */
-static cohort_value *input_values(lua_State *L, const model *m, int idx, const char *method)
+static enc_value *input_values(lua_State *L, const model *m, int idx, const char *method)
 {
 	idx = lua_absindex(L, idx);
-	const cohort_spec *sp = &m->spec;
+	const enc_spec *sp = &m->spec;
 	lua_newtable(L);
 	int keep = lua_gettop(L);
-	cohort_value *v = lua_newuserdatauv(L, (size_t)(sp->ncolumn ? sp->ncolumn : 1) * sizeof *v, 0);
+	enc_value *v = lua_newuserdatauv(L, (size_t)(sp->ncolumn ? sp->ncolumn : 1) * sizeof *v, 0);
 	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
 	if (!pa && lua_type(L, idx) != LUA_TTABLE)
 		luaL_error(L, "model:%s(): wants a patient or a table of values (got a %s)", method,
@@ -947,7 +947,7 @@ static int model_predict_l(lua_State *L)
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
 	int fold = fold_of_arg(L, m, 2);
-	cohort_value *vals = input_values(L, m, 2, "predict");
+	enc_value *vals = input_values(L, m, 2, "predict");
 	float *x = lua_newuserdatauv(L, (size_t)(m->spec.nslot ? m->spec.nslot : 1) * sizeof(float), 0);
 	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
 	const nn_spec *sp = nn_get_spec(net);
@@ -1025,7 +1025,7 @@ static int model_explain_l(lua_State *L)
 		lua_pop(L, 1);
 	}
 	int fold = fold_of_arg(L, m, 2);
-	cohort_value *vals = input_values(L, m, 2, "explain");
+	enc_value *vals = input_values(L, m, 2, "explain");
 	float *b;
 	lm_err e = {0};
 	/* a script reads the workbench, never writes it: inside a savepoint (an open

@@ -23,12 +23,12 @@ int cmd_train_cox(int argc, char **argv);
 /* The fixed-horizon target of `lumen train --time C --event E[=V] --horizon T` (train_cox.c):
  * y = 1 for an event at time <= T, 0 for a time >= T without it (or an event after T), NAN for
  * a patient censored before T (counted in *n_censored and t->n_missing). The time and event
- * must be usable for every patient, as for a Cox model. Free t with cohort_target_free. */
+ * must be usable for every patient, as for a Cox model. Free t with enc_target_free. */
 struct frame;
-struct cohort_target;
+struct enc_target;
 struct lm_err;
 int train_horizon_target(const struct frame *f, const char *file, const char *time_col,
-			 const char *event, double horizon, struct cohort_target *t,
+			 const char *event, double horizon, struct enc_target *t,
 			 long *n_censored, struct lm_err *err);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../data/cohort.h"
+#include "../data/encoder.h"
 #include "../data/import.h"
 #include "../nn/coxmodel.h"
 #include "../nn/model.h"
@@ -84,7 +84,7 @@ static int score_frame(model *m, const frame *f, int idcol, scored *out, lm_err 
 	for (long i = 0; i < n; i++)
 		rows[i] = i;
 	float *X = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *X);
-	int st = cohort_encode(&m->spec, f, rows, n, X, err);
+	int st = enc_encode(&m->spec, f, rows, n, X, err);
 	free(rows);
 	if (st) {
 		free(X);

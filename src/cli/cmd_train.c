@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../explain/ig.h"
-#include "../data/cohort.h"
+#include "../data/encoder.h"
 #include "../data/leaks.h"
 #include "../nn/model.h"
 #include "../stats/metrics.h"
@@ -356,7 +356,7 @@ typedef struct run {
 	train_args a;
 	nn_arch arch;
 	frame f;
-	cohort_target t;
+	enc_target t;
 	char **feat;
 	int nfeat;
 	long *used; /* frame rows with a target */
@@ -372,7 +372,7 @@ typedef struct run {
 	leaks warn; /* inputs that look like leaks (printed, and stored with the metrics) */
 } run;
 
-static void set_nn_spec(const run *r, nn_spec *s, const cohort_spec *cs, int *tokens)
+static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *tokens)
 {
 	nn_spec_defaults(s, r->arch, cs->nslot, r->C);
 	if (r->a.l2 >= 0)
@@ -432,7 +432,7 @@ static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float 
 }
 
 /* Trains one network on frame rows `rows` encoded with cs. */
-static nn_model *fit_one(run *r, const cohort_spec *cs, const long *rows, long n, uint64_t seed,
+static nn_model *fit_one(run *r, const enc_spec *cs, const long *rows, long n, uint64_t seed,
 			 int epochs, progress *pr, nn_train_result *res, lm_err *err)
 {
 	int *tokens = xmallocarray((size_t)cs->nslot, sizeof *tokens);
@@ -444,7 +444,7 @@ static nn_model *fit_one(run *r, const cohort_spec *cs, const long *rows, long n
 		return NULL;
 	float *X = xmallocarray((size_t)n * (size_t)cs->nslot, sizeof *X);
 	float *y = xmallocarray((size_t)n, sizeof *y);
-	int st = cohort_encode(cs, &r->f, rows, n, X, err);
+	int st = enc_encode(cs, &r->f, rows, n, X, err);
 	for (long i = 0; i < n; i++)
 		y[i] = r->t.y[rows[i]];
 	float cw[32];
@@ -499,7 +499,7 @@ static int cross_validate(run *r, lm_err *err)
 				tr[ntr++] = r->used[i];
 			}
 		}
-		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
+		enc_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
 		progress pr = {r->a.quiet, isatty(2), k, K, 0, 0, ""};
 		nn_train_result res;
 		r->m->fold[k] = fit_one(r, &r->m->fold_spec[k], tr, ntr, (uint64_t)r->a.seed * 7919u + 1u + (uint64_t)k,
@@ -513,7 +513,7 @@ static int cross_validate(run *r, lm_err *err)
 		}
 		r->best_epoch[k] = res.best_epoch;
 		/* every used patient through this fold's model: out-of-fold rows and the spread */
-		if ((st = cohort_encode(&r->m->fold_spec[k], &r->f, r->used, n, Xall, err)))
+		if ((st = enc_encode(&r->m->fold_spec[k], &r->f, r->used, n, Xall, err)))
 			break;
 		nn_logits(r->m->fold[k], Xall, n, zall);
 		nn_probs(zall, n, C, pall);
@@ -579,7 +579,7 @@ static int store_run(sqlite3 *db, run *r, int final_epochs, lm_err *err)
 	 * model's integrated-gradients baselines, stored with it (explain/ig.h) */
 	int ns = r->m->spec.nslot;
 	float *T = xmallocarray((size_t)(r->nused ? r->nused : 1) * (size_t)(ns ? ns : 1), sizeof *T);
-	int st = cohort_encode(&r->m->spec, &r->f, r->used, r->nused, T, err);
+	int st = enc_encode(&r->m->spec, &r->f, r->used, r->nused, T, err);
 	if (st) {
 		free(T);
 		return st;
@@ -672,7 +672,7 @@ fail:
 static void run_free(run *r)
 {
 	frame_free(&r->f);
-	cohort_target_free(&r->t);
+	enc_target_free(&r->t);
 	lm_split_free(r->feat, r->nfeat);
 	free(r->used);
 	free(r->fold);
@@ -798,7 +798,7 @@ int cmd_train(int argc, char **argv)
 		fprintf(stderr, "lumen: train: target: %s by time %g; %ld patients censored before it"
 				" left out\n",
 			r.a.event, r.a.horizon, cens);
-	} else if ((st = cohort_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err))) {
+	} else if ((st = enc_target_make(&r.f, r.a.target, r.a.positive, &r.t, &err))) {
 		goto out;
 	}
 	if (r.t.nclass > 32) {
@@ -818,7 +818,7 @@ int cmd_train(int argc, char **argv)
 	for (int i = 0; i < r.warn.n; i++)
 		fprintf(stderr, "lumen: train: warning: %s\n", r.warn.msg[i]);
 	r.fold = xmallocarray((size_t)(r.f.nrow ? r.f.nrow : 1), sizeof *r.fold);
-	if ((st = cohort_folds(&r.t, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err)))
+	if ((st = enc_folds(&r.t, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err)))
 		goto out;
 
 	r.m = xcalloc(1, sizeof *r.m);
@@ -831,7 +831,7 @@ int cmd_train(int argc, char **argv)
 	r.m->classes = xcalloc((size_t)r.t.nclass, sizeof *r.m->classes);
 	for (int c = 0; c < r.t.nclass; c++)
 		r.m->classes[c] = xstrdup(r.t.classes[c]);
-	if ((st = cohort_spec_fit(&r.f, (const char *const *)r.feat, r.nfeat, r.used, r.nused,
+	if ((st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, r.used, r.nused,
 				  &r.m->spec, &err)))
 		goto out;
 	if ((st = cross_validate(&r, &err)))

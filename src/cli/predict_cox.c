@@ -99,7 +99,7 @@ int predict_cox_write(sqlite3 *db, model *m, const frame *f, int idcol, int coho
 	coxm_baseline fin, *fb = NULL;
 	memset(&fin, 0, sizeof fin);
 	int nfb = 0;
-	st = cohort_encode(&m->spec, f, rows, n, X, err);
+	st = enc_encode(&m->spec, f, rows, n, X, err);
 	for (long i = 0; !st && i < n; i += 1024) {
 		int k = (int)(n - i < 1024 ? n - i : 1024);
 		model_predict(m, X + (size_t)i * (size_t)ns, k, 1, NULL, lp + i);

@@ -11,7 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../explain/ig.h"
-#include "../data/cohort.h"
+#include "../data/encoder.h"
 #include "../nn/coxmodel.h"
 #include "../nn/coxnet.h"
 #include "../nn/model.h"
@@ -391,12 +391,12 @@ static int eval_times(cox_run *r, lm_err *err)
 /* ---- fitting ---- */
 
 /* Encodes rows with spec into doubles (n x nslot). */
-static int encode(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+static int encode(const cox_run *r, const enc_spec *spec, const long *rows, long n,
 		  double *X, lm_err *err)
 {
 	int ns = spec->nslot;
 	float *Xf = xmallocarray((size_t)(n ? n : 1) * (size_t)ns, sizeof *Xf);
-	int st = cohort_encode(spec, &r->f, rows, n, Xf, err);
+	int st = enc_encode(spec, &r->f, rows, n, Xf, err);
 	for (size_t k = 0; k < (size_t)n * (size_t)ns; k++)
 		X[k] = Xf[k];
 	free(Xf);
@@ -404,7 +404,7 @@ static int encode(const cox_run *r, const cohort_spec *spec, const long *rows, l
 }
 
 /* Reference levels: the first one-hot slot of every categorical column. */
-static int *reference_slots(const cohort_spec *spec)
+static int *reference_slots(const enc_spec *spec)
 {
 	int *fx = xcalloc((size_t)spec->nslot, sizeof *fx);
 	for (int s = 0; s < spec->nslot; s++)
@@ -415,7 +415,7 @@ static int *reference_slots(const cohort_spec *spec)
 }
 
 /* Fits rows with spec: fit filled; X (n x nslot) is the encoding, for the caller to free. */
-static int fit_rows(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+static int fit_rows(const cox_run *r, const enc_spec *spec, const long *rows, long n,
 		    cox_fit *fit, lm_err *err)
 {
 	int ns = spec->nslot;
@@ -516,7 +516,7 @@ static cJSON *eval_json(const cox_run *r, const long *rows, long n, const double
 /* The coefficient table of the final fit, on each input's own units. */
 static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 {
-	const cohort_spec *sp = &r->m->spec;
+	const enc_spec *sp = &r->m->spec;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "n", (double)fit->n);
 	cJSON_AddNumberToObject(o, "events", (double)fit->events);
@@ -533,7 +533,7 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
 	metrics_json_number(o, "c_final", c_final);
 	cJSON *a = cJSON_AddArrayToObject(o, "coefficients");
 	for (int s = 0; s < sp->nslot; s++) {
-		const cohort_slot *sl = &sp->slot[s];
+		const enc_slot *sl = &sp->slot[s];
 		cJSON *c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "input", sl->name);
 		cJSON_AddStringToObject(c, "column", sl->column);
@@ -566,7 +566,7 @@ static cJSON *table_json(const cox_run *r, const cox_fit *fit, double c_final)
  * cox.zph, transform "km"), with a warning for each column whose p is below 0.05. */
 static void add_zph(const cox_run *r, const cox_fit *fit, const double *X, cJSON *cx)
 {
-	const cohort_spec *sp = &r->m->spec;
+	const enc_spec *sp = &r->m->spec;
 	cox_zph z;
 	cox_zph_compute(X, r->time, r->event, r->f.nrow, sp->nslot, fit->beta, r->a.ties, &z);
 	int *sel = xcalloc((size_t)sp->nslot, sizeof *sel);
@@ -630,7 +630,7 @@ static char *hyper(const cox_run *r)
 /* A neural Cox member: an mlp or transformer with one output trained on the partial
  * likelihood (coxnet.h); fit gets its baseline hazard from the training rows' scores, the
  * best epoch in *best. epochs > 0: that many epochs on every row (the final model). */
-static int fit_neural(const cox_run *r, const cohort_spec *spec, const long *rows, long n,
+static int fit_neural(const cox_run *r, const enc_spec *spec, const long *rows, long n,
 		      uint64_t seed, int epochs, nn_model **net, cox_fit *fit, int *best,
 		      lm_err *err)
 {
@@ -665,7 +665,7 @@ static int fit_neural(const cox_run *r, const cohort_spec *spec, const long *row
 	double *t = xmallocarray((size_t)(n ? n : 1), sizeof *t), *lp = xmallocarray((size_t)(n ? n : 1), sizeof *lp);
 	int *e = xmallocarray((size_t)(n ? n : 1), sizeof *e);
 	float *z = xmallocarray((size_t)(n ? n : 1), sizeof *z);
-	int st = cohort_encode(spec, &r->f, rows, n, X, err);
+	int st = enc_encode(spec, &r->f, rows, n, X, err);
 	for (long i = 0; i < n; i++) {
 		t[i] = r->time[rows[i]];
 		e[i] = r->event[rows[i]];
@@ -709,7 +709,7 @@ static int fit_neural(const cox_run *r, const cohort_spec *spec, const long *row
 }
 
 /* Linear predictors of every frame row under a fold's member. */
-static int member_lp(const cox_run *r, const cohort_spec *spec, const cox_fit *fk, nn_model *net,
+static int member_lp(const cox_run *r, const enc_spec *spec, const cox_fit *fk, nn_model *net,
 		     double *lp, lm_err *err)
 {
 	long n = r->f.nrow;
@@ -721,7 +721,7 @@ static int member_lp(const cox_run *r, const cohort_spec *spec, const cox_fit *f
 	if (r->a.neural) {
 		float *X = xmallocarray((size_t)n * (size_t)ns, sizeof *X);
 		float *z = xmallocarray((size_t)n, sizeof *z);
-		if (!(st = cohort_encode(spec, &r->f, all, n, X, err))) {
+		if (!(st = enc_encode(spec, &r->f, all, n, X, err))) {
 			nn_logits(net, X, n, z);
 			for (long i = 0; i < n; i++)
 				lp[i] = z[i];
@@ -775,7 +775,7 @@ static int run_fits(cox_run *r, cox_fit *final, lm_err *err)
 		for (long i = 0; i < n; i++)
 			if (r->fold[i] != k)
 				tr[ntr++] = i;
-		cohort_spec_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
+		enc_refit(&r->m->spec, &r->f, tr, ntr, &r->m->fold_spec[k]);
 		cox_fit fk;
 		nn_model *net = NULL;
 		if (r->a.neural)
@@ -893,7 +893,7 @@ static int store_all(sqlite3 *db, cox_run *r, const cox_fit *final, lm_err *err)
 	long *all = xmallocarray((size_t)n, sizeof *all);
 	for (long i = 0; i < n; i++)
 		all[i] = i;
-	int st = cohort_encode(&r->m->spec, &r->f, all, n, T, err);
+	int st = enc_encode(&r->m->spec, &r->f, all, n, T, err);
 	if (!st)
 		st = store_exec(db, "BEGIN IMMEDIATE", err);
 	if (st) {
@@ -1010,7 +1010,7 @@ int cmd_train_cox(int argc, char **argv)
 				: xasprintf("cox-%s", r.ev_col);
 	cox_fit final;
 	memset(&final, 0, sizeof final);
-	cohort_target tg;
+	enc_target tg;
 	memset(&tg, 0, sizeof tg);
 	store_columns cols;
 	if ((st = store_columns_load(db, "patients", &cols, &err)))
@@ -1057,7 +1057,7 @@ int cmd_train_cox(int argc, char **argv)
 	for (long i = 0; i < r.f.nrow; i++)
 		tg.y[i] = (float)r.event[i];
 	r.fold = xmallocarray((size_t)r.f.nrow, sizeof *r.fold);
-	st = cohort_folds(&tg, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err);
+	st = enc_folds(&tg, r.f.nrow, r.a.folds, (uint64_t)r.a.seed, r.fold, &err);
 	free(tg.y);
 	if (st)
 		goto out;
@@ -1076,7 +1076,7 @@ int cmd_train_cox(int argc, char **argv)
 		long *all = xmallocarray((size_t)r.f.nrow, sizeof *all);
 		for (long i = 0; i < r.f.nrow; i++)
 			all[i] = i;
-		st = cohort_spec_fit(&r.f, (const char *const *)r.feat, r.nfeat, all, r.f.nrow,
+		st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, all, r.f.nrow,
 				     &r.m->spec, &err);
 		free(all);
 		if (st)
@@ -1162,7 +1162,7 @@ out:
 }
 
 int train_horizon_target(const frame *f, const char *file, const char *time_col,
-			 const char *event, double horizon, cohort_target *t, long *n_censored,
+			 const char *event, double horizon, enc_target *t, long *n_censored,
 			 lm_err *err)
 {
 	memset(t, 0, sizeof *t);
@@ -1206,7 +1206,7 @@ int train_horizon_target(const frame *f, const char *file, const char *time_col,
 			st = lm_seterr(err, EX_DATAERR, "%s: --horizon %g: %s", file, horizon,
 				       pos ? "every patient followed that long has the event"
 					   : "no event before the horizon");
-			cohort_target_free(t);
+			enc_target_free(t);
 		}
 	}
 	free(r.time);

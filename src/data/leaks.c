@@ -87,7 +87,7 @@ static int date_like(const char *s)
 
 /* AUC of one column as a score: the value itself (numbers, booleans), or for categories
  * the share of positives in the patient's category; taken in the better direction. */
-static double column_auc(const frame_col *c, const cohort_target *t, long nrow)
+static double column_auc(const frame_col *c, const enc_target *t, long nrow)
 {
 	double *p = xmallocarray((size_t)(nrow ? nrow : 1), sizeof *p);
 	double *y = xmallocarray((size_t)(nrow ? nrow : 1), sizeof *y);
@@ -130,7 +130,7 @@ static double column_auc(const frame_col *c, const cohort_target *t, long nrow)
 	return isnan(auc) ? auc : fmax(auc, 1 - auc);
 }
 
-void leaks_check(const frame *f, const cohort_target *t, const char *const *inputs, int ninput,
+void leaks_check(const frame *f, const enc_target *t, const char *const *inputs, int ninput,
 		 leaks *out)
 {
 	memset(out, 0, sizeof *out);

@@ -12,7 +12,7 @@
 #ifndef LUMEN_LEAKS_H
 #define LUMEN_LEAKS_H
 
-#include "cohort.h"
+#include "encoder.h"
 #include "store.h"
 
 #define LEAKS_AUC 0.98
@@ -24,7 +24,7 @@ typedef struct leaks {
 
 /* Checks the named input columns of f (rows with a target value only, t may be multi-class:
  * the AUC check then does not apply). Fills out; free with leaks_free. */
-void leaks_check(const frame *f, const cohort_target *t, const char *const *inputs, int ninput,
+void leaks_check(const frame *f, const enc_target *t, const char *const *inputs, int ninput,
 		 leaks *out);
 void leaks_free(leaks *l);
 /* Whether a column name reads like a date or a follow-up time (exposed for tests). */

@@ -50,13 +50,13 @@ void model_free(model *m)
 	for (int k = 0; k < m->nclass; k++)
 		free(m->classes[k]);
 	free(m->classes);
-	cohort_spec_free(&m->spec);
+	enc_free(&m->spec);
 	nn_free(m->final);
 	for (int k = 0; k < m->nfold; k++) {
 		if (m->fold)
 			nn_free(m->fold[k]);
 		if (m->fold_spec)
-			cohort_spec_free(&m->fold_spec[k]);
+			enc_free(&m->fold_spec[k]);
 	}
 	free(m->fold);
 	free(m->fold_spec);
@@ -220,7 +220,7 @@ static char *hyper_with_arch(const model *m)
 	return json_take(h);
 }
 
-static char *inputs_json(const cohort_spec *spec)
+static char *inputs_json(const enc_spec *spec)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (int t = 0; t < spec->ncolumn; t++) {
@@ -317,7 +317,7 @@ int model_save(sqlite3 *db, model *m, int force, lm_err *err)
 	if (!ins)
 		return err ? err->status : EX_SOFTWARE;
 	for (int s = 0; s < m->spec.nslot; s++) {
-		const cohort_slot *sl = &m->spec.slot[s];
+		const enc_slot *sl = &m->spec.slot[s];
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		sqlite3_bind_int64(ins, 1, m->id);
@@ -367,7 +367,7 @@ int model_save(sqlite3 *db, model *m, int force, lm_err *err)
 
 /* ---- load ---- */
 
-static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec, lm_err *err)
+static int load_spec(sqlite3 *db, long id, const char *inputs, enc_spec *spec, lm_err *err)
 {
 	memset(spec, 0, sizeof *spec);
 	cJSON *a = cJSON_Parse(inputs ? inputs : "");
@@ -386,7 +386,7 @@ static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec
 		int ty = cJSON_IsString(t) ? store_type_parse(t->valuestring) : -1;
 		if (!cJSON_IsString(c) || ty < 0) {
 			cJSON_Delete(a);
-			cohort_spec_free(spec);
+			enc_free(spec);
 			return lm_seterr(err, EX_DATAERR, "model %ld: its inputs are not readable", id);
 		}
 		spec->columns[spec->ncolumn] = xstrdup(c->valuestring);
@@ -399,7 +399,7 @@ static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec
 					 " FROM model_inputs WHERE model_id = ? ORDER BY slot",
 					 err);
 	if (!st) {
-		cohort_spec_free(spec);
+		enc_free(spec);
 		return err ? err->status : EX_SOFTWARE;
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -409,7 +409,7 @@ static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec
 			cap = cap ? 2 * cap : 16;
 			spec->slot = xreallocarray(spec->slot, (size_t)cap, sizeof *spec->slot);
 		}
-		cohort_slot *sl = &spec->slot[spec->nslot++];
+		enc_slot *sl = &spec->slot[spec->nslot++];
 		sl->name = dup_col(st, 0);
 		sl->column = dup_col(st, 1);
 		int k = kind_parse((const char *)sqlite3_column_text(st, 2));
@@ -431,7 +431,7 @@ static int load_spec(sqlite3 *db, long id, const char *inputs, cohort_spec *spec
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE || bad || spec->nslot == 0) {
-		cohort_spec_free(spec);
+		enc_free(spec);
 		return lm_seterr(err, EX_DATAERR, "model %ld: its input slots are not readable", id);
 	}
 	return 0;
@@ -447,7 +447,7 @@ static int net_arch(const char *arch_name)
 }
 
 static void spec_from_hyper(nn_spec *s, const char *arch_name, const char *hyper, int n_in,
-			    int n_out, const cohort_spec *cs, int *tokens)
+			    int n_out, const enc_spec *cs, int *tokens)
 {
 	int a = net_arch(arch_name);
 	nn_spec_defaults(s, a < 0 ? NN_LOGREG : (nn_arch)a, n_in, n_out);
@@ -480,7 +480,7 @@ static void spec_from_hyper(nn_spec *s, const char *arch_name, const char *hyper
 
 /* Fills the tensors of member `member` into nm (checking names and sizes), and for folds the
  * input statistics into fspec. Returns 0, EX_DATAERR, or -1 when the member has no rows. */
-static int load_member(sqlite3 *db, long id, int member, nn_model *nm, cohort_spec *fspec,
+static int load_member(sqlite3 *db, long id, int member, nn_model *nm, enc_spec *fspec,
 		       lm_err *err)
 {
 	sqlite3_stmt *st = store_prepare(
@@ -628,7 +628,7 @@ model *model_load(sqlite3 *db, const char *name, lm_err *err)
 		m->fold_spec = xcalloc((size_t)nfold, sizeof *m->fold_spec);
 		m->nfold = nfold;
 		for (int k = 0; k < nfold; k++) {
-			cohort_spec_copy(&m->spec, &m->fold_spec[k]);
+			enc_copy(&m->spec, &m->fold_spec[k]);
 			m->fold[k] = nn_create(&ns, 0, err);
 			status = m->fold[k] ? load_member(db, m->id, k, m->fold[k], &m->fold_spec[k], err)
 					    : EX_SOFTWARE;
@@ -640,7 +640,7 @@ model *model_load(sqlite3 *db, const char *name, lm_err *err)
 			if (status < 0) { /* folds not stored: the final model alone */
 				for (int j = 0; j <= k; j++) {
 					nn_free(m->fold[j]);
-					cohort_spec_free(&m->fold_spec[j]);
+					enc_free(&m->fold_spec[j]);
 				}
 				free(m->fold);
 				free(m->fold_spec);

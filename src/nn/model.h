@@ -1,5 +1,5 @@
 /* model.h: models as stored in the workbench file, loaded for use by the CLI, explanations,
- * the TUI and Lua. A stored model is its cohort_spec (inputs and normalisation), the trained
+ * the TUI and Lua. A stored model is its enc_spec (inputs and normalisation), the trained
  * networks (one per fold, and the final one), and metadata.
  *
  * The final model answers for new patients and for what-if; the fold models give each
@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "../data/cohort.h"
+#include "../data/encoder.h"
 #include "nn.h"
 
 typedef struct model {
@@ -17,12 +17,12 @@ typedef struct model {
 	char *name, *arch, *target, *positive, *task; /* task "binary" | "multiclass" */
 	int nclass;
 	char **classes;
-	cohort_spec spec;
+	enc_spec spec;
 	nn_model *final;    /* used for new patients and what-if */
 	int nfold;
 	nn_model **fold;    /* fold models (may be NULL when not stored) */
-	cohort_spec *fold_spec; /* nfold specs: spec's slots with each fold's training
-				 * statistics (cohort_spec_refit); encode with these for fold[k] */
+	enc_spec *fold_spec; /* nfold specs: spec's slots with each fold's training
+				 * statistics (enc_refit); encode with these for fold[k] */
 	char *metrics_json; /* as stored */
 	char *hyper_json;
 	/* a survival model (task "survival", coxmodel.h): the final member's baseline

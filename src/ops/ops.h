@@ -259,9 +259,9 @@ typedef struct ops_patient {
 	int have_cohort;
 	ig_opts io;
 	int ncol;
-	cohort_value *v, *v0;
+	enc_value *v, *v0;
 	char **vt, **vt0;      /* text storage behind v[].text, v0[].text */
-	cohort_value *bv;      /* baseline patient:ID: its raw values (NULL otherwise) */
+	enc_value *bv;      /* baseline patient:ID: its raw values (NULL otherwise) */
 	char **bvt;
 } ops_patient;
 
@@ -382,7 +382,7 @@ cJSON *ops_explain_json(const ops_explain *r);
  * patient's raw values into x (m->spec.nslot floats) with that network's statistics, and maps
  * a baseline row given in the final encoding (base, the stored mean/median) to that
  * network's encoding into base_out (the same raw baseline patient). Returns the network. */
-nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float *base,
+nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *base,
 		      float *x, float *base_out);
 
 /* Explains raw values with the network of fold `fold` (-1 or no fold models: the final one),
@@ -391,8 +391,8 @@ nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float 
  * patient's raw values (patient:ID), encoded exactly with the network's statistics instead of
  * mapping base. Fills *out (ig_explanation_free);
  * *net_used (may be NULL) says which: the fold, or -1 for the final network. 0 or a status. */
-int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
-		       const cohort_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
+int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
+		       const enc_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
 		       int *net_used, lm_err *err);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);

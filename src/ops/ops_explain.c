@@ -170,13 +170,13 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 			}
 		if (ng == 0)
 			continue;
-		const cohort_spec *sp = g >= 0 ? &m->fold_spec[g] : &m->spec;
+		const enc_spec *sp = g >= 0 ? &m->fold_spec[g] : &m->spec;
 		nn_model *net = ops_net_for(m, g, NULL, base, NULL, bk);
-		if (base_row >= 0 && (st = cohort_encode(sp, &co->f, &base_row, 1, bk, err)))
+		if (base_row >= 0 && (st = enc_encode(sp, &co->f, &base_row, 1, bk, err)))
 			break;
 		for (long b0 = 0; b0 < ng && !st; b0 += (long)bn) {
 			long nb = ng - b0 < (long)bn ? ng - b0 : (long)bn;
-			if ((st = cohort_encode(sp, &co->f, sub + b0, nb, X, err)))
+			if ((st = enc_encode(sp, &co->f, sub + b0, nb, X, err)))
 				break;
 			float fb = 0;
 			if (attr) {
@@ -292,7 +292,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 					heads, last, roll, &out->n_fold, o->progress, o->ctx, err);
 	out->n_final = n - out->n_fold;
 	for (long q = 0; do_ig && q < n && !st; q++)
-		cohort_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
+		enc_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
 				      cols + (size_t)q * (size_t)nc);
 	out->seconds_ig = lm_seconds() - t0;
 	if (!st && do_attn && do_ig) {

@@ -15,16 +15,16 @@
 #include "../../explain/attention.h"
 #include "ops.h"
 
-nn_model *ops_net_for(model *m, int fold, const cohort_value *vals, const float *base,
+nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *base,
 		      float *x, float *base_out)
 {
 	int use_fold = fold >= 0 && fold < m->nfold && m->fold && m->fold[fold] && m->fold_spec;
-	const cohort_spec *sp = use_fold ? &m->fold_spec[fold] : &m->spec;
+	const enc_spec *sp = use_fold ? &m->fold_spec[fold] : &m->spec;
 	if (vals)
-		cohort_encode_values(sp, vals, x);
+		enc_values(sp, vals, x);
 	if (base && base_out) {
 		for (int s = 0; s < m->spec.nslot; s++) {
-			const cohort_slot *f = &m->spec.slot[s], *k = &sp->slot[s];
+			const enc_slot *f = &m->spec.slot[s], *k = &sp->slot[s];
 			double v = (double)base[s];
 			if (!use_fold) {
 				base_out[s] = base[s];
@@ -132,8 +132,8 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
 	return fold >= 0 && fold < m->nfold && m->fold ? fold : -1;
 }
 
-int ops_explain_values(model *m, int fold, const cohort_value *vals, const float *base,
-		       const cohort_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
+int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
+		       const enc_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
 		       int *net_used, lm_err *err)
 {
 	memset(out, 0, sizeof *out);
@@ -171,7 +171,7 @@ int ops_explain_values(model *m, int fold, const cohort_value *vals, const float
 	int st = ig_batch(net, x, 1, b, &io, out->slots, &out->logit, &out->baseline_logit,
 			  &out->delta, &out->steps, NULL, NULL, err);
 	if (!st) {
-		cohort_sum_to_columns(&m->spec, out->slots, out->columns);
+		enc_sum_to_columns(&m->spec, out->slots, out->columns);
 		if (sp->n_out == 1) {
 			out->prob = (float)ops_risk_of_logit(m, (double)out->logit);
 		} else {
@@ -251,7 +251,7 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	return 0;
 }
 
-static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
+static void value_text(const enc_value *v, col_type t, char *buf, size_t len)
 {
 	if (t == COL_TYPE_TEXT)
 		snprintf(buf, len, "%s", v->text ? v->text : ".");
@@ -263,7 +263,7 @@ static void value_text(const cohort_value *v, col_type t, char *buf, size_t len)
 
 /* Where a value sits among the cohort's: mid-rank percentile of a number among the values
  * present; for a category the share of patients with it. */
-static double percentile(const ops_patient *pv, int j, const cohort_value *v, int *is_share)
+static double percentile(const ops_patient *pv, int j, const enc_value *v, int *is_share)
 {
 	const model *m = pv->m;
 	*is_share = m->spec.column_type[j] == COL_TYPE_TEXT;
@@ -353,7 +353,7 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 
 static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 {
-	const cohort_spec *sp = &pv->m->spec;
+	const enc_spec *sp = &pv->m->spec;
 	int nc = pv->ncol = sp->ncolumn;
 	size_t n = (size_t)(nc ? nc : 1);
 	pv->v = xcalloc(n, sizeof *pv->v);
@@ -525,7 +525,7 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err)
 {
-	const cohort_spec *sp = &pv->m->spec;
+	const enc_spec *sp = &pv->m->spec;
 	int j = -1;
 	for (int k = 0; k < sp->ncolumn; k++)
 		if (!strcmp(sp->columns[k], col))
@@ -577,7 +577,7 @@ int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err)
 	if (store_columns_load(db, "patients", &cols, err))
 		return err->status;
 	int k = store_columns_role(&cols, COL_ROLE_TREATMENT);
-	const cohort_spec *sp = &pv->m->spec;
+	const enc_spec *sp = &pv->m->spec;
 	int j = -1;
 	for (int q = 0; k >= 0 && q < sp->ncolumn; q++)
 		if (!strcmp(sp->columns[q], cols.c[k].name))

@@ -399,10 +399,10 @@ static void test_baselines(void **state)
 	assert_true(fabsf(out[0] - 4) < 1e-6f && fabsf(out[1] - 0.5f) < 1e-6f && fabsf(out[2] - 3.5f) < 1e-6f);
 	ig_baseline_from_matrix(IG_BASE_MEDIAN, X, 4, 3, out);
 	assert_true(fabsf(out[0] - 2.5f) < 1e-6f && fabsf(out[1] - 0.5f) < 1e-6f && fabsf(out[2] - 2.5f) < 1e-6f);
-	cohort_slot sl[3] = {{.kind = SLOT_NUMERIC, .center = 2, .scale = 4},
+	enc_slot sl[3] = {{.kind = SLOT_NUMERIC, .center = 2, .scale = 4},
 			     {.kind = SLOT_ONEHOT, .center = 0, .scale = 1},
 			     {.kind = SLOT_MISSING, .center = 0, .scale = 1}};
-	cohort_spec sp = {.nslot = 3, .slot = sl};
+	enc_spec sp = {.nslot = 3, .slot = sl};
 	ig_baseline_zero(&sp, out);
 	assert_true(out[0] == -0.5f && out[1] == 0 && out[2] == 0);
 	ig_baseline b;

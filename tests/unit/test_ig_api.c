@@ -92,7 +92,7 @@ static void test_matches_stored(void **state)
 		assert_true(fabs((double)e.prob - 1 / (1 + exp(-(double)e.logit))) < 1e-6);
 
 		/* the same patient from raw values, as the TUI's what-if starts */
-		cohort_value *v = xcalloc((size_t)nc, sizeof *v);
+		enc_value *v = xcalloc((size_t)nc, sizeof *v);
 		for (int k = 0; k < nc; k++) {
 			const frame_col *c = &co.f.col[k];
 			double x = c->v[r];

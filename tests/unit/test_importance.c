@@ -51,7 +51,7 @@ static void test_json(void **state)
 {
 	(void)state;
 	char *names[] = {"age", "bili", "sex"};
-	cohort_spec sp = {0};
+	enc_spec sp = {0};
 	sp.ncolumn = 3;
 	sp.columns = names;
 	double ma[] = {0.1, 0.5, 0.25}, ms[] = {-0.1, 0.5, 0.0};

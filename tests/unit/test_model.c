@@ -23,7 +23,7 @@ static sqlite3 *fresh_db(void)
 }
 
 /* A spec by hand: age (numeric, center 50, scale 10), sex=f, sex=m (one-hot), bili:missing. */
-static void make_spec(cohort_spec *s)
+static void make_spec(enc_spec *s)
 {
 	memset(s, 0, sizeof *s);
 	s->ncolumn = 3;
@@ -91,7 +91,7 @@ static model *make_model(const char *name, nn_arch arch, int nfold)
 		m->fold_spec = xcalloc((size_t)nfold, sizeof *m->fold_spec);
 		for (int k = 0; k < nfold; k++) {
 			m->fold[k] = nn_create(&s, 20 + (uint64_t)k, &err);
-			cohort_spec_copy(&m->spec, &m->fold_spec[k]);
+			enc_copy(&m->spec, &m->fold_spec[k]);
 			m->fold_spec[k].slot[0].center = 40 + k;
 			m->fold_spec[k].slot[2].scale = k == 1 ? 0 : 1;
 		}

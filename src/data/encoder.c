@@ -1,10 +1,10 @@
-/* cohort.c: the model matrix — input slots fitted on training rows, encoding of frame rows and
- * of single patients, targets, and stratified folds. See cohort.h for the encoding rules. */
+/* encoder.c: the model matrix — input slots fitted on training rows, encoding of frame rows and
+ * of single patients, targets, and stratified folds. See encoder.h for the encoding rules. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cohort.h"
+#include "encoder.h"
 #include "import.h"
 
 /* Label of a frame cell of a text column with categories, or NULL when missing/free text. */
@@ -19,14 +19,14 @@ static const char *cell_label(const frame_col *c, long r)
 	return k >= 0 && k < c->meta->ncat ? c->meta->cats[k] : NULL;
 }
 
-static void slot_add(cohort_spec *s, int *cap, const char *name, const char *column,
+static void slot_add(enc_spec *s, int *cap, const char *name, const char *column,
 		     slot_kind kind, const char *cat, double center, double scale, int token)
 {
 	if (s->nslot == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
 		s->slot = xreallocarray(s->slot, (size_t)*cap, sizeof *s->slot);
 	}
-	cohort_slot *sl = &s->slot[s->nslot++];
+	enc_slot *sl = &s->slot[s->nslot++];
 	sl->name = xstrdup(name);
 	sl->column = xstrdup(column);
 	sl->kind = kind;
@@ -36,8 +36,8 @@ static void slot_add(cohort_spec *s, int *cap, const char *name, const char *col
 	sl->token = token;
 }
 
-int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, const long *rows,
-		    long nrows, cohort_spec *spec, lm_err *err)
+int enc_fit(const frame *f, const char *const *features, int nfeat, const long *rows,
+		    long nrows, enc_spec *spec, lm_err *err)
 {
 	memset(spec, 0, sizeof *spec);
 	if (nfeat <= 0)
@@ -48,7 +48,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 	for (int t = 0; t < nfeat; t++) {
 		int j = frame_find(f, features[t]);
 		if (j < 0) {
-			cohort_spec_free(spec);
+			enc_free(spec);
 			return lm_seterr(err, EX_DATAERR, "no column '%s'", features[t]);
 		}
 		const frame_col *c = &f->col[j];
@@ -59,7 +59,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 		long nmiss = 0;
 		if (c->meta->type == COL_TYPE_TEXT) {
 			if (c->str) {
-				cohort_spec_free(spec);
+				enc_free(spec);
 				return lm_seterr(err, EX_DATAERR,
 						 "column '%s' is free text (%ld distinct values) and cannot be a feature",
 						 name, c->meta->distinct);
@@ -85,7 +85,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 			}
 			free(seen);
 			if (!any) {
-				cohort_spec_free(spec);
+				enc_free(spec);
 				return lm_seterr(err, EX_DATAERR, "feature '%s' has no values in the training rows",
 						 name);
 			}
@@ -102,7 +102,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 				n++;
 			}
 			if (n == 0) {
-				cohort_spec_free(spec);
+				enc_free(spec);
 				return lm_seterr(err, EX_DATAERR, "feature '%s' has no values in the training rows",
 						 name);
 			}
@@ -125,7 +125,7 @@ int cohort_spec_fit(const frame *f, const char *const *features, int nfeat, cons
 	return 0;
 }
 
-void cohort_spec_free(cohort_spec *spec)
+void enc_free(enc_spec *spec)
 {
 	for (int i = 0; i < spec->nslot; i++) {
 		free(spec->slot[i].name);
@@ -140,7 +140,7 @@ void cohort_spec_free(cohort_spec *spec)
 	memset(spec, 0, sizeof *spec);
 }
 
-void cohort_spec_copy(const cohort_spec *src, cohort_spec *dst)
+void enc_copy(const enc_spec *src, enc_spec *dst)
 {
 	memset(dst, 0, sizeof *dst);
 	dst->nslot = src->nslot;
@@ -160,12 +160,12 @@ void cohort_spec_copy(const cohort_spec *src, cohort_spec *dst)
 	}
 }
 
-void cohort_spec_refit(const cohort_spec *layout, const frame *f, const long *rows, long nrows,
-		       cohort_spec *out)
+void enc_refit(const enc_spec *layout, const frame *f, const long *rows, long nrows,
+		       enc_spec *out)
 {
-	cohort_spec_copy(layout, out);
+	enc_copy(layout, out);
 	for (int s = 0; s < out->nslot; s++) {
-		cohort_slot *sl = &out->slot[s];
+		enc_slot *sl = &out->slot[s];
 		int j = frame_find(f, sl->column);
 		if (j < 0)
 			continue;
@@ -214,7 +214,7 @@ void cohort_spec_refit(const cohort_spec *layout, const frame *f, const long *ro
 }
 
 /* First slot of each token and the number of slots: slots of a column are contiguous. */
-static void token_range(const cohort_spec *spec, int t, int *first, int *count)
+static void token_range(const enc_spec *spec, int t, int *first, int *count)
 {
 	*first = -1;
 	*count = 0;
@@ -227,11 +227,11 @@ static void token_range(const cohort_spec *spec, int t, int *first, int *count)
 }
 
 /* Writes one column's slots for a raw value: num for numeric columns, label for text. */
-static void encode_one(const cohort_spec *spec, int first, int count, double num, int is_text,
+static void encode_one(const enc_spec *spec, int first, int count, double num, int is_text,
 		       const char *label, float *x)
 {
 	for (int s = first; s < first + count; s++) {
-		const cohort_slot *sl = &spec->slot[s];
+		const enc_slot *sl = &spec->slot[s];
 		float v = 0;
 		switch (sl->kind) {
 		case SLOT_NUMERIC:
@@ -248,7 +248,7 @@ static void encode_one(const cohort_spec *spec, int first, int count, double num
 	}
 }
 
-int cohort_encode(const cohort_spec *spec, const frame *f, const long *rows, long nrows,
+int enc_encode(const enc_spec *spec, const frame *f, const long *rows, long nrows,
 		  float *X, lm_err *err)
 {
 	int ns = spec->nslot;
@@ -322,7 +322,7 @@ int cohort_encode(const cohort_spec *spec, const frame *f, const long *rows, lon
 	return 0;
 }
 
-void cohort_encode_values(const cohort_spec *spec, const cohort_value *vals, float *x)
+void enc_values(const enc_spec *spec, const enc_value *vals, float *x)
 {
 	for (int t = 0; t < spec->ncolumn; t++) {
 		int first, count;
@@ -334,7 +334,7 @@ void cohort_encode_values(const cohort_spec *spec, const cohort_value *vals, flo
 	}
 }
 
-void cohort_sum_to_columns(const cohort_spec *spec, const float *slots, float *out)
+void enc_sum_to_columns(const enc_spec *spec, const float *slots, float *out)
 {
 	for (int t = 0; t < spec->ncolumn; t++)
 		out[t] = 0;
@@ -363,8 +363,8 @@ static int level_cmp_text(const void *a, const void *b)
 
 static char *num_label(double v) { return xasprintf("%.15g", v); }
 
-int cohort_target_make(const frame *f, const char *column, const char *positive,
-		       cohort_target *t, lm_err *err)
+int enc_target_make(const frame *f, const char *column, const char *positive,
+		       enc_target *t, lm_err *err)
 {
 	memset(t, 0, sizeof *t);
 	int j = frame_find(f, column);
@@ -497,11 +497,11 @@ int cohort_target_make(const frame *f, const char *column, const char *positive,
 	return 0;
 fail:
 	free(lev);
-	cohort_target_free(t);
+	enc_target_free(t);
 	return st;
 }
 
-void cohort_target_free(cohort_target *t)
+void enc_target_free(enc_target *t)
 {
 	for (int k = 0; k < t->nclass; k++)
 		free(t->classes[k]);
@@ -510,7 +510,7 @@ void cohort_target_free(cohort_target *t)
 	memset(t, 0, sizeof *t);
 }
 
-int cohort_folds(const cohort_target *t, long n, int k, uint64_t seed, int *fold, lm_err *err)
+int enc_folds(const enc_target *t, long n, int k, uint64_t seed, int *fold, lm_err *err)
 {
 	if (k < 2)
 		return lm_seterr(err, EX_DATAERR, "need at least 2 folds, not %d", k);

@@ -1,4 +1,4 @@
-/* Unit tests for cohort.c: standardisation with training statistics only, one-hot encoding,
+/* Unit tests for encoder.c: standardisation with training statistics only, one-hot encoding,
  * unseen categories, missing indicators, targets and stratified folds. Expected numbers are
  * worked out by hand in the comments. */
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/data/cohort.h"
+#include "../../src/data/encoder.h"
 
 /* A hand-built frame. Columns: age (real), sex (text: f, m, x), bili (real, row 2 missing),
  * status (integer 0/1/2, row 5 missing), flag (boolean). Six rows. */
@@ -73,9 +73,9 @@ static void test_spec_fit(void **state)
 	frame f;
 	make_frame(&f);
 	long rows[] = {0, 1, 2, 3};
-	cohort_spec s;
+	enc_spec s;
 	lm_err err = {0};
-	assert_int_equal(cohort_spec_fit(&f, feats, 3, rows, 4, &s, &err), 0);
+	assert_int_equal(enc_fit(&f, feats, 3, rows, 4, &s, &err), 0);
 	assert_int_equal(s.ncolumn, 3);
 	assert_int_equal(s.nslot, 6); /* age, sex=f, sex=m, sex=x, bili, bili:missing */
 	assert_string_equal(s.slot[0].name, "age");
@@ -96,7 +96,7 @@ static void test_spec_fit(void **state)
 	/* encode all six rows with the training statistics */
 	long all[NR] = {0, 1, 2, 3, 4, 5};
 	float X[NR * 6];
-	assert_int_equal(cohort_encode(&s, &f, all, NR, X, &err), 0);
+	assert_int_equal(enc_encode(&s, &f, all, NR, X, &err), 0);
 	/* row 4 (not in training): age (80 - 55) / 11.1803 = 2.23607 */
 	assert_true(fabs(X[4 * 6 + 0] - 2.2360680f) < 1e-5);
 	/* row 2: bili missing → value slot 0 (the mean), indicator 1 */
@@ -111,20 +111,20 @@ static void test_spec_fit(void **state)
 
 	/* sums back to columns */
 	float attr[6] = {1, 2, 3, 4, 5, 6}, cols[3];
-	cohort_sum_to_columns(&s, attr, cols);
+	enc_sum_to_columns(&s, attr, cols);
 	assert_true(cols[0] == 1.0f && cols[1] == 9.0f && cols[2] == 11.0f);
 
 	/* single patient values: age 55 (→ 0), sex "m", bili missing */
-	cohort_value vals[3] = {{55, NULL}, {NAN, "m"}, {NAN, NULL}};
+	enc_value vals[3] = {{55, NULL}, {NAN, "m"}, {NAN, NULL}};
 	float x[6];
-	cohort_encode_values(&s, vals, x);
+	enc_values(&s, vals, x);
 	assert_true(x[0] == 0.0f && x[1] == 0.0f && x[2] == 1.0f && x[3] == 0.0f);
 	assert_true(x[4] == 0.0f && x[5] == 1.0f);
 	/* an unknown label encodes as all zeros */
 	vals[1].text = "unknown";
-	cohort_encode_values(&s, vals, x);
+	enc_values(&s, vals, x);
 	assert_true(x[1] == 0.0f && x[2] == 0.0f && x[3] == 0.0f);
-	cohort_spec_free(&s);
+	enc_free(&s);
 	frame_free(&f);
 }
 
@@ -136,19 +136,19 @@ static void test_unseen_category(void **state)
 	frame f;
 	make_frame(&f);
 	long rows[] = {0, 1, 4, 5};
-	cohort_spec s;
+	enc_spec s;
 	lm_err err = {0};
-	assert_int_equal(cohort_spec_fit(&f, feats, 3, rows, 4, &s, &err), 0);
+	assert_int_equal(enc_fit(&f, feats, 3, rows, 4, &s, &err), 0);
 	assert_int_equal(s.nslot, 4); /* age, sex=f, sex=m, bili */
 	assert_string_equal(s.slot[3].name, "bili");
 	/* bili over rows 0,1,4,5: 1,2,5,6 → mean 3.5 */
 	assert_true(fabs(s.slot[3].center - 3.5) < 1e-12);
 	long r3[] = {3, 2};
 	float X[8];
-	assert_int_equal(cohort_encode(&s, &f, r3, 2, X, &err), 0);
+	assert_int_equal(enc_encode(&s, &f, r3, 2, X, &err), 0);
 	assert_true(X[1] == 0.0f && X[2] == 0.0f); /* x: all zeros */
 	assert_true(X[4 + 3] == 0.0f);             /* row 2 bili missing: mean */
-	cohort_spec_free(&s);
+	enc_free(&s);
 	frame_free(&f);
 }
 
@@ -161,27 +161,27 @@ static void test_refit(void **state)
 	frame f;
 	make_frame(&f);
 	long all[NR] = {0, 1, 2, 3, 4, 5}, part[] = {0, 1, 4, 5};
-	cohort_spec layout, s;
+	enc_spec layout, s;
 	lm_err err = {0};
-	assert_int_equal(cohort_spec_fit(&f, feats, 3, all, NR, &layout, &err), 0);
+	assert_int_equal(enc_fit(&f, feats, 3, all, NR, &layout, &err), 0);
 	assert_int_equal(layout.nslot, 6);
-	cohort_spec_refit(&layout, &f, part, 4, &s);
+	enc_refit(&layout, &f, part, 4, &s);
 	assert_int_equal(s.nslot, 6);
 	assert_true(fabs(s.slot[0].center - 65) < 1e-12);
 	assert_true(s.slot[1].scale == 1 && s.slot[2].scale == 1 && s.slot[3].scale == 0);
 	assert_true(s.slot[5].scale == 0);
 	assert_true(fabs(s.slot[4].center - 3.5) < 1e-12);
 	float X[NR * 6];
-	assert_int_equal(cohort_encode(&s, &f, all, NR, X, &err), 0);
+	assert_int_equal(enc_encode(&s, &f, all, NR, X, &err), 0);
 	assert_true(X[3 * 6 + 3] == 0.0f);                       /* x → zeros */
 	assert_true(X[2 * 6 + 4] == 0.0f && X[2 * 6 + 5] == 0.0f); /* missing bili → mean, no flag */
 	assert_true(fabs(X[5 * 6 + 0] - (float)(25 / sqrt(425.0))) < 1e-6); /* sd of 40,50,80,90 */
-	cohort_value vals[3] = {{65, NULL}, {NAN, "x"}, {NAN, NULL}};
+	enc_value vals[3] = {{65, NULL}, {NAN, "x"}, {NAN, NULL}};
 	float x[6];
-	cohort_encode_values(&s, vals, x);
+	enc_values(&s, vals, x);
 	assert_true(x[0] == 0.0f && x[3] == 0.0f && x[5] == 0.0f);
-	cohort_spec_free(&s);
-	cohort_spec_free(&layout);
+	enc_free(&s);
+	enc_free(&layout);
 	frame_free(&f);
 }
 
@@ -198,24 +198,24 @@ static void test_encode_other_frame(void **state)
 	g.cols.c[1].cats[0] = xstrdup("m");
 	g.cols.c[1].cats[1] = xstrdup("f");
 	long rows[] = {0, 1, 2, 3, 4, 5};
-	cohort_spec s;
+	enc_spec s;
 	lm_err err = {0};
-	assert_int_equal(cohort_spec_fit(&f, feats, 3, rows, NR, &s, &err), 0);
+	assert_int_equal(enc_fit(&f, feats, 3, rows, NR, &s, &err), 0);
 	float X[NR * 6];
-	assert_int_equal(cohort_encode(&s, &g, rows, NR, X, &err), 0);
+	assert_int_equal(enc_encode(&s, &g, rows, NR, X, &err), 0);
 	/* g row 0 has index 0 = "m" */
 	assert_true(X[1] == 0.0f && X[2] == 1.0f);
 	/* a missing column is named */
 	free(g.cols.c[2].name);
 	g.cols.c[2].name = xstrdup("bilirubin");
-	assert_int_equal(cohort_encode(&s, &g, rows, NR, X, &err), EX_DATAERR);
+	assert_int_equal(enc_encode(&s, &g, rows, NR, X, &err), EX_DATAERR);
 	assert_non_null(strstr(err.msg, "'bili'"));
 	/* an unknown feature at fit time */
 	const char *bad[] = {"age", "nope"};
-	cohort_spec s2;
-	assert_int_equal(cohort_spec_fit(&f, bad, 2, rows, NR, &s2, &err), EX_DATAERR);
+	enc_spec s2;
+	assert_int_equal(enc_fit(&f, bad, 2, rows, NR, &s2, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "no column 'nope'");
-	cohort_spec_free(&s);
+	enc_free(&s);
 	frame_free(&f);
 	frame_free(&g);
 }
@@ -225,10 +225,10 @@ static void test_targets(void **state)
 	(void)state;
 	frame f;
 	make_frame(&f);
-	cohort_target t;
+	enc_target t;
 	lm_err err = {0};
 	/* status 2 against the rest: rows 1 and 3 positive, row 5 missing */
-	assert_int_equal(cohort_target_make(&f, "status", "2", &t, &err), 0);
+	assert_int_equal(enc_target_make(&f, "status", "2", &t, &err), 0);
 	assert_int_equal(t.nclass, 2);
 	assert_string_equal(t.classes[1], "2");
 	assert_string_equal(t.classes[0], "not 2");
@@ -237,28 +237,28 @@ static void test_targets(void **state)
 	for (int r = 0; r < 5; r++)
 		assert_true(t.y[r] == want[r]);
 	assert_true(isnan(t.y[5]));
-	cohort_target_free(&t);
+	enc_target_free(&t);
 	/* no positive: three levels → multiclass 0, 1, 2 */
-	assert_int_equal(cohort_target_make(&f, "status", NULL, &t, &err), 0);
+	assert_int_equal(enc_target_make(&f, "status", NULL, &t, &err), 0);
 	assert_int_equal(t.nclass, 3);
 	assert_string_equal(t.classes[2], "2");
 	assert_true(t.y[1] == 2.0f && t.y[2] == 1.0f);
-	cohort_target_free(&t);
+	enc_target_free(&t);
 	/* boolean: binary with classes 0, 1 */
-	assert_int_equal(cohort_target_make(&f, "flag", NULL, &t, &err), 0);
+	assert_int_equal(enc_target_make(&f, "flag", NULL, &t, &err), 0);
 	assert_int_equal(t.nclass, 2);
 	assert_true(t.y[0] == 1.0f && t.y[1] == 0.0f);
-	cohort_target_free(&t);
+	enc_target_free(&t);
 	/* text with a positive label */
-	assert_int_equal(cohort_target_make(&f, "sex", "m", &t, &err), 0);
+	assert_int_equal(enc_target_make(&f, "sex", "m", &t, &err), 0);
 	assert_true(t.y[1] == 1.0f && t.y[0] == 0.0f && t.y[3] == 0.0f);
-	cohort_target_free(&t);
+	enc_target_free(&t);
 	/* errors: unknown positive, unknown column, a real column with many levels */
-	assert_int_equal(cohort_target_make(&f, "status", "7", &t, &err), EX_DATAERR);
+	assert_int_equal(enc_target_make(&f, "status", "7", &t, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "no patient has status = '7' (the positive class); its values are "
 					"'0', '1', '2'");
-	assert_int_equal(cohort_target_make(&f, "nope", NULL, &t, &err), EX_DATAERR);
-	assert_int_equal(cohort_target_make(&f, "age", NULL, &t, &err), EX_DATAERR);
+	assert_int_equal(enc_target_make(&f, "nope", NULL, &t, &err), EX_DATAERR);
+	assert_int_equal(enc_target_make(&f, "age", NULL, &t, &err), EX_DATAERR);
 	assert_non_null(strstr(err.msg, "6 levels"));
 	frame_free(&f);
 }
@@ -270,9 +270,9 @@ static void test_one_class(void **state)
 	make_frame(&f);
 	for (int r = 0; r < NR; r++)
 		f.col[4].v[r] = 1;
-	cohort_target t;
+	enc_target t;
 	lm_err err = {0};
-	assert_int_equal(cohort_target_make(&f, "flag", NULL, &t, &err), EX_DATAERR);
+	assert_int_equal(enc_target_make(&f, "flag", NULL, &t, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "target 'flag' has one class ('1' for all 6 patients with a "
 				     "value); a model needs two");
 	frame_free(&f);
@@ -284,7 +284,7 @@ static void test_folds(void **state)
 {
 	(void)state;
 	enum { N = 101 };
-	cohort_target t = {0};
+	enc_target t = {0};
 	t.nclass = 2;
 	char *cls[] = {"no", "yes"};
 	t.classes = cls;
@@ -295,7 +295,7 @@ static void test_folds(void **state)
 	t.y = y;
 	int fold[N], fold2[N], fold3[N];
 	lm_err err = {0};
-	assert_int_equal(cohort_folds(&t, N, 5, 42, fold, &err), 0);
+	assert_int_equal(enc_folds(&t, N, 5, 42, fold, &err), 0);
 	int pos[5] = {0}, neg[5] = {0};
 	for (int i = 0; i < 100; i++) {
 		assert_true(fold[i] >= 0 && fold[i] < 5);
@@ -309,12 +309,12 @@ static void test_folds(void **state)
 		assert_int_equal(pos[k], 6);
 		assert_int_equal(neg[k], 14);
 	}
-	assert_int_equal(cohort_folds(&t, N, 5, 42, fold2, &err), 0);
+	assert_int_equal(enc_folds(&t, N, 5, 42, fold2, &err), 0);
 	assert_memory_equal(fold, fold2, sizeof fold);
-	assert_int_equal(cohort_folds(&t, N, 5, 43, fold3, &err), 0);
+	assert_int_equal(enc_folds(&t, N, 5, 43, fold3, &err), 0);
 	assert_true(memcmp(fold, fold3, sizeof fold) != 0);
 	/* 30 positives cannot fill 31 folds */
-	assert_int_equal(cohort_folds(&t, N, 31, 42, fold, &err), EX_DATAERR);
+	assert_int_equal(enc_folds(&t, N, 31, 42, fold, &err), EX_DATAERR);
 	assert_string_equal(err.msg, "class 'yes' has 30 patients, fewer than the 31 folds");
 }
 
