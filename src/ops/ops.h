@@ -207,10 +207,13 @@ typedef enum { OPS_NET_FOLD, OPS_NET_FINAL } ops_net;
 typedef struct ops_factor {
 	int column;        /* index in the model's spec columns */
 	char *name, *label;
-	char value[64];    /* as shown ("." missing) */
+	char value[64];    /* as shown (labels.h: the value's label, "missing", 4 digits) */
+	char code[64];     /* as stored ("." missing): what --json and what-if take */
+	char unit[32];     /* the column's unit, "" when none */
 	double num;        /* numeric value, NAN for text or missing */
-	double pct;        /* numeric: mid-rank percentile among the cohort's values; text: the
-			    * share of patients with this category (is_share); NAN when missing */
+	double pct;        /* numeric: mid-rank percentile among the cohort's values; a category
+			    * (text, boolean, labelled codes): the share of patients with this
+			    * value (is_share); NAN when missing */
 	int is_share;
 	double attr;       /* integrated gradients (logit units), summed to the column */
 	double attr0;      /* what-if: the patient's own attribution before the edit */
@@ -252,6 +255,9 @@ typedef struct ops_patient {
 	int edited;
 	double p0, logit0;     /* the patient's own number before the edit */
 	char desc[200];        /* "bili 14.5 -> 0.5" */
+	char outcome[160];     /* what the risk is of, in words (labels.h): "status = 2 (death)";
+				* a survival model adds its horizon, "by 1825 days" */
+	char warn[200];        /* what-if: "bili 40 is above every patient's (max 28 mg/dl)", or "" */
 	/* internals kept for what-if */
 	model *m;
 	float *base;           /* baseline row in the final network's encoding */
@@ -268,8 +274,10 @@ typedef struct ops_patient {
 /* Loads and explains one patient (the number shown is the number explained, above).
  * 0 or a status (EX_DATAERR "no patient with rowid N"). */
 int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *out, lm_err *err);
-/* Sets column col to text value val ("." = missing) and explains again with the same network;
- * 0 or EX_DATAERR (unknown column, not a number). ops_patient_reset goes back. */
+/* Sets column col (its name or its label) to value val — a code, a value label ("placebo"),
+ * "." or "missing" — and explains again with the same network; 0 or EX_DATAERR (unknown
+ * column, not a number, a category the column never had: nothing changes). A number outside
+ * the cohort's range is taken, with pv->warn saying so. ops_patient_reset goes back. */
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err);
 void ops_patient_reset(ops_patient *pv);
 
