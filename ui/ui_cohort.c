@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 #define ID_W 8
@@ -103,8 +104,9 @@ static void cohort_draw(ui_app *a)
 					v = ".";
 				/* numbers right-aligned, text left */
 				int vl = (int)strlen(v);
-				int rx = k->type == COL_TYPE_TEXT || vl >= k->width ? x : x + k->width - vl;
-				ui_put(y, rx, k->width, v);
+				int words = k->type == COL_TYPE_TEXT || (k->meta.name && lbl_is_category(&k->meta));
+				int rx = words || vl >= k->width ? x : x + k->width - vl;
+				ui_put_fit(y, rx, k->width, v);
 			}
 			x += k->width + 1;
 		}
