@@ -236,9 +236,12 @@ S=$(tui '6')
 contains "reports: the shipped reports are listed" "$S" "cohort_summary"
 S=$(tui '6\n\n')
 contains "reports: bias_audit runs" "$(line "$S" 2)" "report bias_audit"
-contains "reports: the report's text" "$S" "# Bias audit: lr by sex"
+contains "reports: the report's text" "$S" "Bias audit: lr by sex"
 want=$("$LUMEN" report "$F" bias_audit 2>/dev/null | sed -n 1p)
-eq "reports: same first line as lumen report" "$(line "$S" 3 | sed 's/^ //')" "$want"
+eq "reports: same first line as lumen report, its heading rendered" "$(line "$S" 3 | sed 's/^ //')" "${want#\# }"
+contains "reports: the heading is underlined, not marked with #" "$(line "$S" 4)" " ═══════"
+if printf '%s\n' "$S" | grep -q '^ *| '; then not_ok "reports: tables are laid out, not raw Markdown"; else ok "reports: tables are laid out, not raw Markdown"; fi
+if printf '%s\n' "$S" | grep -q '\*\*'; then not_ok "reports: no ** emphasis marks"; else ok "reports: no ** emphasis marks"; fi
 S=$(tui '6\n\n\e')
 contains "reports: Esc back to the list" "$S" "Enter runs one"
 S=$(tui '6j\nno-such-column-filter ((\n')
