@@ -297,7 +297,9 @@ static int values_json(sqlite3 *db, const char *dataset, const store_column *c, 
 		double num = (double)NAN;
 		if (c->type != COL_TYPE_TEXT && parse_double(code, &num)) {
 			char m[200];
-			snprintf(m, sizeof m, "%s is a %s column", c->name, store_type_name(c->type));
+			const char *tn = store_type_name(c->type);
+			snprintf(m, sizeof m, "%s is a%s %s column", c->name,
+				 strchr("aeiou", tn[0]) ? "n" : "", tn);
 			st = where_err(err, where, "values: code '%s' is not a number (%s)", code, m);
 			break;
 		}
