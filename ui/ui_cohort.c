@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../src/data/labels.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define ID_W 8
@@ -34,14 +35,23 @@ static void cohort_draw(ui_app *a)
 {
 	ui_view *c = &a->co;
 	clamp(a);
-	char line[512];
+	char line[768];
 	long n = ui_view_count(c);
-	snprintf(line, sizeof line, "model %s | %ld/%ld patients | sort %s%s | filter %s",
-		 c->nmodel ? c->model_name : "(none yet)", n, c->n,
+	/* what p is the risk of, in words (ops_model_outcome), looked up once per model */
+	static char outcome[200];
+	static long outcome_for = -1;
+	if (c->nmodel && outcome_for != c->model_id) {
+		char o[160];
+		snprintf(outcome, sizeof outcome, " | p: risk of %s",
+			 ops_model_outcome(a->db, c->model_name, o, sizeof o));
+		outcome_for = c->model_id;
+	}
+	snprintf(line, sizeof line, "model %s%s | %ld/%ld patients | sort %s%s | filter %s",
+		 c->nmodel ? c->model_name : "(none yet)", c->nmodel ? outcome : "", n, c->n,
 		 c->sort_col >= 0 ? c->col[c->sort_col].label : "file order",
 		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : "",
 		 c->filter[0] ? c->filter : "none");
-	ui_put(1, 0, COLS, line);
+	ui_put_fit(1, 0, COLS, line);
 
 	/* column titles; the selected column (s sorts by it) is shown in brackets */
 	int hy = 2;

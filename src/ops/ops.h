@@ -301,6 +301,11 @@ void ops_patient_free(ops_patient *pv);
 /* {patient, rowid, model, network "fold K"|"final", p, logit, baseline_logit, sum, delta,
  *  stored_p, y, factors [{column, value, percentile, ig, weight}], whatif {...}} */
 cJSON *ops_patient_json(const ops_patient *pv);
+/* What a model's risk is of, in words (ops_words.c, labels.h): "status = 2 (death)", the
+ * positive class with its value's label; a survival model adds its horizon and the time
+ * unit, "status = 2 (death) by 1083 days". "the outcome" for an unknown model. Into buf;
+ * returns buf. */
+const char *ops_model_outcome(sqlite3 *db, const char *name, char *buf, size_t len);
 /* The label of the network that produced the number: "fold 3 of 5 (out-of-fold)" or
  * "final model (refit on all patients)". Into buf; returns buf. */
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len);

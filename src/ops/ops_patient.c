@@ -105,46 +105,10 @@ int ops_patient_km(sqlite3 *db, const ops_patient *pv, ops_survival *out, lm_err
 	return st;
 }
 
-/* pv->outcome: "status = 2 (death)", and for a survival model "... by 1825 days". The
- * target (or a survival model's event) with its positive value and that value's label. */
+/* pv->outcome (ops_words.c): what the risk is of, in words. */
 static void outcome_words(sqlite3 *db, ops_patient *pv)
 {
-	const model *m = pv->m;
-	cJSON *h = m->hyper_json ? cJSON_Parse(m->hyper_json) : NULL;
-	const cJSON *tc = cJSON_GetObjectItemCaseSensitive(h, "time"),
-		    *ec = cJSON_GetObjectItemCaseSensitive(h, "event"),
-		    *ev = cJSON_GetObjectItemCaseSensitive(h, "event_value");
-	const char *target = m->surv_n && cJSON_IsString(ec) ? ec->valuestring : m->target;
-	const char *pos = m->surv_n && cJSON_IsString(ev) ? ev->valuestring : m->positive;
-	store_columns cols = {0};
-	int have = store_columns_load(db, "patients", &cols, NULL) == 0;
-	int k = have && target ? store_columns_find(&cols, target) : -1;
-	const store_column *c = k >= 0 ? &cols.c[k] : NULL;
-	lm_buf b = {0};
-	buf_printf(&b, "%s", target ? target : "outcome");
-	if (pos && *pos) {
-		double x;
-		const char *l = c ? lbl_value(c, parse_double(pos, &x) ? (double)NAN : x, pos) : NULL;
-		buf_printf(&b, " = %s", pos);
-		if (l)
-			buf_printf(&b, " (%s)", l);
-	} else if (c && c->type == COL_TYPE_BOOLEAN) {
-		const char *l = lbl_value(c, 1, NULL);
-		buf_printf(&b, " = 1 (%s)", l ? l : "yes");
-	}
-	if (m->surv_n && isfinite(m->surv_horizon)) {
-		int t = have && cJSON_IsString(tc) ? store_columns_find(&cols, tc->valuestring) : -1;
-		char n[48];
-		buf_printf(&b, " by %s%s", t >= 0 && cols.c[t].unit ? "" : "t = ",
-			   lbl_num(m->surv_horizon, 6, n, sizeof n));
-		if (t >= 0 && cols.c[t].unit)
-			buf_printf(&b, " %s", cols.c[t].unit);
-	}
-	snprintf(pv->outcome, sizeof pv->outcome, "%s", b.data);
-	buf_free(&b);
-	if (have)
-		store_columns_free(&cols);
-	cJSON_Delete(h);
+	ops_model_outcome(db, pv->m->name, pv->outcome, sizeof pv->outcome);
 }
 
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)

@@ -17,7 +17,7 @@ LR=$(q "SELECT id FROM models WHERE name = 'lr'")
 
 S=$(tui '')
 contains "cohort header counts the patients" "$S" "418/418 patients"
-contains "newest model shown first" "$S" "model lr |"
+contains "newest model shown first" "$S" "model lr | p: risk of status = 2 |"
 eq "first row is the first patient" "$(line "$S" 4 | awk '{print $2}')" "1"
 eq "24 lines at 80x24" "$(printf '%s\n' "$S" | wc -l | tr -d ' ')" "24"
 
@@ -81,7 +81,7 @@ eq "n: no other match, stays on 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{p
 
 # switching models, help, resize, ascii
 S=$(tui 'm')
-contains "m switches the model" "$(line "$S" 2)" "model tf |"
+contains "m switches the model" "$(line "$S" 2)" "model tf | p: risk of"
 S=$(tui '?')
 contains "help lists the screen's keys" "$S" "Keys: Cohort screen"
 contains "help explains sorting" "$S" "sort by the selected column"
@@ -155,7 +155,7 @@ eq "models: true positives at 0.60 counted from the stored p" "$(printf '%s\n' "
 top_imp=$(q "SELECT json_extract(importance, '\$.ig.columns[0].column') FROM models WHERE name = 'lr'")
 contains "models: global importance from lumen explain" "$(printf '%s\n' "$S" | grep -A1 'importance (mean')" "$top_imp"
 S=$(tui '3h\n1')
-contains "models: Enter shows the model on the cohort" "$(line "$S" 2)" "model tf |"
+contains "models: Enter shows the model on the cohort" "$(line "$S" 2)" "model tf | p: risk of"
 
 # Survival: KM by treatment; R's survival gives for pbc, Surv(time, status == 2) ~ trt:
 # n 158/154, events 65/60, medians 3282/3428, log-rank chi-square 0.1 on 1 df, p = 0.75
