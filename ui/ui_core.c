@@ -282,8 +282,14 @@ static void draw_status(ui_app *a)
 		return;
 	}
 	if (a->msg[0]) {
+		/* a message wider than the line takes the line above too, wrapped, not cut */
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
-		ui_put(y, 0, COLS, a->msg);
+		if (ui_text_width(a->msg) > COLS && LINES > 2) {
+			ui_fill(y - 1, 0, COLS, ' ');
+			ui_wrap(y - 1, 0, COLS, 2, a->msg);
+		} else {
+			ui_put(y, 0, COLS, a->msg);
+		}
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 		return;
 	}
@@ -458,6 +464,7 @@ int ui_keys_parse(const char *s, int **keys, int **sizes, lm_err *err)
 		{"pgdn", KEY_NPAGE}, {"pgup", KEY_PPAGE}, {"home", KEY_HOME}, {"end", KEY_END},
 		{"enter", '\n'}, {"esc", 27}, {"tab", '\t'}, {"bs", KEY_BACKSPACE},
 		{"wheelup", UI_KEY_WHEEL_UP}, {"wheeldown", UI_KEY_WHEEL_DOWN},
+		{"C-u", 21}, {"C-w", 23},
 	};
 	size_t len = strlen(s);
 	int *k = xmallocarray(len + 1, sizeof *k);

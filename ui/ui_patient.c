@@ -269,8 +269,9 @@ static void patient_draw(ui_app *a)
 			sum += pv->f[i].attr;
 		if (pv->edited) {
 			double d = pv->p - pv->p0;
-			snprintf(t, sizeof t, "what-if: %.200s   (r resets; nothing is saved)", pv->desc);
-			y += ui_wrap(y, 2, COLS - 3, 3, t);
+			char wt[700];
+			snprintf(wt, sizeof wt, "what-if: %s   (r resets; nothing is saved)", pv->desc);
+			y += ui_wrap(y, 2, COLS - 3, 4, wt);
 			snprintf(t, sizeof t, "%s: p = %.3f -> %.3f (%s%.3f, %s)", net, pv->p0, pv->p,
 				 d >= 0 ? "+" : "-", fabs(d),
 				 d > 0 ? "higher risk" : d < 0 ? "lower risk" : "unchanged");

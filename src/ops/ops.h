@@ -254,7 +254,7 @@ typedef struct ops_patient {
 	/* what-if (edited after ops_patient_whatif) */
 	int edited;
 	double p0, logit0;     /* the patient's own number before the edit */
-	char desc[200];        /* "bili 14.5 -> 0.5" */
+	char desc[600];        /* "Serum bilirubin 14.5 -> 0.5 mg/dl, ..." */
 	char outcome[160];     /* what the risk is of, in words (labels.h): "status = 2 (death)";
 				* a survival model adds its horizon, "by 1825 days" */
 	char warn[200];        /* what-if: "bili 40 is above every patient's (max 28 mg/dl)", or "" */

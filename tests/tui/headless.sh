@@ -12,6 +12,8 @@ tui() { # KEYS [OPTIONS...]: the last frame as text
 	"$LUMEN" tui "$F" --headless --keys "$k" --dump "$@"
 }
 line() { printf '%s\n' "$1" | sed -n "$2p"; }
+# the status message: the last line, and the one above where a long message wraps onto it
+status() { printf '%s\n' "$1" | sed -n '23,24p' | tr '\n' ' '; }
 q() { sqlite3 "$F" "$1"; }
 LR=$(q "SELECT id FROM models WHERE name = 'lr'")
 
@@ -68,12 +70,12 @@ contains "filter bili > 10 keeps the matching patients" "$(line "$S" 2)" "$n/418
 S=$(tui 'fsex == m\n')
 contains "filter on a text column" "$(line "$S" 2)" "44/418 patients"
 S=$(tui 'fnosuch > 1\n')
-contains "filter: unknown name is reported" "$(line "$S" 24)" "unknown name 'nosuch'"
+contains "filter: unknown name is reported" "$(status "$S")" "unknown name 'nosuch'"
 S=$(tui "fage > 65 and sex == 'f'\n")
 n=$(q "SELECT count(*) FROM patients WHERE age > 65 AND sex = 'f'")
 contains "Lua filter expression" "$(line "$S" 2)" "$n/418 patients"
 S=$(tui 'fbili >\n')
-contains "Lua filter: syntax error said with its place" "$(line "$S" 24)" "where:1:"
+contains "Lua filter: syntax error said with its place" "$(status "$S")" "where:1:"
 S=$(tui '/100\n')
 eq "search puts the cursor on id 100" "$(printf '%s\n' "$S" | grep '^>' | awk '{print $2}')" "100"
 S=$(tui '/100\nn')
@@ -132,7 +134,7 @@ contains "what-if: higher bili, higher risk" "$S" "higher risk"
 S=$(tui '\nebili = 0.5\nr')
 contains "r resets the what-if" "$S" "why: ig"
 S=$(tui '\nenosuch = 1\n')
-contains "what-if: unknown column is said" "$(line "$S" 24)" "'nosuch' is not an input of model lr"
+contains "what-if: unknown column is said" "$(status "$S")" "'nosuch' is not an input of model lr"
 S=$(tui '\nt')
 contains "t switches the treatment arm" "$S" "what-if: trt 1 -> 2"
 # any patient: explained with the network that produced its shown risk, and the sum rule on screen
