@@ -291,6 +291,11 @@ static void patient_draw(ui_app *a)
 			snprintf(t, sizeof t, "why: ig (%s, %d steps): baseline %.3f %c reasons %.3f = logit %.3f, err %s",
 				 pv->baseline, pv->steps, pv->baseline_logit, sum < 0 ? '-' : '+', fabs(sum),
 				 pv->logit, e);
+			if (ui_text_width(t) > COLS - 3) { /* narrow: the error on a line of its own */
+				*strrchr(t, ',') = 0;
+				y += ui_wrap(y, 2, COLS - 3, 2, t);
+				snprintf(t, sizeof t, "completeness error %s", e);
+			}
 			y += ui_wrap(y, 2, COLS - 3, 2, t);
 		}
 		if (pv->nfactor > 0 && !isnan(pv->f[0].weight))

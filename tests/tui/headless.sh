@@ -140,7 +140,7 @@ contains "t switches the treatment arm" "$S" "what-if: trt 1 -> 2"
 # any patient: explained with the network that produced its shown risk, and the sum rule on screen
 S=$(tui 'jjjjj\n' --model tf)
 contains "explanation of the shown number" "$S" "why: ig (mean, "
-sumline=$(printf '%s\n' "$S" | sed -n 's/.*baseline \(-*[0-9.]*\) \([-+]\) reasons \([0-9.]*\) = logit \(-*[0-9.]*\),.*/\1 \2\3 \4/p')
+sumline=$(printf '%s\n' "$S" | sed -n 's/.*baseline \(-*[0-9.]*\) \([-+]\) reasons \([0-9.]*\) = logit \(-*[0-9.]*\).*/\1 \2\3 \4/p')
 check "the reasons add up to the shown logit ($sumline)" awk -v s="$sumline" 'BEGIN { split(s, v, " "); d = v[1] + v[2] - v[3]; exit !(s != "" && d < 0.0015 && d > -0.0015) }'
 
 # Models: stored metrics side by side, the confusion matrix from the metrics module
