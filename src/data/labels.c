@@ -9,12 +9,32 @@
 #include <string.h>
 
 #include "csvin.h"
+#include "import.h"
 
 static const char table_sql[] =
 	"CREATE TABLE IF NOT EXISTS column_labels(dataset TEXT NOT NULL, name TEXT NOT NULL,"
 	" label TEXT, unit TEXT, value_labels TEXT, changed_at TEXT, PRIMARY KEY(dataset, name))";
 
 /* ---- reading ---- */
+
+/* The number a code stands for in column c: a number, or for a boolean column any spelling
+ * the import reads as one (0/1, yes/no, true/false, as the CSV had it). 0, or -1. */
+static int code_num(const store_column *c, const char *code, double *num)
+{
+	*num = (double)NAN;
+	if (c->type == COL_TYPE_TEXT)
+		return 0;
+	if (!parse_double(code, num))
+		return 0;
+	if (c->type == COL_TYPE_BOOLEAN) {
+		int b = import_bool_value(code);
+		if (b >= 0) {
+			*num = b;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 static void vl_clear(store_column *c)
 {
@@ -48,8 +68,8 @@ static void vl_parse(store_column *c, const char *json)
 		store_vlabel *v = &c->vl[c->nvl++];
 		v->code = xstrdup(code);
 		v->text = xstrdup(text);
-		double x;
-		v->num = c->type != COL_TYPE_TEXT && !parse_double(code, &x) ? x : (double)NAN;
+		if (code_num(c, code, &v->num))
+			v->num = (double)NAN;
 	}
 	cJSON_Delete(a);
 }
@@ -103,6 +123,14 @@ const char *lbl_value(const store_column *c, double num, const char *text)
 			return v->text;
 	}
 	return NULL;
+}
+
+const char *lbl_value_of_code(const store_column *c, const char *code)
+{
+	double num;
+	if (code_num(c, code, &num))
+		return NULL;
+	return lbl_value(c, num, code);
 }
 
 int lbl_is_category(const store_column *c)
@@ -295,12 +323,14 @@ static int values_json(sqlite3 *db, const char *dataset, const store_column *c, 
 		while (*text == ' ')
 			text++;
 		double num = (double)NAN;
-		if (c->type != COL_TYPE_TEXT && parse_double(code, &num)) {
+		if (code_num(c, code, &num)) {
 			char m[200];
 			const char *tn = store_type_name(c->type);
 			snprintf(m, sizeof m, "%s is a%s %s column", c->name,
 				 strchr("aeiou", tn[0]) ? "n" : "", tn);
-			st = where_err(err, where, "values: code '%s' is not a number (%s)", code, m);
+			st = where_err(err, where, c->type == COL_TYPE_BOOLEAN
+				       ? "values: code '%s' is not a yes/no value (%s)"
+				       : "values: code '%s' is not a number (%s)", code, m);
 			break;
 		}
 		int has = column_has(db, dataset, c, code, num);

@@ -27,6 +27,8 @@ const char *lbl_name_unit(const store_column *c, char *buf, size_t len);
 /* The label of a value (a number, or text for a text column), or NULL when it has none.
  * Owned by c. */
 const char *lbl_value(const store_column *c, double num, const char *text);
+/* The label of a value written as text ("2", "Yes" for a boolean stored as 1), or NULL. */
+const char *lbl_value_of_code(const store_column *c, const char *code);
 /* 1 when the column's values are categories rather than quantities: text, boolean, or a
  * column with value labels (a coded treatment arm). Categories get no percentile. */
 int lbl_is_category(const store_column *c);

@@ -42,8 +42,7 @@ const char *ops_model_outcome(sqlite3 *db, const char *name, char *buf, size_t l
 	lm_buf b = {0};
 	buf_printf(&b, "%s", target ? target : "the outcome");
 	if (pos && *pos) {
-		double x;
-		const char *l = c ? lbl_value(c, parse_double(pos, &x) ? (double)NAN : x, pos) : NULL;
+		const char *l = c ? lbl_value_of_code(c, pos) : NULL;
 		buf_printf(&b, " = %s", pos);
 		if (l)
 			buf_printf(&b, " (%s)", l);
