@@ -149,3 +149,21 @@ for r in bias_audit cohort_summary model_card patient_explanations; do
 done
 run report "$F" nosuch --help
 eq "report --help: unknown script" "$RC" "66"
+
+# a crafted column_labels (a file travels between colleagues): rows naming no column and
+# value labels that are not the documented array are ignored, the rest still read
+C=$T/crafted.lumen
+cp "$F" "$C"
+sqlite3 "$C" "INSERT INTO column_labels(dataset, name, label) VALUES('patients', 'no such column', 'X');
+	UPDATE column_labels SET value_labels = '{\"not\": \"an array\"}' WHERE name = 'sex';
+	UPDATE column_labels SET value_labels = '[{\"code\": 1}, \"junk\", {\"code\": \"2\", \"label\": \"placebo\"}]' WHERE name = 'trt'"
+run info "$C"
+eq "crafted labels: the file still opens" "$RC" "0"
+contains "crafted labels: the well-formed entry is read, the others skipped" "$OUT" "trt              Treatment: 2 = placebo"
+contains "crafted labels: a bad value list is ignored" "$OUT" "sex              Sex
+"
+run explain "$C" --model lr --patient 1
+eq "crafted labels: explain runs" "$RC" "0"
+sqlite3 "$C" "CREATE TRIGGER t AFTER INSERT ON column_labels BEGIN DELETE FROM access_log; END"
+run label "$C" trt --text T
+eq "crafted labels: a trigger on column_labels is refused like any" "$RC" "65"
