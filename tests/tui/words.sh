@@ -124,3 +124,7 @@ contains "grouping prompt: scrolls to show the end" "$(line "$S" 24)" "95,100,10
 S=$(tui '4gsex,age; age=45.5,65.25\n' 80x24)
 fits 80 24 "$S" "audit by two columns with long labels"
 contains "audit: a long group label is not cut" "$S" "65.25"
+contains "audit: groups in words" "$(line "$S" 6)" "Sex female, Age        221"
+eq "audit: ... the rest of the label wrapped below" "$(line "$S" 7)" "45.5-65.25 ref"
+S=$(tui '5g' 80x24)
+contains "survival: curves named in words" "$S" "Treatment placebo"
