@@ -327,20 +327,36 @@ cJSON *ops_visits_json(const ops_visits *v);
 
 /* ---- explain as a job ---- */
 
-/* Integrated gradients (and, when heads/last/roll are not NULL, attention) for n patients
- * of a loaded model's cohort (rows: indices into co->f), each patient with a stored
- * out-of-fold prediction with its fold model and the others with the final model (the rule
- * above), so that logit[q] is the logit of the patient's stored p. base: the baseline row in
- * the final network's encoding (mapped into each fold's); base_row >= 0: the baseline is that
- * patient of co (patient:ID), encoded with each network's own statistics. Per patient, all caller's arrays:
- * attr[n * nslot], logit[n], base_logit[n], delta[n], steps[n]; attention as attn_explain.
- * *n_fold counts the patients explained by a fold model. progress (may be NULL) is called
- * with patients done so far. 0 or a status. */
+/* One block of explained patients, handed to the caller's sink as soon as it is computed (the
+ * arrays live until the sink returns): q[j] is the index into the caller's rows of block row
+ * j; attr[n * nslot] (NULL without IG), logit[n], delta[n], steps[n] and base_logit (the
+ * block's network's baseline logit); heads[n * heads_len], last[n * ntok], roll[n * ntok]
+ * (NULL without attention, as attn_explain). logit is NAN for attention alone. */
+typedef struct ops_explain_block {
+	long n;
+	const long *q;
+	int fold;                 /* the network: its fold, -1 the final model */
+	const float *attr, *logit, *delta;
+	const int *steps;
+	float base_logit;
+	const float *heads, *last, *roll;
+	int heads_len, ntok;
+} ops_explain_block;
+typedef int (*ops_explain_sink)(void *ctx, const ops_explain_block *b, lm_err *err);
+
+/* Integrated gradients (do_ig) and attention (do_attn: a transformer) for n patients of a
+ * loaded model's cohort (rows: indices into co->f), each patient with a stored out-of-fold
+ * prediction with its fold model and the others with the final model (the rule above), so
+ * that logit is the logit of the patient's stored p. base: the baseline row in the final
+ * network's encoding (mapped into each fold's); base_row >= 0: the baseline is that patient
+ * of co (patient:ID), encoded with each network's own statistics. Patients go through in
+ * blocks of at most 16,384, each handed to sink(sctx, block) — memory does not grow with
+ * the cohort. *n_fold counts the patients explained by a fold model. progress (may be NULL)
+ * is called with patients done so far. 0, a status, or the sink's non-zero status. */
 int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *rows, long n,
-		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
-		       float *base_logit, float *delta, int *steps, float *heads, float *last,
-		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
-		       void *ctx, lm_err *err);
+		       const float *base, long base_row, const ig_opts *io, int do_ig, int do_attn,
+		       ops_explain_sink sink, void *sctx, long *n_fold,
+		       void (*progress)(void *ctx, long done, long total), void *ctx, lm_err *err);
 
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
@@ -370,7 +386,8 @@ typedef struct ops_explain {
 
 /* Explains every (or the listed) patient of a loaded model's cohort by the rule above
  * (ops_explain_cohort) and stores the attributions, the global importance and an access-log
- * row in one transaction (nothing on an error). 0 or a status. */
+ * row in one transaction (nothing on an error). Each block is written as it is computed:
+ * beyond the loaded cohort, memory is a block's plus 16 bytes a patient. 0 or a status. */
 int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
 		    ops_explain *out, lm_err *err);
 void ops_explain_free(ops_explain *r);
