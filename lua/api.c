@@ -786,28 +786,26 @@ static void push_json_text(lua_State *L, const char *text)
 	cJSON_Delete(j);
 }
 
-static const char MODEL_COLS[] =
-	"SELECT name, arch, target, positive, task, folds, n_used, n_excluded, created_at, "
-	"metrics, hyper, seed FROM models";
-
-/* Pushes a table of the model row's fields. */
-static void push_model_row(lua_State *L, sqlite3_stmt *st)
+/* Pushes a table of a stored model's fields (ops_models_load's row). */
+static void push_model_row(lua_State *L, const ops_model_row *r)
 {
-	static const char *const names[] = {"name", "arch", "target", "positive", "task",
-					    "folds", "n_used", "n_excluded", "created_at"};
 	lua_newtable(L);
-	for (int i = 0; i < (int)LM_ARRAY_LEN(names); i++) {
-		int t = sqlite3_column_type(st, i);
-		if (t == SQLITE_NULL)
-			continue;
-		if (t == SQLITE_INTEGER)
-			lua_pushinteger(L, sqlite3_column_int64(st, i));
-		else
-			lua_pushstring(L, (const char *)sqlite3_column_text(st, i));
-		lua_setfield(L, -2, names[i]);
-	}
-	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-		lua_pushinteger(L, sqlite3_column_int64(st, 11));
+	const char *const texts[][2] = {{"name", r->name},	   {"arch", r->arch},
+					{"target", r->target},	   {"positive", r->positive},
+					{"task", r->task},	   {"created_at", r->created_at}};
+	for (int i = 0; i < (int)LM_ARRAY_LEN(texts); i++)
+		if (texts[i][1]) {
+			lua_pushstring(L, texts[i][1]);
+			lua_setfield(L, -2, texts[i][0]);
+		}
+	lua_pushinteger(L, r->folds);
+	lua_setfield(L, -2, "folds");
+	lua_pushinteger(L, r->n_used);
+	lua_setfield(L, -2, "n_used");
+	lua_pushinteger(L, r->n_excluded);
+	lua_setfield(L, -2, "n_excluded");
+	if (r->has_seed) {
+		lua_pushinteger(L, r->seed);
 		lua_setfield(L, -2, "seed");
 	}
 }
@@ -816,18 +814,17 @@ static int l_models(lua_State *L)
 {
 	host *h = host_of(L);
 	lm_err e = {0};
-	char *sql = xasprintf("%s ORDER BY id", MODEL_COLS);
-	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
-	free(sql);
-	if (!st)
+	ops_models ms;
+	if (ops_models_load(h->db, NULL, &ms, &e)) {
+		ops_models_free(&ms);
 		return luaL_error(L, "%s", e.msg);
-	lua_newtable(L);
-	int i = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		push_model_row(L, st);
-		lua_rawseti(L, -2, i++);
 	}
-	sqlite3_finalize(st);
+	lua_newtable(L);
+	for (int i = 0; i < ms.n; i++) {
+		push_model_row(L, &ms.m[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	ops_models_free(&ms);
 	return 1;
 }
 
@@ -1117,24 +1114,17 @@ static int l_model(lua_State *L)
 	host *h = host_of(L);
 	const char *name = luaL_checkstring(L, 1);
 	lm_err e = {0};
-	char *sql = xasprintf("%s WHERE name = ?", MODEL_COLS);
-	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
-	free(sql);
-	if (!st)
-		return luaL_error(L, "%s", e.msg);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	ops_models ms;
+	if (ops_models_load(h->db, name, &ms, &e)) {
+		ops_models_free(&ms);
 		return luaL_error(L, "no model '%s'; lumen.models() lists them", name);
 	}
-	push_model_row(L, st);
-	lua_pushstring(L, sqlite3_column_type(st, 9) == SQLITE_NULL
-				  ? "null" : (const char *)sqlite3_column_text(st, 9));
+	push_model_row(L, &ms.m[0]);
+	lua_pushstring(L, ms.m[0].metrics ? ms.m[0].metrics : "null");
 	lua_setfield(L, -2, "__metrics");
-	lua_pushstring(L, sqlite3_column_type(st, 10) == SQLITE_NULL
-				  ? "null" : (const char *)sqlite3_column_text(st, 10));
+	lua_pushstring(L, ms.m[0].hyper ? ms.m[0].hyper : "null");
 	lua_setfield(L, -2, "__hyper");
-	sqlite3_finalize(st);
+	ops_models_free(&ms);
 	lua_pushcfunction(L, model_metrics);
 	lua_setfield(L, -2, "metrics");
 	lua_pushcfunction(L, model_hyper);

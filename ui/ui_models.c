@@ -62,17 +62,20 @@ static void load_models(ui_app *a)
 	if (ms.loaded)
 		return;
 	ms.loaded = 1;
-	sqlite3_stmt *st = store_prepare(a->db, "SELECT id, name, arch, metrics, importance FROM models ORDER BY id", NULL);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
+	ops_models all;
+	if (ops_models_load(a->db, NULL, &all, NULL))
+		all.n = 0;
+	for (int i = 0; i < all.n; i++) {
 		ms.m = xreallocarray(ms.m, (size_t)ms.n + 1, sizeof *ms.m);
 		mrow *r = &ms.m[ms.n++];
-		r->id = (long)sqlite3_column_int64(st, 0);
-		r->name = xstrdup((const char *)sqlite3_column_text(st, 1));
-		r->arch = xstrdup(sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
-		r->metrics = sqlite3_column_text(st, 3) ? cJSON_Parse((const char *)sqlite3_column_text(st, 3)) : NULL;
-		r->importance = sqlite3_column_text(st, 4) ? cJSON_Parse((const char *)sqlite3_column_text(st, 4)) : NULL;
+		const ops_model_row *o = &all.m[i];
+		r->id = o->id;
+		r->name = xstrdup(o->name ? o->name : "");
+		r->arch = xstrdup(o->arch ? o->arch : "");
+		r->metrics = o->metrics ? cJSON_Parse(o->metrics) : NULL;
+		r->importance = o->importance ? cJSON_Parse(o->importance) : NULL;
 	}
-	sqlite3_finalize(st);
+	ops_models_free(&all);
 	/* start on the model the cohort shows */
 	for (int i = 0; i < ms.n; i++)
 		if (ms.m[i].id == a->co.model_id)

@@ -9,6 +9,7 @@
  * (tests/e2e/parity.sh checks that they do).
  *
  *   ops_model_id          a model's id by name (the one lookup)
+ *   ops_models_load       the stored models with their metrics (the one reader of `models`)
  *   ops_predictions_load  a model's stored predictions (the one reader of `predictions`)
  *   ops_filter_compile    the filter language (ops_filter.c), compiled once, run on patients
  *   ops_survival_run      Kaplan-Meier by nothing, a group, the treatment or risk strata
@@ -43,6 +44,29 @@
 /* The id of the model called name, or -1 with err EX_DATAERR
  * "no model 'NAME'; lumen models FILE lists them". */
 long ops_model_id(sqlite3 *db, const char *name, lm_err *err);
+
+/* The stored models as lumen models, the TUI and Lua list them: every field of the models
+ * row (JSON fields as the stored text, NULL when none) and whether predictions are stored. */
+typedef struct ops_model_row {
+	long id;
+	char *name, *arch, *target, *positive, *task, *final, *created_at, *data_sha256, *version;
+	int folds, has_seed, has_predictions;
+	long n_used, n_excluded, seed;
+	char *metrics, *hyper, *classes, *inputs, *importance;
+} ops_model_row;
+typedef struct ops_models {
+	int n;
+	ops_model_row *m; /* oldest first */
+} ops_models;
+/* Every model (name NULL) or the one called name (EX_DATAERR "no model 'NAME'; ..." when
+ * none). A file without a models table has none. */
+int ops_models_load(sqlite3 *db, const char *name, ops_models *out, lm_err *err);
+void ops_models_free(ops_models *r);
+/* A pooled out-of-fold metric of the stored metrics ("auc", "brier", ...), NAN when none. */
+double ops_model_metric(const ops_model_row *r, const char *key);
+/* lumen models --json: one object per model (ops_model_row_json), stored JSON parsed. */
+cJSON *ops_model_row_json(const ops_model_row *r);
+cJSON *ops_models_json(const ops_models *r);
 
 /* A model's stored predictions, one entry per patient of the patients table in rowid order
  * (index i = the i-th patient; rowid[i] its rowid). A patient without a prediction has p, y,
