@@ -921,9 +921,9 @@ static enc_value *input_values(lua_State *L, const model *m, int idx, const char
 /* The network a patient object (or a what-if table carrying the patient's `rowid`, as
  * lumen.record makes it) is shown with: its fold model for a stored out-of-fold prediction,
  * else -1 (the final model: a new patient). The rule of src/ops/ops.h. */
-static int fold_of_arg(lua_State *L, const model *m, int idx)
+/* The rowid of a patient argument (a patient object, or a table with a rowid field), or -1. */
+static long rowid_of_arg(lua_State *L, int idx)
 {
-	host *h = host_of(L);
 	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
 	long rowid = -1;
 	if (pa) {
@@ -933,7 +933,13 @@ static int fold_of_arg(lua_State *L, const model *m, int idx)
 			rowid = (long)lua_tointeger(L, -1);
 		lua_pop(L, 1);
 	}
-	return rowid >= 0 ? ops_patient_fold(h->db, m, rowid) : -1;
+	return rowid;
+}
+
+static int fold_of_arg(lua_State *L, const model *m, int idx)
+{
+	long rowid = rowid_of_arg(L, idx);
+	return rowid >= 0 ? ops_patient_fold(host_of(L)->db, m, rowid) : -1;
 }
 
 /* model:predict(patient_or_table) -> the risk shown for it (probability of the positive
@@ -943,26 +949,19 @@ static int model_predict_l(lua_State *L)
 	lua_settop(L, 2);
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
-	int fold = fold_of_arg(L, m, 2);
+	host *h = host_of(L);
+	long rowid = rowid_of_arg(L, 2);
 	enc_value *vals = input_values(L, m, 2, "predict");
-	float *x = lua_newuserdatauv(L, (size_t)(m->spec.nslot ? m->spec.nslot : 1) * sizeof(float), 0);
-	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
-	const nn_spec *sp = nn_get_spec(net);
-	float *lg = lua_newuserdatauv(L, (size_t)(sp->n_out > 0 ? sp->n_out : 1) * sizeof(float), 0);
-	nn_logits(net, x, 1, lg);
-	double logit = (double)lg[sp->n_out > 1 ? 1 : 0];
-	double p = ops_risk_of_logit(m, logit); /* a survival model: the risk by its horizon */
-	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
-		double mx = (double)lg[0], z = 0;
-		for (int k = 1; k < sp->n_out; k++)
-			mx = fmax(mx, (double)lg[k]);
-		for (int k = 0; k < sp->n_out; k++)
-			z += exp((double)lg[k] - mx);
-		p = exp(logit - mx) / z;
-	}
+	double p, logit;
+	int fold;
+	lm_err e = {0};
+	/* the rule of the patient view: its fold's network, and for a survival model the risk
+	 * through the stored out-of-fold risk (ops_predict_values) */
+	if (ops_predict_values(h->db, m, rowid, vals, &p, &logit, &fold, &e))
+		return luaL_error(L, "model:predict(): %s", e.msg);
 	lua_pushnumber(L, p);
 	lua_pushnumber(L, logit);
-	if (net == m->final)
+	if (fold < 0)
 		lua_pushliteral(L, "final");
 	else
 		lua_pushfstring(L, "fold %d", fold + 1);

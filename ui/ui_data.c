@@ -278,7 +278,7 @@ const ui_row *ui_view_row(ui_view *c, long rowid)
 	if (c->model_id >= 0) {
 		int fold;
 		double y, p, sd;
-		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL) == 0) {
+		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL, NULL) == 0) {
 			r->p = p, r->p_sd = sd, r->fold = fold;
 			r->y = isnan(y) ? -1 : (int)y;
 		}

@@ -85,9 +85,10 @@ typedef struct ops_predictions {
 int ops_predictions_load(sqlite3 *db, const char *name, ops_predictions *out, lm_err *err);
 /* The same by id (the TUI knows the id). */
 int ops_predictions_load_id(sqlite3 *db, long model_id, ops_predictions *out, lm_err *err);
-/* One patient's stored prediction (fold -1 and NANs when none): 0 or a status. */
+/* One patient's stored prediction (fold -1 and NANs when none; logit may be NULL): 0 or a
+ * status. */
 int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
-		       double *p_sd, lm_err *err);
+		       double *p_sd, double *logit, lm_err *err);
 /* Index of a rowid in the result (binary search), or -1. */
 long ops_predictions_find(const ops_predictions *r, long rowid);
 void ops_predictions_free(ops_predictions *r);
@@ -437,6 +438,16 @@ int ops_explain_values(model *m, int fold, const enc_value *vals, const float *b
 		       int *net_used, lm_err *err);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
+
+/* The risk of raw values vals (m->spec.ncolumn, enc_value) for the patient with rowid (-1: a
+ * new patient), by the rule above and as ops_patient_load shows it: the network of the
+ * patient's fold, else the final one (*fold_used -1); binary: the probability of the
+ * positive class; multi-class: of class 1 as model_predict; a survival model's fold patient:
+ * the risk by the horizon through its stored out-of-fold risk, S(h | x') = S(h | x)^exp(lp'
+ * - lp), so that the patient's own values give the stored p. *logit: the network's (the
+ * positive class's). 0 or a status. */
+int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
+		       double *logit, int *fold_used, lm_err *err);
 
 /* The probability shown for a binary model's logit: the sigmoid, or for a survival model
  * (m->surv_n) the risk by its horizon, 1 - exp(-H0(horizon) e^logit), as model_predict. */

@@ -127,9 +127,52 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
 	int fold;
 	double y, p, sd;
 	lm_err e = {0};
-	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, &e))
+	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, NULL, &e))
 		return -1;
 	return fold >= 0 && fold < m->nfold && m->fold ? fold : -1;
+}
+
+/* A survival model's fold risk by the horizon through the stored out-of-fold risk p0 at
+ * logit l0 (the fold's own baseline hazard is not stored): S(h | x') = S(h | x)^exp(lp' - lp),
+ * so the unedited patient gets p0 back. */
+static double fold_surv_risk(double p0, double l0, double logit)
+{
+	return 1 - pow(1 - p0, exp(logit - l0));
+}
+
+int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
+		       double *logit, int *fold_used, lm_err *err)
+{
+	int fold = -1;
+	double y = NAN, p0 = NAN, sd = NAN, l0 = NAN;
+	if (rowid >= 0) {
+		int st = ops_prediction_one(db, m->id, rowid, &fold, &y, &p0, &sd, &l0, err);
+		if (st)
+			return st;
+		if (!(fold >= 0 && fold < m->nfold && m->fold))
+			fold = -1;
+	}
+	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = xmallocarray((size_t)(sp->n_out > 0 ? sp->n_out : 1), sizeof *lg);
+	nn_logits(net, x, 1, lg);
+	*logit = (double)lg[sp->n_out > 1 ? 1 : 0];
+	*p = ops_risk_of_logit(m, *logit); /* a survival model: the risk by its horizon */
+	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
+		double mx = (double)lg[0], z = 0;
+		for (int k = 1; k < sp->n_out; k++)
+			mx = fmax(mx, (double)lg[k]);
+		for (int k = 0; k < sp->n_out; k++)
+			z += exp((double)lg[k] - mx);
+		*p = exp(*logit - mx) / z;
+	} else if (m->surv_n && fold >= 0 && !isnan(p0) && !isnan(l0)) {
+		*p = fold_surv_risk(p0, l0, *logit);
+	}
+	*fold_used = fold;
+	free(x);
+	free(lg);
+	return 0;
 }
 
 int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
@@ -229,11 +272,9 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	pv->p = (double)ex.prob;
 	ig_explanation_free(&ex);
 	if (m->surv_n && fold >= 0 && !isnan(pv->stored_p)) {
-		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk and
-		 * proportional hazards (the fold's own baseline hazard is not loaded):
-		 * S(h | x') = S(h | x)^exp(lp' - lp), so the unedited patient shows the stored p */
+		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk */
 		double l0 = pv->edited ? pv->logit0 : pv->logit;
-		pv->p = 1 - pow(1 - pv->stored_p, exp(pv->logit - l0));
+		pv->p = fold_surv_risk(pv->stored_p, l0, pv->logit);
 	}
 	nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
 	const nn_spec *sp = nn_get_spec(net);
@@ -498,7 +539,7 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		pv->have_cohort = 1;
 	}
 	int st = ops_prediction_one(db, m->id, pv->rowid, &pv->fold, &pv->y, &pv->stored_p,
-				    &pv->p_sd, err);
+				    &pv->p_sd, NULL, err);
 	if (st)
 		return st;
 	pv->net = pv->fold >= 0 && pv->fold < m->nfold && m->fold ? OPS_NET_FOLD : OPS_NET_FINAL;
