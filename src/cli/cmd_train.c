@@ -13,6 +13,7 @@
 #include "../data/encoder.h"
 #include "../data/leaks.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "../stats/metrics.h"
 #include "cli.h"
 
@@ -792,7 +793,7 @@ int cmd_train(int argc, char **argv)
 	}
 	if (r.a.time) {
 		long cens = 0;
-		if ((st = train_horizon_target(&r.f, r.a.file, r.a.time, r.a.event, r.a.horizon, &r.t,
+		if ((st = ops_horizon_target(&r.f, r.a.file, r.a.time, r.a.event, r.a.horizon, &r.t,
 					       &cens, &err)))
 			goto out;
 		fprintf(stderr, "lumen: train: target: %s by time %g; %ld patients censored before it"

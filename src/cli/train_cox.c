@@ -15,6 +15,7 @@
 #include "../nn/coxmodel.h"
 #include "../nn/coxnet.h"
 #include "../nn/model.h"
+#include "../ops/ops.h"
 #include "../stats/cox.h"
 #include "../stats/km.h"
 #include "../stats/metrics.h"
@@ -251,99 +252,12 @@ done:
 	return out;
 }
 
-/* The patient's label for messages: the id column's value or the row number. */
-static const char *who(const cox_run *r, long i, char *buf, size_t len)
-{
-	for (int j = 0; j < r->f.ncol; j++)
-		if (r->f.cols.c[j].role == COL_ROLE_ID)
-			return frame_cell_text(&r->f, j, i, buf, len);
-	snprintf(buf, len, "%ld", r->f.rowid[i]);
-	return buf;
-}
-
-/* Time and event of every patient: every value must be usable, or the run stops. */
+/* Time and event of every patient: every value must be usable, or the run stops
+ * (ops_outcome_read). */
 static int outcome(cox_run *r, lm_err *err)
 {
-	const char *file = r->a.file;
-	const store_column *tm = r->f.col[r->tcol].meta, *em = r->f.col[r->ecol].meta;
-	long n = r->f.nrow;
-	char buf[128];
-	if (tm->type == COL_TYPE_TEXT)
-		return lm_seterr(err, EX_DATAERR, "%s: --time: column '%s' is text, not a time", file,
-				 tm->name);
-	r->time = xmallocarray((size_t)(n ? n : 1), sizeof *r->time);
-	r->event = xmallocarray((size_t)(n ? n : 1), sizeof *r->event);
-	const double *tv = r->f.col[r->tcol].v, *ev = r->f.col[r->ecol].v;
-	for (long i = 0; i < n; i++) {
-		if (isnan(tv[i]))
-			return lm_seterr(err, EX_DATAERR, "%s: patient %s: time '%s' is missing", file,
-					 who(r, i, buf, sizeof buf), tm->name);
-		if (tv[i] < 0)
-			return lm_seterr(err, EX_DATAERR, "%s: patient %s: time %s = %g is negative", file,
-					 who(r, i, buf, sizeof buf), tm->name, tv[i]);
-		r->time[i] = tv[i];
-	}
-	/* the event code */
-	double evv = NAN, cens = NAN;
-	if (r->ev_val) {
-		if (em->type == COL_TYPE_TEXT) {
-			for (int k = 0; k < em->ncat; k++)
-				if (!strcmp(em->cats[k], r->ev_val))
-					evv = k;
-		} else if (parse_double(r->ev_val, &evv) != 0) {
-			return lm_seterr(err, EX_USAGE, "--event: '%s' is not a number", r->ev_val);
-		}
-		int seen = 0;
-		for (long i = 0; i < n; i++)
-			seen |= ev[i] == evv;
-		if (!seen)
-			return lm_seterr(err, EX_DATAERR, "%s: --event: column '%s' has no value '%s'",
-					 file, em->name, r->ev_val);
-		snprintf(r->ev_desc, sizeof r->ev_desc, "%s = %s", em->name, r->ev_val);
-	} else {
-		double lv[3];
-		int nl = 0;
-		for (long i = 0; i < n && nl < 3; i++) {
-			if (isnan(ev[i]))
-				continue;
-			int s = 0;
-			for (int k = 0; k < nl; k++)
-				s |= lv[k] == ev[i];
-			if (!s)
-				lv[nl++] = ev[i];
-		}
-		if (em->type == COL_TYPE_TEXT || nl > 2)
-			return lm_seterr(err, EX_DATAERR,
-					 "%s: --event: column '%s' has values other than two event codes; "
-					 "name the event: --event %s=VALUE",
-					 file, em->name, em->name);
-		if (nl == 2) {
-			evv = lv[0] > lv[1] ? lv[0] : lv[1];
-			cens = lv[0] + lv[1] - evv;
-		} else if (nl == 1 && lv[0] != 0 && lv[0] != 1) {
-			return lm_seterr(err, EX_DATAERR, "%s: --event: column '%s' has the one value %g",
-					 file, em->name, lv[0]);
-		} else { /* one value, 0 or 1: a 0/1 column */
-			evv = 1;
-			cens = 0;
-		}
-		snprintf(r->ev_desc, sizeof r->ev_desc, "%s = %.15g", em->name, evv);
-	}
-	r->events = 0;
-	for (long i = 0; i < n; i++) {
-		if (isnan(ev[i]))
-			return lm_seterr(err, EX_DATAERR, "%s: patient %s: event '%s' is missing", file,
-					 who(r, i, buf, sizeof buf), em->name);
-		r->event[i] = ev[i] == evv;
-		if (!r->ev_val && !r->event[i] && ev[i] != cens)
-			return lm_seterr(err, EX_DATAERR, "%s: patient %s: event '%s' has another code", file,
-					 who(r, i, buf, sizeof buf), em->name);
-		r->events += r->event[i];
-	}
-	if (r->events == 0)
-		return lm_seterr(err, EX_DATAERR, "%s: no events (%s): a Cox model needs some", file,
-				 r->ev_desc);
-	return 0;
+	return ops_outcome_read(&r->f, r->a.file, r->tcol, r->ecol, r->ev_val, &r->time, &r->event,
+				&r->events, r->ev_desc, sizeof r->ev_desc, err);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1158,59 +1072,5 @@ out:
 	run_free(&r);
 	free(name);
 	store_close(db);
-	return st;
-}
-
-int train_horizon_target(const frame *f, const char *file, const char *time_col,
-			 const char *event, double horizon, enc_target *t, long *n_censored,
-			 lm_err *err)
-{
-	memset(t, 0, sizeof *t);
-	*n_censored = 0;
-	/* the outcome checks of the Cox fit, on the caller's frame (borrowed, not freed) */
-	cox_run r;
-	memset(&r, 0, sizeof r);
-	r.a.file = file;
-	r.a.time = time_col;
-	r.ev_col = xstrdup(event);
-	if ((r.ev_val = strchr(r.ev_col, '=')))
-		*r.ev_val++ = '\0';
-	r.f = *f;
-	r.tcol = frame_find(f, time_col);
-	r.ecol = frame_find(f, r.ev_col);
-	int st = r.tcol < 0 || r.ecol < 0
-			 ? lm_seterr(err, EX_DATAERR, "%s: no column '%s' in patients", file,
-				     r.tcol < 0 ? time_col : r.ev_col)
-			 : outcome(&r, err);
-	if (!st) {
-		t->nclass = 2;
-		t->classes = xcalloc(2, sizeof *t->classes);
-		t->classes[0] = xasprintf("event-free at %g", horizon);
-		t->classes[1] = xasprintf("event by %g", horizon);
-		t->y = xmallocarray((size_t)(f->nrow ? f->nrow : 1), sizeof *t->y);
-		long pos = 0, neg = 0;
-		for (long i = 0; i < f->nrow; i++) {
-			if (r.event[i] && r.time[i] <= horizon) {
-				t->y[i] = 1;
-				pos++;
-			} else if (r.time[i] >= horizon) {
-				t->y[i] = 0; /* followed up to the horizon without the event */
-				neg++;
-			} else {
-				t->y[i] = NAN; /* censored before the horizon: unknown */
-				(*n_censored)++;
-			}
-		}
-		t->n_missing = *n_censored;
-		if (!pos || !neg) {
-			st = lm_seterr(err, EX_DATAERR, "%s: --horizon %g: %s", file, horizon,
-				       pos ? "every patient followed that long has the event"
-					   : "no event before the horizon");
-			enc_target_free(t);
-		}
-	}
-	free(r.time);
-	free(r.event);
-	free(r.ev_col);
 	return st;
 }

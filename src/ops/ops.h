@@ -449,6 +449,25 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
 int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
 		       double *logit, int *fold_used, lm_err *err);
 
+/* ---- time-to-event outcomes (ops_outcome.c) ---- */
+
+/* Time and event of every patient of frame f (columns tcol and ecol): every value must be
+ * usable, or EX_DATAERR names the file and the patient (a missing or negative time, a missing
+ * event, another code). ev_val: the event's value (a number, or a text column's label); NULL:
+ * the column must hold two codes (the larger is the event) or be 0/1. Sets *time_out and
+ * *event_out (f->nrow each, caller frees, also on an error), *events and desc ("status = 2").
+ * EX_DATAERR also when there are no events. */
+int ops_outcome_read(const frame *f, const char *file, int tcol, int ecol, const char *ev_val,
+		     double **time_out, int **event_out, long *events, char *desc, size_t desclen,
+		     lm_err *err);
+/* The fixed-horizon target of lumen train --time C --event E[=V] --horizon T: y = 1 for an
+ * event at time <= T, 0 for a time >= T without it (or an event after T), NAN for a patient
+ * censored before T (counted in *n_censored and t->n_missing). The time and event must be
+ * usable for every patient, as for a Cox model. Free t with enc_target_free. */
+int ops_horizon_target(const frame *f, const char *file, const char *time_col,
+		       const char *event, double horizon, enc_target *t, long *n_censored,
+		       lm_err *err);
+
 /* The probability shown for a binary model's logit: the sigmoid, or for a survival model
  * (m->surv_n) the risk by its horizon, 1 - exp(-H0(horizon) e^logit), as model_predict. */
 double ops_risk_of_logit(const model *m, double logit);
