@@ -17,6 +17,7 @@
  *   ops_patient_load      one patient's view: values, percentiles, the risk and its reasons
  *   ops_patient_whatif    ... with edited values (ops_patient_switch_arm: the treatment)
  *   ops_record_load       the patient's id and summary line; ops_visits_load its visits
+ *   ops_train_run         cross-validated training as a job (progress and notes as events)
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
  *
@@ -448,6 +449,57 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
  * positive class's). 0 or a status. */
 int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
 		       double *logit, int *fold_used, lm_err *err);
+
+/* ---- train as a job (ops_train.c) ---- */
+
+typedef enum {
+	OPS_TRAIN_NOTE,     /* a line for the user: the target, patients left out */
+	OPS_TRAIN_WARNING,  /* an input that looks like a leak (also stored with the metrics) */
+	OPS_TRAIN_EPOCH,    /* an epoch of one network ended */
+	OPS_TRAIN_NET_DONE, /* one network is trained */
+} ops_train_kind;
+
+typedef struct ops_train_event {
+	ops_train_kind kind;
+	int fold, nfold;                /* the network: fold 0..nfold-1, -1 the final model */
+	int epoch;
+	double loss, val_loss, val_auc; /* val_*: NAN for the final refit (it holds nothing out) */
+	const char *text;               /* NOTE and WARNING; valid during the call */
+} ops_train_event;
+
+/* lumen train's options (see its --help). A fixed-horizon target: time, event (COL[=V]) and
+ * horizon, with target and positive the event's column and value. lr, dropout and l2 < 0 and
+ * 0 counts take the architecture's defaults. */
+typedef struct ops_train_opts {
+	const char *file; /* for messages */
+	const char *arch, *target, *positive, *name, *features, *exclude, *hidden;
+	const char *time, *event;
+	double horizon;
+	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
+	double lr, dropout, l2;
+	long seed;
+	void (*progress)(void *ctx, const ops_train_event *ev); /* may be NULL */
+	void *ctx;
+} ops_train_opts;
+
+/* The stored model's summary. */
+typedef struct ops_train {
+	char *name, *arch, *target, *positive;
+	long id, n_used, n_excluded;
+	int folds, final_epochs, nwarn;
+	double auc;             /* pooled out-of-fold AUC (binary), NAN otherwise */
+	char final_desc[64];    /* "refitted for 12 epochs", "solved on every patient (...)" */
+} ops_train;
+
+/* Trains a logreg, mlp or transformer with stratified K-fold cross-validation (each patient's
+ * out-of-fold prediction and the spread across fold models), refits the final model on every
+ * patient for the median of the folds' best epochs, and stores the model, its inputs, its
+ * fold and final networks, the IG baselines, the predictions and the metrics in one
+ * transaction (nothing on an error). A Cox model trains through lumen train --model cox
+ * (train_cox.c). 0 or a status. */
+int ops_train_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
+void ops_train_free(ops_train *r);
+cJSON *ops_train_json(const ops_train *r);
 
 /* ---- time-to-event outcomes (ops_outcome.c) ---- */
 
