@@ -478,6 +478,10 @@ typedef struct ops_train_opts {
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	double lr, dropout, l2;
 	long seed;
+	/* a Cox model (ops_train_cox_run): --times, --ties (a cox_ties), and neural (set by
+	 * the job: arch is mlp or transformer on the partial likelihood) */
+	const char *times;
+	int ties, neural;
 	void (*progress)(void *ctx, const ops_train_event *ev); /* may be NULL */
 	void *ctx;
 } ops_train_opts;
@@ -489,15 +493,27 @@ typedef struct ops_train {
 	int folds, final_epochs, nwarn;
 	double auc;             /* pooled out-of-fold AUC (binary), NAN otherwise */
 	char final_desc[64];    /* "refitted for 12 epochs", "solved on every patient (...)" */
+	/* a survival model: events, out-of-fold and final Harrell's C, the event ("status =
+	 * 2"); a linear Cox model also its likelihood-ratio test */
+	int survival, neural, df;
+	long events;
+	double c_index, c_final, lr_chisq, lr_p;
+	char event_desc[256];
 } ops_train;
 
 /* Trains a logreg, mlp or transformer with stratified K-fold cross-validation (each patient's
  * out-of-fold prediction and the spread across fold models), refits the final model on every
  * patient for the median of the folds' best epochs, and stores the model, its inputs, its
  * fold and final networks, the IG baselines, the predictions and the metrics in one
- * transaction (nothing on an error). A Cox model trains through lumen train --model cox
- * (train_cox.c). 0 or a status. */
+ * transaction (nothing on an error). arch "cox", or time and event without a horizon: the
+ * job is ops_train_cox_run. 0 or a status. */
 int ops_train_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
+/* A Cox proportional-hazards model (arch "cox") or a network (mlp, transformer) on the Cox
+ * partial likelihood, for time and event (COL[=V]); horizon (> 0, else the middle evaluation
+ * time) is the time of the stored risk; l2 < 0 counts as 0. Same folds, final model and one
+ * transaction; warnings (convergence, proportional hazards) as OPS_TRAIN_WARNING events
+ * unless quiet. */
+int ops_train_cox_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
 void ops_train_free(ops_train *r);
 cJSON *ops_train_json(const ops_train *r);
 

@@ -205,11 +205,49 @@ static void test_horizon_target(void **state)
 	store_close(db);
 }
 
+/* The Cox job through the same entry (arch "cox"): its summary is what was stored, and the
+ * events are pbc's 161 deaths (status 2, the others censored: status 0 and 1 = transplant) */
+static void test_cox(void **state)
+{
+	(void)state;
+	if (!file[0])
+		skip();
+	lm_err err = {0};
+	sqlite3 *db = store_open(file, 0, &err);
+	assert_non_null(db);
+	ops_train_opts o;
+	opts_init(&o, "cox", "c");
+	o.target = o.positive = NULL;
+	o.time = "time";
+	o.event = "status=2";
+	o.l2 = -1;
+	seen s;
+	memset(&s, 0, sizeof s);
+	o.progress = on_event;
+	o.ctx = &s;
+	ops_train r;
+	assert_int_equal(ops_train_run(db, &o, &r, &err), 0);
+	assert_int_equal(r.survival, 1);
+	assert_int_equal(r.neural, 0);
+	assert_int_equal(r.events, 161);
+	assert_int_equal(r.n_used, 418);
+	assert_string_equal(r.event_desc, "status = 2");
+	assert_true(r.c_index > 0.5 && r.c_index < r.c_final + 0.05);
+	ops_models ms;
+	assert_int_equal(ops_models_load(db, "c", &ms, &err), 0);
+	assert_string_equal(ms.m[0].task, "survival");
+	assert_true(fabs(ops_model_metric(&ms.m[0], "c_index") - r.c_index) < 1e-12);
+	ops_models_free(&ms);
+	ops_train_free(&r);
+	store_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_and_store),
 		cmocka_unit_test(test_horizon_target),
+		cmocka_unit_test(test_cox),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
