@@ -272,7 +272,7 @@ static void draw_status(ui_app *a)
 	static const char *const hints[UI_NSCREEN] = {
 		"?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit",
 		"?:help  Esc:back  [ ]:prev/next  a:method  v:visits  e:what-if  q:quit",
-		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
+		"?:help  h/l:model  +/-:threshold  Enter:use  t:train  x:explain  q:quit",
 		"?:help  g:grouping  b:bootstrap  w:why  +/-:threshold  Tab:next  q:quit",
 		"?:help  g:grouping  Tab:next  q:quit",
 		"?:help  Enter:run  j/k:move  Esc:back  q:quit",

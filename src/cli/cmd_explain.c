@@ -410,8 +410,11 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
-	if (!st && !o.rule_given)
-		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	if (!st && !o.rule_given) {
+		ops_explain_opts def;
+		ops_explain_defaults(m, &def);
+		o.rule = def.ig.rule;
+	}
 	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;

@@ -410,6 +410,11 @@ typedef struct ops_explain {
 	int steps, auto_steps;
 } ops_explain;
 
+/* lumen explain's defaults for model m: IG (and attention for a transformer), the mean
+ * baseline, IG_DEFAULT_STEPS Gauss-Legendre steps, or exact integration for a ReLU mlp
+ * (piecewise linear), the positive class; every patient. */
+void ops_explain_defaults(const model *m, ops_explain_opts *o);
+
 /* Explains every (or the listed) patient of a loaded model's cohort by the rule above
  * (ops_explain_cohort) and stores the attributions, the global importance and an access-log
  * row in one transaction (nothing on an error). Each block is written as it is computed:

@@ -273,6 +273,16 @@ static int store_importance(sqlite3 *db, const model *m, const char *method, dou
 	return st;
 }
 
+void ops_explain_defaults(const model *m, ops_explain_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->model = m->name;
+	o->method = "all";
+	ig_opts_defaults(&o->ig);
+	o->ig.rule = m->final && nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	o->baseline.kind = IG_BASE_MEAN;
+}
+
 int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
 		    ops_explain *out, lm_err *err)
 {
