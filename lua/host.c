@@ -20,10 +20,15 @@ static void host_hook(lua_State *L, lua_Debug *ar);
 
 /* Where the script is when the cap refuses an allocation ("file:line: "), kept for the
  * message: Lua raises a memory error without a position and without calling the message
- * handler. Reads the stack only (lua_getstack/lua_getinfo "Sl" allocate nothing). */
+ * handler. Reads the stack only: lua_getstack and lua_getinfo "Sl" allocate nothing and, up to
+ * Lua 5.4.5, the call stack is consistent at every allocation (savedpc may lag an instruction
+ * at worst). From 5.4.6 on, a stack reallocation turns the frames' pointers into offsets
+ * while it allocates, so there the position is not read and the message names the script
+ * only. */
 static void note_oom_where(host *h)
 {
 	h->oom_where[0] = '\0';
+#if LUA_VERSION_RELEASE_NUM < 50406
 	if (!h->L || !isfinite(h->deadline)) /* not inside a script run */
 		return;
 	lua_Debug ar;
@@ -33,6 +38,9 @@ static void note_oom_where(host *h)
 		snprintf(h->oom_where, sizeof h->oom_where, "%s:%d: ", ar.short_src, ar.currentline);
 		return;
 	}
+#else
+	(void)h;
+#endif
 }
 
 /* The byte cap: growth beyond it is refused (Lua raises "not enough memory"); a free or a
