@@ -30,6 +30,8 @@ struct lm_err;
 int train_horizon_target(const struct frame *f, const char *file, const char *time_col,
 			 const char *event, double horizon, struct enc_target *t,
 			 long *n_censored, struct lm_err *err);
+/* `lumen train --effect COL`, called by cmd_train (train_effect.c). */
+int cmd_train_effect(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

@@ -8,6 +8,7 @@
 
 #include "../data/store.h"
 #include "../nn/coxmodel.h"
+#include "../nn/effmodel.h"
 #include "cli.h"
 
 #define CMD "models"
@@ -128,6 +129,7 @@ int cmd_models(int argc, char **argv)
 		printf("%-20s %-11s %-14s %6ld %6s %6s %6s %6s  %s\n", name ? name : "", arch ? arch : "",
 		       tgt, (long)sqlite3_column_int64(st, 6), a, ap, br, sl, created ? created : "");
 		coxm_print_summary(stdout, metrics); /* a Cox model: its coefficient table */
+		effm_print_summary(stdout, metrics); /* an effect model: its evaluation */
 		/* the warnings lumen train gave, kept with the model */
 		const cJSON *wa = cJSON_GetObjectItemCaseSensitive(metrics, "warnings"), *w;
 		cJSON_ArrayForEach(w, wa)

@@ -35,3 +35,129 @@ eq "--biomarker 9: status 64" "$RC" 64
 contains "--biomarker 9: message" "$ERR" "lumen: synth: --biomarker: '9' is not a coefficient in -5..5"
 run synth --patients 10 --seed 5 --force -o "$T/b15"
 check "without --biomarker a stale truth_effect.csv is removed" test ! -e "$T/b15/truth_effect.csv"
+
+# ---- lumen train --effect: the T-learner -----------------------------------------------
+# Spearman rank correlation of two columns of a CSV without header (no ties expected)
+spearman() {
+	sort -t, -k1,1g "$1" | awk -F, '{print NR "," $2}' | sort -t, -k2,2g |
+		awk -F, '{d = $1 - NR; s += d * d; n++} END {printf "%.4f", 1 - 6 * s / (n * (n * n - 1))}'
+}
+run synth --patients 4000 --seed 3 --biomarker -1.2 -o "$T/syn"
+run import "$T/syn/patients.csv" -o "$T/syn.lumen" --target outcome --treatment treatment
+eq "import the biomarker cohort" "$RC" 0
+run train "$T/syn.lumen" --model logreg --target outcome --effect treatment --exclude time,event --name tl
+eq "T-learner trains" "$RC" 0
+contains "T-learner: summary line" "$OUT" \
+	"model 'tl': logreg T-learner, effect of treatment on outcome against 0, 4000 patients, 2 arms, 5 folds"
+contains "T-learner: evaluation table" "$OUT" "effect of treatment against 0 (T-learner), out of fold:"
+contains "T-learner: progress per fold" "$ERR" "lumen: train: fold 5/5: outcome and propensity networks"
+run models "$T/syn.lumen"
+contains "lumen models lists it with its evaluation" "$OUT" "effect of treatment against 0 (T-learner)"
+run models "$T/syn.lumen" --json
+contains "models --json: task effect" "$(tr -d ' \t' <<<"$OUT")" '"task":"effect"'
+run predict "$T/syn.lumen" --model tl --csv "$T/tl.csv"
+eq "predict an effect model" "$RC" 0
+eq "predict: the cohort's columns" "$(head -1 "$T/tl.csv")" "id,p_0,p_1,effect_1,fold,effect_sd_1"
+eq "predict: one row per patient" "$(wc -l <"$T/tl.csv")" 4001
+eq "T-learner: effect_1 = p_1 - p_0 for every patient" "$(awk -F, 'NR > 1 {d = $4 - ($3 - $2); if (d < 0) d = -d; if (d > 2e-6) bad++} END {print bad+0}' "$T/tl.csv")" 0
+eq "every fold 0..4 and a spread >= 0" "$(awk -F, 'NR > 1 {f[$5]++; if ($6 < 0 || $6 == "") bad++} END {print length(f), bad+0}' "$T/tl.csv")" "5 0"
+eq "the stored predictions are the reference arm's out-of-fold risk" \
+	"$(sqlite3 "$T/syn.lumen" "SELECT count(*) FROM predictions p JOIN effects e ON e.model_id = p.model_id AND e.patient = p.patient AND e.arm = '0' WHERE p.model_id = (SELECT id FROM models WHERE name = 'tl') AND abs(p.p - e.p) < 1e-9")" 4000
+eq "effects: one row per patient and arm" \
+	"$(sqlite3 "$T/syn.lumen" "SELECT count(*), count(DISTINCT patient) FROM effects WHERE model_id = (SELECT id FROM models WHERE name = 'tl')")" "8000|4000"
+run predict "$T/syn.lumen" --model tl --input "$T/syn/patients.csv" --csv "$T/tlnew.csv"
+eq "predict --input: the final networks' columns" "$(head -1 "$T/tlnew.csv")" "id,p_0,p_1,effect_1"
+# the final networks saw every patient: their effects follow the out-of-fold ones closely
+paste -d, <(cut -d, -f4 "$T/tl.csv" | tail -n +2) <(cut -d, -f4 "$T/tlnew.csv" | tail -n +2) >"$T/oof_final"
+check "final and out-of-fold effects agree (Spearman > 0.9)" \
+	awk -v r="$(spearman "$T/oof_final")" 'BEGIN {exit !(r > 0.9)}'
+# against the truth: rank correlation, Qini above random, calibration slope, ATE
+paste -d, <(cut -d, -f4 "$T/tl.csv" | tail -n +2) <(cut -d, -f5 "$T/syn/truth_effect.csv" | tail -n +2) >"$T/est_true"
+rho=$(spearman "$T/est_true")
+check "T-learner logreg: Spearman with the true effect > 0.45 (got $rho)" \
+	awk -v r="$rho" 'BEGIN {exit !(r > 0.45)}'
+metric() { # model key: a number of the first arm's stored evaluation
+	sqlite3 "$T/syn.lumen" "SELECT json_extract(metrics, '\$.effect.arms[0].$2') FROM models WHERE name = '$1'"
+}
+qa=$(metric tl curves.qini_area)
+check "T-learner: Qini area above random (got $qa)" awk -v q="$qa" 'BEGIN {exit !(q > 0.005)}'
+slope=$(metric tl calibration.slope)
+check "T-learner: effect calibration slope within 0.4..1.6 (got $slope)" \
+	awk -v s="$slope" 'BEGIN {exit !(s > 0.4 && s < 1.6)}'
+true_ate=$(awk -F, 'NR > 1 {s += $5; n++} END {printf "%.4f", s / n}' "$T/syn/truth_effect.csv")
+lo=$(metric tl ate.lo); hi=$(metric tl ate.hi)
+check "the observed ATE's interval ($lo, $hi) holds the true mean effect $true_ate" \
+	awk -v l="$lo" -v h="$hi" -v t="$true_ate" 'BEGIN {exit !(l < t && t < h)}'
+near "predicted ATE near the true mean effect" "$(metric tl ate.predicted)" "$true_ate" 0.02
+eq "randomised arms: no balance warning" "$(sqlite3 "$T/syn.lumen" "SELECT json_array_length(metrics, '\$.warnings') FROM models WHERE name = 'tl'")" 0
+near "randomised arms: largest SMD is small" "$(metric tl balance.max_abs_smd)" 0.05 0.05
+eq "randomised arms: no propensity outside [0.05, 0.95]" \
+	"$(sqlite3 "$T/syn.lumen" "SELECT json_extract(metrics, '\$.effect.overlap.share_outside') FROM models WHERE name = 'tl'")" 0
+# the curve by hand: Qini at the whole cohort is the events avoided, (Y_r N_t / N_r - Y_t) / N
+eq "Qini total = (Y_r N_t / N_r - Y_t) / N from the data" \
+	"$(awk -F, -v c="$(head -1 "$T/syn/patients.csv" | tr , '\n' | grep -nx treatment | cut -d: -f1)" \
+	-v o="$(head -1 "$T/syn/patients.csv" | tr , '\n' | grep -nx outcome | cut -d: -f1)" \
+	'NR > 1 {if ($c == 1) {nt++; yt += $o} else {nr++; yr += $o}} END {printf "%.4f", (yr * nt / nr - yt) / (nt + nr)}' "$T/syn/patients.csv")" \
+	"$(printf '%.4f' "$(metric tl curves.qini_total)")"
+
+# ---- bad input: one line, a sysexits status, nothing stored -----------------------------
+models_before=$(sqlite3 "$T/syn.lumen" "SELECT count(*) FROM models")
+tc=$(head -1 "$T/syn/patients.csv" | tr , '\n' | grep -nx treatment | cut -d: -f1)
+oc=$(head -1 "$T/syn/patients.csv" | tr , '\n' | grep -nx outcome | cut -d: -f1)
+head -401 "$T/syn/patients.csv" >"$T/small.csv"
+awk -F, -v OFS=, -v c="$tc" 'NR > 1 {$c = 0} {print}' "$T/small.csv" >"$T/onearm.csv"
+awk -F, -v OFS=, -v c="$tc" 'NR > 1 && NR <= 6 {$c = 2} {print}' "$T/small.csv" >"$T/fewarm.csv"
+awk -F, -v OFS=, -v c="$tc" -v o="$oc" 'NR > 1 && $c == 1 {$o = ""} {print}' "$T/small.csv" >"$T/noy.csv"
+bad() { # name csv want-status want-message train-args...
+	local name=$1 csv=$2 want=$3 msg=$4
+	shift 4
+	rm -f "$T/bad.lumen"
+	run import "$csv" -o "$T/bad.lumen" --target outcome
+	run train "$T/bad.lumen" --model logreg --target outcome "$@"
+	eq "$name: status $want" "$RC" "$want"
+	eq "$name: one line" "$(printf '%s\n' "$ERR" | grep -c .)" 1
+	contains "$name: message" "$ERR" "$msg"
+	eq "$name: nothing stored" "$(sqlite3 "$T/bad.lumen" "SELECT count(*) FROM models")" 0
+}
+bad "one arm" "$T/onearm.csv" 65 "lumen: train: --effect: 'treatment' has one arm only (an effect needs two arms or more)" --effect treatment
+bad "an arm with too few patients" "$T/fewarm.csv" 65 "lumen: train: --effect: arm '2' of 'treatment' has 5 patients with a target; at least 20 are needed" --effect treatment
+bad "the target missing for a whole arm" "$T/noy.csv" 65 "--effect: arm '1' of 'treatment' has no patient with a value of 'outcome'" --effect treatment
+bad "the arm column as a feature" "$T/small.csv" 65 "lumen: train: --features: 'treatment' is the treatment column of --effect and cannot be a feature" --effect treatment --features age,treatment,crp
+bad "an unknown reference" "$T/small.csv" 65 "lumen: train: --reference: 'B' is not an arm of 'treatment' (0, 1)" --effect treatment --reference B
+bad "a multi-class target" "$T/small.csv" 65 "the target 'smoking' has 3 classes" --effect treatment --target smoking
+bad "an unknown effect column" "$T/small.csv" 65 "lumen: train: no column 'arm' in patients" --effect arm
+run train "$T/syn.lumen" --model logreg --target outcome --effect treatment --learner x
+eq "--learner x: status 64" "$RC" 64
+contains "--learner x: message" "$ERR" "lumen: train: --learner: 'x' is not t or dr"
+run train "$T/syn.lumen" --model logreg --effect treatment
+eq "no --target: status 64" "$RC" 64
+run train "$T/syn.lumen" --model logreg --target outcome --effect outcome
+contains "--effect the target" "$ERR" "lumen: train: --effect: 'outcome' is the target"
+run train "$T/syn.lumen" --model logreg --target outcome --effect treatment --name tl
+eq "an existing name without --force: status 65" "$RC" 65
+eq "bad input stored nothing in the cohort file" "$(sqlite3 "$T/syn.lumen" "SELECT count(*) FROM models")" "$models_before"
+run train "$T/syn.lumen" --effect treatment --help
+contains "train --effect --help" "$OUT" "Usage: lumen train FILE --model logreg|mlp|transformer --target COL --effect COL"
+
+# ---- the DR-learner ----------------------------------------------------------------------
+run train "$T/syn.lumen" --model logreg --target outcome --effect treatment --exclude time,event --learner dr --name dr --quiet
+eq "DR-learner trains" "$RC" 0
+contains "DR-learner: summary" "$OUT" "model 'dr': logreg DR-learner, effect of treatment on outcome against 0"
+contains "DR-learner: the doubly-robust ATE" "$OUT" "doubly robust"
+eq "DR: quiet means no progress" "$ERR" ""
+eq "DR: outcome (nets 0, 1), propensity (2) and effect (3) networks, 5 folds and a final each (-2: the IG baselines)" \
+	"$(sqlite3 "$T/syn.lumen" "SELECT group_concat(member) FROM (SELECT DISTINCT member FROM model_tensors WHERE model_id = (SELECT id FROM models WHERE name = 'dr') ORDER BY member)")" \
+	"-2,-1,0,1,2,3,4,999,1000,1001,1002,1003,1004,1999,2000,2001,2002,2003,2004,2999,3000,3001,3002,3003,3004"
+run predict "$T/syn.lumen" --model dr --csv "$T/dr.csv"
+eq "DR predict" "$RC" 0
+paste -d, <(cut -d, -f4 "$T/dr.csv" | tail -n +2) <(cut -d, -f5 "$T/syn/truth_effect.csv" | tail -n +2) >"$T/dr_true"
+rho=$(spearman "$T/dr_true")
+check "DR-learner logreg: Spearman with the true effect > 0.4 (got $rho)" awk -v r="$rho" 'BEGIN {exit !(r > 0.4)}'
+eq "DR: the effect is the effect network's, not p_1 - p_0" "$(awk -F, 'NR > 1 {d = $4 - ($3 - $2); if (d < 0) d = -d; if (d > 1e-3) k++} END {print (k > 1000)}' "$T/dr.csv")" 1
+lo=$(metric dr ate.aipw.lo); hi=$(metric dr ate.aipw.hi)
+check "the doubly-robust ATE's interval ($lo, $hi) holds the true mean effect $true_ate" \
+	awk -v l="$lo" -v h="$hi" -v t="$true_ate" 'BEGIN {exit !(l < t && t < h)}'
+qa=$(metric dr curves.qini_area)
+check "DR: Qini area above random (got $qa)" awk -v q="$qa" 'BEGIN {exit !(q > 0.005)}'
+run predict "$T/syn.lumen" --model dr --input "$T/syn/patients.csv" --json
+contains "DR predict --input --json" "${OUT:0:200}" '"effect":{"1":'
