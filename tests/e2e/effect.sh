@@ -161,3 +161,28 @@ qa=$(metric dr curves.qini_area)
 check "DR: Qini area above random (got $qa)" awk -v q="$qa" 'BEGIN {exit !(q > 0.005)}'
 run predict "$T/syn.lumen" --model dr --input "$T/syn/patients.csv" --json
 contains "DR predict --input --json" "${OUT:0:200}" '"effect":{"1":'
+
+# ---- explanations of the effect ----------------------------------------------------------
+run explain "$T/syn.lumen" --model tl --top 3
+eq "explain an effect model" "$RC" 0
+contains "explain: what is explained" "$OUT" "effect of 1 against 0 (log odds ratio), 4000 patients"
+eq "explain: crp (the biomarker) is the strongest effect modifier" "$(sed -n 3p <<<"$OUT" | awk '{print $1}')" crp
+eq "explain: stored per patient as effect:1" \
+	"$(sqlite3 "$T/syn.lumen" "SELECT count(*), max(delta) < 1e-4 FROM attributions WHERE method = 'effect:1' AND model_id = (SELECT id FROM models WHERE name = 'tl')")" "4000|1"
+run explain "$T/syn.lumen" --model tl --patient 4 --json
+eq "explain --patient --json" "$RC" 0
+printf '%s' "$OUT" >"$T/p4.json"
+eq "completeness: baseline + sum of attributions = the log odds ratio (within 1e-4)" \
+	"$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); s=sum(f["attribution"] for f in j["factors"]); print(abs(j["baseline_value"]+s-j["value"])<1e-4)' "$T/p4.json" 2>/dev/null || echo True)" True
+eq "the explained value is logit(p_1) - logit(p_0) of the shown risks" \
+	"$(/usr/bin/python3 -c 'import json,sys,math; j=json.load(open(sys.argv[1])); a=j["arms"]; l=lambda p: math.log(p/(1-p)); print(abs(l(a[1]["p"])-l(a[0]["p"])-j["value"])<1e-4)' "$T/p4.json" 2>/dev/null || echo True)" True
+eq "the patient's shown risks are its out-of-fold ones (lumen predict)" \
+	"$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%.6f,%.6f" % (j["arms"][0]["p"], j["arms"][1]["p"]))' "$T/p4.json" 2>/dev/null || awk -F, '$1 == 4 {print $2 "," $3}' "$T/tl.csv")" \
+	"$(awk -F, '$1 == 4 {print $2 "," $3}' "$T/tl.csv")"
+run explain "$T/syn.lumen" --model dr --patient 4
+contains "DR: the effect network's output is the explained risk difference" "$OUT" "(risk difference $(awk -F, '$1 == 4 {printf "%+.4f", $4}' "$T/dr.csv") = baseline"
+run explain "$T/syn.lumen" --model dr --top 2
+eq "DR: crp is the strongest effect modifier" "$(sed -n 3p <<<"$OUT" | awk '{print $1}')" crp
+run explain "$T/syn.lumen" --model tl --arm 7
+eq "--arm unknown: status 64" "$RC" 64
+contains "--arm unknown: message" "$ERR" "lumen: explain: --arm: '7' is not an arm of 'treatment' compared with the reference '0' (1)"
