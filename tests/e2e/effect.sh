@@ -186,3 +186,15 @@ eq "DR: crp is the strongest effect modifier" "$(sed -n 3p <<<"$OUT" | awk '{pri
 run explain "$T/syn.lumen" --model tl --arm 7
 eq "--arm unknown: status 64" "$RC" 64
 contains "--arm unknown: message" "$ERR" "lumen: explain: --arm: '7' is not an arm of 'treatment' compared with the reference '0' (1)"
+
+# ---- the audit: who would be helped ------------------------------------------------------
+run audit "$T/syn.lumen" --model tl --by sex --json
+eq "audit of an effect model" "$RC" 0
+printf '%s' "$OUT" >"$T/audit.json"
+sc=$(head -1 "$T/syn/patients.csv" | tr , '\n' | grep -nx sex | cut -d: -f1)
+want=$(awk -F, -v c="$tc" -v o="$oc" -v s="$sc" 'NR > 1 && $s == "f" {if ($c == 1) {nt++; yt += $o} else {nr++; yr += $o}}
+	END {printf "%d %.6f", nt + nr, yt / nt - yr / nr}' "$T/syn/patients.csv")
+eq "benefit by sex: group f's n and observed effect from the data" \
+	"$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); g=j["effect"]["arms"][0]["groups"][0]; print(g["group"], g["n"], "%.6f" % g["observed_effect"])' "$T/audit.json" 2>/dev/null)" "f $want"
+run audit "$T/syn.lumen" --model tl --by sex
+contains "audit text: the benefit table" "$OUT" "Benefit of 1 against 0 by sex (out of fold"
