@@ -198,3 +198,36 @@ eq "benefit by sex: group f's n and observed effect from the data" \
 	"$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); g=j["effect"]["arms"][0]["groups"][0]; print(g["group"], g["n"], "%.6f" % g["observed_effect"])' "$T/audit.json" 2>/dev/null)" "f $want"
 run audit "$T/syn.lumen" --model tl --by sex
 contains "audit text: the benefit table" "$OUT" "Benefit of 1 against 0 by sex (out of fold"
+
+# ---- Lua: lumen.effect and the treatment_benefit report ----------------------------------
+cat >"$T/eff.lua" <<'LUA'
+local e = lumen.effect{model = "tl", by = "sex", explain = true, top = 3}
+report.paragraph(string.format("arm=%s ref=%s learner=%s n=%d", e.arm, e.reference, e.learner, e.patients))
+report.paragraph(string.format("qini=%.6f slope=%.6f", e.evaluation.curves.qini_area, e.evaluation.calibration.slope))
+report.paragraph(string.format("top1=%d benefit=%.6f", e.top[1].rowid, e.top[1].benefit))
+report.paragraph(string.format("group1=%s n=%d obs=%.6f", e.groups[1].group, e.groups[1].n, e.groups[1].observed_effect))
+report.paragraph("modifier=" .. e.importance[1].column .. " explained=" .. e.explained)
+local ok, err = pcall(lumen.effect, {model = "tl", arm = "9"})
+report.paragraph("bad arm: " .. tostring(err))
+local ok2, err2 = pcall(lumen.effect, {model = "tl", colour = 1})
+report.paragraph("bad option: " .. tostring(err2))
+LUA
+run report "$T/syn.lumen" "$T/eff.lua"
+eq "lua: lumen.effect runs" "$RC" 0
+contains "lua: the arms" "$OUT" "arm=1 ref=0 learner=t n=4000"
+contains "lua: the stored evaluation" "$OUT" "qini=$(printf '%.6f' "$(metric tl curves.qini_area)") slope=$(printf '%.6f' "$(metric tl calibration.slope)")"
+top=$(sort -t, -k4,4g <(tail -n +2 "$T/tl.csv") | head -1)
+contains "lua: the patient with the largest benefit (lumen predict's)" "$OUT" "top1=$(cut -d, -f1 <<<"$top") benefit=$(awk -F, '{printf "%.6f", -$4}' <<<"$top")"
+contains "lua: benefit by sex as lumen audit" "$OUT" "group1=f n=$(cut -d" " -f1 <<<"$want") obs=$(cut -d" " -f2 <<<"$want")"
+contains "lua: the effect modifiers as lumen explain" "$OUT" "modifier=crp explained=log odds ratio"
+contains "lua: a bad arm is an error" "$OUT" "bad arm: "
+contains "lua: a bad arm names the arms" "$OUT" "lumen.effect: --arm: '9' is not an arm of 'treatment'"
+contains "lua: an unknown option is an error" "$OUT" "lumen.effect: unknown option 'colour'"
+run report "$T/syn.lumen" treatment_benefit tl 1 sex -o "$T/benefit.html"
+eq "report treatment_benefit" "$RC" 0
+wellformed "treatment_benefit: well-formed HTML" "$T/benefit.html"
+eq "treatment_benefit: the Qini and calibration charts as SVG" "$(grep -o '<svg' "$T/benefit.html" | wc -l)" 3
+contains "treatment_benefit: the Qini area" "$(cat "$T/benefit.html")" "Area between the Qini curve and the random line: $(printf '%.4f' "$(metric tl curves.qini_area)")"
+contains "treatment_benefit: benefit by sex" "$(cat "$T/benefit.html")" "Who would be helped: benefit by sex"
+run report "$T/syn.lumen" treatment_benefit logreg-missing
+eq "treatment_benefit of an unknown model: an error" "$RC" 65
