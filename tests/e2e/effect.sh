@@ -259,3 +259,25 @@ if /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null; then
 else
 	skip "sklearn T-learner" "/usr/bin/python3 has no scikit-learn/scipy"
 fi
+
+# ---- three arms: the colon cancer trial (sample_data/colon.csv, R's survival) -------------
+run import "$DATA/colon.csv" -o "$T/colon.lumen" --treatment rx
+run train "$T/colon.lumen" --model logreg --target status --effect rx --reference Obs --exclude time --learner dr --name colon --quiet
+eq "colon: a DR-learner with three arms" "$RC" 0
+contains "colon: against observation" "$OUT" "model 'colon': logreg DR-learner, effect of rx on status against Obs, 929 patients, 3 arms, 5 folds"
+cm() { sqlite3 "$T/colon.lumen" "SELECT json_extract(metrics, '\$.effect.$1') FROM models WHERE name = 'colon'"; }
+eq "colon: the arms in order, the reference first" "$(sqlite3 "$T/colon.lumen" "SELECT json_extract(hyper, '\$.effect.arms') FROM models WHERE name = 'colon'")" '["Obs","Lev","Lev+5FU"]'
+# deaths by arm (R: table(colon$rx[colon$etype == 2], status)): Obs 168/315, Lev 161/310, Lev+5FU 123/304
+near "colon: observed effect of Lev+5FU = 123/304 - 168/315" "$(cm 'arms[1].ate.observed')" "$(awk 'BEGIN {printf "%.6f", 123/304 - 168/315}')" 1e-6
+near "colon: observed effect of Lev = 161/310 - 168/315" "$(cm 'arms[0].ate.observed')" "$(awk 'BEGIN {printf "%.6f", 161/310 - 168/315}')" 1e-6
+check "colon: Lev+5FU's doubly-robust ATE is below 0 (it saves lives)" \
+	awk -v h="$(cm 'arms[1].ate.aipw.hi')" 'BEGIN {exit !(h < 0)}'
+check "colon: Lev's interval holds 0 (no effect, as the trial found)" \
+	awk -v l="$(cm 'arms[0].ate.aipw.lo')" -v h="$(cm 'arms[0].ate.aipw.hi')" 'BEGIN {exit !(l < 0 && h > 0)}'
+eq "colon: a randomised trial's propensity stays inside [0.05, 0.95]" "$(cm 'overlap.share_outside')" 0
+run predict "$T/colon.lumen" --model colon
+eq "colon: predict's columns" "$(head -1 <<<"$OUT")" "id,p_Obs,p_Lev,p_Lev+5FU,effect_Lev,effect_Lev+5FU,fold,effect_sd_Lev,effect_sd_Lev+5FU"
+eq "colon: the multinomial propensity is stored (net 3) with the effect networks (4, 5)" \
+	"$(sqlite3 "$T/colon.lumen" "SELECT count(DISTINCT (member + 1) / 1000) FROM model_tensors WHERE member >= 999 AND model_id = (SELECT id FROM models WHERE name = 'colon')")" 5
+run explain "$T/colon.lumen" --model colon --arm Lev+5FU --patient 1
+contains "colon: why Lev+5FU for patient 1" "$OUT" "Why the effect of Lev+5FU (risk difference"
