@@ -281,3 +281,22 @@ eq "colon: the multinomial propensity is stored (net 3) with the effect networks
 	"$(sqlite3 "$T/colon.lumen" "SELECT count(DISTINCT (member + 1) / 1000) FROM model_tensors WHERE member >= 999 AND model_id = (SELECT id FROM models WHERE name = 'colon')")" 5
 run explain "$T/colon.lumen" --model colon --arm Lev+5FU --patient 1
 contains "colon: why Lev+5FU for patient 1" "$OUT" "Why the effect of Lev+5FU (risk difference"
+
+# ---- the TUI: the cohort by benefit, the patient's arms and reasons ----------------------
+tui() { "$LUMEN" tui "$T/syn.lumen" --model tl --headless --keys "$1" --dump; }
+best=$(sort -t, -k4,4g <(tail -n +2 "$T/tl.csv") | head -1)
+S=$(tui 'B')
+contains "TUI B: sorted by benefit" "$(sed -n 2p <<<"$S")" "sort benefit desc"
+eq "TUI B: the top row is the patient of largest predicted benefit" "$(sed -n 4p <<<"$S" | awk '{print $2}')" "$(cut -d, -f1 <<<"$best")"
+S=$(tui 'B\n')
+contains "TUI patient: the effect view" "$S" "risk under each arm of treatment, out of fold (b: next arm)"
+contains "TUI patient: the reference arm's risk and spread" "$S" \
+	"0          $(awk -F, '{printf "%.3f", $2}' <<<"$best") +/- "
+contains "TUI patient: the arm's risk and its benefit" "$S" \
+	"> 1          $(awk -F, '{printf "%.3f", $3}' <<<"$best") +/- "
+contains "TUI patient: the benefit is -effect" "$S" "benefit $(awk -F, '{printf "%+.3f", -$4}' <<<"$best") +/- $(awk -F, '{printf "%.3f", $6}' <<<"$best")"
+contains "TUI patient: the reasons add up" "$S" "why 1 helps: log odds ratio"
+S=$(tui 'B\nb')
+contains "TUI b: back to the reasons for the reference risk" "$S" "lowers risk | raises risk"
+S=$("$LUMEN" tui "$T/sk.lumen" --headless --keys 'B' --dump)
+check "TUI B on a file whose model is an effect model works too" grep -q "sort benefit desc" <<<"$S"
