@@ -88,15 +88,18 @@ int host_l_effect(lua_State *L)
 	cJSON *mj = cJSON_Parse(e->base->metrics_json ? e->base->metrics_json : "");
 	cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(mj, "effect");
 	cJSON_Delete(mj);
-	if (ev) /* this arm's evaluation */
-		for (cJSON *x = cJSON_GetObjectItemCaseSensitive(ev, "arms")->child; x; x = x->next)
-			if (!strcmp(cJSON_GetObjectItemCaseSensitive(x, "arm")->valuestring, e->arm[a])) {
-				cJSON_AddItemToObject(out, "evaluation", cJSON_Duplicate(x, 1));
-				break;
-			}
-	if (ev)
-		cJSON_AddItemToObject(out, "overlap",
-				      cJSON_DetachItemFromObjectCaseSensitive(ev, "overlap"));
+	/* this arm's evaluation (a crafted file's metrics may lack any part of it) */
+	const cJSON *ea = cJSON_GetObjectItemCaseSensitive(ev, "arms");
+	for (const cJSON *ax = cJSON_IsArray(ea) ? ea->child : NULL; ax; ax = ax->next) {
+		const cJSON *an = cJSON_GetObjectItemCaseSensitive(ax, "arm");
+		if (cJSON_IsString(an) && !strcmp(an->valuestring, e->arm[a])) {
+			cJSON_AddItemToObject(out, "evaluation", cJSON_Duplicate(ax, 1));
+			break;
+		}
+	}
+	cJSON *ov = cJSON_DetachItemFromObjectCaseSensitive(ev, "overlap");
+	if (ov)
+		cJSON_AddItemToObject(out, "overlap", ov);
 	cJSON_Delete(ev);
 	effm_stored s;
 	if (effm_stored_load(h->db, e, &s, &err))

@@ -316,6 +316,16 @@ int effm_stored_load(sqlite3 *db, const effm *e, effm_stored *s, lm_err *err)
 		for (int j = 0; j < 4; j++)
 			*dst[j] = sqlite3_column_type(st, 3 + j) == SQLITE_NULL ? (double)NAN
 									     : sqlite3_column_double(st, 3 + j);
+		/* what lumen wrote: a risk in [0, 1], finite effects and spreads */
+		if (!(s->p[c] >= 0 && s->p[c] <= 1) || !isfinite(s->effect[c]) ||
+		    !(s->p_sd[c] >= 0) || !(s->effect_sd[c] >= 0)) {
+			sqlite3_finalize(st);
+			long pat_bad = pat;
+			effm_stored_free(s);
+			return lm_seterr(err, EX_DATAERR, "model '%s': the stored effects of patient %ld"
+					 " are not a risk and an effect (a crafted or damaged file)",
+					 e->base->name, pat_bad);
+		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

@@ -300,3 +300,25 @@ S=$(tui 'B\nb')
 contains "TUI b: back to the reasons for the reference risk" "$S" "lowers risk | raises risk"
 S=$("$LUMEN" tui "$T/sk.lumen" --headless --keys 'B' --dump)
 check "TUI B on a file whose model is an effect model works too" grep -q "sort benefit desc" <<<"$S"
+
+# ---- a crafted or damaged file -------------------------------------------------------------
+cp "$T/syn.lumen" "$T/crafted.lumen"
+sqlite3 "$T/crafted.lumen" "UPDATE effects SET p = 7 WHERE patient = 3 AND arm = '1' AND model_id = (SELECT id FROM models WHERE name = 'tl')"
+run predict "$T/crafted.lumen" --model tl
+eq "crafted effects: status 65" "$RC" 65
+contains "crafted effects: one line naming the patient" "$ERR" "lumen: predict: model 'tl': the stored effects of patient 3 are not a risk and an effect (a crafted or damaged file)"
+cp "$T/syn.lumen" "$T/crafted2.lumen"
+sqlite3 "$T/crafted2.lumen" "UPDATE models SET metrics = '{\"effect\": {\"arms\": 5, \"overlap\": 1}}' WHERE name = 'tl'"
+cat >"$T/eff2.lua" <<'LUA'
+local e = lumen.effect{model = "tl"}
+report.paragraph("evaluation " .. tostring(e.evaluation) .. " top " .. e.top[1].rowid)
+LUA
+run report "$T/crafted2.lumen" "$T/eff2.lua"
+eq "crafted metrics: lumen.effect still answers" "$RC" 0
+contains "crafted metrics: no evaluation" "$OUT" "evaluation nil top"
+run models "$T/crafted2.lumen"
+eq "crafted metrics: lumen models still lists the model" "$RC" 0
+sqlite3 "$T/crafted2.lumen" "UPDATE models SET hyper = '{\"effect\": {\"column\": \"treatment\"}}' WHERE name = 'tl'"
+run predict "$T/crafted2.lumen" --model tl
+eq "crafted hyper: status 65" "$RC" 65
+contains "crafted hyper: one line" "$ERR" "lumen: predict: model 'tl': its effect description is not readable"
