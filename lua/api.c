@@ -776,6 +776,11 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
 	}
 }
 
+void host_push_json(lua_State *L, const cJSON *j)
+{
+	push_json(L, j, 0);
+}
+
 static void push_json_text(lua_State *L, const char *text)
 {
 	cJSON *j = text ? cJSON_Parse(text) : NULL;
@@ -1138,7 +1143,8 @@ static int l_model(lua_State *L)
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
 	{"models", l_models},     {"model", l_model}, {"record", l_record},
-	{"survival", l_survival}, {"audit", l_audit}, {NULL, NULL}};
+	{"survival", l_survival}, {"audit", l_audit}, {"effect", host_l_effect},
+	{NULL, NULL}};
 void host_api_install(lua_State *L, int env)
 {
 	env = lua_absindex(L, env);

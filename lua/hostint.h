@@ -68,6 +68,13 @@ int host_model_index(lua_State *L, const char *name);
 /* Loads predictions of a model by name into h->preds; returns the index or -1 with err. */
 int host_preds_load(host *h, const char *name, lm_err *err);
 
+/* Pushes a cJSON tree as Lua values (objects and arrays as tables, null as nil). */
+struct cJSON;
+void host_push_json(lua_State *L, const struct cJSON *j);
+
+/* api_effect.c: lumen.effect{model = NAME, arm =, by =, explain =, top =} */
+int host_l_effect(lua_State *L);
+
 /* api_report.c: the functions of the `report` table (NULL-terminated) */
 extern const luaL_Reg host_report_funcs[];
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 #define MIN_COLS 60
@@ -668,6 +669,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
+	ui_effect_release();
 	ui_models_release();
 	ui_survival_release();
 	ui_audit_release();

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../src/ops/ops.h"
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 /* What the screen shows for one (patient, model); reloaded when either changes. */
@@ -254,6 +255,8 @@ static void patient_draw(ui_app *a)
 		draw_visits(a, 7);
 	else if (ps.curve_view && ps.have_pv)
 		draw_curve(a, 7);
+	else if (ps.have_pv && !ps.pv.edited && ui_effect_shown(a)) /* ui_effect.c */
+		ui_effect_draw(a, 7);
 	else if (ps.have_pv)
 		draw_factors(a, 7);
 }
@@ -544,6 +547,8 @@ static const ui_key patient_keys[] = {
 	{{'r'}, "r", "what-if: back to the patient's own values", k_reset},
 	{{'c'}, "c", "survival model: its curve over the cohort's KM", k_curve},
 	{{'h'}, "h", "survival model: the risk by the time you give", k_horizon},
+	{{'b'}, "b", "effect model: the benefit of the next arm (then the risk's reasons)",
+	 ui_effect_key_arm},
 	{{0}, NULL, NULL, NULL},
 };
 

@@ -20,6 +20,8 @@ int cmd_synth(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 /* `lumen train --model cox`, called by cmd_train (train_cox.c). */
 int cmd_train_cox(int argc, char **argv);
+/* `lumen train --effect COL`, called by cmd_train (train_effect.c). */
+int cmd_train_effect(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

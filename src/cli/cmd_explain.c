@@ -15,6 +15,7 @@
 #include "../nn/model.h"
 #include "../ops/ops.h"
 #include "cli.h"
+#include "explain_effect.h"
 
 static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
@@ -42,10 +43,12 @@ static const char usage[] =
 	"      --json           machine-readable output\n"
 	"      --threads N      threads explaining disjoint patients, one OpenBLAS thread each\n"
 	"                       (default: the number of cores); the same numbers for every N\n"
-	"  -q, --quiet          no progress line\n";
+	"  -q, --quiet          no progress line\n"
+	"      --arm ARM        a treatment-effect model (lumen train --effect): the arm whose\n"
+	"                       effect against the reference is explained (default: the first)\n";
 
 typedef struct explain_opts {
-	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
+	const char *file, *model, *method, *baseline, *cls, *patients, *patient, *arm;
 	int steps, auto_steps, top, json, quiet, rule_given, threads;
 	ig_rule rule;
 } explain_opts;
@@ -304,7 +307,7 @@ int cmd_explain(int argc, char **argv)
 	o.top = 5;
 	o.rule = IG_GAUSS;
 	o.threads = ig_default_threads();
-	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS };
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS, O_ARM };
 	static const struct option lo[] = {
 		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
 		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
@@ -313,6 +316,7 @@ int cmd_explain(int argc, char **argv)
 		{"patient", required_argument, NULL, 'p'},   {"top", required_argument, NULL, O_TOP},
 		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
 		{"threads", required_argument, NULL, O_THREADS},
+		{"arm", required_argument, NULL, O_ARM},
 		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
 	optind = 1;
 	opterr = 0;
@@ -361,6 +365,7 @@ int cmd_explain(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case 'q': o.quiet = 1; break;
+		case O_ARM: o.arm = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(C, "unknown option '%s'", argv[optind - 1]);
@@ -422,9 +427,20 @@ int cmd_explain(int argc, char **argv)
 		st = ig_inputs_load(db, m, &co, &err);
 		have_co = !st;
 	}
-	if (!st)
+	if (!st && !strcmp(m->task, "effect")) { /* the effect of an arm: explain_effect.c */
+		ig_opts io;
+		ig_opts_defaults(&io);
+		io.steps = o.steps;
+		io.auto_steps = o.auto_steps;
+		io.rule = o.rule;
+		st = explain_effect(db, &m, &co, o.patient, o.arm, &io, o.json, o.top, o.quiet, &err);
+	} else if (!st && o.arm) {
+		st = lm_seterr(&err, EX_USAGE, "--arm: model '%s' is not a treatment-effect model",
+			       m->name);
+	} else if (!st) {
 		st = o.patient ? run_patient(db, m, &co, &o, cls, &err)
 			       : run_compute(db, m, &co, &o, cls, &err);
+	}
 	if (st)
 		lm_report(C, &err);
 	if (have_co)

@@ -8,6 +8,7 @@
 
 #include "../data/store.h"
 #include "../nn/coxmodel.h"
+#include "../nn/effmodel.h"
 #include "../ops/ops.h"
 #include "cli.h"
 
@@ -86,6 +87,7 @@ int cmd_models(int argc, char **argv)
 		       r->created_at ? r->created_at : "");
 		cJSON *metrics = r->metrics ? cJSON_Parse(r->metrics) : NULL;
 		coxm_print_summary(stdout, metrics); /* a Cox model: its coefficient table */
+		effm_print_summary(stdout, metrics); /* an effect model: its evaluation */
 		/* the warnings lumen train gave, kept with the model */
 		const cJSON *wa = cJSON_GetObjectItemCaseSensitive(metrics, "warnings"), *w;
 		cJSON_ArrayForEach(w, wa)

@@ -18,7 +18,8 @@
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
 	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
-	"       (time-to-event: lumen train --model cox --help)\n"
+	"       lumen train FILE --model ARCH --target COL --effect COL [--learner t|dr] [options]\n"
+	"       (time-to-event: lumen train --model cox --help; effects: --effect X --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
 	"  --model ARCH          logreg, mlp or transformer\n"
 	"  --target COL          the outcome column\n"
@@ -258,6 +259,9 @@ int cmd_train(int argc, char **argv)
 	/* a Cox model has its own options and fit: train_cox.c */
 	int has_time = 0, has_horizon = 0;
 	for (int i = 1; i < argc; i++) {
+		/* a treatment-effect model: train_effect.c */
+		if (!strcmp(argv[i], "--effect") || !strncmp(argv[i], "--effect=", 9))
+			return cmd_train_effect(argc, argv);
 		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
 		    !strcmp(argv[i], "--model=cox"))
 			return cmd_train_cox(argc, argv);

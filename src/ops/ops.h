@@ -20,6 +20,8 @@
  *   ops_train_run         cross-validated training as a job (progress and notes as events)
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
+ *   ops_effect_*          a treatment-effect model's patient view, explanations and benefit
+ *                         by group (ops_effect.h)
  *
  * The number shown is the number explained: a patient of the training cohort (one with a
  * stored out-of-fold prediction) is shown, explained and what-if'd with the fold model that
