@@ -12,6 +12,7 @@
 #include "../src/stats/groups.h"
 #include "../src/ops/ops.h"
 #include "../src/stats/km.h"
+#include "../src/data/labels.h"
 #include "hostint.h"
 
 /* ---- predictions ---- */
@@ -703,6 +704,59 @@ static void set_num(lua_State *L, const char *k, double v)
 	lua_setfield(L, -2, k);
 }
 
+/* A column's unit and value labels (labels.h) into the table on top: unit = "mg/dl",
+ * values = {{code = "1", label = "D-penicillamine"}, ...}, and title = the label or name. */
+static void push_words(lua_State *L, const store_column *m)
+{
+	lua_pushstring(L, lbl_name(m));
+	lua_setfield(L, -2, "title");
+	if (m->unit) {
+		lua_pushstring(L, m->unit);
+		lua_setfield(L, -2, "unit");
+	}
+	if (m->nvl > 0) {
+		lua_createtable(L, m->nvl, 0);
+		for (int k = 0; k < m->nvl; k++) {
+			lua_createtable(L, 0, 2);
+			lua_pushstring(L, m->vl[k].code);
+			lua_setfield(L, -2, "code");
+			lua_pushstring(L, m->vl[k].text);
+			lua_setfield(L, -2, "label");
+			lua_rawseti(L, -2, k + 1);
+		}
+		lua_setfield(L, -2, "values");
+	}
+}
+
+/* lumen.text(column, value) -> the value as every screen writes it (labels.h): its label,
+ * "missing" for nil, a number in a clinician's digits with no e-notation. */
+static int l_text(lua_State *L)
+{
+	const char *col = luaL_checkstring(L, 1);
+	const frame *fr = need_frame(L);
+	int c = frame_find(fr, col);
+	if (c < 0)
+		return luaL_error(L, "lumen.text: no column '%s'", col);
+	const store_column *m = &fr->cols.c[c];
+	char buf[160];
+	double num = (double)NAN;
+	const char *text = NULL;
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		num = lua_tonumber(L, 2);
+	else if (lua_type(L, 2) == LUA_TBOOLEAN)
+		num = lua_toboolean(L, 2);
+	else if (lua_type(L, 2) == LUA_TSTRING && m->type == COL_TYPE_TEXT)
+		text = lua_tostring(L, 2);
+	else if (lua_type(L, 2) == LUA_TSTRING && parse_double(lua_tostring(L, 2), &num))
+		return luaL_error(L, "lumen.text: '%s' is not a number (%s)", lua_tostring(L, 2), col);
+	lbl_text(m, num, text, buf, sizeof buf);
+	if (m->unit && !isnan(num) && !lbl_is_category(m))
+		lua_pushfstring(L, "%s %s", buf, m->unit);
+	else
+		lua_pushstring(L, buf);
+	return 1;
+}
+
 static int l_columns(lua_State *L)
 {
 	const frame *fr = need_frame(L);
@@ -728,6 +782,7 @@ static int l_columns(lua_State *L)
 			lua_pushstring(L, m->label);
 			lua_setfield(L, -2, "label");
 		}
+		push_words(L, m);
 		if (m->ncat > 0) {
 			lua_createtable(L, m->ncat, 0);
 			lua_createtable(L, 0, m->ncat);
@@ -1075,6 +1130,20 @@ static int model_explain_l(lua_State *L)
 		else
 			lua_pushnil(L);
 		lua_setfield(L, -2, "value");
+		/* in words: the column's label and the value as the screens write it */
+		int fc = frame_find(need_frame(L), m->spec.columns[j]);
+		if (fc >= 0) {
+			const store_column *cm = &need_frame(L)->cols.c[fc];
+			char buf[160];
+			lbl_text(cm, vals[j].text ? (double)NAN : vals[j].num, vals[j].text, buf, sizeof buf);
+			if (cm->unit && !isnan(vals[j].num) && !lbl_is_category(cm))
+				lua_pushfstring(L, "%s %s", buf, cm->unit);
+			else
+				lua_pushstring(L, buf);
+			lua_setfield(L, -2, "text");
+			lua_pushstring(L, lbl_name(cm));
+			lua_setfield(L, -2, "label");
+		}
 		lua_rawseti(L, -2, k + 1);
 	}
 	lua_pushnumber(L, (double)ex.prob);
@@ -1144,7 +1213,7 @@ static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
 	{"models", l_models},     {"model", l_model}, {"record", l_record},
 	{"survival", l_survival}, {"audit", l_audit}, {"effect", host_l_effect},
-	{NULL, NULL}};
+	{"text", l_text}, {NULL, NULL}};
 void host_api_install(lua_State *L, int env)
 {
 	env = lua_absindex(L, env);

@@ -15,6 +15,7 @@
 
 #include "../src/stats/metrics.h"
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 typedef struct mrow {
@@ -34,6 +35,8 @@ static struct mstate {
 	double *cal_x, *cal_y;
 	long *cal_n;
 	int ncal;
+	store_columns cols; /* the patients' columns, for the inputs' labels */
+	int have_cols;
 } ms;
 
 static void preds_clear(void)
@@ -57,6 +60,8 @@ void ui_models_release(void)
 		cJSON_Delete(ms.m[i].importance);
 	}
 	free(ms.m);
+	if (ms.have_cols)
+		store_columns_free(&ms.cols);
 	memset(&ms, 0, sizeof ms);
 }
 
@@ -65,6 +70,7 @@ static void load_models(ui_app *a)
 	if (ms.loaded)
 		return;
 	ms.loaded = 1;
+	ms.have_cols = store_columns_load(a->db, "patients", &ms.cols, NULL) == 0;
 	ops_models all;
 	if (ops_models_load(a->db, NULL, &all, NULL))
 		all.n = 0;
@@ -237,10 +243,14 @@ static void models_draw(ui_app *a)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "mean_abs");
 		if (!cJSON_IsString(nm) || !cJSON_IsNumber(v))
 			continue;
-		ui_put(y, rx, 10, nm->valuestring);
+		/* the input in clinical words (labels.h), cut with an ellipsis when long */
+		int k = ms.have_cols ? store_columns_find(&ms.cols, nm->valuestring) : -1;
+		int nw = rw >= 44 ? 20 : 12;
+		ui_put_fit(y, rx, nw - 1, k >= 0 ? lbl_name(&ms.cols.c[k]) : nm->valuestring);
 		snprintf(t, sizeof t, "%.3f", v->valuedouble);
-		ui_put(y, rx + 10, 6, t);
-		ui_bar(a, y, rx + 16, rw - 17 > 0 ? rw - 17 : 0, vmax > 0 ? v->valuedouble / vmax : 0);
+		ui_put(y, rx + nw, 6, t);
+		ui_bar(a, y, rx + nw + 6, rw - nw - 7 > 0 ? rw - nw - 7 : 0,
+		       vmax > 0 ? v->valuedouble / vmax : 0);
 		y++;
 	}
 }

@@ -16,6 +16,7 @@ extern const cli_command cli_commands[];
 int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_role(int argc, char **argv);
+int cmd_label(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 /* `lumen train --model cox`, called by cmd_train (train_cox.c). */

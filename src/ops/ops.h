@@ -235,10 +235,13 @@ typedef enum { OPS_NET_FOLD, OPS_NET_FINAL } ops_net;
 typedef struct ops_factor {
 	int column;        /* index in the model's spec columns */
 	char *name, *label;
-	char value[64];    /* as shown ("." missing) */
+	char value[64];    /* as shown (labels.h: the value's label, "missing", 4 digits) */
+	char code[64];     /* as stored ("." missing): what --json and what-if take */
+	char unit[32];     /* the column's unit, "" when none */
 	double num;        /* numeric value, NAN for text or missing */
-	double pct;        /* numeric: mid-rank percentile among the cohort's values; text: the
-			    * share of patients with this category (is_share); NAN when missing */
+	double pct;        /* numeric: mid-rank percentile among the cohort's values; a category
+			    * (text, boolean, labelled codes): the share of patients with this
+			    * value (is_share); NAN when missing */
 	int is_share;
 	double attr;       /* integrated gradients (logit units), summed to the column */
 	double attr0;      /* what-if: the patient's own attribution before the edit */
@@ -279,7 +282,10 @@ typedef struct ops_patient {
 	/* what-if (edited after ops_patient_whatif) */
 	int edited;
 	double p0, logit0;     /* the patient's own number before the edit */
-	char desc[200];        /* "bili 14.5 -> 0.5" */
+	char desc[600];        /* "Serum bilirubin 14.5 -> 0.5 mg/dl, ..." */
+	char outcome[160];     /* what the risk is of, in words (labels.h): "status = 2 (death)";
+				* a survival model adds its horizon, "by 1825 days" */
+	char warn[200];        /* what-if: "bili 40 is above every patient's (max 28 mg/dl)", or "" */
 	/* internals kept for what-if */
 	model *m;
 	float *base;           /* baseline row in the final network's encoding */
@@ -296,8 +302,10 @@ typedef struct ops_patient {
 /* Loads and explains one patient (the number shown is the number explained, above).
  * 0 or a status (EX_DATAERR "no patient with rowid N"). */
 int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *out, lm_err *err);
-/* Sets column col to text value val ("." = missing) and explains again with the same network;
- * 0 or EX_DATAERR (unknown column, not a number). ops_patient_reset goes back. */
+/* Sets column col (its name or its label) to value val — a code, a value label ("placebo"),
+ * "." or "missing" — and explains again with the same network; 0 or EX_DATAERR (unknown
+ * column, not a number, a category the column never had: nothing changes). A number outside
+ * the cohort's range is taken, with pv->warn saying so. ops_patient_reset goes back. */
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err);
 void ops_patient_reset(ops_patient *pv);
 
@@ -321,6 +329,11 @@ void ops_patient_free(ops_patient *pv);
 /* {patient, rowid, model, network "fold K"|"final", p, logit, baseline_logit, sum, delta,
  *  stored_p, y, factors [{column, value, percentile, ig, weight}], whatif {...}} */
 cJSON *ops_patient_json(const ops_patient *pv);
+/* What a model's risk is of, in words (ops_words.c, labels.h): "status = 2 (death)", the
+ * positive class with its value's label; a survival model adds its horizon and the time
+ * unit, "status = 2 (death) by 1083 days". "the outcome" for an unknown model. Into buf;
+ * returns buf. */
+const char *ops_model_outcome(sqlite3 *db, const char *name, char *buf, size_t len);
 /* The label of the network that produced the number: "fold 3 of 5 (out-of-fold)" or
  * "final model (refit on all patients)". Into buf; returns buf. */
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len);

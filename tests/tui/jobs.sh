@@ -8,7 +8,8 @@ B=$T/cli.lumen
 "$LUMEN" import "$DATA/pbc.csv" -o "$A" --time time --event status --group sex >/dev/null 2>&1 &&
 	cp "$A" "$B" || { not_ok "fixture: pbc imported"; echo "1..$T_N"; exit 0; }
 tui() { "$LUMEN" tui "$A" --headless --keys "$1" --dump --size 100x30; }
-last() { printf '%s\n' "$1" | tail -n 1; }
+# the status line (a long one wraps onto the line above it): the last two lines, joined
+last() { printf '%s\n' "$1" | tail -n 2 | sed 's/ *$//' | tr '\n' ' ' | sed 's/^ *//; s/ *$//'; }
 
 S=$(tui '3tlogreg status=2\n')
 contains "t: the status line gives the trained model and its AUC" "$(last "$S")" \
@@ -43,11 +44,11 @@ eq "t cox: the TUI's Cox model stores the CLI's risks" \
 # bad input: one line, nothing stored
 n0=$(sqlite3 "$A" "SELECT count(*) FROM models")
 S=$(tui '3tfoo status\n')
-eq "t: an unknown architecture" "$(last "$S" | sed 's/ *$//')" "train: unknown architecture 'foo' (logreg, mlp, transformer)"
+eq "t: an unknown architecture" "$(last "$S" | sed 's/.*train: /train: /')" "train: unknown architecture 'foo' (logreg, mlp, transformer)"
 S=$(tui '3tlogreg nosuch=1\n')
-eq "t: an unknown target" "$(last "$S" | sed 's/ *$//')" "train: no column 'nosuch' in patients"
+eq "t: an unknown target" "$(last "$S" | sed 's/.*train: /train: /')" "train: no column 'nosuch' in patients"
 S=$(tui '3tlogreg status=2\n')
-eq "t: a model of the same name" "$(last "$S" | sed 's/ *$//')" \
+eq "t: a model of the same name" "$(last "$S" | sed 's/.*train: /train: /')" \
 	"train: a model named 'logreg-status' exists; use --force to replace it"
 S=$(tui '3tlogreg\n')
 contains "t: too few words" "$(last "$S")" "train: ARCH TARGET[=VALUE] [NAME]"
