@@ -12,6 +12,7 @@
 #include "../../explain/ig.h"
 #include "../data/encoder.h"
 #include "../data/leaks.h"
+#include "../data/visits_enc.h"
 #include "../nn/model.h"
 #include "../stats/metrics.h"
 #include "cli.h"
@@ -19,11 +20,11 @@
 #define CMD "train"
 
 static const char usage[] =
-	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
+	"Usage: lumen train FILE --model logreg|mlp|transformer|gru|cnn|cnn-gru --target COL [options]\n"
 	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
 	"       (time-to-event: lumen train --model cox --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
-	"  --model ARCH          logreg, mlp or transformer\n"
+	"  --model ARCH          logreg, mlp, transformer; gru, cnn, cnn-gru read the visits too\n"
 	"  --target COL          the outcome column\n"
 	"  --positive VALUE      the level of COL that counts as 1 (the rest is 0)\n"
 	"  --name NAME           model name (default ARCH-COL)\n"
@@ -39,6 +40,10 @@ static const char usage[] =
 	"  --dropout P           mlp and transformer dropout (default 0.1)\n"
 	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
+	"  --max-visits K        gru, cnn, cnn-gru: the last K visits of each patient (default 16)\n"
+	"  --gru-hidden H        gru, cnn-gru: GRU units (default 32)\n"
+	"  --channels C --kernel W   cnn, cnn-gru: convolution channels and odd width (32, 3)\n"
+	"                        (their head: --hidden N, one layer, default 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
 	"  --threads N           data-parallel training: each of N threads a share of every\n"
 	"                        batch (logreg: of every Newton pass's rows); default 1, and an\n"
@@ -54,6 +59,7 @@ typedef struct train_args {
 	char *ev_col;             /* --event's column, malloc'd */
 	double horizon;
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
+	int max_visits, gru_hidden, channels, kernel; /* sequence models */
 	double lr, dropout, l2;
 	long seed;
 } train_args;
@@ -181,6 +187,8 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		{"threads", required_argument, NULL, 'J'},
 		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
 		{"horizon", required_argument, NULL, 'Z'},
+		{"max-visits", required_argument, NULL, 'K'}, {"gru-hidden", required_argument, NULL, 'G'},
+		{"channels", required_argument, NULL, 'C'}, {"kernel", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -222,8 +230,11 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 						       optarg);
 			break;
 		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
+		case 'K': case 'G': case 'C': case 'W':
 			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'J' ? 16 : 1000000000L)) {
+			    v > (c == 'J' ? 16 : c == 'W' ? 31 : c == 'K' || c == 'G' || c == 'C' ? 4096
+											  : 1000000000L) ||
+			    (c == 'W' && v % 2 == 0)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -239,6 +250,10 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
 			if (c == 'J') a->threads = (int)v;
+			if (c == 'K') a->max_visits = (int)v;
+			if (c == 'G') a->gru_hidden = (int)v;
+			if (c == 'C') a->channels = (int)v;
+			if (c == 'W') a->kernel = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -261,10 +276,11 @@ static int parse_args(int argc, char **argv, train_args *a, int *done)
 		return cli_usage_error(CMD, optind >= argc ? "no workbench FILE" : "one FILE expected");
 	a->file = argv[optind];
 	if (!a->arch)
-		return cli_usage_error(CMD, "--model ARCH is required (logreg, mlp, transformer)");
+		return cli_usage_error(CMD, "--model ARCH is required (logreg, mlp, transformer, gru, "
+					    "cnn, cnn-gru)");
 	if (nn_arch_parse(a->arch) < 0)
-		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer)",
-				       a->arch);
+		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer, gru, "
+					    "cnn, cnn-gru)", a->arch);
 	if (a->horizon > 0 || a->time || a->event) {
 		if (!(a->horizon > 0) || !a->time || !a->event)
 			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
@@ -402,6 +418,14 @@ static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *token
 		tokens[i] = cs->slot[i].token;
 	s->n_tokens = cs->ncolumn;
 	s->slot_token = tokens;
+	int S;
+	venc_geometry(cs, &S, &s->seq_steps, &s->seq_feat);
+	if (r->a.gru_hidden)
+		s->gru_hidden = r->a.gru_hidden;
+	if (r->a.channels)
+		s->conv_channels = r->a.channels;
+	if (r->a.kernel)
+		s->conv_width = r->a.kernel;
 }
 
 static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float *cw,
@@ -740,8 +764,14 @@ int cmd_train(int argc, char **argv)
 		has_time |= !strncmp(argv[i], "--time", 6) && strncmp(argv[i], "--times", 7);
 		has_horizon |= !strncmp(argv[i], "--horizon", 9);
 	}
-	if (has_time && !has_horizon) /* a network on the Cox partial likelihood */
+	if (has_time && !has_horizon) { /* a network on the Cox partial likelihood */
+		for (int i = 1; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--model") && nn_arch_parse(argv[i + 1]) >= NN_GRU)
+				return cli_usage_error(CMD, "--model %s: time-to-event training reads no "
+							    "visits yet; use --horizon T (the event by T)",
+						       argv[i + 1]);
 		return cmd_train_cox(argc, argv);
+	}
 	run r;
 	memset(&r, 0, sizeof r);
 	int done = 0;
@@ -787,6 +817,8 @@ int cmd_train(int argc, char **argv)
 			load[r.nfeat + 1] = r.a.time;
 		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, &err);
 		free(load);
+		if (!st && r.arch >= NN_GRU)
+			st = venc_attach(db, &r.f, &err);
 		if (st)
 			goto out;
 	}
@@ -834,6 +866,16 @@ int cmd_train(int argc, char **argv)
 	if ((st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, r.used, r.nused,
 				  &r.m->spec, &err)))
 		goto out;
+	if (r.arch >= NN_GRU) { /* the visit steps after the static slots (visits_enc.h) */
+		char *warn = NULL;
+		st = venc_fit(&r.m->spec, &r.f, r.used, r.nused, r.a.max_visits ? r.a.max_visits : 16,
+			      &warn, &err);
+		if (warn)
+			fprintf(stderr, "lumen: train: warning: %s\n", warn);
+		free(warn);
+		if (st)
+			goto out;
+	}
 	if ((st = cross_validate(&r, &err)))
 		goto out;
 

@@ -16,7 +16,8 @@
 
 static const char *kind_name(slot_kind k)
 {
-	return k == SLOT_NUMERIC ? "numeric" : k == SLOT_ONEHOT ? "onehot" : "missing";
+	return k == SLOT_NUMERIC ? "numeric" : k == SLOT_ONEHOT ? "onehot" : k == SLOT_VISIT ? "visit"
+										       : "missing";
 }
 
 static int kind_parse(const char *s)
@@ -29,6 +30,8 @@ static int kind_parse(const char *s)
 		return SLOT_ONEHOT;
 	if (!strcmp(s, "missing"))
 		return SLOT_MISSING;
+	if (!strcmp(s, "visit"))
+		return SLOT_VISIT;
 	return -1;
 }
 

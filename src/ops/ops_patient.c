@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../explain/attention.h"
+#include "../data/visits_enc.h"
 #include "ops.h"
 
 nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *base,
@@ -362,7 +363,8 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 	pv->vt0 = xcalloc(n, sizeof *pv->vt0);
 	lm_buf sql = {0};
 	buf_puts(&sql, "SELECT rowid");
-	for (int j = 0; j < nc; j++) {
+	int nstatic = venc_static_columns(sp); /* the rest: the patient's visits */
+	for (int j = 0; j < nstatic; j++) {
 		char *q = sqlite3_mprintf(", \"%w\"", sp->columns[j]);
 		buf_puts(&sql, q);
 		sqlite3_free(q);
@@ -378,8 +380,12 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 		return lm_seterr(err, EX_DATAERR, "no patient with rowid %ld", pv->rowid);
 	}
 	for (int j = 0; j < nc; j++) {
-		int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
+		int null = j >= nstatic || sqlite3_column_type(st, j + 1) == SQLITE_NULL;
 		pv->v0[j].num = (double)NAN;
+		if (j >= nstatic) {
+			pv->v0[j].visits = pv->have_cohort ? pv->cohort.visits : NULL;
+			pv->v0[j].rowid = pv->rowid;
+		}
 		if (sp->column_type[j] == COL_TYPE_TEXT) {
 			if (!null)
 				pv->vt0[j] = xstrdup((const char *)sqlite3_column_text(st, j + 1));
@@ -492,9 +498,14 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		ig_baseline_text(b, pv->baseline, sizeof pv->baseline);
 	}
 	if (!pv->have_cohort) {
-		if (frame_load(db, "patients", (const char *const *)m->spec.columns, m->spec.ncolumn,
-			       &pv->cohort, err))
+		if (frame_load(db, "patients", (const char *const *)m->spec.columns,
+			       venc_static_columns(&m->spec), &pv->cohort, err))
 			return err->status;
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F) && venc_attach(db, &pv->cohort, err)) {
+			frame_free(&pv->cohort);
+			return err->status;
+		}
 		pv->have_cohort = 1;
 	}
 	int st = ops_prediction_one(db, m->id, pv->rowid, &pv->fold, &pv->y, &pv->stored_p,
