@@ -39,7 +39,10 @@ int venc_attach(sqlite3 *db, frame *f, lm_err *err)
 	int nn = 0;
 	names[nn++] = vc.c[tcol].name;
 	for (int j = 0; j < vc.n; j++)
-		if (j != tcol && vc.c[j].role == COL_ROLE_FEATURE && vc.c[j].type != COL_TYPE_TEXT)
+		/* numeric labs, and a column with no value at all (typed text by the import:
+		 * venc_fit leaves it out and says so) */
+		if (j != tcol && vc.c[j].role == COL_ROLE_FEATURE &&
+		    (vc.c[j].type != COL_TYPE_TEXT || vc.c[j].distinct == 0))
 			names[nn++] = vc.c[j].name;
 	frame vf;
 	st = frame_load(db, "visits", names, nn, &vf, err);
