@@ -223,6 +223,10 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 		attr[j] = (double)ex.columns[j];
 		weight[j] = (double)NAN;
 	}
+	free(pv->slot_attr);
+	pv->nslot_attr = ex.nslot;
+	pv->slot_attr = xmallocarray((size_t)(ex.nslot ? ex.nslot : 1), sizeof *pv->slot_attr);
+	memcpy(pv->slot_attr, ex.slots, (size_t)ex.nslot * sizeof *pv->slot_attr);
 	pv->logit = (double)ex.logit;
 	pv->baseline_logit = (double)ex.baseline_logit;
 	pv->delta = (double)ex.delta;
@@ -342,6 +346,13 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		value_text(&pv->v[j], m->spec.column_type[j], f->value, sizeof f->value);
 		f->num = m->spec.column_type[j] == COL_TYPE_TEXT ? (double)NAN : pv->v[j].num;
 		f->pct = percentile(pv, j, &pv->v[j], &f->is_share);
+		if (j >= venc_static_columns(&m->spec)) { /* a lab over the visits the model read */
+			const venc_visits *vv = pv->have_cohort ? pv->cohort.visits : NULL;
+			long nv = vv && pv->rowid >= 1 && pv->rowid <= vv->maxrow
+					  ? vv->start[pv->rowid + 1] - vv->start[pv->rowid] : 0;
+			snprintf(f->value, sizeof f->value, "%ld visit%s", nv, nv == 1 ? "" : "s");
+			f->pct = (double)NAN;
+		}
 		f->attr = attr[j];
 		f->attr0 = attr0 ? attr0[j] : attr[j];
 		f->weight = weight[j];
@@ -671,6 +682,7 @@ void ops_patient_free(ops_patient *pv)
 	free(pv->bv);
 	free(pv->v);
 	free(pv->v0);
+	free(pv->slot_attr);
 	if (pv->m)
 		model_free(pv->m);
 	free(pv->base);

@@ -66,6 +66,27 @@ lg=$(printf '%s\n' "$OUT" | sed -n 's/.*(logit \([-+0-9.]*\);.*/\1/p')
 sum=$(printf '%s\n' "$OUT" | sed -n 's/.*attributions [-+0-9.]* = \([-+0-9.]*\).*/\1/p')
 near "baseline + attributions = the logit shown" "$sum" "$lg" 0.02
 
+# the visit x lab matrix: per visit, the visit that moved the risk most, and it adds up
+nv=$(awk -F, 'NR > 1 && $1 == 1' "$S/visits.csv" | wc -l)
+run explain "$W" --model gru --patient 1
+contains "explain lists the visits read" "$OUT" "Visits read: $nv (the last of the patient's $nv)"
+contains "and the visit that moved the risk most" "$OUT" "<- moved the risk most"
+run explain "$W" --model gru --patient 1 --json
+chk=$(printf '%s' "$OUT" | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = j["visits"]
+total = sum(v["per_visit"]) + v["padded"] + v["static"]
+top = max(range(len(v["per_visit"])), key=lambda r: abs(v["per_visit"][r]))
+print("%d %d %.4f" % (len(v["matrix"]), top == v["top"], total - (j["logit"] - j["baseline_logit"])))')
+set -- $chk
+eq "json: one matrix row per visit read" "${1:-}" "$nv"
+eq "json: top is the largest |visit|" "${2:-}" 1
+near "json: visits + padded + static = logit - baseline (completeness)" "${3:-}" 0 0.02
+run tui "$W" --model gru --headless --keys '\nv' --dump
+contains "TUI visits view names the visit that moved the risk most" "$OUT" "moved risk most:"
+contains "TUI visits view: the IG heat legend" "$OUT" "heat vs mean | IG"
+
 # audit and risk strata read the stored predictions
 run audit "$W" --model cnn --by sex
 eq "audit cnn: exit 0" "$RC" 0
