@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui_effect.h"
 #include "../src/data/labels.h"
 #include "../src/ops/ops.h"
 #include "ui_impl.h"
@@ -48,8 +49,8 @@ static void cohort_draw(ui_app *a)
 	}
 	snprintf(line, sizeof line, "model %s%s | %ld/%ld patients | sort %s%s | filter %s",
 		 c->nmodel ? c->model_name : "(none yet)", c->nmodel ? outcome : "", n, c->n,
-		 c->sort_col >= 0 ? c->col[c->sort_col].label : "file order",
-		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : "",
+		 c->sort_col >= 0 ? c->col[c->sort_col].label : c->sort_col == -2 ? "benefit" : "file order",
+		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : c->sort_col == -2 ? " desc" : "",
 		 c->filter[0] ? c->filter : "none");
 	ui_put_fit(1, 0, COLS, line);
 
@@ -233,6 +234,8 @@ static void k_model(ui_app *a)
 	}
 	lm_err err = {0};
 	ui_view_set_model(c, (c->cur_model + 1) % c->nmodel, &err);
+	if (c->sort_col == -2) /* the benefit order was the other model's */
+		c->sort_col = -1;
 	if (c->sort_col >= 0 && (c->col[c->sort_col].is_p || c->col[c->sort_col].is_pred ||
 				 c->col[c->sort_col].is_true))
 		sort_by(a, c->sort_col, c->sort_desc);
@@ -253,6 +256,7 @@ static const ui_key cohort_keys[] = {
 	{{'l', KEY_RIGHT}, "l/Right", "select the column to the right", k_right},
 	{{'s'}, "s", "sort by the selected column (again: reverse)", k_sort},
 	{{'P'}, "P", "sort by predicted probability, highest first", k_sort_p},
+	{{'B'}, "B", "effect model: sort by predicted benefit, highest first", ui_effect_sort_benefit},
 	{{'/'}, "/", "search an id or a value", k_search},
 	{{'n'}, "n", "next match", k_next},
 	{{'N'}, "N", "previous match", k_prev},

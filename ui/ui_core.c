@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 #define MIN_COLS 60
@@ -297,7 +298,7 @@ static void draw_status(ui_app *a)
 	static const char *const hints[UI_NSCREEN] = {
 		"?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit",
 		"?:help  Esc:back  [ ]:prev/next  a:method  v:visits  e:what-if  q:quit",
-		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
+		"?:help  h/l:model  +/-:threshold  Enter:use  t:train  x:explain  q:quit",
 		"?:help  g:grouping  b:bootstrap  w:why  +/-:threshold  Tab:next  q:quit",
 		"?:help  g:grouping  Tab:next  q:quit",
 		"?:help  Enter:run  j/k:move  Esc:back  q:quit",
@@ -713,6 +714,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
+	ui_effect_release();
 	ui_models_release();
 	ui_survival_release();
 	ui_audit_release();

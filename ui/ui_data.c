@@ -74,22 +74,21 @@ static void add_col(ui_view *c, const char *name, const store_column *m, int is_
 
 static int load_models(ui_view *c, const char *want, lm_err *err)
 {
-	if (!store_has_table(c->db, "models") || !store_has_table(c->db, "predictions"))
+	if (!store_has_table(c->db, "predictions"))
 		return 0;
-	sqlite3_stmt *st = store_prepare(
-		c->db,
-		"SELECT id, name FROM models m WHERE EXISTS (SELECT 1 FROM predictions p"
-		" WHERE p.model_id = m.id) ORDER BY id",
-		err);
-	if (!st)
-		return err->status;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	ops_models all;
+	int s = ops_models_load(c->db, NULL, &all, err);
+	for (int i = 0; !s && i < all.n; i++) {
+		if (!all.m[i].has_predictions)
+			continue;
 		c->models = xreallocarray(c->models, (size_t)c->nmodel + 1, sizeof *c->models);
 		c->model_ids = xreallocarray(c->model_ids, (size_t)c->nmodel + 1, sizeof(long));
-		c->model_ids[c->nmodel] = (long)sqlite3_column_int64(st, 0);
-		c->models[c->nmodel++] = xstrdup((const char *)sqlite3_column_text(st, 1));
+		c->model_ids[c->nmodel] = all.m[i].id;
+		c->models[c->nmodel++] = xstrdup(all.m[i].name ? all.m[i].name : "");
 	}
-	sqlite3_finalize(st);
+	ops_models_free(&all);
+	if (s)
+		return s;
 	c->cur_model = c->nmodel - 1; /* the newest */
 	if (want) {
 		int k = -1;
@@ -291,7 +290,7 @@ const ui_row *ui_view_row(ui_view *c, long rowid)
 	if (c->model_id >= 0) {
 		int fold;
 		double y, p, sd;
-		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL) == 0) {
+		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL, NULL) == 0) {
 			r->p = p, r->p_sd = sd, r->fold = fold;
 			r->y = isnan(y) ? -1 : (int)y;
 		}

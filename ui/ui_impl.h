@@ -80,7 +80,7 @@ typedef struct ui_view {
 	ui_col *col;
 	long *view;        /* rowids in display order (NULL = all rows in rowid order) */
 	long nview;
-	int sort_col;      /* -1 none */
+	int sort_col;      /* -1 none, -2 predicted benefit (ui_effect.c) */
 	int sort_desc;
 	char filter[300];  /* "" none */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../src/ops/ops.h"
+#include "ui_effect.h"
 #include "../src/data/labels.h"
 #include "ui_impl.h"
 
@@ -308,6 +309,8 @@ static void patient_draw(ui_app *a)
 		draw_visits(a, y);
 	else if (ps.curve_view && ps.have_pv)
 		draw_curve(a, y);
+	else if (ps.have_pv && !ps.pv.edited && ui_effect_shown(a)) /* ui_effect.c */
+		ui_effect_draw(a, y);
 	else if (ps.have_pv)
 		draw_factors(a, y);
 }
@@ -391,9 +394,24 @@ static void draw_visits(ui_app *a, int y0)
 		ui_put(y0, 2, COLS - 4, "no visits for this patient");
 		return;
 	}
-	char t[160];
-	snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.vis.nvisit, ps.vis.time_col[0] ? " by " : "",
-		 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	char t[320];
+	/* a sequence model's attributions per visit x lab: a second heat map, aligned with the
+	 * sparklines visit for visit (ops_visit_attr_get), and the visit that moved the risk most */
+	ops_visit_attr va;
+	int have_va = ps.have_pv && ops_visit_attr_get(&ps.pv, &va) == 0;
+	float amax = 0;
+	for (int i = 0; have_va && i < va.nvisit * va.nlab; i++)
+		amax = fabsf(va.m[i]) > amax ? fabsf(va.m[i]) : amax;
+	if (have_va && va.top >= 0) {
+		int g = va.first + va.top;
+		snprintf(t, sizeof t, "%d visits; heat vs mean | IG %s+%s-; visit %d (%s %.6g) moved "
+			 "risk most: %+.3f", ps.vis.nvisit, a->ascii ? "P" : "░", a->ascii ? "N" : "▁",
+			 g + 1, ps.vis.time_col[0] ? ps.vis.time_col : "#",
+			 g < ps.vis.nvisit ? ps.vis.time[g] : (double)(g + 1), (double)va.visit[va.top]);
+	} else {
+		snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.vis.nvisit, ps.vis.time_col[0] ? " by " : "",
+			 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	}
 	ui_put(y0, 2, COLS - 4, t);
 	int plot_h = LINES - 1 - y0 - 2 - ps.vis.nlab;
 	int list_h = ps.vis.nlab;
@@ -403,7 +421,7 @@ static void draw_visits(ui_app *a, int y0)
 	}
 	if (a->lab >= ps.vis.nlab)
 		a->lab = ps.vis.nlab - 1;
-	int sw = ps.vis.nvisit < 20 ? ps.vis.nvisit : 20;
+	int swmax = have_va ? 16 : 20, sw = ps.vis.nvisit < swmax ? ps.vis.nvisit : swmax;
 	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
 	int nw = COLS >= 110 ? 28 : 16, sx = 2 + nw + 1; /* the labs' labels, then the sparklines */
 	for (int i = 0; i < list_h && first + i < ps.vis.nlab; i++) {
@@ -419,13 +437,30 @@ static void draw_visits(ui_app *a, int y0)
 			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
 			ui_heat_cell(a, y, sx + sw + 2 + v, z);
 		}
+		int xt = sx + 2 * sw + 4;
+		if (have_va) {
+			int j = -1;
+			for (int q = 0; q < va.nlab; q++)
+				if (!strcmp(va.lab[q], l->column))
+					j = q;
+			for (int v = 0; v < sw; v++) {
+				int r = off + v - va.first; /* the model's step of this visit */
+				double z = j >= 0 && r >= 0 && r < va.nvisit && amax > 0
+						   ? (double)(va.m[(size_t)r * va.nlab + j] / amax) : (double)NAN;
+				if (j >= 0 && r >= 0 && r < va.nvisit)
+					ui_heat_cell(a, y, xt + v, z);
+				else
+					mvaddch(y, xt + v, a->ascii ? '.' : ' ');
+			}
+			xt += sw + 2;
+		}
 		double last = NAN;
 		for (int v = 0; v < ps.vis.nvisit; v++)
 			if (!isnan(l->v[v]))
 				last = l->v[v];
 		char n[48];
 		snprintf(t, sizeof t, "last %s", lbl_num(last, 4, n, sizeof n));
-		ui_put_fit(y, sx + 2 * sw + 4, COLS - (sx + 2 * sw + 4), t);
+		ui_put_fit(y, xt, COLS - xt, t);
 	}
 	const ops_lab *l = &ps.vis.labs[a->lab];
 	int py = y0 + 1 + list_h;
@@ -445,6 +480,8 @@ static void draw_visits(ui_app *a, int y0)
 	ui_put_fit(py, 2, COLS - 4, t);
 	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vis.time, l->v, ps.vis.nvisit, ps.vis.time[0],
 		ps.vis.time[ps.vis.nvisit - 1] > ps.vis.time[0] ? ps.vis.time[ps.vis.nvisit - 1] : ps.vis.time[0] + 1, lo, hi);
+	if (have_va)
+		ops_visit_attr_free(&va);
 }
 
 static void step_patient(ui_app *a, int d)
@@ -604,6 +641,8 @@ static const ui_key patient_keys[] = {
 	{{'r'}, "r", "what-if: back to the patient's own values", k_reset},
 	{{'c'}, "c", "survival model: its curve over the cohort's KM", k_curve},
 	{{'h'}, "h", "survival model: the risk by the time you give", k_horizon},
+	{{'b'}, "b", "effect model: the benefit of the next arm (then the risk's reasons)",
+	 ui_effect_key_arm},
 	{{0}, NULL, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@
 #include "../nn/model.h"
 #include "../ops/ops.h"
 #include "cli.h"
+#include "explain_effect.h"
 
 static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
@@ -42,10 +43,12 @@ static const char usage[] =
 	"      --json           machine-readable output\n"
 	"      --threads N      threads explaining disjoint patients, one OpenBLAS thread each\n"
 	"                       (default: the number of cores); the same numbers for every N\n"
-	"  -q, --quiet          no progress line\n";
+	"  -q, --quiet          no progress line\n"
+	"      --arm ARM        a treatment-effect model (lumen train --effect): the arm whose\n"
+	"                       effect against the reference is explained (default: the first)\n";
 
 typedef struct explain_opts {
-	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
+	const char *file, *model, *method, *baseline, *cls, *patients, *patient, *arm;
 	int steps, auto_steps, top, json, quiet, rule_given, threads;
 	ig_rule rule;
 } explain_opts;
@@ -172,7 +175,9 @@ static void ordinal(char *buf, size_t len, double p)
 static void factor_line(const ops_factor *f)
 {
 	char where[64];
-	if (isnan(f->pct))
+	if (!strncmp(f->name, "visits.", 7)) /* a sequence model's lab over the visits */
+		snprintf(where, sizeof where, "summed over them");
+	else if (isnan(f->pct))
 		snprintf(where, sizeof where, "missing");
 	else if (f->is_share)
 		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
@@ -230,8 +235,13 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 		return st;
 	}
 	int nc = pv.nfactor;
+	ops_visit_attr va;
+	int have_va = ops_visit_attr_get(&pv, &va) == 0;
 	if (o->json) {
-		char *s = json_take(ops_patient_json(&pv));
+		cJSON *pj = ops_patient_json(&pv);
+		if (have_va)
+			cJSON_AddItemToObject(pj, "visits", ops_visit_attr_json(&va));
+		char *s = json_take(pj);
 		printf("%s\n", s);
 		free(s);
 	} else {
@@ -266,6 +276,26 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			}
 		if (!shown)
 			printf("  (none)\n");
+		if (have_va && va.top >= 0) {
+			/* the visit x lab matrix of a sequence model, summed per visit */
+			printf("Visits read: %d (the last of the patient's %d); static inputs %+.3f, "
+			       "padded steps %+.3f\n", va.nvisit, va.first + va.nvisit, (double)va.statics,
+			       (double)va.padded);
+			for (int r = 0; r < va.nvisit; r++) {
+				int best = 0;
+				for (int q = 1; q < va.nlab; q++)
+					if (fabsf(va.m[(size_t)r * va.nlab + q]) >
+					    fabsf(va.m[(size_t)r * va.nlab + best]))
+						best = q;
+				printf("  visit %-3d %+.4f%s  (most: %s %+.4f)\n", va.first + r + 1,
+				       (double)va.visit[r], r == va.top ? "  <- moved the risk most" : "",
+				       va.nlab ? va.lab[best] : "-",
+				       va.nlab ? (double)va.m[(size_t)r * va.nlab + best] : 0.0);
+			}
+		} else if (have_va) {
+			printf("Visits read: none (an empty sequence); padded steps %+.3f\n",
+			       (double)va.padded);
+		}
 		printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
 		       pv.delta, 100 * rel, pv.logit - pv.baseline_logit, pv.steps,
 		       ig_rule_name(pv.io.rule));
@@ -292,6 +322,8 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			free(byw);
 		}
 	}
+	if (have_va)
+		ops_visit_attr_free(&va);
 	ops_patient_free(&pv);
 	return 0;
 }
@@ -305,7 +337,7 @@ int cmd_explain(int argc, char **argv)
 	o.top = 5;
 	o.rule = IG_GAUSS;
 	o.threads = ig_default_threads();
-	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS };
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS, O_ARM };
 	static const struct option lo[] = {
 		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
 		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
@@ -314,6 +346,7 @@ int cmd_explain(int argc, char **argv)
 		{"patient", required_argument, NULL, 'p'},   {"top", required_argument, NULL, O_TOP},
 		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
 		{"threads", required_argument, NULL, O_THREADS},
+		{"arm", required_argument, NULL, O_ARM},
 		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
 	optind = 1;
 	opterr = 0;
@@ -362,6 +395,7 @@ int cmd_explain(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case 'q': o.quiet = 1; break;
+		case O_ARM: o.arm = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(C, "unknown option '%s'", argv[optind - 1]);
@@ -411,8 +445,11 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
-	if (!st && !o.rule_given)
-		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	if (!st && !o.rule_given) {
+		ops_explain_opts def;
+		ops_explain_defaults(m, &def);
+		o.rule = def.ig.rule;
+	}
 	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;
@@ -420,9 +457,20 @@ int cmd_explain(int argc, char **argv)
 		st = ig_inputs_load(db, m, &co, &err);
 		have_co = !st;
 	}
-	if (!st)
+	if (!st && !strcmp(m->task, "effect")) { /* the effect of an arm: explain_effect.c */
+		ig_opts io;
+		ig_opts_defaults(&io);
+		io.steps = o.steps;
+		io.auto_steps = o.auto_steps;
+		io.rule = o.rule;
+		st = explain_effect(db, &m, &co, o.patient, o.arm, &io, o.json, o.top, o.quiet, &err);
+	} else if (!st && o.arm) {
+		st = lm_seterr(&err, EX_USAGE, "--arm: model '%s' is not a treatment-effect model",
+			       m->name);
+	} else if (!st) {
 		st = o.patient ? run_patient(db, m, &co, &o, cls, &err)
 			       : run_compute(db, m, &co, &o, cls, &err);
+	}
 	if (st)
 		lm_report(C, &err);
 	if (have_co)

@@ -14,11 +14,13 @@
 
 #include "../data/encoder.h"
 #include "../data/import.h"
+#include "../data/visits_enc.h"
 #include "../nn/coxmodel.h"
 #include "../nn/model.h"
 #include "../ops/ops.h"
 #include "cli.h"
 #include "predict_cox.h"
+#include "predict_effect.h"
 
 #define CMD "predict"
 
@@ -27,6 +29,8 @@ static const char usage[] =
 	"Scores every patient of FILE (or of NEW.csv) with the model's final network.\n"
 	"  --model NAME    the model (lumen models FILE lists them)\n"
 	"  --input NEW.csv patients to score instead of FILE's cohort; same column names\n"
+	"  --input-visits V.csv  the visits of NEW.csv's patients (gru, cnn, cnn-gru models;\n"
+	"                  the same columns as FILE's visits; none: every sequence is empty)\n"
 	"  --id COL        NEW.csv's patient id column (default: found by name as lumen import\n"
 	"                  does; with none, the rows are numbered 1..n)\n"
 	"  --row-ids       number NEW.csv's rows 1..n as the patient id\n"
@@ -37,7 +41,9 @@ static const char usage[] =
 	"Columns: id, p (probability of the positive class, or of each class), logit, and for\n"
 	"the cohort the stored out-of-fold p and fold. A Cox model gives id, lp (log relative\n"
 	"hazard), S_t per time, and for the cohort oof_lp, fold and oof_S_t (the fold's model\n"
-	"and baseline hazard).\n";
+	"and baseline hazard). A treatment-effect model (lumen train --effect) gives id, p_ARM\n"
+	"(the risk under each arm), effect_ARM (p_ARM - p_REFERENCE), and for the cohort fold and\n"
+	"effect_sd_ARM: out of fold for the patients it was trained on, else the final networks.\n";
 
 typedef struct scored {
 	long n;
@@ -53,7 +59,7 @@ typedef struct scored {
  * not a number, with its CSV line (row r is line r + 2: the header is line 1). */
 static int check_types(const model *m, const frame *f, const char *csv, lm_err *err)
 {
-	for (int t = 0; t < m->spec.ncolumn; t++) {
+	for (int t = 0; t < venc_static_columns(&m->spec); t++) {
 		int j = frame_find(f, m->spec.columns[t]);
 		if (j < 0)
 			return lm_seterr(err, EX_DATAERR, "%s: no column '%s' (model '%s' needs it)", csv,
@@ -227,8 +233,8 @@ static void write_json(FILE *out, const model *m, const scored *s)
 
 /* Imports csv into a workbench file in a fresh temporary directory; *dir and *path are
  * malloc'd for the caller to remove and free. */
-static sqlite3 *import_temp(const char *csv, const char *id, int row_ids, char **dir,
-			    char **path, lm_err *err)
+static sqlite3 *import_temp(const char *csv, const char *visits, const char *id, int row_ids,
+			    char **dir, char **path, lm_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	*dir = xasprintf("%s/lumen-predict.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -246,6 +252,7 @@ static sqlite3 *import_temp(const char *csv, const char *id, int row_ids, char *
 	o.out = *path;
 	o.id = id; /* the same id rules as lumen import, less --visits */
 	o.row_ids = row_ids;
+	o.visits = visits;
 	o.no_visits_hint = 1;
 	import_result res;
 	if (import_run(&o, &res, err))
@@ -260,9 +267,10 @@ int cmd_predict(int argc, char **argv)
 		{"csv", required_argument, NULL, 'c'},   {"json", no_argument, NULL, 'j'},
 		{"times", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
 		{"id", required_argument, NULL, 'I'},    {"row-ids", no_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
+		{"input-visits", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *input = NULL, *csv = NULL, *times = NULL, *idcol_name = NULL;
+	const char *input_visits = NULL;
 	int json = 0, c, row_ids = 0;
 	optind = 1;
 	opterr = 0;
@@ -270,6 +278,7 @@ int cmd_predict(int argc, char **argv)
 		switch (c) {
 		case 'm': name = optarg; break;
 		case 'i': input = optarg; break;
+		case 'V': input_visits = optarg; break;
 		case 'c': csv = optarg; break;
 		case 'j': json = 1; break;
 		case 'I': idcol_name = optarg; break;
@@ -285,6 +294,8 @@ int cmd_predict(int argc, char **argv)
 		return cli_usage_error(CMD, "--model NAME is required");
 	if (json && csv)
 		return cli_usage_error(CMD, "--json and --csv exclude each other");
+	if (input_visits && !input)
+		return cli_usage_error(CMD, "--input-visits goes with --input NEW.csv");
 	if ((idcol_name || row_ids) && !input)
 		return cli_usage_error(CMD, "--id and --row-ids describe --input NEW.csv");
 	if (idcol_name && row_ids)
@@ -310,7 +321,7 @@ int cmd_predict(int argc, char **argv)
 	}
 	sqlite3 *src = db;
 	if (input) {
-		if (!(in = import_temp(input, idcol_name, row_ids, &tdir, &tpath, &err))) {
+		if (!(in = import_temp(input, input_visits, idcol_name, row_ids, &tdir, &tpath, &err))) {
 			st = err.status;
 			goto done;
 		}
@@ -320,6 +331,15 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	if (input && (st = check_types(m, &f, input, &err)))
 		goto done;
+	{
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F)) {
+			if (input && !input_visits) /* no visits given: every sequence is empty */
+				f.visits = xcalloc(1, sizeof *f.visits);
+			else if ((st = venc_attach(src, &f, &err)))
+				goto done;
+		}
+	}
 	int idcol = -1;
 	for (int j = 0; j < f.ncol; j++)
 		if (f.cols.c[j].role == COL_ROLE_ID)
@@ -335,6 +355,24 @@ int cmd_predict(int argc, char **argv)
 			goto done;
 		}
 		if ((st = predict_cox_write(db, m, &f, idcol, !input, times, json, out, &err)))
+			goto done;
+		goto written;
+	}
+	if (!strcmp(m->task, "effect")) { /* every arm's risk and the effects: predict_effect.c */
+		model *em = m;
+		m = NULL;
+		char *detail = xasprintf("model %s%s%s", name, input ? ", input " : "", input ? input : "");
+		st = store_log_access(db, "predict", 0, detail, &err);
+		free(detail);
+		if (!st && csv && !(out = lm_fopen_private(csv))) {
+			out = stdout;
+			st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
+		}
+		if (st) {
+			model_free(em);
+			goto done;
+		}
+		if ((st = predict_effect_write(db, em, &f, idcol, !input, json, out, &err)))
 			goto done;
 		goto written;
 	}

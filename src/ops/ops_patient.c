@@ -14,6 +14,7 @@
 
 #include "../../explain/attention.h"
 #include "../data/labels.h"
+#include "../data/visits_enc.h"
 #include "ops.h"
 
 nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *base,
@@ -134,9 +135,52 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
 	int fold;
 	double y, p, sd;
 	lm_err e = {0};
-	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, &e))
+	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, NULL, &e))
 		return -1;
 	return fold >= 0 && fold < m->nfold && m->fold ? fold : -1;
+}
+
+/* A survival model's fold risk by the horizon through the stored out-of-fold risk p0 at
+ * logit l0 (the fold's own baseline hazard is not stored): S(h | x') = S(h | x)^exp(lp' - lp),
+ * so the unedited patient gets p0 back. */
+static double fold_surv_risk(double p0, double l0, double logit)
+{
+	return 1 - pow(1 - p0, exp(logit - l0));
+}
+
+int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
+		       double *logit, int *fold_used, lm_err *err)
+{
+	int fold = -1;
+	double y = NAN, p0 = NAN, sd = NAN, l0 = NAN;
+	if (rowid >= 0) {
+		int st = ops_prediction_one(db, m->id, rowid, &fold, &y, &p0, &sd, &l0, err);
+		if (st)
+			return st;
+		if (!(fold >= 0 && fold < m->nfold && m->fold))
+			fold = -1;
+	}
+	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = xmallocarray((size_t)(sp->n_out > 0 ? sp->n_out : 1), sizeof *lg);
+	nn_logits(net, x, 1, lg);
+	*logit = (double)lg[sp->n_out > 1 ? 1 : 0];
+	*p = ops_risk_of_logit(m, *logit); /* a survival model: the risk by its horizon */
+	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
+		double mx = (double)lg[0], z = 0;
+		for (int k = 1; k < sp->n_out; k++)
+			mx = fmax(mx, (double)lg[k]);
+		for (int k = 0; k < sp->n_out; k++)
+			z += exp((double)lg[k] - mx);
+		*p = exp(*logit - mx) / z;
+	} else if (m->surv_n && fold >= 0 && !isnan(p0) && !isnan(l0)) {
+		*p = fold_surv_risk(p0, l0, *logit);
+	}
+	*fold_used = fold;
+	free(x);
+	free(lg);
+	return 0;
 }
 
 int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
@@ -229,6 +273,10 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 		attr[j] = (double)ex.columns[j];
 		weight[j] = (double)NAN;
 	}
+	free(pv->slot_attr);
+	pv->nslot_attr = ex.nslot;
+	pv->slot_attr = xmallocarray((size_t)(ex.nslot ? ex.nslot : 1), sizeof *pv->slot_attr);
+	memcpy(pv->slot_attr, ex.slots, (size_t)ex.nslot * sizeof *pv->slot_attr);
 	pv->logit = (double)ex.logit;
 	pv->baseline_logit = (double)ex.baseline_logit;
 	pv->delta = (double)ex.delta;
@@ -236,11 +284,9 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	pv->p = (double)ex.prob;
 	ig_explanation_free(&ex);
 	if (m->surv_n && fold >= 0 && !isnan(pv->stored_p)) {
-		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk and
-		 * proportional hazards (the fold's own baseline hazard is not loaded):
-		 * S(h | x') = S(h | x)^exp(lp' - lp), so the unedited patient shows the stored p */
+		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk */
 		double l0 = pv->edited ? pv->logit0 : pv->logit;
-		pv->p = 1 - pow(1 - pv->stored_p, exp(pv->logit - l0));
+		pv->p = fold_surv_risk(pv->stored_p, l0, pv->logit);
 	}
 	nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
 	const nn_spec *sp = nn_get_spec(net);
@@ -378,6 +424,13 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		value_text(&pv->v[j], m->spec.column_type[j], f->code, sizeof f->code);
 		f->num = m->spec.column_type[j] == COL_TYPE_TEXT ? (double)NAN : pv->v[j].num;
 		f->pct = percentile(pv, j, &pv->v[j], &f->is_share);
+		if (j >= venc_static_columns(&m->spec)) { /* a lab over the visits the model read */
+			const venc_visits *vv = pv->have_cohort ? pv->cohort.visits : NULL;
+			long nv = vv && pv->rowid >= 1 && pv->rowid <= vv->maxrow
+					  ? vv->start[pv->rowid + 1] - vv->start[pv->rowid] : 0;
+			snprintf(f->value, sizeof f->value, "%ld visit%s", nv, nv == 1 ? "" : "s");
+			f->pct = (double)NAN;
+		}
 		f->attr = attr[j];
 		f->attr0 = attr0 ? attr0[j] : attr[j];
 		f->weight = weight[j];
@@ -399,7 +452,8 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 	pv->vt0 = xcalloc(n, sizeof *pv->vt0);
 	lm_buf sql = {0};
 	buf_puts(&sql, "SELECT rowid");
-	for (int j = 0; j < nc; j++) {
+	int nstatic = venc_static_columns(sp); /* the rest: the patient's visits */
+	for (int j = 0; j < nstatic; j++) {
 		char *q = sqlite3_mprintf(", \"%w\"", sp->columns[j]);
 		buf_puts(&sql, q);
 		sqlite3_free(q);
@@ -415,8 +469,12 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 		return lm_seterr(err, EX_DATAERR, "no patient with rowid %ld", pv->rowid);
 	}
 	for (int j = 0; j < nc; j++) {
-		int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
+		int null = j >= nstatic || sqlite3_column_type(st, j + 1) == SQLITE_NULL;
 		pv->v0[j].num = (double)NAN;
+		if (j >= nstatic) {
+			pv->v0[j].visits = pv->have_cohort ? pv->cohort.visits : NULL;
+			pv->v0[j].rowid = pv->rowid;
+		}
 		if (sp->column_type[j] == COL_TYPE_TEXT) {
 			if (!null)
 				pv->vt0[j] = xstrdup((const char *)sqlite3_column_text(st, j + 1));
@@ -529,13 +587,18 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		ig_baseline_text(b, pv->baseline, sizeof pv->baseline);
 	}
 	if (!pv->have_cohort) {
-		if (frame_load(db, "patients", (const char *const *)m->spec.columns, m->spec.ncolumn,
-			       &pv->cohort, err))
+		if (frame_load(db, "patients", (const char *const *)m->spec.columns,
+			       venc_static_columns(&m->spec), &pv->cohort, err))
 			return err->status;
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F) && venc_attach(db, &pv->cohort, err)) {
+			frame_free(&pv->cohort);
+			return err->status;
+		}
 		pv->have_cohort = 1;
 	}
 	int st = ops_prediction_one(db, m->id, pv->rowid, &pv->fold, &pv->y, &pv->stored_p,
-				    &pv->p_sd, err);
+				    &pv->p_sd, NULL, err);
 	if (st)
 		return st;
 	pv->net = pv->fold >= 0 && pv->fold < m->nfold && m->fold ? OPS_NET_FOLD : OPS_NET_FINAL;
@@ -773,6 +836,7 @@ void ops_patient_free(ops_patient *pv)
 	free(pv->bv);
 	free(pv->v);
 	free(pv->v0);
+	free(pv->slot_attr);
 	if (pv->m)
 		model_free(pv->m);
 	free(pv->base);

@@ -96,6 +96,7 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 		const char *name = k >= 0 ? lbl_name(&pc.c[k]) : lbl_name(m);
 		const char *unit = k >= 0 ? pc.c[k].unit : m->unit;
 		l->name = unit ? xasprintf("%s (%s)", name, unit) : xstrdup(name);
+		l->column = xstrdup(m->name);
 		l->mean = m->mean, l->sd = m->sd;
 	}
 	if (have_pc)
@@ -162,6 +163,7 @@ void ops_visits_free(ops_visits *v)
 		return;
 	for (int i = 0; i < v->nlab; i++) {
 		free(v->labs[i].name);
+		free(v->labs[i].column);
 		free(v->labs[i].v);
 	}
 	free(v->labs);
@@ -178,6 +180,7 @@ cJSON *ops_visits_json(const ops_visits *v)
 	for (int i = 0; i < v->nlab; i++) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "lab", v->labs[i].name);
+		cJSON_AddStringToObject(o, "column", v->labs[i].column);
 		cJSON *a = cJSON_AddArrayToObject(o, "values");
 		for (int k = 0; k < v->nvisit; k++)
 			cJSON_AddItemToArray(a, isnan(v->labs[i].v[k]) ? cJSON_CreateNull()

@@ -128,3 +128,18 @@ contains "audit: groups in words" "$(line "$S" 6)" "Sex female, Age        221"
 eq "audit: ... the rest of the label wrapped below" "$(line "$S" 7)" "45.5-65.25 ref"
 S=$(tui '5g' 80x24)
 contains "survival: curves named in words" "$S" "Treatment placebo"
+
+# a visit-sequence model on the labelled file: the labs of the visits view (named in words)
+# still meet the model's per-visit attributions, which name columns
+if "$LUMEN" train "$F" --model gru --target status --positive 2 --name g --epochs 2 --folds 2 \
+	--quiet >/dev/null 2>&1 && "$LUMEN" explain "$F" --model g --patients 1 --quiet >/dev/null 2>&1; then
+	S=$("$LUMEN" tui "$F" --headless --keys '\nv' --dump --model g)
+	contains "gru visits view: the visit that moved the risk" "$S" "moved risk most"
+	row=$(printf '%s\n' "$S" | grep '^> Serum bilirubin')
+	# "label sparkline", heat against the mean, IG heat, last value (without the IG cells,
+	# which need the lab's column name, three)
+	eq "gru visits view: the labelled lab has its attribution cells" "$(printf '%s\n' "$row" | sed 's/^> //' | awk -F'  +' '{print NF}')" "4"
+	fits 80 24 "$S" "gru visits view"
+else
+	not_ok "gru on the labelled file"
+fi
