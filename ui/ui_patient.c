@@ -339,8 +339,9 @@ static void draw_curve(ui_app *a, int y0)
 	double tmax = k->m > 0 ? k->time[k->m - 1] : pv->m->surv_horizon;
 	double h = isnan(ps.horizon) ? pv->m->surv_horizon : ps.horizon;
 	char t[200];
-	snprintf(t, sizeof t, "risk by t = %g: %.3f (patient), %.3f (cohort); h: another t", h,
-		 ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
+	char hn[48];
+	snprintf(t, sizeof t, "risk by t = %s: %.3f (patient), %.3f (cohort); h: another t",
+		 lbl_num(h, 6, hn, sizeof hn), ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
 	ui_put(y0, 2, COLS - 4, t);
 	snprintf(t, sizeof t, "S(t) by %s (column '%s'), each curve named at its end", "time",
 		 ps.km.time ? ps.km.time : "time");
@@ -370,7 +371,9 @@ static void draw_curve(ui_app *a, int y0)
 		snprintf(t, sizeof t, "%4.2f", 1 - r / 4.0);
 		ui_put(y0 + 2 + (ph - 1) * r / 4, 2, 5, t);
 	}
-	snprintf(t, sizeof t, "0%*s%g", pw - 2, "", tmax);
+	char tn[48];
+	lbl_num(tmax, 6, tn, sizeof tn);
+	snprintf(t, sizeof t, "0%*s%s", pw - 1 - (int)strlen(tn), "", tn);
 	ui_put(y0 + 2 + ph, 8, pw + 4, t);
 	/* the curves are told apart by a name at their ends (not by colour) */
 	double sp = psv[NPT - 1], sk = km_surv_at(k, tmax, NULL, NULL);
@@ -420,20 +423,21 @@ static void draw_visits(ui_app *a, int y0)
 		a->lab = ps.vis.nlab - 1;
 	int swmax = have_va ? 16 : 20, sw = ps.vis.nvisit < swmax ? ps.vis.nvisit : swmax;
 	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
+	int nw = COLS >= 110 ? 28 : 16, sx = 2 + nw + 1; /* the labs' labels, then the sparklines */
 	for (int i = 0; i < list_h && first + i < ps.vis.nlab; i++) {
 		int li = first + i;
 		const ops_lab *l = &ps.vis.labs[li];
 		int y = y0 + 1 + i;
 		if (li == a->lab)
 			mvaddch(y, 0, '>');
-		ui_put(y, 2, 12, l->name);
+		ui_put_fit(y, 2, nw, l->name);
 		int off = ps.vis.nvisit > sw ? ps.vis.nvisit - sw : 0; /* the latest visits */
-		ui_sparkline(a, y, 15, sw, l->v + off, sw);
+		ui_sparkline(a, y, sx, sw, l->v + off, sw);
 		for (int v = 0; v < sw; v++) {
 			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
-			ui_heat_cell(a, y, 15 + sw + 2 + v, z);
+			ui_heat_cell(a, y, sx + sw + 2 + v, z);
 		}
-		int xt = 15 + 2 * sw + 4;
+		int xt = sx + 2 * sw + 4;
 		if (have_va) {
 			int j = -1;
 			for (int q = 0; q < va.nlab; q++)
@@ -454,8 +458,9 @@ static void draw_visits(ui_app *a, int y0)
 		for (int v = 0; v < ps.vis.nvisit; v++)
 			if (!isnan(l->v[v]))
 				last = l->v[v];
-		snprintf(t, sizeof t, "last %.4g", last);
-		ui_put(y, xt, COLS - xt, t);
+		char n[48];
+		snprintf(t, sizeof t, "last %s", lbl_num(last, 4, n, sizeof n));
+		ui_put_fit(y, xt, COLS - xt, t);
 	}
 	const ops_lab *l = &ps.vis.labs[a->lab];
 	int py = y0 + 1 + list_h;
@@ -469,8 +474,10 @@ static void draw_visits(ui_app *a, int y0)
 		}
 	if (!(hi > lo))
 		hi = lo + 1;
-	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits", lo, hi);
-	ui_put(py, 2, COLS - 4, t);
+	char nlo[48], nhi[48];
+	snprintf(t, sizeof t, "%s over %s: %s .. %s", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits",
+		 lbl_num(lo, 4, nlo, sizeof nlo), lbl_num(hi, 4, nhi, sizeof nhi));
+	ui_put_fit(py, 2, COLS - 4, t);
 	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vis.time, l->v, ps.vis.nvisit, ps.vis.time[0],
 		ps.vis.time[ps.vis.nvisit - 1] > ps.vis.time[0] ? ps.vis.time[ps.vis.nvisit - 1] : ps.vis.time[0] + 1, lo, hi);
 	if (have_va)
