@@ -322,3 +322,7 @@ sqlite3 "$T/crafted2.lumen" "UPDATE models SET hyper = '{\"effect\": {\"column\"
 run predict "$T/crafted2.lumen" --model tl
 eq "crafted hyper: status 65" "$RC" 65
 contains "crafted hyper: one line" "$ERR" "lumen: predict: model 'tl': its effect description is not readable"
+near "colon DR: calibration against the pseudo-outcomes, group sizes add up" \
+	"$(sqlite3 "$T/colon.lumen" "SELECT sum(json_extract(value, '\$.n')) FROM models, json_each(json_extract(metrics, '\$.effect.arms[1].calibration_dr.groups')) WHERE name = 'colon'")" 619 0
+check "synth DR: calibration slope against the pseudo-outcomes within 0.4..1.6" \
+	awk -v s="$(metric dr calibration_dr.slope)" 'BEGIN {exit !(s > 0.4 && s < 1.6)}'
