@@ -326,3 +326,16 @@ near "colon DR: calibration against the pseudo-outcomes, group sizes add up" \
 	"$(sqlite3 "$T/colon.lumen" "SELECT sum(json_extract(value, '\$.n')) FROM models, json_each(json_extract(metrics, '\$.effect.arms[1].calibration_dr.groups')) WHERE name = 'colon'")" 619 0
 check "synth DR: calibration slope against the pseudo-outcomes within 0.4..1.6" \
 	awk -v s="$(metric dr calibration_dr.slope)" 'BEGIN {exit !(s > 0.4 && s < 1.6)}'
+cat >"$T/eff3.lua" <<'LUA'
+local e = lumen.effect{model = "tl", patient = "4"}
+local p = e.patient
+local s = 0
+for _, f in ipairs(p.factors) do s = s + f.attribution end
+report.paragraph(string.format("p0=%.6f p1=%.6f complete=%s", p.arms[1].p, p.arms[2].p,
+	tostring(math.abs(p.baseline_value + s - p.value) < 1e-4)))
+local ok, err = pcall(lumen.effect, {model = "tl", patient = "nobody"})
+report.paragraph("unknown patient: " .. tostring(err))
+LUA
+run report "$T/syn.lumen" "$T/eff3.lua"
+contains "lua: a patient's effect view, the risks as lumen predict" "$OUT" "p0=$(awk -F, '$1 == 4 {print $2}' "$T/tl.csv") p1=$(awk -F, '$1 == 4 {print $3}' "$T/tl.csv") complete=true"
+contains "lua: an unknown patient" "$OUT" "lumen.effect: no patient with id 'nobody'"
