@@ -226,7 +226,9 @@ contains "lua: an unknown option is an error" "$OUT" "lumen.effect: unknown opti
 run report "$T/syn.lumen" treatment_benefit tl 1 sex -o "$T/benefit.html"
 eq "report treatment_benefit" "$RC" 0
 wellformed "treatment_benefit: well-formed HTML" "$T/benefit.html"
-eq "treatment_benefit: the Qini and calibration charts as SVG" "$(grep -o '<svg' "$T/benefit.html" | wc -l)" 3
+eq "treatment_benefit: the Qini, calibration, modifier and patient charts as SVG" "$(grep -o '<svg' "$T/benefit.html" | wc -l)" 4
+top_id=$(sort -t, -k4,4g <(tail -n +2 "$T/tl.csv") | head -1 | cut -d, -f1)
+contains "treatment_benefit: why the top patient benefits" "$(cat "$T/benefit.html")" "Why patient $top_id is predicted to benefit from 1"
 contains "treatment_benefit: the Qini area" "$(cat "$T/benefit.html")" "Area between the Qini curve and the random line: $(printf '%.4f' "$(metric tl curves.qini_area)")"
 contains "treatment_benefit: benefit by sex" "$(cat "$T/benefit.html")" "Who would be helped: benefit by sex"
 run report "$T/syn.lumen" treatment_benefit logreg-missing
