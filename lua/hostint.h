@@ -30,6 +30,7 @@ struct host {
 	size_t cap, used;           /* allocator cap and bytes in use */
 	size_t extra;               /* C memory a script made (report content), within cap */
 	int mem_soft;               /* used + extra crossed the soft limit: the hook reports it */
+	char oom_where[160];        /* "file:line: " of the last allocation the cap refused */
 	double timeout, deadline;   /* seconds; deadline is INFINITY outside a run */
 	int timed_out;              /* the hook fired in this run: it fires on every instruction */
 	int verbose;

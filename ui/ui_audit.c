@@ -188,9 +188,9 @@ static void why_draw(ui_app *a, int y)
 			buf_printf(&b, " %s %s%s", as.au.g.label[g], j >= 0 ? w->name[j] : "-",
 				   g + 1 < w->G ? ";" : "");
 		}
-		ui_put(++y, 0, COLS, b.data);
+		y += 1 + ui_wrap(y + 1, 0, COLS - 1, 3, b.data); /* wraps, never runs off */
 		buf_free(&b);
-		y += 2;
+		y += 1;
 	}
 	int nwarn = 0;
 	attron((attr_t)ui_attr_of(a, UI_A_WARN));
@@ -199,7 +199,7 @@ static void why_draw(ui_app *a, int y)
 			continue;
 		char msg[512];
 		snprintf(t, sizeof t, "! warning: %s", audit_why_warning(w, k, msg, sizeof msg));
-		ui_put(y++, 0, COLS, t);
+		y += ui_wrap(y, 0, COLS - 1, LINES - 1 - y, t);
 		nwarn++;
 	}
 	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
@@ -216,7 +216,7 @@ static void audit_draw(ui_app *a)
 	snprintf(t, sizeof t, "Audit of %.60s by %.100s at threshold %.2f%s", a->co.model_id >= 0 ? a->co.model_name : "-",
 		 as.spec[0] ? as.spec : "-", a->threshold,
 		 as.n_boot ? ", 95% bootstrap intervals" : "");
-	ui_put(1, 0, COLS, t);
+	ui_put_fit(1, 0, COLS, t);
 	if (as.err[0]) {
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
 		ui_put(3, 2, COLS - 4, as.err);
@@ -244,8 +244,9 @@ static void audit_draw(ui_app *a)
 	int y = 3;
 	for (int g = 0; g < r->G && y < LINES - 6; g++) {
 		/* the reference and small groups are marked in words */
-		snprintf(t, sizeof t, "%.15s%s", as.au.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
-		ui_put(y, 0, lw, t);
+		snprintf(t, sizeof t, "%s%s", as.au.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
+		/* a long label ("sex=f,age 65-80 ref") wraps onto the row below, not cut */
+		int lines = ui_wrap(y, 0, lw - 1, 2, t);
 		for (int k = 0; k < nshow; k++) {
 			int m = shown[k];
 			double v = r->val[AUDIT_AT(g, m)];
@@ -281,6 +282,8 @@ static void audit_draw(ui_app *a)
 			}
 			attroff((attr_t)ui_attr_of(a, UI_A_DIM));
 			y++;
+		} else if (lines > 1) {
+			y++;
 		}
 	}
 	y++;
@@ -289,10 +292,10 @@ static void audit_draw(ui_app *a)
 	ui_put(y++, 2, COLS - 2, t);
 	snprintf(t, sizeof t, "equalised odds diff %.3f, ratio %.3f; equal opportunity diff %.3f",
 		 s->eodds_diff, s->eodds_ratio, s->eopp_diff);
-	ui_put(y++, 2, COLS - 2, t);
+	y += ui_wrap(y, 2, COLS - 3, 2, t);
 	snprintf(t, sizeof t, "%s/%s ratio to ref above 1.25/below 0.8; ! interval excludes 1; (s) n < %d",
 		 a->ascii ? "^" : "▲", a->ascii ? "v" : "▼", AUDIT_MIN_N);
-	ui_put(y++, 2, COLS - 2, t);
+	y += ui_wrap(y, 2, COLS - 3, 2, t);
 }
 
 static void group_done(ui_app *a, const char *text)

@@ -1,9 +1,13 @@
 -- treatment_benefit: who benefits from which arm, by a treatment-effect model
 -- (lumen train --effect): the average effect, the Qini curve, the calibration of the effect,
--- balance and overlap, the benefit by group, the effect modifiers and the patients with the
--- largest predicted benefit, and why the first of them is predicted to benefit. Every number comes from lumen.effect (the numbers of lumen
--- models, lumen audit and lumen explain).
+-- balance and overlap, the benefit by group, the effect modifiers, the patients with the
+-- largest predicted benefit and why the first of them is predicted to benefit. Every number
+-- comes from lumen.effect (the numbers of lumen models, lumen audit and lumen explain).
 --   lumen report FILE treatment_benefit [MODEL [ARM [GROUP-COLUMN]]] -o benefit.html
+--@about Who benefits from which arm: average effect, Qini curve, calibration of the effect, benefit by group, why
+--@arg MODEL         the treatment-effect model (default: the newest)
+--@arg ARM           the arm compared with the reference (default: the first other arm)
+--@arg GROUP-COLUMN  the column for the benefit by group (default: the first group column)
 local fmt = require("fmt")
 local name = arg[1]
 if not name then -- the newest effect model

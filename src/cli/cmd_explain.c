@@ -181,8 +181,10 @@ static void factor_line(const ops_factor *f)
 		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
 	else
 		ordinal(where, sizeof where, f->pct);
-	printf("  %-16s %+9.4f   %-12s (%s)\n", f->name, f->attr,
-	       strcmp(f->value, ".") ? f->value : "(missing)", where);
+	char v[128]; /* in words (labels.h): the value's label, or the number and its unit */
+	snprintf(v, sizeof v, "%s%s%s", f->value, f->unit[0] && isfinite(f->num) ? " " : "",
+		 f->unit[0] && isfinite(f->num) ? f->unit : "");
+	printf("  %-20s %+9.4f   %-17s (%s)\n", f->label, f->attr, v, where);
 }
 
 static int cmp_weight(const void *a, const void *b)
@@ -239,8 +241,7 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 		char net[96];
 		double rel = fabs(pv.logit - pv.baseline_logit) > 0
 				     ? pv.delta / fabs(pv.logit - pv.baseline_logit) : 0.0;
-		printf("Patient %s: model %s (%s), %s = %s\n", pv.id, m->name, m->arch, m->target,
-		       pv.cls_name[0] ? pv.cls_name : "positive");
+		printf("Patient %s: model %s (%s), risk of %s\n", pv.id, m->name, m->arch, pv.outcome);
 		printf("Prediction: %.3f, from %s (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
 		       pv.p, ops_patient_net_text(&pv, net, sizeof net), pv.logit, pv.baseline,
 		       pv.baseline_logit, 1.0 / (1.0 + exp(-pv.baseline_logit)));
@@ -415,8 +416,11 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
-	if (!st && !o.rule_given)
-		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	if (!st && !o.rule_given) {
+		ops_explain_opts def;
+		ops_explain_defaults(m, &def);
+		o.rule = def.ig.rule;
+	}
 	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/labels.h"
 #include "ops.h"
 
 static void text_of(sqlite3_stmt *st, int i, char *buf, size_t len)
@@ -39,13 +40,23 @@ int ops_record_load(sqlite3 *db, long rowid, ops_record *out, lm_err *err)
 				continue;
 			char v[128];
 			text_of(st, i, v, sizeof v);
-			col_role r = cols->c[k].role;
-			if (r == COL_ROLE_ID)
+			const store_column *m = &cols->c[k];
+			col_role r = m->role;
+			if (r == COL_ROLE_ID) {
 				snprintf(out->id, sizeof out->id, "%.63s", v);
-			else if (r == COL_ROLE_GROUP || r == COL_ROLE_TREATMENT || r == COL_ROLE_TARGET ||
-				 r == COL_ROLE_TIME || r == COL_ROLE_EVENT)
-				buf_printf(&demo, "%s%s %s", demo.len ? " | " : "",
-					   cols->c[k].label ? cols->c[k].label : name, v);
+			} else if (r == COL_ROLE_GROUP || r == COL_ROLE_TREATMENT || r == COL_ROLE_TARGET ||
+				   r == COL_ROLE_TIME || r == COL_ROLE_EVENT) {
+				/* in words (labels.h): "Treatment D-penicillamine", "Follow-up 400 days" */
+				int null = sqlite3_column_type(st, i) == SQLITE_NULL;
+				const char *tv = m->type == COL_TYPE_TEXT && !null
+							 ? (const char *)sqlite3_column_text(st, i) : NULL;
+				double num = m->type == COL_TYPE_TEXT || null ? (double)NAN
+									       : sqlite3_column_double(st, i);
+				lbl_text(m, num, tv, v, sizeof v);
+				int unit = m->unit && !null && !lbl_value(m, num, tv);
+				buf_printf(&demo, "%s%s %s%s%s", demo.len ? " | " : "", lbl_name(m), v,
+					   unit ? " " : "", unit ? m->unit : "");
+			}
 		}
 	}
 	sqlite3_finalize(st);
@@ -76,7 +87,7 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 		out->labs = xreallocarray(out->labs, (size_t)out->nlab + 1, sizeof *out->labs);
 		ops_lab *l = &out->labs[out->nlab++];
 		memset(l, 0, sizeof *l);
-		l->name = xstrdup(m->label ? m->label : m->name);
+		l->name = m->unit ? xasprintf("%s (%s)", lbl_name(m), m->unit) : xstrdup(lbl_name(m));
 		l->mean = m->mean, l->sd = m->sd;
 	}
 	sqlite3_stmt *st = store_prepare(db, "SELECT * FROM visits WHERE \"__patient\" = ? ORDER BY rowid", NULL);

@@ -285,7 +285,7 @@ run explain "$T/colon.lumen" --model colon --arm Lev+5FU --patient 1
 contains "colon: why Lev+5FU for patient 1" "$OUT" "Why the effect of Lev+5FU (risk difference"
 
 # ---- the TUI: the cohort by benefit, the patient's arms and reasons ----------------------
-tui() { "$LUMEN" tui "$T/syn.lumen" --model tl --headless --keys "$1" --dump; }
+tui() { "$LUMEN" tui "$T/syn.lumen" --model tl --headless --keys "$1" --dump --size 140x40; }
 best=$(sort -t, -k4,4g <(tail -n +2 "$T/tl.csv") | head -1)
 S=$(tui 'B')
 contains "TUI B: sorted by benefit" "$(sed -n 2p <<<"$S")" "sort benefit desc"
@@ -300,7 +300,7 @@ contains "TUI patient: the benefit is -effect" "$S" "benefit $(awk -F, '{printf 
 contains "TUI patient: the reasons add up" "$S" "why 1 helps: log odds ratio"
 S=$(tui 'B\nb')
 contains "TUI b: back to the reasons for the reference risk" "$S" "lowers risk | raises risk"
-S=$("$LUMEN" tui "$T/sk.lumen" --headless --keys 'B' --dump)
+S=$("$LUMEN" tui "$T/sk.lumen" --headless --keys 'B' --dump --size 140x40)
 check "TUI B on a file whose model is an effect model works too" grep -q "sort benefit desc" <<<"$S"
 
 # ---- a crafted or damaged file -------------------------------------------------------------
