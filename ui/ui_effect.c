@@ -161,9 +161,14 @@ void ui_effect_draw(ui_app *a, int y0)
 		ui_bar(a, y, COLS - 13, 12, p->p[k]);
 	}
 	double sum = p->fx - p->fb;
-	snprintf(t, sizeof t, "why %s %s: %s %.3f %c reasons %.3f = %.3f, err %.0e",
+	char errs[32]; /* no e-notation on a screen */
+	if (p->delta < 0.001)
+		snprintf(errs, sizeof errs, "err < 0.001");
+	else
+		snprintf(errs, sizeof errs, "err %.3f", p->delta);
+	snprintf(t, sizeof t, "why %s %s: %s %.3f %c reasons %.3f = %.3f, %s",
 		 e->arm[p->arm], -p->effect[p->arm] >= 0 ? "helps" : "harms", p->quantity, p->fb,
-		 sum < 0 ? '-' : '+', fabs(sum), p->fx, p->delta);
+		 sum < 0 ? '-' : '+', fabs(sum), p->fx, errs);
 	ui_put(y++, 2, COLS - 2, t);
 	ui_put(y++, 2, COLS - 2, "factor               value        more benefit | less benefit");
 	fac *f = xmallocarray((size_t)(p->ncol ? p->ncol : 1), sizeof *f);
