@@ -169,6 +169,11 @@ void ui_effect_draw(ui_app *a, int y0)
 	snprintf(t, sizeof t, "why %s %s: %s %.3f %c reasons %.3f = %.3f, %s",
 		 e->arm[p->arm], -p->effect[p->arm] >= 0 ? "helps" : "harms", p->quantity, p->fb,
 		 sum < 0 ? '-' : '+', fabs(sum), p->fx, errs);
+	if ((int)strlen(t) > COLS - 2) { /* narrow: the completeness error on its own line */
+		t[strlen(t) - strlen(errs) - 2] = 0;
+		ui_put(y++, 2, COLS - 2, t);
+		snprintf(t, sizeof t, "completeness error %s", errs + 4);
+	}
 	ui_put(y++, 2, COLS - 2, t);
 	ui_put(y++, 2, COLS - 2, "factor               value        more benefit | less benefit");
 	fac *f = xmallocarray((size_t)(p->ncol ? p->ncol : 1), sizeof *f);

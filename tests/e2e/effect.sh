@@ -341,3 +341,6 @@ LUA
 run report "$T/syn.lumen" "$T/eff3.lua"
 contains "lua: a patient's effect view, the risks as lumen predict" "$OUT" "p0=$(awk -F, '$1 == 4 {print $2}' "$T/tl.csv") p1=$(awk -F, '$1 == 4 {print $3}' "$T/tl.csv") complete=true"
 contains "lua: an unknown patient" "$OUT" "lumen.effect: no patient with id 'nobody'"
+S=$("$LUMEN" tui "$T/colon.lumen" --model colon --headless --keys '\n' --dump)
+contains "TUI 80x24: a narrow screen puts the completeness error on its own line" "$S" "completeness error < 0.001"
+check "TUI 80x24: the effect view has no e-notation" bash -c "! grep -Eq '[0-9]e[-+][0-9]' <<<\"\$1\"" _ "$S"
