@@ -344,3 +344,8 @@ contains "lua: an unknown patient" "$OUT" "lumen.effect: no patient with id 'nob
 S=$("$LUMEN" tui "$T/colon.lumen" --model colon --headless --keys '\n' --dump)
 contains "TUI 80x24: a narrow screen puts the completeness error on its own line" "$S" "completeness error < 0.001"
 check "TUI 80x24: the effect view has no e-notation" bash -c "! grep -Eq '[0-9]e[-+][0-9]' <<<\"\$1\"" _ "$S"
+S=$("$LUMEN" tui "$T/colon.lumen" --model colon --headless --keys '4gsex\ne' --dump)
+contains "TUI Audit e: the benefit by group" "$S" "Benefit of Lev+5FU against Obs by sex (out of fold; e: back)"
+run audit "$T/colon.lumen" --model colon --by sex
+row=$(grep -A3 "Benefit of Lev+5FU against Obs by sex" <<<"$OUT" | awk '$1 == "m" {printf "%s %s", $5, $7}')
+contains "TUI Audit e: group m as lumen audit" "$S" "$(awk '{print $1}' <<<"$row")   $(awk '{print $2}' <<<"$row")"
