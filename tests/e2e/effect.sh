@@ -349,3 +349,32 @@ contains "TUI Audit e: the benefit by group" "$S" "Benefit of Lev+5FU against Ob
 run audit "$T/colon.lumen" --model colon --by sex
 row=$(grep -A3 "Benefit of Lev+5FU against Obs by sex" <<<"$OUT" | awk '$1 == "m" {printf "%s %s", $5, $7}')
 contains "TUI Audit e: group m as lumen audit" "$S" "$(awk '{print $1}' <<<"$row")   $(awk '{print $2}' <<<"$row")"
+
+# ---- every architecture on the known inputs (figures of 2026-12-01 in the comments) --------
+skm() { sqlite3 "$T/sk.lumen" "SELECT json_extract(metrics, '\$.effect.arms[0].$2') FROM models WHERE name = '$1'"; }
+sk_rho() { # model: Spearman of its out-of-fold effect with the truth
+	"$LUMEN" predict "$T/sk.lumen" --model "$1" --csv "$T/$1.csv"
+	paste -d, <(cut -d, -f4 "$T/$1.csv" | tail -n +2) <(cut -d, -f5 "$T/sk/truth_effect.csv" | tail -n +2) >"$T/$1.et"
+	spearman "$T/$1.et"
+}
+run train "$T/sk.lumen" --model mlp --target outcome --effect treatment --features $SKF --name skmlp --quiet
+r=$(sk_rho skmlp) # 0.639, Qini 0.0173, slope 0.74
+check "mlp T-learner: Spearman with the true effect > 0.5 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.5)}'
+check "mlp T-learner: Qini area above random ($(skm skmlp curves.qini_area))" awk -v q="$(skm skmlp curves.qini_area)" 'BEGIN {exit !(q > 0.01)}'
+run train "$T/sk.lumen" --model mlp --target outcome --effect treatment --features $SKF --name skmlpdr --learner dr --quiet
+r=$(sk_rho skmlpdr) # 0.554, Qini 0.0149
+check "mlp DR-learner: Spearman with the true effect > 0.4 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.4)}'
+run train "$T/sk.lumen" --model transformer --d-model 16 --blocks 1 --heads 2 --ffn 32 --epochs 30 \
+	--target outcome --effect treatment --features $SKF --name sktf --quiet
+r=$(sk_rho sktf) # 0.815, Qini 0.0206, slope 0.77
+check "transformer T-learner: Spearman with the true effect > 0.65 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.65)}'
+check "transformer T-learner: effect calibration slope within 0.5..1.5 ($(skm sktf calibration.slope))" \
+	awk -v s="$(skm sktf calibration.slope)" 'BEGIN {exit !(s > 0.5 && s < 1.5)}'
+if /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null; then
+	/usr/bin/python3 "$TOP/tests/e2e/sklearn_tlearner.py" "$T/sk.lumen" skmlp "$T/sk/truth_effect.csv" mlp >"$T/sk_mlp"
+	skr=$(awk '$1 == "rho_sklearn" {print $2}' "$T/sk_mlp") # 0.590 (MLPClassifier 64x64, early stopping)
+	check "mlp T-learner ranks at least as well as sklearn's MLPClassifier T-learner, less 0.05 ($(sk_rho skmlp) vs $skr)" \
+		awk -v l="$(spearman "$T/skmlp.et")" -v s="$skr" 'BEGIN {exit !(l > s - 0.05)}'
+else
+	skip "sklearn MLP T-learner" "/usr/bin/python3 has no scikit-learn/scipy"
+fi
