@@ -29,7 +29,10 @@ nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *ba
 			double v = (double)base[s];
 			if (!use_fold) {
 				base_out[s] = base[s];
-			} else if (f->kind == SLOT_NUMERIC) {
+			} else if (f->kind == SLOT_NUMERIC ||
+				   (f->kind == SLOT_VISIT && strcmp(f->category, "missing") &&
+				    strcmp(f->category, "present"))) {
+				/* (a visit's lab value or time gap is standardised like a number) */
 				/* the same raw value, standardised with the fold's statistics */
 				double raw = v * f->scale + f->center;
 				base_out[s] = k->scale > 0 ? (float)((raw - k->center) / k->scale) : 0.0f;
