@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../explain/ig.h"
+#include "../src/data/visits_enc.h"
 #include "../src/nn/model.h"
 #include "../src/stats/audit.h"
 #include "../src/stats/audit_why.h"
@@ -884,9 +885,21 @@ static enc_value *input_values(lua_State *L, const model *m, int idx, const char
 		luaL_error(L, "model:%s(): wants a patient or a table of values (got a %s)", method,
 			   luaL_typename(L, idx));
 	const frame *fr = pa ? need_frame(L) : NULL;
+	int nstatic = venc_static_columns(sp);
+	if (pa && nstatic < sp->ncolumn && !fr->visits) {
+		/* a sequence model reads the patient's visits: loaded once into the host's frame
+		 * (frame_free frees them with it, whoever owns it) */
+		lm_err e = {0};
+		if (venc_attach(host_of(L)->db, (frame *)fr, &e))
+			luaL_error(L, "model:%s(): %s", method, e.msg);
+	}
 	for (int j = 0; j < sp->ncolumn; j++) {
 		v[j].num = NAN;
 		v[j].text = NULL;
+		v[j].visits = pa && j >= nstatic ? fr->visits : NULL; /* a table: no visits */
+		v[j].rowid = pa ? fr->rowid[pa->row] : 0;
+		if (j >= nstatic)
+			continue;
 		int is_text = sp->column_type[j] == COL_TYPE_TEXT;
 		if (pa) {
 			int c = frame_find(fr, sp->columns[j]);

@@ -87,6 +87,23 @@ run tui "$W" --model gru --headless --keys '\nv' --dump
 contains "TUI visits view names the visit that moved the risk most" "$OUT" "moved risk most:"
 contains "TUI visits view: the IG heat legend" "$OUT" "heat vs mean | IG"
 
+# Lua: m:predict and m:explain of a patient read its visits too
+cat >"$T/x.lua" <<'LUA'
+local m = lumen.model("gru")
+for p in lumen.patients{where = "true"} do
+  local e = m:explain(p, {steps = 32})
+  local s = 0
+  for _, f in ipairs(e) do s = s + f.attribution end
+  local adds = math.abs(e.baseline_logit + s - e.logit) <= e.delta + 1e-3
+  report.paragraph(string.format("prob %.4f adds up %s", m:predict(p), tostring(adds)))
+  break
+end
+LUA
+run report "$W" "$T/x.lua"
+oof=$(sq "SELECT printf('%.4f', p) FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'gru' AND p.patient = 1")
+contains "Lua m:predict of a patient is its stored out-of-fold risk (visits read)" "$OUT" "prob $oof"
+contains "Lua m:explain adds up" "$OUT" "adds up true"
+
 # audit and risk strata read the stored predictions
 run audit "$W" --model cnn --by sex
 eq "audit cnn: exit 0" "$RC" 0
