@@ -133,3 +133,8 @@ contains "the all-missing lab is left out, said" "$ERR" "left out: gone"
 eq "no slot of it" "$(sqlite3 "$T/small.lumen" "SELECT count(*) FROM model_inputs WHERE name LIKE 'gone%'")" 0
 run predict "$T/small.lumen" --model gru-y
 eq "predict patients without visits: 10 rows" "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" 10
+run import "$T/p.csv" -o "$T/novisits.lumen"
+run train "$T/novisits.lumen" --model cnn --target y --folds 2
+eq "a sequence model on a file without visits: data error" "$RC/$ERR" \
+	"65/lumen: train: the model reads visits and the workbench file has none (import with --visits VISITS.csv)"
+eq "nothing stored" "$(sqlite3 "$T/novisits.lumen" "SELECT count(*) FROM models")" 0
