@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../data/visits_enc.h"
 #include "../../explain/ig.h"
 #include "../data/encoder.h"
 #include "../nn/coxmodel.h"
@@ -43,11 +44,13 @@ static const char usage[] =
 	"  --features a,b        exactly these feature columns\n"
 	"  --exclude a,b         leave these columns out of the default features\n"
 	"  --force               replace a model of the same name\n"
-	"  --quiet               no notes on stderr\n";
+	"  --quiet               no notes on stderr\n"
+	"  --model gru|cnn|cnn-gru --max-visits K   a network on the Cox partial likelihood\n"
+	"                        over the last K visits too (default 16; lumen train --help)\n";
 
 typedef struct cox_args {
 	const char *file, *time, *event, *name, *features, *exclude, *times, *arch, *hidden;
-	int folds, force, quiet, epochs, batch, neural;
+	int folds, force, quiet, epochs, batch, neural, max_visits;
 	double lr, dropout;
 	double l2, horizon;
 	cox_ties ties;
@@ -66,7 +69,7 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
 		{"epochs", required_argument, NULL, 'E'},  {"batch", required_argument, NULL, 'b'},
 		{"lr", required_argument, NULL, 'l'},      {"dropout", required_argument, NULL, 'D'},
-		{"hidden", required_argument, NULL, 'N'},
+		{"hidden", required_argument, NULL, 'N'},  {"max-visits", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -84,14 +87,20 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		double d;
 		switch (c) {
 		case 'm':
-			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer"))
-				return cli_usage_error(CMD, "--model %s does not take --time/--event (cox, mlp"
-							    " or transformer do; logreg takes --horizon)",
-						       optarg);
+			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer") &&
+			    nn_arch_parse(optarg) < NN_GRU)
+				return cli_usage_error(CMD, "--model %s does not take --time/--event (cox, mlp,"
+							    " transformer, gru, cnn or cnn-gru do; logreg takes"
+							    " --horizon)", optarg);
 			a->arch = optarg;
 			a->neural = strcmp(optarg, "cox") != 0;
 			break;
 		case 'N': a->hidden = optarg; break;
+		case 'K':
+			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
+				return cli_usage_error(CMD, "--max-visits: '%s' is not a valid count", optarg);
+			a->max_visits = (int)v;
+			break;
 		case 'E': case 'b':
 			if (parse_long(optarg, &v) != 0 || v < 1 || v > 1000000000L)
 				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",
@@ -657,6 +666,8 @@ static int fit_neural(const cox_run *r, const enc_spec *spec, const long *rows, 
 		tokens[i] = spec->slot[i].token;
 	sp.n_tokens = spec->ncolumn;
 	sp.slot_token = tokens;
+	int S;
+	venc_geometry(spec, &S, &sp.seq_steps, &sp.seq_feat); /* a sequence model's visit steps */
 	nn_model *m = nn_create(&sp, seed, err);
 	free(tokens);
 	if (!m)
@@ -1041,6 +1052,8 @@ int cmd_train_cox(int argc, char **argv)
 		load[r.nfeat + 1] = r.ev_col;
 		st = frame_load(db, "patients", load, r.nfeat + 2, &r.f, &err);
 		free(load);
+		if (!st && nn_arch_parse(r.a.arch) >= NN_GRU)
+			st = venc_attach(db, &r.f, &err);
 		if (st)
 			goto out;
 		r.tcol = frame_find(&r.f, r.a.time);
@@ -1078,6 +1091,14 @@ int cmd_train_cox(int argc, char **argv)
 			all[i] = i;
 		st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, all, r.f.nrow,
 				     &r.m->spec, &err);
+		if (!st && nn_arch_parse(r.a.arch) >= NN_GRU) {
+			char *warn = NULL;
+			st = venc_fit(&r.m->spec, &r.f, all, r.f.nrow,
+				      r.a.max_visits ? r.a.max_visits : 16, &warn, &err);
+			if (warn)
+				fprintf(stderr, "lumen: train: warning: %s\n", warn);
+			free(warn);
+		}
 		free(all);
 		if (st)
 			goto out;

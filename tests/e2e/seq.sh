@@ -112,9 +112,17 @@ run survival "$W" --time time --event event --by risk:gru:3
 eq "survival by gru risk tertiles: exit 0" "$RC" 0
 contains "three strata" "$OUT" "risk 3/3"
 
-# time-to-event training reads no visits yet: a clear usage error
-run train "$W" --model gru --time time --event event
-eq "gru on the Cox likelihood: usage error" "$RC" 64
+# time to event: a GRU on the Cox partial likelihood, its curves, the same by --input
+run train "$W" --model gru --time time --event event --max-visits 6 --epochs 6 --quiet
+eq "gru on the Cox likelihood: exit 0" "$RC" 0
+contains "gru-cox model line" "$OUT" "model 'gru-cox-event': gru on the Cox partial likelihood"
+eq "gru-cox stores its visit slots" "$(sq "SELECT count(*) FROM model_inputs i JOIN models m ON m.id = i.model_id WHERE m.name = 'gru-cox-event' AND kind = 'visit'")" 66
+run predict "$W" --model gru-cox-event
+COX=$(printf '%s\n' "$OUT" | cut -d, -f1-5)
+run predict "$W" --model gru-cox-event --input "$S/patients.csv" --input-visits "$S/visits.csv"
+eq "gru-cox: predict --input with visits = the cohort's curves" "$(printf '%s\n' "$OUT" | cut -d, -f1-5)" "$COX"
+run explain "$W" --model gru-cox-event --patient 2
+contains "gru-cox explained over visits" "$OUT" "<- moved the risk most"
 
 # bad input
 printf 'id,age,y\n1,50,1\n2,60,0\n3,70,1\n4,40,0\n5,45,1\n6,55,0\n7,65,1\n8,35,0\n9,52,1\n10,48,0\n' >"$T/p.csv"
