@@ -557,6 +557,9 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 			j = k;
 	if (j < 0)
 		return lm_seterr(err, EX_DATAERR, "'%s' is not an input of model %s", col, pv->model);
+	if (j >= venc_static_columns(sp))
+		return lm_seterr(err, EX_DATAERR, "'%s' is read from the patient's visits; what-if "
+				 "changes the patient's own values", col);
 	if (sp->column_type[j] == COL_TYPE_TEXT) {
 		free(pv->vt[j]);
 		pv->vt[j] = !strcmp(val, ".") ? NULL : xstrdup(val);

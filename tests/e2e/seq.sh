@@ -146,3 +146,7 @@ run train "$T/novisits.lumen" --model cnn --target y --folds 2
 eq "a sequence model on a file without visits: data error" "$RC/$ERR" \
 	"65/lumen: train: the model reads visits and the workbench file has none (import with --visits VISITS.csv)"
 eq "nothing stored" "$(sqlite3 "$T/novisits.lumen" "SELECT count(*) FROM models")" 0
+run tui "$W" --model gru --headless --keys '\nevisits.egfr=5\n' --dump
+contains "what-if refuses a visit lab" "$OUT" "what-if: 'visits.egfr' is read from the patient's visits"
+run tui "$W" --model gru --headless --keys '\neegfr=50\n' --dump
+contains "what-if of a static value with the visits kept" "$OUT" "what-if: egfr"
