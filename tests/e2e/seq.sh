@@ -96,6 +96,10 @@ for p in lumen.patients{where = "true"} do
   for _, f in ipairs(e) do s = s + f.attribution end
   local adds = math.abs(e.baseline_logit + s - e.logit) <= e.delta + 1e-3
   report.paragraph(string.format("prob %.4f adds up %s", m:predict(p), tostring(adds)))
+  local v, t = e.visits, 0
+  for _, x in ipairs(v.per_visit) do t = t + x end
+  local whole = math.abs(t + v.padded + v.static - (e.logit - e.baseline_logit)) <= e.delta + 1e-3
+  report.paragraph(string.format("visits %d labs %d top %d whole %s", #v.matrix, #v.labs, v.top, tostring(whole)))
   break
 end
 LUA
@@ -103,6 +107,8 @@ run report "$W" "$T/x.lua"
 oof=$(sq "SELECT printf('%.4f', p) FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'gru' AND p.patient = 1")
 contains "Lua m:predict of a patient is its stored out-of-fold risk (visits read)" "$OUT" "prob $oof"
 contains "Lua m:explain adds up" "$OUT" "adds up true"
+contains "Lua e.visits: the visit x lab matrix, the top visit, and it adds up" "$OUT" "visits $nv labs 4 top"
+contains "Lua e.visits adds up with padding and static inputs" "$OUT" "whole true"
 
 # audit and risk strata read the stored predictions
 run audit "$W" --model cnn --by sex
