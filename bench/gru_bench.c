@@ -21,6 +21,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: gru_bench [N >= 256 [K [F >= 2 [S [H [IG_PATIENTS [THREADS]]]]]]]\n");
 		return 64;
 	}
+	if (nig > n) /* the patients explained are among the N */
+		nig = n;
 	int w = S + K * F;
 	lm_rng r;
 	rng_seed(&r, 1);

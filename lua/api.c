@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../explain/ig.h"
+#include "../src/data/visits_enc.h"
 #include "../src/nn/model.h"
 #include "../src/stats/audit.h"
 #include "../src/stats/audit_why.h"
@@ -941,9 +942,21 @@ static enc_value *input_values(lua_State *L, const model *m, int idx, const char
 		luaL_error(L, "model:%s(): wants a patient or a table of values (got a %s)", method,
 			   luaL_typename(L, idx));
 	const frame *fr = pa ? need_frame(L) : NULL;
+	int nstatic = venc_static_columns(sp);
+	if (pa && nstatic < sp->ncolumn && !fr->visits) {
+		/* a sequence model reads the patient's visits: loaded once into the host's frame
+		 * (frame_free frees them with it, whoever owns it) */
+		lm_err e = {0};
+		if (venc_attach(host_of(L)->db, (frame *)fr, &e))
+			luaL_error(L, "model:%s(): %s", method, e.msg);
+	}
 	for (int j = 0; j < sp->ncolumn; j++) {
 		v[j].num = NAN;
 		v[j].text = NULL;
+		v[j].visits = pa && j >= nstatic ? fr->visits : NULL; /* a table: no visits */
+		v[j].rowid = pa ? fr->rowid[pa->row] : 0;
+		if (j >= nstatic)
+			continue;
 		int is_text = sp->column_type[j] == COL_TYPE_TEXT;
 		if (pa) {
 			int c = frame_find(fr, sp->columns[j]);
@@ -1154,6 +1167,47 @@ static int model_explain_l(lua_State *L)
 	lua_setfield(L, -2, "baseline_logit");
 	lua_pushnumber(L, (double)ex.delta);
 	lua_setfield(L, -2, "delta");
+	int nst = venc_static_columns(&m->spec);
+	ops_visit_attr va;
+	if (nst < m->spec.ncolumn &&
+	    ops_visit_attr_of(m, ex.slots, vals[nst].visits, vals[nst].rowid, &va) == 0) {
+		/* a sequence model: e.visits = {labs, matrix (visit x lab), per_visit, top, ...} */
+		lua_createtable(L, 0, 7);
+		lua_createtable(L, va.nlab, 0);
+		for (int q = 0; q < va.nlab; q++) {
+			lua_pushstring(L, va.lab[q]);
+			lua_rawseti(L, -2, q + 1);
+		}
+		lua_setfield(L, -2, "labs");
+		lua_createtable(L, va.nvisit, 0);
+		for (int r = 0; r < va.nvisit; r++) {
+			lua_createtable(L, va.nlab, 0);
+			for (int q = 0; q < va.nlab; q++) {
+				lua_pushnumber(L, (double)va.m[(size_t)r * va.nlab + q]);
+				lua_rawseti(L, -2, q + 1);
+			}
+			lua_rawseti(L, -2, r + 1);
+		}
+		lua_setfield(L, -2, "matrix");
+		lua_createtable(L, va.nvisit, 0);
+		for (int r = 0; r < va.nvisit; r++) {
+			lua_pushnumber(L, (double)va.visit[r]);
+			lua_rawseti(L, -2, r + 1);
+		}
+		lua_setfield(L, -2, "per_visit");
+		if (va.top >= 0) {
+			lua_pushinteger(L, va.top + 1);
+			lua_setfield(L, -2, "top");
+		}
+		lua_pushinteger(L, va.first);
+		lua_setfield(L, -2, "skipped");
+		lua_pushnumber(L, (double)va.padded);
+		lua_setfield(L, -2, "padded");
+		lua_pushnumber(L, (double)va.statics);
+		lua_setfield(L, -2, "static");
+		lua_setfield(L, -2, "visits");
+		ops_visit_attr_free(&va);
+	}
 	lua_pushinteger(L, ex.steps);
 	lua_setfield(L, -2, "steps");
 	if (used >= 0)

@@ -1,5 +1,5 @@
 /* api_effect.c: lumen.effect{model = NAME [, arm = ARM] [, by = COL] [, explain = true]
- * [, top = N]} — a treatment-effect model's stored evaluation, its patients ranked by
+ * [, top = N] [, patient = ID]} — a treatment-effect model's stored evaluation, its patients ranked by
  * predicted benefit, and on request the benefit by group and the importance of the effect
  * modifiers: the numbers of lumen models, lumen audit and lumen explain (src/ops/ops_effect.c),
  * read-only. */
@@ -44,7 +44,7 @@ int host_l_effect(lua_State *L)
 {
 	host *h = host_of(L);
 	luaL_checktype(L, 1, LUA_TTABLE);
-	static const char *const ok[] = {"model", "arm", "by", "explain", "top"};
+	static const char *const ok[] = {"model", "arm", "by", "explain", "top", "patient"};
 	lua_pushnil(L);
 	while (lua_next(L, 1)) {
 		size_t i;
@@ -57,7 +57,7 @@ int host_l_effect(lua_State *L)
 		lua_pop(L, 1);
 	}
 	const char *name = opt_string(L, "model"), *arm = opt_string(L, "arm");
-	const char *by = opt_string(L, "by");
+	const char *by = opt_string(L, "by"), *patient = opt_string(L, "patient");
 	if (!name)
 		return luaL_error(L, "lumen.effect: model = NAME is required");
 	lua_getfield(L, 1, "explain");
@@ -137,6 +137,22 @@ int host_l_effect(lua_State *L)
 		cJSON_AddItemToObject(out, "groups", cJSON_DetachItemFromObjectCaseSensitive(gj, "groups"));
 		cJSON_Delete(gj);
 		ops_effect_groups_free(&g);
+	}
+	if (patient) { /* one patient's view: the risks, the benefit and its reasons */
+		ig_inputs in;
+		if (ig_inputs_load(h->db, e->base, &in, &err))
+			goto fail;
+		long row = ig_inputs_find(&in, patient);
+		ops_effect_patient pv;
+		int st = row < 0 ? lm_seterr(&err, EX_DATAERR, "no patient with id '%s'", patient)
+				 : ops_effect_patient_load(h->db, e, &in, row, a, NULL, &pv, &err);
+		ig_inputs_free(&in);
+		if (st)
+			goto fail;
+		cJSON *pj = ops_effect_patient_json(&pv, e);
+		cJSON_AddStringToObject(pj, "id", patient);
+		cJSON_AddItemToObject(out, "patient", pj);
+		ops_effect_patient_free(&pv);
 	}
 	if (explain) {
 		ig_inputs in;

@@ -72,7 +72,7 @@ int host_preds_load(host *h, const char *name, lm_err *err);
 struct cJSON;
 void host_push_json(lua_State *L, const struct cJSON *j);
 
-/* api_effect.c: lumen.effect{model = NAME, arm =, by =, explain =, top =} */
+/* api_effect.c: lumen.effect{model = NAME, arm =, by =, explain =, top =, patient =} */
 int host_l_effect(lua_State *L);
 
 /* api_report.c: the functions of the `report` table (NULL-terminated) */

@@ -16,6 +16,7 @@
 #include "../src/stats/groups.h"
 #include "../src/ops/ops.h"
 #include "../src/data/labels.h"
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 #define AUDIT_BOOT 200
@@ -238,6 +239,10 @@ static void audit_draw(ui_app *a)
 	}
 	if (!as.have_au)
 		return;
+	if (ui_effect_audit_shown(a)) { /* an effect model: who would be helped (ui_effect.c) */
+		ui_effect_audit_draw(a, 3, as.spec);
+		return;
+	}
 	if (show_why) {
 		why_draw(a, 3);
 		return;
@@ -332,6 +337,8 @@ static const ui_key audit_keys[] = {
 	{{'g'}, "g", "grouping: columns, intersections (sex,stage), bins (; age=50,65)", k_group},
 	{{'b'}, "b", "bootstrap 95% intervals (200 replicates) on/off", k_boot},
 	{{'w'}, "w", "why the groups differ: top inputs, warnings on/off", k_why},
+	{{'e'}, "e", "effect model: the benefit by group (who would be helped) on/off",
+	 ui_effect_audit_key},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
 	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
 	{{0}, NULL, NULL, NULL},

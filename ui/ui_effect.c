@@ -23,7 +23,22 @@ static struct estate {
 	int have_pv;
 	ops_effect_patient pv;
 	char err[256];
+	/* the Audit screen's benefit by group: per arm, for column gcol */
+	int audit_on;
+	char gcol[128];
+	ops_effect_groups *g; /* narm - 1 results, NULL until computed */
+	char gerr[256];
 } es = {.model_id = -1, .arm = 1};
+
+static void drop_groups(void)
+{
+	for (int a = 0; es.g && es.e && a < es.e->narm - 1; a++)
+		ops_effect_groups_free(&es.g[a]);
+	free(es.g);
+	es.g = NULL;
+	es.gcol[0] = 0;
+	es.gerr[0] = 0;
+}
 
 static void drop_pv(void)
 {
@@ -36,12 +51,15 @@ static void drop_pv(void)
 void ui_effect_release(void)
 {
 	drop_pv();
+	drop_groups();
 	if (es.have_in)
 		ig_inputs_free(&es.in);
 	effm_free(es.e);
+	int on = es.audit_on;
 	memset(&es, 0, sizeof es);
 	es.model_id = -1;
 	es.arm = 1;
+	es.audit_on = on; /* the Audit screen's choice outlives a change of model */
 }
 
 /* Loads the current model when it changed; 1 when it is an effect model. */
@@ -161,9 +179,19 @@ void ui_effect_draw(ui_app *a, int y0)
 		ui_bar(a, y, COLS - 13, 12, p->p[k]);
 	}
 	double sum = p->fx - p->fb;
-	snprintf(t, sizeof t, "why %s %s: %s %.3f %c reasons %.3f = %.3f, err %.0e",
+	char errs[32]; /* no e-notation on a screen */
+	if (p->delta < 0.001)
+		snprintf(errs, sizeof errs, "err < 0.001");
+	else
+		snprintf(errs, sizeof errs, "err %.3f", p->delta);
+	snprintf(t, sizeof t, "why %s %s: %s %.3f %c reasons %.3f = %.3f, %s",
 		 e->arm[p->arm], -p->effect[p->arm] >= 0 ? "helps" : "harms", p->quantity, p->fb,
-		 sum < 0 ? '-' : '+', fabs(sum), p->fx, p->delta);
+		 sum < 0 ? '-' : '+', fabs(sum), p->fx, errs);
+	if ((int)strlen(t) > COLS - 2) { /* narrow: the completeness error on its own line */
+		t[strlen(t) - strlen(errs) - 2] = 0;
+		ui_put(y++, 2, COLS - 2, t);
+		snprintf(t, sizeof t, "completeness error %s", errs + 4);
+	}
 	ui_put(y++, 2, COLS - 2, t);
 	ui_put(y++, 2, COLS - 2, "factor               value        more benefit | less benefit");
 	fac *f = xmallocarray((size_t)(p->ncol ? p->ncol : 1), sizeof *f);
@@ -236,4 +264,61 @@ void ui_effect_sort_benefit(ui_app *a)
 	a->cur = a->top = 0;
 	ui_status(a, "sorted by the predicted benefit of %s against %s, highest first",
 		  es.e->arm[1], es.e->arm[0]);
+}
+
+void ui_effect_audit_key(ui_app *a)
+{
+	if (!ensure_model(a)) {
+		ui_status(a, "e: model %s is not a treatment-effect model", a->co.model_name ?
+			  a->co.model_name : "-");
+		return;
+	}
+	es.audit_on = !es.audit_on;
+}
+
+int ui_effect_audit_shown(ui_app *a)
+{
+	return es.audit_on && ensure_model(a);
+}
+
+void ui_effect_audit_draw(ui_app *a, int y0, const char *spec)
+{
+	if (!ensure_model(a))
+		return;
+	char col[128];
+	size_t k = strcspn(spec ? spec : "", ",;= ");
+	snprintf(col, sizeof col, "%.*s", (int)(k < sizeof col ? k : sizeof col - 1), spec ? spec : "");
+	if (!es.g || strcmp(col, es.gcol)) {
+		drop_groups();
+		snprintf(es.gcol, sizeof es.gcol, "%s", col);
+		es.g = xcalloc((size_t)es.e->narm, sizeof *es.g);
+		lm_err err = {0};
+		for (int b = 1; b < es.e->narm && !es.gerr[0]; b++)
+			if (ops_effect_groups_run(a->db, es.e, b, col, &es.g[b - 1], &err))
+				snprintf(es.gerr, sizeof es.gerr, "%.250s", err.msg);
+	}
+	int y = y0;
+	if (es.gerr[0]) {
+		attron((attr_t)ui_attr_of(a, UI_A_WARN));
+		ui_put(y, 2, COLS - 4, es.gerr);
+		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+		return;
+	}
+	char t[256];
+	for (int b = 1; b < es.e->narm && y < LINES - 2; b++) {
+		const ops_effect_groups *g = &es.g[b - 1];
+		snprintf(t, sizeof t, "Benefit of %s against %s by %s (out of fold; e: back)", es.e->arm[b],
+			 es.e->arm[0], col);
+		attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+		ui_put(y++, 0, COLS, t);
+		attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+		ui_put(y++, 2, COLS - 2, "group             n  benefit  observed (95% interval)");
+		for (int i = 0; i < g->ngroup && y < LINES - 2; i++, y++) {
+			const ops_effect_group *x = &g->g[i];
+			snprintf(t, sizeof t, "%-14.14s %5ld  %+.3f   %+.3f (%+.3f, %+.3f)", x->label, x->n,
+				 -x->predicted, x->observed, x->lo, x->hi);
+			ui_put(y, 2, COLS - 2, t);
+		}
+		y++;
+	}
 }

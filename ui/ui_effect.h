@@ -18,6 +18,13 @@ void ui_effect_key_arm(ui_app *a);
  * reference (out of fold), highest first; a status message when the model is not an effect
  * model. */
 void ui_effect_sort_benefit(ui_app *a);
+/* Audit screen key e: the benefit by group instead of the fairness table (again: back). */
+void ui_effect_audit_key(ui_app *a);
+/* 1 when the Audit screen shows the benefit by group. */
+int ui_effect_audit_shown(ui_app *a);
+/* Draws, from row y0, the benefit of every arm by the first column of spec (the audit's
+ * grouping "sex,stage; age=50,65": "sex"), as lumen audit prints it. */
+void ui_effect_audit_draw(ui_app *a, int y0, const char *spec);
 /* Frees the cached model and view (at exit). */
 void ui_effect_release(void);
 

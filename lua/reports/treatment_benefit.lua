@@ -1,10 +1,10 @@
 -- treatment_benefit: who benefits from which arm, by a treatment-effect model
 -- (lumen train --effect): the average effect, the Qini curve, the calibration of the effect,
--- balance and overlap, the benefit by group, the effect modifiers and the patients with the
--- largest predicted benefit. Every number comes from lumen.effect (the numbers of lumen
--- models, lumen audit and lumen explain).
+-- balance and overlap, the benefit by group, the effect modifiers, the patients with the
+-- largest predicted benefit and why the first of them is predicted to benefit. Every number
+-- comes from lumen.effect (the numbers of lumen models, lumen audit and lumen explain).
 --   lumen report FILE treatment_benefit [MODEL [ARM [GROUP-COLUMN]]] -o benefit.html
---@about Who benefits from which arm: average effect, Qini curve, calibration of the effect, benefit by group
+--@about Who benefits from which arm: average effect, Qini curve, calibration of the effect, benefit by group, why
 --@arg MODEL         the treatment-effect model (default: the newest)
 --@arg ARM           the arm compared with the reference (default: the first other arm)
 --@arg GROUP-COLUMN  the column for the benefit by group (default: the first group column)
@@ -107,3 +107,29 @@ for i, p in ipairs(e.top) do
 		["risk " .. e.reference] = fmt.num(p.p[e.reference], 3), ["risk " .. e.arm] = fmt.num(p.p[e.arm], 3)}
 end
 report.table(tp, {columns = {"rowid", "benefit", "risk " .. e.reference, "risk " .. e.arm}})
+
+if e.top[1] then
+	-- the id the patient is known by (the id column, else the row number)
+	local idcol
+	for _, c in ipairs(lumen.columns()) do if c.role == "id" then idcol = c.name end end
+	local who = tostring(e.top[1].rowid)
+	if idcol then
+		for p in lumen.patients() do
+			if p.rowid == e.top[1].rowid then who = tostring(p[idcol]) break end
+		end
+	end
+	local pv = lumen.effect{model = name, arm = e.arm, patient = who}.patient
+	report.heading("Why patient " .. who .. " is predicted to benefit from " .. e.arm)
+	local fl, fv = {}, {}
+	table.sort(pv.factors, function(x, y) return math.abs(x.attribution) > math.abs(y.attribution) end)
+	for i, f in ipairs(pv.factors) do
+		if i > 8 then break end
+		fl[i], fv[i] = f.column .. " = " .. (f.value ~= "" and f.value or "missing"), f.attribution
+	end
+	report.attribution{title = string.format("Attributions to the %s (%s %.3f = baseline %.3f + "
+		.. "the bars; negative: more benefit)", pv.explained, pv.explained, pv.value, pv.baseline_value),
+		labels = fl, values = fv}
+	report.paragraph(string.format("Explained with the %s networks; completeness error %s.",
+		pv.model_used == "fold" and "fold" or "final",
+		pv.delta < 1e-6 and "below 1e-6" or string.format("%.1g", pv.delta)))
+end

@@ -282,14 +282,8 @@ int cmd_train(int argc, char **argv)
 		has_time |= !strncmp(argv[i], "--time", 6) && strncmp(argv[i], "--times", 7);
 		has_horizon |= !strncmp(argv[i], "--horizon", 9);
 	}
-	if (has_time && !has_horizon) { /* a network on the Cox partial likelihood */
-		for (int i = 1; i + 1 < argc; i++)
-			if (!strcmp(argv[i], "--model") && nn_arch_parse(argv[i + 1]) >= NN_GRU)
-				return cli_usage_error(CMD, "--model %s: time-to-event training reads no "
-							    "visits yet; use --horizon T (the event by T)",
-						       argv[i + 1]);
+	if (has_time && !has_horizon) /* a network on the Cox partial likelihood */
 		return cmd_train_cox(argc, argv);
-	}
 	train_args ta;
 	int done = 0;
 	int st = parse_args(argc, argv, &ta, &done);

@@ -34,7 +34,9 @@ static const char usage[] =
 	"  --features a,b        exactly these feature columns\n"
 	"  --exclude a,b         leave these columns out of the default features\n"
 	"  --force               replace a model of the same name\n"
-	"  --quiet               no notes on stderr\n";
+	"  --quiet               no notes on stderr\n"
+	"  --model gru|cnn|cnn-gru --max-visits K   a network on the Cox partial likelihood\n"
+	"                        over the last K visits too (default 16; lumen train --help)\n";
 
 typedef ops_train_opts cox_args;
 
@@ -50,7 +52,7 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
 		{"epochs", required_argument, NULL, 'E'},  {"batch", required_argument, NULL, 'b'},
 		{"lr", required_argument, NULL, 'l'},      {"dropout", required_argument, NULL, 'D'},
-		{"hidden", required_argument, NULL, 'N'},
+		{"hidden", required_argument, NULL, 'N'},  {"max-visits", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -68,14 +70,20 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		double d;
 		switch (c) {
 		case 'm':
-			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer"))
-				return cli_usage_error(CMD, "--model %s does not take --time/--event (cox, mlp"
-							    " or transformer do; logreg takes --horizon)",
-						       optarg);
+			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer") &&
+			    nn_arch_parse(optarg) < NN_GRU)
+				return cli_usage_error(CMD, "--model %s does not take --time/--event (cox, mlp,"
+							    " transformer, gru, cnn or cnn-gru do; logreg takes"
+							    " --horizon)", optarg);
 			a->arch = optarg;
 			a->neural = strcmp(optarg, "cox") != 0;
 			break;
 		case 'N': a->hidden = optarg; break;
+		case 'K':
+			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
+				return cli_usage_error(CMD, "--max-visits: '%s' is not a valid count", optarg);
+			a->max_visits = (int)v;
+			break;
 		case 'E': case 'b':
 			if (parse_long(optarg, &v) != 0 || v < 1 || v > 1000000000L)
 				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",

@@ -782,6 +782,14 @@ static cJSON *evaluate(erun *r)
 		uplift_calibration cal;
 		uplift_calibration_compute(e, tr, y, m, m >= 2000 ? 10 : 5, &cal);
 		cJSON_AddItemToObject(o, "calibration", uplift_calibration_json(&cal));
+		if (r->psi) { /* the DR-learner: the same groups against the pseudo-outcomes */
+			double *ps = xmallocarray((size_t)(m ? m : 1), sizeof *ps);
+			for (long q = 0; q < m; q++)
+				ps[q] = r->psi[(size_t)idx[q] * A + a];
+			uplift_calibration_pseudo(e, ps, m, m >= 2000 ? 10 : 5, &cal);
+			cJSON_AddItemToObject(o, "calibration_dr", uplift_calibration_json(&cal));
+			free(ps);
+		}
 		/* balance of every feature column between this arm and the reference: a numeric
 		 * column's SMD, a categorical one's largest SMD over its levels */
 		cJSON *bal = cJSON_AddObjectToObject(o, "balance");

@@ -397,9 +397,11 @@ void effm_print_summary(FILE *out, const cJSON *metrics)
 			num(ate, "predicted"), num(q, "qini_area"), num(cal, "slope"),
 			num(bal, "max_abs_smd"));
 		const cJSON *aipw = cJSON_GetObjectItemCaseSensitive(ate, "aipw");
+		const cJSON *cdr = cJSON_GetObjectItemCaseSensitive(a, "calibration_dr");
 		if (cJSON_IsObject(aipw))
-			fprintf(out, "    %-12s %6s %+.3f (%+.3f, %+.3f) doubly robust\n", "", "",
-				num(aipw, "estimate"), num(aipw, "lo"), num(aipw, "hi"));
+			fprintf(out, "    %-12s %6s %+.3f (%+.3f, %+.3f) doubly robust; calibration slope "
+				"against the pseudo-outcomes %.2f\n", "", "", num(aipw, "estimate"),
+				num(aipw, "lo"), num(aipw, "hi"), num(cdr, "slope"));
 	}
 	const cJSON *ov = cJSON_GetObjectItemCaseSensitive(ef, "overlap");
 	if (cJSON_IsObject(ov))

@@ -31,8 +31,11 @@
  * about 2e-7 over the clamped range), times 2^k built in the exponent bits. */
 static inline float vexp(float x)
 {
-	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-	float k = floorf(x * 1.44269504089f + 0.5f);
+	x = x < -87.0f ? -87.0f : x; /* selects, not fminf: they vectorise */
+	x = x > 88.0f ? 88.0f : x;
+	/* k = round(x / ln2): the shifted value is positive, so truncation floors it */
+	int32_t ki = (int32_t)(x * 1.44269504089f + 128.5f) - 128;
+	float k = (float)ki;
 	float r = x - k * 0.693359375f + k * 2.12194440e-4f;
 	float p = 1.9875691500e-4f;
 	p = p * r + 1.3981999507e-3f;
@@ -41,8 +44,7 @@ static inline float vexp(float x)
 	p = p * r + 1.6666665459e-1f;
 	p = p * r + 5.0000001201e-1f;
 	p = p * r * r + r + 1.0f;
-	union { int32_t i; float f; } u;
-	u.i = ((int32_t)k + 127) << 23;
+	union { int32_t i; float f; } u = {.i = (ki + 127) << 23};
 	return p * u.f;
 }
 
@@ -69,21 +71,32 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 			float *ht = Hs + (size_t)(t + 1) * nH;
 			nn_sgemm(0, 0, n, 3 * H, H, 1.0f, hp, H, Uh, 3 * H, 0.0f, gh, 3 * H);
 			for (int i = 0; i < n; i++) {
-				const float *gx = Gx + ((size_t)t * n + i) * H3, *g = gh + (size_t)i * H3;
+				const float *restrict gx = Gx + ((size_t)t * n + i) * H3;
+				const float *restrict g = gh + (size_t)i * H3;
+				const float *restrict h0p = hp + (size_t)i * H;
 				size_t o = (size_t)t * nH + (size_t)i * H;
+				float *restrict zo = Z + o, *restrict ro = R + o, *restrict co = C + o;
+				float *restrict ho = Hn + o, *restrict hto = ht + (size_t)i * H;
+				const float *restrict gxr = gx + H, *restrict gxn = gx + 2 * H;
+				const float *restrict gr = g + H, *restrict gn = g + 2 * H;
+				const float *restrict br = b + H, *restrict bn = b + 2 * H;
 				float m = M[(size_t)t * n + i];
+				/* simple loops, each of which vectorises: pre-activations, then the
+				 * nonlinearities, then the blend */
 				for (int j = 0; j < H; j++) {
-					float z = sigm(gx[j] + b[j] + g[j]);
-					float r = sigm(gx[H + j] + b[H + j] + g[H + j]);
-					float hn = g[2 * H + j] + bhn[j];
-					float c = vtanh(gx[2 * H + j] + b[2 * H + j] + r * hn);
-					float h0 = hp[(size_t)i * H + j];
-					float hc = (1.0f - z) * c + z * h0;
-					Z[o + j] = z;
-					R[o + j] = r;
-					C[o + j] = c;
-					Hn[o + j] = hn;
-					ht[(size_t)i * H + j] = m * hc + (1.0f - m) * h0;
+					zo[j] = gx[j] + b[j] + g[j];
+					ro[j] = gxr[j] + br[j] + gr[j];
+					ho[j] = gn[j] + bhn[j];
+				}
+				for (int j = 0; j < H; j++) {
+					zo[j] = sigm(zo[j]);
+					ro[j] = sigm(ro[j]);
+				}
+				for (int j = 0; j < H; j++)
+					co[j] = vtanh(gxn[j] + bn[j] + ro[j] * ho[j]);
+				for (int j = 0; j < H; j++) {
+					float hc = (1.0f - zo[j]) * co[j] + zo[j] * h0p[j];
+					hto[j] = m * hc + (1.0f - m) * h0p[j];
 				}
 			}
 		}
@@ -95,31 +108,36 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 		const float *hp = Hs + (size_t)t * nH;
 		for (int i = 0; i < n; i++) {
 			size_t o = (size_t)t * nH + (size_t)i * H;
-			float m = M[(size_t)t * n + i], dm = 0.0f;
-			float *dgx = dGx + ((size_t)t * n + i) * H3, *dg = dgh + (size_t)i * H3;
-			float *dhi = dh + (size_t)i * H;
-			for (int j = 0; j < H; j++) {
-				float z = Z[o + j], r = R[o + j], c = C[o + j], hn = Hn[o + j];
-				float h0 = hp[(size_t)i * H + j], g = dhi[j];
-				float hc = (1.0f - z) * c + z * h0;
-				dm += g * (hc - h0);
-				float dhc = m * g;
-				float dprev = (1.0f - m) * g + dhc * z;
-				float dan = dhc * (1.0f - z) * (1.0f - c * c);
-				float daz = dhc * (h0 - c) * z * (1.0f - z);
-				float dar = dan * hn * r * (1.0f - r);
-				dgx[j] = daz;
-				dgx[H + j] = dar;
-				dgx[2 * H + j] = dan;
-				dg[j] = daz;
-				dg[H + j] = dar;
-				dg[2 * H + j] = dan * r;
-				if (dbhn)
-					dbhn[j] += dan * r;
-				dhi[j] = dprev;
-			}
-			if (dM)
+			float m = M[(size_t)t * n + i];
+			const float *restrict z = Z + o, *restrict r = R + o, *restrict c = C + o;
+			const float *restrict hn = Hn + o, *restrict h0 = hp + (size_t)i * H;
+			float *restrict dhi = dh + (size_t)i * H;
+			float *restrict dgz = dGx + ((size_t)t * n + i) * H3, *restrict dgr = dgz + H,
+					*restrict dgn = dgz + 2 * H;
+			float *restrict dhz = dgh + (size_t)i * H3, *restrict dhr = dhz + H,
+					*restrict dhn = dhz + 2 * H;
+			if (dM) { /* dL/dm = dh . (h~ - h_{t-1}); a reduction, kept out of the loop below */
+				float dm = 0.0f;
+				for (int j = 0; j < H; j++)
+					dm += dhi[j] * ((1.0f - z[j]) * c[j] + z[j] * h0[j] - h0[j]);
 				dM[(size_t)t * n + i] = dm;
+			}
+			for (int j = 0; j < H; j++) {
+				float g = dhi[j], dhc = m * g;
+				float dan = dhc * (1.0f - z[j]) * (1.0f - c[j] * c[j]);
+				float daz = dhc * (h0[j] - c[j]) * z[j] * (1.0f - z[j]);
+				float dar = dan * hn[j] * r[j] * (1.0f - r[j]);
+				dgz[j] = daz;
+				dgr[j] = dar;
+				dgn[j] = dan;
+				dhz[j] = daz;
+				dhr[j] = dar;
+				dhn[j] = dan * r[j];
+				dhi[j] = (1.0f - m) * g + dhc * z[j];
+			}
+			if (dbhn)
+				for (int j = 0; j < H; j++)
+					dbhn[j] += dhn[j];
 		}
 		/* through the recurrent product: dh_{t-1} += dgh Uh^T, dUh += h_{t-1}^T dgh */
 		nn_sgemm(0, 1, n, H, 3 * H, 1.0f, dgh, 3 * H, Uh, 3 * H, 1.0f, dh, H);

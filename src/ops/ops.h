@@ -387,6 +387,10 @@ typedef struct ops_visit_attr {
 /* 0 with out filled (free with ops_visit_attr_free), or -1 when pv's model reads no visits
  * or has not been explained. */
 int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out);
+/* The same from any explanation: slot attributions of model m (m->spec.nslot floats), the
+ * cohort's visits (NULL: none) and the patient's rowid. */
+int ops_visit_attr_of(const model *m, const float *slots, const struct venc_visits *v,
+		      long rowid, ops_visit_attr *out);
 void ops_visit_attr_free(ops_visit_attr *v);
 /* {visits_read, first, labs [..], matrix [[..]..], per_visit [..], padded, static, top} */
 cJSON *ops_visit_attr_json(const ops_visit_attr *v);

@@ -30,7 +30,10 @@ nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *ba
 			double v = (double)base[s];
 			if (!use_fold) {
 				base_out[s] = base[s];
-			} else if (f->kind == SLOT_NUMERIC) {
+			} else if (f->kind == SLOT_NUMERIC ||
+				   (f->kind == SLOT_VISIT && strcmp(f->category, "missing") &&
+				    strcmp(f->category, "present"))) {
+				/* (a visit's lab value or time gap is standardised like a number) */
 				/* the same raw value, standardised with the fold's statistics */
 				double raw = v * f->scale + f->center;
 				base_out[s] = k->scale > 0 ? (float)((raw - k->center) / k->scale) : 0.0f;
@@ -677,6 +680,9 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 	}
 	if (j < 0)
 		return lm_seterr(err, EX_DATAERR, "'%s' is not an input of model %s", col, pv->model);
+	if (j >= venc_static_columns(sp))
+		return lm_seterr(err, EX_DATAERR, "'%s' is read from the patient's visits; what-if "
+				 "changes the patient's own values", col);
 	const store_column *meta = meta_of(pv, j);
 	int fc = pv->have_cohort ? frame_find(&pv->cohort, sp->columns[j]) : -1;
 	double x = (double)NAN;

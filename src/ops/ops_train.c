@@ -561,12 +561,8 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 
 int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_err *err)
 {
-	if (opts->arch && (!strcmp(opts->arch, "cox") || (opts->time && !(opts->horizon > 0)))) {
-		if (nn_arch_parse(opts->arch) >= NN_GRU)
-			return lm_seterr(err, EX_USAGE, "--model %s: time-to-event training reads no visits"
-					 " yet; use --horizon T (the event by T)", opts->arch);
+	if (opts->arch && (!strcmp(opts->arch, "cox") || (opts->time && !(opts->horizon > 0))))
 		return ops_train_cox_run(db, opts, out, err);
-	}
 	memset(out, 0, sizeof *out);
 	run r;
 	memset(&r, 0, sizeof r);

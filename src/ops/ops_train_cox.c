@@ -13,6 +13,7 @@
 
 #include "../../explain/ig.h"
 #include "../data/encoder.h"
+#include "../data/visits_enc.h"
 #include "../nn/coxmodel.h"
 #include "../nn/coxnet.h"
 #include "../nn/model.h"
@@ -446,6 +447,8 @@ static int fit_neural(const cox_run *r, const enc_spec *spec, const long *rows, 
 		tokens[i] = spec->slot[i].token;
 	sp.n_tokens = spec->ncolumn;
 	sp.slot_token = tokens;
+	int S;
+	venc_geometry(spec, &S, &sp.seq_steps, &sp.seq_feat); /* a sequence model's visit steps */
 	nn_model *m = nn_create(&sp, seed, err);
 	free(tokens);
 	if (!m)
@@ -786,9 +789,10 @@ int ops_train_cox_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, l
 	if (!r.a.arch)
 		r.a.arch = "cox";
 	r.a.neural = strcmp(r.a.arch, "cox") != 0;
-	if (r.a.neural && strcmp(r.a.arch, "mlp") && strcmp(r.a.arch, "transformer"))
-		return lm_seterr(err, EX_USAGE, "--model %s does not take --time/--event (cox, mlp or"
-				 " transformer do; logreg takes --horizon)", r.a.arch);
+	if (r.a.neural && strcmp(r.a.arch, "mlp") && strcmp(r.a.arch, "transformer") &&
+	    nn_arch_parse(r.a.arch) < NN_GRU)
+		return lm_seterr(err, EX_USAGE, "--model %s does not take --time/--event (cox, mlp,"
+				 " transformer, gru, cnn or cnn-gru do; logreg takes --horizon)", r.a.arch);
 	if (!r.a.time || !r.a.event)
 		return lm_seterr(err, EX_USAGE, "--model cox needs --time COL and --event COL[=V]");
 	if (r.a.folds < 2)
@@ -839,6 +843,8 @@ int ops_train_cox_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, l
 		load[r.nfeat + 1] = r.ev_col;
 		st = frame_load(db, "patients", load, r.nfeat + 2, &r.f, err);
 		free(load);
+		if (!st && nn_arch_parse(r.a.arch) >= NN_GRU)
+			st = venc_attach(db, &r.f, err);
 		if (st)
 			goto out;
 		r.tcol = frame_find(&r.f, r.a.time);
@@ -876,6 +882,14 @@ int ops_train_cox_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, l
 			all[i] = i;
 		st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, all, r.f.nrow,
 				     &r.m->spec, err);
+		if (!st && nn_arch_parse(r.a.arch) >= NN_GRU) {
+			char *warn = NULL;
+			st = venc_fit(&r.m->spec, &r.f, all, r.f.nrow,
+				      r.a.max_visits ? r.a.max_visits : 16, &warn, err);
+			if (warn)
+				note(&r, "%s", warn);
+			free(warn);
+		}
 		free(all);
 		if (st)
 			goto out;

@@ -12,10 +12,19 @@ int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out)
 {
 	memset(out, 0, sizeof *out);
 	out->top = -1;
-	const model *m = pv->m;
+	if (!pv->m || !pv->slot_attr || pv->nslot_attr != pv->m->spec.nslot)
+		return -1;
+	return ops_visit_attr_of(pv->m, pv->slot_attr, pv->have_cohort ? pv->cohort.visits : NULL,
+				 pv->rowid, out);
+}
+
+int ops_visit_attr_of(const model *m, const float *slots, const venc_visits *v, long rowid,
+		      ops_visit_attr *out)
+{
+	memset(out, 0, sizeof *out);
+	out->top = -1;
 	int S, K, F;
-	if (!m || !pv->slot_attr || pv->nslot_attr != m->spec.nslot ||
-	    !venc_geometry(&m->spec, &S, &K, &F))
+	if (!m || !slots || !venc_geometry(&m->spec, &S, &K, &F))
 		return -1;
 	const enc_slot *sl = m->spec.slot + S;
 	for (int q = 0; q < F; q++)
@@ -29,18 +38,17 @@ int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out)
 	}
 	/* how many visits the model read: the patient's, up to K */
 	long nv = 0;
-	const venc_visits *v = pv->have_cohort ? pv->cohort.visits : NULL;
-	if (v && pv->rowid >= 1 && pv->rowid <= v->maxrow)
-		nv = v->start[pv->rowid + 1] - v->start[pv->rowid];
+	if (v && rowid >= 1 && rowid <= v->maxrow)
+		nv = v->start[rowid + 1] - v->start[rowid];
 	out->nvisit = (int)(nv < K ? nv : K);
 	out->first = (int)(nv - out->nvisit);
 	out->m = xcalloc((size_t)(out->nvisit ? out->nvisit : 1) * (size_t)(out->nlab ? out->nlab : 1),
 			 sizeof *out->m);
 	out->visit = xcalloc((size_t)(out->nvisit ? out->nvisit : 1), sizeof *out->visit);
 	for (int s = 0; s < S; s++)
-		out->statics += pv->slot_attr[s];
+		out->statics += slots[s];
 	for (int t = 0; t < K; t++) {
-		const float *a = pv->slot_attr + S + (size_t)t * F;
+		const float *a = slots + S + (size_t)t * F;
 		int r = t - (K - out->nvisit); /* the visit this step holds, or < 0: padding */
 		for (int q = 0; q < F; q++) {
 			if (r < 0) {

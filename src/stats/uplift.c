@@ -93,6 +93,35 @@ void uplift_curves_free(uplift_curves *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* The weighted least-squares line of observed on predicted over the groups (weights 1 / var;
+ * a zero variance gets the smallest positive one). */
+static void fit_line(uplift_calibration *c, const double *var)
+{
+	int ngroups = c->ngroups;
+	double vmin = (double)INFINITY;
+	for (int g = 0; g < ngroups; g++)
+		if (var[g] > 0 && var[g] < vmin)
+			vmin = var[g];
+	double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+	for (int g = 0; g < ngroups; g++) {
+		if (isnan(var[g]) || isnan(c->predicted[g]))
+			continue;
+		double w = 1 / (var[g] > 0 ? var[g] : isfinite(vmin) ? vmin : 1);
+		sw += w;
+		sx += w * c->predicted[g];
+		sy += w * c->observed[g];
+		sxx += w * c->predicted[g] * c->predicted[g];
+		sxy += w * c->predicted[g] * c->observed[g];
+	}
+	double d = sw * sxx - sx * sx;
+	if (sw > 0 && d > 1e-300 * (sw * sxx + 1)) {
+		c->slope = (sw * sxy - sx * sy) / d;
+		c->intercept = (sy - c->slope * sx) / sw;
+	} else {
+		c->slope = c->intercept = NAN;
+	}
+}
+
 void uplift_calibration_compute(const double *effect, const int *treated, const double *y,
 				long n, int ngroups, uplift_calibration *c)
 {
@@ -138,28 +167,43 @@ void uplift_calibration_compute(const double *effect, const int *treated, const 
 		}
 	}
 	free(o);
-	double vmin = (double)INFINITY;
-	for (int g = 0; g < ngroups; g++)
-		if (var[g] > 0 && var[g] < vmin)
-			vmin = var[g];
-	double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+	fit_line(c, var);
+}
+
+void uplift_calibration_pseudo(const double *effect, const double *psi, long n, int ngroups,
+			       uplift_calibration *c)
+{
+	memset(c, 0, sizeof *c);
+	if (ngroups < 1)
+		ngroups = 1;
+	if (ngroups > UPLIFT_MAX_GROUPS)
+		ngroups = UPLIFT_MAX_GROUPS;
+	if (ngroups > n && n > 0)
+		ngroups = (int)n;
+	c->ngroups = ngroups;
+	long *o = rank_by_benefit(effect, n);
+	double var[UPLIFT_MAX_GROUPS];
 	for (int g = 0; g < ngroups; g++) {
-		if (isnan(var[g]) || isnan(c->predicted[g]))
-			continue;
-		double w = 1 / (var[g] > 0 ? var[g] : isfinite(vmin) ? vmin : 1);
-		sw += w;
-		sx += w * c->predicted[g];
-		sy += w * c->observed[g];
-		sxx += w * c->predicted[g] * c->predicted[g];
-		sxy += w * c->predicted[g] * c->observed[g];
+		long a = (long)((double)g * (double)n / ngroups), b = (long)((double)(g + 1) * (double)n / ngroups);
+		double sp = 0, sq = 0, ss = 0;
+		for (long k = a; k < b; k++) {
+			sp += effect[o[k]];
+			sq += psi[o[k]];
+		}
+		long m = b - a;
+		c->n[g] = m;
+		c->n_t[g] = c->n_r[g] = 0;
+		c->predicted[g] = m ? sp / (double)m : (double)NAN;
+		c->observed[g] = m ? sq / (double)m : (double)NAN;
+		for (long k = a; k < b; k++)
+			ss += (psi[o[k]] - c->observed[g]) * (psi[o[k]] - c->observed[g]);
+		var[g] = m > 1 ? ss / (double)(m - 1) / (double)m : (double)NAN;
+		double h = 1.959963984540054 * sqrt(var[g]);
+		c->lo[g] = c->observed[g] - h;
+		c->hi[g] = c->observed[g] + h;
 	}
-	double d = sw * sxx - sx * sx;
-	if (sw > 0 && d > 1e-300 * (sw * sxx + 1)) {
-		c->slope = (sw * sxy - sx * sy) / d;
-		c->intercept = (sy - c->slope * sx) / sw;
-	} else {
-		c->slope = c->intercept = NAN;
-	}
+	free(o);
+	fit_line(c, var);
 }
 
 void uplift_ate(const int *treated, const double *y, long n, double *ate, double *lo,

@@ -48,6 +48,12 @@ typedef struct uplift_calibration {
 void uplift_calibration_compute(const double *effect, const int *treated, const double *y,
 				long n, int ngroups, uplift_calibration *c);
 
+/* The same calibration with the observed effect of a group the mean of its doubly-robust
+ * pseudo-outcomes psi (valid without randomisation when the propensity and outcome models
+ * are), its interval 1.96 sd / sqrt(n); n_t and n_r are 0. */
+void uplift_calibration_pseudo(const double *effect, const double *psi, long n, int ngroups,
+			       uplift_calibration *c);
+
 /* Difference in means y_t - y_r with its Wald 95% interval (the average effect of a
  * randomised arm). */
 void uplift_ate(const int *treated, const double *y, long n, double *ate, double *lo,

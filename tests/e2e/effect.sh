@@ -226,7 +226,9 @@ contains "lua: an unknown option is an error" "$OUT" "lumen.effect: unknown opti
 run report "$T/syn.lumen" treatment_benefit tl 1 sex -o "$T/benefit.html"
 eq "report treatment_benefit" "$RC" 0
 wellformed "treatment_benefit: well-formed HTML" "$T/benefit.html"
-eq "treatment_benefit: the Qini and calibration charts as SVG" "$(grep -o '<svg' "$T/benefit.html" | wc -l)" 3
+eq "treatment_benefit: the Qini, calibration, modifier and patient charts as SVG" "$(grep -o '<svg' "$T/benefit.html" | wc -l)" 4
+top_id=$(sort -t, -k4,4g <(tail -n +2 "$T/tl.csv") | head -1 | cut -d, -f1)
+contains "treatment_benefit: why the top patient benefits" "$(cat "$T/benefit.html")" "Why patient $top_id is predicted to benefit from 1"
 contains "treatment_benefit: the Qini area" "$(cat "$T/benefit.html")" "Area between the Qini curve and the random line: $(printf '%.4f' "$(metric tl curves.qini_area)")"
 contains "treatment_benefit: benefit by sex" "$(cat "$T/benefit.html")" "Who would be helped: benefit by sex"
 run report "$T/syn.lumen" treatment_benefit logreg-missing
@@ -322,3 +324,57 @@ sqlite3 "$T/crafted2.lumen" "UPDATE models SET hyper = '{\"effect\": {\"column\"
 run predict "$T/crafted2.lumen" --model tl
 eq "crafted hyper: status 65" "$RC" 65
 contains "crafted hyper: one line" "$ERR" "lumen: predict: model 'tl': its effect description is not readable"
+near "colon DR: calibration against the pseudo-outcomes, group sizes add up" \
+	"$(sqlite3 "$T/colon.lumen" "SELECT sum(json_extract(value, '\$.n')) FROM models, json_each(json_extract(metrics, '\$.effect.arms[1].calibration_dr.groups')) WHERE name = 'colon'")" 619 0
+check "synth DR: calibration slope against the pseudo-outcomes within 0.4..1.6" \
+	awk -v s="$(metric dr calibration_dr.slope)" 'BEGIN {exit !(s > 0.4 && s < 1.6)}'
+cat >"$T/eff3.lua" <<'LUA'
+local e = lumen.effect{model = "tl", patient = "4"}
+local p = e.patient
+local s = 0
+for _, f in ipairs(p.factors) do s = s + f.attribution end
+report.paragraph(string.format("p0=%.6f p1=%.6f complete=%s", p.arms[1].p, p.arms[2].p,
+	tostring(math.abs(p.baseline_value + s - p.value) < 1e-4)))
+local ok, err = pcall(lumen.effect, {model = "tl", patient = "nobody"})
+report.paragraph("unknown patient: " .. tostring(err))
+LUA
+run report "$T/syn.lumen" "$T/eff3.lua"
+contains "lua: a patient's effect view, the risks as lumen predict" "$OUT" "p0=$(awk -F, '$1 == 4 {print $2}' "$T/tl.csv") p1=$(awk -F, '$1 == 4 {print $3}' "$T/tl.csv") complete=true"
+contains "lua: an unknown patient" "$OUT" "lumen.effect: no patient with id 'nobody'"
+S=$("$LUMEN" tui "$T/colon.lumen" --model colon --headless --keys '\n' --dump)
+contains "TUI 80x24: a narrow screen puts the completeness error on its own line" "$S" "completeness error < 0.001"
+check "TUI 80x24: the effect view has no e-notation" bash -c "! grep -Eq '[0-9]e[-+][0-9]' <<<\"\$1\"" _ "$S"
+S=$("$LUMEN" tui "$T/colon.lumen" --model colon --headless --keys '4gsex\ne' --dump)
+contains "TUI Audit e: the benefit by group" "$S" "Benefit of Lev+5FU against Obs by sex (out of fold; e: back)"
+run audit "$T/colon.lumen" --model colon --by sex
+row=$(grep -A3 "Benefit of Lev+5FU against Obs by sex" <<<"$OUT" | awk '$1 == "m" {printf "%s %s", $5, $7}')
+contains "TUI Audit e: group m as lumen audit" "$S" "$(awk '{print $1}' <<<"$row")   $(awk '{print $2}' <<<"$row")"
+
+# ---- every architecture on the known inputs (figures of 2026-12-01 in the comments) --------
+skm() { sqlite3 "$T/sk.lumen" "SELECT json_extract(metrics, '\$.effect.arms[0].$2') FROM models WHERE name = '$1'"; }
+sk_rho() { # model: Spearman of its out-of-fold effect with the truth
+	"$LUMEN" predict "$T/sk.lumen" --model "$1" --csv "$T/$1.csv"
+	paste -d, <(cut -d, -f4 "$T/$1.csv" | tail -n +2) <(cut -d, -f5 "$T/sk/truth_effect.csv" | tail -n +2) >"$T/$1.et"
+	spearman "$T/$1.et"
+}
+run train "$T/sk.lumen" --model mlp --target outcome --effect treatment --features $SKF --name skmlp --quiet
+r=$(sk_rho skmlp) # 0.639, Qini 0.0173, slope 0.74
+check "mlp T-learner: Spearman with the true effect > 0.5 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.5)}'
+check "mlp T-learner: Qini area above random ($(skm skmlp curves.qini_area))" awk -v q="$(skm skmlp curves.qini_area)" 'BEGIN {exit !(q > 0.01)}'
+run train "$T/sk.lumen" --model mlp --target outcome --effect treatment --features $SKF --name skmlpdr --learner dr --quiet
+r=$(sk_rho skmlpdr) # 0.554, Qini 0.0149
+check "mlp DR-learner: Spearman with the true effect > 0.4 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.4)}'
+run train "$T/sk.lumen" --model transformer --d-model 16 --blocks 1 --heads 2 --ffn 32 --epochs 30 \
+	--target outcome --effect treatment --features $SKF --name sktf --quiet
+r=$(sk_rho sktf) # 0.815, Qini 0.0206, slope 0.77
+check "transformer T-learner: Spearman with the true effect > 0.65 (got $r)" awk -v r="$r" 'BEGIN {exit !(r > 0.65)}'
+check "transformer T-learner: effect calibration slope within 0.5..1.5 ($(skm sktf calibration.slope))" \
+	awk -v s="$(skm sktf calibration.slope)" 'BEGIN {exit !(s > 0.5 && s < 1.5)}'
+if /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null; then
+	/usr/bin/python3 "$TOP/tests/e2e/sklearn_tlearner.py" "$T/sk.lumen" skmlp "$T/sk/truth_effect.csv" mlp >"$T/sk_mlp"
+	skr=$(awk '$1 == "rho_sklearn" {print $2}' "$T/sk_mlp") # 0.590 (MLPClassifier 64x64, early stopping)
+	check "mlp T-learner ranks at least as well as sklearn's MLPClassifier T-learner, less 0.05 ($(sk_rho skmlp) vs $skr)" \
+		awk -v l="$(spearman "$T/skmlp.et")" -v s="$skr" 'BEGIN {exit !(l > s - 0.05)}'
+else
+	skip "sklearn MLP T-learner" "/usr/bin/python3 has no scikit-learn/scipy"
+fi

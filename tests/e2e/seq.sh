@@ -87,6 +87,29 @@ run tui "$W" --model gru --headless --keys '\nv' --dump
 contains "TUI visits view names the visit that moved the risk most" "$OUT" "moved risk most:"
 contains "TUI visits view: the IG heat legend" "$OUT" "heat vs mean | IG"
 
+# Lua: m:predict and m:explain of a patient read its visits too
+cat >"$T/x.lua" <<'LUA'
+local m = lumen.model("gru")
+for p in lumen.patients{where = "true"} do
+  local e = m:explain(p, {steps = 32})
+  local s = 0
+  for _, f in ipairs(e) do s = s + f.attribution end
+  local adds = math.abs(e.baseline_logit + s - e.logit) <= e.delta + 1e-3
+  report.paragraph(string.format("prob %.4f adds up %s", m:predict(p), tostring(adds)))
+  local v, t = e.visits, 0
+  for _, x in ipairs(v.per_visit) do t = t + x end
+  local whole = math.abs(t + v.padded + v.static - (e.logit - e.baseline_logit)) <= e.delta + 1e-3
+  report.paragraph(string.format("visits %d labs %d top %d whole %s", #v.matrix, #v.labs, v.top, tostring(whole)))
+  break
+end
+LUA
+run report "$W" "$T/x.lua"
+oof=$(sq "SELECT printf('%.4f', p) FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'gru' AND p.patient = 1")
+contains "Lua m:predict of a patient is its stored out-of-fold risk (visits read)" "$OUT" "prob $oof"
+contains "Lua m:explain adds up" "$OUT" "adds up true"
+contains "Lua e.visits: the visit x lab matrix, the top visit, and it adds up" "$OUT" "visits $nv labs 4 top"
+contains "Lua e.visits adds up with padding and static inputs" "$OUT" "whole true"
+
 # audit and risk strata read the stored predictions
 run audit "$W" --model cnn --by sex
 eq "audit cnn: exit 0" "$RC" 0
@@ -95,9 +118,17 @@ run survival "$W" --time time --event event --by risk:gru:3
 eq "survival by gru risk tertiles: exit 0" "$RC" 0
 contains "three strata" "$OUT" "risk 3/3"
 
-# time-to-event training reads no visits yet: a clear usage error
-run train "$W" --model gru --time time --event event
-eq "gru on the Cox likelihood: usage error" "$RC" 64
+# time to event: a GRU on the Cox partial likelihood, its curves, the same by --input
+run train "$W" --model gru --time time --event event --max-visits 6 --epochs 6 --quiet
+eq "gru on the Cox likelihood: exit 0" "$RC" 0
+contains "gru-cox model line" "$OUT" "model 'gru-cox-event': gru on the Cox partial likelihood"
+eq "gru-cox stores its visit slots" "$(sq "SELECT count(*) FROM model_inputs i JOIN models m ON m.id = i.model_id WHERE m.name = 'gru-cox-event' AND kind = 'visit'")" 66
+run predict "$W" --model gru-cox-event
+COX=$(printf '%s\n' "$OUT" | cut -d, -f1-5)
+run predict "$W" --model gru-cox-event --input "$S/patients.csv" --input-visits "$S/visits.csv"
+eq "gru-cox: predict --input with visits = the cohort's curves" "$(printf '%s\n' "$OUT" | cut -d, -f1-5)" "$COX"
+run explain "$W" --model gru-cox-event --patient 2
+contains "gru-cox explained over visits" "$OUT" "<- moved the risk most"
 
 # bad input
 printf 'id,age,y\n1,50,1\n2,60,0\n3,70,1\n4,40,0\n5,45,1\n6,55,0\n7,65,1\n8,35,0\n9,52,1\n10,48,0\n' >"$T/p.csv"
@@ -116,3 +147,12 @@ contains "the all-missing lab is left out, said" "$ERR" "left out: gone"
 eq "no slot of it" "$(sqlite3 "$T/small.lumen" "SELECT count(*) FROM model_inputs WHERE name LIKE 'gone%'")" 0
 run predict "$T/small.lumen" --model gru-y
 eq "predict patients without visits: 10 rows" "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" 10
+run import "$T/p.csv" -o "$T/novisits.lumen"
+run train "$T/novisits.lumen" --model cnn --target y --folds 2
+eq "a sequence model on a file without visits: data error" "$RC/$ERR" \
+	"65/lumen: train: the model reads visits and the workbench file has none (import with --visits VISITS.csv)"
+eq "nothing stored" "$(sqlite3 "$T/novisits.lumen" "SELECT count(*) FROM models")" 0
+run tui "$W" --model gru --headless --keys '\nevisits.egfr=5\n' --dump
+contains "what-if refuses a visit lab" "$OUT" "what-if: 'visits.egfr' is read from the patient's visits"
+run tui "$W" --model gru --headless --keys '\neegfr=50\n' --dump
+contains "what-if of a static value with the visits kept" "$OUT" "what-if: egfr"

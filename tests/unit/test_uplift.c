@@ -67,6 +67,22 @@ static void test_calibration_by_hand(void **state)
 	assert_true(fabs(c.intercept - (-1 + 4.0 / 3 * 0.5)) < 1e-9);
 }
 
+/* Pseudo-outcomes: group 1 (benefit highest) predicted -0.5 with psi -1, -0.5, -1.5, -1
+ * (mean -1, sample variance 1/6, so var of the mean 1/24); group 2 predicted 0.25 with psi
+ * 0, 1, -1, 0 (mean 0, variance 2/3, var of the mean 1/6): slope (0 - -1) / 0.75. */
+static void test_calibration_pseudo(void **state)
+{
+	(void)state;
+	double eff[8] = {-0.5, -0.5, -0.5, -0.5, 0.25, 0.25, 0.25, 0.25};
+	double psi[8] = {-1, -0.5, -1.5, -1, 0, 1, -1, 0};
+	uplift_calibration c;
+	uplift_calibration_pseudo(eff, psi, 8, 2, &c);
+	assert_true(fabs(c.observed[0] + 1) < 1e-12 && fabs(c.observed[1]) < 1e-12);
+	assert_true(fabs(c.hi[0] - (-1 + 1.959963984540054 * sqrt(1.0 / 24))) < 1e-12);
+	assert_true(fabs(c.lo[1] + 1.959963984540054 * sqrt(1.0 / 6)) < 1e-12);
+	assert_true(fabs(c.slope - 4.0 / 3) < 1e-9);
+}
+
 static void test_ate_smd(void **state)
 {
 	(void)state;
@@ -138,6 +154,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_curves_by_hand),
 		cmocka_unit_test(test_calibration_by_hand),
+		cmocka_unit_test(test_calibration_pseudo),
 		cmocka_unit_test(test_ate_smd),
 		cmocka_unit_test(test_ridge),
 	};
