@@ -154,7 +154,7 @@ install: all
 	install -m 755 lumen $(DESTDIR)$(PREFIX)/bin/lumen
 	install -m 644 man/lumen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/lumen-file.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 sample_data/pbc.csv sample_data/pbcseq.csv sample_data/README.md \
+	install -m 644 sample_data/pbc.csv sample_data/pbcseq.csv sample_data/pbc_labels.csv sample_data/README.md \
 	  $(DESTDIR)$(PREFIX)/share/lumen/sample_data/
 	if [ -f man/lumen-lua.7 ]; then install -m 644 man/lumen-lua.7 $(DESTDIR)$(PREFIX)/share/man/man7/; fi
 	cd lua && for d in lib filters reports; do \

@@ -110,11 +110,10 @@ void ig_baseline_from_matrix(ig_base_kind kind, const float *X, long n, int nslo
 void ig_baseline_zero(const enc_spec *spec, float *out);
 
 /* The inputs of a stored model for every patient, as explanations need them: the frame of its spec columns
- * (frame column j = spec column j), then its target and the id column; every patient encoded;
+ * (frame column j = spec column j), then its target and the id column (encoded where used);
  * train[i] = 1 for the patients with a target value. Free with ig_inputs_free. */
 typedef struct ig_inputs {
 	frame f;
-	float *X;             /* f.nrow * spec.nslot */
 	unsigned char *train; /* f.nrow flags */
 	long ntrain;
 	int id_col;           /* frame column of the id, -1 when the file has none (rowid used) */

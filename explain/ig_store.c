@@ -13,7 +13,6 @@
 void ig_inputs_free(ig_inputs *c)
 {
 	frame_free(&c->f);
-	free(c->X);
 	free(c->train);
 	enc_target_free(&c->target);
 	memset(c, 0, sizeof *c);
@@ -57,12 +56,15 @@ int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 		store_columns_free(&cols);
 		c->id_col = icol;
 		long nr = c->f.nrow;
-		c->X = xmallocarray((size_t)(nr ? nr : 1) * (size_t)sp->nslot, sizeof(float));
-		long *rows = xmallocarray((size_t)(nr ? nr : 1), sizeof *rows);
-		for (long i = 0; i < nr; i++)
-			rows[i] = i;
-		st = enc_encode(sp, &c->f, rows, nr, c->X, err);
-		free(rows);
+		/* the cohort is encoded where it is used, a block or a patient at a time (the whole
+		 * encoded matrix of 1,000,000 patients took 200 MB); this checks once that every
+		 * model column encodes */
+		if (nr > 0) {
+			float *x1 = xmallocarray((size_t)(sp->nslot ? sp->nslot : 1), sizeof *x1);
+			long r0 = 0;
+			st = enc_encode(sp, &c->f, &r0, 1, x1, err);
+			free(x1);
+		}
 		if (!st)
 			st = enc_target_make(&c->f, m->target, m->positive, &c->target, err);
 		if (!st) {
@@ -100,15 +102,20 @@ long ig_inputs_find(const ig_inputs *c, const char *id)
 
 /* The encoded rows of the training patients (those with a target value), in frame order:
  * *n rows, caller frees. */
-static float *cohort_training_rows(const ig_inputs *c, int ns, long *n)
+static float *cohort_training_rows(const ig_inputs *c, const model *m, long *n)
 {
+	int ns = m->spec.nslot;
 	float *T = xmallocarray((size_t)(c->ntrain ? c->ntrain : 1) * (size_t)(ns ? ns : 1),
 				sizeof *T);
+	long *rows = xmallocarray((size_t)(c->ntrain ? c->ntrain : 1), sizeof *rows);
 	long k = 0;
 	for (long i = 0; i < c->f.nrow; i++)
 		if (c->train[i])
-			memcpy(T + (size_t)k++ * (size_t)ns, c->X + (size_t)i * (size_t)ns,
-			       (size_t)ns * sizeof *T);
+			rows[k++] = i;
+	lm_err e = {0};
+	if (enc_encode(&m->spec, &c->f, rows, k, T, &e)) /* checked by ig_inputs_load */
+		k = 0;
+	free(rows);
 	*n = k;
 	return T;
 }
@@ -125,11 +132,10 @@ int ig_inputs_baseline(const ig_inputs *c, const model *m, const ig_baseline *b,
 		long r = ig_inputs_find(c, b->patient);
 		if (r < 0)
 			return lm_seterr(err, EX_DATAERR, "no patient with id '%s'", b->patient);
-		memcpy(out, c->X + (size_t)r * (size_t)ns, (size_t)ns * sizeof *out);
-		return 0;
+		return enc_encode(&m->spec, &c->f, &r, 1, out, err);
 	}
 	long k;
-	float *T = cohort_training_rows(c, ns, &k);
+	float *T = cohort_training_rows(c, m, &k);
 	ig_baseline_from_matrix(b->kind, T, k, ns, out);
 	free(T);
 	if (k == 0)
@@ -181,7 +187,7 @@ int ig_baseline_store(sqlite3 *db, const model *m, const float *T, long n, lm_er
 int ig_baseline_store_cohort(sqlite3 *db, const ig_inputs *c, const model *m, lm_err *err)
 {
 	long n;
-	float *T = cohort_training_rows(c, m->spec.nslot, &n);
+	float *T = cohort_training_rows(c, m, &n);
 	int st = ig_baseline_store(db, m, T, n, err);
 	free(T);
 	return st;

@@ -13,6 +13,7 @@
 #include "../src/stats/groups.h"
 #include "../src/ops/ops.h"
 #include "../src/stats/km.h"
+#include "../src/data/labels.h"
 #include "hostint.h"
 
 /* ---- predictions ---- */
@@ -704,6 +705,59 @@ static void set_num(lua_State *L, const char *k, double v)
 	lua_setfield(L, -2, k);
 }
 
+/* A column's unit and value labels (labels.h) into the table on top: unit = "mg/dl",
+ * values = {{code = "1", label = "D-penicillamine"}, ...}, and title = the label or name. */
+static void push_words(lua_State *L, const store_column *m)
+{
+	lua_pushstring(L, lbl_name(m));
+	lua_setfield(L, -2, "title");
+	if (m->unit) {
+		lua_pushstring(L, m->unit);
+		lua_setfield(L, -2, "unit");
+	}
+	if (m->nvl > 0) {
+		lua_createtable(L, m->nvl, 0);
+		for (int k = 0; k < m->nvl; k++) {
+			lua_createtable(L, 0, 2);
+			lua_pushstring(L, m->vl[k].code);
+			lua_setfield(L, -2, "code");
+			lua_pushstring(L, m->vl[k].text);
+			lua_setfield(L, -2, "label");
+			lua_rawseti(L, -2, k + 1);
+		}
+		lua_setfield(L, -2, "values");
+	}
+}
+
+/* lumen.text(column, value) -> the value as every screen writes it (labels.h): its label,
+ * "missing" for nil, a number in a clinician's digits with no e-notation. */
+static int l_text(lua_State *L)
+{
+	const char *col = luaL_checkstring(L, 1);
+	const frame *fr = need_frame(L);
+	int c = frame_find(fr, col);
+	if (c < 0)
+		return luaL_error(L, "lumen.text: no column '%s'", col);
+	const store_column *m = &fr->cols.c[c];
+	char buf[160];
+	double num = (double)NAN;
+	const char *text = NULL;
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		num = lua_tonumber(L, 2);
+	else if (lua_type(L, 2) == LUA_TBOOLEAN)
+		num = lua_toboolean(L, 2);
+	else if (lua_type(L, 2) == LUA_TSTRING && m->type == COL_TYPE_TEXT)
+		text = lua_tostring(L, 2);
+	else if (lua_type(L, 2) == LUA_TSTRING && parse_double(lua_tostring(L, 2), &num))
+		return luaL_error(L, "lumen.text: '%s' is not a number (%s)", lua_tostring(L, 2), col);
+	lbl_text(m, num, text, buf, sizeof buf);
+	if (m->unit && !isnan(num) && !lbl_is_category(m))
+		lua_pushfstring(L, "%s %s", buf, m->unit);
+	else
+		lua_pushstring(L, buf);
+	return 1;
+}
+
 static int l_columns(lua_State *L)
 {
 	const frame *fr = need_frame(L);
@@ -729,6 +783,7 @@ static int l_columns(lua_State *L)
 			lua_pushstring(L, m->label);
 			lua_setfield(L, -2, "label");
 		}
+		push_words(L, m);
 		if (m->ncat > 0) {
 			lua_createtable(L, m->ncat, 0);
 			lua_createtable(L, 0, m->ncat);
@@ -777,6 +832,11 @@ static void push_json(lua_State *L, const cJSON *j, int depth)
 	}
 }
 
+void host_push_json(lua_State *L, const cJSON *j)
+{
+	push_json(L, j, 0);
+}
+
 static void push_json_text(lua_State *L, const char *text)
 {
 	cJSON *j = text ? cJSON_Parse(text) : NULL;
@@ -787,28 +847,26 @@ static void push_json_text(lua_State *L, const char *text)
 	cJSON_Delete(j);
 }
 
-static const char MODEL_COLS[] =
-	"SELECT name, arch, target, positive, task, folds, n_used, n_excluded, created_at, "
-	"metrics, hyper, seed FROM models";
-
-/* Pushes a table of the model row's fields. */
-static void push_model_row(lua_State *L, sqlite3_stmt *st)
+/* Pushes a table of a stored model's fields (ops_models_load's row). */
+static void push_model_row(lua_State *L, const ops_model_row *r)
 {
-	static const char *const names[] = {"name", "arch", "target", "positive", "task",
-					    "folds", "n_used", "n_excluded", "created_at"};
 	lua_newtable(L);
-	for (int i = 0; i < (int)LM_ARRAY_LEN(names); i++) {
-		int t = sqlite3_column_type(st, i);
-		if (t == SQLITE_NULL)
-			continue;
-		if (t == SQLITE_INTEGER)
-			lua_pushinteger(L, sqlite3_column_int64(st, i));
-		else
-			lua_pushstring(L, (const char *)sqlite3_column_text(st, i));
-		lua_setfield(L, -2, names[i]);
-	}
-	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-		lua_pushinteger(L, sqlite3_column_int64(st, 11));
+	const char *const texts[][2] = {{"name", r->name},	   {"arch", r->arch},
+					{"target", r->target},	   {"positive", r->positive},
+					{"task", r->task},	   {"created_at", r->created_at}};
+	for (int i = 0; i < (int)LM_ARRAY_LEN(texts); i++)
+		if (texts[i][1]) {
+			lua_pushstring(L, texts[i][1]);
+			lua_setfield(L, -2, texts[i][0]);
+		}
+	lua_pushinteger(L, r->folds);
+	lua_setfield(L, -2, "folds");
+	lua_pushinteger(L, r->n_used);
+	lua_setfield(L, -2, "n_used");
+	lua_pushinteger(L, r->n_excluded);
+	lua_setfield(L, -2, "n_excluded");
+	if (r->has_seed) {
+		lua_pushinteger(L, r->seed);
 		lua_setfield(L, -2, "seed");
 	}
 }
@@ -817,18 +875,17 @@ static int l_models(lua_State *L)
 {
 	host *h = host_of(L);
 	lm_err e = {0};
-	char *sql = xasprintf("%s ORDER BY id", MODEL_COLS);
-	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
-	free(sql);
-	if (!st)
+	ops_models ms;
+	if (ops_models_load(h->db, NULL, &ms, &e)) {
+		ops_models_free(&ms);
 		return luaL_error(L, "%s", e.msg);
-	lua_newtable(L);
-	int i = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		push_model_row(L, st);
-		lua_rawseti(L, -2, i++);
 	}
-	sqlite3_finalize(st);
+	lua_newtable(L);
+	for (int i = 0; i < ms.n; i++) {
+		push_model_row(L, &ms.m[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	ops_models_free(&ms);
 	return 1;
 }
 
@@ -937,9 +994,9 @@ static enc_value *input_values(lua_State *L, const model *m, int idx, const char
 /* The network a patient object (or a what-if table carrying the patient's `rowid`, as
  * lumen.record makes it) is shown with: its fold model for a stored out-of-fold prediction,
  * else -1 (the final model: a new patient). The rule of src/ops/ops.h. */
-static int fold_of_arg(lua_State *L, const model *m, int idx)
+/* The rowid of a patient argument (a patient object, or a table with a rowid field), or -1. */
+static long rowid_of_arg(lua_State *L, int idx)
 {
-	host *h = host_of(L);
 	host_patient *pa = luaL_testudata(L, idx, HOST_PATIENT_MT);
 	long rowid = -1;
 	if (pa) {
@@ -949,7 +1006,13 @@ static int fold_of_arg(lua_State *L, const model *m, int idx)
 			rowid = (long)lua_tointeger(L, -1);
 		lua_pop(L, 1);
 	}
-	return rowid >= 0 ? ops_patient_fold(h->db, m, rowid) : -1;
+	return rowid;
+}
+
+static int fold_of_arg(lua_State *L, const model *m, int idx)
+{
+	long rowid = rowid_of_arg(L, idx);
+	return rowid >= 0 ? ops_patient_fold(host_of(L)->db, m, rowid) : -1;
 }
 
 /* model:predict(patient_or_table) -> the risk shown for it (probability of the positive
@@ -959,26 +1022,19 @@ static int model_predict_l(lua_State *L)
 	lua_settop(L, 2);
 	host_model *hm = model_of(L, "predict");
 	model *m = hm->m;
-	int fold = fold_of_arg(L, m, 2);
+	host *h = host_of(L);
+	long rowid = rowid_of_arg(L, 2);
 	enc_value *vals = input_values(L, m, 2, "predict");
-	float *x = lua_newuserdatauv(L, (size_t)(m->spec.nslot ? m->spec.nslot : 1) * sizeof(float), 0);
-	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
-	const nn_spec *sp = nn_get_spec(net);
-	float *lg = lua_newuserdatauv(L, (size_t)(sp->n_out > 0 ? sp->n_out : 1) * sizeof(float), 0);
-	nn_logits(net, x, 1, lg);
-	double logit = (double)lg[sp->n_out > 1 ? 1 : 0];
-	double p = ops_risk_of_logit(m, logit); /* a survival model: the risk by its horizon */
-	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
-		double mx = (double)lg[0], z = 0;
-		for (int k = 1; k < sp->n_out; k++)
-			mx = fmax(mx, (double)lg[k]);
-		for (int k = 0; k < sp->n_out; k++)
-			z += exp((double)lg[k] - mx);
-		p = exp(logit - mx) / z;
-	}
+	double p, logit;
+	int fold;
+	lm_err e = {0};
+	/* the rule of the patient view: its fold's network, and for a survival model the risk
+	 * through the stored out-of-fold risk (ops_predict_values) */
+	if (ops_predict_values(h->db, m, rowid, vals, &p, &logit, &fold, &e))
+		return luaL_error(L, "model:predict(): %s", e.msg);
 	lua_pushnumber(L, p);
 	lua_pushnumber(L, logit);
-	if (net == m->final)
+	if (fold < 0)
 		lua_pushliteral(L, "final");
 	else
 		lua_pushfstring(L, "fold %d", fold + 1);
@@ -1087,6 +1143,20 @@ static int model_explain_l(lua_State *L)
 		else
 			lua_pushnil(L);
 		lua_setfield(L, -2, "value");
+		/* in words: the column's label and the value as the screens write it */
+		int fc = frame_find(need_frame(L), m->spec.columns[j]);
+		if (fc >= 0) {
+			const store_column *cm = &need_frame(L)->cols.c[fc];
+			char buf[160];
+			lbl_text(cm, vals[j].text ? (double)NAN : vals[j].num, vals[j].text, buf, sizeof buf);
+			if (cm->unit && !isnan(vals[j].num) && !lbl_is_category(cm))
+				lua_pushfstring(L, "%s %s", buf, cm->unit);
+			else
+				lua_pushstring(L, buf);
+			lua_setfield(L, -2, "text");
+			lua_pushstring(L, lbl_name(cm));
+			lua_setfield(L, -2, "label");
+		}
 		lua_rawseti(L, -2, k + 1);
 	}
 	lua_pushnumber(L, (double)ex.prob);
@@ -1171,24 +1241,17 @@ static int l_model(lua_State *L)
 	host *h = host_of(L);
 	const char *name = luaL_checkstring(L, 1);
 	lm_err e = {0};
-	char *sql = xasprintf("%s WHERE name = ?", MODEL_COLS);
-	sqlite3_stmt *st = store_prepare(h->db, sql, &e);
-	free(sql);
-	if (!st)
-		return luaL_error(L, "%s", e.msg);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	ops_models ms;
+	if (ops_models_load(h->db, name, &ms, &e)) {
+		ops_models_free(&ms);
 		return luaL_error(L, "no model '%s'; lumen.models() lists them", name);
 	}
-	push_model_row(L, st);
-	lua_pushstring(L, sqlite3_column_type(st, 9) == SQLITE_NULL
-				  ? "null" : (const char *)sqlite3_column_text(st, 9));
+	push_model_row(L, &ms.m[0]);
+	lua_pushstring(L, ms.m[0].metrics ? ms.m[0].metrics : "null");
 	lua_setfield(L, -2, "__metrics");
-	lua_pushstring(L, sqlite3_column_type(st, 10) == SQLITE_NULL
-				  ? "null" : (const char *)sqlite3_column_text(st, 10));
+	lua_pushstring(L, ms.m[0].hyper ? ms.m[0].hyper : "null");
 	lua_setfield(L, -2, "__hyper");
-	sqlite3_finalize(st);
+	ops_models_free(&ms);
 	lua_pushcfunction(L, model_metrics);
 	lua_setfield(L, -2, "metrics");
 	lua_pushcfunction(L, model_hyper);
@@ -1203,7 +1266,8 @@ static int l_model(lua_State *L)
 static const luaL_Reg lumen_funcs[] = {
 	{"patients", l_patients}, {"count", l_count}, {"columns", l_columns},
 	{"models", l_models},     {"model", l_model}, {"record", l_record},
-	{"survival", l_survival}, {"audit", l_audit}, {NULL, NULL}};
+	{"survival", l_survival}, {"audit", l_audit}, {"effect", host_l_effect},
+	{"text", l_text}, {NULL, NULL}};
 void host_api_install(lua_State *L, int env)
 {
 	env = lua_absindex(L, env);

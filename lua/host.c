@@ -18,6 +18,31 @@
 
 static void host_hook(lua_State *L, lua_Debug *ar);
 
+/* Where the script is when the cap refuses an allocation ("file:line: "), kept for the
+ * message: Lua raises a memory error without a position and without calling the message
+ * handler. Reads the stack only: lua_getstack and lua_getinfo "Sl" allocate nothing and, up to
+ * Lua 5.4.5, the call stack is consistent at every allocation (savedpc may lag an instruction
+ * at worst). From 5.4.6 on, a stack reallocation turns the frames' pointers into offsets
+ * while it allocates, so there the position is not read and the message names the script
+ * only. */
+static void note_oom_where(host *h)
+{
+	h->oom_where[0] = '\0';
+#if LUA_VERSION_RELEASE_NUM < 50406
+	if (!h->L || !isfinite(h->deadline)) /* not inside a script run */
+		return;
+	lua_Debug ar;
+	for (int level = 0; level < 64 && lua_getstack(h->L, level, &ar); level++) {
+		if (!lua_getinfo(h->L, "Sl", &ar) || ar.currentline <= 0)
+			continue;
+		snprintf(h->oom_where, sizeof h->oom_where, "%s:%d: ", ar.short_src, ar.currentline);
+		return;
+	}
+#else
+	(void)h;
+#endif
+}
+
 /* The byte cap: growth beyond it is refused (Lua raises "not enough memory"); a free or a
  * shrink is never refused. */
 static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -29,15 +54,18 @@ static void *host_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		h->used -= old;
 		return NULL;
 	}
-	if (nsize > old && (nsize - old > h->cap || h->used + h->extra + (nsize - old) > h->cap))
+	if (nsize > old && (nsize - old > h->cap || h->used + h->extra + (nsize - old) > h->cap)) {
+		note_oom_where(h);
 		return NULL;
+	}
 	void *p = realloc(ptr, nsize);
 	if (!p)
 		return nsize <= old ? ptr : NULL; /* a failed shrink keeps the old block */
 	h->used = h->used - old + nsize;
 	/* Past 15/16 of the cap the hook (on the next instruction) reports the limit with the
 	 * script's line, after a full collection shows the memory is really in use; the hard
-	 * cap above still refuses what goes further (Lua's "not enough memory", no line).
+	 * cap above still refuses what goes further (Lua's memory error, which host_call
+	 * reports with the line note_oom_where kept).
 	 * lua_sethook may be called from anywhere, even here. */
 	if (!h->mem_soft && h->used + h->extra > h->cap - h->cap / 16 && isfinite(h->deadline)) {
 		h->mem_soft = 1;
@@ -180,12 +208,16 @@ static int host_call(host *h, int nargs, int nres, const char *what, lm_err *err
 	lua_pushcfunction(L, msghandler);
 	lua_insert(L, base);
 	limits_arm(h);
+	h->oom_where[0] = '\0';
 	int rc = lua_pcall(L, nargs, nres, base);
 	limits_disarm(h);
 	lua_remove(L, base);
 	if (rc == LUA_OK)
 		return 0;
-	if (rc == LUA_ERRMEM)
+	if (rc == LUA_ERRMEM && h->oom_where[0])
+		lm_seterr(err, EX_DATAERR, "%snot enough memory (the limit is %.0f MB)", h->oom_where,
+			  (double)h->cap / (1024.0 * 1024.0));
+	else if (rc == LUA_ERRMEM)
 		lm_seterr(err, EX_DATAERR, "%s: not enough memory (the limit is %.0f MB)", what,
 			  (double)h->cap / (1024.0 * 1024.0));
 	else

@@ -30,6 +30,7 @@ struct host {
 	size_t cap, used;           /* allocator cap and bytes in use */
 	size_t extra;               /* C memory a script made (report content), within cap */
 	int mem_soft;               /* used + extra crossed the soft limit: the hook reports it */
+	char oom_where[160];        /* "file:line: " of the last allocation the cap refused */
 	double timeout, deadline;   /* seconds; deadline is INFINITY outside a run */
 	int timed_out;              /* the hook fired in this run: it fires on every instruction */
 	int verbose;
@@ -66,6 +67,13 @@ host_patient *host_push_patient(lua_State *L, long row, int mi);
 int host_model_index(lua_State *L, const char *name);
 /* Loads predictions of a model by name into h->preds; returns the index or -1 with err. */
 int host_preds_load(host *h, const char *name, lm_err *err);
+
+/* Pushes a cJSON tree as Lua values (objects and arrays as tables, null as nil). */
+struct cJSON;
+void host_push_json(lua_State *L, const struct cJSON *j);
+
+/* api_effect.c: lumen.effect{model = NAME, arm =, by =, explain =, top =, patient =} */
+int host_l_effect(lua_State *L);
 
 /* api_report.c: the functions of the `report` table (NULL-terminated) */
 extern const luaL_Reg host_report_funcs[];

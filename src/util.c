@@ -152,6 +152,21 @@ char **lm_split(const char *s, int *n)
 	return out;
 }
 
+char **lm_split_ws(const char *s, int *n)
+{
+	*n = 0;
+	char **out = xcalloc(strlen(s) + 1, sizeof *out);
+	const char *p = s;
+	while (*p) {
+		p += strspn(p, " \t");
+		size_t len = strcspn(p, " \t");
+		if (len)
+			out[(*n)++] = xstrndup(p, len);
+		p += len;
+	}
+	return out;
+}
+
 void lm_split_free(char **l, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -43,6 +43,8 @@ char *xstrndup(const char *s, size_t n);
 /* "a,b,,c" -> {"a","b","c"}: a malloc'd array of malloc'd strings (empty items dropped),
  * *n set to their count; free with lm_split_free. */
 char **lm_split(const char *s, int *n);
+/* The words of s separated by spaces and tabs, as lm_split. */
+char **lm_split_ws(const char *s, int *n);
 void lm_split_free(char **l, int n);
 /* malloc'd printf; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

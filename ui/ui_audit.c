@@ -15,6 +15,8 @@
 #include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 #define AUDIT_BOOT 200
@@ -109,6 +111,18 @@ static void run_audit(ui_app *a)
 		return;
 	}
 	as.have_au = 1;
+	/* the groups shown in words ("sex=f" -> "Sex female" when sex has words, labels.h);
+	 * the screen's own copy, after the audit has run */
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL) == 0) {
+		for (int g = 0; g < as.au.g.n; g++) {
+			char w[300];
+			lbl_group_text(&cols, as.au.g.label[g], w, sizeof w);
+			free(as.au.g.label[g]);
+			as.au.g.label[g] = xstrdup(w);
+		}
+		store_columns_free(&cols);
+	}
 	/* over the same patients as the audit; an SQL error is said in the panel only */
 	if (audit_why_compute(a->db, a->co.model_id, as.au.rowid, as.au.group, as.au.nrow,
 			      as.au.g.n, spec, &as.why, &err))
@@ -188,9 +202,9 @@ static void why_draw(ui_app *a, int y)
 			buf_printf(&b, " %s %s%s", as.au.g.label[g], j >= 0 ? w->name[j] : "-",
 				   g + 1 < w->G ? ";" : "");
 		}
-		ui_put(++y, 0, COLS, b.data);
+		y += 1 + ui_wrap(y + 1, 0, COLS - 1, 3, b.data); /* wraps, never runs off */
 		buf_free(&b);
-		y += 2;
+		y += 1;
 	}
 	int nwarn = 0;
 	attron((attr_t)ui_attr_of(a, UI_A_WARN));
@@ -199,7 +213,7 @@ static void why_draw(ui_app *a, int y)
 			continue;
 		char msg[512];
 		snprintf(t, sizeof t, "! warning: %s", audit_why_warning(w, k, msg, sizeof msg));
-		ui_put(y++, 0, COLS, t);
+		y += ui_wrap(y, 0, COLS - 1, LINES - 1 - y, t);
 		nwarn++;
 	}
 	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
@@ -216,7 +230,7 @@ static void audit_draw(ui_app *a)
 	snprintf(t, sizeof t, "Audit of %.60s by %.100s at threshold %.2f%s", a->co.model_id >= 0 ? a->co.model_name : "-",
 		 as.spec[0] ? as.spec : "-", a->threshold,
 		 as.n_boot ? ", 95% bootstrap intervals" : "");
-	ui_put(1, 0, COLS, t);
+	ui_put_fit(1, 0, COLS, t);
 	if (as.err[0]) {
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
 		ui_put(3, 2, COLS - 4, as.err);
@@ -225,6 +239,10 @@ static void audit_draw(ui_app *a)
 	}
 	if (!as.have_au)
 		return;
+	if (ui_effect_audit_shown(a)) { /* an effect model: who would be helped (ui_effect.c) */
+		ui_effect_audit_draw(a, 3, as.spec);
+		return;
+	}
 	if (show_why) {
 		why_draw(a, 3);
 		return;
@@ -244,8 +262,9 @@ static void audit_draw(ui_app *a)
 	int y = 3;
 	for (int g = 0; g < r->G && y < LINES - 6; g++) {
 		/* the reference and small groups are marked in words */
-		snprintf(t, sizeof t, "%.15s%s", as.au.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
-		ui_put(y, 0, lw, t);
+		snprintf(t, sizeof t, "%s%s", as.au.g.label[g], g == r->ref ? " ref" : r->small[g] ? " (s)" : "");
+		/* a long label ("sex=f,age 65-80 ref") wraps onto the row below, not cut */
+		int lines = ui_wrap(y, 0, lw - 1, 2, t);
 		for (int k = 0; k < nshow; k++) {
 			int m = shown[k];
 			double v = r->val[AUDIT_AT(g, m)];
@@ -281,6 +300,8 @@ static void audit_draw(ui_app *a)
 			}
 			attroff((attr_t)ui_attr_of(a, UI_A_DIM));
 			y++;
+		} else if (lines > 1) {
+			y++;
 		}
 	}
 	y++;
@@ -289,10 +310,10 @@ static void audit_draw(ui_app *a)
 	ui_put(y++, 2, COLS - 2, t);
 	snprintf(t, sizeof t, "equalised odds diff %.3f, ratio %.3f; equal opportunity diff %.3f",
 		 s->eodds_diff, s->eodds_ratio, s->eopp_diff);
-	ui_put(y++, 2, COLS - 2, t);
+	y += ui_wrap(y, 2, COLS - 3, 2, t);
 	snprintf(t, sizeof t, "%s/%s ratio to ref above 1.25/below 0.8; ! interval excludes 1; (s) n < %d",
 		 a->ascii ? "^" : "▲", a->ascii ? "v" : "▼", AUDIT_MIN_N);
-	ui_put(y++, 2, COLS - 2, t);
+	y += ui_wrap(y, 2, COLS - 3, 2, t);
 }
 
 static void group_done(ui_app *a, const char *text)
@@ -316,6 +337,8 @@ static const ui_key audit_keys[] = {
 	{{'g'}, "g", "grouping: columns, intersections (sex,stage), bins (; age=50,65)", k_group},
 	{{'b'}, "b", "bootstrap 95% intervals (200 replicates) on/off", k_boot},
 	{{'w'}, "w", "why the groups differ: top inputs, warnings on/off", k_why},
+	{{'e'}, "e", "effect model: the benefit by group (who would be helped) on/off",
+	 ui_effect_audit_key},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
 	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
 	{{0}, NULL, NULL, NULL},

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui_effect.h"
+#include "../src/data/labels.h"
+#include "../src/ops/ops.h"
 #include "ui_impl.h"
 
 #define ID_W 8
@@ -33,14 +36,23 @@ static void cohort_draw(ui_app *a)
 {
 	ui_view *c = &a->co;
 	clamp(a);
-	char line[512];
+	char line[768];
 	long n = ui_view_count(c);
-	snprintf(line, sizeof line, "model %s | %ld/%ld patients | sort %s%s | filter %s",
-		 c->nmodel ? c->model_name : "(none yet)", n, c->n,
-		 c->sort_col >= 0 ? c->col[c->sort_col].label : "file order",
-		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : "",
+	/* what p is the risk of, in words (ops_model_outcome), looked up once per model */
+	static char outcome[200];
+	static long outcome_for = -1;
+	if (c->nmodel && outcome_for != c->model_id) {
+		char o[160];
+		snprintf(outcome, sizeof outcome, " | p: risk of %s",
+			 ops_model_outcome(a->db, c->model_name, o, sizeof o));
+		outcome_for = c->model_id;
+	}
+	snprintf(line, sizeof line, "model %s%s | %ld/%ld patients | sort %s%s | filter %s",
+		 c->nmodel ? c->model_name : "(none yet)", c->nmodel ? outcome : "", n, c->n,
+		 c->sort_col >= 0 ? c->col[c->sort_col].label : c->sort_col == -2 ? "benefit" : "file order",
+		 c->sort_col >= 0 ? (c->sort_desc ? " desc" : " asc") : c->sort_col == -2 ? " desc" : "",
 		 c->filter[0] ? c->filter : "none");
-	ui_put(1, 0, COLS, line);
+	ui_put_fit(1, 0, COLS, line);
 
 	/* column titles; the selected column (s sorts by it) is shown in brackets */
 	int hy = 2;
@@ -58,7 +70,7 @@ static void cohort_draw(ui_app *a)
 		if (j == c->sort_col)
 			arrow = a->ascii ? (c->sort_desc ? "v" : "^") : (c->sort_desc ? "▼" : "▲");
 		snprintf(t, sizeof t, j == a->sel_col ? "[%s%s]" : "%s%s", k->label, arrow);
-		ui_put(hy, x, k->width + (j == a->sel_col ? 2 : 0), t);
+		ui_put_fit(hy, x, k->width + (j == a->sel_col ? 2 : 0), t);
 		x += k->width + 1;
 		last = j;
 	}
@@ -103,8 +115,9 @@ static void cohort_draw(ui_app *a)
 					v = ".";
 				/* numbers right-aligned, text left */
 				int vl = (int)strlen(v);
-				int rx = k->type == COL_TYPE_TEXT || vl >= k->width ? x : x + k->width - vl;
-				ui_put(y, rx, k->width, v);
+				int words = k->type == COL_TYPE_TEXT || (k->meta.name && lbl_is_category(&k->meta));
+				int rx = words || vl >= k->width ? x : x + k->width - vl;
+				ui_put_fit(y, rx, k->width, v);
 			}
 			x += k->width + 1;
 		}
@@ -221,6 +234,8 @@ static void k_model(ui_app *a)
 	}
 	lm_err err = {0};
 	ui_view_set_model(c, (c->cur_model + 1) % c->nmodel, &err);
+	if (c->sort_col == -2) /* the benefit order was the other model's */
+		c->sort_col = -1;
 	if (c->sort_col >= 0 && (c->col[c->sort_col].is_p || c->col[c->sort_col].is_pred ||
 				 c->col[c->sort_col].is_true))
 		sort_by(a, c->sort_col, c->sort_desc);
@@ -241,6 +256,7 @@ static const ui_key cohort_keys[] = {
 	{{'l', KEY_RIGHT}, "l/Right", "select the column to the right", k_right},
 	{{'s'}, "s", "sort by the selected column (again: reverse)", k_sort},
 	{{'P'}, "P", "sort by predicted probability, highest first", k_sort_p},
+	{{'B'}, "B", "effect model: sort by predicted benefit, highest first", ui_effect_sort_benefit},
 	{{'/'}, "/", "search an id or a value", k_search},
 	{{'n'}, "n", "next match", k_next},
 	{{'N'}, "N", "previous match", k_prev},

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "ui_effect.h"
 #include "ui_impl.h"
 
 #define MIN_COLS 60
@@ -120,6 +121,8 @@ void ui_start_prompt(ui_app *a, const char *label, const char *init,
 	snprintf(a->prompt_label, sizeof a->prompt_label, "%s", label);
 	snprintf(a->prompt, sizeof a->prompt, "%s", init ? init : "");
 	a->prompt_len = strlen(a->prompt);
+	/* a prompt opens empty or with its old text selected: typing replaces it, Enter keeps it */
+	a->prompt_sel = a->prompt_len > 0;
 	a->prompt_done = done;
 }
 
@@ -258,13 +261,36 @@ static void draw_status(ui_app *a)
 	ui_fill(y, 0, COLS, ' ');
 	if (a->prompting) {
 		int x = ui_put(y, 0, COLS, a->prompt_label);
-		x += ui_put(y, x, COLS - x, a->prompt);
+		/* text wider than the room left scrolls: its end (where the cursor is) stays in
+		 * view, behind a '<' */
+		const char *t = a->prompt;
+		int room = COLS - x - 1;
+		while (ui_text_width(t) > room && *t) {
+			t++;
+			while (((unsigned char)*t & 0xc0) == 0x80)
+				t++;
+			if (ui_text_width(t) <= room - 1) {
+				x += ui_put(y, x, 1, "<");
+				break;
+			}
+		}
+		if (a->prompt_sel)
+			attron((attr_t)A_REVERSE);
+		x += ui_put(y, x, COLS - x, t);
+		if (a->prompt_sel)
+			attroff((attr_t)A_REVERSE);
 		move(y, x < COLS ? x : COLS - 1);
 		return;
 	}
 	if (a->msg[0]) {
+		/* a message wider than the line takes the line above too, wrapped, not cut */
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
-		ui_put(y, 0, COLS, a->msg);
+		if (ui_text_width(a->msg) > COLS && LINES > 2) {
+			ui_fill(y - 1, 0, COLS, ' ');
+			ui_wrap(y - 1, 0, COLS, 2, a->msg);
+		} else {
+			ui_put(y, 0, COLS, a->msg);
+		}
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 		return;
 	}
@@ -272,7 +298,7 @@ static void draw_status(ui_app *a)
 	static const char *const hints[UI_NSCREEN] = {
 		"?:help  Enter:open  s:sort  /:search  f:filter  m:model  q:quit",
 		"?:help  Esc:back  [ ]:prev/next  a:method  v:visits  e:what-if  q:quit",
-		"?:help  h/l:model  +/-:threshold  Enter:use on cohort  Tab:next  q:quit",
+		"?:help  h/l:model  +/-:threshold  Enter:use  t:train  x:explain  q:quit",
 		"?:help  g:grouping  b:bootstrap  w:why  +/-:threshold  Tab:next  q:quit",
 		"?:help  g:grouping  Tab:next  q:quit",
 		"?:help  Enter:run  j/k:move  Esc:back  q:quit",
@@ -357,13 +383,31 @@ static void prompt_key(ui_app *a, int key)
 			a->prompt_done(a, text);
 	} else if (key == 27) {
 		a->prompting = 0;
+	} else if (key == 21 || (a->prompt_sel && (key == KEY_BACKSPACE || key == 127 || key == 8))) {
+		/* Ctrl-U (or Backspace on the selected text): clear the line */
+		a->prompt_len = 0;
+		a->prompt[0] = 0;
+	} else if (key == 23) { /* Ctrl-W: the word before the cursor, and the blanks after it */
+		while (a->prompt_len > 0 && a->prompt[a->prompt_len - 1] == ' ')
+			a->prompt_len--;
+		while (a->prompt_len > 0 && a->prompt[a->prompt_len - 1] != ' ')
+			a->prompt_len--;
+		a->prompt[a->prompt_len] = 0;
 	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		/* one character, not one byte, of UTF-8 */
+		while (a->prompt_len > 0 && ((unsigned char)a->prompt[a->prompt_len - 1] & 0xc0) == 0x80)
+			a->prompt_len--;
 		if (a->prompt_len > 0)
-			a->prompt[--a->prompt_len] = 0;
+			a->prompt_len--;
+		a->prompt[a->prompt_len] = 0;
 	} else if (key >= 32 && key < 256 && a->prompt_len < sizeof a->prompt - 1) {
+		if (a->prompt_sel)
+			a->prompt_len = 0;
 		a->prompt[a->prompt_len++] = (char)key;
 		a->prompt[a->prompt_len] = 0;
 	}
+	if (key != '\n' && key != '\r' && key != KEY_ENTER)
+		a->prompt_sel = 0;
 }
 
 static void handle_key(ui_app *a, int key)
@@ -421,6 +465,7 @@ int ui_keys_parse(const char *s, int **keys, int **sizes, lm_err *err)
 		{"pgdn", KEY_NPAGE}, {"pgup", KEY_PPAGE}, {"home", KEY_HOME}, {"end", KEY_END},
 		{"enter", '\n'}, {"esc", 27}, {"tab", '\t'}, {"bs", KEY_BACKSPACE},
 		{"wheelup", UI_KEY_WHEEL_UP}, {"wheeldown", UI_KEY_WHEEL_DOWN},
+		{"C-u", 21}, {"C-w", 23},
 	};
 	size_t len = strlen(s);
 	int *k = xmallocarray(len + 1, sizeof *k);
@@ -585,6 +630,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	if (!utf8_locale() && o->headless)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	a.ascii = o->ascii || !utf8_locale();
+	ui_text_set_ascii(a.ascii);
 
 	int *keys = NULL, *sizes = NULL, nkeys = 0;
 	if (o->headless && (nkeys = ui_keys_parse(o->keys ? o->keys : "", &keys, &sizes, err)) < 0) {
@@ -668,6 +714,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 		dump_screen(stdout);
 	stop_terminal();
 	ui_patient_release();
+	ui_effect_release();
 	ui_models_release();
 	ui_survival_release();
 	ui_audit_release();

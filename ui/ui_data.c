@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 #define CACHE_N 256
@@ -20,12 +21,8 @@ static void col_free(ui_col *k)
 	free(k->label);
 	free(k->all);
 	/* meta strings are owned by the copy made in add_col */
-	free(k->meta.name);
-	free(k->meta.label);
-	for (int j = 0; j < k->meta.ncat; j++)
-		free(k->meta.cats[j]);
-	free(k->meta.cats);
-	free(k->meta.cat_n);
+	if (k->meta.name)
+		store_column_free(&k->meta);
 }
 
 static void cache_clear(ui_view *c)
@@ -50,46 +47,48 @@ static void add_col(ui_view *c, const char *name, const store_column *m, int is_
 	memset(k, 0, sizeof *k);
 	k->name = xstrdup(name);
 	k->is_p = is_p, k->is_pred = is_pred, k->is_true = is_true;
+	int vw = 0; /* the widest value label (labels.h) */
 	if (m) {
-		k->label = xstrdup(m->label ? m->label : m->name);
+		k->label = xstrdup(lbl_name(m));
 		k->type = m->type;
 		k->role = m->role;
-		k->meta = *m;
-		k->meta.name = xstrdup(m->name);
-		k->meta.label = m->label ? xstrdup(m->label) : NULL;
-		k->meta.cats = m->ncat ? xcalloc((size_t)m->ncat, sizeof(char *)) : NULL;
-		k->meta.cat_n = m->ncat ? xcalloc((size_t)m->ncat, sizeof(long)) : NULL;
-		for (int j = 0; j < m->ncat; j++) {
-			k->meta.cats[j] = xstrdup(m->cats[j]);
-			k->meta.cat_n[j] = m->cat_n[j];
+		store_column_copy(&k->meta, m);
+		for (int j = 0; j < m->nvl; j++) {
+			int l = (int)strlen(m->vl[j].text);
+			vw = l > vw ? l : vw;
 		}
+		if (m->type == COL_TYPE_BOOLEAN && vw < 3)
+			vw = 3; /* yes / no */
+		if (m->missing > 0 && vw < 7)
+			vw = 7; /* "missing" */
 	} else {
 		k->label = xstrdup(name);
 		k->type = COL_TYPE_REAL;
 		k->role = COL_ROLE_TARGET;
 	}
-	int w = (int)strlen(k->label);
-	k->width = is_p ? 13 : (is_pred || is_true) ? 4 : w < 6 ? 6 : w > 10 ? 10 : w;
+	int w = ui_text_width(k->label);
+	if (vw > w)
+		w = vw;
+	k->width = is_p ? 13 : (is_pred || is_true) ? 4 : w < 6 ? 6 : w > 15 ? 15 : w;
 }
 
 static int load_models(ui_view *c, const char *want, lm_err *err)
 {
-	if (!store_has_table(c->db, "models") || !store_has_table(c->db, "predictions"))
+	if (!store_has_table(c->db, "predictions"))
 		return 0;
-	sqlite3_stmt *st = store_prepare(
-		c->db,
-		"SELECT id, name FROM models m WHERE EXISTS (SELECT 1 FROM predictions p"
-		" WHERE p.model_id = m.id) ORDER BY id",
-		err);
-	if (!st)
-		return err->status;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	ops_models all;
+	int s = ops_models_load(c->db, NULL, &all, err);
+	for (int i = 0; !s && i < all.n; i++) {
+		if (!all.m[i].has_predictions)
+			continue;
 		c->models = xreallocarray(c->models, (size_t)c->nmodel + 1, sizeof *c->models);
 		c->model_ids = xreallocarray(c->model_ids, (size_t)c->nmodel + 1, sizeof(long));
-		c->model_ids[c->nmodel] = (long)sqlite3_column_int64(st, 0);
-		c->models[c->nmodel++] = xstrdup((const char *)sqlite3_column_text(st, 1));
+		c->model_ids[c->nmodel] = all.m[i].id;
+		c->models[c->nmodel++] = xstrdup(all.m[i].name ? all.m[i].name : "");
 	}
-	sqlite3_finalize(st);
+	ops_models_free(&all);
+	if (s)
+		return s;
 	c->cur_model = c->nmodel - 1; /* the newest */
 	if (want) {
 		int k = -1;
@@ -268,7 +267,19 @@ const ui_row *ui_view_row(ui_view *c, long rowid)
 	if (sqlite3_step(c->row_st) == SQLITE_ROW) {
 		fmt_value(r->id, sizeof r->id, c->row_st, 0);
 		for (int j = 0; j < c->ncol; j++) {
-			fmt_value(buf, sizeof buf, c->row_st, j + 1);
+			const ui_col *k = &c->col[j];
+			if (k->meta.name) {
+				/* in words: value labels, "missing", a clinician's digits (labels.h) */
+				sqlite3_stmt *st = c->row_st;
+				int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
+				const char *tv = k->type == COL_TYPE_TEXT && !null
+							 ? (const char *)sqlite3_column_text(st, j + 1) : NULL;
+				double num = k->type == COL_TYPE_TEXT || null ? (double)NAN
+									       : sqlite3_column_double(st, j + 1);
+				lbl_text(&k->meta, num, tv, buf, sizeof buf);
+			} else {
+				fmt_value(buf, sizeof buf, c->row_st, j + 1);
+			}
 			r->cell[j] = xstrdup(buf);
 		}
 	} else {
@@ -279,7 +290,7 @@ const ui_row *ui_view_row(ui_view *c, long rowid)
 	if (c->model_id >= 0) {
 		int fold;
 		double y, p, sd;
-		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL) == 0) {
+		if (ops_prediction_one(c->db, c->model_id, rowid, &fold, &y, &p, &sd, NULL, NULL) == 0) {
 			r->p = p, r->p_sd = sd, r->fold = fold;
 			r->y = isnan(y) ? -1 : (int)y;
 		}

@@ -80,7 +80,7 @@ typedef struct ui_view {
 	ui_col *col;
 	long *view;        /* rowids in display order (NULL = all rows in rowid order) */
 	long nview;
-	int sort_col;      /* -1 none */
+	int sort_col;      /* -1 none, -2 predicted benefit (ui_effect.c) */
 	int sort_desc;
 	char filter[300];  /* "" none */
 	float *p_all;      /* p by rowid-1 (NAN when no prediction), loaded on demand */
@@ -126,9 +126,10 @@ typedef struct ui_app {
 	char msg[256];   /* one-line message in the status bar */
 	/* prompt */
 	int prompting;
-	char prompt_label[32];
+	char prompt_label[160];
 	char prompt[256];
 	size_t prompt_len;
+	int prompt_sel;   /* the opening text is selected: the first key replaces it */
 	void (*prompt_done)(struct ui_app *a, const char *text);
 	/* cohort screen */
 	long cur, top;
@@ -175,6 +176,24 @@ void ui_open_patient(ui_app *a, long rowid);
 void ui_threshold_step(ui_app *a, int dir);
 /* Draws text clipped to width w at (y, x) (UTF-8 aware); returns columns used. */
 int ui_put(int y, int x, int w, const char *s);
+/* ui_text.c: display width of UTF-8 text; text wrapped at blanks into w columns from (y, x),
+ * at most maxlines lines (the last cut with "…"), returning the lines used; text cut to w
+ * columns with "…" (returns the columns written). */
+int ui_text_width(const char *s);
+int ui_wrap(int y, int x, int w, int maxlines, const char *s);
+int ui_wrap_lines(int w, int maxlines, const char *s); /* the lines ui_wrap would use */
+int ui_put_fit(int y, int x, int w, const char *s);
+void ui_text_set_ascii(int on);
+/* ui_md.c: Markdown laid out for the terminal. ui_md_render wraps md to width columns
+ * (ascii: no box-drawing characters) into *out, one styled line each (style[i] is the style
+ * of text[i]); returns the line count; free with ui_md_free. ui_md_draw draws one line. */
+typedef struct ui_mdline {
+	char *text;
+	unsigned char *style;
+} ui_mdline;
+int ui_md_render(const char *md, int width, int ascii, ui_mdline **out);
+void ui_md_free(ui_mdline *l, int n);
+void ui_md_draw(ui_app *a, int y, int x, int w, const ui_mdline *l); /* "~" instead of "…" (--ascii) */
 void ui_fill(int y, int x, int w, unsigned int ch); /* ch: a chtype */
 
 /* ---- widgets (ui_widgets.c) ---- */

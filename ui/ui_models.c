@@ -2,16 +2,20 @@
  * (as `lumen train` wrote them), and for the selected model its ROC and calibration curves,
  * the confusion matrix at a threshold moved with +/-, and its stored global importance.
  * Curves and the confusion matrix come from the metrics module over the stored out-of-fold
- * predictions; nothing is computed here. */
+ * predictions; nothing is computed here. Two jobs of the operations layer run from here, with
+ * their progress on the status line: `t` trains a model (ops_train_run, as lumen train) and
+ * `x` explains every patient with the selected model (ops_explain_run, as lumen explain). */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <ncurses.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/stats/metrics.h"
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 typedef struct mrow {
@@ -31,6 +35,8 @@ static struct mstate {
 	double *cal_x, *cal_y;
 	long *cal_n;
 	int ncal;
+	store_columns cols; /* the patients' columns, for the inputs' labels */
+	int have_cols;
 } ms;
 
 static void preds_clear(void)
@@ -54,6 +60,8 @@ void ui_models_release(void)
 		cJSON_Delete(ms.m[i].importance);
 	}
 	free(ms.m);
+	if (ms.have_cols)
+		store_columns_free(&ms.cols);
 	memset(&ms, 0, sizeof ms);
 }
 
@@ -62,17 +70,21 @@ static void load_models(ui_app *a)
 	if (ms.loaded)
 		return;
 	ms.loaded = 1;
-	sqlite3_stmt *st = store_prepare(a->db, "SELECT id, name, arch, metrics, importance FROM models ORDER BY id", NULL);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
+	ms.have_cols = store_columns_load(a->db, "patients", &ms.cols, NULL) == 0;
+	ops_models all;
+	if (ops_models_load(a->db, NULL, &all, NULL))
+		all.n = 0;
+	for (int i = 0; i < all.n; i++) {
 		ms.m = xreallocarray(ms.m, (size_t)ms.n + 1, sizeof *ms.m);
 		mrow *r = &ms.m[ms.n++];
-		r->id = (long)sqlite3_column_int64(st, 0);
-		r->name = xstrdup((const char *)sqlite3_column_text(st, 1));
-		r->arch = xstrdup(sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
-		r->metrics = sqlite3_column_text(st, 3) ? cJSON_Parse((const char *)sqlite3_column_text(st, 3)) : NULL;
-		r->importance = sqlite3_column_text(st, 4) ? cJSON_Parse((const char *)sqlite3_column_text(st, 4)) : NULL;
+		const ops_model_row *o = &all.m[i];
+		r->id = o->id;
+		r->name = xstrdup(o->name ? o->name : "");
+		r->arch = xstrdup(o->arch ? o->arch : "");
+		r->metrics = o->metrics ? cJSON_Parse(o->metrics) : NULL;
+		r->importance = o->importance ? cJSON_Parse(o->importance) : NULL;
 	}
-	sqlite3_finalize(st);
+	ops_models_free(&all);
 	/* start on the model the cohort shows */
 	for (int i = 0; i < ms.n; i++)
 		if (ms.m[i].id == a->co.model_id)
@@ -231,10 +243,14 @@ static void models_draw(ui_app *a)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "mean_abs");
 		if (!cJSON_IsString(nm) || !cJSON_IsNumber(v))
 			continue;
-		ui_put(y, rx, 10, nm->valuestring);
+		/* the input in clinical words (labels.h), cut with an ellipsis when long */
+		int k = ms.have_cols ? store_columns_find(&ms.cols, nm->valuestring) : -1;
+		int nw = rw >= 44 ? 20 : 12;
+		ui_put_fit(y, rx, nw - 1, k >= 0 ? lbl_name(&ms.cols.c[k]) : nm->valuestring);
 		snprintf(t, sizeof t, "%.3f", v->valuedouble);
-		ui_put(y, rx + 10, 6, t);
-		ui_bar(a, y, rx + 16, rw - 17 > 0 ? rw - 17 : 0, vmax > 0 ? v->valuedouble / vmax : 0);
+		ui_put(y, rx + nw, 6, t);
+		ui_bar(a, y, rx + nw + 6, rw - nw - 7 > 0 ? rw - nw - 7 : 0,
+		       vmax > 0 ? v->valuedouble / vmax : 0);
 		y++;
 	}
 }
@@ -264,12 +280,197 @@ static void k_use(ui_app *a)
 	ui_status(a, "model %s has no stored predictions", ms.m[a->model_sel].name);
 }
 
+/* ---- jobs: train and explain, the operations lumen train and lumen explain run ---- */
+
+/* Draws a job's progress on the status line at once (the event loop waits for the job),
+ * at most every 0.1 s. */
+static void job_line(ui_app *a, int force, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_line(ui_app *a, int force, const char *fmt, ...)
+{
+	static double last;
+	double now = lm_seconds();
+	if (!force && now - last < 0.1)
+		return;
+	last = now;
+	char t[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t, sizeof t, fmt, ap);
+	va_end(ap);
+	int y = LINES - 1;
+	ui_fill(y, 0, COLS, ' ');
+	attron((attr_t)ui_attr_of(a, UI_A_WARN));
+	ui_put(y, 0, COLS, t);
+	attroff((attr_t)ui_attr_of(a, UI_A_WARN));
+	refresh();
+}
+
+typedef struct train_ctx {
+	ui_app *a;
+	char warning[256];
+} train_ctx;
+
+static void train_event(void *ctx, const ops_train_event *ev)
+{
+	train_ctx *t = ctx;
+	if (ev->kind == OPS_TRAIN_WARNING)
+		snprintf(t->warning, sizeof t->warning, "%s", ev->text);
+	else if (ev->kind == OPS_TRAIN_EPOCH && ev->fold >= 0)
+		job_line(t->a, 0, "training: fold %d/%d epoch %d loss %.4f", ev->fold + 1, ev->nfold,
+			 ev->epoch, ev->loss);
+	else if (ev->kind == OPS_TRAIN_EPOCH)
+		job_line(t->a, 0, "training: final model epoch %d loss %.4f", ev->epoch, ev->loss);
+	else if (ev->kind == OPS_TRAIN_NET_DONE)
+		job_line(t->a, 1, "training: %s done", ev->fold >= 0 ? "a fold" : "the final model");
+}
+
+/* After a job changed the file: every screen reloads what it cached, and the cohort lists
+ * the models again, showing model `show`. */
+static void reload_after_job(ui_app *a, const char *show)
+{
+	ui_models_release();
+	ui_patient_release();
+	ui_survival_release();
+	ui_audit_release();
+	lm_err err = {0};
+	ui_view_close(&a->co);
+	if (ui_view_open(&a->co, a->db, show, a->o->columns, &err)) {
+		ui_view_close(&a->co);
+		ui_view_open(&a->co, a->db, NULL, a->o->columns, &err);
+	}
+	a->cur = a->top = 0;
+}
+
+static void train_done(ui_app *a, const char *text)
+{
+	int n = 0;
+	char **w = lm_split_ws(text, &n);
+	int cox = n > 0 && !strcmp(w[0], "cox");
+	if (cox ? n < 3 || n > 4 : n < 2 || n > 3) {
+		ui_status(a, "train: ARCH TARGET[=VALUE] [NAME] or cox TIME EVENT[=VALUE] [NAME],"
+			     " e.g. logreg status=2");
+		lm_split_free(w, n);
+		return;
+	}
+	ops_train_opts o;
+	memset(&o, 0, sizeof o);
+	o.file = a->path;
+	o.arch = w[0];
+	if (cox) { /* time-to-event: the same job as lumen train --model cox */
+		o.time = w[1];
+		o.event = w[2];
+		o.name = n == 4 ? w[3] : NULL;
+	} else {
+		char *eq = strchr(w[1], '=');
+		if (eq)
+			*eq++ = '\0';
+		o.target = w[1];
+		o.positive = eq;
+		o.name = n == 3 ? w[2] : NULL;
+	}
+	o.folds = 5;
+	o.seed = 1;
+	o.lr = o.dropout = o.l2 = -1;
+	train_ctx tc = {a, ""};
+	o.progress = train_event;
+	o.ctx = &tc;
+	job_line(a, 1, "training %s on %s%s%s ...", w[0], w[1], cox ? " " : "", cox ? w[2] : "");
+	ops_train r;
+	lm_err err = {0};
+	if (ops_train_run(a->db, &o, &r, &err)) {
+		ui_status(a, "train: %s", err.msg);
+	} else {
+		reload_after_job(a, r.name);
+		if (r.survival)
+			ui_status(a, "model %s trained: out-of-fold C-index %.3f%s%s", r.name, r.c_index,
+				  tc.warning[0] ? "; warning: " : "", tc.warning);
+		else
+			ui_status(a, "model %s trained: out-of-fold AUC %.3f, %ld patients%s%s", r.name,
+				  r.auc, r.n_used, tc.warning[0] ? "; warning: " : "", tc.warning);
+		for (int i = 0; i < ms.n; i++)
+			if (ms.m[i].id == r.id)
+				a->model_sel = i;
+	}
+	ops_train_free(&r);
+	lm_split_free(w, n);
+}
+
+static void k_train(ui_app *a)
+{
+	if (a->readonly) {
+		ui_status(a, "train: the file is open read-only");
+		return;
+	}
+	ui_start_prompt(a, "train ARCH TARGET[=V]: ", "", train_done); /* or cox TIME EVENT[=V] */
+}
+
+static void explain_progress(void *ctx, long done, long total)
+{
+	ui_app *a = ctx;
+	job_line(a, done == total, "explaining: %ld/%ld patients", done, total);
+}
+
+static void k_explain(ui_app *a)
+{
+	load_models(a);
+	if (ms.n == 0)
+		return;
+	if (a->readonly) {
+		ui_status(a, "explain: the file is open read-only");
+		return;
+	}
+	lm_err err = {0};
+	model *m = model_load(a->db, ms.m[a->model_sel].name, &err);
+	if (m && m->nclass > 2) {
+		ui_status(a, "explain: model %s is multi-class: lumen explain --class names the class",
+			  m->name);
+		model_free(m);
+		return;
+	}
+	ig_inputs co;
+	memset(&co, 0, sizeof co);
+	int st = m ? ig_inputs_load(a->db, m, &co, &err) : err.status;
+	ops_explain r;
+	memset(&r, 0, sizeof r);
+	if (!st) {
+		ops_explain_opts o;
+		ops_explain_defaults(m, &o);
+		o.progress = explain_progress;
+		o.ctx = a;
+		job_line(a, 1, "explaining every patient with %s ...", m->name);
+		st = ops_explain_run(a->db, m, &co, &o, &r, &err);
+	}
+	if (st) {
+		ui_status(a, "explain: %s", err.msg);
+	} else {
+		char name[128], shown[128];
+		snprintf(name, sizeof name, "%s", m->name);
+		snprintf(shown, sizeof shown, "%s", a->co.model_name ? a->co.model_name : name);
+		int sel = a->model_sel;
+		reload_after_job(a, shown); /* the cohort keeps the model it showed */
+		a->model_sel = sel;
+		if (r.do_ig)
+			ui_status(a, "explained %ld patients with %s (%ld by their fold model): completeness"
+				     " error median %.2g, p99 %.2g",
+				  r.n, name, r.n_fold, r.med, r.p99);
+		else
+			ui_status(a, "explained %ld patients with %s (attention)", r.n, name);
+	}
+	ops_explain_free(&r);
+	if (m)
+		ig_inputs_free(&co);
+	model_free(m);
+}
+
 static const ui_key models_keys[] = {
 	{{'l', KEY_RIGHT, 'j', KEY_DOWN}, "l/Right", "next model", k_next},
 	{{'h', KEY_LEFT, 'k', KEY_UP}, "h/Left", "previous model", k_prev},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
 	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
 	{{'\n', '\r', KEY_ENTER}, "Enter", "show this model on the cohort screen", k_use},
+	{{'t'}, "t", "train a model (ARCH TARGET[=V] or cox TIME EVENT[=V], as lumen train)",
+	 k_train},
+	{{'x'}, "x", "explain every patient with this model (as lumen explain)", k_explain},
 	{{0}, NULL, NULL, NULL},
 };
 

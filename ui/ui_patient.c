@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "../src/ops/ops.h"
+#include "ui_effect.h"
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 /* What the screen shows for one (patient, model); reloaded when either changes. */
@@ -116,20 +118,48 @@ static void ensure_loaded(ui_app *a)
 
 /* The heading row of a factor table: factor, value, percentile, the bar axis at column bx
  * (barw wide; signed for attributions, a plain scale for weights) and the number column. */
-static void factor_header(ui_app *a, int y0, int bx, int barw, int numw, const char *num,
-			  int weights)
+/* The widths of the factor table: the labels and values (with their units) as wide as they
+ * need, within what leaves the bars at least 20 columns. */
+static void factor_widths(const ops_patient *pv, int *nw, int *vw)
+{
+	int n = 6, v = 5;
+	for (int i = 0; i < pv->nfactor; i++) {
+		const ops_factor *f = &pv->f[i];
+		int l = ui_text_width(f->label) + (f->edited ? 2 : 0);
+		char t[128];
+		snprintf(t, sizeof t, "%s%s%s", f->value, f->unit[0] && isfinite(f->num) ? " " : "",
+			 f->unit[0] && isfinite(f->num) ? f->unit : "");
+		int w = ui_text_width(t);
+		if (l > n)
+			n = l;
+		if (w > v)
+			v = w;
+	}
+	int room = COLS - 2 - 1 - 1 - 5 - 1 - 20 - 1 - 9; /* the rest of a line */
+	int nmax = COLS >= 110 ? 28 : 20, vmax = 18;
+	*nw = n < nmax ? n : nmax;
+	*vw = v < vmax ? v : vmax;
+	if (*nw + *vw > room) {
+		*vw = room / 2 < *vw ? (room - *nw > room / 2 ? room - *nw : room / 2) : *vw;
+		*nw = room - *vw < *nw ? room - *vw : *nw;
+	}
+}
+
+static void factor_header(ui_app *a, int y0, int nw, int vw, int bx, int barw, int numw,
+			  const char *num, int weights)
 {
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y0, 0, COLS, ' ');
-	ui_put(y0, 2, 16, "factor");
-	ui_put(y0, 19, 9, "   value");
-	ui_put(y0, 29, 5, " pct");
+	ui_put(y0, 2, nw, "factor");
+	ui_put(y0, 3 + nw + vw - 5, 5, "value");
+	ui_put(y0, 4 + nw + vw, 5, " pct");
 	char axis[128];
 	if (weights)
 		snprintf(axis, sizeof axis, "attention weight (unsigned: where it looked)");
 	else
-		snprintf(axis, sizeof axis, "%*s%s", barw / 2 - 13 > 0 ? barw / 2 - 13 : 0, "",
-			 "lowers risk | raises risk");
+		snprintf(axis, sizeof axis, "%*s%s", barw / 2 - (barw >= 26 ? 13 : 8) > 0 ?
+			 barw / 2 - (barw >= 26 ? 13 : 8) : 0, "",
+			 barw >= 26 ? "lowers risk | raises risk" : "lowers | raises");
 	ui_put(y0, bx, barw, axis);
 	ui_put(y0, bx + barw + 1, numw, num);
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
@@ -145,11 +175,13 @@ static void draw_factors(ui_app *a, int y0)
 {
 	const ops_patient *pv = &ps.pv;
 	int weights = a->method == 1 && pv->nfactor > 0 && !isnan(pv->f[0].weight);
-	int n = pv->nfactor, bx = 35, numw = pv->edited && !weights ? 16 : 8;
+	int nw, vw;
+	factor_widths(pv, &nw, &vw);
+	int n = pv->nfactor, bx = 2 + nw + 1 + vw + 1 + 5 + 1, numw = pv->edited && !weights ? 16 : 8;
 	int barw = COLS - bx - 1 - numw;
 	if (barw < 10)
 		barw = 10;
-	factor_header(a, y0, bx, barw, numw,
+	factor_header(a, y0, nw, vw, bx, barw, numw,
 		      weights ? "  weight" : pv->edited ? "    was     now" : "    attr", weights);
 	const ops_factor **ord = xmallocarray((size_t)(n ? n : 1), sizeof *ord);
 	double vmax = 0;
@@ -169,13 +201,24 @@ static void draw_factors(ui_app *a, int y0)
 		int y = y0 + 1 + i;
 		char t[64];
 		/* an edited value is marked with '*' (not only by colour) */
-		snprintf(t, sizeof t, "%s%s", f->label, f->edited ? " *" : "");
-		ui_put(y, 2, 16, t);
-		snprintf(t, sizeof t, "%9.9s", f->value);
-		ui_put(y, 19, 9, t);
+		char lab[160];
+		snprintf(lab, sizeof lab, "%s%s", f->label, f->edited ? " *" : "");
+		if (f->edited && ui_text_width(lab) > nw) { /* the mark survives a cut label */
+			ui_put_fit(y, 2, nw - 2, f->label);
+			ui_put(y, nw, 2, " *");
+		} else {
+			ui_put_fit(y, 2, nw, lab);
+		}
+		/* numbers (with their unit) right-aligned, words left */
+		char val[160];
+		int num = isfinite(f->num) && !f->is_share;
+		snprintf(val, sizeof val, "%s%s%s", f->value, f->unit[0] && num ? " " : "",
+			 f->unit[0] && num ? f->unit : "");
+		int w = ui_text_width(val);
+		ui_put_fit(y, 3 + nw + (num && w < vw ? vw - w : 0), vw, val);
 		if (!isnan(f->pct) && !f->is_share) {
 			snprintf(t, sizeof t, "%3.0f%%", f->pct);
-			ui_put(y, 29, 5, t);
+			ui_put(y, 4 + nw + vw, 5, t);
 		}
 		if (weights) {
 			ui_bar(a, y, bx, barw, vmax > 0 ? f->weight / vmax : 0);
@@ -206,58 +249,71 @@ static void patient_draw(ui_app *a)
 		snprintf(t, sizeof t, "Patient %s", ps.id);
 	ui_put(1, 0, COLS, t);
 	attroff((attr_t)A_BOLD);
-	ui_put(2, 2, COLS - 2, ps.demo);
+	/* the header block wraps within the width; the table starts below it (row 7 or later) */
+	int y = 2;
+	y += ui_wrap(y, 2, COLS - 3, 2, ps.demo);
 	if (a->co.model_id < 0) {
-		ui_put(3, 2, COLS - 2, "no model has predictions yet: lumen train, then lumen predict");
+		ui_put(y++, 2, COLS - 2, "no model has predictions yet: lumen train, then lumen predict");
 	} else if (!ps.have_pv) {
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
-		ui_put(3, 2, COLS - 2, ps.err[0] ? ps.err : "no explanation");
+		y += ui_wrap(y, 2, COLS - 3, 2, ps.err[0] ? ps.err : "no explanation");
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 	} else {
 		const ops_patient *pv = &ps.pv;
 		char net[96];
 		ops_patient_net_text(pv, net, sizeof net);
-		snprintf(t, sizeof t, "model %s (%s) on %s%s%s | true outcome: %s", pv->model, pv->arch,
-			 pv->target, pv->m && pv->m->positive ? " = " : "",
-			 pv->m && pv->m->positive ? pv->m->positive : "",
-			 isnan(pv->y) ? "unknown" : pv->y ? "yes" : "no");
-		ui_put(3, 2, COLS - 2, t);
+		snprintf(t, sizeof t, "model %s (%s): risk of %s | true outcome: %s", pv->model,
+			 pv->arch, pv->outcome, isnan(pv->y) ? "unknown" : pv->y ? "yes" : "no");
+		y += ui_wrap(y, 2, COLS - 3, 2, t);
 		double sum = 0;
 		for (int i = 0; i < pv->nfactor; i++)
 			sum += pv->f[i].attr;
 		if (pv->edited) {
 			double d = pv->p - pv->p0;
-			snprintf(t, sizeof t, "what-if: %.150s   (r resets; nothing is saved)", pv->desc);
-			ui_put(4, 2, COLS - 2, t);
+			char wt[700];
+			snprintf(wt, sizeof wt, "what-if: %s   (r resets; nothing is saved)", pv->desc);
+			y += ui_wrap(y, 2, COLS - 3, 4, wt);
 			snprintf(t, sizeof t, "%s: p = %.3f -> %.3f (%s%.3f, %s)", net, pv->p0, pv->p,
 				 d >= 0 ? "+" : "-", fabs(d),
 				 d > 0 ? "higher risk" : d < 0 ? "lower risk" : "unchanged");
 			attron((attr_t)ui_attr_of(a, UI_A_WARN));
-			ui_put(5, 2, COLS - 2, t);
+			y += ui_wrap(y, 2, COLS - 3, 2, t);
+			if (pv->warn[0])
+				y += ui_wrap(y, 2, COLS - 3, 2, pv->warn);
 			attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 		} else {
-			char sd[48] = "";
+			char sd[48] = "", e[32] = "< 0.001";
 			if (!isnan(pv->p_sd))
 				snprintf(sd, sizeof sd, " +/- %.3f across folds", pv->p_sd);
 			snprintf(t, sizeof t, "predicted p = %.3f%s, by %s", pv->p, sd, net);
-			ui_put(4, 2, COLS - 2, t);
-			snprintf(t, sizeof t, "why: ig (%s, %d steps): baseline %.3f %c reasons %.3f = logit %.3f, err %.1g",
+			y += ui_wrap(y, 2, COLS - 3, 2, t);
+			if (!(pv->delta < 0.0005))
+				lbl_num(pv->delta, 2, e, sizeof e);
+			snprintf(t, sizeof t, "why: ig (%s, %d steps): baseline %.3f %c reasons %.3f = logit %.3f, err %s",
 				 pv->baseline, pv->steps, pv->baseline_logit, sum < 0 ? '-' : '+', fabs(sum),
-				 pv->logit, pv->delta);
-			ui_put(5, 2, COLS - 2, t);
+				 pv->logit, e);
+			if (ui_text_width(t) > COLS - 3) { /* narrow: the error on a line of its own */
+				*strrchr(t, ',') = 0;
+				y += ui_wrap(y, 2, COLS - 3, 2, t);
+				snprintf(t, sizeof t, "completeness error %s", e);
+			}
+			y += ui_wrap(y, 2, COLS - 3, 2, t);
 		}
 		if (pv->nfactor > 0 && !isnan(pv->f[0].weight))
-			ui_put(6, 2, COLS - 2, a->method == 1 ? "a switches: ig  [attention weights]"
+			ui_put(y++, 2, COLS - 2, a->method == 1 ? "a switches: ig  [attention weights]"
 							    : "a switches: [ig]  attention weights");
 	}
+	if (y < 7)
+		y = 7;
 	if (a->visits_view)
-		draw_visits(a, 7);
+		draw_visits(a, y);
 	else if (ps.curve_view && ps.have_pv)
-		draw_curve(a, 7);
+		draw_curve(a, y);
+	else if (ps.have_pv && !ps.pv.edited && ui_effect_shown(a)) /* ui_effect.c */
+		ui_effect_draw(a, y);
 	else if (ps.have_pv)
-		draw_factors(a, 7);
+		draw_factors(a, y);
 }
-
 /* A survival model: the patient's S(t) (the curve through the risk shown, ops.h) over the
  * cohort's Kaplan-Meier, and the risk by the horizon the user picked (h). */
 static void draw_curve(ui_app *a, int y0)
@@ -283,8 +339,9 @@ static void draw_curve(ui_app *a, int y0)
 	double tmax = k->m > 0 ? k->time[k->m - 1] : pv->m->surv_horizon;
 	double h = isnan(ps.horizon) ? pv->m->surv_horizon : ps.horizon;
 	char t[200];
-	snprintf(t, sizeof t, "risk by t = %g: %.3f (patient), %.3f (cohort); h: another t", h,
-		 ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
+	char hn[48];
+	snprintf(t, sizeof t, "risk by t = %s: %.3f (patient), %.3f (cohort); h: another t",
+		 lbl_num(h, 6, hn, sizeof hn), ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
 	ui_put(y0, 2, COLS - 4, t);
 	snprintf(t, sizeof t, "S(t) by %s (column '%s'), each curve named at its end", "time",
 		 ps.km.time ? ps.km.time : "time");
@@ -314,7 +371,9 @@ static void draw_curve(ui_app *a, int y0)
 		snprintf(t, sizeof t, "%4.2f", 1 - r / 4.0);
 		ui_put(y0 + 2 + (ph - 1) * r / 4, 2, 5, t);
 	}
-	snprintf(t, sizeof t, "0%*s%g", pw - 2, "", tmax);
+	char tn[48];
+	lbl_num(tmax, 6, tn, sizeof tn);
+	snprintf(t, sizeof t, "0%*s%s", pw - 1 - (int)strlen(tn), "", tn);
 	ui_put(y0 + 2 + ph, 8, pw + 4, t);
 	/* the curves are told apart by a name at their ends (not by colour) */
 	double sp = psv[NPT - 1], sk = km_surv_at(k, tmax, NULL, NULL);
@@ -364,20 +423,21 @@ static void draw_visits(ui_app *a, int y0)
 		a->lab = ps.vis.nlab - 1;
 	int swmax = have_va ? 16 : 20, sw = ps.vis.nvisit < swmax ? ps.vis.nvisit : swmax;
 	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
+	int nw = COLS >= 110 ? 28 : 16, sx = 2 + nw + 1; /* the labs' labels, then the sparklines */
 	for (int i = 0; i < list_h && first + i < ps.vis.nlab; i++) {
 		int li = first + i;
 		const ops_lab *l = &ps.vis.labs[li];
 		int y = y0 + 1 + i;
 		if (li == a->lab)
 			mvaddch(y, 0, '>');
-		ui_put(y, 2, 12, l->name);
+		ui_put_fit(y, 2, nw, l->name);
 		int off = ps.vis.nvisit > sw ? ps.vis.nvisit - sw : 0; /* the latest visits */
-		ui_sparkline(a, y, 15, sw, l->v + off, sw);
+		ui_sparkline(a, y, sx, sw, l->v + off, sw);
 		for (int v = 0; v < sw; v++) {
 			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
-			ui_heat_cell(a, y, 15 + sw + 2 + v, z);
+			ui_heat_cell(a, y, sx + sw + 2 + v, z);
 		}
-		int xt = 15 + 2 * sw + 4;
+		int xt = sx + 2 * sw + 4;
 		if (have_va) {
 			int j = -1;
 			for (int q = 0; q < va.nlab; q++)
@@ -398,8 +458,9 @@ static void draw_visits(ui_app *a, int y0)
 		for (int v = 0; v < ps.vis.nvisit; v++)
 			if (!isnan(l->v[v]))
 				last = l->v[v];
-		snprintf(t, sizeof t, "last %.4g", last);
-		ui_put(y, xt, COLS - xt, t);
+		char n[48];
+		snprintf(t, sizeof t, "last %s", lbl_num(last, 4, n, sizeof n));
+		ui_put_fit(y, xt, COLS - xt, t);
 	}
 	const ops_lab *l = &ps.vis.labs[a->lab];
 	int py = y0 + 1 + list_h;
@@ -413,8 +474,10 @@ static void draw_visits(ui_app *a, int y0)
 		}
 	if (!(hi > lo))
 		hi = lo + 1;
-	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits", lo, hi);
-	ui_put(py, 2, COLS - 4, t);
+	char nlo[48], nhi[48];
+	snprintf(t, sizeof t, "%s over %s: %s .. %s", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits",
+		 lbl_num(lo, 4, nlo, sizeof nlo), lbl_num(hi, 4, nhi, sizeof nhi));
+	ui_put_fit(py, 2, COLS - 4, t);
 	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vis.time, l->v, ps.vis.nvisit, ps.vis.time[0],
 		ps.vis.time[ps.vis.nvisit - 1] > ps.vis.time[0] ? ps.vis.time[ps.vis.nvisit - 1] : ps.vis.time[0] + 1, lo, hi);
 	if (have_va)
@@ -578,6 +641,8 @@ static const ui_key patient_keys[] = {
 	{{'r'}, "r", "what-if: back to the patient's own values", k_reset},
 	{{'c'}, "c", "survival model: its curve over the cohort's KM", k_curve},
 	{{'h'}, "h", "survival model: the risk by the time you give", k_horizon},
+	{{'b'}, "b", "effect model: the benefit of the next arm (then the risk's reasons)",
+	 ui_effect_key_arm},
 	{{0}, NULL, NULL, NULL},
 };
 

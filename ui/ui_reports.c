@@ -9,6 +9,7 @@
 
 #include "../lua/host.h"
 #include "../lua/report.h"
+#include "../lua/script_args.h"
 #include "ui_impl.h"
 
 static struct rstate {
@@ -16,21 +17,37 @@ static struct rstate {
 	int n;
 	char **path, **name;
 	int sel;
-	/* pager */
+	/* pager: the report's Markdown, laid out for the width it was last drawn at */
 	int paging;
-	char **line;
-	int nline, top;
+	char *md;
+	ui_mdline *line;
+	int nline, top, width;
 	char title[200];
+	/* the selected report's declared arguments (script_args.h) */
+	sargs args;
+	int args_for; /* index + 1 of the report they were read for */
 } rs;
 
 static void pager_clear(void)
 {
-	for (int i = 0; i < rs.nline; i++)
-		free(rs.line[i]);
-	free(rs.line);
+	ui_md_free(rs.line, rs.nline);
+	free(rs.md);
+	rs.md = NULL;
 	rs.line = NULL;
-	rs.nline = rs.top = 0;
+	rs.nline = rs.top = rs.width = 0;
 	rs.paging = 0;
+}
+
+/* The selected report's declarations, read once per selection. */
+static const sargs *sel_args(void)
+{
+	if (rs.args_for != rs.sel + 1) {
+		sargs_free(&rs.args);
+		if (sargs_read(rs.path[rs.sel], &rs.args, NULL))
+			memset(&rs.args, 0, sizeof rs.args);
+		rs.args_for = rs.sel + 1;
+	}
+	return &rs.args;
 }
 
 void ui_reports_release(void)
@@ -42,6 +59,7 @@ void ui_reports_release(void)
 	}
 	free(rs.path);
 	free(rs.name);
+	sargs_free(&rs.args);
 	memset(&rs, 0, sizeof rs);
 }
 
@@ -102,14 +120,7 @@ static void pager_set(const char *text)
 {
 	pager_clear();
 	rs.paging = 1;
-	const char *s = text;
-	while (*s) {
-		const char *e = strchr(s, '\n');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		rs.line = xreallocarray(rs.line, (size_t)rs.nline + 1, sizeof *rs.line);
-		rs.line[rs.nline++] = xstrndup(s, n);
-		s += n + (e ? 1 : 0);
-	}
+	rs.md = xstrdup(text);
 }
 
 static void print_line(void *ud, const char *line)
@@ -156,17 +167,22 @@ static void reports_draw(ui_app *a)
 	list_reports(a);
 	char t[256];
 	if (rs.paging) {
+		if (rs.width != COLS - 2) { /* laid out again after a resize */
+			ui_md_free(rs.line, rs.nline);
+			rs.width = COLS - 2;
+			rs.nline = ui_md_render(rs.md, rs.width, a->ascii, &rs.line);
+		}
 		snprintf(t, sizeof t, "report %s  (line %d of %d; Esc: back to the list)", rs.title,
 			 rs.top + 1, rs.nline);
-		ui_put(1, 0, COLS, t);
+		ui_put_fit(1, 0, COLS, t);
 		int h = LINES - 3;
 		if (rs.top > rs.nline - h)
 			rs.top = rs.nline - h > 0 ? rs.nline - h : 0;
 		for (int i = 0; i < h && rs.top + i < rs.nline; i++)
-			ui_put(2 + i, 1, COLS - 1, rs.line[rs.top + i]);
+			ui_md_draw(a, 2 + i, 1, COLS - 1, &rs.line[rs.top + i]);
 		return;
 	}
-	ui_put(1, 0, COLS, "Reports: Enter runs one (you are asked for its arguments); the output opens in a pager");
+	ui_put_fit(1, 0, COLS, "Reports: Enter runs one, asking for its arguments; the output opens in a pager");
 	if (rs.n == 0) {
 		ui_put(3, 2, COLS - 4, "no Lua reports found (lua/reports, or *.lua beside the workbench file)");
 		return;
@@ -183,13 +199,38 @@ static void reports_draw(ui_app *a)
 		if (i == rs.sel)
 			attroff((attr_t)ui_attr_of(a, UI_A_CURSOR));
 	}
+	/* what the selected report is and the arguments it takes, below the list */
+	const sargs *sa = sel_args();
+	int y = 3 + rs.n + 1;
+	if (sa->about && y < LINES - 1)
+		y += ui_wrap(y, 2, COLS - 3, 2, sa->about);
+	if (sa->n && y < LINES - 2) {
+		attron((attr_t)ui_attr_of(a, UI_A_HEADER));
+		ui_fill(y, 0, COLS, ' ');
+		ui_put(y++, 2, COLS - 3, "arguments, in order (KEY= ones as KEY=VALUE)");
+		attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
+	}
+	for (int i = 0; i < sa->n && y < LINES - 1; i++) {
+		char line[400];
+		snprintf(line, sizeof line, "%-12s %s", sa->name[i], sa->help[i]);
+		y += ui_wrap(y, 4, COLS - 5, LINES - 1 - y, line);
+	}
 }
 
 static void args_done(ui_app *a, const char *text) { run_report(a, text); }
 static void k_run(ui_app *a)
 {
-	if (!rs.paging && rs.n > 0)
-		ui_start_prompt(a, "arguments (Enter for none): ", "", args_done);
+	if (rs.paging || rs.n == 0)
+		return;
+	/* the prompt names what the report declares: "N MODEL: " */
+	const sargs *sa = sel_args();
+	char label[160] = "arguments (Enter for none): ";
+	if (sa->n) {
+		char *syn = sargs_synopsis(sa);
+		snprintf(label, sizeof label, "%s %s: ", rs.name[rs.sel], syn);
+		free(syn);
+	}
+	ui_start_prompt(a, label, "", args_done);
 }
 static void k_down(ui_app *a)
 {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
 #include "ui_impl.h"
 
 #define KM_MAXG 6
@@ -19,7 +20,8 @@
 static struct kstate {
 	int loaded_for; /* grouping index + 1 the curves were made for, 0 = none */
 	long model_id;
-	char title[160], err[160];
+	char title[400], err[160];
+	char unit[32]; /* the time column's unit (labels.h), "" when none */
 	int G;
 	ops_survival res;
 	int have;
@@ -98,16 +100,31 @@ static void build(ui_app *a)
 		return;
 	}
 	ks.have = 1;
+	for (int g = 0; g < ks.res.G; g++) { /* the curves named in words (labels.h) */
+		char w[300];
+		lbl_group_text(&cols, ks.res.label[g], w, sizeof w);
+		free(ks.res.label[g]);
+		ks.res.label[g] = xstrdup(w);
+	}
 	ks.G = ks.res.G < KM_MAXG ? ks.res.G : KM_MAXG;
 	ks.tmax = 0;
 	for (int g = 0; g < ks.res.G; g++)
 		for (long i = 0; i < ks.res.curve[g].m; i++)
 			if (ks.res.curve[g].time[i] > ks.tmax)
 				ks.tmax = ks.res.curve[g].time[i];
-	char evname[64];
-	snprintf(evname, sizeof evname, "%g", cols.c[ei].max);
-	snprintf(ks.title, sizeof ks.title, "Kaplan-Meier: %s, event %s = %s, by %s", cols.c[ti].name,
-		 cols.c[ei].name, evname, tert ? "risk tertile" : gcol ? gcol : "nothing (all)");
+	/* in words (labels.h): "Follow-up (days), event status = 2 (death), by Sex" */
+	char evname[64], tname[160], gname[160] = "nothing (all)";
+	lbl_num(cols.c[ei].max, 15, evname, sizeof evname);
+	const char *evl = lbl_value(&cols.c[ei], cols.c[ei].max, NULL);
+	int gi = gcol ? store_columns_find(&cols, gcol) : -1;
+	if (tert)
+		snprintf(gname, sizeof gname, "risk tertile");
+	else if (gi >= 0)
+		snprintf(gname, sizeof gname, "%s", lbl_name(&cols.c[gi]));
+	snprintf(ks.title, sizeof ks.title, "Kaplan-Meier: %s, event %s = %s%s%s%s, by %s",
+		 lbl_name_unit(&cols.c[ti], tname, sizeof tname), cols.c[ei].name, evname,
+		 evl ? " (" : "", evl ? evl : "", evl ? ")" : "", gname);
+	snprintf(ks.unit, sizeof ks.unit, "%s", cols.c[ti].unit ? cols.c[ti].unit : "");
 	store_columns_free(&cols);
 }
 
@@ -162,8 +179,9 @@ static void survival_draw(ui_app *a)
 	char t[200];
 	int y = 2 + ph;
 	ui_put(y, px, 1, "0");
-	snprintf(t, sizeof t, "%.0f", ks.tmax);
-	ui_put(y++, px + pw - (int)strlen(t), (int)strlen(t), t);
+	/* the unit of time at the end of the axis */
+	snprintf(t, sizeof t, "%.0f%s%s", ks.tmax, ks.unit[0] ? " " : "", ks.unit);
+	ui_put(y++, px + pw - ui_text_width(t), ui_text_width(t), t);
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y, 0, COLS, ' ');
 	double q[4] = {0, ks.tmax / 4, ks.tmax / 2, 3 * ks.tmax / 4};
@@ -184,8 +202,13 @@ static void survival_draw(ui_app *a)
 		ui_put(y++, 0, COLS, t);
 	}
 	if (ks.have && ks.res.have_lr)
-		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p = %.3g   (g: grouping)",
-			 ks.res.lr.chisq, ks.res.lr.df, ks.res.lr.p);
+	{
+		char pv[32] = "< 0.001";
+		if (!(ks.res.lr.p < 0.001))
+			lbl_num(ks.res.lr.p, 2, pv + 2, sizeof pv - 2), memmove(pv, pv + 2, strlen(pv + 2) + 1);
+		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p %s%s   (g: grouping)",
+			 ks.res.lr.chisq, ks.res.lr.df, ks.res.lr.p < 0.001 ? "" : "= ", pv);
+	}
 	else
 		snprintf(t, sizeof t, "(g: group by a group column, the treatment or risk tertile)");
 	ui_put(y, 0, COLS, t);

@@ -9,6 +9,15 @@
 --   lumen report pbc.lumen bias_audit lr age bins=age=50,65 threshold=youden 'reference=age 50-65'
 -- Defaults: the last model trained, the first column with the group role, threshold 0.5,
 -- 1000 bootstrap replicates with seed 1, the largest group as reference, tolerance 0.8.
+--@about The fairness audit of lumen audit: metrics per group, disparities, intervals, why
+--@arg MODEL       the model (default: the newest)
+--@arg BY          the group column(s), e.g. sex or sex,age (default: the first group column)
+--@arg THRESHOLD   the decision threshold, or youden (default 0.5)
+--@arg BOOTSTRAP   bootstrap replicates for the intervals (default 1000)
+--@arg bins=       cut points of a numeric group column, e.g. bins=age=50,65 (repeatable)
+--@arg seed=       the bootstrap seed (default 1)
+--@arg reference=  the reference group (default: the largest)
+--@arg tolerance=  the four-fifths band's lower edge (default 0.8)
 local fmt = require("fmt")
 
 local opt = {bins = {}}

@@ -2,6 +2,8 @@
 -- group columns as bar charts, and the outcome of a model when one is named.
 --   lumen report FILE cohort_summary [WHERE] [-o summary.html]
 -- WHERE (optional) is a filter expression, e.g. 'age >= 65'.
+--@about What the cohort holds: the columns by kind, the groups, a model's outcome
+--@arg WHERE  a filter expression, e.g. 'age >= 65' (default: every patient)
 local fmt = require("fmt")
 local where = arg[1]
 local n_all = lumen.count()

@@ -2,6 +2,9 @@
 -- model details, intended use, factors, metrics overall and per group, evaluation and training
 -- data, ethical considerations, caveats and recommendations.
 --   lumen report FILE model_card [MODEL [GROUP-COLUMN]] -o card.html
+--@about A model card: details, intended use, metrics overall and per group, caveats
+--@arg MODEL         the model (default: the newest)
+--@arg GROUP-COLUMN  the column for the per-group figures (default: the first group column)
 local fmt = require("fmt")
 local name = arg[1] or fmt.default_model()
 if not name then error("model_card needs a model: lumen train first") end

@@ -1,6 +1,9 @@
 -- patient_explanations: the N highest-risk patients of a model (default 10) with the factors
 -- that push their prediction most (integrated gradients against the cohort mean).
 --   lumen report FILE patient_explanations [N [MODEL]] -o top.html
+--@about The N highest-risk patients of a model and the factors that push each one's risk most
+--@arg N      how many patients (default 10)
+--@arg MODEL  the model (default: the newest)
 local fmt = require("fmt")
 local n = math.tointeger(tonumber(arg[1] or "10"))
 if not n or n < 1 then error("N must be a positive whole number") end
@@ -31,8 +34,8 @@ for i = 1, math.min(n, #ranked) do
 	local id = id_col and tostring(p[id_col]) or tostring(p.rowid)
 	local parts = {}
 	for k = 1, math.min(5, #e) do
-		parts[#parts + 1] = string.format("%s=%s (%+.3f)", e[k].column, fmt.num(e[k].value),
-			e[k].attribution)
+		parts[#parts + 1] = string.format("%s %s (%+.3f)", e[k].label or e[k].column,
+			e[k].text or fmt.num(e[k].value), e[k].attribution)
 	end
 	summary[#summary + 1] = {rank = i, patient = id, risk = fmt.num(p.risk, 3),
 		factors = table.concat(parts, "; ")}
@@ -43,13 +46,13 @@ for i = 1, math.min(3, #ranked) do
 	local e = model:explain(p)
 	local labels, values = {}, {}
 	for k = 1, math.min(8, #e) do
-		labels[#labels + 1] = e[k].column .. " = " .. fmt.num(e[k].value)
+		labels[#labels + 1] = (e[k].label or e[k].column) .. " " .. (e[k].text or fmt.num(e[k].value))
 		values[#values + 1] = e[k].attribution
 	end
 	local id = id_col and tostring(p[id_col]) or tostring(p.rowid)
 	report.heading("Patient " .. id, 3)
 	report.paragraph(string.format("Risk %s; logit %s against %s for the average patient "
 		.. "(completeness error %s).", fmt.num(p.risk, 3), fmt.num(e.logit, 3),
-		fmt.num(e.baseline_logit, 3), string.format("%.1e", e.delta)))
+		fmt.num(e.baseline_logit, 3), e.delta < 0.0005 and "< 0.001" or fmt.num(e.delta, 3)))
 	report.attribution{title = "Attributions for patient " .. id, labels = labels, values = values}
 end

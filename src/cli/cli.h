@@ -16,20 +16,13 @@ extern const cli_command cli_commands[];
 int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_role(int argc, char **argv);
+int cmd_label(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 /* `lumen train --model cox`, called by cmd_train (train_cox.c). */
 int cmd_train_cox(int argc, char **argv);
-/* The fixed-horizon target of `lumen train --time C --event E[=V] --horizon T` (train_cox.c):
- * y = 1 for an event at time <= T, 0 for a time >= T without it (or an event after T), NAN for
- * a patient censored before T (counted in *n_censored and t->n_missing). The time and event
- * must be usable for every patient, as for a Cox model. Free t with enc_target_free. */
-struct frame;
-struct enc_target;
-struct lm_err;
-int train_horizon_target(const struct frame *f, const char *file, const char *time_col,
-			 const char *event, double horizon, struct enc_target *t,
-			 long *n_censored, struct lm_err *err);
+/* `lumen train --effect COL`, called by cmd_train (train_effect.c). */
+int cmd_train_effect(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

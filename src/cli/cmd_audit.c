@@ -14,6 +14,7 @@
 #include "../stats/audit_why.h"
 #include "../stats/groups.h"
 #include "audit_cox.h"
+#include "audit_effect.h"
 #include "../stats/metrics.h"
 #include "../ops/ops.h"
 #include "cli.h"
@@ -38,6 +39,8 @@ static const char usage[] =
 	"  --seed S            bootstrap seed (default 1)\n"
 	"  --decision-curve    net benefit per group at thresholds 0.05 to 0.50\n"
 	"  --json              machine-readable output\n"
+	"A treatment-effect model (lumen train --effect) adds, per arm and --by column, the\n"
+	"predicted benefit by group beside the observed effect (who would be helped).\n"
 	"The run is stored in the workbench's `audits` table.\n";
 
 typedef struct audit_cli {
@@ -441,6 +444,13 @@ int cmd_audit(int argc, char **argv)
 		cJSON_AddItemToObject(res, "survival", surv);
 	else if (err.status)
 		fprintf(stderr, "lumen: audit: warning: no survival section: %s\n", err.msg);
+	/* an effect model: the benefit by group (audit_effect.c) */
+	lm_err eerr = {0};
+	cJSON *eff = audit_effect_json(db, o.model, o.by, &eerr);
+	if (eff)
+		cJSON_AddItemToObject(res, "effect", eff);
+	else if (eerr.status)
+		fprintf(stderr, "lumen: audit: warning: no effect section: %s\n", eerr.msg);
 	long audit_id = 0;
 	st = store_run(db, d.model_id, params, res, &audit_id, &err);
 	if (st) {
@@ -453,6 +463,8 @@ int cmd_audit(int argc, char **argv)
 	} else {
 		print_text(&o, &d, &r, &im, dct, ndc, nb, nball);
 		audit_cox_print(surv);
+		if (eff)
+			audit_effect_print(eff);
 		printf("\nStored as audit %ld in %s.\n", audit_id, o.file);
 	}
 	cJSON_Delete(params);

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 	      "then opens the TUI on the cohort screen. FILE (default demo.lumen) is replaced.\n"
 	      "  -o FILE         the demo workbench (default demo.lumen)\n"
 	      "  --data FILE     the patients CSV (default: sample_data/pbc.csv, else the installed\n"
-	      "                  copy); pbcseq.csv beside it is used as visits when present\n"
+	      "                  copy); pbcseq.csv beside it is used as visits when present,\n"
+	      "                  and NAME_labels.csv beside NAME.csv as its clinical words\n"
 	      "  --epochs N      transformer epochs (default 30)\n"
 	      "  --no-tui        stop before the TUI (also when standard output is not a terminal)\n",
 	      f);
@@ -104,10 +105,22 @@ int cmd_demo(int argc, char **argv)
 	snprintf(visits, sizeof visits, "%.*spbcseq.csv", slash ? (int)(slash - pbc + 1) : 0, pbc);
 	int have_visits = access(visits, R_OK) == 0;
 
+	/* and its clinical words (NAME_labels.csv beside NAME.csv: labels, units, value names) */
+	char labels[4096];
+	const char *dot = strrchr(pbc, '.');
+	snprintf(labels, sizeof labels, "%.*s_labels.csv",
+		 dot && (!slash || dot > slash) ? (int)(dot - pbc) : (int)strlen(pbc), pbc);
+	int have_labels = access(labels, R_OK) == 0;
+
 	char *o = (char *)out, *p = (char *)pbc, *v = visits, *ep = (char *)epochs;
-	char *imp[] = {"import", p, "-o", o, "--force", "--target", "status", "--group", "sex",
-		       "--time", "time", "--event", "status", "--treatment", "trt",
-		       have_visits ? "--visits" : NULL, v, NULL};
+	char *imp[20] = {"import", p, "-o", o, "--force", "--target", "status", "--group", "sex",
+			 "--time", "time", "--event", "status", "--treatment", "trt"};
+	int ni = 15;
+	if (have_visits)
+		imp[ni++] = "--visits", imp[ni++] = v;
+	if (have_labels)
+		imp[ni++] = "--labels", imp[ni++] = labels;
+	imp[ni] = NULL;
 	int s = step("import the sample cohort", imp);
 	if (s < 0)
 		return lm_fail("demo", EX_UNAVAILABLE, "cannot continue without 'lumen import'");

@@ -15,6 +15,7 @@
 #include "../nn/model.h"
 #include "../ops/ops.h"
 #include "cli.h"
+#include "explain_effect.h"
 
 static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
@@ -42,10 +43,12 @@ static const char usage[] =
 	"      --json           machine-readable output\n"
 	"      --threads N      threads explaining disjoint patients, one OpenBLAS thread each\n"
 	"                       (default: the number of cores); the same numbers for every N\n"
-	"  -q, --quiet          no progress line\n";
+	"  -q, --quiet          no progress line\n"
+	"      --arm ARM        a treatment-effect model (lumen train --effect): the arm whose\n"
+	"                       effect against the reference is explained (default: the first)\n";
 
 typedef struct explain_opts {
-	const char *file, *model, *method, *baseline, *cls, *patients, *patient;
+	const char *file, *model, *method, *baseline, *cls, *patients, *patient, *arm;
 	int steps, auto_steps, top, json, quiet, rule_given, threads;
 	ig_rule rule;
 } explain_opts;
@@ -180,8 +183,10 @@ static void factor_line(const ops_factor *f)
 		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
 	else
 		ordinal(where, sizeof where, f->pct);
-	printf("  %-16s %+9.4f   %-12s (%s)\n", f->name, f->attr,
-	       strcmp(f->value, ".") ? f->value : "(missing)", where);
+	char v[128]; /* in words (labels.h): the value's label, or the number and its unit */
+	snprintf(v, sizeof v, "%s%s%s", f->value, f->unit[0] && isfinite(f->num) ? " " : "",
+		 f->unit[0] && isfinite(f->num) ? f->unit : "");
+	printf("  %-20s %+9.4f   %-17s (%s)\n", f->label, f->attr, v, where);
 }
 
 static int cmp_weight(const void *a, const void *b)
@@ -243,8 +248,7 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 		char net[96];
 		double rel = fabs(pv.logit - pv.baseline_logit) > 0
 				     ? pv.delta / fabs(pv.logit - pv.baseline_logit) : 0.0;
-		printf("Patient %s: model %s (%s), %s = %s\n", pv.id, m->name, m->arch, m->target,
-		       pv.cls_name[0] ? pv.cls_name : "positive");
+		printf("Patient %s: model %s (%s), risk of %s\n", pv.id, m->name, m->arch, pv.outcome);
 		printf("Prediction: %.3f, from %s (logit %+.3f; baseline %s: logit %+.3f, p %.3f)\n",
 		       pv.p, ops_patient_net_text(&pv, net, sizeof net), pv.logit, pv.baseline,
 		       pv.baseline_logit, 1.0 / (1.0 + exp(-pv.baseline_logit)));
@@ -333,7 +337,7 @@ int cmd_explain(int argc, char **argv)
 	o.top = 5;
 	o.rule = IG_GAUSS;
 	o.threads = ig_default_threads();
-	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS };
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS, O_ARM };
 	static const struct option lo[] = {
 		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
 		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
@@ -342,6 +346,7 @@ int cmd_explain(int argc, char **argv)
 		{"patient", required_argument, NULL, 'p'},   {"top", required_argument, NULL, O_TOP},
 		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
 		{"threads", required_argument, NULL, O_THREADS},
+		{"arm", required_argument, NULL, O_ARM},
 		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
 	optind = 1;
 	opterr = 0;
@@ -390,6 +395,7 @@ int cmd_explain(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case 'q': o.quiet = 1; break;
+		case O_ARM: o.arm = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(C, "unknown option '%s'", argv[optind - 1]);
@@ -439,8 +445,11 @@ int cmd_explain(int argc, char **argv)
 		}
 	}
 	/* default rule: exact for a ReLU mlp (piecewise linear), Gauss-Legendre otherwise */
-	if (!st && !o.rule_given)
-		o.rule = nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	if (!st && !o.rule_given) {
+		ops_explain_opts def;
+		ops_explain_defaults(m, &def);
+		o.rule = def.ig.rule;
+	}
 	ig_inputs co;
 	memset(&co, 0, sizeof co);
 	int have_co = 0;
@@ -448,9 +457,20 @@ int cmd_explain(int argc, char **argv)
 		st = ig_inputs_load(db, m, &co, &err);
 		have_co = !st;
 	}
-	if (!st)
+	if (!st && !strcmp(m->task, "effect")) { /* the effect of an arm: explain_effect.c */
+		ig_opts io;
+		ig_opts_defaults(&io);
+		io.steps = o.steps;
+		io.auto_steps = o.auto_steps;
+		io.rule = o.rule;
+		st = explain_effect(db, &m, &co, o.patient, o.arm, &io, o.json, o.top, o.quiet, &err);
+	} else if (!st && o.arm) {
+		st = lm_seterr(&err, EX_USAGE, "--arm: model '%s' is not a treatment-effect model",
+			       m->name);
+	} else if (!st) {
 		st = o.patient ? run_patient(db, m, &co, &o, cls, &err)
 			       : run_compute(db, m, &co, &o, cls, &err);
+	}
 	if (st)
 		lm_report(C, &err);
 	if (have_co)

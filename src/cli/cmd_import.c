@@ -33,6 +33,9 @@ static const char usage[] =
 	"                          in PATIENTS.csv), a time column, then values\n"
 	"      --visits-time COL   the visits' time column (default: one named time, day, days,\n"
 	"                          visit, visit_time, t, week, month or year)\n"
+	"      --labels CSV        clinical words for the columns: a CSV with the header\n"
+	"                          column,label,unit,values (values as \"1=placebo,2=drug\"); an\n"
+	"                          unknown column or a value a column never has stops the import\n"
 	"      --stats             print the time taken, rows/s and peak memory on stderr\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -56,7 +59,7 @@ int cmd_import(int argc, char **argv)
 		{"na", required_argument, NULL, 'n'},       {"delimiter", required_argument, NULL, 'd'},
 		{"visits", required_argument, NULL, 'v'},   {"visits-time", required_argument, NULL, 'V'},
 		{"stats", no_argument, NULL, 's'},          {"help", no_argument, NULL, 'h'},
-		{"row-ids", no_argument, NULL, 'R'},
+		{"row-ids", no_argument, NULL, 'R'},        {"labels", required_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	import_opts o = {0};
@@ -73,6 +76,7 @@ int cmd_import(int argc, char **argv)
 		case 'f': o.force = 1; break;
 		case 'i': o.id = optarg; break;
 		case 'R': o.row_ids = 1; break;
+		case 'L': o.labels = optarg; break;
 		case 'T': push(&o.targets, &o.ntargets, optarg); break;
 		case 'g': push(&o.groups, &o.ngroups, optarg); break;
 		case 'x': push(&o.ignores, &o.nignores, optarg); break;
@@ -174,6 +178,8 @@ int cmd_import(int argc, char **argv)
 		       res.id_column, o.row_ids ? "--row-ids" : "the CSV has no id column");
 	else
 		printf("patient ids: column '%s'\n", res.id_column);
+	if (o.labels)
+		printf("labels: %d columns from %s\n", res.labelled, o.labels);
 	if (res.ignored_id[0])
 		printf("column '%s' is named like an id: its role is 'ignore' (never a model input)\n",
 		       res.ignored_id);

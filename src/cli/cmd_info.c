@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../data/store.h"
+#include "../data/labels.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -174,6 +175,41 @@ static void print_text(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 			       store_type_name(c->type), store_role_name(c->role), c->missing,
 			       c->distinct, s2);
 		}
+		/* the clinical words (lumen label, lumen import --labels) */
+		int any = 0;
+		for (int j = 0; j < cs->n; j++) {
+			const store_column *c = &cs->c[j];
+			if (!c->label && !c->unit && !c->nvl)
+				continue;
+			if (!any++)
+				printf("\n%s labels\n%-16s %s\n", ds[i].name, "column", "label (unit): values");
+			char lab[256];
+			lm_buf t = {0};
+			buf_puts(&t, lbl_name_unit(c, lab, sizeof lab));
+			for (int k = 0; k < c->nvl; k++)
+				buf_printf(&t, "%s%s = %s", k ? ", " : ": ", c->vl[k].code, c->vl[k].text);
+			/* wrapped at blanks within 79 columns, under the label */
+			printf("%-16s ", c->name);
+			const char *p = t.data;
+			int w = 79 - 17;
+			while (p && *p) {
+				int n = (int)strlen(p), cut = n;
+				if (n > w) { /* bytes, close enough to columns for a break point */
+					cut = w;
+					while (cut > 0 && p[cut] != ' ')
+						cut--;
+					if (cut == 0)
+						cut = w;
+				}
+				printf("%.*s\n", cut, p);
+				p += cut;
+				while (*p == ' ')
+					p++;
+				if (*p)
+					printf("%17s", "");
+			}
+			buf_free(&t);
+		}
 	}
 }
 
@@ -230,6 +266,19 @@ static void print_json(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 			add_num(o, "sd", c->sd);
 			add_num(o, "min", c->min);
 			add_num(o, "max", c->max);
+			if (c->label)
+				cJSON_AddStringToObject(o, "label", c->label);
+			if (c->unit)
+				cJSON_AddStringToObject(o, "unit", c->unit);
+			if (c->nvl) {
+				cJSON *vl = cJSON_AddArrayToObject(o, "values");
+				for (int k = 0; k < c->nvl; k++) {
+					cJSON *e = cJSON_CreateObject();
+					cJSON_AddStringToObject(e, "code", c->vl[k].code);
+					cJSON_AddStringToObject(e, "label", c->vl[k].text);
+					cJSON_AddItemToArray(vl, e);
+				}
+			}
 			if (c->type == COL_TYPE_TEXT || c->type == COL_TYPE_BOOLEAN) {
 				cJSON *cat = cJSON_AddArrayToObject(o, "categories");
 				for (int k = 0; k < c->ncat; k++) {

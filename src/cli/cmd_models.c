@@ -8,6 +8,8 @@
 
 #include "../data/store.h"
 #include "../nn/coxmodel.h"
+#include "../nn/effmodel.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 #define CMD "models"
@@ -17,25 +19,12 @@ static const char usage[] =
 	"Lists the models of a workbench file with their out-of-fold metrics.\n"
 	"  --json   one JSON array (every stored field, metrics per fold and pooled)\n";
 
-static double pooled(const cJSON *metrics, const char *key)
-{
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(metrics, "pooled");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
-}
-
 static void put_num(char *buf, size_t len, double v, int digits)
 {
 	if (isnan(v))
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%.*f", digits, v);
-}
-
-static cJSON *parse_or_null(const unsigned char *s)
-{
-	cJSON *j = s ? cJSON_Parse((const char *)s) : NULL;
-	return j ? j : cJSON_CreateNull();
 }
 
 int cmd_models(int argc, char **argv)
@@ -66,68 +55,39 @@ int cmd_models(int argc, char **argv)
 		lm_report(CMD, &err);
 		return err.status;
 	}
-	sqlite3_stmt *st = store_prepare(
-		db,
-		"SELECT id, name, arch, target, positive, task, n_used, n_excluded, metrics, created_at,"
-		" folds, final, seed, classes, hyper, inputs, data_sha256, version FROM models ORDER BY id",
-		&err);
-	if (!st) {
+	ops_models ms;
+	int status = ops_models_load(db, NULL, &ms, &err);
+	if (status) {
 		lm_report(CMD, &err);
+		ops_models_free(&ms);
 		store_close(db);
-		return err.status;
+		return status;
 	}
-	cJSON *arr = cJSON_CreateArray();
-	int rc, n = 0;
-	if (!json)
+	if (json) {
+		cJSON *arr = ops_models_json(&ms);
+		char *s = cJSON_Print(arr);
+		printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(arr);
+	} else {
 		printf("%-20s %-11s %-14s %6s %6s %6s %6s %6s  %s\n", "NAME", "ARCH", "TARGET", "N",
 		       "AUC", "AP", "BRIER", "SLOPE", "CREATED");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n++;
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		const char *arch = (const char *)sqlite3_column_text(st, 2);
-		const char *target = (const char *)sqlite3_column_text(st, 3);
-		const char *pos = (const char *)sqlite3_column_text(st, 4);
-		const char *created = (const char *)sqlite3_column_text(st, 9);
-		cJSON *metrics = parse_or_null(sqlite3_column_text(st, 8));
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-			cJSON_AddStringToObject(o, "name", name ? name : "");
-			cJSON_AddStringToObject(o, "arch", arch ? arch : "");
-			cJSON_AddStringToObject(o, "target", target ? target : "");
-			if (pos)
-				cJSON_AddStringToObject(o, "positive", pos);
-			else
-				cJSON_AddNullToObject(o, "positive");
-			const char *task = (const char *)sqlite3_column_text(st, 5);
-			cJSON_AddStringToObject(o, "task", task ? task : "");
-			cJSON_AddItemToObject(o, "classes", parse_or_null(sqlite3_column_text(st, 13)));
-			cJSON_AddNumberToObject(o, "n_used", (double)sqlite3_column_int64(st, 6));
-			cJSON_AddNumberToObject(o, "n_excluded", (double)sqlite3_column_int64(st, 7));
-			cJSON_AddNumberToObject(o, "folds", sqlite3_column_int(st, 10));
-			const char *fin = (const char *)sqlite3_column_text(st, 11);
-			cJSON_AddStringToObject(o, "final", fin ? fin : "");
-			cJSON_AddNumberToObject(o, "seed", (double)sqlite3_column_int64(st, 12));
-			cJSON_AddItemToObject(o, "hyper", parse_or_null(sqlite3_column_text(st, 14)));
-			cJSON_AddItemToObject(o, "inputs", parse_or_null(sqlite3_column_text(st, 15)));
-			const char *sha = (const char *)sqlite3_column_text(st, 16);
-			const char *ver = (const char *)sqlite3_column_text(st, 17);
-			cJSON_AddStringToObject(o, "data_sha256", sha ? sha : "");
-			cJSON_AddStringToObject(o, "version", ver ? ver : "");
-			cJSON_AddStringToObject(o, "created_at", created ? created : "");
-			cJSON_AddItemToObject(o, "metrics", metrics);
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
+	}
+	for (int i = 0; !json && i < ms.n; i++) {
+		const ops_model_row *r = &ms.m[i];
 		char tgt[64], a[16], ap[16], br[16], sl[16];
-		snprintf(tgt, sizeof tgt, "%s%s%s", target ? target : "", pos ? "=" : "", pos ? pos : "");
-		put_num(a, sizeof a, pooled(metrics, "auc"), 3);
-		put_num(ap, sizeof ap, pooled(metrics, "average_precision"), 3);
-		put_num(br, sizeof br, pooled(metrics, "brier"), 3);
-		put_num(sl, sizeof sl, pooled(metrics, "calibration_slope"), 2);
-		printf("%-20s %-11s %-14s %6ld %6s %6s %6s %6s  %s\n", name ? name : "", arch ? arch : "",
-		       tgt, (long)sqlite3_column_int64(st, 6), a, ap, br, sl, created ? created : "");
+		snprintf(tgt, sizeof tgt, "%s%s%s", r->target ? r->target : "", r->positive ? "=" : "",
+			 r->positive ? r->positive : "");
+		put_num(a, sizeof a, ops_model_metric(r, "auc"), 3);
+		put_num(ap, sizeof ap, ops_model_metric(r, "average_precision"), 3);
+		put_num(br, sizeof br, ops_model_metric(r, "brier"), 3);
+		put_num(sl, sizeof sl, ops_model_metric(r, "calibration_slope"), 2);
+		printf("%-20s %-11s %-14s %6ld %6s %6s %6s %6s  %s\n", r->name ? r->name : "",
+		       r->arch ? r->arch : "", tgt, r->n_used, a, ap, br, sl,
+		       r->created_at ? r->created_at : "");
+		cJSON *metrics = r->metrics ? cJSON_Parse(r->metrics) : NULL;
 		coxm_print_summary(stdout, metrics); /* a Cox model: its coefficient table */
+		effm_print_summary(stdout, metrics); /* an effect model: its evaluation */
 		/* the warnings lumen train gave, kept with the model */
 		const cJSON *wa = cJSON_GetObjectItemCaseSensitive(metrics, "warnings"), *w;
 		cJSON_ArrayForEach(w, wa)
@@ -135,19 +95,9 @@ int cmd_models(int argc, char **argv)
 				printf("  warning: %s\n", w->valuestring);
 		cJSON_Delete(metrics);
 	}
-	sqlite3_finalize(st);
-	int status = 0;
-	if (rc != SQLITE_DONE) {
-		status = lm_seterr(&err, store_status(rc), "%s", sqlite3_errmsg(db));
-		lm_report(CMD, &err);
-	} else if (json) {
-		char *s = cJSON_Print(arr);
-		printf("%s\n", s);
-		cJSON_free(s);
-	} else if (n == 0) {
+	if (!json && ms.n == 0)
 		printf("(no models; lumen train FILE --model ARCH --target COL makes one)\n");
-	}
-	cJSON_Delete(arr);
+	ops_models_free(&ms);
 	store_close(db);
 	return status;
 }

@@ -20,6 +20,7 @@
 #include "../ops/ops.h"
 #include "cli.h"
 #include "predict_cox.h"
+#include "predict_effect.h"
 
 #define CMD "predict"
 
@@ -40,7 +41,9 @@ static const char usage[] =
 	"Columns: id, p (probability of the positive class, or of each class), logit, and for\n"
 	"the cohort the stored out-of-fold p and fold. A Cox model gives id, lp (log relative\n"
 	"hazard), S_t per time, and for the cohort oof_lp, fold and oof_S_t (the fold's model\n"
-	"and baseline hazard).\n";
+	"and baseline hazard). A treatment-effect model (lumen train --effect) gives id, p_ARM\n"
+	"(the risk under each arm), effect_ARM (p_ARM - p_REFERENCE), and for the cohort fold and\n"
+	"effect_sd_ARM: out of fold for the patients it was trained on, else the final networks.\n";
 
 typedef struct scored {
 	long n;
@@ -352,6 +355,24 @@ int cmd_predict(int argc, char **argv)
 			goto done;
 		}
 		if ((st = predict_cox_write(db, m, &f, idcol, !input, times, json, out, &err)))
+			goto done;
+		goto written;
+	}
+	if (!strcmp(m->task, "effect")) { /* every arm's risk and the effects: predict_effect.c */
+		model *em = m;
+		m = NULL;
+		char *detail = xasprintf("model %s%s%s", name, input ? ", input " : "", input ? input : "");
+		st = store_log_access(db, "predict", 0, detail, &err);
+		free(detail);
+		if (!st && csv && !(out = lm_fopen_private(csv))) {
+			out = stdout;
+			st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
+		}
+		if (st) {
+			model_free(em);
+			goto done;
+		}
+		if ((st = predict_effect_write(db, em, &f, idcol, !input, json, out, &err)))
 			goto done;
 		goto written;
 	}

@@ -7,6 +7,7 @@
 
 #include "../../lua/host.h"
 #include "../../lua/report.h"
+#include "../../lua/script_args.h"
 #include "../data/store.h"
 #include "cli.h"
 
@@ -17,6 +18,7 @@ static const char usage_text[] =
 	"and writes its report: Markdown on stdout by default, or to OUT in the format its\n"
 	"extension names (.md, .csv for the tables, .html with inline SVG charts).\n"
 	"Script arguments that start with '-' go after '--'.\n"
+	"lumen report FILE.lumen SCRIPT --help lists the arguments the script declares.\n"
 	"  -o, --output OUT  where the report goes\n"
 	"  --format F        md, csv or html (default: from OUT's extension, else md)\n"
 	"  --model NAME      default model for p.risk, p.label, p.outcome\n"
@@ -105,6 +107,34 @@ static int record(sqlite3 *db, const char *script, int argc, char **argv, const 
 	return st;
 }
 
+/* lumen report FILE NAME --help: what the script declares (script_args.h). */
+static int script_help(const char *name)
+{
+	lm_err err = {0};
+	char *path = host_find_script(name, &err);
+	sargs a;
+	if (!path || sargs_read(path, &a, &err)) {
+		lm_report("report", &err);
+		free(path);
+		return err.status;
+	}
+	char *syn = sargs_synopsis(&a);
+	printf("usage: lumen report FILE.lumen %s%s%s [-o OUT]\n", name, *syn ? " " : "", syn);
+	if (a.about)
+		printf("%s.\n", a.about);
+	printf("Script: %s\n", path);
+	if (a.n)
+		printf("Arguments (in this order; KEY= ones as KEY=VALUE anywhere):\n");
+	else
+		printf("The script declares no arguments (--@arg lines at its top).\n");
+	for (int i = 0; i < a.n; i++)
+		printf("  %-14s %s\n", a.name[i], a.help[i]);
+	free(syn);
+	sargs_free(&a);
+	free(path);
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -113,7 +143,7 @@ int cmd_report(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'T'}, {"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	const char *out = NULL, *model = NULL;
-	int fmt = -1;
+	int fmt = -1, help = 0;
 	host_opts ho = {0};
 	int c;
 	optind = 1;
@@ -137,10 +167,16 @@ int cmd_report(int argc, char **argv)
 						       optarg);
 			break;
 		case 'v': ho.verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': help = 1; break;
 		default: return cli_usage_error("report", "unknown option");
 		}
 	}
+	if (help && argc - optind < 2) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (help)
+		return script_help(argv[optind + 1]);
 	if (argc - optind < 2)
 		return cli_usage_error("report", "wants a workbench file and a script");
 	if (fmt < 0)

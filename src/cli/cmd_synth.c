@@ -21,6 +21,10 @@ static void usage(void)
 	       "  -b, --bias COL=GROUP under-record the outcome for one group: sex=f, ethnicity=black,\n"
 	       "                       site=C ... (true 1s written as 0 with --bias-rate)\n"
 	       "      --bias-rate P    probability of that flip (default 0.5)\n"
+	       "      --biomarker A    crp is a predictive biomarker of strength A: the treatment\n"
+	       "                       changes the logit by -0.30 + A ln(crp / 2.5) (default A -0.45),\n"
+	       "                       and truth_effect.csv gets every patient's true risk under\n"
+	       "                       each arm and the effect p_1 - p_0 (for lumen train --effect)\n"
 	       "  -f, --force          overwrite existing files in DIR\n"
 	       "  -o, --output DIR     output directory (created when missing)\n"
 	       "See lumen(1), SYNTH, for the outcome model.\n",
@@ -36,6 +40,7 @@ int cmd_synth(int argc, char **argv)
 		{"missing", required_argument, NULL, 'm'},
 		{"bias", required_argument, NULL, 'b'},
 		{"bias-rate", required_argument, NULL, 'r'},
+		{"biomarker", required_argument, NULL, 'B'},
 		{"force", no_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
@@ -86,6 +91,13 @@ int cmd_synth(int argc, char **argv)
 				return cli_usage_error("synth", "--bias-rate: '%s' is not a probability",
 				                       optarg);
 			o.bias_rate = d;
+			break;
+		case 'B':
+			if (parse_double(optarg, &d) != 0 || !(d >= -5 && d <= 5))
+				return cli_usage_error("synth", "--biomarker: '%s' is not a coefficient in "
+				                       "-5..5", optarg);
+			o.effect = 1;
+			o.biomarker = d;
 			break;
 		case 'f':
 			o.force = 1;

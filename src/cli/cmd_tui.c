@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "  --headless       render into a virtual screen and replay --keys (no terminal)\n"
 	      "  --keys KEYS      keys to replay: characters, \\n \\t \\e, <down> <up> <pgdn>\n"
 	      "                   <pgup> <home> <end> <left> <right> <enter> <esc> <tab> <bs>\n"
-	      "                   <wheelup> <wheeldown> <resize:WxH>\n"
+	      "                   <wheelup> <wheeldown> <resize:WxH> <C-u> <C-w>\n"
 	      "  --frames N       stop after N frames (default: one per key, plus the first)\n"
 	      "  --size WxH       virtual screen size (default 80x24)\n"
 	      "  --dump           print the last frame as text\n"

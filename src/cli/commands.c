@@ -12,6 +12,7 @@ const cli_command cli_commands[] = {
 	{"import", cmd_import, "load patients (and visits) from CSV into a workbench file"},
 	{"info", cmd_info, "datasets and columns of a workbench file"},
 	{"role", cmd_role, "change the role of a column (feature, target, group, ...)"},
+	{"label", cmd_label, "give a column its clinical label, unit and value names"},
 	{"synth", cmd_synth, "write a synthetic cohort with known ground truth"},
 	{"train", cmd_train, "train a model with cross-validation"},
 	{"models", cmd_models, "list models and their metrics"},

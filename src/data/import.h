@@ -33,6 +33,7 @@ typedef struct import_opts {
 	int nna;
 	int delim; /* 0 = detect */
 	int force; /* replace an existing file */
+	const char *labels; /* --labels: a labels CSV (labels.h) applied before the commit, or NULL */
 } import_opts;
 
 typedef struct import_result {
@@ -42,6 +43,7 @@ typedef struct import_result {
 	char ignored_id[128];     /* under --row-ids, an id-named column set to 'ignore', or "" */
 	int patient_columns, visit_columns;
 	int delim;
+	int labelled;             /* columns given words by --labels */
 	double seconds;
 } import_result;
 

@@ -4,6 +4,7 @@
  * workbench; the per-value work is in import.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "import_int.h"
+#include "labels.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -100,7 +101,8 @@ static int open_db(const char *tmp, const char *out, int big, sqlite3 **dbp, lm_
 
 /* Writes the rows (those pass 1 did not insert), the columns, datasets and access rows,
  * commits and closes the file. */
-static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
+static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, const char *labels,
+		    int *nlabelled, lm_err *err)
 {
 	p->db = db;
 	if (v)
@@ -136,6 +138,14 @@ static int write_db(dset *p, dset *v, sqlite3 *db, const char *tmp, lm_err *err)
 					 v ? "; visits imported" : "");
 		st = store_log_access(db, "import", 0, detail, err);
 		free(detail);
+	}
+	if (!st && labels) {
+		st = lbl_import_csv(db, labels, nlabelled, err);
+		if (!st) {
+			char *d = xasprintf("%s: %d columns", labels, *nlabelled);
+			st = store_log_access(db, "labels", 0, d, err);
+			free(d);
+		}
 	}
 	if (p->ins) {
 		sqlite3_finalize(p->ins);
@@ -255,7 +265,7 @@ int import_run(const import_opts *o, import_result *res, lm_err *err)
 	if (!st && !db)
 		st = open_db(tmp_path, o->out, big, &db, err);
 	if (!st) {
-		st = write_db(&p, o->visits ? &v : NULL, db, tmp_path, err); /* closes db */
+		st = write_db(&p, o->visits ? &v : NULL, db, tmp_path, o->labels, &res->labelled, err); /* closes db */
 		db = NULL;
 	}
 	if (!st && rename(tmp_path, o->out) != 0)

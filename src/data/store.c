@@ -1,6 +1,7 @@
 /* store.c: the workbench file. See store.h for the schema. */
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
+#include "labels.h"
 #include "visits_enc.h"
 
 #include <cjson/cJSON.h>
@@ -118,7 +119,9 @@ static const char schema_sql[] =
 	"CREATE TABLE reports(id INTEGER PRIMARY KEY, script TEXT, args TEXT, output TEXT,\n"
 	"  created_at TEXT, sha256 TEXT);\n"
 	"CREATE TABLE access_log(id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,\n"
-	"  action TEXT NOT NULL, patient INTEGER, detail TEXT);\n";
+	"  action TEXT NOT NULL, patient INTEGER, detail TEXT);\n"
+	"CREATE TABLE column_labels(dataset TEXT NOT NULL, name TEXT NOT NULL, label TEXT, unit TEXT,\n"
+	"  value_labels TEXT, changed_at TEXT, PRIMARY KEY(dataset, name));\n";
 
 int store_init_schema(sqlite3 *db, lm_err *err)
 {
@@ -485,7 +488,10 @@ int store_columns_load(sqlite3 *db, const char *dataset, store_columns *out, lm_
 		store_columns_free(out);
 		return db_fail(db, rc, sqlite3_errmsg(db), err);
 	}
-	return 0;
+	int s2 = lbl_attach(db, dataset, out, err);
+	if (s2)
+		store_columns_free(out);
+	return s2;
 }
 
 static void column_free(store_column *c)
@@ -496,7 +502,15 @@ static void column_free(store_column *c)
 	free(c->cats);
 	free(c->cat_n);
 	free(c->label);
+	free(c->unit);
+	for (int j = 0; j < c->nvl; j++) {
+		free(c->vl[j].code);
+		free(c->vl[j].text);
+	}
+	free(c->vl);
 }
+
+void store_column_free(store_column *c) { column_free(c); }
 
 void store_columns_free(store_columns *cols)
 {
@@ -586,11 +600,18 @@ int store_set_role(sqlite3 *db, const char *dataset, const char *column, col_rol
 
 /* ---- frames ---- */
 
-static void column_copy(store_column *dst, const store_column *src)
+void store_column_copy(store_column *dst, const store_column *src)
 {
 	*dst = *src;
 	dst->name = xstrdup(src->name);
 	dst->label = src->label ? xstrdup(src->label) : NULL;
+	dst->unit = src->unit ? xstrdup(src->unit) : NULL;
+	dst->vl = src->nvl ? xcalloc((size_t)src->nvl, sizeof *dst->vl) : NULL;
+	for (int j = 0; j < src->nvl; j++) {
+		dst->vl[j].code = xstrdup(src->vl[j].code);
+		dst->vl[j].num = src->vl[j].num;
+		dst->vl[j].text = xstrdup(src->vl[j].text);
+	}
 	dst->cats = src->ncat ? xcalloc((size_t)src->ncat, sizeof *dst->cats) : NULL;
 	dst->cat_n = src->ncat ? xcalloc((size_t)src->ncat, sizeof *dst->cat_n) : NULL;
 	for (int j = 0; j < src->ncat; j++) {
@@ -664,7 +685,7 @@ int frame_load(sqlite3 *db, const char *dataset, const char *const *names, int n
 			frame_free(out);
 			return EX_DATAERR;
 		}
-		column_copy(&out->cols.c[i], &all.c[k]);
+		store_column_copy(&out->cols.c[i], &all.c[k]);
 		out->cols.n++;
 	}
 	store_columns_free(&all);

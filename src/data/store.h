@@ -22,6 +22,8 @@
  *   audits(id, model_id, created_at, params JSON, result JSON)
  *   reports(id, script, args, output, created_at, sha256)
  *   access_log(id, time, user, action, patient, detail)
+ *   column_labels(dataset, name, label, unit, value_labels JSON, changed_at) (labels.h; absent
+ *                 in a file that was never labelled)
  * Values: integer and boolean columns are stored as SQLite integers (boolean 0/1), real as
  * REAL, text as TEXT; a missing value is NULL. */
 #ifndef LUMEN_STORE_H
@@ -81,7 +83,17 @@ typedef struct store_column {
 	char **cats;
 	long *cat_n;
 	char *label; /* clinical label, NULL when none */
+	char *unit;  /* unit ("mg/dl"), NULL when none (labels.h) */
+	int nvl;     /* value labels, in the order given (labels.h) */
+	struct store_vlabel *vl;
 } store_column;
+
+/* One value label: the code as stored (num for a numeric column, NAN for text) and its words. */
+typedef struct store_vlabel {
+	char *code;
+	double num;
+	char *text;
+} store_vlabel;
 
 typedef struct store_columns {
 	int n;
@@ -91,6 +103,9 @@ typedef struct store_columns {
 /* Reads the columns of a dataset ("patients" or "visits") in position order. 0 or status. */
 int store_columns_load(sqlite3 *db, const char *dataset, store_columns *out, lm_err *err);
 void store_columns_free(store_columns *cols);
+/* Deep copy of one column's metadata (free the copy with store_column_free). */
+void store_column_copy(store_column *dst, const store_column *src);
+void store_column_free(store_column *c);
 /* Index of the column with this name, or -1. */
 int store_columns_find(const store_columns *cols, const char *name);
 /* Index of the first column with this role, or -1 (e.g. the id column). */

@@ -123,6 +123,11 @@ static const term_def terms[SC_N] = {
 #define VISIT_GAP_MIN 90
 #define VISIT_GAP_SPAN 276
 
+double synth_interaction(const synth_opts *o)
+{
+	return o->effect ? o->biomarker : INTER_COEF;
+}
+
 double synth_intercept(int visits)
 {
 	return visits > 0 ? B0_VISITS : B0_NO_VISITS;
@@ -307,11 +312,16 @@ void synth_patient_make(const synth_opts *o, long i, synth_patient *p)
 	p->term[SC_TREATMENT] = terms[SC_TREATMENT].coef * p->treatment;
 	if (o->visits > 0)
 		p->term[SC_SLOPE] = terms[SC_SLOPE].coef * z_of(&terms[SC_SLOPE], p->slope);
-	double logit = synth_intercept(o->visits) + INTER_COEF * p->treatment * p->z_crp;
+	double a = synth_interaction(o);
+	double logit = synth_intercept(o->visits) + a * p->treatment * p->z_crp;
 	for (int k = 0; k < SC_N; k++)
 		logit += p->term[k];
 	p->logit = logit;
 	p->p = sigmoid(logit);
+	/* the same patient under each arm: the effect is these two risks' difference */
+	double untreated = logit - p->term[SC_TREATMENT] - a * p->treatment * p->z_crp;
+	p->p_arm[0] = sigmoid(untreated);
+	p->p_arm[1] = sigmoid(untreated + terms[SC_TREATMENT].coef + a * p->z_crp);
 	p->outcome_true = u_out < p->p;
 	p->outcome = p->outcome_true;
 	if (o->bias_col >= 0 && p->outcome_true) {
@@ -582,11 +592,11 @@ typedef struct synth_sums {
 /* Centred additive contributions. The interaction -0.45 t z is split between treatment and crp
  * the way integrated gradients from the cohort-mean point split a product: each gets half of
  * a ((t - tm)(z + zm)) and a ((z - zm)(t + tm)) respectively, which add up to a (t z - tm zm). */
-static void contributions(const synth_patient *p, const synth_sums *s, long n, int nc,
-                          double c[SC_N])
+static void contributions(const synth_opts *o, const synth_patient *p, const synth_sums *s,
+                          long n, int nc, double c[SC_N])
 {
 	double tm = s->t / (double)n, zm = s->z / (double)n, tzm = s->tz / (double)n;
-	double a = INTER_COEF, t = p->treatment, z = p->z_crp;
+	double a = synth_interaction(o), t = p->treatment, z = p->z_crp;
 	double half_mean = 0.5 * a * (tzm - tm * zm);
 	for (int k = 0; k < nc; k++)
 		c[k] = p->term[k] - s->term[k] / (double)n;
@@ -627,6 +637,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	if (o->visits > 0)
 		cJSON_AddStringToObject(files, "visits", "visits.csv");
 	cJSON_AddStringToObject(files, "contributions", "truth_contrib.csv");
+	if (o->effect)
+		cJSON_AddStringToObject(files, "effect", "truth_effect.csv");
 
 	/* Columns */
 	cJSON *cols = cJSON_AddArrayToObject(root, "columns");
@@ -736,13 +748,22 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 	}
 	cJSON *ia = cJSON_AddObjectToObject(m, "interaction");
 	cJSON_AddItemToObject(ia, "columns", json_strings((const char *const[]){"treatment", "crp"}, 2));
-	add_num(ia, "coef_std", INTER_COEF);
+	double a = synth_interaction(o);
+	add_num(ia, "coef_std", a);
 	cJSON_AddStringToObject(ia, "biomarker_scale", "ln(crp / 2.5) / 1.0");
-	cJSON_AddStringToObject(ia, "meaning",
-		"treatment lowers the logit by 0.30 at the median CRP and by 0.45 more per unit of "
-		"ln CRP: it helps inflamed patients most");
-	add_num(ia, "coef_per_ln_unit", INTER_COEF);
-	add_num(ia, "raw_intercept_shift_for_treatment", -INTER_COEF * log(2.5));
+	if (!o->effect) {
+		cJSON_AddStringToObject(ia, "meaning",
+			"treatment lowers the logit by 0.30 at the median CRP and by 0.45 more per unit "
+			"of ln CRP: it helps inflamed patients most");
+	} else {
+		char *mean = xasprintf("treatment changes the logit by -0.30 at the median CRP and by "
+				       "%g per unit of ln CRP (--biomarker): crp is a predictive "
+				       "biomarker; truth_effect.csv holds every patient's true effect", a);
+		cJSON_AddStringToObject(ia, "meaning", mean);
+		free(mean);
+	}
+	add_num(ia, "coef_per_ln_unit", a);
+	add_num(ia, "raw_intercept_shift_for_treatment", -a * log(2.5));
 	add_num(m, "intercept_raw", raw_intercept);
 	cJSON_AddStringToObject(m, "intercept_raw_note",
 		"raw scale: every linear term as coef_raw * x, crp as coef_per_ln_unit * ln(crp), "
@@ -878,8 +899,8 @@ static char *truth_json(const synth_opts *o, const synth_sums *s, int nc)
 int synth_write(const synth_opts *o, lm_err *err)
 {
 	static const char *const names[] = {"patients.csv", "visits.csv", "truth.json",
-	                                    "truth_contrib.csv"};
-	enum { O_PAT, O_VIS, O_TRUTH, O_CONTRIB, O_N };
+	                                    "truth_contrib.csv", "truth_effect.csv"};
+	enum { O_PAT, O_VIS, O_TRUTH, O_CONTRIB, O_EFFECT, O_N };
 	if (o->patients < 1 || o->patients > SYNTH_MAX_PATIENTS)
 		return lm_seterr(err, EX_USAGE, "--patients must be 1..%ld", SYNTH_MAX_PATIENTS);
 	if (o->visits < 0 || o->visits > SYNTH_MAX_VISITS)
@@ -888,6 +909,8 @@ int synth_write(const synth_opts *o, lm_err *err)
 	if (rc)
 		return rc;
 	for (int i = 0; i < O_N; i++) {
+		if (i == O_EFFECT && !o->effect)
+			continue;
 		char *path = join(o->dir, names[i]);
 		int exists = access(path, F_OK) == 0;
 		if (exists && !o->force) {
@@ -901,7 +924,7 @@ int synth_write(const synth_opts *o, lm_err *err)
 	out_file w[O_N];
 	memset(w, 0, sizeof w);
 	for (int i = 0; i < O_N && !rc; i++)
-		if (i != O_VIS || o->visits > 0)
+		if ((i != O_VIS || o->visits > 0) && (i != O_EFFECT || o->effect))
 			rc = out_open(&w[i], o->dir, names[i], err);
 	if (rc)
 		goto done;
@@ -949,10 +972,12 @@ int synth_write(const synth_opts *o, lm_err *err)
 		out_str(wc, terms[k].column);
 	}
 	out_str(wc, ",logit,p,outcome_true\n");
+	if (o->effect)
+		out_str(&w[O_EFFECT], "id,treatment,p_0,p_1,effect\n");
 	for (long i = 0; i < o->patients; i++) {
 		double c[SC_N];
 		synth_patient_make(o, i, p);
-		contributions(p, s, o->patients, nc, c);
+		contributions(o, p, s, o->patients, nc, c);
 		out_ulong(wc, (unsigned long long)p->id);
 		for (int k = 0; k < nc; k++) {
 			out_ch(wc, ',');
@@ -966,6 +991,18 @@ int synth_write(const synth_opts *o, lm_err *err)
 		out_ch(wc, (char)('0' + p->outcome_true));
 		out_ch(wc, '\n');
 		out_row_done(wc);
+		if (o->effect) {
+			out_file *we = &w[O_EFFECT];
+			out_ulong(we, (unsigned long long)p->id);
+			out_ch(we, ',');
+			out_ch(we, (char)('0' + p->treatment));
+			for (int a = 0; a < 3; a++) {
+				out_ch(we, ',');
+				out_fixed(we, a < 2 ? p->p_arm[a] : p->p_arm[1] - p->p_arm[0], 6);
+			}
+			out_ch(we, '\n');
+			out_row_done(we);
+		}
 	}
 	char *tj = truth_json(o, s, nc);
 	size_t tl = strlen(tj);
@@ -992,9 +1029,12 @@ int synth_write(const synth_opts *o, lm_err *err)
 			w[i].tmp = NULL;
 		}
 	}
-	/* Without visits, a visits.csv left from an earlier run (only with --force) would lie. */
-	if (!rc && o->visits == 0) {
-		char *path = join(o->dir, names[O_VIS]);
+	/* Without visits, a visits.csv left from an earlier run (only with --force) would lie;
+	 * so would a truth_effect.csv of another interaction */
+	for (int i = O_VIS; !rc && i <= O_EFFECT; i += O_EFFECT - O_VIS) {
+		if ((i == O_VIS && o->visits > 0) || (i == O_EFFECT && o->effect))
+			continue;
+		char *path = join(o->dir, names[i]);
 		if (unlink(path) != 0 && errno != ENOENT)
 			rc = lm_seterr(err, EX_IOERR, "%s: %s", path, strerror(errno));
 		free(path);

@@ -33,6 +33,9 @@ typedef struct synth_opts {
 	int bias_level;       /* category index within bias_col */
 	double bias_rate;     /* probability that a true 1 of the group is recorded as 0 */
 	int force;            /* overwrite existing output files */
+	int effect;           /* --biomarker given: the interaction coefficient is `biomarker`
+			       * and DIR/truth_effect.csv holds each patient's true effect */
+	double biomarker;     /* treatment x zl(crp) coefficient when effect (default -0.45) */
 	const char *dir;      /* output directory, created when missing */
 } synth_opts;
 
@@ -51,6 +54,7 @@ typedef struct synth_patient {
 	                        * -0.45 * treatment * z_crp, is not among them */
 	double z_crp;          /* standardised log CRP, the interaction's biomarker */
 	double logit, p;       /* true logit and probability (before bias) */
+	double p_arm[2];       /* true probability under treatment 0 and 1 (before bias) */
 	int outcome_true, outcome;
 	long time;
 	int event;
@@ -80,8 +84,12 @@ int synth_parse_bias(synth_opts *o, const char *spec, lm_err *err);
 /* Draws patient index i (0-based, id = i + 1) into *p. Pure function of (opts, i). */
 void synth_patient_make(const synth_opts *o, long i, synth_patient *p);
 
-/* Writes DIR/patients.csv, DIR/visits.csv (visits > 0), DIR/truth.json and
- * DIR/truth_contrib.csv. Files are written under temporary names and renamed into place only
+/* The treatment x zl(crp) coefficient of o: o->biomarker with --biomarker, else -0.45. */
+double synth_interaction(const synth_opts *o);
+
+/* Writes DIR/patients.csv, DIR/visits.csv (visits > 0), DIR/truth.json,
+ * DIR/truth_contrib.csv and, with o->effect, DIR/truth_effect.csv (id, treatment, p_0, p_1,
+ * effect = p_1 - p_0: the true risk difference of treatment 1 against 0). Files are written under temporary names and renamed into place only
  * when all are complete. Returns 0, EX_CANTCREAT (directory or existing files without force)
  * or EX_IOERR, with err filled. */
 int synth_write(const synth_opts *o, lm_err *err);

@@ -9,6 +9,7 @@
  * (tests/e2e/parity.sh checks that they do).
  *
  *   ops_model_id          a model's id by name (the one lookup)
+ *   ops_models_load       the stored models with their metrics (the one reader of `models`)
  *   ops_predictions_load  a model's stored predictions (the one reader of `predictions`)
  *   ops_filter_compile    the filter language (ops_filter.c), compiled once, run on patients
  *   ops_survival_run      Kaplan-Meier by nothing, a group, the treatment or risk strata
@@ -16,8 +17,11 @@
  *   ops_patient_load      one patient's view: values, percentiles, the risk and its reasons
  *   ops_patient_whatif    ... with edited values (ops_patient_switch_arm: the treatment)
  *   ops_record_load       the patient's id and summary line; ops_visits_load its visits
+ *   ops_train_run         cross-validated training as a job (progress and notes as events)
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
+ *   ops_effect_*          a treatment-effect model's patient view, explanations and benefit
+ *                         by group (ops_effect.h)
  *
  * The number shown is the number explained: a patient of the training cohort (one with a
  * stored out-of-fold prediction) is shown, explained and what-if'd with the fold model that
@@ -44,6 +48,29 @@
  * "no model 'NAME'; lumen models FILE lists them". */
 long ops_model_id(sqlite3 *db, const char *name, lm_err *err);
 
+/* The stored models as lumen models, the TUI and Lua list them: every field of the models
+ * row (JSON fields as the stored text, NULL when none) and whether predictions are stored. */
+typedef struct ops_model_row {
+	long id;
+	char *name, *arch, *target, *positive, *task, *final, *created_at, *data_sha256, *version;
+	int folds, has_seed, has_predictions;
+	long n_used, n_excluded, seed;
+	char *metrics, *hyper, *classes, *inputs, *importance;
+} ops_model_row;
+typedef struct ops_models {
+	int n;
+	ops_model_row *m; /* oldest first */
+} ops_models;
+/* Every model (name NULL) or the one called name (EX_DATAERR "no model 'NAME'; ..." when
+ * none). A file without a models table has none. */
+int ops_models_load(sqlite3 *db, const char *name, ops_models *out, lm_err *err);
+void ops_models_free(ops_models *r);
+/* A pooled out-of-fold metric of the stored metrics ("auc", "brier", ...), NAN when none. */
+double ops_model_metric(const ops_model_row *r, const char *key);
+/* lumen models --json: one object per model (ops_model_row_json), stored JSON parsed. */
+cJSON *ops_model_row_json(const ops_model_row *r);
+cJSON *ops_models_json(const ops_models *r);
+
 /* A model's stored predictions, one entry per patient of the patients table in rowid order
  * (index i = the i-th patient; rowid[i] its rowid). A patient without a prediction has p, y,
  * p_sd and logit NAN and fold -1. Binary models: p and logit of the positive class;
@@ -61,9 +88,10 @@ typedef struct ops_predictions {
 int ops_predictions_load(sqlite3 *db, const char *name, ops_predictions *out, lm_err *err);
 /* The same by id (the TUI knows the id). */
 int ops_predictions_load_id(sqlite3 *db, long model_id, ops_predictions *out, lm_err *err);
-/* One patient's stored prediction (fold -1 and NANs when none): 0 or a status. */
+/* One patient's stored prediction (fold -1 and NANs when none; logit may be NULL): 0 or a
+ * status. */
 int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
-		       double *p_sd, lm_err *err);
+		       double *p_sd, double *logit, lm_err *err);
 /* Index of a rowid in the result (binary search), or -1. */
 long ops_predictions_find(const ops_predictions *r, long rowid);
 void ops_predictions_free(ops_predictions *r);
@@ -207,10 +235,13 @@ typedef enum { OPS_NET_FOLD, OPS_NET_FINAL } ops_net;
 typedef struct ops_factor {
 	int column;        /* index in the model's spec columns */
 	char *name, *label;
-	char value[64];    /* as shown ("." missing) */
+	char value[64];    /* as shown (labels.h: the value's label, "missing", 4 digits) */
+	char code[64];     /* as stored ("." missing): what --json and what-if take */
+	char unit[32];     /* the column's unit, "" when none */
 	double num;        /* numeric value, NAN for text or missing */
-	double pct;        /* numeric: mid-rank percentile among the cohort's values; text: the
-			    * share of patients with this category (is_share); NAN when missing */
+	double pct;        /* numeric: mid-rank percentile among the cohort's values; a category
+			    * (text, boolean, labelled codes): the share of patients with this
+			    * value (is_share); NAN when missing */
 	int is_share;
 	double attr;       /* integrated gradients (logit units), summed to the column */
 	double attr0;      /* what-if: the patient's own attribution before the edit */
@@ -251,7 +282,10 @@ typedef struct ops_patient {
 	/* what-if (edited after ops_patient_whatif) */
 	int edited;
 	double p0, logit0;     /* the patient's own number before the edit */
-	char desc[200];        /* "bili 14.5 -> 0.5" */
+	char desc[600];        /* "Serum bilirubin 14.5 -> 0.5 mg/dl, ..." */
+	char outcome[160];     /* what the risk is of, in words (labels.h): "status = 2 (death)";
+				* a survival model adds its horizon, "by 1825 days" */
+	char warn[200];        /* what-if: "bili 40 is above every patient's (max 28 mg/dl)", or "" */
 	/* internals kept for what-if */
 	model *m;
 	float *base;           /* baseline row in the final network's encoding */
@@ -270,8 +304,10 @@ typedef struct ops_patient {
 /* Loads and explains one patient (the number shown is the number explained, above).
  * 0 or a status (EX_DATAERR "no patient with rowid N"). */
 int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *out, lm_err *err);
-/* Sets column col to text value val ("." = missing) and explains again with the same network;
- * 0 or EX_DATAERR (unknown column, not a number). ops_patient_reset goes back. */
+/* Sets column col (its name or its label) to value val — a code, a value label ("placebo"),
+ * "." or "missing" — and explains again with the same network; 0 or EX_DATAERR (unknown
+ * column, not a number, a category the column never had: nothing changes). A number outside
+ * the cohort's range is taken, with pv->warn saying so. ops_patient_reset goes back. */
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err);
 void ops_patient_reset(ops_patient *pv);
 
@@ -295,6 +331,11 @@ void ops_patient_free(ops_patient *pv);
 /* {patient, rowid, model, network "fold K"|"final", p, logit, baseline_logit, sum, delta,
  *  stored_p, y, factors [{column, value, percentile, ig, weight}], whatif {...}} */
 cJSON *ops_patient_json(const ops_patient *pv);
+/* What a model's risk is of, in words (ops_words.c, labels.h): "status = 2 (death)", the
+ * positive class with its value's label; a survival model adds its horizon and the time
+ * unit, "status = 2 (death) by 1083 days". "the outcome" for an unknown model. Into buf;
+ * returns buf. */
+const char *ops_model_outcome(sqlite3 *db, const char *name, char *buf, size_t len);
 /* The label of the network that produced the number: "fold 3 of 5 (out-of-fold)" or
  * "final model (refit on all patients)". Into buf; returns buf. */
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len);
@@ -355,20 +396,36 @@ cJSON *ops_visit_attr_json(const ops_visit_attr *v);
 
 /* ---- explain as a job ---- */
 
-/* Integrated gradients (and, when heads/last/roll are not NULL, attention) for n patients
- * of a loaded model's cohort (rows: indices into co->f), each patient with a stored
- * out-of-fold prediction with its fold model and the others with the final model (the rule
- * above), so that logit[q] is the logit of the patient's stored p. base: the baseline row in
- * the final network's encoding (mapped into each fold's); base_row >= 0: the baseline is that
- * patient of co (patient:ID), encoded with each network's own statistics. Per patient, all caller's arrays:
- * attr[n * nslot], logit[n], base_logit[n], delta[n], steps[n]; attention as attn_explain.
- * *n_fold counts the patients explained by a fold model. progress (may be NULL) is called
- * with patients done so far. 0 or a status. */
+/* One block of explained patients, handed to the caller's sink as soon as it is computed (the
+ * arrays live until the sink returns): q[j] is the index into the caller's rows of block row
+ * j; attr[n * nslot] (NULL without IG), logit[n], delta[n], steps[n] and base_logit (the
+ * block's network's baseline logit); heads[n * heads_len], last[n * ntok], roll[n * ntok]
+ * (NULL without attention, as attn_explain). logit is NAN for attention alone. */
+typedef struct ops_explain_block {
+	long n;
+	const long *q;
+	int fold;                 /* the network: its fold, -1 the final model */
+	const float *attr, *logit, *delta;
+	const int *steps;
+	float base_logit;
+	const float *heads, *last, *roll;
+	int heads_len, ntok;
+} ops_explain_block;
+typedef int (*ops_explain_sink)(void *ctx, const ops_explain_block *b, lm_err *err);
+
+/* Integrated gradients (do_ig) and attention (do_attn: a transformer) for n patients of a
+ * loaded model's cohort (rows: indices into co->f), each patient with a stored out-of-fold
+ * prediction with its fold model and the others with the final model (the rule above), so
+ * that logit is the logit of the patient's stored p. base: the baseline row in the final
+ * network's encoding (mapped into each fold's); base_row >= 0: the baseline is that patient
+ * of co (patient:ID), encoded with each network's own statistics. Patients go through in
+ * blocks of at most 16,384, each handed to sink(sctx, block) — memory does not grow with
+ * the cohort. *n_fold counts the patients explained by a fold model. progress (may be NULL)
+ * is called with patients done so far. 0, a status, or the sink's non-zero status. */
 int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *rows, long n,
-		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
-		       float *base_logit, float *delta, int *steps, float *heads, float *last,
-		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
-		       void *ctx, lm_err *err);
+		       const float *base, long base_row, const ig_opts *io, int do_ig, int do_attn,
+		       ops_explain_sink sink, void *sctx, long *n_fold,
+		       void (*progress)(void *ctx, long done, long total), void *ctx, lm_err *err);
 
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
@@ -396,9 +453,15 @@ typedef struct ops_explain {
 	int steps, auto_steps;
 } ops_explain;
 
+/* lumen explain's defaults for model m: IG (and attention for a transformer), the mean
+ * baseline, IG_DEFAULT_STEPS Gauss-Legendre steps, or exact integration for a ReLU mlp
+ * (piecewise linear), the positive class; every patient. */
+void ops_explain_defaults(const model *m, ops_explain_opts *o);
+
 /* Explains every (or the listed) patient of a loaded model's cohort by the rule above
  * (ops_explain_cohort) and stores the attributions, the global importance and an access-log
- * row in one transaction (nothing on an error). 0 or a status. */
+ * row in one transaction (nothing on an error). Each block is written as it is computed:
+ * beyond the loaded cohort, memory is a block's plus 16 bytes a patient. 0 or a status. */
 int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
 		    ops_explain *out, lm_err *err);
 void ops_explain_free(ops_explain *r);
@@ -424,6 +487,103 @@ int ops_explain_values(model *m, int fold, const enc_value *vals, const float *b
 		       int *net_used, lm_err *err);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
+
+/* The risk of raw values vals (m->spec.ncolumn, enc_value) for the patient with rowid (-1: a
+ * new patient), by the rule above and as ops_patient_load shows it: the network of the
+ * patient's fold, else the final one (*fold_used -1); binary: the probability of the
+ * positive class; multi-class: of class 1 as model_predict; a survival model's fold patient:
+ * the risk by the horizon through its stored out-of-fold risk, S(h | x') = S(h | x)^exp(lp'
+ * - lp), so that the patient's own values give the stored p. *logit: the network's (the
+ * positive class's). 0 or a status. */
+int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
+		       double *logit, int *fold_used, lm_err *err);
+
+/* ---- train as a job (ops_train.c) ---- */
+
+typedef enum {
+	OPS_TRAIN_NOTE,     /* a line for the user: the target, patients left out */
+	OPS_TRAIN_WARNING,  /* an input that looks like a leak (also stored with the metrics) */
+	OPS_TRAIN_EPOCH,    /* an epoch of one network ended */
+	OPS_TRAIN_NET_DONE, /* one network is trained */
+} ops_train_kind;
+
+typedef struct ops_train_event {
+	ops_train_kind kind;
+	int fold, nfold;                /* the network: fold 0..nfold-1, -1 the final model */
+	int epoch;
+	double loss, val_loss, val_auc; /* val_*: NAN for the final refit (it holds nothing out) */
+	const char *text;               /* NOTE and WARNING; valid during the call */
+} ops_train_event;
+
+/* lumen train's options (see its --help). A fixed-horizon target: time, event (COL[=V]) and
+ * horizon, with target and positive the event's column and value. lr, dropout and l2 < 0 and
+ * 0 counts take the architecture's defaults. */
+typedef struct ops_train_opts {
+	const char *file; /* for messages */
+	const char *arch, *target, *positive, *name, *features, *exclude, *hidden;
+	const char *time, *event;
+	double horizon;
+	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
+	int max_visits, gru_hidden, channels, kernel; /* sequence models (visits_enc.h) */
+	double lr, dropout, l2;
+	long seed;
+	/* a Cox model (ops_train_cox_run): --times, --ties (a cox_ties), and neural (set by
+	 * the job: arch is mlp or transformer on the partial likelihood) */
+	const char *times;
+	int ties, neural;
+	void (*progress)(void *ctx, const ops_train_event *ev); /* may be NULL */
+	void *ctx;
+} ops_train_opts;
+
+/* The stored model's summary. */
+typedef struct ops_train {
+	char *name, *arch, *target, *positive;
+	long id, n_used, n_excluded;
+	int folds, final_epochs, nwarn;
+	double auc;             /* pooled out-of-fold AUC (binary), NAN otherwise */
+	char final_desc[64];    /* "refitted for 12 epochs", "solved on every patient (...)" */
+	/* a survival model: events, out-of-fold and final Harrell's C, the event ("status =
+	 * 2"); a linear Cox model also its likelihood-ratio test */
+	int survival, neural, df;
+	long events;
+	double c_index, c_final, lr_chisq, lr_p;
+	char event_desc[256];
+} ops_train;
+
+/* Trains a logreg, mlp or transformer with stratified K-fold cross-validation (each patient's
+ * out-of-fold prediction and the spread across fold models), refits the final model on every
+ * patient for the median of the folds' best epochs, and stores the model, its inputs, its
+ * fold and final networks, the IG baselines, the predictions and the metrics in one
+ * transaction (nothing on an error). arch "cox", or time and event without a horizon: the
+ * job is ops_train_cox_run. 0 or a status. */
+int ops_train_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
+/* A Cox proportional-hazards model (arch "cox") or a network (mlp, transformer) on the Cox
+ * partial likelihood, for time and event (COL[=V]); horizon (> 0, else the middle evaluation
+ * time) is the time of the stored risk; l2 < 0 counts as 0. Same folds, final model and one
+ * transaction; warnings (convergence, proportional hazards) as OPS_TRAIN_WARNING events
+ * unless quiet. */
+int ops_train_cox_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
+void ops_train_free(ops_train *r);
+cJSON *ops_train_json(const ops_train *r);
+
+/* ---- time-to-event outcomes (ops_outcome.c) ---- */
+
+/* Time and event of every patient of frame f (columns tcol and ecol): every value must be
+ * usable, or EX_DATAERR names the file and the patient (a missing or negative time, a missing
+ * event, another code). ev_val: the event's value (a number, or a text column's label); NULL:
+ * the column must hold two codes (the larger is the event) or be 0/1. Sets *time_out and
+ * *event_out (f->nrow each, caller frees, also on an error), *events and desc ("status = 2").
+ * EX_DATAERR also when there are no events. */
+int ops_outcome_read(const frame *f, const char *file, int tcol, int ecol, const char *ev_val,
+		     double **time_out, int **event_out, long *events, char *desc, size_t desclen,
+		     lm_err *err);
+/* The fixed-horizon target of lumen train --time C --event E[=V] --horizon T: y = 1 for an
+ * event at time <= T, 0 for a time >= T without it (or an event after T), NAN for a patient
+ * censored before T (counted in *n_censored and t->n_missing). The time and event must be
+ * usable for every patient, as for a Cox model. Free t with enc_target_free. */
+int ops_horizon_target(const frame *f, const char *file, const char *time_col,
+		       const char *event, double horizon, enc_target *t, long *n_censored,
+		       lm_err *err);
 
 /* The probability shown for a binary model's logit: the sigmoid, or for a survival model
  * (m->surv_n) the risk by its horizon, 1 - exp(-H0(horizon) e^logit), as model_predict. */

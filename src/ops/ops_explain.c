@@ -47,51 +47,45 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 		sqlite3_bind_double(s, i, v);
 }
 
-static int store_results(sqlite3 *db, const model *m, const frame *f, const long *rows, long n,
-			 const float *attr, const float *cols, const float *logit, const float *fb,
-			 const float *delta, const int *steps, const char *btext, const float *last,
-			 const float *heads, int heads_len, const float *roll, const double *agree,
-			 lm_err *err)
+/* Writes one block: per patient an "ig" row (slots, columns, logit, baseline logit, error,
+ * steps, baseline, agreement) and for a transformer "attention" (heads, last layer) and
+ * "rollout" rows. cols and agree: the block's column sums and IG/rollout agreement. */
+static int store_block(sqlite3_stmt *ins, sqlite3 *db, const model *m, const frame *f,
+		       const long *rows, const ops_explain_block *b, const float *cols,
+		       const double *agree, const char *btext, lm_err *err)
 {
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
-	sqlite3_stmt *ins = store_prepare(
-		db,
-		"INSERT OR REPLACE INTO attributions(model_id, method, patient, slots, columns, logit,"
-		" baseline_logit, delta, steps, baseline, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-		err);
-	if (!ins)
-		return err->status;
 	int st = 0;
-	for (long q = 0; q < n && !st; q++) {
-		long pid = f->rowid[rows[q]];
+	for (long j = 0; j < b->n && !st; j++) {
+		long pid = f->rowid[rows[b->q[j]]];
 		for (int meth = 0; meth < 3 && !st; meth++) {
 			const char *name = meth == 0 ? "ig" : meth == 1 ? "attention" : "rollout";
-			if ((meth == 0 && !attr) || (meth == 1 && !last) || (meth == 2 && !roll))
+			if ((meth == 0 && !b->attr) || (meth == 1 && !b->last) || (meth == 2 && !b->roll))
 				continue;
 			sqlite3_reset(ins);
 			sqlite3_clear_bindings(ins);
 			sqlite3_bind_int64(ins, 1, m->id);
 			sqlite3_bind_text(ins, 2, name, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(ins, 3, pid);
-			double ag = agree ? agree[q] : (double)NAN;
+			double ag = agree ? agree[j] : (double)NAN;
 			if (meth == 0) {
-				bind_blob(ins, 4, attr + (size_t)q * (size_t)ns, ns);
-				bind_blob(ins, 5, cols + (size_t)q * (size_t)nc, nc);
-				sqlite3_bind_double(ins, 6, (double)logit[q]);
-				sqlite3_bind_double(ins, 7, (double)fb[q]);
-				sqlite3_bind_double(ins, 8, (double)delta[q]);
-				sqlite3_bind_int(ins, 9, steps[q]);
+				bind_blob(ins, 4, b->attr + (size_t)j * (size_t)ns, ns);
+				bind_blob(ins, 5, cols + (size_t)j * (size_t)nc, nc);
+				sqlite3_bind_double(ins, 6, (double)b->logit[j]);
+				sqlite3_bind_double(ins, 7, (double)b->base_logit);
+				sqlite3_bind_double(ins, 8, (double)b->delta[j]);
+				sqlite3_bind_int(ins, 9, b->steps[j]);
 				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
 				bind_real(ins, 11, ag);
 			} else if (meth == 1) {
-				bind_blob(ins, 4, heads + (size_t)q * (size_t)heads_len, heads_len);
-				bind_blob(ins, 5, last + (size_t)q * (size_t)nc, nc);
-				if (logit && !isnan(logit[q]))
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
+				bind_blob(ins, 4, b->heads + (size_t)j * (size_t)b->heads_len, b->heads_len);
+				bind_blob(ins, 5, b->last + (size_t)j * (size_t)nc, nc);
+				if (!isnan(b->logit[j]))
+					sqlite3_bind_double(ins, 6, (double)b->logit[j]);
 			} else {
-				bind_blob(ins, 5, roll + (size_t)q * (size_t)nc, nc);
-				if (logit && !isnan(logit[q]))
-					sqlite3_bind_double(ins, 6, (double)logit[q]);
+				bind_blob(ins, 5, b->roll + (size_t)j * (size_t)nc, nc);
+				if (!isnan(b->logit[j]))
+					sqlite3_bind_double(ins, 6, (double)b->logit[j]);
 				bind_real(ins, 11, ag);
 			}
 			int rc = sqlite3_step(ins);
@@ -99,7 +93,6 @@ static int store_results(sqlite3 *db, const model *m, const frame *f, const long
 				st = lm_seterr(err, store_status(rc), "%s", sqlite3_errmsg(db));
 		}
 	}
-	sqlite3_finalize(ins);
 	return st;
 }
 
@@ -121,10 +114,9 @@ static void chunk_progress(void *ctx, long done, long total)
 #define EXPLAIN_BLOCK 16384
 
 int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *rows, long n,
-		       const float *base, long base_row, const ig_opts *io, float *attr, float *logit,
-		       float *base_logit, float *delta, int *steps, float *heads, float *last,
-		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
-		       void *ctx, lm_err *err)
+		       const float *base, long base_row, const ig_opts *io, int do_ig, int do_attn,
+		       ops_explain_sink sink, void *sctx, long *n_fold,
+		       void (*progress)(void *ctx, long done, long total), void *ctx, lm_err *err)
 {
 	*n_fold = 0;
 	ops_predictions pr;
@@ -153,13 +145,13 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	size_t bn = (size_t)(n < EXPLAIN_BLOCK ? (n ? n : 1) : EXPLAIN_BLOCK);
 	float *X = xmallocarray(bn * (size_t)(ns ? ns : 1), sizeof *X);
 	float *bk = xmallocarray((size_t)(ns ? ns : 1), sizeof *bk);
-	float *A = attr ? xmallocarray(bn * (size_t)(ns ? ns : 1), sizeof *A) : NULL;
+	float *A = do_ig ? xmallocarray(bn * (size_t)(ns ? ns : 1), sizeof *A) : NULL;
 	float *L = xmallocarray(bn, sizeof *L);
 	float *D = xmallocarray(bn, sizeof *D);
 	int *S = xmallocarray(bn, sizeof *S);
-	float *H = heads ? xmallocarray(bn * (size_t)(hl ? hl : 1), sizeof *H) : NULL;
-	float *T = last ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *T) : NULL;
-	float *R = roll ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *R) : NULL;
+	float *H = do_attn ? xmallocarray(bn * (size_t)(hl ? hl : 1), sizeof *H) : NULL;
+	float *T = do_attn ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *T) : NULL;
+	float *R = do_attn ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *R) : NULL;
 	prog pg = {progress, ctx, 0, n};
 	for (int g = -1; g < m->nfold && !st; g++) {
 		long ng = 0;
@@ -179,38 +171,21 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 			if ((st = enc_encode(sp, &co->f, sub + b0, nb, X, err)))
 				break;
 			float fb = 0;
-			if (attr) {
+			if (do_ig) {
 				st = ig_batch(net, X, nb, bk, io, A, L, &fb, D, S, chunk_progress, &pg, err);
 				if (st)
 					break;
 			}
-			if (H || T || R) {
+			if (do_attn) {
 				if ((st = attn_explain(net, X, nb, 0, H, T, R, err)))
 					break;
-				if (!attr)
+				if (!do_ig)
 					for (long j = 0; j < nb; j++)
 						L[j] = (float)NAN;
 			}
-			for (long j = 0; j < nb; j++) {
-				long q = idx[b0 + j];
-				if (attr) {
-					memcpy(attr + (size_t)q * (size_t)ns, A + (size_t)j * (size_t)ns,
-					       (size_t)ns * sizeof *attr);
-					delta[q] = D[j];
-					steps[q] = S[j];
-					base_logit[q] = fb;
-				}
-				logit[q] = L[j];
-				if (H)
-					memcpy(heads + (size_t)q * (size_t)hl, H + (size_t)j * (size_t)hl,
-					       (size_t)hl * sizeof *H);
-				if (T)
-					memcpy(last + (size_t)q * (size_t)nt, T + (size_t)j * (size_t)nt,
-					       (size_t)nt * sizeof *T);
-				if (R)
-					memcpy(roll + (size_t)q * (size_t)nt, R + (size_t)j * (size_t)nt,
-					       (size_t)nt * sizeof *R);
-			}
+			ops_explain_block blk = {nb, idx + b0, g, A, L, D, S, fb, H, T, R, hl, nt};
+			if ((st = sink(sctx, &blk, err)))
+				break;
 			pg.before += nb;
 		}
 		if (st)
@@ -231,6 +206,81 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	free(T);
 	free(R);
 	return st;
+}
+
+/* The sink of ops_explain_run: stores each block inside the open transaction and keeps, per
+ * patient, what the summary needs (logit, baseline logit, error, steps) and, per column, the
+ * running sums of the global importance. */
+typedef struct run_sink {
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	const model *m;
+	const frame *f;
+	const long *rows;
+	const char *btext;
+	float *logit, *fb, *delta;
+	int *steps;
+	double *ig_abs, *ig_sum, *ro_abs, *ro_sum; /* ncolumn each */
+	float *cols;                               /* a block's column sums */
+	double *agree;                             /* a block's agreement */
+} run_sink;
+
+static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
+{
+	run_sink *r = ctx;
+	int ns = r->m->spec.nslot, nc = r->m->spec.ncolumn;
+	for (long j = 0; j < b->n; j++) {
+		long q = b->q[j];
+		r->logit[q] = b->logit[j];
+		if (!b->attr)
+			continue;
+		r->fb[q] = b->base_logit;
+		r->delta[q] = b->delta[j];
+		r->steps[q] = b->steps[j];
+		float *c = r->cols + (size_t)j * (size_t)nc;
+		enc_sum_to_columns(&r->m->spec, b->attr + (size_t)j * (size_t)ns, c);
+		for (int k = 0; k < nc; k++) {
+			r->ig_abs[k] += fabs((double)c[k]);
+			r->ig_sum[k] += (double)c[k];
+		}
+	}
+	for (long j = 0; b->roll && j < b->n; j++) {
+		const float *ro = b->roll + (size_t)j * (size_t)nc;
+		for (int k = 0; k < nc; k++) {
+			r->ro_abs[k] += fabs((double)ro[k]);
+			r->ro_sum[k] += (double)ro[k];
+		}
+		if (b->attr)
+			r->agree[j] = imp_spearman_abs(r->cols + (size_t)j * (size_t)nc, ro, nc);
+	}
+	return store_block(r->ins, r->db, r->m, r->f, r->rows, b, r->cols,
+			   b->attr && b->roll ? r->agree : NULL, r->btext, err);
+}
+
+/* The global importance of one method from its running sums over n patients, stored. */
+static int store_importance(sqlite3 *db, const model *m, const char *method, double *sabs,
+			    double *ssum, long n, const char *btext, lm_err *err)
+{
+	int nc = m->spec.ncolumn;
+	for (int k = 0; n > 0 && k < nc; k++) {
+		sabs[k] /= (double)n;
+		ssum[k] /= (double)n;
+	}
+	lm_buf b = {0};
+	imp_json(&b, &m->spec, sabs, ssum, n, btext);
+	int st = imp_store(db, m->id, method, b.data, err);
+	buf_free(&b);
+	return st;
+}
+
+void ops_explain_defaults(const model *m, ops_explain_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->model = m->name;
+	o->method = "all";
+	ig_opts_defaults(&o->ig);
+	o->ig.rule = m->final && nn_get_spec(m->final)->arch == NN_MLP ? IG_EXACT : IG_GAUSS;
+	o->baseline.kind = IG_BASE_MEAN;
 }
 
 int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts *o,
@@ -265,73 +315,62 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 	int st = ig_baseline_get(db, co, m, &o->baseline, base, err);
 	ig_baseline_text(&o->baseline, out->btext, sizeof out->btext);
 
-	float *attr = NULL, *cols = NULL, *logit = NULL, *delta = NULL, *fb = NULL;
-	float *last = NULL, *heads = NULL, *roll = NULL;
-	double *agree = NULL;
-	int *steps = NULL, heads_len = sp->n_blocks * sp->n_heads * sp->n_tokens;
+	size_t nn1 = (size_t)(n ? n : 1), nc1 = (size_t)(nc ? nc : 1);
+	run_sink rs = {db, NULL, m, &co->f, rows, out->btext, NULL, NULL, NULL, NULL,
+		       NULL, NULL, NULL, NULL, NULL, NULL};
+	rs.logit = xmallocarray(nn1, sizeof *rs.logit);
+	rs.fb = xcalloc(nn1, sizeof *rs.fb);
+	rs.delta = xcalloc(nn1, sizeof *rs.delta);
+	rs.steps = xcalloc(nn1, sizeof *rs.steps);
+	rs.ig_abs = xcalloc(nc1, sizeof *rs.ig_abs);
+	rs.ig_sum = xcalloc(nc1, sizeof *rs.ig_sum);
+	rs.ro_abs = xcalloc(nc1, sizeof *rs.ro_abs);
+	rs.ro_sum = xcalloc(nc1, sizeof *rs.ro_sum);
+	size_t bn = (size_t)(n < EXPLAIN_BLOCK ? (n ? n : 1) : EXPLAIN_BLOCK);
+	rs.cols = xmallocarray(bn * nc1, sizeof *rs.cols);
+	rs.agree = xmallocarray(bn, sizeof *rs.agree);
 	double t0 = lm_seconds();
-	size_t nn1 = (size_t)(n ? n : 1);
-	logit = xmallocarray(nn1, sizeof *logit);
-	if (do_ig) {
-		attr = xmallocarray(nn1 * (size_t)(ns ? ns : 1), sizeof *attr);
-		cols = xmallocarray(nn1 * (size_t)(nc ? nc : 1), sizeof *cols);
-		delta = xmallocarray(nn1, sizeof *delta);
-		steps = xmallocarray(nn1, sizeof *steps);
-		fb = xmallocarray(nn1, sizeof *fb);
-	}
-	if (do_attn) {
-		last = xmallocarray(nn1 * (size_t)nc, sizeof *last);
-		roll = xmallocarray(nn1 * (size_t)nc, sizeof *roll);
-		heads = xmallocarray(nn1 * (size_t)(heads_len ? heads_len : 1), sizeof *heads);
+	/* one transaction around the whole job: every block is written as it is computed, and
+	 * an error (or a kill) leaves the file as it was */
+	if (!st)
+		st = store_exec(db, "BEGIN IMMEDIATE", err);
+	int in_tx = !st;
+	if (!st) {
+		rs.ins = store_prepare(
+			db,
+			"INSERT OR REPLACE INTO attributions(model_id, method, patient, slots, columns,"
+			" logit, baseline_logit, delta, steps, baseline, agreement)"
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			err);
+		if (!rs.ins)
+			st = err->status;
 	}
 	/* each patient with the network that produced its stored risk */
 	if (!st)
 		st = ops_explain_cohort(db, m, co, rows, n, base,
 					o->baseline.kind == IG_BASE_PATIENT
-						? ig_inputs_find(co, o->baseline.patient) : -1, &o->ig, attr, logit, fb, delta, steps,
-					heads, last, roll, &out->n_fold, o->progress, o->ctx, err);
+						? ig_inputs_find(co, o->baseline.patient) : -1,
+					&o->ig, do_ig, do_attn, run_sink_block, &rs, &out->n_fold,
+					o->progress, o->ctx, err);
+	sqlite3_finalize(rs.ins);
 	out->n_final = n - out->n_fold;
-	for (long q = 0; do_ig && q < n && !st; q++)
-		enc_sum_to_columns(&m->spec, attr + (size_t)q * (size_t)ns,
-				      cols + (size_t)q * (size_t)nc);
 	out->seconds_ig = lm_seconds() - t0;
-	if (!st && do_attn && do_ig) {
-		agree = xmallocarray(nn1, sizeof *agree);
-		for (long q = 0; q < n; q++)
-			agree[q] = imp_spearman_abs(cols + (size_t)q * (size_t)nc,
-						    roll + (size_t)q * (size_t)nc, nc);
-	}
-	/* everything in one transaction */
-	if (!st)
-		st = store_exec(db, "BEGIN IMMEDIATE", err);
+	if (!st && do_ig)
+		st = store_importance(db, m, "ig", rs.ig_abs, rs.ig_sum, n, out->btext, err);
+	if (!st && do_attn)
+		st = store_importance(db, m, "rollout", rs.ro_abs, rs.ro_sum, n, NULL, err);
 	if (!st) {
-		st = store_results(db, m, &co->f, rows, n, attr, cols, logit, fb, delta, steps,
-				   out->btext, last, heads, heads_len, roll, agree, err);
-		double *ma = xmallocarray((size_t)(nc ? nc : 1), sizeof *ma);
-		double *ms = xmallocarray((size_t)(nc ? nc : 1), sizeof *ms);
-		for (int meth = 0; meth < 2 && !st; meth++) {
-			const float *v = meth == 0 ? cols : roll;
-			if (!v)
-				continue;
-			long used = imp_global(v, n, nc, NULL, ma, ms);
-			lm_buf b = {0};
-			imp_json(&b, &m->spec, ma, ms, used, meth == 0 ? out->btext : NULL);
-			st = imp_store(db, m->id, meth == 0 ? "ig" : "rollout", b.data, err);
-			buf_free(&b);
-		}
-		free(ma);
-		free(ms);
-		if (!st) {
-			char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, method, n);
-			st = store_log_access(db, "explain", 0, detail, err);
-			free(detail);
-		}
-		if (!st)
-			st = store_exec(db, "COMMIT", err);
-		if (st)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, method, n);
+		st = store_log_access(db, "explain", 0, detail, err);
+		free(detail);
 	}
+	if (!st)
+		st = store_exec(db, "COMMIT", err);
+	if (st && in_tx && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	if (!st && do_ig) {
+		float *delta = rs.delta, *logit = rs.logit, *fb = rs.fb;
+		int *steps = rs.steps;
 		out->med = quantile(delta, n, 0.5);
 		out->p99 = quantile(delta, n, 0.99);
 		out->max = quantile(delta, n, 1.0);
@@ -358,16 +397,16 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 	}
 	free(rows);
 	free(base);
-	free(attr);
-	free(cols);
-	free(logit);
-	free(delta);
-	free(steps);
-	free(last);
-	free(heads);
-	free(roll);
-	free(agree);
-	free(fb);
+	free(rs.logit);
+	free(rs.fb);
+	free(rs.delta);
+	free(rs.steps);
+	free(rs.ig_abs);
+	free(rs.ig_sum);
+	free(rs.ro_abs);
+	free(rs.ro_sum);
+	free(rs.cols);
+	free(rs.agree);
 	return st;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../explain/attention.h"
+#include "../data/labels.h"
 #include "../data/visits_enc.h"
 #include "ops.h"
 
@@ -108,6 +109,12 @@ int ops_patient_km(sqlite3 *db, const ops_patient *pv, ops_survival *out, lm_err
 	return st;
 }
 
+/* pv->outcome (ops_words.c): what the risk is of, in words. */
+static void outcome_words(sqlite3 *db, ops_patient *pv)
+{
+	ops_model_outcome(db, pv->m->name, pv->outcome, sizeof pv->outcome);
+}
+
 const char *ops_patient_net_text(const ops_patient *pv, char *buf, size_t len)
 {
 	if (pv->net == OPS_NET_FOLD)
@@ -131,9 +138,52 @@ int ops_patient_fold(sqlite3 *db, const model *m, long rowid)
 	int fold;
 	double y, p, sd;
 	lm_err e = {0};
-	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, &e))
+	if (ops_prediction_one(db, m->id, rowid, &fold, &y, &p, &sd, NULL, &e))
 		return -1;
 	return fold >= 0 && fold < m->nfold && m->fold ? fold : -1;
+}
+
+/* A survival model's fold risk by the horizon through the stored out-of-fold risk p0 at
+ * logit l0 (the fold's own baseline hazard is not stored): S(h | x') = S(h | x)^exp(lp' - lp),
+ * so the unedited patient gets p0 back. */
+static double fold_surv_risk(double p0, double l0, double logit)
+{
+	return 1 - pow(1 - p0, exp(logit - l0));
+}
+
+int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals, double *p,
+		       double *logit, int *fold_used, lm_err *err)
+{
+	int fold = -1;
+	double y = NAN, p0 = NAN, sd = NAN, l0 = NAN;
+	if (rowid >= 0) {
+		int st = ops_prediction_one(db, m->id, rowid, &fold, &y, &p0, &sd, &l0, err);
+		if (st)
+			return st;
+		if (!(fold >= 0 && fold < m->nfold && m->fold))
+			fold = -1;
+	}
+	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	const nn_spec *sp = nn_get_spec(net);
+	float *lg = xmallocarray((size_t)(sp->n_out > 0 ? sp->n_out : 1), sizeof *lg);
+	nn_logits(net, x, 1, lg);
+	*logit = (double)lg[sp->n_out > 1 ? 1 : 0];
+	*p = ops_risk_of_logit(m, *logit); /* a survival model: the risk by its horizon */
+	if (sp->n_out > 1) { /* softmax probability of class 1, as model_predict */
+		double mx = (double)lg[0], z = 0;
+		for (int k = 1; k < sp->n_out; k++)
+			mx = fmax(mx, (double)lg[k]);
+		for (int k = 0; k < sp->n_out; k++)
+			z += exp((double)lg[k] - mx);
+		*p = exp(*logit - mx) / z;
+	} else if (m->surv_n && fold >= 0 && !isnan(p0) && !isnan(l0)) {
+		*p = fold_surv_risk(p0, l0, *logit);
+	}
+	*fold_used = fold;
+	free(x);
+	free(lg);
+	return 0;
 }
 
 int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
@@ -237,11 +287,9 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 	pv->p = (double)ex.prob;
 	ig_explanation_free(&ex);
 	if (m->surv_n && fold >= 0 && !isnan(pv->stored_p)) {
-		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk and
-		 * proportional hazards (the fold's own baseline hazard is not loaded):
-		 * S(h | x') = S(h | x)^exp(lp' - lp), so the unedited patient shows the stored p */
+		/* a survival model's fold risk by the horizon, from the stored out-of-fold risk */
 		double l0 = pv->edited ? pv->logit0 : pv->logit;
-		pv->p = 1 - pow(1 - pv->stored_p, exp(pv->logit - l0));
+		pv->p = fold_surv_risk(pv->stored_p, l0, pv->logit);
 	}
 	nn_model *net = fold >= 0 ? m->fold[fold] : m->final;
 	const nn_spec *sp = nn_get_spec(net);
@@ -266,7 +314,28 @@ static void value_text(const enc_value *v, col_type t, char *buf, size_t len)
 	else if (isnan(v->num))
 		snprintf(buf, len, ".");
 	else
-		snprintf(buf, len, "%.4g", v->num);
+		snprintf(buf, len, "%.15g", v->num);
+}
+
+/* The cohort's metadata of spec column j (labels, units, categories), or NULL. */
+static const store_column *meta_of(const ops_patient *pv, int j)
+{
+	if (!pv->have_cohort)
+		return NULL;
+	int c = frame_find(&pv->cohort, pv->m->spec.columns[j]);
+	return c >= 0 ? pv->cohort.col[c].meta : NULL;
+}
+
+/* A value as the screens show it (labels.h), or as stored when the column is unknown. */
+static void shown_text(const ops_patient *pv, int j, const enc_value *v, char *buf, size_t len)
+{
+	const store_column *c = meta_of(pv, j);
+	if (c)
+		lbl_text(c, v->num, v->text, buf, len);
+	else if (pv->m->spec.column_type[j] != COL_TYPE_TEXT && !isnan(v->num))
+		lbl_num(v->num, 4, buf, len);
+	else
+		value_text(v, pv->m->spec.column_type[j], buf, len);
 }
 
 /* Where a value sits among the cohort's: mid-rank percentile of a number among the values
@@ -282,6 +351,18 @@ static double percentile(const ops_patient *pv, int j, const enc_value *v, int *
 		return (double)NAN;
 	const frame_col *fc = &pv->cohort.col[c];
 	long less = 0, eq = 0, tot = 0;
+	if (!*is_share && lbl_is_category(fc->meta)) {
+		/* a boolean or a coded category: the share with this value, no percentile */
+		*is_share = 1;
+		if (isnan(v->num))
+			return (double)NAN;
+		for (long i = 0; i < pv->cohort.nrow; i++)
+			if (!isnan(fc->v[i])) {
+				tot++;
+				eq += fc->v[i] == v->num;
+			}
+		return tot ? 100.0 * (double)eq / (double)tot : (double)NAN;
+	}
 	if (*is_share) {
 		if (!v->text)
 			return (double)NAN;
@@ -339,14 +420,11 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		ops_factor *f = &pv->f[j];
 		f->column = j;
 		f->name = xstrdup(m->spec.columns[j]);
-		const char *label = NULL;
-		if (have_cols) {
-			int c = frame_find(&pv->cohort, m->spec.columns[j]);
-			if (c >= 0 && pv->cohort.col[c].meta->label)
-				label = pv->cohort.col[c].meta->label;
-		}
-		f->label = xstrdup(label ? label : f->name);
-		value_text(&pv->v[j], m->spec.column_type[j], f->value, sizeof f->value);
+		const store_column *meta = have_cols ? meta_of(pv, j) : NULL;
+		f->label = xstrdup(meta ? lbl_name(meta) : f->name);
+		snprintf(f->unit, sizeof f->unit, "%s", meta && meta->unit ? meta->unit : "");
+		shown_text(pv, j, &pv->v[j], f->value, sizeof f->value);
+		value_text(&pv->v[j], m->spec.column_type[j], f->code, sizeof f->code);
 		f->num = m->spec.column_type[j] == COL_TYPE_TEXT ? (double)NAN : pv->v[j].num;
 		f->pct = percentile(pv, j, &pv->v[j], &f->is_share);
 		if (j >= venc_static_columns(&m->spec)) { /* a lab over the visits the model read */
@@ -361,7 +439,7 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		f->weight = weight[j];
 		char was[64];
 		value_text(&pv->v0[j], m->spec.column_type[j], was, sizeof was);
-		f->edited = strcmp(was, f->value) != 0;
+		f->edited = strcmp(was, f->code) != 0;
 	}
 	qsort(pv->f, (size_t)nc, sizeof *pv->f, cmp_factor);
 }
@@ -523,7 +601,7 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		pv->have_cohort = 1;
 	}
 	int st = ops_prediction_one(db, m->id, pv->rowid, &pv->fold, &pv->y, &pv->stored_p,
-				    &pv->p_sd, err);
+				    &pv->p_sd, NULL, err);
 	if (st)
 		return st;
 	pv->net = pv->fold >= 0 && pv->fold < m->nfold && m->fold ? OPS_NET_FOLD : OPS_NET_FINAL;
@@ -533,6 +611,7 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 	    (st = baseline_values(db, pv, o->baseline->patient, err)))
 		return st;
 	read_id(db, pv);
+	outcome_words(db, pv);
 	int nc = m->spec.ncolumn;
 	double *attr = xmallocarray((size_t)(nc ? nc : 1), sizeof *attr);
 	double *w = xmallocarray((size_t)(nc ? nc : 1), sizeof *w);
@@ -548,6 +627,45 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 	return st;
 }
 
+/* Whether the cohort holds value (num, or text for a text column) in column c of the frame. */
+static int cohort_has(const frame *f, int c, double num, const char *text)
+{
+	const frame_col *fc = &f->col[c];
+	double want = num;
+	if (fc->meta->type == COL_TYPE_TEXT) {
+		want = (double)NAN;
+		for (int k = 0; k < fc->meta->ncat; k++)
+			if (!strcmp(fc->meta->cats[k], text))
+				want = k;
+		if (isnan(want))
+			return 0;
+	}
+	for (long i = 0; i < f->nrow; i++)
+		if (fc->v[i] == want)
+			return 1;
+	return 0;
+}
+
+/* "Treatment: D-penicillamine, placebo": the values a category column has, for a refusal. */
+static void category_list(const frame *f, int c, char *buf, size_t len)
+{
+	const store_column *m = f->col[c].meta;
+	lm_buf b = {0};
+	if (m->type == COL_TYPE_TEXT) {
+		for (int k = 0; k < m->ncat && k < 12; k++) {
+			const char *l = lbl_value(m, NAN, m->cats[k]);
+			buf_printf(&b, "%s%s", k ? ", " : "", l ? l : m->cats[k]);
+		}
+	} else if (m->nvl) {
+		for (int k = 0; k < m->nvl; k++)
+			buf_printf(&b, "%s%s (%s)", k ? ", " : "", m->vl[k].text, m->vl[k].code);
+	} else {
+		buf_puts(&b, "0 (no), 1 (yes)");
+	}
+	snprintf(buf, len, "%s", b.data ? b.data : "");
+	buf_free(&b);
+}
+
 int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err *err)
 {
 	const enc_spec *sp = &pv->m->spec;
@@ -555,22 +673,52 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 	for (int k = 0; k < sp->ncolumn; k++)
 		if (!strcmp(sp->columns[k], col))
 			j = k;
+	for (int k = 0; j < 0 && k < sp->ncolumn; k++) { /* or its label */
+		const store_column *mc = meta_of(pv, k);
+		if (mc && mc->label && !strcasecmp(mc->label, col))
+			j = k;
+	}
 	if (j < 0)
 		return lm_seterr(err, EX_DATAERR, "'%s' is not an input of model %s", col, pv->model);
 	if (j >= venc_static_columns(sp))
 		return lm_seterr(err, EX_DATAERR, "'%s' is read from the patient's visits; what-if "
 				 "changes the patient's own values", col);
+	const store_column *meta = meta_of(pv, j);
+	int fc = pv->have_cohort ? frame_find(&pv->cohort, sp->columns[j]) : -1;
+	double x = (double)NAN;
+	char code[128];
+	if (meta) {
+		if (lbl_input(meta, val, &x, code, sizeof code))
+			return lm_seterr(err, EX_DATAERR, "'%s' is not a number (%s)", val, lbl_name(meta));
+	} else {
+		snprintf(code, sizeof code, "%s", val);
+		if (strcmp(val, ".") && sp->column_type[j] != COL_TYPE_TEXT && parse_double(val, &x))
+			return lm_seterr(err, EX_DATAERR, "'%s' is not a number", val);
+	}
+	int missing = !strcmp(code, ".");
+	pv->warn[0] = 0;
+	if (!missing && meta && fc >= 0 && lbl_is_category(meta) &&
+	    !cohort_has(&pv->cohort, fc, x, code)) {
+		char list[400];
+		category_list(&pv->cohort, fc, list, sizeof list);
+		return lm_seterr(err, EX_DATAERR, "%s never has the value '%s' (it has: %s)",
+				 lbl_name(meta), val, list);
+	}
+	if (!missing && meta && !lbl_is_category(meta) && !isnan(meta->min) &&
+	    (x < meta->min || x > meta->max)) {
+		char a[48], lo[48], hi[48];
+		snprintf(pv->warn, sizeof pv->warn, "%s %s%s%s is outside the cohort's values (%s to %s%s%s)",
+			 lbl_name(meta), lbl_num(x, 4, a, sizeof a), meta->unit ? " " : "",
+			 meta->unit ? meta->unit : "", lbl_num(meta->min, 4, lo, sizeof lo),
+			 lbl_num(meta->max, 4, hi, sizeof hi), meta->unit ? " " : "",
+			 meta->unit ? meta->unit : "");
+	}
 	if (sp->column_type[j] == COL_TYPE_TEXT) {
 		free(pv->vt[j]);
-		pv->vt[j] = !strcmp(val, ".") ? NULL : xstrdup(val);
+		pv->vt[j] = missing ? NULL : xstrdup(code);
 		pv->v[j].text = pv->vt[j];
-	} else if (!strcmp(val, ".")) {
-		pv->v[j].num = (double)NAN;
 	} else {
-		double x;
-		if (parse_double(val, &x))
-			return lm_seterr(err, EX_DATAERR, "'%s' is not a number", val);
-		pv->v[j].num = x;
+		pv->v[j].num = missing ? (double)NAN : x;
 	}
 	int nc = sp->ncolumn;
 	double *attr = xmallocarray((size_t)(nc ? nc : 1), sizeof *attr);
@@ -587,8 +735,13 @@ int ops_patient_whatif(ops_patient *pv, const char *col, const char *val, lm_err
 			char x0[64], x1[64];
 			value_text(&pv->v0[k], sp->column_type[k], x0, sizeof x0);
 			value_text(&pv->v[k], sp->column_type[k], x1, sizeof x1);
-			if (strcmp(x0, x1))
-				buf_printf(&d, "%s%s %s -> %s", d.len ? ", " : "", sp->columns[k], x0, x1);
+			if (!strcmp(x0, x1))
+				continue;
+			const store_column *mk = meta_of(pv, k);
+			shown_text(pv, k, &pv->v0[k], x0, sizeof x0);
+			shown_text(pv, k, &pv->v[k], x1, sizeof x1);
+			buf_printf(&d, "%s%s %s -> %s%s%s", d.len ? ", " : "", mk ? lbl_name(mk) : sp->columns[k],
+				   x0, x1, mk && mk->unit ? " " : "", mk && mk->unit ? mk->unit : "");
 		}
 		snprintf(pv->desc, sizeof pv->desc, "%s", d.len ? d.data : "no change");
 		buf_free(&d);
@@ -627,7 +780,7 @@ int ops_patient_switch_arm(sqlite3 *db, ops_patient *pv, lm_err *err)
 		if (sp->column_type[j] == COL_TYPE_TEXT)
 			snprintf(v, sizeof v, "%s", (const char *)sqlite3_column_text(st, 0));
 		else
-			snprintf(v, sizeof v, "%.4g", sqlite3_column_double(st, 0));
+			snprintf(v, sizeof v, "%.15g", sqlite3_column_double(st, 0));
 		if (!first[0])
 			snprintf(first, sizeof first, "%s", v);
 		if (seen && !next[0])
@@ -660,6 +813,7 @@ void ops_patient_reset(ops_patient *pv)
 		build_factors(pv, attr, w, NULL);
 	pv->edited = 0;
 	pv->desc[0] = 0;
+	pv->warn[0] = 0;
 	free(attr);
 	free(w);
 }
@@ -714,6 +868,7 @@ cJSON *ops_patient_json(const ops_patient *pv)
 	cJSON_AddStringToObject(j, "model", pv->model ? pv->model : "");
 	cJSON_AddStringToObject(j, "arch", pv->arch ? pv->arch : "");
 	cJSON_AddStringToObject(j, "class", pv->cls_name);
+	cJSON_AddStringToObject(j, "outcome", pv->outcome);
 	cJSON_AddStringToObject(j, "network", pv->net == OPS_NET_FOLD ? "fold" : "final");
 	if (pv->net == OPS_NET_FOLD)
 		cJSON_AddNumberToObject(j, "fold", pv->fold);
@@ -739,11 +894,15 @@ cJSON *ops_patient_json(const ops_patient *pv)
 		const ops_factor *f = &pv->f[i];
 		cJSON *it = cJSON_CreateObject();
 		cJSON_AddStringToObject(it, "column", f->name);
+		cJSON_AddStringToObject(it, "label", f->label);
+		if (f->unit[0])
+			cJSON_AddStringToObject(it, "unit", f->unit);
 		cJSON_AddNumberToObject(it, "ig", f->attr);
-		if (strcmp(f->value, "."))
-			cJSON_AddStringToObject(it, "value", f->value);
+		if (strcmp(f->code, "."))
+			cJSON_AddStringToObject(it, "value", f->code);
 		else
 			cJSON_AddNullToObject(it, "value");
+		cJSON_AddStringToObject(it, "value_text", f->value);
 		add_num(it, f->is_share ? "share" : "percentile", f->pct);
 		if (!isnan(f->weight))
 			cJSON_AddNumberToObject(it, "rollout", f->weight);
@@ -756,6 +915,8 @@ cJSON *ops_patient_json(const ops_patient *pv)
 	if (pv->edited) {
 		cJSON *w = cJSON_AddObjectToObject(j, "whatif");
 		cJSON_AddStringToObject(w, "change", pv->desc);
+		if (pv->warn[0])
+			cJSON_AddStringToObject(w, "warning", pv->warn);
 		add_num(w, "p_before", pv->p0);
 		add_num(w, "logit_before", pv->logit0);
 	}

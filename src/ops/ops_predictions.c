@@ -157,15 +157,18 @@ cJSON *ops_predictions_json(const ops_predictions *r)
 }
 
 int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double *y, double *p,
-		       double *p_sd, lm_err *err)
+		       double *p_sd, double *logit, lm_err *err)
 {
 	lm_err local = {0};
 	if (!err)
 		err = &local;
 	*fold = -1;
 	*y = *p = *p_sd = (double)NAN;
+	if (logit)
+		*logit = (double)NAN;
 	sqlite3_stmt *st = store_prepare(
-		db, "SELECT fold, y, p, p_sd FROM predictions WHERE model_id = ? AND patient = ?", err);
+		db, "SELECT fold, y, p, p_sd, logit FROM predictions WHERE model_id = ? AND patient = ?",
+		err);
 	if (!st)
 		return err->status;
 	sqlite3_bind_int64(st, 1, model_id);
@@ -178,6 +181,8 @@ int ops_prediction_one(sqlite3 *db, long model_id, long rowid, int *fold, double
 		*p = sqlite3_column_double(st, 2);
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 			*p_sd = sqlite3_column_double(st, 3);
+		if (logit && sqlite3_column_type(st, 4) != SQLITE_NULL)
+			*logit = sqlite3_column_double(st, 4);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/labels.h"
 #include "ops.h"
 
 static void text_of(sqlite3_stmt *st, int i, char *buf, size_t len)
@@ -39,13 +40,23 @@ int ops_record_load(sqlite3 *db, long rowid, ops_record *out, lm_err *err)
 				continue;
 			char v[128];
 			text_of(st, i, v, sizeof v);
-			col_role r = cols->c[k].role;
-			if (r == COL_ROLE_ID)
+			const store_column *m = &cols->c[k];
+			col_role r = m->role;
+			if (r == COL_ROLE_ID) {
 				snprintf(out->id, sizeof out->id, "%.63s", v);
-			else if (r == COL_ROLE_GROUP || r == COL_ROLE_TREATMENT || r == COL_ROLE_TARGET ||
-				 r == COL_ROLE_TIME || r == COL_ROLE_EVENT)
-				buf_printf(&demo, "%s%s %s", demo.len ? " | " : "",
-					   cols->c[k].label ? cols->c[k].label : name, v);
+			} else if (r == COL_ROLE_GROUP || r == COL_ROLE_TREATMENT || r == COL_ROLE_TARGET ||
+				   r == COL_ROLE_TIME || r == COL_ROLE_EVENT) {
+				/* in words (labels.h): "Treatment D-penicillamine", "Follow-up 400 days" */
+				int null = sqlite3_column_type(st, i) == SQLITE_NULL;
+				const char *tv = m->type == COL_TYPE_TEXT && !null
+							 ? (const char *)sqlite3_column_text(st, i) : NULL;
+				double num = m->type == COL_TYPE_TEXT || null ? (double)NAN
+									       : sqlite3_column_double(st, i);
+				lbl_text(m, num, tv, v, sizeof v);
+				int unit = m->unit && !null && !lbl_value(m, num, tv);
+				buf_printf(&demo, "%s%s %s%s%s", demo.len ? " | " : "", lbl_name(m), v,
+					   unit ? " " : "", unit ? m->unit : "");
+			}
 		}
 	}
 	sqlite3_finalize(st);
@@ -69,6 +80,11 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 	int tcol = store_columns_role(&vc, COL_ROLE_TIME);
 	if (tcol >= 0)
 		snprintf(out->time_col, sizeof out->time_col, "%s", vc.c[tcol].name);
+	/* a lab without words of its own borrows the label and unit of the patients' column of
+	 * the same name (pbcseq's bili is pbc's bili); value names are not borrowed, as the two
+	 * tables may code a column differently */
+	store_columns pc;
+	int have_pc = store_columns_load(db, "patients", &pc, NULL) == 0;
 	for (int i = 0; i < vc.n; i++) {
 		store_column *m = &vc.c[i];
 		if (m->role != COL_ROLE_FEATURE || m->type == COL_TYPE_TEXT)
@@ -76,9 +92,14 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 		out->labs = xreallocarray(out->labs, (size_t)out->nlab + 1, sizeof *out->labs);
 		ops_lab *l = &out->labs[out->nlab++];
 		memset(l, 0, sizeof *l);
-		l->name = xstrdup(m->label ? m->label : m->name);
+		int k = have_pc && !m->label && !m->unit ? store_columns_find(&pc, m->name) : -1;
+		const char *name = k >= 0 ? lbl_name(&pc.c[k]) : lbl_name(m);
+		const char *unit = k >= 0 ? pc.c[k].unit : m->unit;
+		l->name = unit ? xasprintf("%s (%s)", name, unit) : xstrdup(name);
 		l->mean = m->mean, l->sd = m->sd;
 	}
+	if (have_pc)
+		store_columns_free(&pc);
 	sqlite3_stmt *st = store_prepare(db, "SELECT * FROM visits WHERE \"__patient\" = ? ORDER BY rowid", NULL);
 	if (!st) {
 		store_columns_free(&vc);

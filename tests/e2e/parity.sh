@@ -207,3 +207,41 @@ run query "$F" --where 'ascites == 1' --count
 a1=$OUT
 run query "$F" --where 'ascites == true' --count
 eq "ascites == 1 and ascites == true agree (24 patients)" "$a1 $OUT" "24 24"
+
+# ---- a survival model: the risk by the horizon is one number in the CLI, Lua and the store ----
+"$LUMEN" train "$F" --model cox --time time --event status=2 --name cx --quiet >/dev/null 2>&1
+eq "cox model trained" "$?" 0
+q "SELECT pt.id, printf('%.6f', pr.p) FROM patients pt JOIN predictions pr ON pr.patient = pt.rowid AND pr.model_id = (SELECT id FROM models WHERE name = 'cx') ORDER BY pt.rowid" | tr '|' ' ' >"$T/cx_stored.txt"
+lua "local m = lumen.model('cx')
+for p in lumen.patients{} do
+	local r, _, net = m:predict(p)
+	report.paragraph(string.format('@%s %.6f %s', p.id, r, net:sub(1, 4)))
+end" | sed -n 's/^@//p' >"$T/cx_lua.txt"
+# (to 1e-5: Lua recomputes the fold network's float32 logit that the store rounded)
+eq "cox: Lua's m:predict of every patient is its stored out-of-fold risk (418)" \
+	"$(python3 - "$T/cx_lua.txt" "$T/cx_stored.txt" <<'PY'
+import sys
+a = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[1])}
+b = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[2])}
+print(sum(1 for k in b if k in a and abs(a[k] - b[k]) < 1e-5))
+PY
+)" 418
+eq "cox: every training patient predicted by its fold network" \
+	"$(grep -c ' fold$' "$T/cx_lua.txt")" 418
+# an edited patient: the fold network's risk moves with the edit, through the stored risk
+l=$(lua "local m = lumen.model('cx')
+for p in lumen.patients{where = 'id == 1'} do
+	local t = {rowid = p.rowid}
+	for _, c in ipairs(lumen.columns()) do t[c.name] = p[c.name] end
+	local r0, l0 = m:predict(t)
+	t.bili = t.bili * 2
+	local r1, l1 = m:predict(t)
+	report.paragraph(string.format('@%.5f %.6f', r0, math.abs(1 - (1 - r0) ^ math.exp(l1 - l0) - r1)))
+end" | sed -n 's/^@//p')
+eq "cox: patient 1 from a table = its stored risk; doubled bili follows S^exp(lp'-lp)" \
+	"$l" "$(awk '$1 == 1 {printf "%.5f", $2}' "$T/cx_stored.txt") 0.000000"
+for id in 1 100; do
+	run explain "$F" --model cx --patient $id --json
+	c=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print("%.6f" % json.load(sys.stdin)["probability"])')
+	eq "cox: explain --patient $id shows the stored risk" "$c" "$(awk -v id=$id '$1 == id {print $2}' "$T/cx_stored.txt")"
+done

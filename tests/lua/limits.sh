@@ -72,6 +72,15 @@ fails "a chart past the cap" "l.lua:3: not enough memory (the limit is 16 MB)" \
 	'local y = {} for i = 1, 500000 do y[i] = i end
 local series = {} for k = 1, 40 do series[k] = {name = "s" .. k, x = y, y = y} end
 report.line{series = series}' --memory 16
+# one allocation past the whole cap: Lua's memory error carries no position; the host keeps it
+fails "one allocation past the cap names its line" "l.lua:3: not enough memory (the limit is 16 MB)" \
+	'local a = 1
+local b = 2
+local s = ("x"):rep(64 * 1024 * 1024)' --memory 16
+fails "one allocation past the cap inside a function" "l.lua:1: not enough memory (the limit is 16 MB)" \
+	'local function big() return {} , ("y"):rep(100 * 1024 * 1024) end
+local t = 0
+big()' --memory 16
 fails "audit bootstrap buffers past the cap" "l.lua:1: not enough memory (the limit is 16 MB)" \
 	'lumen.audit{model = "lr", by = "sex", bootstrap = 100000}' --memory 16
 

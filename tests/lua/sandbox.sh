@@ -62,7 +62,7 @@ escape "memory bomb in pcall" "esc.lua:2: not enough memory (the limit is 64 MB)
 for i = 1, 1e9 do t[#t + 1] = {} end' --memory 64
 escape "string.rep of 10 GB" "esc.lua:1: resulting string too large" \
 	'local s = string.rep("x", 10 * 1024 * 1024 * 1024)'
-escape "string.rep of 1 GB" "esc.lua: not enough memory (the limit is 512 MB)" \
+escape "string.rep of 1 GB" "esc.lua:1: not enough memory (the limit is 512 MB)" \
 	'local s = string.rep("x", 1024 * 1024 * 1024)'
 escape "deep recursion" "esc.lua:1: stack overflow" \
 	'local function f(n) return 1 + f(n + 1) end return f(1)'

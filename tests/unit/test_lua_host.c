@@ -62,7 +62,7 @@ static void test_host_survives(void **state)
 		{"while true do pcall(function() while true do end end) end",
 		 "t.lua:1: time limit of 2 s exceeded"},
 		{"local s = 'x' while true do s = s .. s end",
-		 "t.lua: not enough memory (the limit is 128 MB)"},
+		 "t.lua:1: not enough memory (the limit is 128 MB)"},
 		{"local function f() return 1 + f() end f()", "t.lua:1: stack overflow"},
 		{"for p in lumen.patients() do p.age = 1 end", "t.lua:1: patients are read-only"},
 		{"error({})", "(error object is a table value)"},
