@@ -17,7 +17,8 @@
 
 static const char usage[] =
 	"Usage: lumen train FILE --model logreg|mlp|transformer|gru|cnn|cnn-gru --target COL [options]\n"
-	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
+	"       lumen train FILE --model cox|mlp|transformer|gru|cnn|cnn-gru --time COL\n"
+	"                        --event COL[=V] [options]\n"
 	"       lumen train FILE --model ARCH --target COL --effect COL [--learner t|dr] [options]\n"
 	"       (time-to-event: lumen train --model cox --help; effects: --effect X --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"

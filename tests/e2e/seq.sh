@@ -55,6 +55,7 @@ eq "--input-visits alone is a usage error" "$RC/$(printf '%s' "$ERR" | head -1)"
 # explain: completeness over visit slots and static slots together
 run explain "$W" --model gru
 eq "explain gru: exit 0" "$RC" 0
+eq "global importance: the visit labs summed over visits" "$(sq "SELECT count(*) FROM models m, json_each(json_extract(m.importance, '$.ig.columns')) j WHERE m.name = 'gru' AND json_extract(j.value, '$.column') IN ('visits.creatinine', 'visits.egfr', 'visits.hba1c', 'visits.sbp')")" 4
 med=$(sq "SELECT delta FROM attributions a JOIN models m ON m.id = a.model_id WHERE m.name = 'gru' ORDER BY delta LIMIT 1 OFFSET 200")
 check "median completeness error below 0.01 ($med)" awk -v d="$med" 'BEGIN { exit !(d < 0.01) }'
 run explain "$W" --model cnn-gru --patient 1
