@@ -342,6 +342,63 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 		       float *roll, long *n_fold, void (*progress)(void *ctx, long done, long total),
 		       void *ctx, lm_err *err);
 
+/* The per-patient table of an explanation (lumen explain --csv/--json-out, a SHAP-values
+ * table): per patient its id, the network that explained it, each column's attribution
+ * (integrated gradients, logit units, one-hot slots summed to their column), the logit, the
+ * baseline's logit and the completeness error delta = |sum - (logit - baseline_logit)|; and,
+ * for a transformer explained with attention, the last block's CLS attention and the rollout
+ * per column: unsigned weights (shares of the CLS row, the rest on the CLS token itself), a
+ * ranking and never a direction. Every array
+ * owned by the table; ops_explain_table_free. */
+typedef struct ops_explain_table {
+	long n;
+	int ncol;
+	char **col;            /* ncol column names (the model's inputs, spec order) */
+	char **id;             /* n patient ids */
+	int *net;              /* n: the fold whose network explained the patient, -1 the final */
+	float *attr;           /* n x ncol integrated gradients, NULL without ig */
+	float *logit;          /* n: the logit explained (the stored risk's for a cohort patient) */
+	float *base_logit, *delta; /* n, NULL without ig */
+	int *steps;            /* n, NULL without ig */
+	float *last, *roll;    /* n x ncol attention weights, NULL without attention */
+	char baseline[160];    /* "mean", "patient:17" */
+	int new_patients;      /* 1: patients of an --input CSV (the final network) */
+} ops_explain_table;
+void ops_explain_table_free(ops_explain_table *t);
+/* Writes the table as CSV: id,method,network,COL...,logit,baseline_logit,sum,delta with one
+ * row per patient and method: method "ig" (signed attributions; baseline_logit + sum = logit
+ * within delta), "attention_weight" and "rollout_weight" (unsigned weights, at most 1 in
+ * all; baseline_logit and delta empty). Numbers with 9 significant digits (float32 exactly).
+ * 0, or EX_IOERR when the stream reports an error. */
+int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err);
+/* {model, baseline, columns [...], methods [...], patients [{id, network, logit,
+ *  baseline_logit, sum, delta, ig {COL: v}, attention_weight {...}, rollout_weight {...}}]} */
+cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name);
+
+/* ---- patients who are not in the workbench (ops_input.c) ---- */
+
+/* A CSV of new patients read for a model: imported through lumen import into a temporary
+ * file (removed at once), checked, and encoded with the model's final network's inputs. */
+typedef struct ops_input {
+	char *csv;
+	frame f;        /* every column of the CSV, in file order */
+	int idcol;      /* the id column in f, -1 none */
+	long n;
+	char **id;      /* n ids (the id column's text, or the row number) */
+	float *X;       /* n x m->spec.nslot, the final network's encoding */
+} ops_input;
+/* Reads csv (id/row_ids: as lumen import's --id/--row-ids) and checks it against the
+ * workbench and model m; every error is one line "CSV:LINE[:COL]: reason" with EX_DATAERR:
+ * a model input missing from the header (line 1), a column the cohort does not have (line 1,
+ * its position), text in a column the cohort holds as numbers, a value other than 0/1 in a
+ * boolean column, or a category of a model input that the cohort never had (the line and
+ * column of the first such cell). 0 or a status; ops_input_free (safe on a failed load). */
+int ops_input_load(sqlite3 *db, const model *m, const char *csv, const char *id, int row_ids,
+		   ops_input *out, lm_err *err);
+/* The row of the patient with this id, or -1. */
+long ops_input_find(const ops_input *in, const char *id);
+void ops_input_free(ops_input *in);
+
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
 	const char *model;
@@ -352,6 +409,7 @@ typedef struct ops_explain_opts {
 	long nrows;
 	void (*progress)(void *ctx, long done, long total); /* may be NULL */
 	void *ctx;
+	ops_explain_table *table; /* not NULL: filled with every patient's numbers as stored */
 } ops_explain_opts;
 
 typedef struct ops_explain {
@@ -376,6 +434,14 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 void ops_explain_free(ops_explain *r);
 /* As lumen explain --json prints it. */
 cJSON *ops_explain_json(const ops_explain *r);
+
+/* Explains rows (NULL: all) of new patients with the final network (the rule above: they
+ * have no out-of-fold risk), as ops_explain_run does the cohort, into a table; nothing is
+ * stored. o->method, o->ig and o->baseline as for ops_explain_run; co is the model's cohort
+ * (the baseline's source). 0 or a status. */
+int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_input *in,
+		      const long *rows, long nrows, const ops_explain_opts *o,
+		      ops_explain_table *out, lm_err *err);
 
 /* The network and the matching baseline for a patient: fold >= 0 and the model has fold
  * models: fold[fold] with its own input statistics; otherwise the final network. Encodes the

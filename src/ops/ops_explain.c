@@ -117,6 +117,53 @@ static void chunk_progress(void *ctx, long done, long total)
 		p->fn(p->ctx, p->before + done, p->total);
 }
 
+/* The network of each listed patient: the fold of its stored out-of-fold prediction when the
+ * model kept that fold's network, else -1 (the final network). */
+static void nets_of_rows(const model *m, const ig_inputs *co, const ops_predictions *pr,
+			 const long *rows, long n, int *net_of)
+{
+	for (long q = 0; q < n; q++) {
+		long i = ops_predictions_find(pr, co->f.rowid[rows[q]]);
+		int k = i >= 0 ? pr->fold[i] : -1;
+		net_of[q] = k >= 0 && k < m->nfold && m->fold && m->fold[k] ? k : -1;
+	}
+}
+
+/* Fills t's per-patient arrays (taken over: the caller's pointers are set to NULL). */
+static int table_take(sqlite3 *db, const model *m, const ig_inputs *co, const long *rows,
+		      long n, const char *btext, float **cols, float **logit, float **fb,
+		      float **delta, int **steps, float **last, float **roll,
+		      ops_explain_table *t, lm_err *err)
+{
+	ops_predictions pr;
+	int st = ops_predictions_load_id(db, m->id, &pr, err);
+	if (st) {
+		ops_predictions_free(&pr);
+		return st;
+	}
+	memset(t, 0, sizeof *t);
+	t->n = n;
+	t->ncol = m->spec.ncolumn;
+	t->col = xcalloc((size_t)(t->ncol ? t->ncol : 1), sizeof *t->col);
+	for (int j = 0; j < t->ncol; j++)
+		t->col[j] = xstrdup(m->spec.columns[j]);
+	t->id = xcalloc((size_t)(n ? n : 1), sizeof *t->id);
+	char buf[256];
+	for (long q = 0; q < n; q++)
+		t->id[q] = co->id_col >= 0
+				   ? xstrdup(frame_cell_text(&co->f, co->id_col, rows[q], buf, sizeof buf))
+				   : xasprintf("%ld", co->f.rowid[rows[q]]);
+	t->net = xmallocarray((size_t)(n ? n : 1), sizeof *t->net);
+	nets_of_rows(m, co, &pr, rows, n, t->net);
+	ops_predictions_free(&pr);
+	snprintf(t->baseline, sizeof t->baseline, "%s", btext);
+	t->attr = *cols, t->logit = *logit, t->base_logit = *fb, t->delta = *delta;
+	t->steps = *steps, t->last = *last, t->roll = *roll;
+	*cols = *logit = *fb = *delta = *last = *roll = NULL;
+	*steps = NULL;
+	return 0;
+}
+
 /* Patients a block when a cohort is explained (see ops_explain_cohort). */
 #define EXPLAIN_BLOCK 16384
 
@@ -137,11 +184,7 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	const nn_spec *fs = nn_get_spec(m->final);
 	int hl = fs->n_blocks * fs->n_heads * fs->n_tokens, nt = fs->n_tokens;
 	int *net_of = xmallocarray((size_t)(n ? n : 1), sizeof *net_of);
-	for (long q = 0; q < n; q++) {
-		long i = ops_predictions_find(&pr, co->f.rowid[rows[q]]);
-		int k = i >= 0 ? pr.fold[i] : -1;
-		net_of[q] = k >= 0 && k < m->nfold && m->fold && m->fold[k] ? k : -1;
-	}
+	nets_of_rows(m, co, &pr, rows, n, net_of);
 	ops_predictions_free(&pr);
 	long *sub = xmallocarray((size_t)(n ? n : 1), sizeof *sub);
 	long *idx = xmallocarray((size_t)(n ? n : 1), sizeof *idx);
@@ -356,6 +399,9 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 			out->rel_p99 = 0;
 		free(rel);
 	}
+	if (!st && o->table)
+		st = table_take(db, m, co, rows, n, out->btext, &cols, &logit, &fb, &delta, &steps,
+				&last, &roll, o->table, err);
 	free(rows);
 	free(base);
 	free(attr);
