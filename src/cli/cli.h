@@ -33,6 +33,7 @@ int train_horizon_target(const struct frame *f, const char *file, const char *ti
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_survival(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -8,6 +8,7 @@
 
 #include "../data/store.h"
 #include "../nn/coxmodel.h"
+#include "../ops/ops.h"
 #include "cli.h"
 
 #define CMD "models"
@@ -116,6 +117,8 @@ int cmd_models(int argc, char **argv)
 			cJSON_AddStringToObject(o, "version", ver ? ver : "");
 			cJSON_AddStringToObject(o, "created_at", created ? created : "");
 			cJSON_AddItemToObject(o, "metrics", metrics);
+			cJSON_AddItemToObject(o, "validations",
+					      ops_validations_json(db, (long)sqlite3_column_int64(st, 0)));
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
@@ -133,6 +136,9 @@ int cmd_models(int argc, char **argv)
 		cJSON_ArrayForEach(w, wa)
 			if (cJSON_IsString(w))
 				printf("  warning: %s\n", w->valuestring);
+		cJSON *vals = ops_validations_json(db, (long)sqlite3_column_int64(st, 0));
+		ops_validations_print(stdout, vals); /* external validations (lumen validate) */
+		cJSON_Delete(vals);
 		cJSON_Delete(metrics);
 	}
 	sqlite3_finalize(st);

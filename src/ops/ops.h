@@ -399,6 +399,77 @@ int ops_input_load(sqlite3 *db, const model *m, const char *csv, const char *id,
 long ops_input_find(const ops_input *in, const char *id);
 void ops_input_free(ops_input *in);
 
+/* ---- external validation (ops_validate.c) ---- */
+
+typedef struct ops_validate_opts {
+	const char *model;
+	const char *input;     /* OTHER.csv: the cohort's columns and the model's outcome */
+	const char *id;        /* its id column (NULL: found by name), or row_ids */
+	int row_ids;
+	const char *by;        /* per-group figures by this column of OTHER.csv (NULL: the first
+				* group column of the workbench that OTHER.csv has, else none) */
+	double horizon;        /* survival: the time of the risk, Brier and calibration (NAN:
+				* the model's horizon) */
+	int bins;              /* calibration curve: equal-width bins of p (binary) or groups of
+				* equal size by predicted risk (survival); default 10 */
+	int store;             /* 1 (default): a row of `validations` and of access_log */
+} ops_validate_opts;
+void ops_validate_opts_defaults(ops_validate_opts *o);
+
+typedef struct ops_vgroup {
+	char *label;
+	long n, events;
+	double disc;           /* AUC (binary) or Harrell's C (survival) */
+	double brier;          /* Brier (binary), IPCW Brier at the horizon (survival) */
+	double mean_pred;      /* mean predicted risk (survival: by the horizon) */
+	double observed;       /* share of events (binary), Kaplan-Meier risk by the horizon */
+	double citl;           /* binary: calibration-in-the-large (metrics.h), else NAN */
+} ops_vgroup;
+
+typedef struct ops_validation {
+	long id;               /* validations.id once stored, else 0 */
+	char *model, *arch, *input;
+	char sha256[65];
+	int survival;          /* a Cox (linear or neural) model */
+	long nrow, left_out;   /* patients in OTHER.csv, and those without an outcome */
+	ops_vgroup all;        /* the figures over every patient with an outcome */
+	double horizon;        /* survival */
+	double uno_c, auc_t;   /* survival: Uno's C, the time-dependent AUC at the horizon */
+	double ap;             /* binary: average precision */
+	double slope, slope_se; /* binary: logistic recalibration slope; survival: the Cox
+				 * coefficient of the linear predictor in OTHER.csv (se) */
+	double intercept, citl; /* binary: recalibration intercept and calibration-in-the-large */
+	int ncal;              /* calibration curve: mean predicted, observed, patients per bin */
+	double *cal_pred, *cal_obs;
+	long *cal_n;
+	char *by;              /* per group (G groups, in order of appearance) */
+	int G;
+	ops_vgroup *group;
+	/* per patient of OTHER.csv (nrow), for charts and scripts: risk, linear predictor or
+	 * logit, binary outcome (NAN missing), time (NAN missing) and event */
+	double *p, *lp, *y, *time;
+	int *event;
+} ops_validation;
+
+/* Scores OTHER.csv (checked as ops_input_load checks it) with the model's final network and
+ * measures it against the outcomes there; stores it when o->store. EX_DATAERR for a model
+ * that is neither binary nor survival, an outcome column missing from OTHER.csv
+ * ("OTHER.csv:1: no column 'status' ..."), fewer than 2 patients with an outcome. 0 or a
+ * status; ops_validation_free (safe on a failed run). */
+int ops_validate_run(sqlite3 *db, const ops_validate_opts *o, ops_validation *out,
+		     lm_err *err);
+void ops_validation_free(ops_validation *v);
+/* {id, model, arch, input, sha256, kind, patients, left_out, n, events, auc|c_index, brier,
+ *  mean_predicted, observed, horizon, uno_c, auc_at_horizon, average_precision,
+ *  calibration_slope[_se], calibration_intercept, calibration_in_the_large,
+ *  calibration_curve [{n, predicted, observed}], by, groups [{group, n, events, ...}]} */
+cJSON *ops_validation_json(const ops_validation *v);
+/* The stored validations of a model, oldest first (an empty array when there are none):
+ * each ops_validation_json with its id and created_at. The caller deletes it. */
+cJSON *ops_validations_json(sqlite3 *db, long model_id);
+/* One line per validation of such an array, indented, for lumen models. */
+void ops_validations_print(FILE *out, const cJSON *vals);
+
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
 	const char *model;
