@@ -67,6 +67,9 @@ int host_model_index(lua_State *L, const char *name);
 /* Loads predictions of a model by name into h->preds; returns the index or -1 with err. */
 int host_preds_load(host *h, const char *name, lm_err *err);
 
+/* api_model.c: sets m:curves, m:importance and m:attributions on the model table on top */
+void host_model_methods(lua_State *L);
+
 /* api_report.c: the functions of the `report` table (NULL-terminated) */
 extern const luaL_Reg host_report_funcs[];
 
