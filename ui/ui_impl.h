@@ -142,6 +142,8 @@ typedef struct ui_app {
 	int audit_boot;
 	/* survival screen */
 	int km_group; /* 0 none, 1..ngroups group columns, then risk tertiles */
+	int dep_on, dep_col; /* Models: the dependence view (d) and its input by importance */
+	int km_bands;  /* Survival: 95% bands and censoring ticks drawn (b toggles; on at start) */
 	/* patient screen */
 	long patient;       /* rowid */
 	int method;         /* index into the patient's methods */
@@ -176,6 +178,12 @@ void ui_threshold_step(ui_app *a, int dir);
 /* Draws text clipped to width w at (y, x) (UTF-8 aware); returns columns used. */
 int ui_put(int y, int x, int w, const char *s);
 void ui_fill(int y, int x, int w, unsigned int ch); /* ch: a chtype */
+
+/* ---- the dependence view of the Models screen (ui_dependence.c) ---- */
+struct cJSON;
+/* Draws rows y..y+h-1: the a->dep_col-th input by the importance JSON of the model. */
+void ui_dependence_draw(ui_app *a, int y, int h, const char *mname, const struct cJSON *importance);
+void ui_dependence_release(void);
 
 /* ---- widgets (ui_widgets.c) ---- */
 /* Signed horizontal bar: zero at the middle of [x, x+w); v in [-vmax, vmax]. */

@@ -162,6 +162,10 @@ static void models_draw(ui_app *a)
 	int ph = LINES - 1 - y0 - 2;
 	if (ph < 4)
 		return;
+	if (a->dep_on) { /* d: the dependence view instead of the curves */
+		ui_dependence_draw(a, y0, LINES - 1 - y0, sel->name, sel->importance);
+		return;
+	}
 	int pw = 20;
 	char t[128];
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
@@ -264,7 +268,14 @@ static void k_use(ui_app *a)
 	ui_status(a, "model %s has no stored predictions", ms.m[a->model_sel].name);
 }
 
+static void k_dep(ui_app *a) { a->dep_on = !a->dep_on; }
+static void k_dep_next(ui_app *a) { a->dep_col++; }
+static void k_dep_prev(ui_app *a) { a->dep_col--; }
+
 static const ui_key models_keys[] = {
+	{{'d'}, "d", "dependence: an input's attributions against its values (d again: back)", k_dep},
+	{{']'}, "]", "dependence: the next input by importance", k_dep_next},
+	{{'['}, "[", "dependence: the previous input by importance", k_dep_prev},
 	{{'l', KEY_RIGHT, 'j', KEY_DOWN}, "l/Right", "next model", k_next},
 	{{'h', KEY_LEFT, 'k', KEY_UP}, "h/Left", "previous model", k_prev},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},

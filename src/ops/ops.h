@@ -375,6 +375,22 @@ int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err);
  *  baseline_logit, sum, delta, ig {COL: v}, attention_weight {...}, rollout_weight {...}}]} */
 cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name);
 
+/* One input's stored integrated gradients against its values, one entry per patient with
+ * a stored ig explanation (rowid order): a dependence view (TUI Models screen d). A text
+ * input's value is the index of its category in cats (order of first appearance); a
+ * missing value NAN. 0 or a status (EX_DATAERR for an input the model does not have);
+ * n 0 when nothing is stored. ops_dependence_free. */
+typedef struct ops_dependence {
+	char *column;
+	long n;
+	double *value, *attr;
+	int ncat;
+	char **cats;
+} ops_dependence;
+int ops_dependence_load(sqlite3 *db, const char *model_name, const char *column,
+			ops_dependence *out, lm_err *err);
+void ops_dependence_free(ops_dependence *d);
+
 /* ---- patients who are not in the workbench (ops_input.c) ---- */
 
 /* A CSV of new patients read for a model: imported through lumen import into a temporary

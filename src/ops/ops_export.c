@@ -222,3 +222,82 @@ int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_inpu
 		ops_explain_table_free(out);
 	return st;
 }
+
+/* ---- one input's stored attributions against its values (dependence views) ---- */
+
+void ops_dependence_free(ops_dependence *d)
+{
+	if (!d)
+		return;
+	free(d->column);
+	free(d->value);
+	free(d->attr);
+	for (int k = 0; k < d->ncat; k++)
+		free(d->cats[k]);
+	free(d->cats);
+	memset(d, 0, sizeof *d);
+}
+
+int ops_dependence_load(sqlite3 *db, const char *model_name, const char *column,
+			ops_dependence *out, lm_err *err)
+{
+	memset(out, 0, sizeof *out);
+	model *m = model_load(db, model_name, err);
+	if (!m)
+		return err->status;
+	int j = -1;
+	for (int c = 0; c < m->spec.ncolumn; c++)
+		if (!strcmp(m->spec.columns[c], column))
+			j = c;
+	if (j < 0) {
+		int st = lm_seterr(err, EX_DATAERR, "model '%s' has no input '%s'", m->name, column);
+		model_free(m);
+		return st;
+	}
+	int nc = m->spec.ncolumn, text = m->spec.column_type[j] == COL_TYPE_TEXT;
+	char *sql = sqlite3_mprintf("SELECT a.columns, p.\"%w\" FROM attributions a JOIN patients p"
+				    " ON p.rowid = a.patient WHERE a.model_id = %lld AND a.method ="
+				    " 'ig' ORDER BY a.patient", column, (long long)m->id);
+	sqlite3_stmt *st = store_prepare(db, sql, err);
+	sqlite3_free(sql);
+	if (!st) {
+		model_free(m);
+		return err->status;
+	}
+	out->column = xstrdup(column);
+	long cap = 256;
+	out->value = xmallocarray((size_t)cap, sizeof *out->value);
+	out->attr = xmallocarray((size_t)cap, sizeof *out->attr);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const float *blob = sqlite3_column_blob(st, 0);
+		if (!blob || sqlite3_column_bytes(st, 0) < (int)((size_t)nc * sizeof(float)))
+			continue;
+		if (out->n == cap) {
+			cap *= 2;
+			out->value = xreallocarray(out->value, (size_t)cap, sizeof *out->value);
+			out->attr = xreallocarray(out->attr, (size_t)cap, sizeof *out->attr);
+		}
+		double v = NAN;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			if (!text) {
+				v = sqlite3_column_double(st, 1);
+			} else {
+				/* a category: its index in the list, in order of first appearance */
+				const char *s = (const char *)sqlite3_column_text(st, 1);
+				int k = 0;
+				while (k < out->ncat && strcmp(out->cats[k], s))
+					k++;
+				if (k == out->ncat) {
+					out->cats = xreallocarray(out->cats, (size_t)k + 1, sizeof *out->cats);
+					out->cats[out->ncat++] = xstrdup(s);
+				}
+				v = k;
+			}
+		}
+		out->value[out->n] = v;
+		out->attr[out->n++] = (double)blob[j];
+	}
+	sqlite3_finalize(st);
+	model_free(m);
+	return 0;
+}
