@@ -309,8 +309,61 @@ static int model_inputs(lua_State *L)
 	return 1;
 }
 
+/* A cJSON value as a Lua value (objects and arrays as tables, null as nil). */
+static void push_json(lua_State *L, const cJSON *j)
+{
+	luaL_checkstack(L, 4, "model:validations()");
+	if (cJSON_IsNumber(j)) {
+		lua_pushnumber(L, j->valuedouble);
+	} else if (cJSON_IsString(j)) {
+		lua_pushstring(L, j->valuestring);
+	} else if (cJSON_IsBool(j)) {
+		lua_pushboolean(L, cJSON_IsTrue(j));
+	} else if (cJSON_IsArray(j)) {
+		lua_createtable(L, cJSON_GetArraySize(j), 0);
+		int k = 0;
+		const cJSON *e;
+		cJSON_ArrayForEach(e, j)
+		{
+			push_json(L, e);
+			lua_rawseti(L, -2, ++k);
+		}
+	} else if (cJSON_IsObject(j)) {
+		lua_newtable(L);
+		const cJSON *e;
+		cJSON_ArrayForEach(e, j)
+		{
+			if (cJSON_IsNull(e))
+				continue;
+			push_json(L, e);
+			lua_setfield(L, -2, e->string);
+		}
+	} else {
+		lua_pushnil(L);
+	}
+}
+
+/* m:validations() -> the model's stored external validations (lumen validate), oldest
+ * first, each as lumen validate --json prints it with id and created_at. */
+static int model_validations(lua_State *L)
+{
+	lua_settop(L, 1);
+	const char *name = model_name(L, "validations");
+	host *h = host_of(L);
+	lm_err e = {0};
+	long id = ops_model_id(h->db, name, &e);
+	if (id < 0)
+		return luaL_error(L, "model:validations(): %s", e.msg);
+	cJSON *a = ops_validations_json(h->db, id);
+	push_json(L, a);
+	cJSON_Delete(a);
+	return 1;
+}
+
 void host_model_methods(lua_State *L)
 {
+	lua_pushcfunction(L, model_validations);
+	lua_setfield(L, -2, "validations");
 	lua_pushcfunction(L, model_inputs);
 	lua_setfield(L, -2, "inputs");
 	lua_pushcfunction(L, model_curves);

@@ -127,8 +127,8 @@ if imp and #imp > 0 then
 			end
 		end
 		report.beeswarm{title = string.format("Attributions of the %d patients, per input "
-			.. "(one dot per patient; red: high value of the input, blue: low; grey: missing "
-			.. "or a category)", at.patients), xlabel = "integrated gradient (logit units)",
+			.. "(one dot per patient; red: high value of the input, blue: low, categories in "
+			.. "their sorted order; grey: missing)", at.patients), xlabel = "integrated gradient (logit units)",
 			series = series}
 		local top = imp[1].column
 		local c = at[top]
@@ -141,6 +141,31 @@ if imp and #imp > 0 then
 else
 	report.paragraph("No stored explanations: `lumen explain FILE --model " .. name
 		.. "` adds the importance, the attribution summary and the dependence chart.")
+end
+
+local vals = m:validations()
+if #vals > 0 then
+	report.heading("External validation")
+	local vrows = {}
+	for _, v in ipairs(vals) do
+		local surv = v.kind == "survival"
+		vrows[#vrows + 1] = {cohort = v.input, date = v.created_at, n = v.n, events = v.events,
+			discrimination = (surv and "C-index " or "AUC ") .. fmt.num(surv and v.c_index or v.auc, 3),
+			["calibration slope"] = fmt.num(v.calibration_slope, 3),
+			Brier = fmt.num(v.brier, 4) .. (surv and string.format(" at %g", v.horizon) or "")}
+	end
+	report.table(vrows, {columns = {"cohort", "date", "n", "events", "discrimination",
+		"calibration slope", "Brier"}, caption = "lumen validate on other cohorts (final model)"})
+	local last = vals[#vals]
+	if last.calibration_curve and #last.calibration_curve > 1 then
+		local px, py = {}, {}
+		for k, b in ipairs(last.calibration_curve) do px[k] = b.predicted; py[k] = b.observed end
+		report.line{title = "Calibration on " .. last.input .. (last.kind == "survival"
+			and string.format(" (risk by %g; observed: Kaplan-Meier per group of predicted "
+				.. "risk)", last.horizon) or " (observed share per bin of predicted risk)"),
+			xlabel = "predicted risk", ylabel = "observed", ideal = true,
+			series = {{name = "external", x = px, y = py}}}
+	end
 end
 
 report.heading("Evaluation data")

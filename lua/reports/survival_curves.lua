@@ -16,7 +16,15 @@ if not time or not event then
 end
 local ev, value = event:match("^(.-)=(.*)$")
 if ev then event = ev end
-local s = lumen.survival{time = time, event = event, event_value = value, by = by}
+local ok, s = pcall(lumen.survival, {time = time, event = event, event_value = value, by = by})
+if not ok then
+	local msg = tostring(s):gsub("^.-lumen%.survival: ", "")
+	if msg:find("more than two values", 1, true) then
+		error(string.format("%s has more than two values: name the event code, e.g. "
+			.. "lumen report FILE survival_curves %s %s=2", event, time, event), 0)
+	end
+	error(msg, 0)
+end
 
 report.title("Survival: " .. time .. (by and (" by " .. by) or ""))
 report.paragraph(string.format("Kaplan-Meier estimates of %d patients with %d events (%s%s)%s. "

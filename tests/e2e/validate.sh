@@ -69,6 +69,15 @@ contains "text output: per group" "$OUT" "    f                    98     34   0
 eq "--no-store stores nothing" "$(sqlite3 "$F" "SELECT count(*) FROM validations")" 1
 eq "validate is in the access log" "$(sqlite3 "$F" "SELECT count(*) FROM access_log WHERE action = 'validate'")" 1
 
+# the model card shows the stored validation, with its calibration curve
+run report "$F" model_card lr -o "$T/card.html"
+eq "model card: exit 0" "$RC" 0
+wellformed "model card with a validation: well-formed" "$T/card.html"
+contains "model card: the external validation table" "$(cat "$T/card.html")" \
+	"<tr><td>$T/other.csv</td><td>2026"
+contains "model card: its figures" "$(cat "$T/card.html")" "<td>106</td><td>36</td><td>AUC 0.792</td><td>1.070</td><td>0.1716</td>"
+eq "model card: ROC, calibration and the external calibration" "$(grep -o '<svg ' "$T/card.html" | wc -l | tr -d ' ')" 3
+
 # bad input: one line, nothing stored
 cut -d, -f1,2,4- "$T/other.csv" >"$T/nostatus.csv"
 run validate "$F" --model lr --input "$T/nostatus.csv"
