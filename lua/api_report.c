@@ -278,7 +278,10 @@ static int opt_bool(lua_State *L, int idx, const char *key)
 static double *opt_numbers(lua_State *L, int idx, const char *key, const char *fname, int *n)
 {
 	idx = lua_absindex(L, idx);
-	int t = lua_getfield(L, idx, key);
+	/* raw: an optional field comes from the table itself, never from an __index that
+	 * answers every key */
+	lua_pushstring(L, key);
+	int t = lua_rawget(L, idx);
 	lua_pop(L, 1);
 	*n = 0;
 	if (t == LUA_TNIL) {

@@ -731,7 +731,8 @@ static void svg_xy(lm_buf *o, const report_block *b)
 	int km = b->chart == CHART_KM, sc = b->chart == CHART_SCATTER;
 	const double W = 640, L = 60, R = 150, T = 15;
 	double B = 45 + (km && b->nrisk ? 22.0 + 16.0 * b->nseries : 0);
-	double H = 300 + B;
+	const double ph = 280; /* the plot's height; the axis, its labels and any at-risk table below */
+	double H = T + ph + B;
 	double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
 	for (int s = 0; s < b->nseries; s++)
 		for (int k = 0; k < b->series[s].n; k++) {
@@ -755,7 +756,7 @@ static void svg_xy(lm_buf *o, const report_block *b)
 		double px = (xhi - xlo) * 0.03, py = (yhi - ylo) * 0.05;
 		xlo -= px, xhi += px, ylo -= py, yhi += py;
 	}
-	double pw = W - L - R, ph = 300 - T - 30;
+	double pw = W - L - R;
 #define PX(x) (L + ((x) - xlo) / (xhi - xlo) * pw)
 #define PY(y) (T + ph - ((y) - ylo) / (yhi - ylo) * ph)
 	svg_open(o, W, H);
