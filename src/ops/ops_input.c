@@ -12,8 +12,10 @@
 #include "../data/import.h"
 #include "ops.h"
 
-/* Imports csv into a workbench file in a fresh temporary directory and loads its patients. */
-static int import_frame(const char *csv, const char *id, int row_ids, frame *f, lm_err *err)
+/* Imports csv into a workbench file in a fresh temporary directory and loads its patients
+ * (types: forced column types, as lumen import --type). */
+static int import_once(const char *csv, const char *id, int row_ids, const import_type_opt *types,
+		       int ntypes, frame *f, lm_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	char *dir = xasprintf("%s/lumen-input.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -30,6 +32,8 @@ static int import_frame(const char *csv, const char *id, int row_ids, frame *f, 
 	o.id = id;
 	o.row_ids = row_ids;
 	o.no_visits_hint = 1;
+	o.types = types;
+	o.ntypes = ntypes;
 	import_result res;
 	int st = import_run(&o, &res, err);
 	if (!st) {
@@ -49,6 +53,44 @@ static int import_frame(const char *csv, const char *id, int row_ids, frame *f, 
 }
 
 static int is_numeric_type(col_type t) { return t != COL_TYPE_TEXT; }
+
+/* Reads csv with the cohort's text columns kept as text. A few rows cannot show a column's
+ * type (a sex column holding only "f" reads as a boolean, category codes "1", "2" as
+ * integers), so the file is read again with the type text forced on every column the cohort
+ * holds as text and the file's inference did not; numeric columns are judged by
+ * check_column (its first value that is not a number, or not 0/1 for a boolean). */
+static int import_frame(const char *csv, const char *id, int row_ids, const store_columns *wc,
+			frame *f, lm_err *err)
+{
+	int st = import_once(csv, id, row_ids, NULL, 0, f, err);
+	if (st)
+		return st;
+	import_type_opt *ty = xcalloc((size_t)(f->ncol ? f->ncol : 1), sizeof *ty);
+	char **names = xcalloc((size_t)(f->ncol ? f->ncol : 1), sizeof *names);
+	int nt = 0;
+	for (int j = 0; j < f->ncol; j++) {
+		const store_column *nc = &f->cols.c[j];
+		int k = store_columns_find(wc, nc->name);
+		if (k < 0 || nc->role == COL_ROLE_ID || wc->c[k].role == COL_ROLE_ID ||
+		    nc->type == wc->c[k].type)
+			continue;
+		if (wc->c[k].type != COL_TYPE_TEXT)
+			continue; /* numbers stay numbers; check_column judges them */
+		names[nt] = xstrdup(nc->name);
+		ty[nt].column = names[nt];
+		ty[nt++].type = wc->c[k].type;
+	}
+	if (nt) {
+		frame_free(f);
+		memset(f, 0, sizeof *f);
+		st = import_once(csv, id, row_ids, ty, nt, f, err);
+	}
+	for (int k = 0; k < nt; k++)
+		free(names[k]);
+	free(names);
+	free(ty);
+	return st;
+}
 
 /* One column of the new file against the workbench's column of the same name: a number
  * where the cohort has numbers, a category the cohort has where it has categories. */
@@ -108,7 +150,7 @@ int ops_input_load(sqlite3 *db, const model *m, const char *csv, const char *id,
 		return st;
 	}
 	frame *f = &out->f;
-	st = import_frame(csv, id, row_ids, f, err);
+	st = import_frame(csv, id, row_ids, &wc, f, err);
 	for (int j = 0; !st && j < f->ncol; j++)
 		if (f->cols.c[j].role == COL_ROLE_ID)
 			out->idcol = j;

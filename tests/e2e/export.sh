@@ -108,6 +108,15 @@ run explain "$F" --model tf --input "$T/new.csv" --json-out "$T/new.json"
 eq "--input transformer --json-out: exit 0" "$RC" 0
 contains "--input: the JSON says new patients" "$(cat "$T/new.json")" '"new_patients":true'
 
+# a file too short to show a column's type (sex only "f" reads as a boolean on its own): the
+# cohort's text columns stay text, so two rows score as they do among three
+head -3 "$DATA/pbc.csv" >"$T/two.csv"
+eq "two rows of women: the scores of the same rows in a longer file" \
+	"$("$LUMEN" explain "$F" --model lr --input "$T/two.csv" | cut -d, -f1,21)" \
+	"$(head -3 "$T/new_out.csv" | cut -d, -f1,21)"
+eq "... and lumen predict --input agrees" "$("$LUMEN" predict "$F" --model lr --input "$T/two.csv" | tail -n +2)" \
+	"$("$LUMEN" predict "$F" --model lr --input "$T/new.csv" | sed -n 2,3p)"
+
 # ---- bad NEW.csv: one line naming file, line and column; nothing written ----
 cut -d, -f1-5,7- "$T/new.csv" >"$T/nosex.csv"
 run explain "$F" --model lr --input "$T/nosex.csv" --csv "$T/bad.csv"
