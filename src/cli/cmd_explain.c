@@ -406,7 +406,11 @@ static void print_new_patient(const model *m, const ops_input *in, long row,
 		sum += (double)v[j];
 	printf("Patient %s (new: %s line %ld, not in the workbench): model %s (%s), %s\n", t->id[0],
 	       in->csv, row + 2, m->name, m->arch, m->target);
-	if (m->nclass == 2)
+	if (m->nclass == 2 && m->surv_n)
+		printf("Risk by %g: %.3f, from the final model (refit on all patients) (log relative "
+		       "hazard %+.3f; baseline %s: %+.3f)\n", m->surv_horizon,
+		       ops_risk_of_logit(m, logit), logit, t->baseline, bl);
+	else if (m->nclass == 2)
 		printf("Prediction: %.3f, from the final model (refit on all patients) (logit %+.3f; "
 		       "baseline %s: logit %+.3f)\n", ops_risk_of_logit(m, logit), logit, t->baseline,
 		       bl);

@@ -59,6 +59,39 @@ static int outcomes(const model *m, const ops_input *in, ops_validation *v, lm_e
 		free(ev);
 		return st;
 	}
+	/* a classifier of "the event by a horizon" (lumen train --time --event --horizon): its
+	 * outcome from the time and event columns by train_horizon_target's rule — 1 for an
+	 * event at or before the horizon, 0 for a patient followed to the horizon, unknown for
+	 * one censored before it */
+	cJSON *h = cJSON_Parse(m->hyper_json ? m->hyper_json : "");
+	const cJSON *hz = cJSON_GetObjectItemCaseSensitive(h, "horizon");
+	const cJSON *ht = cJSON_GetObjectItemCaseSensitive(h, "time");
+	const cJSON *he = cJSON_GetObjectItemCaseSensitive(h, "event");
+	if (cJSON_IsNumber(hz) && cJSON_IsString(ht) && cJSON_IsString(he)) {
+		double horizon = hz->valuedouble;
+		char *ec = xstrdup(he->valuestring), *ev = strchr(ec, '=');
+		if (ev)
+			*ev++ = '\0';
+		int jt = frame_find(f, ht->valuestring), je = frame_find(f, ec);
+		int st = 0;
+		if (jt < 0 || je < 0)
+			st = lm_seterr(err, EX_DATAERR, "%s:1: no column '%s' (the %s of model '%s', to "
+				       "validate against)", in->csv, jt < 0 ? ht->valuestring : ec,
+				       jt < 0 ? "follow-up time" : "event", m->name);
+		for (long i = 0; !st && i < n; i++) {
+			double t = f->col[jt].v[i], d;
+			const char *e = frame_cell_text(f, je, i, buf, sizeof buf);
+			int event = ev ? !strcmp(e, ev) : (parse_double(e, &d) == 0 && d != 0);
+			if (f->cols.c[jt].type == COL_TYPE_TEXT || isnan(t) || !*e)
+				v->y[i] = NAN;
+			else
+				v->y[i] = event && t <= horizon ? 1.0 : t >= horizon ? 0.0 : (double)NAN;
+		}
+		free(ec);
+		cJSON_Delete(h);
+		return st;
+	}
+	cJSON_Delete(h);
 	if (frame_find(f, m->target) < 0)
 		return lm_seterr(err, EX_DATAERR, "%s:1: no column '%s' (the outcome of model '%s', to "
 				 "validate against)", in->csv, m->target, m->name);

@@ -69,6 +69,13 @@ contains "text output: per group" "$OUT" "    f                    98     34   0
 eq "--no-store stores nothing" "$(sqlite3 "$F" "SELECT count(*) FROM validations")" 1
 eq "validate is in the access log" "$(sqlite3 "$F" "SELECT count(*) FROM access_log WHERE action = 'validate'")" 1
 
+# a classifier of death by 5 years: the outcome from time and status by train's rule
+run train "$F" --model logreg --time time --event status=2 --horizon 1825 --exclude time --name lr5y --quiet
+eq "train lr5y" "$RC" 0
+run validate "$F" --model lr5y --input "$T/other.csv" --no-store --json
+eq "horizon classifier: patients with a known 5-year outcome and deaths (awk)" "$(js 'd["n"], d["events"], d["left_out"]')" \
+	"$(awk -F, 'NR > 1 { if ($3 == 2 && $2 <= 1825) e++; else if ($2 >= 1825) z++; n++ } END { print e + z, e, n - e - z }' "$T/other.csv")"
+
 # the model card shows the stored validation, with its calibration curve
 run report "$F" model_card lr -o "$T/card.html"
 eq "model card: exit 0" "$RC" 0
