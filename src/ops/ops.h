@@ -18,6 +18,11 @@
  *   ops_record_load       the patient's id and summary line; ops_visits_load its visits
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
+ *   ops_explain_table_*   the per-patient table of an explanation, CSV and JSON (ops_export.c)
+ *   ops_input_load        patients of a CSV not in the workbench, checked (ops_input.c)
+ *   ops_explain_input     ... explained with the final model
+ *   ops_validate_run      external validation on another cohort, stored (ops_validate.c)
+ *   ops_dependence_load   one input's stored attributions against its values
  *
  * The number shown is the number explained: a patient of the training cohort (one with a
  * stored out-of-fold prediction) is shown, explained and what-if'd with the fold model that
