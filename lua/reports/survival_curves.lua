@@ -3,7 +3,6 @@
 --   lumen report FILE survival_curves [TIME EVENT[=VALUE] [BY]] -o km.html
 -- TIME and EVENT default to the columns with the time and event roles; BY to the first group
 -- column (none: one curve). EVENT=VALUE names the event code (pbc: status=2).
-local fmt = require("fmt")
 local time, event, by = arg[1], arg[2], arg[3]
 local cols = lumen.columns()
 for _, c in ipairs(cols) do
@@ -69,9 +68,9 @@ for _, c in ipairs(s.curves) do
 	series[#series + 1] = {name = c.group, x = x, y = y, lower = lo, upper = hi, censor = cens,
 		at_risk = counts}
 	rows[#rows + 1] = {group = c.group, n = c.n, events = c.events,
-		median = c.median and fmt.num(c.median) or "not reached",
-		["95% CI"] = c.median_lower and (fmt.num(c.median_lower) .. " to "
-			.. (c.median_upper and fmt.num(c.median_upper) or "not reached")) or ""}
+		median = c.median and string.format("%g", c.median) or "not reached",
+		["95% CI"] = c.median_lower and (string.format("%g", c.median_lower) .. " to "
+			.. (c.median_upper and string.format("%g", c.median_upper) or "not reached")) or ""}
 end
 report.km{title = "Kaplan-Meier: survival by " .. (by or "nothing (all patients)"),
 	xlabel = time, ylabel = "survival", series = series, at_risk_times = at}

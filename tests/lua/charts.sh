@@ -66,6 +66,12 @@ else
 	skip "... and R now" "Rscript with the survival package is not installed"
 fi
 
+# R: summary(survfit(...))$table medians and survdiff chi-square
+contains "medians with their intervals (R: f 3445 [3170, NA], m 2386 [1536, NA])" "$(cat "$T/km.html")" \
+	"<tr><td>sex=f</td><td>374</td><td>137</td><td>3445</td><td>3170 to not reached</td></tr>"
+contains "... m" "$(cat "$T/km.html")" "<tr><td>sex=m</td><td>44</td><td>24</td><td>2386</td><td>1536 to not reached</td></tr>"
+contains "log-rank (R: chi-square 2.9766)" "$(cat "$T/km.html")" "Log-rank test: chi-square 2.98 on 1 degree of freedom"
+
 # ---- bias_audit: ratios on one log axis, the band, the intervals ----
 run report "$F" bias_audit lr sex 0.5 50 -o "$T/audit.html"
 eq "bias_audit: exit 0" "$RC" 0
