@@ -246,7 +246,7 @@ static int model_attributions(lua_State *L)
 				a[i] = A[at];
 				v[i] = V[at];
 				if (text) {
-					v[i] = NAN;
+					v[i] = (double)NAN;
 					for (int k = 0; T[at] && k < ncat; k++)
 						if (!strcmp(cats[k], T[at]))
 							v[i] = k + 1;

@@ -445,7 +445,7 @@ static int r_interval(lua_State *L)
 		labels[i] = keep_top(L, keep);
 		bytes += str_bytes(labels[i]) + sizeof(char *);
 	}
-	double band[2] = {NAN, NAN}, rg[2];
+	double band[2] = {(double)NAN, (double)NAN}, rg[2];
 	opt_pair(L, 1, "band", fname, band);
 	int has_rg = opt_pair(L, 1, "range", fname, rg);
 	int lg = opt_bool(L, 1, "log");

@@ -215,7 +215,7 @@ void report_intervals(report *r, const char *title, const char *xlabel, int n,
 	report_bars(r, CHART_INTERVAL, title, n, labels, est);
 	report_block *b = &r->b[r->n - 1];
 	b->xlabel = dup_or_null(xlabel);
-	b->ref = NAN;
+	b->ref = (double)NAN;
 	b->series[0].lo = dup_doubles(lo, n);
 	b->series[0].hi = dup_doubles(hi, n);
 }
@@ -302,7 +302,7 @@ static void md_chart(lm_buf *o, const report_block *b)
 		buf_puts(o, "| input | patients | min | mean abs | max |\n| --- | --- | --- | --- | --- |\n");
 		for (int k = 0; k < b->nseries; k++) {
 			const report_series *sr = &b->series[k];
-			double lo = INFINITY, hi = -INFINITY, ma = 0;
+			double lo = (double)INFINITY, hi = -(double)INFINITY, ma = 0;
 			int m = 0;
 			for (int i = 0; i < sr->n; i++)
 				if (!isnan(sr->x[i])) {
@@ -535,7 +535,7 @@ static void svg_interval(lm_buf *o, const report_block *b)
 	const double W = 640, L = 200, R = 30, row = 24, top = 12;
 	int n = b->nlabel;
 	const report_series *sr = &b->series[0];
-	double lo = INFINITY, hi = -INFINITY;
+	double lo = (double)INFINITY, hi = -(double)INFINITY;
 	int lg = b->logx;
 #define TX(v) (lg ? log(v) : (v))
 	for (int k = 0; k < n; k++) {
@@ -654,7 +654,7 @@ static void svg_beeswarm(lm_buf *o, const report_block *b)
 		svg_line(o, L, y0, L + plot, y0, "stroke=\"#eee\"");
 		/* colours from the 5th to the 95th percentile of the values (SHAP's clipping: a
 		 * long tail does not wash the rest into one colour) */
-		double vlo = INFINITY, vhi = -INFINITY;
+		double vlo = (double)INFINITY, vhi = -(double)INFINITY;
 		double *sv = xmallocarray((size_t)(sr->n ? sr->n : 1), sizeof *sv);
 		int m = 0;
 		for (int i = 0; i < sr->n; i++)
@@ -733,7 +733,7 @@ static void svg_xy(lm_buf *o, const report_block *b)
 	double B = 45 + (km && b->nrisk ? 22.0 + 16.0 * b->nseries : 0);
 	const double ph = 280; /* the plot's height; the axis, its labels and any at-risk table below */
 	double H = T + ph + B;
-	double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+	double xlo = (double)INFINITY, xhi = -(double)INFINITY, ylo = (double)INFINITY, yhi = -(double)INFINITY;
 	for (int s = 0; s < b->nseries; s++)
 		for (int k = 0; k < b->series[s].n; k++) {
 			double x = b->series[s].x[k], y = b->series[s].y[k];
@@ -795,7 +795,7 @@ static void svg_xy(lm_buf *o, const report_block *b)
 			/* the confidence band: the upper steps forward, the lower back */
 			buf_printf(o, "<polygon class=\"band\" fill=\"%s\" fill-opacity=\"0.15\" "
 				      "stroke=\"none\" points=\"", col);
-			double prev = NAN;
+			double prev = (double)NAN;
 			int first = 1;
 			for (int k = 0; k < sr->n; k++) {
 				double v = sr->hi[k];
@@ -807,7 +807,7 @@ static void svg_xy(lm_buf *o, const report_block *b)
 				prev = v;
 				first = 0;
 			}
-			double last_x = NAN;
+			double last_x = (double)NAN;
 			for (int k = sr->n - 1; k >= 0; k--) {
 				double v = sr->lo[k];
 				if (isnan(sr->x[k]) || isnan(v))
@@ -822,7 +822,7 @@ static void svg_xy(lm_buf *o, const report_block *b)
 		if (!sc) {
 			buf_printf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
 				   col);
-			double prev = NAN;
+			double prev = (double)NAN;
 			int first = 1;
 			for (int k = 0; k < sr->n; k++) {
 				double x = sr->x[k], y = sr->y[k];

@@ -70,7 +70,7 @@ void ui_dependence_draw(ui_app *a, int y, int h, const char *mname, const cJSON 
 		return;
 	}
 	const ops_dependence *d = &ds.d;
-	double xlo = INFINITY, xhi = -INFINITY, ylo = 0, yhi = 0;
+	double xlo = (double)INFINITY, xhi = -(double)INFINITY, ylo = 0, yhi = 0;
 	for (long i = 0; i < d->n; i++) {
 		if (!isnan(d->value[i]))
 			xlo = fmin(xlo, d->value[i]), xhi = fmax(xhi, d->value[i]);

@@ -38,7 +38,7 @@ static void net_name(const ops_explain_table *t, long i, char *buf, size_t len)
 		snprintf(buf, len, "final");
 }
 
-/* float32 with the digits that give it back exactly; an empty field for NAN */
+/* float32 with the digits that give it back exactly; an empty field for (double)NAN */
 static void put_num(FILE *out, double v)
 {
 	if (isnan(v))
@@ -277,7 +277,7 @@ int ops_dependence_load(sqlite3 *db, const char *model_name, const char *column,
 			out->value = xreallocarray(out->value, (size_t)cap, sizeof *out->value);
 			out->attr = xreallocarray(out->attr, (size_t)cap, sizeof *out->attr);
 		}
-		double v = NAN;
+		double v = (double)NAN;
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
 			if (!text) {
 				v = sqlite3_column_double(st, 1);

@@ -19,13 +19,13 @@
 void ops_validate_opts_defaults(ops_validate_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->horizon = NAN;
+	o->horizon = (double)NAN;
 	o->bins = 10;
 	o->store = 1;
 }
 
-/* The outcome of every row of the other cohort: binary y (NAN missing), or time and event
- * (time NAN when either is missing). */
+/* The outcome of every row of the other cohort: binary y ((double)NAN missing), or time and event
+ * (time (double)NAN when either is missing). */
 static int outcomes(const model *m, const ops_input *in, ops_validation *v, lm_err *err)
 {
 	const frame *f = &in->f;
@@ -42,7 +42,7 @@ static int outcomes(const model *m, const ops_input *in, ops_validation *v, lm_e
 		for (long i = 0; !st && i < n; i++) {
 			double t = f->col[jt].v[i];
 			const char *e = frame_cell_text(f, je, i, buf, sizeof buf);
-			v->time[i] = NAN;
+			v->time[i] = (double)NAN;
 			if (f->cols.c[jt].type == COL_TYPE_TEXT || isnan(t) || !*e)
 				continue;
 			if (t < 0) {
@@ -83,7 +83,7 @@ static int outcomes(const model *m, const ops_input *in, ops_validation *v, lm_e
 			const char *e = frame_cell_text(f, je, i, buf, sizeof buf);
 			int event = ev ? !strcmp(e, ev) : (parse_double(e, &d) == 0 && d != 0);
 			if (f->cols.c[jt].type == COL_TYPE_TEXT || isnan(t) || !*e)
-				v->y[i] = NAN;
+				v->y[i] = (double)NAN;
 			else
 				v->y[i] = event && t <= horizon ? 1.0 : t >= horizon ? 0.0 : (double)NAN;
 		}
@@ -166,14 +166,14 @@ static void figures(const ops_validation *v, const long *idx, long n, ops_vgroup
 			out->events += e[q];
 		}
 		surveval_conc c;
-		surveval_concordance(a, e, b, n, 0, INFINITY, &c);
+		surveval_concordance(a, e, b, n, 0, (double)INFINITY, &c);
 		out->disc = c.c;
 		out->brier = surveval_brier_t(a, e, s, n, v->horizon);
 		surveval_calib cal;
 		surveval_calibration(a, e, s, n, v->horizon, 1, &cal);
 		out->observed = cal.groups == 1 ? cal.observed[0] : (double)NAN;
 		surveval_calib_free(&cal);
-		out->citl = NAN;
+		out->citl = (double)NAN;
 		free(s);
 	} else {
 		for (long q = 0; q < n; q++) {
@@ -313,7 +313,7 @@ int ops_validate_run(sqlite3 *db, const ops_validate_opts *o, ops_validation *v,
 		}
 		if (v->survival) {
 			surveval_conc c;
-			surveval_concordance(a, e, b, nu, 1, INFINITY, &c);
+			surveval_concordance(a, e, b, nu, 1, (double)INFINITY, &c);
 			v->uno_c = c.c;
 			v->auc_t = surveval_auc_t(a, e, b, nu, v->horizon);
 			/* calibration slope: the Cox regression of the outcome on the linear predictor
@@ -326,10 +326,10 @@ int ops_validate_run(sqlite3 *db, const ops_validate_opts *o, ops_validation *v,
 				v->slope_se = fit.se[0];
 				cox_fit_free(&fit);
 			} else {
-				v->slope = v->slope_se = NAN;
+				v->slope = v->slope_se = (double)NAN;
 				err->status = 0;
 			}
-			v->intercept = v->citl = NAN;
+			v->intercept = v->citl = (double)NAN;
 			double *s = xmallocarray((size_t)nu, sizeof *s);
 			for (long q = 0; q < nu; q++)
 				s[q] = 1.0 - v->p[use[q]];
@@ -339,11 +339,11 @@ int ops_validate_run(sqlite3 *db, const ops_validate_opts *o, ops_validation *v,
 			v->cal_pred = cal.predicted, v->cal_obs = cal.observed, v->cal_n = cal.n;
 			free(s);
 		} else {
-			v->auc_t = NAN;
-			v->uno_c = NAN;
+			v->auc_t = (double)NAN;
+			v->uno_c = (double)NAN;
 			v->ap = metrics_average_precision(a, b, NULL, nu);
 			metrics_calibration(a, b, NULL, nu, &v->slope, &v->intercept, &v->citl);
-			v->slope_se = NAN;
+			v->slope_se = (double)NAN;
 			v->ncal = metrics_calibration_curve(a, b, NULL, nu, o->bins, &v->cal_pred,
 							    &v->cal_obs, &v->cal_n);
 		}
