@@ -18,6 +18,7 @@ typedef struct mrow {
 	long id;
 	char *name, *arch;
 	cJSON *metrics, *importance;
+	cJSON *validations; /* ops_validations_json: lumen validate's stored results */
 } mrow;
 
 static struct mstate {
@@ -52,6 +53,7 @@ void ui_models_release(void)
 		free(ms.m[i].arch);
 		cJSON_Delete(ms.m[i].metrics);
 		cJSON_Delete(ms.m[i].importance);
+		cJSON_Delete(ms.m[i].validations);
 	}
 	free(ms.m);
 	memset(&ms, 0, sizeof ms);
@@ -71,7 +73,10 @@ static void load_models(ui_app *a)
 		r->arch = xstrdup(sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
 		r->metrics = sqlite3_column_text(st, 3) ? cJSON_Parse((const char *)sqlite3_column_text(st, 3)) : NULL;
 		r->importance = sqlite3_column_text(st, 4) ? cJSON_Parse((const char *)sqlite3_column_text(st, 4)) : NULL;
+		r->validations = NULL;
 	}
+	for (int i = 0; i < ms.n; i++)
+		ms.m[i].validations = ops_validations_json(a->db, ms.m[i].id);
 	sqlite3_finalize(st);
 	/* start on the model the cohort shows */
 	for (int i = 0; i < ms.n; i++)
@@ -159,6 +164,23 @@ static void models_draw(ui_app *a)
 	const mrow *sel = &ms.m[a->model_sel];
 	load_preds(a, sel->id);
 	int y0 = 3 + (int)LM_ARRAY_LEN(rows);
+	/* the latest external validation (lumen validate), in the line above the curves */
+	int nv = cJSON_GetArraySize(sel->validations);
+	if (nv > 0) {
+		const cJSON *v = cJSON_GetArrayItem(sel->validations, nv - 1);
+		const cJSON *in = cJSON_GetObjectItemCaseSensitive(v, "input");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "c_index");
+		const cJSON *au = cJSON_GetObjectItemCaseSensitive(v, "auc");
+		const cJSON *sl = cJSON_GetObjectItemCaseSensitive(v, "calibration_slope");
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "n");
+		char vt[256];
+		snprintf(vt, sizeof vt, "  validated on %s: %s %.3f, slope %.3f, %.0f patients%s",
+			 cJSON_IsString(in) ? in->valuestring : "?", cJSON_IsNumber(c) ? "C-index" : "AUC",
+			 cJSON_IsNumber(c) ? c->valuedouble : cJSON_IsNumber(au) ? au->valuedouble : (double)NAN,
+			 cJSON_IsNumber(sl) ? sl->valuedouble : (double)NAN,
+			 cJSON_IsNumber(n) ? n->valuedouble : 0.0, nv > 1 ? " (and earlier: lumen models)" : "");
+		ui_put(y0 - 1, 0, COLS, vt);
+	}
 	int ph = LINES - 1 - y0 - 2;
 	if (ph < 4)
 		return;

@@ -39,3 +39,10 @@ S=$(tui '3dd')
 contains "dependence: d again goes back to the curves" "$S" "lr: ROC"
 S=$(tui '3d?')
 contains "help lists d" "$S" "dependence: an input's attributions against its values"
+
+# the Models screen shows the latest external validation
+head -101 "$DATA/pbc.csv" >"$T/other.csv"
+"$LUMEN" validate "$F" --model lr --input "$T/other.csv" >/dev/null
+auc=$("$LUMEN" validate "$F" --model lr --input "$T/other.csv" --no-store --json | grep -o '"auc":[0-9.]*' | head -1 | cut -d: -f2)
+S=$(tui '3' --size 160x40)
+contains "models: the latest validation" "$S" "validated on $T/other.csv: AUC $(printf '%.3f' "$auc"), slope"
