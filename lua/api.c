@@ -485,6 +485,12 @@ static int l_survival(lua_State *L)
 			lua_rawseti(L, -2, (lua_Integer)k + 1);
 		}
 		lua_setfield(L, -2, "n_risk");
+		lua_createtable(L, (int)c->m, 0);
+		for (long k = 0; k < c->m; k++) {
+			lua_pushinteger(L, c->n_censor[k]);
+			lua_rawseti(L, -2, (lua_Integer)k + 1);
+		}
+		lua_setfield(L, -2, "n_censor");
 		lua_rawseti(L, -2, g + 1);
 	}
 	lua_setfield(L, res, "curves");
@@ -1260,6 +1266,7 @@ static int l_model(lua_State *L)
 	lua_setfield(L, -2, "predict");
 	lua_pushcfunction(L, model_explain_l);
 	lua_setfield(L, -2, "explain");
+	host_model_methods(L); /* curves, importance, attributions: api_model.c */
 	return 1;
 }
 

@@ -217,11 +217,13 @@ static double *number_list(lua_State *L, int idx, const char *key, const char *f
 	for (int i = 0; i < len; i++) {
 		if ((i & 65535) == 0)
 			host_check_deadline(L);
+		/* nil and false (lumen.survival's "undefined") leave a gap */
 		int t = lua_rawgeti(L, -2, i + 1);
-		if (t != LUA_TNUMBER && t != LUA_TNIL)
+		int gap = t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1));
+		if (t != LUA_TNUMBER && !gap)
 			luaL_error(L, "%s: %s[%d] is a %s, not a number", fname, key, i + 1,
 				   lua_typename(L, t));
-		v[i] = t == LUA_TNIL ? (double)NAN : lua_tonumber(L, -1);
+		v[i] = gap ? (double)NAN : lua_tonumber(L, -1);
 		lua_pop(L, 1);
 	}
 	lua_remove(L, -2);
@@ -241,6 +243,52 @@ static const char *opt_string(lua_State *L, int idx, const char *key, const char
 	if (t != LUA_TSTRING && t != LUA_TNUMBER)
 		luaL_error(L, "%s: %s must be a string", fname, key);
 	return keep_top(L, keep);
+}
+
+/* An optional {lo, hi} option (lo < hi): 1 when given. */
+static int opt_pair(lua_State *L, int idx, const char *key, const char *fname, double *out)
+{
+	int t = lua_getfield(L, idx, key);
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	int ok = t == LUA_TTABLE && lua_rawgeti(L, -1, 1) == LUA_TNUMBER &&
+		 lua_rawgeti(L, -2, 2) == LUA_TNUMBER;
+	if (ok) {
+		out[0] = lua_tonumber(L, -2);
+		out[1] = lua_tonumber(L, -1);
+		ok = out[0] < out[1];
+	}
+	if (!ok)
+		luaL_error(L, "%s: %s must be {lo, hi} with lo < hi", fname, key);
+	lua_pop(L, 3);
+	return 1;
+}
+
+static int opt_bool(lua_State *L, int idx, const char *key)
+{
+	lua_getfield(L, idx, key);
+	int v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* An optional list of numbers: NULL (and *n 0) when absent; else as number_list. */
+static double *opt_numbers(lua_State *L, int idx, const char *key, const char *fname, int *n)
+{
+	idx = lua_absindex(L, idx);
+	/* raw: an optional field comes from the table itself, never from an __index that
+	 * answers every key */
+	lua_pushstring(L, key);
+	int t = lua_rawget(L, idx);
+	lua_pop(L, 1);
+	*n = 0;
+	if (t == LUA_TNIL) {
+		lua_pushnil(L); /* keeps the stack shape of number_list */
+		return NULL;
+	}
+	return number_list(L, idx, key, fname, n);
 }
 
 static int bars(lua_State *L, report_chart kind, const char *fname)
@@ -267,8 +315,12 @@ static int bars(lua_State *L, report_chart kind, const char *fname)
 		labels[i] = keep_top(L, keep);
 		bytes += str_bytes(labels[i]) + sizeof(char *);
 	}
+	double rg[2];
+	int has_rg = opt_pair(L, 1, "range", fname, rg);
 	host_charge(L, bytes, 1);
 	report_bars(rep(L), kind, title, n, labels, v);
+	if (has_rg)
+		report_set_range(rep(L), rg[0], rg[1]);
 	return 0;
 }
 
@@ -277,8 +329,8 @@ static int r_attribution(lua_State *L) { return bars(L, CHART_ATTR, "report.attr
 
 typedef struct xy_series {
 	const char *name;
-	int n;
-	const double *x, *y;
+	int n, ncens, nrisk;
+	const double *x, *y, *lo, *hi, *cens, *risk;
 } xy_series;
 
 static int xy(lua_State *L, report_chart kind, const char *fname)
@@ -309,24 +361,112 @@ static int xy(lua_State *L, report_chart kind, const char *fname)
 			return luaL_error(L, "%s: series[%d] has %d x but %d y", fname, s + 1, nx,
 					  ny);
 		sv[s].n = nx;
+		/* Kaplan-Meier extras: a band (lower, upper), censoring times, numbers at risk */
+		int nl, nu;
+		sv[s].lo = opt_numbers(L, one, "lower", fname, &nl);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+		sv[s].hi = opt_numbers(L, one, "upper", fname, &nu);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+		if ((sv[s].lo || sv[s].hi) && (nl != nx || nu != nx))
+			return luaL_error(L, "%s: series[%d] needs lower and upper of %d values each",
+					  fname, s + 1, nx);
+		sv[s].cens = opt_numbers(L, one, "censor", fname, &sv[s].ncens);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+		sv[s].risk = opt_numbers(L, one, "at_risk", fname, &sv[s].nrisk);
+		lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
 		sv[s].name = opt_string(L, one, "name", fname, keep);
 		lua_pop(L, 1);
 	}
-	size_t bytes = BLOCK_BYTES + str_bytes(title) + str_bytes(xl) + str_bytes(yl);
+	int nrt = 0;
+	const double *rt = opt_numbers(L, 1, "at_risk_times", fname, &nrt);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	for (int s = 0; s < ns; s++)
+		if (sv[s].risk && sv[s].nrisk != nrt)
+			return luaL_error(L, "%s: series[%d] has %d at_risk counts for %d at_risk_times",
+					  fname, s + 1, sv[s].nrisk, nrt);
+	size_t bytes = BLOCK_BYTES + str_bytes(title) + str_bytes(xl) + str_bytes(yl) +
+		       sizeof(double) * (size_t)nrt;
 	for (int s = 0; s < ns; s++)
 		bytes += sizeof(report_series) + str_bytes(sv[s].name) +
-			 2 * sizeof(double) * (size_t)sv[s].n;
+			 sizeof(double) * (2 * (size_t)sv[s].n + (sv[s].lo ? 2 * (size_t)sv[s].n : 0) +
+					   (size_t)sv[s].ncens + (size_t)sv[s].nrisk);
 	host_charge(L, bytes, 1);
 	report_xy(rep(L), kind, title, xl, yl);
-	for (int s = 0; s < ns; s++)
+	if (opt_bool(L, 1, "ideal"))
+		report_set_ideal(rep(L));
+	for (int s = 0; s < ns; s++) {
 		report_add_series(rep(L), sv[s].name ? sv[s].name : "", sv[s].n, sv[s].x, sv[s].y);
+		if (sv[s].lo)
+			report_series_band(rep(L), sv[s].lo, sv[s].hi);
+		if (sv[s].cens)
+			report_series_censor(rep(L), sv[s].ncens, sv[s].cens);
+		if (sv[s].risk) {
+			long *cnt = xmallocarray((size_t)(nrt ? nrt : 1), sizeof *cnt);
+			for (int k = 0; k < nrt; k++)
+				cnt[k] = isnan(sv[s].risk[k]) ? 0 : (long)sv[s].risk[k];
+			report_series_at_risk(rep(L), nrt, rt, cnt);
+			free(cnt);
+		}
+	}
+	return 0;
+}
+
+/* report.interval{title=, xlabel=, labels=, values=, lower=, upper=, band={lo, hi},
+ * log=true, reference=1, range={lo, hi}} */
+static int r_interval(lua_State *L)
+{
+	const char *fname = "report.interval";
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	lua_newtable(L);
+	const int keep = 2, lab = 3;
+	const char *title = opt_string(L, 1, "title", fname, keep);
+	const char *xl = opt_string(L, 1, "xlabel", fname, keep);
+	if (lua_getfield(L, 1, "labels") != LUA_TTABLE) /* 3 */
+		return luaL_error(L, "%s: labels must be a list", fname);
+	int n = data_len(L, lab, fname, "labels"), nv, nl, nu;
+	double *v = number_list(L, 1, "values", fname, &nv);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	double *lo = number_list(L, 1, "lower", fname, &nl);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	double *hi = number_list(L, 1, "upper", fname, &nu);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	if (nv != n || nl != n || nu != n)
+		return luaL_error(L, "%s: %d labels but %d values, %d lower, %d upper", fname, n, nv,
+				  nl, nu);
+	const char **labels = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *labels, 0);
+	lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+	size_t bytes = BLOCK_BYTES + str_bytes(title) + str_bytes(xl) + 3 * (size_t)n * sizeof(double);
+	for (int i = 0; i < n; i++) {
+		int t = lua_rawgeti(L, lab, i + 1);
+		if (t != LUA_TSTRING && t != LUA_TNUMBER)
+			return luaL_error(L, "%s: labels[%d] is a %s, not a string", fname, i + 1,
+					  luaL_typename(L, -1));
+		labels[i] = keep_top(L, keep);
+		bytes += str_bytes(labels[i]) + sizeof(char *);
+	}
+	double band[2] = {(double)NAN, (double)NAN}, rg[2];
+	opt_pair(L, 1, "band", fname, band);
+	int has_rg = opt_pair(L, 1, "range", fname, rg);
+	int lg = opt_bool(L, 1, "log");
+	lua_getfield(L, 1, "reference");
+	double ref = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : (double)NAN;
+	lua_pop(L, 1);
+	host_charge(L, bytes, 1);
+	report_intervals(rep(L), title, xl, n, labels, v, lo, hi);
+	report_set_band(rep(L), band[0], band[1], lg, ref);
+	if (has_rg)
+		report_set_range(rep(L), rg[0], rg[1]);
 	return 0;
 }
 
 static int r_line(lua_State *L) { return xy(L, CHART_LINE, "report.line"); }
 static int r_km(lua_State *L) { return xy(L, CHART_KM, "report.km"); }
+static int r_scatter(lua_State *L) { return xy(L, CHART_SCATTER, "report.scatter"); }
+static int r_beeswarm(lua_State *L) { return xy(L, CHART_BEESWARM, "report.beeswarm"); }
 
 const luaL_Reg host_report_funcs[] = {
 	{"title", r_title}, {"heading", r_heading}, {"paragraph", r_paragraph},
 	{"table", r_table}, {"bar", r_bar},         {"attribution", r_attribution},
-	{"line", r_line},   {"km", r_km},           {NULL, NULL}};
+	{"line", r_line},   {"km", r_km},           {"interval", r_interval},
+	{"scatter", r_scatter}, {"beeswarm", r_beeswarm}, {NULL, NULL}};

@@ -75,6 +75,9 @@ void host_push_json(lua_State *L, const struct cJSON *j);
 /* api_effect.c: lumen.effect{model = NAME, arm =, by =, explain =, top =, patient =} */
 int host_l_effect(lua_State *L);
 
+/* api_model.c: sets m:curves, m:importance and m:attributions on the model table on top */
+void host_model_methods(lua_State *L);
+
 /* api_report.c: the functions of the `report` table (NULL-terminated) */
 extern const luaL_Reg host_report_funcs[];
 

@@ -626,6 +626,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	a.o = o;
 	a.path = xstrdup(o->path);
 	a.sel_col = 0;
+	a.km_bands = 1;
 	setlocale(LC_ALL, "");
 	if (!utf8_locale() && o->headless)
 		setlocale(LC_CTYPE, "C.UTF-8");
@@ -717,6 +718,7 @@ int ui_run(const ui_opts *o, lm_err *err)
 	ui_effect_release();
 	ui_models_release();
 	ui_survival_release();
+	ui_dependence_release();
 	ui_audit_release();
 	ui_reports_release();
 	ui_view_close(&a.co);

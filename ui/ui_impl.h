@@ -143,6 +143,8 @@ typedef struct ui_app {
 	int audit_boot;
 	/* survival screen */
 	int km_group; /* 0 none, 1..ngroups group columns, then risk tertiles */
+	int dep_on, dep_col; /* Models: the dependence view (d) and its input by importance */
+	int km_bands;  /* Survival: 95% bands and censoring ticks drawn (b toggles; on at start) */
 	/* patient screen */
 	long patient;       /* rowid */
 	int method;         /* index into the patient's methods */
@@ -195,6 +197,12 @@ int ui_md_render(const char *md, int width, int ascii, ui_mdline **out);
 void ui_md_free(ui_mdline *l, int n);
 void ui_md_draw(ui_app *a, int y, int x, int w, const ui_mdline *l); /* "~" instead of "…" (--ascii) */
 void ui_fill(int y, int x, int w, unsigned int ch); /* ch: a chtype */
+
+/* ---- the dependence view of the Models screen (ui_dependence.c) ---- */
+struct cJSON;
+/* Draws rows y..y+h-1: the a->dep_col-th input by the importance JSON of the model. */
+void ui_dependence_draw(ui_app *a, int y, int h, const char *mname, const struct cJSON *importance);
+void ui_dependence_release(void);
 
 /* ---- widgets (ui_widgets.c) ---- */
 /* Signed horizontal bar: zero at the middle of [x, x+w); v in [-vmax, vmax]. */

@@ -22,6 +22,7 @@ typedef struct mrow {
 	long id;
 	char *name, *arch;
 	cJSON *metrics, *importance;
+	cJSON *validations; /* ops_validations_json: lumen validate's stored results */
 } mrow;
 
 static struct mstate {
@@ -58,6 +59,7 @@ void ui_models_release(void)
 		free(ms.m[i].arch);
 		cJSON_Delete(ms.m[i].metrics);
 		cJSON_Delete(ms.m[i].importance);
+		cJSON_Delete(ms.m[i].validations);
 	}
 	free(ms.m);
 	if (ms.have_cols)
@@ -83,8 +85,11 @@ static void load_models(ui_app *a)
 		r->arch = xstrdup(o->arch ? o->arch : "");
 		r->metrics = o->metrics ? cJSON_Parse(o->metrics) : NULL;
 		r->importance = o->importance ? cJSON_Parse(o->importance) : NULL;
+		r->validations = NULL;
 	}
 	ops_models_free(&all);
+	for (int i = 0; i < ms.n; i++)
+		ms.m[i].validations = ops_validations_json(a->db, ms.m[i].id);
 	/* start on the model the cohort shows */
 	for (int i = 0; i < ms.n; i++)
 		if (ms.m[i].id == a->co.model_id)
@@ -171,9 +176,30 @@ static void models_draw(ui_app *a)
 	const mrow *sel = &ms.m[a->model_sel];
 	load_preds(a, sel->id);
 	int y0 = 3 + (int)LM_ARRAY_LEN(rows);
+	/* the latest external validation (lumen validate), in the line above the curves */
+	int nv = cJSON_GetArraySize(sel->validations);
+	if (nv > 0) {
+		const cJSON *v = cJSON_GetArrayItem(sel->validations, nv - 1);
+		const cJSON *in = cJSON_GetObjectItemCaseSensitive(v, "input");
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "c_index");
+		const cJSON *au = cJSON_GetObjectItemCaseSensitive(v, "auc");
+		const cJSON *sl = cJSON_GetObjectItemCaseSensitive(v, "calibration_slope");
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "n");
+		char vt[256];
+		snprintf(vt, sizeof vt, "  validated on %s: %s %.3f, slope %.3f, %.0f patients%s",
+			 cJSON_IsString(in) ? in->valuestring : "?", cJSON_IsNumber(c) ? "C-index" : "AUC",
+			 cJSON_IsNumber(c) ? c->valuedouble : cJSON_IsNumber(au) ? au->valuedouble : (double)NAN,
+			 cJSON_IsNumber(sl) ? sl->valuedouble : (double)NAN,
+			 cJSON_IsNumber(n) ? n->valuedouble : 0.0, nv > 1 ? " (and earlier: lumen models)" : "");
+		ui_put(y0 - 1, 0, COLS, vt);
+	}
 	int ph = LINES - 1 - y0 - 2;
 	if (ph < 4)
 		return;
+	if (a->dep_on) { /* d: the dependence view instead of the curves */
+		ui_dependence_draw(a, y0, LINES - 1 - y0, sel->name, sel->importance);
+		return;
+	}
 	int pw = 20;
 	char t[128];
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
@@ -462,7 +488,14 @@ static void k_explain(ui_app *a)
 	model_free(m);
 }
 
+static void k_dep(ui_app *a) { a->dep_on = !a->dep_on; }
+static void k_dep_next(ui_app *a) { a->dep_col++; }
+static void k_dep_prev(ui_app *a) { a->dep_col--; }
+
 static const ui_key models_keys[] = {
+	{{'d'}, "d", "dependence: an input's attributions against its values (d again: back)", k_dep},
+	{{']'}, "]", "dependence: the next input by importance", k_dep_next},
+	{{'['}, "[", "dependence: the previous input by importance", k_dep_prev},
 	{{'l', KEY_RIGHT, 'j', KEY_DOWN}, "l/Right", "next model", k_next},
 	{{'h', KEY_LEFT, 'k', KEY_UP}, "h/Left", "previous model", k_prev},
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},

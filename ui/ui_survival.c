@@ -1,7 +1,7 @@
 /* ui_survival.c: the Survival screen: Kaplan-Meier curves of the file's time and event
  * columns, overall, by a group column, by the treatment or by tertile of the model's
- * predicted risk (g cycles), with the number at risk, medians and the log-rank test, all
- * from the km module. The event is the event column's highest value (status 2 = death in
+ * predicted risk (g cycles), with 95% bands, censoring ticks, the numbers at risk under the
+ * time axis, medians and the log-rank test, all from the km module. The event is the event column's highest value (status 2 = death in
  * pbc; 1 for a 0/1 column). */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
@@ -128,6 +128,31 @@ static void build(ui_app *a)
 	store_columns_free(&cols);
 }
 
+/* The step value of a curve (or its lower or upper bound) at t: 1 before the first time. */
+static double step_at(const km_curve *c, const double *v, double t)
+{
+	double r = 1;
+	for (long i = 0; i < c->m && c->time[i] <= t; i++)
+		r = v[i];
+	return r;
+}
+
+/* About five round times from 0 to tmax (1, 2 or 5 times a power of 10): the x axis's
+ * labels and the at-risk table's columns. Returns how many (at most 8). */
+static int round_times(double tmax, double *t)
+{
+	if (!(tmax > 0)) {
+		t[0] = 0;
+		return 1;
+	}
+	double raw = tmax / 5, p = pow(10, floor(log10(raw))), st = p;
+	st = raw / p > 5 ? 10 * p : raw / p > 2 ? 5 * p : raw / p > 1 ? 2 * p : p;
+	int n = 0;
+	for (double v = 0; v <= tmax * (1 + 1e-9) && n < 8; v += st)
+		t[n++] = v;
+	return n;
+}
+
 static void survival_draw(ui_app *a)
 {
 	build(a);
@@ -136,11 +161,35 @@ static void survival_draw(ui_app *a)
 		return;
 	}
 	ui_put(1, 0, COLS, ks.title);
-	int legend = ks.G + 3;
-	int ph = LINES - 1 - 2 - legend - 1;
+	/* under the plot: the axis labels, the at-risk table (a title line and a row per curve),
+	 * then the legend table (a header, a row per curve, the log-rank line) */
+	int below = 1 + (1 + ks.G) + (ks.G + 2);
+	int ph = LINES - 1 - 2 - below - 1;
 	if (ph < 4)
 		ph = 4;
 	int px = 6, pw = COLS - px - 2;
+	double tmax = ks.tmax > 0 ? ks.tmax : 1;
+#define CX(t) (px + (int)((t) / tmax * (pw - 1) + 0.5))
+#define CY(v) (2 + (int)((1 - (v)) * (ph - 1) + 0.5))
+	/* the 95% bands, drawn first and dim: every cell between a curve's lower and upper bound */
+	if (a->km_bands) {
+		attron((attr_t)ui_attr_of(a, UI_A_DIM));
+		for (int g = 0; g < ks.G; g++) {
+			const km_curve *c = &ks.res.curve[g];
+			double tend = c->m ? c->time[c->m - 1] : 0;
+			for (int cx = 0; cx < pw; cx++) {
+				double t = (double)cx / (pw - 1) * tmax;
+				if (t > tend)
+					break;
+				double lo = step_at(c, c->lower, t), hi = step_at(c, c->upper, t);
+				if (isnan(lo) || isnan(hi))
+					continue;
+				for (int cy = CY(hi); cy <= CY(lo); cy++)
+					ui_put(cy, px + cx, 1, a->ascii ? "." : "·");
+			}
+		}
+		attroff((attr_t)ui_attr_of(a, UI_A_DIM));
+	}
 	/* step curves: (t_i, S_{i-1}) then (t_i, S_i) */
 	double *xs[KM_MAXG], *ys[KM_MAXG];
 	int ns[KM_MAXG];
@@ -163,42 +212,72 @@ static void survival_draw(ui_app *a)
 	ui_put(2 + ph - 1, 0, px, "0.0");
 	ui_vline(a, 2, px - 1, ph);
 	ui_plot_multi(a, 2, px, pw, ph, ks.G, (const double *const *)xs, (const double *const *)ys, ns,
-		      0, ks.tmax > 0 ? ks.tmax : 1, 0, 1);
+		      0, tmax, 0, 1);
+	/* censoring ticks: a '+' on the curve at every time someone was censored */
+	if (a->km_bands)
+		for (int g = 0; g < ks.G; g++) {
+			const km_curve *c = &ks.res.curve[g];
+			for (long i = 0; i < c->m; i++)
+				if (c->n_censor[i] > 0)
+					mvaddch(CY(c->surv[i]), CX(c->time[i]), '+');
+		}
 	/* each curve's number at its end, so curves are told apart without colour */
 	for (int g = 0; g < ks.G; g++) {
 		if (ns[g] > 0) {
 			double yl = ys[g][ns[g] - 1], xl = xs[g][ns[g] - 1];
-			int cy = 2 + (int)((1 - yl) * (ph - 1) + 0.5);
-			int cx = px + (int)(xl / (ks.tmax > 0 ? ks.tmax : 1) * (pw - 1) + 0.5);
+			int cx = CX(xl);
 			if (cx + 1 < COLS)
-				mvaddch(cy, cx + 1, (chtype)('1' + g));
+				mvaddch(CY(yl), cx + 1, (chtype)('1' + g));
 		}
 		free(xs[g]);
 		free(ys[g]);
 	}
+	/* the time axis and, under it, the numbers at risk at the same round times */
 	char t[200];
+	double rt[8];
+	int nrt = round_times(ks.tmax, rt);
 	int y = 2 + ph;
-	ui_put(y, px, 1, "0");
-	/* the unit of time at the end of the axis */
-	snprintf(t, sizeof t, "%.0f%s%s", ks.tmax, ks.unit[0] ? " " : "", ks.unit);
-	ui_put(y++, px + pw - ui_text_width(t), ui_text_width(t), t);
+	for (int k = 0; k < nrt; k++) {
+		snprintf(t, sizeof t, "%g", rt[k]);
+		int w = (int)strlen(t), x = CX(rt[k]) - w / 2;
+		x = x < px ? px : x + w > COLS ? COLS - w : x;
+		ui_put(y, x, w, t);
+	}
+	y++;
+	snprintf(t, sizeof t, "at risk (patients whose time is at or after each time above%s%s)",
+		 ks.unit[0] ? "; time in " : "", ks.unit);
+	ui_put(y++, 0, COLS, t);
+	for (int g = 0; g < ks.G && y < LINES - 1; g++, y++) {
+		snprintf(t, sizeof t, "%d", g + 1);
+		ui_put(y, 0, px, t);
+		for (int k = 0; k < nrt; k++) {
+			snprintf(t, sizeof t, "%ld", km_at_risk(&ks.res.curve[g], rt[k]));
+			int w = (int)strlen(t), x = CX(rt[k]) - w / 2;
+			x = x < px ? px : x + w > COLS ? COLS - w : x;
+			ui_put(y, x, w, t);
+		}
+	}
+#undef CX
+#undef CY
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y, 0, COLS, ' ');
-	double q[4] = {0, ks.tmax / 4, ks.tmax / 2, 3 * ks.tmax / 4};
-	snprintf(t, sizeof t, "  curve                     n  events  median  at risk t=%.0f %.0f %.0f %.0f",
-		 q[0], q[1], q[2], q[3]);
-	ui_put(y++, 0, COLS, t);
+	ui_put(y++, 0, COLS, "  curve                     n  events  median  (95% CI)");
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
 	for (int g = 0; g < ks.G && y < LINES - 2; g++) {
 		const km_curve *c = &ks.res.curve[g];
-		char med[32];
+		char med[32], ci[64];
 		if (isnan(c->median))
 			snprintf(med, sizeof med, "     .");
 		else
 			snprintf(med, sizeof med, "%6.0f", c->median);
-		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %6ld %5ld %5ld %5ld", g + 1, ks.res.label[g],
-			 c->n, c->events, med, km_at_risk(c, q[0]), km_at_risk(c, q[1]),
-			 km_at_risk(c, q[2]), km_at_risk(c, q[3]));
+		if (isnan(c->median_lower))
+			ci[0] = 0;
+		else if (isnan(c->median_upper))
+			snprintf(ci, sizeof ci, "(%.0f to .)", c->median_lower);
+		else
+			snprintf(ci, sizeof ci, "(%.0f to %.0f)", c->median_lower, c->median_upper);
+		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %s", g + 1, ks.res.label[g], c->n,
+			 c->events, med, ci);
 		ui_put(y++, 0, COLS, t);
 	}
 	if (ks.have && ks.res.have_lr)
@@ -206,18 +285,21 @@ static void survival_draw(ui_app *a)
 		char pv[32] = "< 0.001";
 		if (!(ks.res.lr.p < 0.001))
 			lbl_num(ks.res.lr.p, 2, pv + 2, sizeof pv - 2), memmove(pv, pv + 2, strlen(pv + 2) + 1);
-		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p %s%s   (g: grouping)",
+		snprintf(t, sizeof t, "log-rank: chi-square %.2f, df %d, p %s%s   (g: grouping, b: bands and ticks)",
 			 ks.res.lr.chisq, ks.res.lr.df, ks.res.lr.p < 0.001 ? "" : "= ", pv);
 	}
 	else
-		snprintf(t, sizeof t, "(g: group by a group column, the treatment or risk tertile)");
+		snprintf(t, sizeof t, "(g: group by a group column, the treatment or risk tertile; b: "
+			 "bands and ticks)");
 	ui_put(y, 0, COLS, t);
 }
 
 static void k_group(ui_app *a) { a->km_group++; }
+static void k_bands(ui_app *a) { a->km_bands = !a->km_bands; }
 
 static const ui_key survival_keys[] = {
 	{{'g'}, "g", "group by: nothing, each group and treatment column, risk tertile", k_group},
+	{{'b'}, "b", "95% bands (dots) and censoring ticks (+) on or off", k_bands},
 	{{0}, NULL, NULL, NULL},
 };
 

@@ -266,19 +266,38 @@ report.table(t, {columns = {"group", "accuracy at t", "equal opportunity t", "TP
 	"accuracy change (EO)", "equal selection t", "selection rate", "accuracy change (selection)"},
 	caption = "Deterministic thresholds per group (never randomised predictions)"})
 
-local function chart(title, key)
-	local labels, values = {}, {}
+-- the ratios to the reference with their bootstrap intervals, every chart on one log axis
+-- (so that they compare at a glance) with the four-fifths band shaded
+local ratio_keys = {{"selection_rate", "Selection rate"}, {"tpr", "True-positive rate"},
+	{"fpr", "False-positive rate"}, {"ppv", "Positive predictive value"}}
+local rlo, rhi = a.tolerance, 1 / a.tolerance
+local function pos(x) return x ~= nil and x > 0 and x < math.huge end
+for _, c in ipairs(ratio_keys) do
 	for _, g in ipairs(a.groups) do
-		labels[#labels + 1] = show(g.group) .. (g.too_small and " (small)" or "")
-		local v = g.metrics[key].value
-		values[#values + 1] = v == nil and 0 / 0 or v
+		local d = g.disparities[c[1]]
+		for _, x in ipairs({d.ratio, d.ratio_lower, d.ratio_upper}) do
+			if pos(x) then rlo = math.min(rlo, x); rhi = math.max(rhi, x) end
+		end
 	end
-	report.bar{title = title .. " by " .. by, labels = labels, values = values}
 end
-chart("Selection rate", "selection_rate")
-chart("True-positive rate", "tpr")
-chart("False-positive rate", "fpr")
-chart("Calibration-in-the-large (mean risk - observed rate)", "calibration_in_the_large")
+for _, c in ipairs(ratio_keys) do
+	local labels, values, lower, upper = {}, {}, {}, {}
+	for _, g in ipairs(a.groups) do
+		local d = g.disparities[c[1]]
+		labels[#labels + 1] = show(g.group) .. (is_ref[g] and " (reference)" or "")
+			.. (g.too_small and " (small)" or "")
+		values[#values + 1] = pos(d.ratio) and d.ratio or 0 / 0
+		lower[#lower + 1] = pos(d.ratio_lower) and d.ratio_lower or 0 / 0
+		upper[#upper + 1] = pos(d.ratio_upper) and d.ratio_upper or 0 / 0
+	end
+	report.interval{title = string.format("%s by %s: ratio to %s%s; shaded: %.2f to %.2f "
+		.. "(the four-fifths rule), red: outside it", c[2], by, show(a.reference),
+		a.bootstrap > 0 and string.format(" with %d-replicate bootstrap 95%% intervals",
+			a.bootstrap) or " (no bootstrap: no intervals)", a.tolerance, 1 / a.tolerance),
+		xlabel = "ratio to the reference (log scale)", labels = labels, values = values,
+		lower = lower, upper = upper, band = {a.tolerance, 1 / a.tolerance}, log = true,
+		reference = 1, range = {rlo, rhi}}
+end
 
 -- ---- why the groups differ (lumen.audit's why: audit_why.c, as `lumen audit` prints it) ----
 report.heading("Why the groups differ")
@@ -304,6 +323,14 @@ else
 		t[#t + 1] = r
 	end
 	report.table(t, {columns = cols, caption = "Top inputs by mean |integrated gradient|"})
+	-- one x range for every group's chart: the bars share one zero line
+	local wlo, whi = 0, 0
+	for _, g in ipairs(why.per_group) do
+		for k = 1, math.min(5, #g.inputs) do
+			wlo = math.min(wlo, g.inputs[k].value); whi = math.max(whi, g.inputs[k].value)
+		end
+	end
+	if whi <= wlo then whi = wlo + 1 end
 	for _, g in ipairs(why.per_group) do
 		local labels, values = {}, {}
 		for k = 1, math.min(5, #g.inputs) do
@@ -312,7 +339,7 @@ else
 		end
 		if #labels > 0 then
 			report.attribution{title = "Top inputs for " .. show(g.group), labels = labels,
-				values = values}
+				values = values, range = {wlo, whi}}
 		end
 	end
 	if #why.warnings == 0 then

@@ -79,6 +79,98 @@ elseif audit_err then
 	report.paragraph("No per-group metrics by " .. by .. ": " .. audit_err .. ".")
 end
 
+-- ---- charts: ROC, calibration, the inputs and what they do ----
+local curves = m:curves(10)
+if curves and curves.roc and #curves.roc.fpr > 1 then
+	report.line{title = string.format("ROC curve of the out-of-fold predictions (AUC %s; the "
+		.. "diagonal is chance)", fmt.num(curves.roc.auc, 3)),
+		xlabel = "false-positive rate (1 - specificity)", ylabel = "true-positive rate",
+		ideal = true, series = {{name = "out of fold", x = curves.roc.fpr, y = curves.roc.tpr}}}
+	report.line{title = "Calibration: observed share of " .. m.target .. " per tenth of "
+		.. "predicted risk (the diagonal is perfect calibration)",
+		xlabel = "predicted risk", ylabel = "observed share", ideal = true,
+		series = {{name = "out of fold", x = curves.calibration.predicted,
+			y = curves.calibration.observed}}}
+end
+
+report.heading("Inputs")
+local labels_of = {}
+local inputs = m:inputs()
+local imp = m:importance()
+local imp_of = {}
+for _, r in ipairs(imp or {}) do imp_of[r.column] = r.mean_abs end
+local irows = {}
+for _, i in ipairs(inputs) do
+	labels_of[i.column] = i.label
+	irows[#irows + 1] = {input = i.column, label = i.label or "", type = i.type,
+		["mean |attribution|"] = imp_of[i.column] and fmt.num(imp_of[i.column], 3) or ""}
+end
+report.table(irows, {columns = {"input", "label", "type", "mean |attribution|"},
+	caption = string.format("The model's %d inputs, with their clinical labels", #inputs)})
+local function shown(col)
+	local l = labels_of[col]
+	return l and (l .. " (" .. col .. ")") or col
+end
+if imp and #imp > 0 then
+	local il, iv = {}, {}
+	for k = 1, math.min(15, #imp) do
+		il[k] = shown(imp[k].column)
+		iv[k] = imp[k].mean_abs
+	end
+	report.bar{title = "Global importance: mean |integrated gradient| over the explained "
+		.. "patients (logit units)", labels = il, values = iv}
+	local at = m:attributions()
+	if at then
+		-- the beeswarm: per input, every patient's attribution, coloured by its value
+		local series = {}
+		for k = 1, math.min(12, #imp) do
+			local c = at[imp[k].column]
+			if c then
+				series[#series + 1] = {name = shown(imp[k].column), x = c.attribution, y = c.value}
+			end
+		end
+		report.beeswarm{title = string.format("Attributions of the %d patients, per input "
+			.. "(one dot per patient; red: high value of the input, blue: low, categories in "
+			.. "their sorted order; grey: missing)", at.patients), xlabel = "integrated gradient (logit units)",
+			series = series}
+		local top = imp[1].column
+		local c = at[top]
+		report.scatter{title = "Dependence: the attribution of " .. shown(top)
+			.. " against its value", xlabel = shown(top) .. (c.categories and " (category "
+			.. "number: " .. table.concat(c.categories, ", ") .. ")" or ""),
+			ylabel = "attribution (logit units)",
+			series = {{name = top, x = c.value, y = c.attribution}}}
+	end
+else
+	report.paragraph("No stored explanations: `lumen explain FILE --model " .. name
+		.. "` adds the importance, the attribution summary and the dependence chart.")
+end
+
+local vals = m:validations()
+if #vals > 0 then
+	report.heading("External validation")
+	local vrows = {}
+	for _, v in ipairs(vals) do
+		local surv = v.kind == "survival"
+		vrows[#vrows + 1] = {cohort = v.input, date = v.created_at, n = v.n, events = v.events,
+			discrimination = (surv and "C-index " or "AUC ") .. fmt.num(surv and v.c_index or v.auc, 3),
+			["calibration slope"] = fmt.num(v.calibration_slope, 3),
+			Brier = fmt.num(v.brier, 4) .. (surv and string.format(" at %g", v.horizon) or "")}
+	end
+	report.table(vrows, {columns = {"cohort", "date", "n", "events", "discrimination",
+		"calibration slope", "Brier"}, caption = "lumen validate on other cohorts (final model)"})
+	local last = vals[#vals]
+	if last.calibration_curve and #last.calibration_curve > 1 then
+		local px, py = {}, {}
+		for k, b in ipairs(last.calibration_curve) do px[k] = b.predicted; py[k] = b.observed end
+		report.line{title = "Calibration on " .. last.input .. (last.kind == "survival"
+			and string.format(" (risk by %g; observed: Kaplan-Meier per group of predicted "
+				.. "risk)", last.horizon) or " (observed share per bin of predicted risk)"),
+			xlabel = "predicted risk", ylabel = "observed", ideal = true,
+			series = {{name = "external", x = px, y = py}}}
+	end
+end
+
 report.heading("Evaluation data")
 report.paragraph(string.format("Out-of-fold predictions for the %s patients of this workbench "
 	.. "with a value of %s (%s left out), from %s-fold cross-validation.",

@@ -41,9 +41,19 @@ for i = 1, math.min(n, #ranked) do
 		factors = table.concat(parts, "; ")}
 end
 report.table(summary, {columns = {"rank", "patient", "risk", "factors"}})
+-- the charts share one x range, so that their zero lines align and patients compare
+local shown_e, xlo, xhi = {}, 0, 0
+for i = 1, math.min(3, #ranked) do
+	shown_e[i] = model:explain(ranked[i])
+	for k = 1, math.min(8, #shown_e[i]) do
+		xlo = math.min(xlo, shown_e[i][k].attribution)
+		xhi = math.max(xhi, shown_e[i][k].attribution)
+	end
+end
+if xhi <= xlo then xhi = xlo + 1 end
 for i = 1, math.min(3, #ranked) do
 	local p = ranked[i]
-	local e = model:explain(p)
+	local e = shown_e[i]
 	local labels, values = {}, {}
 	for k = 1, math.min(8, #e) do
 		labels[#labels + 1] = (e[k].label or e[k].column) .. " " .. (e[k].text or fmt.num(e[k].value))
@@ -54,5 +64,6 @@ for i = 1, math.min(3, #ranked) do
 	report.paragraph(string.format("Risk %s; logit %s against %s for the average patient "
 		.. "(completeness error %s).", fmt.num(p.risk, 3), fmt.num(e.logit, 3),
 		fmt.num(e.baseline_logit, 3), e.delta < 0.0005 and "< 0.001" or fmt.num(e.delta, 3)))
-	report.attribution{title = "Attributions for patient " .. id, labels = labels, values = values}
+	report.attribution{title = "Attributions for patient " .. id .. " (logit units; the "
+		.. "charts share one axis)", labels = labels, values = values, range = {xlo, xhi}}
 end

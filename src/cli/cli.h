@@ -26,6 +26,7 @@ int cmd_train_effect(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_survival(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -21,11 +21,15 @@ static const char usage[] =
 	"Usage: lumen explain FILE --model NAME [--method ig|attention|all] [--steps N|auto]\n"
 	"                     [--rule gauss|trapezoid|exact] [--baseline mean|zero|median|patient:ID]\n"
 	"                     [--class LABEL] [--patients ID,ID...] [--threads N] [--json] [--quiet]\n"
+	"                     [--csv OUT.csv] [--json-out OUT.json]\n"
 	"       lumen explain FILE --model NAME --patient ID [--top K] [--steps N|auto]\n"
 	"                     [--rule R] [--baseline B] [--class LABEL] [--json]\n"
+	"       lumen explain FILE --model NAME --input NEW.csv [--patient ID] [--id COL|--row-ids]\n"
+	"                     [--csv OUT.csv] [--json-out OUT.json] [--json] ...\n"
 	"Computes integrated-gradients attributions (and, for a transformer, attention and\n"
 	"attention rollout) for every patient and stores them in the workbench file; with\n"
-	"--patient, prints one patient's explanation.\n"
+	"--patient, prints one patient's explanation; with --input, explains patients who are\n"
+	"not in the workbench (nothing is stored) with the final model.\n"
 	"  -m, --model NAME     the model to explain (lumen models FILE lists them)\n"
 	"      --method M       ig, attention (transformer only) or all (default: all = ig, and\n"
 	"                       attention too for a transformer)\n"
@@ -45,11 +49,25 @@ static const char usage[] =
 	"                       (default: the number of cores); the same numbers for every N\n"
 	"  -q, --quiet          no progress line\n"
 	"      --arm ARM        a treatment-effect model (lumen train --effect): the arm whose\n"
-	"                       effect against the reference is explained (default: the first)\n";
+	"                       effect against the reference is explained (default: the first)\n"
+	"      --csv OUT        also write the table of every patient's numbers (a SHAP-values\n"
+	"                       table; - for standard output): id, method, network, one column\n"
+	"                       per input, logit, baseline_logit, sum, delta. Rows of method ig\n"
+	"                       are signed attributions (baseline_logit + sum = logit within\n"
+	"                       delta); attention_weight and rollout_weight rows are unsigned\n"
+	"                       weights (a ranking, not a direction)\n"
+	"      --json-out OUT   the same table as JSON\n"
+	"  -i, --input NEW.csv  patients not in FILE, with its column names (checked as lumen\n"
+	"                       predict --input checks them; no other column allowed); without\n"
+	"                       --patient, --csv or --json-out the table goes to standard output\n"
+	"      --id COL         NEW.csv's patient id column; --row-ids: number its rows 1..n\n"
+	"      --input-visits V the visits of NEW.csv's patients, for a sequence model (gru,\n"
+	"                       cnn, cnn-gru; without it every sequence is empty)\n";
 
 typedef struct explain_opts {
 	const char *file, *model, *method, *baseline, *cls, *patients, *patient, *arm;
-	int steps, auto_steps, top, json, quiet, rule_given, threads;
+	const char *csv, *json_out, *input, *id, *input_visits;
+	int steps, auto_steps, top, json, quiet, rule_given, threads, row_ids;
 	ig_rule rule;
 } explain_opts;
 
@@ -111,6 +129,66 @@ static int parse_patients(const ig_inputs *co, const char *list, long **rows, lo
 	return 0;
 }
 
+/* The outputs of --csv and --json-out ("-": standard output), opened before anything is
+ * computed so that a path that cannot be written stops the command first. */
+typedef struct outputs {
+	const char *path[2];
+	FILE *f[2];
+} outputs;
+
+static int outputs_open(outputs *w, const char *csv, const char *json_out, lm_err *err)
+{
+	memset(w, 0, sizeof *w);
+	w->path[0] = csv;
+	w->path[1] = json_out;
+	for (int k = 0; k < 2; k++) {
+		if (!w->path[k])
+			continue;
+		/* attributions are patient data: the file is created 0600 */
+		w->f[k] = !strcmp(w->path[k], "-") ? stdout : lm_fopen_private(w->path[k]);
+		if (!w->f[k]) {
+			int st = lm_seterr(err, EX_CANTCREAT, "%s: cannot write", w->path[k]);
+			for (int q = 0; q < k; q++)
+				if (w->f[q] && w->f[q] != stdout) {
+					fclose(w->f[q]);
+					unlink(w->path[q]);
+				}
+			memset(w, 0, sizeof *w);
+			return st;
+		}
+	}
+	return 0;
+}
+
+/* Writes the table (t NULL: an error happened, the files are removed) and closes. */
+static int outputs_close(outputs *w, const model *m, const ops_explain_table *t, lm_err *err)
+{
+	int st = 0;
+	for (int k = 0; k < 2; k++) {
+		FILE *f = w->f[k];
+		if (!f)
+			continue;
+		if (t && !st) {
+			if (k == 0) {
+				st = ops_explain_table_csv(f, t, err);
+			} else {
+				char *s = json_take(ops_explain_table_json(t, m->name));
+				fprintf(f, "%s\n", s);
+				free(s);
+			}
+			if (!st && (fflush(f) != 0 || ferror(f)))
+				st = lm_seterr(err, EX_IOERR, "%s: write error", w->path[k]);
+		}
+		if (f != stdout && fclose(f) != 0 && t && !st)
+			st = lm_seterr(err, EX_IOERR, "%s: write error", w->path[k]);
+	}
+	for (int k = 0; k < 2; k++)
+		if (w->f[k] && w->f[k] != stdout && (!t || st))
+			unlink(w->path[k]);
+	memset(w, 0, sizeof *w);
+	return st;
+}
+
 static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
@@ -130,12 +208,27 @@ static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 		free(rows);
 		return st;
 	}
+	ops_explain_table tbl;
+	memset(&tbl, 0, sizeof tbl);
+	outputs w;
+	if ((st = outputs_open(&w, o->csv, o->json_out, err))) {
+		free(rows);
+		return st;
+	}
+	if (o->csv || o->json_out)
+		eo.table = &tbl;
 	/* the job: every patient explained by the network of its shown risk, stored at once */
 	ops_explain r;
 	st = ops_explain_run(db, m, co, &eo, &r, err);
+	if (eo.table) {
+		int s2 = outputs_close(&w, m, st ? NULL : &tbl, err);
+		st = st ? st : s2;
+	}
+	ops_explain_table_free(&tbl);
 	if (r.do_ig && !o->quiet && isatty(2))
 		fputc('\n', stderr);
-	if (!st && o->json) {
+	if (!st && o->json && !(o->csv && !strcmp(o->csv, "-")) &&
+	    !(o->json_out && !strcmp(o->json_out, "-"))) {
 		char *s = json_take(ops_explain_json(&r));
 		printf("%s\n", s);
 		free(s);
@@ -328,6 +421,128 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 	return 0;
 }
 
+/* ---- patients not in the workbench: the final network, nothing stored ---- */
+
+static const float *order_v;
+static int cmp_abs_idx(const void *a, const void *b)
+{
+	double x = fabs((double)order_v[*(const int *)a]), y = fabs((double)order_v[*(const int *)b]);
+	return (x < y) - (x > y);
+}
+
+/* One new patient in words: the same lines as run_patient without the cohort percentiles. */
+static void print_new_patient(const model *m, const ops_input *in, long row,
+			      const ops_explain_table *t, const explain_opts *o)
+{
+	int nc = t->ncol;
+	const float *v = t->attr + 0;
+	double logit = (double)t->logit[0], bl = (double)t->base_logit[0], sum = 0;
+	for (int j = 0; j < nc; j++)
+		sum += (double)v[j];
+	printf("Patient %s (new: %s line %ld, not in the workbench): model %s (%s), %s\n", t->id[0],
+	       in->csv, row + 2, m->name, m->arch, m->target);
+	if (m->nclass == 2 && m->surv_n)
+		printf("Risk by %g: %.3f, from the final model (refit on all patients) (log relative "
+		       "hazard %+.3f; baseline %s: %+.3f)\n", m->surv_horizon,
+		       ops_risk_of_logit(m, logit), logit, t->baseline, bl);
+	else if (m->nclass == 2)
+		printf("Prediction: %.3f, from the final model (refit on all patients) (logit %+.3f; "
+		       "baseline %s: logit %+.3f)\n", ops_risk_of_logit(m, logit), logit, t->baseline,
+		       bl);
+	else
+		printf("Logit %+.3f from the final model (refit on all patients); baseline %s: logit "
+		       "%+.3f\n", logit, t->baseline, bl);
+	printf("The reasons add up to it: baseline %+.3f + attributions %+.3f = %+.3f\n", bl, sum,
+	       bl + sum);
+	int *ord = xmallocarray((size_t)(nc ? nc : 1), sizeof *ord);
+	for (int j = 0; j < nc; j++)
+		ord[j] = j;
+	order_v = v;
+	qsort(ord, (size_t)nc, sizeof *ord, cmp_abs_idx);
+	char buf[256];
+	for (int side = 0; side < 2; side++) {
+		printf(side == 0 ? "Raising it (integrated gradients, logit units):\n" : "Lowering it:\n");
+		int shown = 0;
+		for (int k = 0; k < nc && shown < o->top; k++) {
+			double a = (double)v[ord[k]];
+			if (side == 0 ? a <= 0 : a >= 0)
+				continue;
+			int fj = frame_find(&in->f, t->col[ord[k]]);
+			const char *val = fj >= 0 ? frame_cell_text(&in->f, fj, row, buf, sizeof buf) : "";
+			printf("  %-16s %+9.4f   %s\n", t->col[ord[k]], a, *val ? val : "(missing)");
+			shown++;
+		}
+		if (!shown)
+			printf("  (none)\n");
+	}
+	double d = fabs(logit - bl);
+	printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps\n",
+	       (double)t->delta[0], d > 0 ? 100 * (double)t->delta[0] / d : 0.0, logit - bl,
+	       t->steps[0]);
+	free(ord);
+}
+
+static int run_input(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
+		     lm_err *err)
+{
+	ops_input in;
+	int st = ops_input_load(db, m, o->input, o->input_visits, o->id, o->row_ids, &in, err);
+	if (st)
+		return st;
+	long row = -1;
+	if (o->patient && (row = ops_input_find(&in, o->patient)) < 0) {
+		ops_input_free(&in);
+		return lm_seterr(err, EX_DATAERR, "%s: no patient with id '%s'", o->input, o->patient);
+	}
+	ops_explain_opts eo = {.model = m->name, .method = o->patient ? "ig" : o->method};
+	ig_opts_defaults(&eo.ig);
+	eo.ig.steps = o->steps;
+	eo.ig.auto_steps = o->auto_steps;
+	eo.ig.rule = o->rule;
+	eo.ig.cls = cls;
+	eo.ig.threads = o->threads;
+	ops_explain_table t;
+	memset(&t, 0, sizeof t);
+	if (!(st = ig_baseline_parse(o->baseline, &eo.baseline, err)))
+		st = ops_explain_input(db, m, co, &in, row >= 0 ? &row : NULL, row >= 0 ? 1 : 0, &eo,
+				       &t, err);
+	if (!st) {
+		/* explaining patients is an access to be logged, before anything is shown */
+		char *detail = xasprintf("model=%s input=%s patients=%ld", m->name, o->input, t.n);
+		st = store_log_access(db, "explain", 0, detail, err);
+		free(detail);
+	}
+	const char *csv = o->csv, *jout = o->json_out;
+	if (!o->patient && !csv && !jout) {
+		if (o->json)
+			jout = "-";
+		else
+			csv = "-";
+	}
+	outputs w;
+	memset(&w, 0, sizeof w);
+	if (!st)
+		st = outputs_open(&w, csv, jout, err);
+	if (!st) {
+		if (o->patient && !o->csv && !o->json_out) {
+			if (o->json) {
+				char *s = json_take(ops_explain_table_json(&t, m->name));
+				printf("%s\n", s);
+				free(s);
+			} else {
+				print_new_patient(m, &in, row, &t, o);
+			}
+		}
+	}
+	if (w.f[0] || w.f[1]) {
+		int s2 = outputs_close(&w, m, st ? NULL : &t, err);
+		st = st ? st : s2;
+	}
+	ops_explain_table_free(&t);
+	ops_input_free(&in);
+	return st;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	explain_opts o = {0};
@@ -337,7 +552,8 @@ int cmd_explain(int argc, char **argv)
 	o.top = 5;
 	o.rule = IG_GAUSS;
 	o.threads = ig_default_threads();
-	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS, O_ARM };
+	enum { O_METHOD = 256, O_RULE, O_CLASS, O_PATIENTS, O_TOP, O_JSON, O_THREADS, O_ARM, O_CSV,
+	       O_JSON_OUT, O_ID, O_ROW_IDS, O_INPUT_VISITS };
 	static const struct option lo[] = {
 		{"model", required_argument, NULL, 'm'},     {"method", required_argument, NULL, O_METHOD},
 		{"steps", required_argument, NULL, 's'},     {"rule", required_argument, NULL, O_RULE},
@@ -347,12 +563,15 @@ int cmd_explain(int argc, char **argv)
 		{"json", no_argument, NULL, O_JSON},         {"quiet", no_argument, NULL, 'q'},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"arm", required_argument, NULL, O_ARM},
+		{"csv", required_argument, NULL, O_CSV},     {"json-out", required_argument, NULL, O_JSON_OUT},
+		{"input", required_argument, NULL, 'i'},     {"id", required_argument, NULL, O_ID},
+		{"row-ids", no_argument, NULL, O_ROW_IDS},  {"input-visits", required_argument, NULL, O_INPUT_VISITS},
 		{"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
 	optind = 1;
 	opterr = 0;
 	int c;
 	long v;
-	while ((c = getopt_long(argc, argv, ":m:s:b:p:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:s:b:p:i:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'm': o.model = optarg; break;
 		case O_METHOD:
@@ -396,6 +615,12 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'q': o.quiet = 1; break;
 		case O_ARM: o.arm = optarg; break;
+		case O_CSV: o.csv = optarg; break;
+		case O_JSON_OUT: o.json_out = optarg; break;
+		case 'i': o.input = optarg; break;
+		case O_ID: o.id = optarg; break;
+		case O_ROW_IDS: o.row_ids = 1; break;
+		case O_INPUT_VISITS: o.input_visits = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case ':': return cli_usage_error(C, "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error(C, "unknown option '%s'", argv[optind - 1]);
@@ -412,6 +637,18 @@ int cmd_explain(int argc, char **argv)
 		return cli_usage_error(C, "the trapezoid rule needs at least 2 steps");
 	if (o.patient && o.patients)
 		return cli_usage_error(C, "--patient and --patients exclude each other");
+	if (o.patient && !o.input && (o.csv || o.json_out))
+		return cli_usage_error(C, "--csv and --json-out write the table of the explained "
+				       "patients (use --patients ID for one)");
+	if (o.input && o.patients)
+		return cli_usage_error(C, "--patients selects cohort patients; with --input, "
+				       "--patient ID picks one of NEW.csv");
+	if ((o.id || o.row_ids) && !o.input)
+		return cli_usage_error(C, "--id and --row-ids describe --input NEW.csv");
+	if (o.id && o.row_ids)
+		return cli_usage_error(C, "--id and --row-ids exclude each other");
+	if (o.csv && o.json_out && !strcmp(o.csv, "-") && !strcmp(o.json_out, "-"))
+		return cli_usage_error(C, "--csv - and --json-out - both want standard output");
 	lm_err err = {0};
 	ig_baseline chk;
 	if (ig_baseline_parse(o.baseline, &chk, &err))
@@ -458,18 +695,25 @@ int cmd_explain(int argc, char **argv)
 		have_co = !st;
 	}
 	if (!st && !strcmp(m->task, "effect")) { /* the effect of an arm: explain_effect.c */
-		ig_opts io;
-		ig_opts_defaults(&io);
-		io.steps = o.steps;
-		io.auto_steps = o.auto_steps;
-		io.rule = o.rule;
-		st = explain_effect(db, &m, &co, o.patient, o.arm, &io, o.json, o.top, o.quiet, &err);
+		if (o.input || o.csv || o.json_out) {
+			st = lm_seterr(&err, EX_USAGE, "--input, --csv and --json-out are for risk models;"
+				       " lumen predict gives an effect model's estimates");
+		} else {
+			ig_opts io;
+			ig_opts_defaults(&io);
+			io.steps = o.steps;
+			io.auto_steps = o.auto_steps;
+			io.rule = o.rule;
+			st = explain_effect(db, &m, &co, o.patient, o.arm, &io, o.json, o.top, o.quiet,
+					    &err);
+		}
 	} else if (!st && o.arm) {
 		st = lm_seterr(&err, EX_USAGE, "--arm: model '%s' is not a treatment-effect model",
 			       m->name);
 	} else if (!st) {
-		st = o.patient ? run_patient(db, m, &co, &o, cls, &err)
-			       : run_compute(db, m, &co, &o, cls, &err);
+		st = o.input ? run_input(db, m, &co, &o, cls, &err)
+		     : o.patient ? run_patient(db, m, &co, &o, cls, &err)
+				 : run_compute(db, m, &co, &o, cls, &err);
 	}
 	if (st)
 		lm_report(C, &err);

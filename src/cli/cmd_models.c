@@ -65,6 +65,10 @@ int cmd_models(int argc, char **argv)
 	}
 	if (json) {
 		cJSON *arr = ops_models_json(&ms);
+		cJSON *o;
+		int k = 0;
+		cJSON_ArrayForEach(o, arr) /* and each model's external validations */
+			cJSON_AddItemToObject(o, "validations", ops_validations_json(db, ms.m[k++].id));
 		char *s = cJSON_Print(arr);
 		printf("%s\n", s);
 		cJSON_free(s);
@@ -93,6 +97,9 @@ int cmd_models(int argc, char **argv)
 		cJSON_ArrayForEach(w, wa)
 			if (cJSON_IsString(w))
 				printf("  warning: %s\n", w->valuestring);
+		cJSON *vals = ops_validations_json(db, r->id);
+		ops_validations_print(stdout, vals); /* external validations (lumen validate) */
+		cJSON_Delete(vals);
 		cJSON_Delete(metrics);
 	}
 	if (!json && ms.n == 0)

@@ -1,9 +1,10 @@
 /* cmd_predict.c: `lumen predict` — scores the cohort of a workbench file, or the patients of a
  * new CSV with the same columns, with a stored model's final network.
  *
- * A new CSV goes through `lumen import` into a temporary workbench file (the same parser,
- * types and missing-value markers as the cohort), which is then encoded by column name and
- * category label with the model's inputs; the temporary file is removed afterwards. */
+ * A new CSV is read by ops_input_load (src/ops/ops_input.c, shared with explain --input and
+ * validate): `lumen import` into a temporary workbench file (the same parser, types and
+ * missing-value markers as the cohort), checked column by column against the cohort and the
+ * model, then encoded by column name and category label with the model's inputs. */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -54,30 +55,6 @@ typedef struct scored {
 	double *oof;  /* n out-of-fold p (NAN when none); NULL for a new CSV */
 	int *fold;
 } scored;
-
-/* A numeric model input that the new file holds as text: name the first value that is
- * not a number, with its CSV line (row r is line r + 2: the header is line 1). */
-static int check_types(const model *m, const frame *f, const char *csv, lm_err *err)
-{
-	for (int t = 0; t < venc_static_columns(&m->spec); t++) {
-		int j = frame_find(f, m->spec.columns[t]);
-		if (j < 0)
-			return lm_seterr(err, EX_DATAERR, "%s: no column '%s' (model '%s' needs it)", csv,
-					 m->spec.columns[t], m->name);
-		if (m->spec.column_type[t] == COL_TYPE_TEXT || f->cols.c[j].type != COL_TYPE_TEXT)
-			continue;
-		char buf[256];
-		for (long r = 0; r < f->nrow; r++) {
-			const char *s = frame_cell_text(f, j, r, buf, sizeof buf);
-			double d;
-			if (*s && parse_double(s, &d) != 0)
-				return lm_seterr(err, EX_DATAERR,
-						 "%s:%ld:%d: column '%s': '%s' is not a number", csv, r + 2,
-						 f->cols.c[j].position, m->spec.columns[t], s);
-		}
-	}
-	return 0;
-}
 
 /* Scores frame f (every row) with the final model. */
 static int score_frame(model *m, const frame *f, int idcol, scored *out, lm_err *err)
@@ -231,35 +208,6 @@ static void write_json(FILE *out, const model *m, const scored *s)
 	cJSON_Delete(a);
 }
 
-/* Imports csv into a workbench file in a fresh temporary directory; *dir and *path are
- * malloc'd for the caller to remove and free. */
-static sqlite3 *import_temp(const char *csv, const char *visits, const char *id, int row_ids,
-			    char **dir, char **path, lm_err *err)
-{
-	const char *tmp = getenv("TMPDIR");
-	*dir = xasprintf("%s/lumen-predict.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	*path = NULL;
-	if (!mkdtemp(*dir)) {
-		lm_seterr(err, EX_CANTCREAT, "%s: cannot create a temporary directory", *dir);
-		free(*dir);
-		*dir = NULL;
-		return NULL;
-	}
-	*path = xasprintf("%s/input.lumen", *dir);
-	import_opts o;
-	memset(&o, 0, sizeof o);
-	o.patients = csv;
-	o.out = *path;
-	o.id = id; /* the same id rules as lumen import, less --visits */
-	o.row_ids = row_ids;
-	o.visits = visits;
-	o.no_visits_hint = 1;
-	import_result res;
-	if (import_run(&o, &res, err))
-		return NULL;
-	return store_open(*path, 1, err);
-}
-
 int cmd_predict(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -303,13 +251,15 @@ int cmd_predict(int argc, char **argv)
 	const char *file = argv[optind];
 	lm_err err = {0};
 	int st = 0;
-	sqlite3 *db = store_open(file, 0, &err), *in = NULL;
+	sqlite3 *db = store_open(file, 0, &err);
 	model *m = NULL;
-	frame f;
-	memset(&f, 0, sizeof f);
+	frame cf;
+	memset(&cf, 0, sizeof cf);
+	const frame *fp = &cf;
+	ops_input in;
+	memset(&in, 0, sizeof in);
 	scored s;
 	memset(&s, 0, sizeof s);
-	char *tdir = NULL, *tpath = NULL;
 	FILE *out = stdout;
 	if (!db) {
 		st = err.status;
@@ -319,31 +269,24 @@ int cmd_predict(int argc, char **argv)
 		st = err.status;
 		goto done;
 	}
-	sqlite3 *src = db;
-	if (input) {
-		if (!(in = import_temp(input, input_visits, idcol_name, row_ids, &tdir, &tpath, &err))) {
-			st = err.status;
-			goto done;
-		}
-		src = in;
-	}
-	if ((st = frame_load(src, "patients", NULL, 0, &f, &err)))
-		goto done;
-	if (input && (st = check_types(m, &f, input, &err)))
-		goto done;
-	{
-		int S, K, F;
-		if (venc_geometry(&m->spec, &S, &K, &F)) {
-			if (input && !input_visits) /* no visits given: every sequence is empty */
-				f.visits = xcalloc(1, sizeof *f.visits);
-			else if ((st = venc_attach(src, &f, &err)))
-				goto done;
-		}
-	}
 	int idcol = -1;
-	for (int j = 0; j < f.ncol; j++)
-		if (f.cols.c[j].role == COL_ROLE_ID)
-			idcol = j;
+	if (input) {
+		/* the one reader of new patients (ops_input.c): lumen import into a temporary
+		 * file, then every column checked against the cohort and the model */
+		if ((st = ops_input_load(db, m, input, input_visits, idcol_name, row_ids, &in, &err)))
+			goto done;
+		fp = &in.f;
+		idcol = in.idcol;
+	} else {
+		if ((st = frame_load(db, "patients", NULL, 0, &cf, &err)))
+			goto done;
+		int S, K, F; /* a sequence model reads the visits too */
+		if (venc_geometry(&m->spec, &S, &K, &F) && (st = venc_attach(db, &cf, &err)))
+			goto done;
+		for (int j = 0; j < cf.ncol; j++)
+			if (cf.cols.c[j].role == COL_ROLE_ID)
+				idcol = j;
+	}
 	if (times && !coxm_is_cox(m)) {
 		st = lm_seterr(&err, EX_USAGE, "--times: model '%s' is not a Cox model", name);
 		goto done;
@@ -354,7 +297,7 @@ int cmd_predict(int argc, char **argv)
 			st = lm_seterr(&err, EX_CANTCREAT, "%s: cannot write", csv);
 			goto done;
 		}
-		if ((st = predict_cox_write(db, m, &f, idcol, !input, times, json, out, &err)))
+		if ((st = predict_cox_write(db, m, fp, idcol, !input, times, json, out, &err)))
 			goto done;
 		goto written;
 	}
@@ -372,13 +315,13 @@ int cmd_predict(int argc, char **argv)
 			model_free(em);
 			goto done;
 		}
-		if ((st = predict_effect_write(db, em, &f, idcol, !input, json, out, &err)))
+		if ((st = predict_effect_write(db, em, fp, idcol, !input, json, out, &err)))
 			goto done;
 		goto written;
 	}
-	if ((st = score_frame(m, &f, idcol, &s, &err)))
+	if ((st = score_frame(m, fp, idcol, &s, &err)))
 		goto done;
-	if (!input && (st = load_oof(db, m, &f, &s, &err)))
+	if (!input && (st = load_oof(db, m, fp, &s, &err)))
 		goto done;
 	{
 		/* scoring the cohort reads every patient: an export for the access log, written
@@ -413,20 +356,9 @@ done:
 	if (st)
 		lm_report(CMD, &err);
 	scored_free(&s);
-	frame_free(&f);
+	frame_free(&cf);
+	ops_input_free(&in);
 	model_free(m);
-	if (in)
-		store_close(in);
-	if (tpath) {
-		unlink(tpath);
-		char *j = xasprintf("%s-journal", tpath);
-		unlink(j);
-		free(j);
-	}
-	if (tdir)
-		rmdir(tdir);
-	free(tpath);
-	free(tdir);
 	if (db)
 		store_close(db);
 	return st;

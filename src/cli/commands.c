@@ -18,6 +18,7 @@ const cli_command cli_commands[] = {
 	{"models", cmd_models, "list models and their metrics"},
 	{"predict", cmd_predict, "score the cohort or a new CSV with a model"},
 	{"explain", cmd_explain, "integrated gradients and attention for every patient"},
+	{"validate", cmd_validate, "external validation of a model on another cohort"},
 	{"audit", cmd_audit, "fairness of a model across groups"},
 	{"survival", cmd_survival, "Kaplan-Meier curves and log-rank tests"},
 	{"query", cmd_query, "filter patients with a Lua expression or script"},

@@ -22,6 +22,11 @@
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
  *   ops_effect_*          a treatment-effect model's patient view, explanations and benefit
  *                         by group (ops_effect.h)
+ *   ops_explain_table_*   the per-patient table of an explanation, CSV and JSON (ops_export.c)
+ *   ops_input_load        patients of a CSV not in the workbench, checked (ops_input.c)
+ *   ops_explain_input     ... explained with the final model
+ *   ops_validate_run      external validation on another cohort, stored (ops_validate.c)
+ *   ops_dependence_load   one input's stored attributions against its values
  *
  * The number shown is the number explained: a patient of the training cohort (one with a
  * stored out-of-fold prediction) is shown, explained and what-if'd with the fold model that
@@ -428,6 +433,151 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 		       ops_explain_sink sink, void *sctx, long *n_fold,
 		       void (*progress)(void *ctx, long done, long total), void *ctx, lm_err *err);
 
+/* The per-patient table of an explanation (lumen explain --csv/--json-out, a SHAP-values
+ * table): per patient its id, the network that explained it, each column's attribution
+ * (integrated gradients, logit units, one-hot slots summed to their column), the logit, the
+ * baseline's logit and the completeness error delta = |sum - (logit - baseline_logit)|; and,
+ * for a transformer explained with attention, the last block's CLS attention and the rollout
+ * per column: unsigned weights (shares of the CLS row, the rest on the CLS token itself), a
+ * ranking and never a direction. Every array
+ * owned by the table; ops_explain_table_free. */
+typedef struct ops_explain_table {
+	long n;
+	int ncol;
+	char **col;            /* ncol column names (the model's inputs, spec order) */
+	char **id;             /* n patient ids */
+	int *net;              /* n: the fold whose network explained the patient, -1 the final */
+	float *attr;           /* n x ncol integrated gradients, NULL without ig */
+	float *logit;          /* n: the logit explained (the stored risk's for a cohort patient) */
+	float *base_logit, *delta; /* n, NULL without ig */
+	int *steps;            /* n, NULL without ig */
+	float *last, *roll;    /* n x ncol attention weights, NULL without attention */
+	char baseline[160];    /* "mean", "patient:17" */
+	int new_patients;      /* 1: patients of an --input CSV (the final network) */
+} ops_explain_table;
+void ops_explain_table_free(ops_explain_table *t);
+/* Writes the table as CSV: id,method,network,COL...,logit,baseline_logit,sum,delta with one
+ * row per patient and method: method "ig" (signed attributions; baseline_logit + sum = logit
+ * within delta), "attention_weight" and "rollout_weight" (unsigned weights, at most 1 in
+ * all; baseline_logit and delta empty). Numbers with 9 significant digits (float32 exactly).
+ * 0, or EX_IOERR when the stream reports an error. */
+int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err);
+/* {model, baseline, columns [...], methods [...], patients [{id, network, logit,
+ *  baseline_logit, sum, delta, ig {COL: v}, attention_weight {...}, rollout_weight {...}}]} */
+cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name);
+
+/* One input's stored integrated gradients against its values, one entry per patient with
+ * a stored ig explanation (rowid order): a dependence view (TUI Models screen d). A text
+ * input's value is the index of its category in cats (order of first appearance); a
+ * missing value NAN. 0 or a status (EX_DATAERR for an input the model does not have);
+ * n 0 when nothing is stored. ops_dependence_free. */
+typedef struct ops_dependence {
+	char *column;
+	long n;
+	double *value, *attr;
+	int ncat;
+	char **cats;
+} ops_dependence;
+int ops_dependence_load(sqlite3 *db, const char *model_name, const char *column,
+			ops_dependence *out, lm_err *err);
+void ops_dependence_free(ops_dependence *d);
+
+/* ---- patients who are not in the workbench (ops_input.c) ---- */
+
+/* A CSV of new patients read for a model: imported through lumen import into a temporary
+ * file (removed at once), checked, and encoded with the model's final network's inputs. */
+typedef struct ops_input {
+	char *csv;
+	frame f;        /* every column of the CSV, in file order */
+	int idcol;      /* the id column in f, -1 none */
+	long n;
+	char **id;      /* n ids (the id column's text, or the row number) */
+	float *X;       /* n x m->spec.nslot, the final network's encoding */
+} ops_input;
+/* Reads csv (id/row_ids: as lumen import's --id/--row-ids; visits: its visits CSV for a
+ * sequence model, NULL: every sequence empty) and checks it against the
+ * workbench and model m; every error is one line "CSV:LINE[:COL]: reason" with EX_DATAERR:
+ * a model input missing from the header (line 1), a column the cohort does not have (line 1,
+ * its position), text in a column the cohort holds as numbers, a value other than 0/1 in a
+ * boolean column, or a category of a model input that the cohort never had (the line and
+ * column of the first such cell). 0 or a status; ops_input_free (safe on a failed load). */
+int ops_input_load(sqlite3 *db, const model *m, const char *csv, const char *visits,
+		   const char *id, int row_ids, ops_input *out, lm_err *err);
+/* The row of the patient with this id, or -1. */
+long ops_input_find(const ops_input *in, const char *id);
+void ops_input_free(ops_input *in);
+
+/* ---- external validation (ops_validate.c) ---- */
+
+typedef struct ops_validate_opts {
+	const char *model;
+	const char *input;     /* OTHER.csv: the cohort's columns and the model's outcome */
+	const char *id;        /* its id column (NULL: found by name), or row_ids */
+	int row_ids;
+	const char *by;        /* per-group figures by this column of OTHER.csv (NULL: the first
+				* group column of the workbench that OTHER.csv has, else none) */
+	double horizon;        /* survival: the time of the risk, Brier and calibration (NAN:
+				* the model's horizon) */
+	int bins;              /* calibration curve: equal-width bins of p (binary) or groups of
+				* equal size by predicted risk (survival); default 10 */
+	int store;             /* 1 (default): a row of `validations` and of access_log */
+} ops_validate_opts;
+void ops_validate_opts_defaults(ops_validate_opts *o);
+
+typedef struct ops_vgroup {
+	char *label;
+	long n, events;
+	double disc;           /* AUC (binary) or Harrell's C (survival) */
+	double brier;          /* Brier (binary), IPCW Brier at the horizon (survival) */
+	double mean_pred;      /* mean predicted risk (survival: by the horizon) */
+	double observed;       /* share of events (binary), Kaplan-Meier risk by the horizon */
+	double citl;           /* binary: calibration-in-the-large (metrics.h), else NAN */
+} ops_vgroup;
+
+typedef struct ops_validation {
+	long id;               /* validations.id once stored, else 0 */
+	char *model, *arch, *input;
+	char sha256[65];
+	int survival;          /* a Cox (linear or neural) model */
+	long nrow, left_out;   /* patients in OTHER.csv, and those without an outcome */
+	ops_vgroup all;        /* the figures over every patient with an outcome */
+	double horizon;        /* survival */
+	double uno_c, auc_t;   /* survival: Uno's C, the time-dependent AUC at the horizon */
+	double ap;             /* binary: average precision */
+	double slope, slope_se; /* binary: logistic recalibration slope; survival: the Cox
+				 * coefficient of the linear predictor in OTHER.csv (se) */
+	double intercept, citl; /* binary: recalibration intercept and calibration-in-the-large */
+	int ncal;              /* calibration curve: mean predicted, observed, patients per bin */
+	double *cal_pred, *cal_obs;
+	long *cal_n;
+	char *by;              /* per group (G groups, in order of appearance) */
+	int G;
+	ops_vgroup *group;
+	/* per patient of OTHER.csv (nrow), for charts and scripts: risk, linear predictor or
+	 * logit, binary outcome (NAN missing), time (NAN missing) and event */
+	double *p, *lp, *y, *time;
+	int *event;
+} ops_validation;
+
+/* Scores OTHER.csv (checked as ops_input_load checks it) with the model's final network and
+ * measures it against the outcomes there; stores it when o->store. EX_DATAERR for a model
+ * that is neither binary nor survival, an outcome column missing from OTHER.csv
+ * ("OTHER.csv:1: no column 'status' ..."), fewer than 2 patients with an outcome. 0 or a
+ * status; ops_validation_free (safe on a failed run). */
+int ops_validate_run(sqlite3 *db, const ops_validate_opts *o, ops_validation *out,
+		     lm_err *err);
+void ops_validation_free(ops_validation *v);
+/* {id, model, arch, input, sha256, kind, patients, left_out, n, events, auc|c_index, brier,
+ *  mean_predicted, observed, horizon, uno_c, auc_at_horizon, average_precision,
+ *  calibration_slope[_se], calibration_intercept, calibration_in_the_large,
+ *  calibration_curve [{n, predicted, observed}], by, groups [{group, n, events, ...}]} */
+cJSON *ops_validation_json(const ops_validation *v);
+/* The stored validations of a model, oldest first (an empty array when there are none):
+ * each ops_validation_json with its id and created_at. The caller deletes it. */
+cJSON *ops_validations_json(sqlite3 *db, long model_id);
+/* One line per validation of such an array, indented, for lumen models. */
+void ops_validations_print(FILE *out, const cJSON *vals);
+
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
 	const char *model;
@@ -438,6 +588,7 @@ typedef struct ops_explain_opts {
 	long nrows;
 	void (*progress)(void *ctx, long done, long total); /* may be NULL */
 	void *ctx;
+	ops_explain_table *table; /* not NULL: filled with every patient's numbers as stored */
 } ops_explain_opts;
 
 typedef struct ops_explain {
@@ -468,6 +619,14 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 void ops_explain_free(ops_explain *r);
 /* As lumen explain --json prints it. */
 cJSON *ops_explain_json(const ops_explain *r);
+
+/* Explains rows (NULL: all) of new patients with the final network (the rule above: they
+ * have no out-of-fold risk), as ops_explain_run does the cohort, into a table; nothing is
+ * stored. o->method, o->ig and o->baseline as for ops_explain_run; co is the model's cohort
+ * (the baseline's source). 0 or a status. */
+int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_input *in,
+		      const long *rows, long nrows, const ops_explain_opts *o,
+		      ops_explain_table *out, lm_err *err);
 
 /* The network and the matching baseline for a patient: fold >= 0 and the model has fold
  * models: fold[fold] with its own input statistics; otherwise the final network. Encodes the

@@ -110,6 +110,53 @@ static void chunk_progress(void *ctx, long done, long total)
 		p->fn(p->ctx, p->before + done, p->total);
 }
 
+/* The network of each listed patient: the fold of its stored out-of-fold prediction when the
+ * model kept that fold's network, else -1 (the final network). */
+static void nets_of_rows(const model *m, const ig_inputs *co, const ops_predictions *pr,
+			 const long *rows, long n, int *net_of)
+{
+	for (long q = 0; q < n; q++) {
+		long i = ops_predictions_find(pr, co->f.rowid[rows[q]]);
+		int k = i >= 0 ? pr->fold[i] : -1;
+		net_of[q] = k >= 0 && k < m->nfold && m->fold && m->fold[k] ? k : -1;
+	}
+}
+
+/* Fills t's per-patient arrays (taken over: the caller's pointers are set to NULL). */
+static int table_take(sqlite3 *db, const model *m, const ig_inputs *co, const long *rows,
+		      long n, const char *btext, float **cols, float **logit, float **fb,
+		      float **delta, int **steps, float **last, float **roll,
+		      ops_explain_table *t, lm_err *err)
+{
+	ops_predictions pr;
+	int st = ops_predictions_load_id(db, m->id, &pr, err);
+	if (st) {
+		ops_predictions_free(&pr);
+		return st;
+	}
+	memset(t, 0, sizeof *t);
+	t->n = n;
+	t->ncol = m->spec.ncolumn;
+	t->col = xcalloc((size_t)(t->ncol ? t->ncol : 1), sizeof *t->col);
+	for (int j = 0; j < t->ncol; j++)
+		t->col[j] = xstrdup(m->spec.columns[j]);
+	t->id = xcalloc((size_t)(n ? n : 1), sizeof *t->id);
+	char buf[256];
+	for (long q = 0; q < n; q++)
+		t->id[q] = co->id_col >= 0
+				   ? xstrdup(frame_cell_text(&co->f, co->id_col, rows[q], buf, sizeof buf))
+				   : xasprintf("%ld", co->f.rowid[rows[q]]);
+	t->net = xmallocarray((size_t)(n ? n : 1), sizeof *t->net);
+	nets_of_rows(m, co, &pr, rows, n, t->net);
+	ops_predictions_free(&pr);
+	snprintf(t->baseline, sizeof t->baseline, "%s", btext);
+	t->attr = *cols, t->logit = *logit, t->base_logit = *fb, t->delta = *delta;
+	t->steps = *steps, t->last = *last, t->roll = *roll;
+	*cols = *logit = *fb = *delta = *last = *roll = NULL;
+	*steps = NULL;
+	return 0;
+}
+
 /* Patients a block when a cohort is explained (see ops_explain_cohort). */
 #define EXPLAIN_BLOCK 16384
 
@@ -129,11 +176,7 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	const nn_spec *fs = nn_get_spec(m->final);
 	int hl = fs->n_blocks * fs->n_heads * fs->n_tokens, nt = fs->n_tokens;
 	int *net_of = xmallocarray((size_t)(n ? n : 1), sizeof *net_of);
-	for (long q = 0; q < n; q++) {
-		long i = ops_predictions_find(&pr, co->f.rowid[rows[q]]);
-		int k = i >= 0 ? pr.fold[i] : -1;
-		net_of[q] = k >= 0 && k < m->nfold && m->fold && m->fold[k] ? k : -1;
-	}
+	nets_of_rows(m, co, &pr, rows, n, net_of);
 	ops_predictions_free(&pr);
 	long *sub = xmallocarray((size_t)(n ? n : 1), sizeof *sub);
 	long *idx = xmallocarray((size_t)(n ? n : 1), sizeof *idx);
@@ -223,6 +266,9 @@ typedef struct run_sink {
 	double *ig_abs, *ig_sum, *ro_abs, *ro_sum; /* ncolumn each */
 	float *cols;                               /* a block's column sums */
 	double *agree;                             /* a block's agreement */
+	/* the per-patient table (ops_explain_opts.table), kept whole only when asked for:
+	 * n x ncolumn attributions, last-layer attention and rollout */
+	float *t_cols, *t_last, *t_roll;
 } run_sink;
 
 static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
@@ -239,6 +285,8 @@ static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
 		r->steps[q] = b->steps[j];
 		float *c = r->cols + (size_t)j * (size_t)nc;
 		enc_sum_to_columns(&r->m->spec, b->attr + (size_t)j * (size_t)ns, c);
+		if (r->t_cols)
+			memcpy(r->t_cols + (size_t)q * (size_t)nc, c, (size_t)nc * sizeof *c);
 		for (int k = 0; k < nc; k++) {
 			r->ig_abs[k] += fabs((double)c[k]);
 			r->ig_sum[k] += (double)c[k];
@@ -246,6 +294,11 @@ static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
 	}
 	for (long j = 0; b->roll && j < b->n; j++) {
 		const float *ro = b->roll + (size_t)j * (size_t)nc;
+		if (r->t_roll) {
+			memcpy(r->t_roll + (size_t)b->q[j] * (size_t)nc, ro, (size_t)nc * sizeof *ro);
+			memcpy(r->t_last + (size_t)b->q[j] * (size_t)nc, b->last + (size_t)j * (size_t)nc,
+			       (size_t)nc * sizeof *ro);
+		}
 		for (int k = 0; k < nc; k++) {
 			r->ro_abs[k] += fabs((double)ro[k]);
 			r->ro_sum[k] += (double)ro[k];
@@ -317,7 +370,15 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 
 	size_t nn1 = (size_t)(n ? n : 1), nc1 = (size_t)(nc ? nc : 1);
 	run_sink rs = {db, NULL, m, &co->f, rows, out->btext, NULL, NULL, NULL, NULL,
-		       NULL, NULL, NULL, NULL, NULL, NULL};
+		       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	if (o->table) {
+		if (do_ig)
+			rs.t_cols = xcalloc(nn1 * nc1, sizeof *rs.t_cols);
+		if (do_attn) {
+			rs.t_last = xcalloc(nn1 * nc1, sizeof *rs.t_last);
+			rs.t_roll = xcalloc(nn1 * nc1, sizeof *rs.t_roll);
+		}
+	}
 	rs.logit = xmallocarray(nn1, sizeof *rs.logit);
 	rs.fb = xcalloc(nn1, sizeof *rs.fb);
 	rs.delta = xcalloc(nn1, sizeof *rs.delta);
@@ -395,6 +456,20 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 			out->rel_p99 = 0;
 		free(rel);
 	}
+	if (!st && o->table) {
+		float *tfb = do_ig ? rs.fb : NULL, *tdelta = do_ig ? rs.delta : NULL;
+		int *tsteps = do_ig ? rs.steps : NULL;
+		st = table_take(db, m, co, rows, n, out->btext, &rs.t_cols, &rs.logit, &tfb, &tdelta,
+				&tsteps, &rs.t_last, &rs.t_roll, o->table, err);
+		if (do_ig) { /* now the table's */
+			rs.fb = tfb;
+			rs.delta = tdelta;
+			rs.steps = tsteps;
+		}
+	}
+	free(rs.t_cols);
+	free(rs.t_last);
+	free(rs.t_roll);
 	free(rows);
 	free(base);
 	free(rs.logit);

@@ -84,10 +84,10 @@ eq "predict is in the access log" "$(sq "SELECT count(*) FROM access_log WHERE a
 cut -d, -f1-5,7- "$T/new.csv" >"$T/nosex.csv"
 run predict "$W" --model logreg-status --input "$T/nosex.csv"
 eq "missing column: status 65" "$RC" 65
-eq "missing column: message" "$ERR" "lumen: predict: $T/nosex.csv: no column 'sex' (model 'logreg-status' needs it)"
+eq "missing column: message" "$ERR" "lumen: predict: $T/nosex.csv:1: no column 'sex' (model 'logreg-status' needs it)"
 sed 's/,14.5,/,high,/' "$T/new.csv" >"$T/text.csv"
 run predict "$W" --model logreg-status --input "$T/text.csv"
-eq "text in a numeric column: message" "$ERR" "lumen: predict: $T/text.csv:2:11: column 'bili': 'high' is not a number"
+eq "text in a numeric column: message" "$ERR" "lumen: predict: $T/text.csv:2:11: column 'bili': 'high' is not a number (the cohort's column is real)"
 run predict "$W" --model nothing
 eq "unknown model" "$RC/$ERR" "65/lumen: predict: no model 'nothing'; lumen models FILE lists them"
 

@@ -173,16 +173,23 @@ def g4(x):
     return "NA" if x is None else "%.4g" % x
 
 
+def pos(x):
+    # the ratios the log axis can draw: positive and finite (else a gap, NA)
+    return x is not None and 0 < x < float("inf")
+
+
 pairs = []
 for title, key in [("Selection rate", "selection_rate"), ("True-positive rate", "tpr"),
-                   ("False-positive rate", "fpr"),
-                   ("Calibration-in-the-large (mean risk - observed rate)",
-                    "calibration_in_the_large")]:
-    rows = table("**%s by %s** (bar chart)" % (title, by))
+                   ("False-positive rate", "fpr"), ("Positive predictive value", "ppv")]:
+    rows = table("**%s by %s: ratio to %s" % (title, by, show(audit["reference"])))
     pairs.append((len(groups), len(rows)))
     for g, r in zip(groups, rows):
-        pairs.append((show(g["group"]) + (" (small)" if g["too_small"] else ""), r["label"]))
-        pairs.append((g4(g["metrics"][key]["value"]), r["value"]))
+        d = g["disparities"][key]
+        pairs.append((show(g["group"]) + (" (reference)" if g["group"] == audit["reference"] else "")
+                      + (" (small)" if g["too_small"] else ""), r["label"]))
+        for k, col in [("ratio", "value"), ("ratio_lower", "lower"), ("ratio_upper", "upper")]:
+            x = d.get(k)
+            pairs.append((g4(x) if pos(x) else "NA", r[col]))
 section("charts", pairs)
 
 # "Why the groups differ": the top inputs overall and per group, the charts and the warnings

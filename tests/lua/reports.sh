@@ -98,20 +98,20 @@ if python3 -c 'import json' 2>/dev/null; then
 		"classification: 45 figures, 0 differ" "calibration: 37 figures, 0 differ" \
 		"intervals: 25 figures, 0 differ" "disparities: 9 figures, 0 differ" \
 		"summary: 10 figures, 0 differ" "thresholds: 29 figures, 0 differ" \
-		"charts: 36 figures, 0 differ" "why: 1 figures, 0 differ")" \
+		"charts: 68 figures, 0 differ" "why: 1 figures, 0 differ")" \
 		--bins age=40,50,60 --bootstrap 200 --seed 1 -- bili_risk age 0.5 200 bins=age=40,50,60
 	audit_check "youden, reference, tolerance, seed" "$T/wb2.lumen" bili_risk age \
 		"$(printf '%s\n' "classification: 34 figures, 0 differ" "calibration: 28 figures, 0 differ" \
 		"intervals: 19 figures, 0 differ" "disparities: 8 figures, 0 differ" \
 		"summary: 10 figures, 0 differ" "thresholds: 22 figures, 0 differ" \
-		"charts: 28 figures, 0 differ" "why: 1 figures, 0 differ")" \
+		"charts: 52 figures, 0 differ" "why: 1 figures, 0 differ")" \
 		--bins age=45,55 --threshold youden --reference 'age 45-55' --tolerance 0.9 \
 		--bootstrap 50 --seed 7 -- model=bili_risk by=age bins=age=45,55 threshold=youden \
 		'reference=age 45-55' tolerance=0.9 bootstrap=50 seed=7
 	audit_check "lr by sex, no bootstrap" "$T/wb.lumen" lr sex "$(printf '%s\n' \
 		"classification: 23 figures, 0 differ" "calibration: 19 figures, 0 differ" \
 		"disparities: 1 figures, 0 differ" "summary: 10 figures, 0 differ" \
-		"thresholds: 15 figures, 0 differ" "charts: 20 figures, 0 differ" \
+		"thresholds: 15 figures, 0 differ" "charts: 36 figures, 0 differ" \
 		"why: 1 figures, 0 differ")" \
 		--threshold 0.3 -- lr sex 0.3 0
 	# "Why the groups differ" with stored IG attributions: a model trained and explained on
@@ -124,7 +124,7 @@ if python3 -c 'import json' 2>/dev/null; then
 	audit_check "why the groups differ, with attributions" "$T/wb2.lumen" lr2 age \
 		"$(printf '%s\n' "classification: 34 figures, 0 differ" "calibration: 28 figures, 0 differ" \
 		"disparities: 8 figures, 0 differ" "summary: 10 figures, 0 differ" \
-		"thresholds: 22 figures, 0 differ" "charts: 28 figures, 0 differ" \
+		"thresholds: 22 figures, 0 differ" "charts: 52 figures, 0 differ" \
 		"why: 66 figures, 0 differ")" \
 		--bins age=45,55 -- lr2 age 0.5 0 bins=age=45,55
 	run audit "$T/wb2.lumen" --model lr2 --by age --bins age=45,55
