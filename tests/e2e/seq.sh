@@ -49,6 +49,29 @@ eq "visits in any row order: sorted by time at import" "$OUT" "$COH"
 run predict "$W" --model gru --input "$S/patients.csv"
 eq "no visits file: empty sequences (exit 0)" "$RC" 0
 check "no visits changes the risk" [ "$OUT" != "$COH" ]
+# explain new patients of a sequence model with their visits: the final network's logit of
+# predict --input, and each row adds up (baseline + sum = logit within delta)
+run predict "$W" --model gru --input "$S/patients.csv" --input-visits "$S/visits.csv" --json
+PL=$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)[:5]; print(" ".join("%.4f" % x["logit"] for x in r))')
+run explain "$W" --model gru --input "$S/patients.csv" --input-visits "$S/visits.csv" --csv "$T/x.csv"
+eq "explain --input --input-visits: exit 0" "$RC" 0
+EL=$(/usr/bin/python3 - "$T/x.csv" <<'PY'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["method"] == "ig"][:5]
+print(" ".join("%.4f" % float(r["logit"]) for r in rows))
+PY
+)
+eq "explain --input --input-visits: the logits of predict --input" "$EL" "$PL"
+bad=$(/usr/bin/python3 - "$T/x.csv" <<'PY'
+import csv, sys
+n = 0
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["method"] == "ig" and abs(float(r["baseline_logit"]) + float(r["sum"]) - float(r["logit"])) > float(r["delta"]) + 1e-4:
+        n += 1
+print(n)
+PY
+)
+eq "explain --input --input-visits: every row adds up" "$bad" 0
 run predict "$W" --model gru --input-visits "$S/visits.csv"
 eq "--input-visits alone is a usage error" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: predict: --input-visits goes with --input NEW.csv"
 
