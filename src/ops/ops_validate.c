@@ -60,7 +60,7 @@ static int outcomes(const model *m, const ops_input *in, ops_validation *v, lm_e
 		return st;
 	}
 	/* a classifier of "the event by a horizon" (lumen train --time --event --horizon): its
-	 * outcome from the time and event columns by train_horizon_target's rule — 1 for an
+	 * outcome from the time and event columns by ops_horizon_target's rule — 1 for an
 	 * event at or before the horizon, 0 for a patient followed to the horizon, unknown for
 	 * one censored before it */
 	cJSON *h = cJSON_Parse(m->hyper_json ? m->hyper_json : "");
