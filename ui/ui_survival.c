@@ -261,7 +261,17 @@ static void survival_draw(ui_app *a)
 #undef CY
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_fill(y, 0, COLS, ' ');
-	ui_put(y++, 0, COLS, "  curve                     n  events  median  (95% CI)");
+	/* the curves' names: 22 columns, more for longer names when the terminal has room */
+	int lw = 22;
+	for (int g = 0; g < ks.G; g++) {
+		int w = ui_text_width(ks.res.label[g]);
+		if (w > lw)
+			lw = w;
+	}
+	if (lw > COLS - 40)
+		lw = COLS - 40 > 22 ? COLS - 40 : 22;
+	snprintf(t, sizeof t, "  %-*s %5s %7s  median  (95%% CI)", lw, "curve", "n", "events");
+	ui_put(y++, 0, COLS, t);
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
 	for (int g = 0; g < ks.G && y < LINES - 2; g++) {
 		const km_curve *c = &ks.res.curve[g];
@@ -276,8 +286,8 @@ static void survival_draw(ui_app *a)
 			snprintf(ci, sizeof ci, "(%.0f to .)", c->median_lower);
 		else
 			snprintf(ci, sizeof ci, "(%.0f to %.0f)", c->median_lower, c->median_upper);
-		snprintf(t, sizeof t, "%d %-22.22s %5ld %7ld  %s  %s", g + 1, ks.res.label[g], c->n,
-			 c->events, med, ci);
+		snprintf(t, sizeof t, "%d %-*.*s %5ld %7ld  %s  %s", g + 1, lw, lw, ks.res.label[g],
+			 c->n, c->events, med, ci);
 		ui_put(y++, 0, COLS, t);
 	}
 	if (ks.have && ks.res.have_lr)

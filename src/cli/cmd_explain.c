@@ -254,6 +254,23 @@ static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 	return st;
 }
 
+/* The completeness error as a clinician reads it: "< 0.001" or 3 decimals, and its share of
+ * f(x) - f(baseline) as "< 0.01%" or a percentage (no e-notation). */
+static const char *completeness_text(double delta, double rel, char *buf, size_t len)
+{
+	char a[32], b[32];
+	if (delta < 0.0005)
+		snprintf(a, sizeof a, "< 0.001");
+	else
+		snprintf(a, sizeof a, "%.3f", delta);
+	if (100 * rel < 0.01)
+		snprintf(b, sizeof b, "< 0.01%%");
+	else
+		snprintf(b, sizeof b, "%.2f%%", 100 * rel);
+	snprintf(buf, len, "%s (%s", a, b);
+	return buf;
+}
+
 /* ---- one patient: the patient view of src/ops, the same as the TUI's and Lua's ---- */
 
 static void ordinal(char *buf, size_t len, double p)
@@ -389,9 +406,10 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			printf("Visits read: none (an empty sequence); padded steps %+.3f\n",
 			       (double)va.padded);
 		}
-		printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
-		       pv.delta, 100 * rel, pv.logit - pv.baseline_logit, pv.steps,
-		       ig_rule_name(pv.io.rule));
+		char ct[96];
+		printf("Completeness error: %s of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
+		       completeness_text(pv.delta, rel, ct, sizeof ct), pv.logit - pv.baseline_logit,
+		       pv.steps, ig_rule_name(pv.io.rule));
 		if (nc > 0 && !isnan(pv.f[0].weight)) {
 			/* attention weights are unsigned: a ranking, never a direction */
 			const ops_factor **byw = xmallocarray((size_t)nc, sizeof *byw);
@@ -476,9 +494,11 @@ static void print_new_patient(const model *m, const ops_input *in, long row,
 			printf("  (none)\n");
 	}
 	double d = fabs(logit - bl);
-	printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps\n",
-	       (double)t->delta[0], d > 0 ? 100 * (double)t->delta[0] / d : 0.0, logit - bl,
-	       t->steps[0]);
+	char ct[96];
+	printf("Completeness error: %s of f(x) - f(baseline) = %+.3f), %d steps\n",
+	       completeness_text((double)t->delta[0], d > 0 ? (double)t->delta[0] / d : 0.0, ct,
+				 sizeof ct),
+	       logit - bl, t->steps[0]);
 	free(ord);
 }
 
