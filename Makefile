@@ -75,6 +75,11 @@ $(BUILD)/bench/cox_bench: bench/cox_bench.c $(LIBOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
 
+# the GRU's benchmark program (bench/bench_gru.sh builds it on demand)
+$(BUILD)/bench/gru_bench: bench/gru_bench.c $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LIBS)
+
 # the engine's benchmark program (bench/bench_train.sh builds it on demand)
 $(BUILD)/bench/nn_bench: bench/nn_bench.c $(LIBOBJ)
 	@mkdir -p $(dir $@)

@@ -398,6 +398,11 @@ static long default_chunk_rows(const nn_spec *sp)
 		double T = sp->n_tokens + 1;
 		per_row = T * (sp->n_blocks * (12.0 * sp->d_model + 3.0 * sp->d_ffn + sp->n_heads * T) +
 			       8.0 * sp->d_model);
+	} else if (sp->arch == NN_GRU || sp->arch == NN_CNN || sp->arch == NN_CNNGRU) {
+		/* the sequence workspace of nn_seq.c: gates and states of every step */
+		double K = sp->seq_steps, F = sp->seq_feat, H = sp->gru_hidden, C = sp->conv_channels;
+		per_row = K * (10.0 * H + (3.0 + 2.0 * sp->conv_width) * F + 3.0 * C + 2.0 * (F > C ? F : C)) +
+			  sp->n_in + 4.0 * sp->hidden[0];
 	} else {
 		per_row = sp->n_in;
 		for (int i = 0; i < sp->n_hidden && sp->arch == NN_MLP; i++)

@@ -2,6 +2,7 @@
  * for every patient, the baselines stored with the model, and one patient explained on the
  * fly. The kernels (paths, quadrature, the batched and exact rules) stay in ig.c. */
 #include "ig.h"
+#include "../src/data/visits_enc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 	const enc_spec *sp = &m->spec;
 	const char **names = xcalloc((size_t)sp->ncolumn + 2, sizeof *names);
 	int nn = 0;
-	for (int j = 0; j < sp->ncolumn; j++)
+	for (int j = 0; j < venc_static_columns(sp); j++)
 		names[nn++] = sp->columns[j];
 	int tcol = -1, icol = -1;
 	for (int j = 0; j < nn; j++)
@@ -48,6 +49,9 @@ int ig_inputs_load(sqlite3 *db, const model *m, ig_inputs *c, lm_err *err)
 		}
 	}
 	st = frame_load(db, "patients", names, nn, &c->f, err);
+	int S, K, F;
+	if (!st && venc_geometry(sp, &S, &K, &F) && (st = venc_attach(db, &c->f, err)))
+		frame_free(&c->f);
 	if (!st) {
 		store_columns_free(&cols);
 		c->id_col = icol;

@@ -15,6 +15,7 @@
 #include "../src/stats/audit_why.h"
 #include "../src/stats/groups.h"
 #include "../src/ops/ops.h"
+#include "../src/data/labels.h"
 #include "ui_effect.h"
 #include "ui_impl.h"
 
@@ -110,6 +111,18 @@ static void run_audit(ui_app *a)
 		return;
 	}
 	as.have_au = 1;
+	/* the groups shown in words ("sex=f" -> "Sex female" when sex has words, labels.h);
+	 * the screen's own copy, after the audit has run */
+	store_columns cols;
+	if (store_columns_load(a->db, "patients", &cols, NULL) == 0) {
+		for (int g = 0; g < as.au.g.n; g++) {
+			char w[300];
+			lbl_group_text(&cols, as.au.g.label[g], w, sizeof w);
+			free(as.au.g.label[g]);
+			as.au.g.label[g] = xstrdup(w);
+		}
+		store_columns_free(&cols);
+	}
 	/* over the same patients as the audit; an SQL error is said in the panel only */
 	if (audit_why_compute(a->db, a->co.model_id, as.au.rowid, as.au.group, as.au.nrow,
 			      as.au.g.n, spec, &as.why, &err))

@@ -70,7 +70,7 @@ static void cohort_draw(ui_app *a)
 		if (j == c->sort_col)
 			arrow = a->ascii ? (c->sort_desc ? "v" : "^") : (c->sort_desc ? "▼" : "▲");
 		snprintf(t, sizeof t, j == a->sel_col ? "[%s%s]" : "%s%s", k->label, arrow);
-		ui_put(hy, x, k->width + (j == a->sel_col ? 2 : 0), t);
+		ui_put_fit(hy, x, k->width + (j == a->sel_col ? 2 : 0), t);
 		x += k->width + 1;
 		last = j;
 	}

@@ -339,8 +339,9 @@ static void draw_curve(ui_app *a, int y0)
 	double tmax = k->m > 0 ? k->time[k->m - 1] : pv->m->surv_horizon;
 	double h = isnan(ps.horizon) ? pv->m->surv_horizon : ps.horizon;
 	char t[200];
-	snprintf(t, sizeof t, "risk by t = %g: %.3f (patient), %.3f (cohort); h: another t", h,
-		 ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
+	char hn[48];
+	snprintf(t, sizeof t, "risk by t = %s: %.3f (patient), %.3f (cohort); h: another t",
+		 lbl_num(h, 6, hn, sizeof hn), ops_patient_risk_at(pv, h), 1 - km_surv_at(k, h, NULL, NULL));
 	ui_put(y0, 2, COLS - 4, t);
 	snprintf(t, sizeof t, "S(t) by %s (column '%s'), each curve named at its end", "time",
 		 ps.km.time ? ps.km.time : "time");
@@ -370,7 +371,9 @@ static void draw_curve(ui_app *a, int y0)
 		snprintf(t, sizeof t, "%4.2f", 1 - r / 4.0);
 		ui_put(y0 + 2 + (ph - 1) * r / 4, 2, 5, t);
 	}
-	snprintf(t, sizeof t, "0%*s%g", pw - 2, "", tmax);
+	char tn[48];
+	lbl_num(tmax, 6, tn, sizeof tn);
+	snprintf(t, sizeof t, "0%*s%s", pw - 1 - (int)strlen(tn), "", tn);
 	ui_put(y0 + 2 + ph, 8, pw + 4, t);
 	/* the curves are told apart by a name at their ends (not by colour) */
 	double sp = psv[NPT - 1], sk = km_surv_at(k, tmax, NULL, NULL);
@@ -391,9 +394,24 @@ static void draw_visits(ui_app *a, int y0)
 		ui_put(y0, 2, COLS - 4, "no visits for this patient");
 		return;
 	}
-	char t[160];
-	snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.vis.nvisit, ps.vis.time_col[0] ? " by " : "",
-		 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	char t[320];
+	/* a sequence model's attributions per visit x lab: a second heat map, aligned with the
+	 * sparklines visit for visit (ops_visit_attr_get), and the visit that moved the risk most */
+	ops_visit_attr va;
+	int have_va = ps.have_pv && ops_visit_attr_get(&ps.pv, &va) == 0;
+	float amax = 0;
+	for (int i = 0; have_va && i < va.nvisit * va.nlab; i++)
+		amax = fabsf(va.m[i]) > amax ? fabsf(va.m[i]) : amax;
+	if (have_va && va.top >= 0) {
+		int g = va.first + va.top;
+		snprintf(t, sizeof t, "%d visits; heat vs mean | IG %s+%s-; visit %d (%s %.6g) moved "
+			 "risk most: %+.3f", ps.vis.nvisit, a->ascii ? "P" : "░", a->ascii ? "N" : "▁",
+			 g + 1, ps.vis.time_col[0] ? ps.vis.time_col : "#",
+			 g < ps.vis.nvisit ? ps.vis.time[g] : (double)(g + 1), (double)va.visit[va.top]);
+	} else {
+		snprintf(t, sizeof t, "%d visits%s%s; heat: %s", ps.vis.nvisit, ps.vis.time_col[0] ? " by " : "",
+			 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
+	}
 	ui_put(y0, 2, COLS - 4, t);
 	int plot_h = LINES - 1 - y0 - 2 - ps.vis.nlab;
 	int list_h = ps.vis.nlab;
@@ -403,27 +421,46 @@ static void draw_visits(ui_app *a, int y0)
 	}
 	if (a->lab >= ps.vis.nlab)
 		a->lab = ps.vis.nlab - 1;
-	int sw = ps.vis.nvisit < 20 ? ps.vis.nvisit : 20;
+	int swmax = have_va ? 16 : 20, sw = ps.vis.nvisit < swmax ? ps.vis.nvisit : swmax;
 	int first = a->lab >= list_h ? a->lab - list_h + 1 : 0;
+	int nw = COLS >= 110 ? 28 : 16, sx = 2 + nw + 1; /* the labs' labels, then the sparklines */
 	for (int i = 0; i < list_h && first + i < ps.vis.nlab; i++) {
 		int li = first + i;
 		const ops_lab *l = &ps.vis.labs[li];
 		int y = y0 + 1 + i;
 		if (li == a->lab)
 			mvaddch(y, 0, '>');
-		ui_put(y, 2, 12, l->name);
+		ui_put_fit(y, 2, nw, l->name);
 		int off = ps.vis.nvisit > sw ? ps.vis.nvisit - sw : 0; /* the latest visits */
-		ui_sparkline(a, y, 15, sw, l->v + off, sw);
+		ui_sparkline(a, y, sx, sw, l->v + off, sw);
 		for (int v = 0; v < sw; v++) {
 			double z = l->sd > 0 ? (l->v[off + v] - l->mean) / (2 * l->sd) : (double)NAN;
-			ui_heat_cell(a, y, 15 + sw + 2 + v, z);
+			ui_heat_cell(a, y, sx + sw + 2 + v, z);
+		}
+		int xt = sx + 2 * sw + 4;
+		if (have_va) {
+			int j = -1;
+			for (int q = 0; q < va.nlab; q++)
+				if (!strcmp(va.lab[q], l->name))
+					j = q;
+			for (int v = 0; v < sw; v++) {
+				int r = off + v - va.first; /* the model's step of this visit */
+				double z = j >= 0 && r >= 0 && r < va.nvisit && amax > 0
+						   ? (double)(va.m[(size_t)r * va.nlab + j] / amax) : (double)NAN;
+				if (j >= 0 && r >= 0 && r < va.nvisit)
+					ui_heat_cell(a, y, xt + v, z);
+				else
+					mvaddch(y, xt + v, a->ascii ? '.' : ' ');
+			}
+			xt += sw + 2;
 		}
 		double last = NAN;
 		for (int v = 0; v < ps.vis.nvisit; v++)
 			if (!isnan(l->v[v]))
 				last = l->v[v];
-		snprintf(t, sizeof t, "last %.4g", last);
-		ui_put(y, 15 + 2 * sw + 4, COLS - (15 + 2 * sw + 4), t);
+		char n[48];
+		snprintf(t, sizeof t, "last %s", lbl_num(last, 4, n, sizeof n));
+		ui_put_fit(y, xt, COLS - xt, t);
 	}
 	const ops_lab *l = &ps.vis.labs[a->lab];
 	int py = y0 + 1 + list_h;
@@ -437,10 +474,14 @@ static void draw_visits(ui_app *a, int y0)
 		}
 	if (!(hi > lo))
 		hi = lo + 1;
-	snprintf(t, sizeof t, "%s over %s: %.4g .. %.4g", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits", lo, hi);
-	ui_put(py, 2, COLS - 4, t);
+	char nlo[48], nhi[48];
+	snprintf(t, sizeof t, "%s over %s: %s .. %s", l->name, ps.vis.time_col[0] ? ps.vis.time_col : "visits",
+		 lbl_num(lo, 4, nlo, sizeof nlo), lbl_num(hi, 4, nhi, sizeof nhi));
+	ui_put_fit(py, 2, COLS - 4, t);
 	ui_plot(a, py + 1, 2, COLS - 4, plot_h - 1, ps.vis.time, l->v, ps.vis.nvisit, ps.vis.time[0],
 		ps.vis.time[ps.vis.nvisit - 1] > ps.vis.time[0] ? ps.vis.time[ps.vis.nvisit - 1] : ps.vis.time[0] + 1, lo, hi);
+	if (have_va)
+		ops_visit_attr_free(&va);
 }
 
 static void step_patient(ui_app *a, int d)

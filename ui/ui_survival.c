@@ -100,6 +100,12 @@ static void build(ui_app *a)
 		return;
 	}
 	ks.have = 1;
+	for (int g = 0; g < ks.res.G; g++) { /* the curves named in words (labels.h) */
+		char w[300];
+		lbl_group_text(&cols, ks.res.label[g], w, sizeof w);
+		free(ks.res.label[g]);
+		ks.res.label[g] = xstrdup(w);
+	}
 	ks.G = ks.res.G < KM_MAXG ? ks.res.G : KM_MAXG;
 	ks.tmax = 0;
 	for (int g = 0; g < ks.res.G; g++)

@@ -175,7 +175,9 @@ static void ordinal(char *buf, size_t len, double p)
 static void factor_line(const ops_factor *f)
 {
 	char where[64];
-	if (isnan(f->pct))
+	if (!strncmp(f->name, "visits.", 7)) /* a sequence model's lab over the visits */
+		snprintf(where, sizeof where, "summed over them");
+	else if (isnan(f->pct))
 		snprintf(where, sizeof where, "missing");
 	else if (f->is_share)
 		snprintf(where, sizeof where, "%.0f%% of patients", f->pct);
@@ -233,8 +235,13 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 		return st;
 	}
 	int nc = pv.nfactor;
+	ops_visit_attr va;
+	int have_va = ops_visit_attr_get(&pv, &va) == 0;
 	if (o->json) {
-		char *s = json_take(ops_patient_json(&pv));
+		cJSON *pj = ops_patient_json(&pv);
+		if (have_va)
+			cJSON_AddItemToObject(pj, "visits", ops_visit_attr_json(&va));
+		char *s = json_take(pj);
 		printf("%s\n", s);
 		free(s);
 	} else {
@@ -269,6 +276,26 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			}
 		if (!shown)
 			printf("  (none)\n");
+		if (have_va && va.top >= 0) {
+			/* the visit x lab matrix of a sequence model, summed per visit */
+			printf("Visits read: %d (the last of the patient's %d); static inputs %+.3f, "
+			       "padded steps %+.3f\n", va.nvisit, va.first + va.nvisit, (double)va.statics,
+			       (double)va.padded);
+			for (int r = 0; r < va.nvisit; r++) {
+				int best = 0;
+				for (int q = 1; q < va.nlab; q++)
+					if (fabsf(va.m[(size_t)r * va.nlab + q]) >
+					    fabsf(va.m[(size_t)r * va.nlab + best]))
+						best = q;
+				printf("  visit %-3d %+.4f%s  (most: %s %+.4f)\n", va.first + r + 1,
+				       (double)va.visit[r], r == va.top ? "  <- moved the risk most" : "",
+				       va.nlab ? va.lab[best] : "-",
+				       va.nlab ? (double)va.m[(size_t)r * va.nlab + best] : 0.0);
+			}
+		} else if (have_va) {
+			printf("Visits read: none (an empty sequence); padded steps %+.3f\n",
+			       (double)va.padded);
+		}
 		printf("Completeness error: %.2g (%.2g%% of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
 		       pv.delta, 100 * rel, pv.logit - pv.baseline_logit, pv.steps,
 		       ig_rule_name(pv.io.rule));
@@ -295,6 +322,8 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			free(byw);
 		}
 	}
+	if (have_va)
+		ops_visit_attr_free(&va);
 	ops_patient_free(&pv);
 	return 0;
 }

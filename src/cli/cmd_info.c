@@ -184,10 +184,31 @@ static void print_text(const char *path, sqlite3 *db, const dsinfo *ds, int nds,
 			if (!any++)
 				printf("\n%s labels\n%-16s %s\n", ds[i].name, "column", "label (unit): values");
 			char lab[256];
-			printf("%-16s %s", c->name, lbl_name_unit(c, lab, sizeof lab));
+			lm_buf t = {0};
+			buf_puts(&t, lbl_name_unit(c, lab, sizeof lab));
 			for (int k = 0; k < c->nvl; k++)
-				printf("%s%s = %s", k ? ", " : ": ", c->vl[k].code, c->vl[k].text);
-			printf("\n");
+				buf_printf(&t, "%s%s = %s", k ? ", " : ": ", c->vl[k].code, c->vl[k].text);
+			/* wrapped at blanks within 79 columns, under the label */
+			printf("%-16s ", c->name);
+			const char *p = t.data;
+			int w = 79 - 17;
+			while (p && *p) {
+				int n = (int)strlen(p), cut = n;
+				if (n > w) { /* bytes, close enough to columns for a break point */
+					cut = w;
+					while (cut > 0 && p[cut] != ' ')
+						cut--;
+					if (cut == 0)
+						cut = w;
+				}
+				printf("%.*s\n", cut, p);
+				p += cut;
+				while (*p == ' ')
+					p++;
+				if (*p)
+					printf("%17s", "");
+			}
+			buf_free(&t);
 		}
 	}
 }

@@ -14,6 +14,7 @@
 
 #include "../data/encoder.h"
 #include "../data/import.h"
+#include "../data/visits_enc.h"
 #include "../nn/coxmodel.h"
 #include "../nn/model.h"
 #include "../ops/ops.h"
@@ -28,6 +29,8 @@ static const char usage[] =
 	"Scores every patient of FILE (or of NEW.csv) with the model's final network.\n"
 	"  --model NAME    the model (lumen models FILE lists them)\n"
 	"  --input NEW.csv patients to score instead of FILE's cohort; same column names\n"
+	"  --input-visits V.csv  the visits of NEW.csv's patients (gru, cnn, cnn-gru models;\n"
+	"                  the same columns as FILE's visits; none: every sequence is empty)\n"
 	"  --id COL        NEW.csv's patient id column (default: found by name as lumen import\n"
 	"                  does; with none, the rows are numbered 1..n)\n"
 	"  --row-ids       number NEW.csv's rows 1..n as the patient id\n"
@@ -56,7 +59,7 @@ typedef struct scored {
  * not a number, with its CSV line (row r is line r + 2: the header is line 1). */
 static int check_types(const model *m, const frame *f, const char *csv, lm_err *err)
 {
-	for (int t = 0; t < m->spec.ncolumn; t++) {
+	for (int t = 0; t < venc_static_columns(&m->spec); t++) {
 		int j = frame_find(f, m->spec.columns[t]);
 		if (j < 0)
 			return lm_seterr(err, EX_DATAERR, "%s: no column '%s' (model '%s' needs it)", csv,
@@ -230,8 +233,8 @@ static void write_json(FILE *out, const model *m, const scored *s)
 
 /* Imports csv into a workbench file in a fresh temporary directory; *dir and *path are
  * malloc'd for the caller to remove and free. */
-static sqlite3 *import_temp(const char *csv, const char *id, int row_ids, char **dir,
-			    char **path, lm_err *err)
+static sqlite3 *import_temp(const char *csv, const char *visits, const char *id, int row_ids,
+			    char **dir, char **path, lm_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
 	*dir = xasprintf("%s/lumen-predict.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -249,6 +252,7 @@ static sqlite3 *import_temp(const char *csv, const char *id, int row_ids, char *
 	o.out = *path;
 	o.id = id; /* the same id rules as lumen import, less --visits */
 	o.row_ids = row_ids;
+	o.visits = visits;
 	o.no_visits_hint = 1;
 	import_result res;
 	if (import_run(&o, &res, err))
@@ -263,9 +267,10 @@ int cmd_predict(int argc, char **argv)
 		{"csv", required_argument, NULL, 'c'},   {"json", no_argument, NULL, 'j'},
 		{"times", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
 		{"id", required_argument, NULL, 'I'},    {"row-ids", no_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
+		{"input-visits", required_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *input = NULL, *csv = NULL, *times = NULL, *idcol_name = NULL;
+	const char *input_visits = NULL;
 	int json = 0, c, row_ids = 0;
 	optind = 1;
 	opterr = 0;
@@ -273,6 +278,7 @@ int cmd_predict(int argc, char **argv)
 		switch (c) {
 		case 'm': name = optarg; break;
 		case 'i': input = optarg; break;
+		case 'V': input_visits = optarg; break;
 		case 'c': csv = optarg; break;
 		case 'j': json = 1; break;
 		case 'I': idcol_name = optarg; break;
@@ -288,6 +294,8 @@ int cmd_predict(int argc, char **argv)
 		return cli_usage_error(CMD, "--model NAME is required");
 	if (json && csv)
 		return cli_usage_error(CMD, "--json and --csv exclude each other");
+	if (input_visits && !input)
+		return cli_usage_error(CMD, "--input-visits goes with --input NEW.csv");
 	if ((idcol_name || row_ids) && !input)
 		return cli_usage_error(CMD, "--id and --row-ids describe --input NEW.csv");
 	if (idcol_name && row_ids)
@@ -313,7 +321,7 @@ int cmd_predict(int argc, char **argv)
 	}
 	sqlite3 *src = db;
 	if (input) {
-		if (!(in = import_temp(input, idcol_name, row_ids, &tdir, &tpath, &err))) {
+		if (!(in = import_temp(input, input_visits, idcol_name, row_ids, &tdir, &tpath, &err))) {
 			st = err.status;
 			goto done;
 		}
@@ -323,6 +331,15 @@ int cmd_predict(int argc, char **argv)
 		goto done;
 	if (input && (st = check_types(m, &f, input, &err)))
 		goto done;
+	{
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F)) {
+			if (input && !input_visits) /* no visits given: every sequence is empty */
+				f.visits = xcalloc(1, sizeof *f.visits);
+			else if ((st = venc_attach(src, &f, &err)))
+				goto done;
+		}
+	}
 	int idcol = -1;
 	for (int j = 0; j < f.ncol; j++)
 		if (f.cols.c[j].role == COL_ROLE_ID)

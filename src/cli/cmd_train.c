@@ -16,12 +16,12 @@
 #define CMD "train"
 
 static const char usage[] =
-	"Usage: lumen train FILE --model logreg|mlp|transformer --target COL [options]\n"
+	"Usage: lumen train FILE --model logreg|mlp|transformer|gru|cnn|cnn-gru --target COL [options]\n"
 	"       lumen train FILE --model cox|mlp|transformer --time COL --event COL[=V] [options]\n"
 	"       lumen train FILE --model ARCH --target COL --effect COL [--learner t|dr] [options]\n"
 	"       (time-to-event: lumen train --model cox --help; effects: --effect X --help)\n"
 	"Cross-validated training; stores the model, its out-of-fold predictions and metrics.\n"
-	"  --model ARCH          logreg, mlp or transformer\n"
+	"  --model ARCH          logreg, mlp, transformer; gru, cnn, cnn-gru read the visits too\n"
 	"  --target COL          the outcome column\n"
 	"  --positive VALUE      the level of COL that counts as 1 (the rest is 0)\n"
 	"  --name NAME           model name (default ARCH-COL)\n"
@@ -37,6 +37,10 @@ static const char usage[] =
 	"  --dropout P           mlp and transformer dropout (default 0.1)\n"
 	"  --l2 L                logreg L2 penalty (default 0.001; sklearn C = 1 / (L n))\n"
 	"  --d-model D --blocks N --heads H --ffn F   transformer (default 32, 2, 4, 64)\n"
+	"  --max-visits K        gru, cnn, cnn-gru: the last K visits of each patient (default 16)\n"
+	"  --gru-hidden H        gru, cnn-gru: GRU units (default 32)\n"
+	"  --channels C --kernel W   cnn, cnn-gru: convolution channels and odd width (32, 3)\n"
+	"                        (their head: --hidden N, one layer, default 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
 	"  --threads N           data-parallel training: each of N threads a share of every\n"
 	"                        batch (logreg: of every Newton pass's rows); default 1, and an\n"
@@ -150,6 +154,8 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 		{"threads", required_argument, NULL, 'J'},
 		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
 		{"horizon", required_argument, NULL, 'Z'},
+		{"max-visits", required_argument, NULL, 'K'}, {"gru-hidden", required_argument, NULL, 'G'},
+		{"channels", required_argument, NULL, 'C'}, {"kernel", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(ta, 0, sizeof *ta);
@@ -191,8 +197,11 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 						       optarg);
 			break;
 		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
+		case 'K': case 'G': case 'C': case 'W':
 			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'J' ? 16 : 1000000000L)) {
+			    v > (c == 'J' ? 16 : c == 'W' ? 31 : c == 'K' || c == 'G' || c == 'C' ? 4096
+											  : 1000000000L) ||
+			    (c == 'W' && v % 2 == 0)) {
 				const struct option *op = opts;
 				while (op->val != c)
 					op++;
@@ -208,6 +217,10 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 			if (c == 'h') a->heads = (int)v;
 			if (c == 'F') a->ffn = (int)v;
 			if (c == 'J') a->threads = (int)v;
+			if (c == 'K') a->max_visits = (int)v;
+			if (c == 'G') a->gru_hidden = (int)v;
+			if (c == 'C') a->channels = (int)v;
+			if (c == 'W') a->kernel = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -230,10 +243,11 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 		return cli_usage_error(CMD, optind >= argc ? "no workbench FILE" : "one FILE expected");
 	a->file = argv[optind];
 	if (!a->arch)
-		return cli_usage_error(CMD, "--model ARCH is required (logreg, mlp, transformer)");
+		return cli_usage_error(CMD, "--model ARCH is required (logreg, mlp, transformer, gru, "
+					    "cnn, cnn-gru)");
 	if (nn_arch_parse(a->arch) < 0)
-		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer)",
-				       a->arch);
+		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer, gru, "
+					    "cnn, cnn-gru)", a->arch);
 	if (a->horizon > 0 || a->time || a->event) {
 		if (!(a->horizon > 0) || !a->time || !a->event)
 			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
@@ -268,8 +282,14 @@ int cmd_train(int argc, char **argv)
 		has_time |= !strncmp(argv[i], "--time", 6) && strncmp(argv[i], "--times", 7);
 		has_horizon |= !strncmp(argv[i], "--horizon", 9);
 	}
-	if (has_time && !has_horizon) /* a network on the Cox partial likelihood */
+	if (has_time && !has_horizon) { /* a network on the Cox partial likelihood */
+		for (int i = 1; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--model") && nn_arch_parse(argv[i + 1]) >= NN_GRU)
+				return cli_usage_error(CMD, "--model %s: time-to-event training reads no "
+							    "visits yet; use --horizon T (the event by T)",
+						       argv[i + 1]);
 		return cmd_train_cox(argc, argv);
+	}
 	train_args ta;
 	int done = 0;
 	int st = parse_args(argc, argv, &ta, &done);

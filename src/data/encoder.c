@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "visits_enc.h"
 #include "import.h"
 
 /* Label of a frame cell of a text column with categories, or NULL when missing/free text. */
@@ -166,8 +167,8 @@ void enc_refit(const enc_spec *layout, const frame *f, const long *rows, long nr
 	enc_copy(layout, out);
 	for (int s = 0; s < out->nslot; s++) {
 		enc_slot *sl = &out->slot[s];
-		int j = frame_find(f, sl->column);
-		if (j < 0)
+		int j = sl->kind == SLOT_VISIT ? -1 : frame_find(f, sl->column);
+		if (j < 0) /* visit slots: venc_refit below */
 			continue;
 		const frame_col *c = &f->col[j];
 		double sum = 0, ss = 0;
@@ -188,6 +189,8 @@ void enc_refit(const enc_spec *layout, const frame *f, const long *rows, long nr
 			}
 			case SLOT_MISSING:
 				hits += c->str ? c->str[rows[i]] == NULL : isnan(v);
+				break;
+			case SLOT_VISIT:
 				break;
 			}
 		}
@@ -211,6 +214,7 @@ void enc_refit(const enc_spec *layout, const frame *f, const long *rows, long nr
 		sl->center = mean;
 		sl->scale = sd > 1e-12 ? sd : 1.0;
 	}
+	venc_refit(out, f, rows, nrows);
 }
 
 /* First slot of each token and the number of slots: slots of a column are contiguous. */
@@ -243,6 +247,8 @@ static void encode_one(const enc_spec *spec, int first, int count, double num, i
 		case SLOT_MISSING:
 			v = sl->scale == 0 ? 0.0f : (is_text ? label == NULL : isnan(num)) ? 1.0f : 0.0f;
 			break;
+		case SLOT_VISIT: /* venc_encode */
+			continue;
 		}
 		x[s] = v;
 	}
@@ -251,8 +257,8 @@ static void encode_one(const enc_spec *spec, int first, int count, double num, i
 int enc_encode(const enc_spec *spec, const frame *f, const long *rows, long nrows,
 		  float *X, lm_err *err)
 {
-	int ns = spec->nslot;
-	for (int t = 0; t < spec->ncolumn; t++) {
+	int ns = spec->nslot, nstatic = venc_static_columns(spec);
+	for (int t = 0; t < nstatic; t++) {
 		int j = frame_find(f, spec->columns[t]);
 		if (j < 0)
 			return lm_seterr(err, EX_DATAERR, "no column '%s' (the model needs it)",
@@ -319,12 +325,15 @@ int enc_encode(const enc_spec *spec, const frame *f, const long *rows, long nrow
 		}
 		free(map);
 	}
-	return 0;
+	return nstatic < spec->ncolumn ? venc_encode(spec, f, rows, nrows, X, err) : 0;
 }
 
 void enc_values(const enc_spec *spec, const enc_value *vals, float *x)
 {
-	for (int t = 0; t < spec->ncolumn; t++) {
+	int nstatic = venc_static_columns(spec);
+	if (nstatic < spec->ncolumn)
+		venc_values(spec, vals[nstatic].visits, vals[nstatic].rowid, x);
+	for (int t = 0; t < nstatic; t++) {
 		int first, count;
 		token_range(spec, t, &first, &count);
 		if (first < 0)

@@ -13,7 +13,8 @@
 
 #include "store.h"
 
-typedef enum { SLOT_NUMERIC, SLOT_ONEHOT, SLOT_MISSING } slot_kind;
+/* SLOT_VISIT: a step feature of a sequence model's visits (visits_enc.h) */
+typedef enum { SLOT_NUMERIC, SLOT_ONEHOT, SLOT_MISSING, SLOT_VISIT } slot_kind;
 
 typedef struct enc_slot {
 	char *name;     /* "alb", "sex=f", "bili:missing" */
@@ -53,6 +54,7 @@ void enc_copy(const enc_spec *src, enc_spec *dst);
  * every spec column (looked up by name); category labels are matched by text, so a frame of
  * another file (lumen predict --input) encodes correctly. 0 or EX_DATAERR naming a missing
  * column. */
+/* A sequence spec's visit slots come from f->visits (visits_enc.h: venc_attach). */
 int enc_encode(const enc_spec *spec, const frame *f, const long *rows, long nrows,
 		  float *X, lm_err *err);
 
@@ -62,6 +64,10 @@ int enc_encode(const enc_spec *spec, const frame *f, const long *rows, long nrow
 typedef struct enc_value {
 	double num;
 	const char *text;
+	/* a sequence spec's visit columns ("visits.*"): the cohort's visits and the patient's
+	 * rowid in them (visits NULL: an empty sequence) */
+	const struct venc_visits *visits;
+	long rowid;
 } enc_value;
 void enc_values(const enc_spec *spec, const enc_value *vals, float *x);
 

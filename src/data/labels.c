@@ -268,6 +268,63 @@ int lbl_input(const store_column *c, const char *in, double *num, char *code, si
 	return 0;
 }
 
+/* One part of a group label: "sex=f" -> "Sex female", "age 50-65" -> "Age 50-65". */
+static void group_part(const store_columns *cols, const char *p, size_t n, lm_buf *b)
+{
+	char part[256];
+	snprintf(part, sizeof part, "%.*s", (int)n, p);
+	const char *eq = strchr(part, '=');
+	if (eq && eq > part && eq[-1] != '<' && eq[-1] != '>') {
+		char col[256];
+		snprintf(col, sizeof col, "%.*s", (int)(eq - part), part);
+		int k = store_columns_find(cols, col);
+		if (k >= 0) {
+			const store_column *c = &cols->c[k];
+			const char *v = lbl_value_of_code(c, eq + 1);
+			if (c->label || v) {
+				buf_printf(b, "%s %s", lbl_name(c), v ? v : eq + 1);
+				return;
+			}
+		}
+	}
+	/* a bin: the column's name then a space, '<' or '>' */
+	size_t cl = strcspn(part, " <>");
+	if (part[cl]) {
+		char col[256];
+		snprintf(col, sizeof col, "%.*s", (int)cl, part);
+		int k = store_columns_find(cols, col);
+		if (k >= 0 && cols->c[k].label) {
+			buf_printf(b, "%s%s%s", cols->c[k].label, part[cl] == ' ' ? "" : " ", part + cl);
+			return;
+		}
+	}
+	buf_puts(b, part);
+}
+
+const char *lbl_group_text(const store_columns *cols, const char *group, char *buf, size_t len)
+{
+	lm_buf b = {0};
+	buf_puts(&b, "");
+	const char *p = group;
+	int words = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (p != group)
+			buf_puts(&b, words ? ", " : ",");
+		size_t at = b.len;
+		group_part(cols, p, n, &b);
+		/* a part put in words is set off with ", " (the first one decides for all) */
+		if (p == group)
+			words = strncmp(b.data + at, p, n) != 0;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	snprintf(buf, len, "%s", b.data);
+	buf_free(&b);
+	return buf;
+}
+
 /* ---- changing labels ---- */
 
 static int where_err(lm_err *err, const char *where, const char *fmt, const char *a,

@@ -44,6 +44,12 @@ const char *lbl_text(const store_column *c, double num, const char *text, char *
 /* lbl_text of one frame cell. */
 const char *lbl_cell(const frame *f, int col, long row, char *buf, size_t len);
 
+/* A group's label as the audit and survival modules write it ("sex=f,age 50-65", "trt=1")
+ * in words: "Sex female, Age 50-65", "Treatment D-penicillamine". Parts of columns without
+ * words, and other labels ("risk 1/3 (p<=0.19)", "all"), are kept as they are. Into buf;
+ * returns buf. */
+const char *lbl_group_text(const store_columns *cols, const char *group, char *buf, size_t len);
+
 /* What a user typed for a value of column c (what-if): a value label ("placebo") becomes its
  * code; "missing" or "." becomes missing. *num receives a number (NAN when missing or text),
  * code (len bytes) the code as text. 0, or -1 when the text is not a number of a numeric

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 #include "labels.h"
+#include "visits_enc.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -271,13 +272,19 @@ static int store_check(sqlite3 *db, const char *path, lm_err *err)
 		maxid = empty ? 0 : hi;
 	}
 	if ((k = check_query(db, path,
-			     "SELECT m.name, i.source_column FROM model_inputs i JOIN models m ON"
+			     /* a sequence model's "visits.LAB" reads the visits' column LAB
+			      * (visits_enc.h) */
+			     "WITH known(c) AS (SELECT name FROM columns UNION SELECT 'visits.' || name"
+			     " FROM columns WHERE dataset = 'visits' UNION SELECT 'visits.' || t FROM"
+			     " (SELECT 'dt_prev' t UNION SELECT 'dt_first' UNION SELECT 'present')"
+			     " WHERE EXISTS (SELECT 1 FROM columns WHERE dataset = 'visits'))"
+			     " SELECT m.name, i.source_column FROM model_inputs i JOIN models m ON"
 			     " m.id = i.model_id WHERE i.source_column IS NULL OR i.source_column NOT IN"
-			     " (SELECT name FROM columns) UNION ALL SELECT m.name,"
+			     " known UNION ALL SELECT m.name,"
 			     " json_extract(j.value, '$.column') FROM models m, json_each(CASE WHEN"
 			     " json_valid(m.inputs) THEN m.inputs ELSE '[]' END) j WHERE"
 			     " json_extract(j.value, '$.column') IS NULL OR json_extract(j.value,"
-			     " '$.column') NOT IN (SELECT name FROM columns) LIMIT 1", &r, err)) != 0) {
+			     " '$.column') NOT IN known LIMIT 1", &r, err)) != 0) {
 		if (k > 0) {
 			lm_seterr(err, EX_DATAERR, "%s: model '%s' reads column '%s', which the file "
 				  "does not have", path, text_or(r, 0, "?"), text_or(r, 1, "NULL"));
@@ -802,6 +809,7 @@ void frame_free(frame *f)
 		}
 	free(f->col);
 	free(f->rowid);
+	venc_visits_free(f->visits);
 	store_columns_free(&f->cols);
 	memset(f, 0, sizeof *f);
 }

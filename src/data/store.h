@@ -136,6 +136,7 @@ typedef struct frame {
 	store_columns cols; /* the metadata of the loaded columns, in load order */
 	frame_col *col;
 	long *rowid;
+	struct venc_visits *visits; /* NULL, or attached by venc_attach; frame_free frees it */
 } frame;
 
 /* Loads a dataset into memory. names == NULL loads every column; otherwise only the listed

@@ -16,7 +16,8 @@
 
 static const char *kind_name(slot_kind k)
 {
-	return k == SLOT_NUMERIC ? "numeric" : k == SLOT_ONEHOT ? "onehot" : "missing";
+	return k == SLOT_NUMERIC ? "numeric" : k == SLOT_ONEHOT ? "onehot" : k == SLOT_VISIT ? "visit"
+										       : "missing";
 }
 
 static int kind_parse(const char *s)
@@ -29,6 +30,8 @@ static int kind_parse(const char *s)
 		return SLOT_ONEHOT;
 	if (!strcmp(s, "missing"))
 		return SLOT_MISSING;
+	if (!strcmp(s, "visit"))
+		return SLOT_VISIT;
 	return -1;
 }
 
@@ -195,7 +198,9 @@ static char *hyper_with_arch(const model *m)
 		h = cJSON_CreateObject();
 	}
 	const nn_spec *s = nn_get_spec(m->final);
-	const char *keys[] = {"l2", "hidden", "dropout", "d_model", "blocks", "heads", "ffn"};
+	const char *keys[] = {"l2",        "hidden",     "dropout",    "d_model",
+			      "blocks",    "heads",      "ffn",        "seq_steps",
+			      "seq_feat",  "gru_hidden", "conv_channels", "conv_width"};
 	for (size_t i = 0; i < LM_ARRAY_LEN(keys); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(h, keys[i]);
 	switch (s->arch) {
@@ -216,6 +221,21 @@ static char *hyper_with_arch(const model *m)
 		cJSON_AddNumberToObject(h, "ffn", s->d_ffn);
 		cJSON_AddNumberToObject(h, "dropout", f32(s->dropout));
 		break;
+	case NN_GRU:
+	case NN_CNN:
+	case NN_CNNGRU: {
+		cJSON *a = cJSON_AddArrayToObject(h, "hidden");
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(s->hidden[0]));
+		cJSON_AddNumberToObject(h, "seq_steps", s->seq_steps);
+		cJSON_AddNumberToObject(h, "seq_feat", s->seq_feat);
+		if (s->arch != NN_CNN)
+			cJSON_AddNumberToObject(h, "gru_hidden", s->gru_hidden);
+		if (s->arch != NN_GRU) {
+			cJSON_AddNumberToObject(h, "conv_channels", s->conv_channels);
+			cJSON_AddNumberToObject(h, "conv_width", s->conv_width);
+		}
+		break;
+	}
 	}
 	return json_take(h);
 }
@@ -471,6 +491,16 @@ static void spec_from_hyper(nn_spec *s, const char *arch_name, const char *hyper
 		s->n_heads = v->valueint;
 	if ((v = cJSON_GetObjectItemCaseSensitive(h, "ffn")) && cJSON_IsNumber(v))
 		s->d_ffn = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "seq_steps")) && cJSON_IsNumber(v))
+		s->seq_steps = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "seq_feat")) && cJSON_IsNumber(v))
+		s->seq_feat = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "gru_hidden")) && cJSON_IsNumber(v))
+		s->gru_hidden = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "conv_channels")) && cJSON_IsNumber(v))
+		s->conv_channels = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "conv_width")) && cJSON_IsNumber(v))
+		s->conv_width = v->valueint;
 	cJSON_Delete(h);
 	for (int i = 0; i < cs->nslot; i++)
 		tokens[i] = cs->slot[i].token;

@@ -9,8 +9,10 @@
 #include "nn.h"
 #include "nn_internal.h"
 #include "nn_layers.h"
+#include "nn_seq.h"
 
-enum { INIT_ZERO, INIT_ONE, INIT_KAIMING, INIT_UNIFORM };
+enum { INIT_ZERO = NN_INIT_ZERO, INIT_ONE = NN_INIT_ONE, INIT_KAIMING = NN_INIT_KAIMING,
+       INIT_UNIFORM = NN_INIT_UNIFORM };
 
 typedef struct nn_tensor {
 	char name[48];
@@ -61,6 +63,7 @@ struct nn_model {
 	float *hh, *hmu, *hrs, *dhh;       /* transformer head */
 	float *dx, *dh, *dO, *dqkv, *df;   /* transformer backward buffers */
 	float *scratch;                    /* attention scratch */
+	nn_seq *sq;                        /* gru, cnn, cnn-gru: state and workspace */
 	/* last forward */
 	int n, trained, have_fwd;
 };
@@ -71,6 +74,9 @@ const char *nn_arch_name(nn_arch a)
 	case NN_LOGREG: return "logreg";
 	case NN_MLP: return "mlp";
 	case NN_TRANSFORMER: return "transformer";
+	case NN_GRU: return "gru";
+	case NN_CNN: return "cnn";
+	case NN_CNNGRU: return "cnn-gru";
 	}
 	return "?";
 }
@@ -85,6 +91,12 @@ int nn_arch_parse(const char *s)
 		return NN_MLP;
 	if (!strcmp(s, "transformer"))
 		return NN_TRANSFORMER;
+	if (!strcmp(s, "gru"))
+		return NN_GRU;
+	if (!strcmp(s, "cnn"))
+		return NN_CNN;
+	if (!strcmp(s, "cnn-gru"))
+		return NN_CNNGRU;
 	return -1;
 }
 
@@ -105,9 +117,12 @@ void nn_spec_defaults(nn_spec *s, nn_arch arch, int n_in, int n_out)
 	s->d_ffn = 64;
 	s->n_tokens = n_in;
 	s->slot_token = NULL;
+	s->gru_hidden = 32;
+	s->conv_channels = 32;
+	s->conv_width = 3;
 }
 
-static size_t add_tensor(nn_model *m, const char *name, int rank, int d0, int d1, int init,
+size_t nn_add_tensor(nn_model *m, const char *name, int rank, int d0, int d1, int init,
 			 float bound)
 {
 	m->t = xreallocarray(m->t, (size_t)m->nt + 1, sizeof *m->t);
@@ -172,6 +187,10 @@ static int check_spec(const nn_spec *s, lm_err *err)
 					 s->n_tokens, s->n_in);
 		}
 		return 0;
+	case NN_GRU:
+	case NN_CNN:
+	case NN_CNNGRU:
+		return nn_seq_check(s, err);
 	}
 	return lm_seterr(err, EX_DATAERR, "unknown architecture %d", (int)s->arch);
 }
@@ -182,37 +201,37 @@ static void layout(nn_model *m)
 	char nm[48];
 	switch (s->arch) {
 	case NN_LOGREG:
-		m->lw[0] = add_tensor(m, "w", 2, s->n_in, s->n_out, INIT_ZERO, 0);
-		m->lb[0] = add_tensor(m, "b", 1, s->n_out, 0, INIT_ZERO, 0);
+		m->lw[0] = nn_add_tensor(m, "w", 2, s->n_in, s->n_out, INIT_ZERO, 0);
+		m->lb[0] = nn_add_tensor(m, "b", 1, s->n_out, 0, INIT_ZERO, 0);
 		break;
 	case NN_MLP: {
 		int prev = s->n_in;
 		for (int i = 0; i < s->n_hidden; i++) {
 			snprintf(nm, sizeof nm, "layers.%d.w", i);
-			m->lw[i] = add_tensor(m, nm, 2, prev, s->hidden[i], INIT_KAIMING,
+			m->lw[i] = nn_add_tensor(m, nm, 2, prev, s->hidden[i], INIT_KAIMING,
 					      sqrtf(2.0f / (float)prev));
 			snprintf(nm, sizeof nm, "layers.%d.b", i);
-			m->lb[i] = add_tensor(m, nm, 1, s->hidden[i], 0, INIT_ZERO, 0);
+			m->lb[i] = nn_add_tensor(m, nm, 1, s->hidden[i], 0, INIT_ZERO, 0);
 			prev = s->hidden[i];
 		}
-		m->lw[s->n_hidden] = add_tensor(m, "head.w", 2, prev, s->n_out, INIT_UNIFORM,
+		m->lw[s->n_hidden] = nn_add_tensor(m, "head.w", 2, prev, s->n_out, INIT_UNIFORM,
 						1.0f / sqrtf((float)prev));
-		m->lb[s->n_hidden] = add_tensor(m, "head.b", 1, s->n_out, 0, INIT_ZERO, 0);
+		m->lb[s->n_hidden] = nn_add_tensor(m, "head.b", 1, s->n_out, 0, INIT_ZERO, 0);
 		break;
 	}
 	case NN_TRANSFORMER: {
 		int d = s->d_model, f = s->d_ffn;
 		float bd = 1.0f / sqrtf((float)d), bf = 1.0f / sqrtf((float)f);
-		m->tokw = add_tensor(m, "tokens.w", 2, s->n_in, d, INIT_UNIFORM, bd);
-		m->tokb = add_tensor(m, "tokens.b", 2, s->n_tokens, d, INIT_UNIFORM, bd);
-		m->cls = add_tensor(m, "tokens.cls", 1, d, 0, INIT_UNIFORM, bd);
+		m->tokw = nn_add_tensor(m, "tokens.w", 2, s->n_in, d, INIT_UNIFORM, bd);
+		m->tokb = nn_add_tensor(m, "tokens.b", 2, s->n_tokens, d, INIT_UNIFORM, bd);
+		m->cls = nn_add_tensor(m, "tokens.cls", 1, d, 0, INIT_UNIFORM, bd);
 		m->bp = xcalloc((size_t)s->n_blocks, sizeof *m->bp);
 		for (int b = 0; b < s->n_blocks; b++) {
 			blk_par *p = &m->bp[b];
 #define T_(field, suffix, rank, d0, d1, init, bound)                            \
 	do {                                                                 \
 		snprintf(nm, sizeof nm, "blocks.%d.%s", b, suffix);          \
-		p->field = add_tensor(m, nm, rank, d0, d1, init, bound);     \
+		p->field = nn_add_tensor(m, nm, rank, d0, d1, init, bound);     \
 	} while (0)
 			T_(ln1g, "ln1.g", 1, d, 0, INIT_ONE, 0);
 			T_(ln1b, "ln1.b", 1, d, 0, INIT_ZERO, 0);
@@ -228,12 +247,17 @@ static void layout(nn_model *m)
 			T_(b2, "ffn.b2", 1, d, 0, INIT_ZERO, 0);
 #undef T_
 		}
-		m->hlg = add_tensor(m, "head.ln.g", 1, d, 0, INIT_ONE, 0);
-		m->hlb = add_tensor(m, "head.ln.b", 1, d, 0, INIT_ZERO, 0);
-		m->hw = add_tensor(m, "head.w", 2, d, s->n_out, INIT_UNIFORM, bd);
-		m->hb = add_tensor(m, "head.b", 1, s->n_out, 0, INIT_ZERO, 0);
+		m->hlg = nn_add_tensor(m, "head.ln.g", 1, d, 0, INIT_ONE, 0);
+		m->hlb = nn_add_tensor(m, "head.ln.b", 1, d, 0, INIT_ZERO, 0);
+		m->hw = nn_add_tensor(m, "head.w", 2, d, s->n_out, INIT_UNIFORM, bd);
+		m->hb = nn_add_tensor(m, "head.b", 1, s->n_out, 0, INIT_ZERO, 0);
 		break;
 	}
+	case NN_GRU:
+	case NN_CNN:
+	case NN_CNNGRU:
+		m->sq = nn_seq_layout(m);
+		break;
 	}
 }
 
@@ -300,6 +324,7 @@ void nn_free(nn_model *m)
 	free(m->ws);
 	free(m->xs);
 	free(m->ba);
+	nn_seq_free(m->sq);
 	free(m);
 }
 
@@ -358,6 +383,9 @@ static size_t ws_layout(nn_model *m, size_t cap, float *base)
 	carve(&m->xin, base, &off, cap * s->n_in);
 	switch (s->arch) {
 	case NN_LOGREG:
+	case NN_GRU: /* the sequence models keep their own workspace (nn_seq.c) */
+	case NN_CNN:
+	case NN_CNNGRU:
 		break;
 	case NN_MLP: {
 		int wmax = s->n_in;
@@ -538,6 +566,9 @@ void nn_forward(nn_model *m, const float *X, int n, float *logits, int train, lm
 	case NN_LOGREG: forward_logreg(m, n, logits); break;
 	case NN_MLP: forward_mlp(m, n, logits, r); break;
 	case NN_TRANSFORMER: forward_transformer(m, n, logits, r); break;
+	case NN_GRU:
+	case NN_CNN:
+	case NN_CNNGRU: nn_seq_forward(m->sq, &m->spec, m->p, m->xin, n, logits); break;
 	}
 	m->n = n;
 	m->trained = r != NULL;
@@ -649,6 +680,12 @@ void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_gr
 	case NN_LOGREG: backward_logreg(m, dlogits, dX, want_param_grads); break;
 	case NN_MLP: backward_mlp(m, dlogits, dX, want_param_grads); break;
 	case NN_TRANSFORMER: backward_transformer(m, dlogits, dX, want_param_grads); break;
+	case NN_GRU:
+	case NN_CNN:
+	case NN_CNNGRU:
+		nn_seq_backward(m->sq, &m->spec, m->p, want_param_grads ? m->g : NULL, m->xin,
+				dlogits, dX);
+		break;
 	}
 }
 
@@ -685,7 +722,7 @@ void nn_logits(nn_model *m, const float *X, long n, float *logits)
 {
 	/* A transformer row keeps ~T * 1.6k floats of activations: chunks of 64 rows stay in the
 	 * caches, where 1024 rows would stream hundreds of megabytes through memory. */
-	const long chunk = m->spec.arch == NN_TRANSFORMER ? 64 : 1024;
+	const long chunk = m->spec.arch == NN_TRANSFORMER ? 64 : m->spec.arch >= NN_GRU ? 256 : 1024;
 	size_t C = (size_t)m->spec.n_out, n_in = (size_t)m->spec.n_in;
 	for (long i = 0; i < n; i += chunk) {
 		int k = (int)(n - i < chunk ? n - i : chunk);

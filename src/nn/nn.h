@@ -14,7 +14,16 @@
  *                  embedding. A CLS token is prepended; n_blocks pre-norm blocks
  *                  (x += MHA(LN(x)); x += FFN(LN(x)), FFN = linear, GELU, dropout, linear);
  *                  the head is LN then linear on the CLS token.
- * Every operator has forward and backward side by side in nn_layers.c; every matrix product goes
+ *   NN_GRU, NN_CNN, NN_CNNGRU  visit sequences (nn_seq.h): a row is [n_in - K F static slots |
+ *                  K steps x F features], the last feature of each step its present flag
+ *                  (1 a visit, 0 padding: padded steps change nothing). gru: a GRU of
+ *                  gru_hidden units over the steps, its last state ++ the static slots;
+ *                  cnn: a width conv_width 1-D convolution (conv_channels, ReLU) over the
+ *                  masked steps, pooled by the masked mean; cnn-gru: the convolution's
+ *                  feature maps fed to the GRU. Then a head of hidden[0] ReLU units and a
+ *                  linear output. No dropout.
+ * Every operator has forward and backward side by side in nn_layers.c (nn_seq.c for the
+ * sequence operators); every matrix product goes
  * through nn_sgemm. */
 #ifndef LUMEN_NN_H
 #define LUMEN_NN_H
@@ -24,9 +33,10 @@
 
 #include "../util.h"
 
-typedef enum { NN_LOGREG, NN_MLP, NN_TRANSFORMER } nn_arch;
+typedef enum { NN_LOGREG, NN_MLP, NN_TRANSFORMER, NN_GRU, NN_CNN, NN_CNNGRU } nn_arch;
 
-/* Names "logreg", "mlp", "transformer"; parse returns -1 for an unknown name. */
+/* Names "logreg", "mlp", "transformer", "gru", "cnn", "cnn-gru"; parse returns -1 for an
+ * unknown name. */
 const char *nn_arch_name(nn_arch a);
 int nn_arch_parse(const char *s);
 
@@ -48,6 +58,10 @@ typedef struct nn_spec {
 	int d_model, n_blocks, n_heads, d_ffn; /* defaults 32, 2, 4, 64 */
 	int n_tokens;          /* feature tokens (excluding CLS) */
 	const int *slot_token; /* n_in entries in [0, n_tokens); copied by nn_create */
+	/* sequence models */
+	int seq_steps, seq_feat;       /* K steps of F features at the end of a row */
+	int gru_hidden;                /* default 32 */
+	int conv_channels, conv_width; /* default 32, 3 */
 } nn_spec;
 
 /* Fills a spec with the documented defaults for arch (slot_token NULL: one token per slot). */

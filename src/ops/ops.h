@@ -297,6 +297,8 @@ typedef struct ops_patient {
 	char **vt, **vt0;      /* text storage behind v[].text, v0[].text */
 	enc_value *bv;      /* baseline patient:ID: its raw values (NULL otherwise) */
 	char **bvt;
+	float *slot_attr;   /* the last explanation's attributions per input slot (nslot_attr) */
+	int nslot_attr;
 } ops_patient;
 
 /* Loads and explains one patient (the number shown is the number explained, above).
@@ -365,6 +367,28 @@ typedef struct ops_visits {
 int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err);
 void ops_visits_free(ops_visits *v);
 cJSON *ops_visits_json(const ops_visits *v);
+
+/* A visit-sequence model's explanation of one patient over the visits it read
+ * (ops_visit_attr.c): from the patient view's slot attributions, per visit x lab the sum of
+ * the lab's value and missing slots, per visit every slot of its step (labs, time gaps,
+ * present flag), and the visit that moved the risk most. */
+typedef struct ops_visit_attr {
+	int nvisit;       /* the visits read: the patient's last min(visits, K), oldest first */
+	int first;        /* index of the first of them among all the patient's visits */
+	int nlab;
+	char **lab;       /* the model's labs, in slot order */
+	float *m;         /* nvisit x nlab, logit units */
+	float *visit;     /* nvisit */
+	float padded;     /* the padded steps' share (the baseline patient has visits there) */
+	float statics;    /* the static inputs' share */
+	int top;          /* the visit (0..nvisit-1) with the largest |visit|; -1 when none */
+} ops_visit_attr;
+/* 0 with out filled (free with ops_visit_attr_free), or -1 when pv's model reads no visits
+ * or has not been explained. */
+int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out);
+void ops_visit_attr_free(ops_visit_attr *v);
+/* {visits_read, first, labs [..], matrix [[..]..], per_visit [..], padded, static, top} */
+cJSON *ops_visit_attr_json(const ops_visit_attr *v);
 
 /* ---- explain as a job ---- */
 
@@ -496,6 +520,7 @@ typedef struct ops_train_opts {
 	const char *time, *event;
 	double horizon;
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
+	int max_visits, gru_hidden, channels, kernel; /* sequence models (visits_enc.h) */
 	double lr, dropout, l2;
 	long seed;
 	/* a Cox model (ops_train_cox_run): --times, --ties (a cox_ties), and neural (set by

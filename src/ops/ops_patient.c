@@ -14,6 +14,7 @@
 
 #include "../../explain/attention.h"
 #include "../data/labels.h"
+#include "../data/visits_enc.h"
 #include "ops.h"
 
 nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *base,
@@ -272,6 +273,10 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 		attr[j] = (double)ex.columns[j];
 		weight[j] = (double)NAN;
 	}
+	free(pv->slot_attr);
+	pv->nslot_attr = ex.nslot;
+	pv->slot_attr = xmallocarray((size_t)(ex.nslot ? ex.nslot : 1), sizeof *pv->slot_attr);
+	memcpy(pv->slot_attr, ex.slots, (size_t)ex.nslot * sizeof *pv->slot_attr);
 	pv->logit = (double)ex.logit;
 	pv->baseline_logit = (double)ex.baseline_logit;
 	pv->delta = (double)ex.delta;
@@ -419,6 +424,13 @@ static void build_factors(ops_patient *pv, const double *attr, const double *wei
 		value_text(&pv->v[j], m->spec.column_type[j], f->code, sizeof f->code);
 		f->num = m->spec.column_type[j] == COL_TYPE_TEXT ? (double)NAN : pv->v[j].num;
 		f->pct = percentile(pv, j, &pv->v[j], &f->is_share);
+		if (j >= venc_static_columns(&m->spec)) { /* a lab over the visits the model read */
+			const venc_visits *vv = pv->have_cohort ? pv->cohort.visits : NULL;
+			long nv = vv && pv->rowid >= 1 && pv->rowid <= vv->maxrow
+					  ? vv->start[pv->rowid + 1] - vv->start[pv->rowid] : 0;
+			snprintf(f->value, sizeof f->value, "%ld visit%s", nv, nv == 1 ? "" : "s");
+			f->pct = (double)NAN;
+		}
 		f->attr = attr[j];
 		f->attr0 = attr0 ? attr0[j] : attr[j];
 		f->weight = weight[j];
@@ -440,7 +452,8 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 	pv->vt0 = xcalloc(n, sizeof *pv->vt0);
 	lm_buf sql = {0};
 	buf_puts(&sql, "SELECT rowid");
-	for (int j = 0; j < nc; j++) {
+	int nstatic = venc_static_columns(sp); /* the rest: the patient's visits */
+	for (int j = 0; j < nstatic; j++) {
 		char *q = sqlite3_mprintf(", \"%w\"", sp->columns[j]);
 		buf_puts(&sql, q);
 		sqlite3_free(q);
@@ -456,8 +469,12 @@ static int read_values(sqlite3 *db, ops_patient *pv, lm_err *err)
 		return lm_seterr(err, EX_DATAERR, "no patient with rowid %ld", pv->rowid);
 	}
 	for (int j = 0; j < nc; j++) {
-		int null = sqlite3_column_type(st, j + 1) == SQLITE_NULL;
+		int null = j >= nstatic || sqlite3_column_type(st, j + 1) == SQLITE_NULL;
 		pv->v0[j].num = (double)NAN;
+		if (j >= nstatic) {
+			pv->v0[j].visits = pv->have_cohort ? pv->cohort.visits : NULL;
+			pv->v0[j].rowid = pv->rowid;
+		}
 		if (sp->column_type[j] == COL_TYPE_TEXT) {
 			if (!null)
 				pv->vt0[j] = xstrdup((const char *)sqlite3_column_text(st, j + 1));
@@ -570,9 +587,14 @@ int ops_patient_load(sqlite3 *db, const ops_patient_opts *o, ops_patient *pv, lm
 		ig_baseline_text(b, pv->baseline, sizeof pv->baseline);
 	}
 	if (!pv->have_cohort) {
-		if (frame_load(db, "patients", (const char *const *)m->spec.columns, m->spec.ncolumn,
-			       &pv->cohort, err))
+		if (frame_load(db, "patients", (const char *const *)m->spec.columns,
+			       venc_static_columns(&m->spec), &pv->cohort, err))
 			return err->status;
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F) && venc_attach(db, &pv->cohort, err)) {
+			frame_free(&pv->cohort);
+			return err->status;
+		}
 		pv->have_cohort = 1;
 	}
 	int st = ops_prediction_one(db, m->id, pv->rowid, &pv->fold, &pv->y, &pv->stored_p,
@@ -814,6 +836,7 @@ void ops_patient_free(ops_patient *pv)
 	free(pv->bv);
 	free(pv->v);
 	free(pv->v0);
+	free(pv->slot_attr);
 	if (pv->m)
 		model_free(pv->m);
 	free(pv->base);

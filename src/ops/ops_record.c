@@ -80,6 +80,11 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 	int tcol = store_columns_role(&vc, COL_ROLE_TIME);
 	if (tcol >= 0)
 		snprintf(out->time_col, sizeof out->time_col, "%s", vc.c[tcol].name);
+	/* a lab without words of its own borrows the label and unit of the patients' column of
+	 * the same name (pbcseq's bili is pbc's bili); value names are not borrowed, as the two
+	 * tables may code a column differently */
+	store_columns pc;
+	int have_pc = store_columns_load(db, "patients", &pc, NULL) == 0;
 	for (int i = 0; i < vc.n; i++) {
 		store_column *m = &vc.c[i];
 		if (m->role != COL_ROLE_FEATURE || m->type == COL_TYPE_TEXT)
@@ -87,9 +92,14 @@ int ops_visits_load(sqlite3 *db, long rowid, ops_visits *out, lm_err *err)
 		out->labs = xreallocarray(out->labs, (size_t)out->nlab + 1, sizeof *out->labs);
 		ops_lab *l = &out->labs[out->nlab++];
 		memset(l, 0, sizeof *l);
-		l->name = m->unit ? xasprintf("%s (%s)", lbl_name(m), m->unit) : xstrdup(lbl_name(m));
+		int k = have_pc && !m->label && !m->unit ? store_columns_find(&pc, m->name) : -1;
+		const char *name = k >= 0 ? lbl_name(&pc.c[k]) : lbl_name(m);
+		const char *unit = k >= 0 ? pc.c[k].unit : m->unit;
+		l->name = unit ? xasprintf("%s (%s)", name, unit) : xstrdup(name);
 		l->mean = m->mean, l->sd = m->sd;
 	}
+	if (have_pc)
+		store_columns_free(&pc);
 	sqlite3_stmt *st = store_prepare(db, "SELECT * FROM visits WHERE \"__patient\" = ? ORDER BY rowid", NULL);
 	if (!st) {
 		store_columns_free(&vc);

@@ -11,6 +11,7 @@
 
 #include "../../explain/ig.h"
 #include "../data/leaks.h"
+#include "../data/visits_enc.h"
 #include "../stats/metrics.h"
 #include "ops.h"
 
@@ -222,6 +223,14 @@ static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *token
 		tokens[i] = cs->slot[i].token;
 	s->n_tokens = cs->ncolumn;
 	s->slot_token = tokens;
+	int S;
+	venc_geometry(cs, &S, &s->seq_steps, &s->seq_feat);
+	if (r->a.gru_hidden)
+		s->gru_hidden = r->a.gru_hidden;
+	if (r->a.channels)
+		s->conv_channels = r->a.channels;
+	if (r->a.kernel)
+		s->conv_width = r->a.kernel;
 }
 
 static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float *cw,
@@ -552,8 +561,12 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 
 int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_err *err)
 {
-	if (opts->arch && (!strcmp(opts->arch, "cox") || (opts->time && !(opts->horizon > 0))))
+	if (opts->arch && (!strcmp(opts->arch, "cox") || (opts->time && !(opts->horizon > 0)))) {
+		if (nn_arch_parse(opts->arch) >= NN_GRU)
+			return lm_seterr(err, EX_USAGE, "--model %s: time-to-event training reads no visits"
+					 " yet; use --horizon T (the event by T)", opts->arch);
 		return ops_train_cox_run(db, opts, out, err);
+	}
 	memset(out, 0, sizeof *out);
 	run r;
 	memset(&r, 0, sizeof r);
@@ -565,7 +578,8 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 	if (!r.a.target)
 		return lm_seterr(err, EX_USAGE, "--target COL is required");
 	if (!r.a.arch || nn_arch_parse(r.a.arch) < 0)
-		return lm_seterr(err, EX_USAGE, "unknown architecture '%s' (logreg, mlp, transformer)",
+		return lm_seterr(err, EX_USAGE, "unknown architecture '%s' (logreg, mlp, transformer, gru,"
+				 " cnn, cnn-gru)",
 				 r.a.arch ? r.a.arch : "");
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	int st = 0;
@@ -598,6 +612,8 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 			load[r.nfeat + 1] = r.a.time;
 		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, err);
 		free(load);
+		if (!st && r.arch >= NN_GRU)
+			st = venc_attach(db, &r.f, err);
 		if (st)
 			goto out;
 	}
@@ -644,6 +660,16 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 	if ((st = enc_fit(&r.f, (const char *const *)r.feat, r.nfeat, r.used, r.nused,
 				  &r.m->spec, err)))
 		goto out;
+	if (r.arch >= NN_GRU) { /* the visit steps after the static slots (visits_enc.h) */
+		char *warn = NULL;
+		st = venc_fit(&r.m->spec, &r.f, r.used, r.nused, r.a.max_visits ? r.a.max_visits : 16,
+			      &warn, err);
+		if (warn)
+			note(&r, OPS_TRAIN_WARNING, "%s", warn);
+		free(warn);
+		if (st)
+			goto out;
+	}
 	if ((st = cross_validate(&r, err)))
 		goto out;
 

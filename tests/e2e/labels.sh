@@ -23,6 +23,9 @@ contains "info: the labels section" "$OUT" "patients labels"
 contains "info: label and unit" "$OUT" "protime          Prothrombin time (s)"
 contains "info: value names" "$OUT" "trt              Treatment: 1 = D-penicillamine, 2 = placebo"
 contains "info: a text column's value names" "$OUT" "sex              Sex: m = male, f = female"
+contains "info: a long list of names wraps under the label" "$OUT" "edema            Oedema: 0 = none, 0.5 = untreated or resolved, 1 = despite
+                 diuretics"
+eq "info: within 80 columns (after the first line, which names the file)" "$(printf '%s\n' "$OUT" | sed 1d | python3 -X utf8 -c 'import sys; print(max(len(l) for l in sys.stdin.read().split("\n")) <= 80)')" "True"
 J=$("$LUMEN" info "$F" --json)
 eq "info --json: label, unit and values" "$(printf '%s' "$J" | python3 -c '
 import json, sys

@@ -94,7 +94,7 @@ eq "unknown model" "$RC/$ERR" "65/lumen: predict: no model 'nothing'; lumen mode
 run train "$W" --model logreg --target status --positive 2 --seed 3
 eq "existing name without --force" "$RC/$ERR" "65/lumen: train: a model named 'logreg-status' exists; use --force to replace it"
 run train "$W" --model forest --target status
-eq "unknown architecture" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: unknown architecture 'forest' (logreg, mlp, transformer)"
+eq "unknown architecture" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: unknown architecture 'forest' (logreg, mlp, transformer, gru, cnn, cnn-gru)"
 run train "$W" --model logreg --target nope
 eq "unknown target column" "$RC/$ERR" "65/lumen: train: no column 'nope' in patients"
 run train "$W" --model logreg --target status --positive 2 --features age,bilirubin

@@ -44,7 +44,7 @@ eq "t cox: the TUI's Cox model stores the CLI's risks" \
 # bad input: one line, nothing stored
 n0=$(sqlite3 "$A" "SELECT count(*) FROM models")
 S=$(tui '3tfoo status\n')
-eq "t: an unknown architecture" "$(last "$S" | sed 's/.*train: /train: /')" "train: unknown architecture 'foo' (logreg, mlp, transformer)"
+eq "t: an unknown architecture" "$(last "$S" | sed 's/.*train: /train: /')" "train: unknown architecture 'foo' (logreg, mlp, transformer, gru, cnn, cnn-gru)"
 S=$(tui '3tlogreg nosuch=1\n')
 eq "t: an unknown target" "$(last "$S" | sed 's/.*train: /train: /')" "train: no column 'nosuch' in patients"
 S=$(tui '3tlogreg status=2\n')

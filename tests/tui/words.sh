@@ -36,7 +36,7 @@ for size in 80x24 120x40; do
 	W=${size%x*} H=${size#*x}
 	# every screen: the cohort, a patient, a patient with missing values, models, audit,
 	# survival (grouped), reports, a report read in the pager, help
-	for keys in '' '\n' '/313\n\n' '3' '4' '5' '5g' '6' '6\n\n' '6jjj\n\n' '\n?'; do
+	for keys in '' '\n' '/313\n\n' '\nv' '3' '4' '5' '5g' '6' '6\n\n' '6jjj\n\n' '\n?'; do
 		S=$(tui "$keys" "$size")
 		fits "$W" "$H" "$S" "screen '$keys'"
 		no_enotation "$S" "screen '$keys' at $size"
@@ -73,6 +73,9 @@ for size in 80x24 120x40; do
 
 	S=$(tui '3' "$size")
 	contains "$size models: inputs by their labels" "$S" "Age"
+
+	S=$(tui '\nv' "$size")
+	contains "$size visits: a lab borrows the patients' label and unit" "$S" "Serum bilirubin (mg/dl) over day"
 done
 
 # what-if: value names in and out, a category the column never had refused, a value outside
@@ -121,3 +124,7 @@ contains "grouping prompt: scrolls to show the end" "$(line "$S" 24)" "95,100,10
 S=$(tui '4gsex,age; age=45.5,65.25\n' 80x24)
 fits 80 24 "$S" "audit by two columns with long labels"
 contains "audit: a long group label is not cut" "$S" "65.25"
+contains "audit: groups in words" "$(line "$S" 6)" "Sex female, Age        221"
+eq "audit: ... the rest of the label wrapped below" "$(line "$S" 7)" "45.5-65.25 ref"
+S=$(tui '5g' 80x24)
+contains "survival: curves named in words" "$S" "Treatment placebo"

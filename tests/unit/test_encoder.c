@@ -115,7 +115,7 @@ static void test_spec_fit(void **state)
 	assert_true(cols[0] == 1.0f && cols[1] == 9.0f && cols[2] == 11.0f);
 
 	/* single patient values: age 55 (→ 0), sex "m", bili missing */
-	enc_value vals[3] = {{55, NULL}, {NAN, "m"}, {NAN, NULL}};
+	enc_value vals[3] = {{55, NULL, NULL, 0}, {NAN, "m", NULL, 0}, {NAN, NULL, NULL, 0}};
 	float x[6];
 	enc_values(&s, vals, x);
 	assert_true(x[0] == 0.0f && x[1] == 0.0f && x[2] == 1.0f && x[3] == 0.0f);
@@ -176,7 +176,7 @@ static void test_refit(void **state)
 	assert_true(X[3 * 6 + 3] == 0.0f);                       /* x → zeros */
 	assert_true(X[2 * 6 + 4] == 0.0f && X[2 * 6 + 5] == 0.0f); /* missing bili → mean, no flag */
 	assert_true(fabs(X[5 * 6 + 0] - (float)(25 / sqrt(425.0))) < 1e-6); /* sd of 40,50,80,90 */
-	enc_value vals[3] = {{65, NULL}, {NAN, "x"}, {NAN, NULL}};
+	enc_value vals[3] = {{65, NULL, NULL, 0}, {NAN, "x", NULL, 0}, {NAN, NULL, NULL, 0}};
 	float x[6];
 	enc_values(&s, vals, x);
 	assert_true(x[0] == 0.0f && x[3] == 0.0f && x[5] == 0.0f);

@@ -163,6 +163,15 @@ static void test_set_roundtrip(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 1),
 			    "patients.sex: label none -> 'Sex'; values none -> 'f=female,m=male'");
 	sqlite3_finalize(st);
+	/* group labels in words: a labelled column and value, a column without words kept */
+	assert_int_equal(store_columns_load(db, "patients", &cols, &err), 0);
+	char g[128];
+	assert_string_equal(lbl_group_text(&cols, "sex=m", g, sizeof g), "Sex male");
+	assert_string_equal(lbl_group_text(&cols, "sex=f,trt=2", g, sizeof g), "Sex female, Treatment placebo");
+	assert_string_equal(lbl_group_text(&cols, "id=3", g, sizeof g), "id=3");
+	assert_string_equal(lbl_group_text(&cols, "risk 1/3 (p<=0.19)", g, sizeof g), "risk 1/3 (p<=0.19)");
+	assert_string_equal(lbl_group_text(&cols, "all", g, sizeof g), "all");
+	store_columns_free(&cols);
 	/* clearing a part: "" */
 	assert_int_equal(lbl_set(db, "patients", "trt", "", NULL, "", NULL, &err), 0);
 	assert_int_equal(store_columns_load(db, "patients", &cols, &err), 0);

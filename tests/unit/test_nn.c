@@ -269,7 +269,7 @@ static void test_spec_checks(void **state)
 	nn_spec_defaults(&s, NN_MLP, 0, 1);
 	assert_null(nn_create(&s, 1, &err));
 	assert_int_equal(nn_arch_parse("mlp"), NN_MLP);
-	assert_int_equal(nn_arch_parse("gru"), -1);
+	assert_int_equal(nn_arch_parse("lstm"), -1);
 	assert_string_equal(nn_arch_name(NN_TRANSFORMER), "transformer");
 
 	map[3] = 2;

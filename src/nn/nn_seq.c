@@ -1,0 +1,483 @@
+/* nn_seq.c: the visit-sequence operators and architectures (nn_seq.h). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_internal.h"
+#include "nn_seq.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
+
+#define SHAPE(op, cond)                                                                    \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "lumen: internal error: %s: bad shape (%s)\n", op, #cond); \
+			abort();                                                           \
+		}                                                                          \
+	} while (0)
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define NN_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define NN_HOT
+#endif
+
+/* exp in float without a libm call, so that the gate loops vectorise: Cody-Waite reduction
+ * x = k ln2 + r, |r| <= ln2 / 2, then Cephes' degree-6 polynomial for e^r (relative error
+ * about 2e-7 over the clamped range), times 2^k built in the exponent bits. */
+static inline float vexp(float x)
+{
+	x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+	float k = floorf(x * 1.44269504089f + 0.5f);
+	float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	union { int32_t i; float f; } u;
+	u.i = ((int32_t)k + 127) << 23;
+	return p * u.f;
+}
+
+static inline float sigm(float x) { return 1.0f / (1.0f + vexp(-x)); }
+/* tanh x = 2 s(2x) - 1: absolute error about 2e-7, which the gradient checks do not see */
+static inline float vtanh(float x) { return 2.0f / (1.0f + vexp(-2.0f * x)) - 1.0f; }
+
+/* ---- GRU ---- */
+
+NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U, const float *M,
+	       const float *W, const float *b, const float *Uh, const float *bhn, float *Gx,
+	       float *Hs, float *Z, float *R, float *C, float *Hn, float *gh, const float *dHlast,
+	       float *dU, float *dM, float *dW, float *db, float *dUh, float *dbhn, float *dGx,
+	       float *dh, float *dgh)
+{
+	SHAPE("gru", n >= 0 && K >= 1 && Fin >= 1 && H >= 1);
+	size_t nH = (size_t)n * H, H3 = 3 * (size_t)H;
+	if (pass == NN_FWD) {
+		/* every step's input projection in one product */
+		nn_sgemm(0, 0, K * n, 3 * H, Fin, 1.0f, U, Fin, W, 3 * H, 0.0f, Gx, 3 * H);
+		memset(Hs, 0, nH * sizeof *Hs);
+		for (int t = 0; t < K; t++) {
+			const float *hp = Hs + (size_t)t * nH;
+			float *ht = Hs + (size_t)(t + 1) * nH;
+			nn_sgemm(0, 0, n, 3 * H, H, 1.0f, hp, H, Uh, 3 * H, 0.0f, gh, 3 * H);
+			for (int i = 0; i < n; i++) {
+				const float *gx = Gx + ((size_t)t * n + i) * H3, *g = gh + (size_t)i * H3;
+				size_t o = (size_t)t * nH + (size_t)i * H;
+				float m = M[(size_t)t * n + i];
+				for (int j = 0; j < H; j++) {
+					float z = sigm(gx[j] + b[j] + g[j]);
+					float r = sigm(gx[H + j] + b[H + j] + g[H + j]);
+					float hn = g[2 * H + j] + bhn[j];
+					float c = vtanh(gx[2 * H + j] + b[2 * H + j] + r * hn);
+					float h0 = hp[(size_t)i * H + j];
+					float hc = (1.0f - z) * c + z * h0;
+					Z[o + j] = z;
+					R[o + j] = r;
+					C[o + j] = c;
+					Hn[o + j] = hn;
+					ht[(size_t)i * H + j] = m * hc + (1.0f - m) * h0;
+				}
+			}
+		}
+		nn_count_flops(14.0 * K * (double)nH);
+		return;
+	}
+	memcpy(dh, dHlast, nH * sizeof *dh);
+	for (int t = K - 1; t >= 0; t--) {
+		const float *hp = Hs + (size_t)t * nH;
+		for (int i = 0; i < n; i++) {
+			size_t o = (size_t)t * nH + (size_t)i * H;
+			float m = M[(size_t)t * n + i], dm = 0.0f;
+			float *dgx = dGx + ((size_t)t * n + i) * H3, *dg = dgh + (size_t)i * H3;
+			float *dhi = dh + (size_t)i * H;
+			for (int j = 0; j < H; j++) {
+				float z = Z[o + j], r = R[o + j], c = C[o + j], hn = Hn[o + j];
+				float h0 = hp[(size_t)i * H + j], g = dhi[j];
+				float hc = (1.0f - z) * c + z * h0;
+				dm += g * (hc - h0);
+				float dhc = m * g;
+				float dprev = (1.0f - m) * g + dhc * z;
+				float dan = dhc * (1.0f - z) * (1.0f - c * c);
+				float daz = dhc * (h0 - c) * z * (1.0f - z);
+				float dar = dan * hn * r * (1.0f - r);
+				dgx[j] = daz;
+				dgx[H + j] = dar;
+				dgx[2 * H + j] = dan;
+				dg[j] = daz;
+				dg[H + j] = dar;
+				dg[2 * H + j] = dan * r;
+				if (dbhn)
+					dbhn[j] += dan * r;
+				dhi[j] = dprev;
+			}
+			if (dM)
+				dM[(size_t)t * n + i] = dm;
+		}
+		/* through the recurrent product: dh_{t-1} += dgh Uh^T, dUh += h_{t-1}^T dgh */
+		nn_sgemm(0, 1, n, H, 3 * H, 1.0f, dgh, 3 * H, Uh, 3 * H, 1.0f, dh, H);
+		if (dUh)
+			nn_sgemm(1, 0, H, 3 * H, n, 1.0f, hp, H, dgh, 3 * H, 1.0f, dUh, 3 * H);
+	}
+	if (dW)
+		nn_sgemm(1, 0, Fin, 3 * H, K * n, 1.0f, U, Fin, dGx, 3 * H, 1.0f, dW, 3 * H);
+	if (db)
+		for (size_t r = 0; r < (size_t)K * n; r++)
+			for (size_t j = 0; j < H3; j++)
+				db[j] += dGx[r * H3 + j];
+	if (dU)
+		nn_sgemm(0, 1, K * n, Fin, 3 * H, 1.0f, dGx, 3 * H, W, 3 * H, 0.0f, dU, Fin);
+	nn_count_flops(20.0 * K * (double)nH);
+}
+
+/* ---- 1-D convolution ---- */
+
+void nn_op_conv1d(nn_pass pass, int n, int K, int Fin, int Cout, int w, const float *X,
+		  const float *Wc, const float *bc, float *P, float *Y, const float *dY, float *dX,
+		  float *dWc, float *dbc, float *dP)
+{
+	SHAPE("conv1d", n >= 0 && K >= 1 && Fin >= 1 && Cout >= 1 && w >= 1 && w % 2 == 1);
+	int half = (w - 1) / 2, wF = w * Fin;
+	size_t rows = (size_t)n * K;
+	if (pass == NN_FWD) {
+		for (int i = 0; i < n; i++)
+			for (int t = 0; t < K; t++) {
+				float *pr = P + ((size_t)i * K + t) * wF;
+				for (int j = 0; j < w; j++) {
+					int s = t + j - half;
+					if (s < 0 || s >= K)
+						memset(pr + j * Fin, 0, (size_t)Fin * sizeof *pr);
+					else
+						memcpy(pr + j * Fin, X + ((size_t)i * K + s) * Fin,
+						       (size_t)Fin * sizeof *pr);
+				}
+			}
+		for (size_t r = 0; r < rows; r++)
+			memcpy(Y + r * Cout, bc, (size_t)Cout * sizeof *Y);
+		nn_sgemm(0, 0, (int)rows, Cout, wF, 1.0f, P, wF, Wc, Cout, 1.0f, Y, Cout);
+		return;
+	}
+	if (dWc)
+		nn_sgemm(1, 0, wF, Cout, (int)rows, 1.0f, P, wF, dY, Cout, 1.0f, dWc, Cout);
+	if (dbc)
+		for (size_t r = 0; r < rows; r++)
+			for (int c = 0; c < Cout; c++)
+				dbc[c] += dY[r * Cout + c];
+	if (!dX)
+		return;
+	nn_sgemm(0, 1, (int)rows, wF, Cout, 1.0f, dY, Cout, Wc, Cout, 0.0f, dP, wF);
+	memset(dX, 0, rows * Fin * sizeof *dX);
+	for (int i = 0; i < n; i++)
+		for (int t = 0; t < K; t++) {
+			const float *pr = dP + ((size_t)i * K + t) * wF;
+			for (int j = 0; j < w; j++) {
+				int s = t + j - half;
+				if (s < 0 || s >= K)
+					continue;
+				float *dx = dX + ((size_t)i * K + s) * Fin;
+				for (int f = 0; f < Fin; f++)
+					dx[f] += pr[j * Fin + f];
+			}
+		}
+}
+
+/* ---- masked mean pooling ---- */
+
+void nn_op_masked_pool(nn_pass pass, int n, int K, int Cn, const float *Y, const float *M,
+		       float *out, const float *dout, float *dY, float *dM)
+{
+	SHAPE("masked_pool", n >= 0 && K >= 1 && Cn >= 1);
+	for (int i = 0; i < n; i++) {
+		const float *m = M + (size_t)i * K;
+		float D = 1.0f;
+		for (int t = 0; t < K; t++)
+			D += m[t];
+		const float *y = Y + (size_t)i * K * Cn;
+		if (pass == NN_FWD) {
+			float *o = out + (size_t)i * Cn;
+			memset(o, 0, (size_t)Cn * sizeof *o);
+			for (int t = 0; t < K; t++)
+				for (int c = 0; c < Cn; c++)
+					o[c] += m[t] * y[(size_t)t * Cn + c];
+			for (int c = 0; c < Cn; c++)
+				o[c] /= D;
+			continue;
+		}
+		const float *o = out + (size_t)i * Cn, *d = dout + (size_t)i * Cn;
+		float *dy = dY + (size_t)i * K * Cn;
+		for (int t = 0; t < K; t++) {
+			float s = 0.0f;
+			for (int c = 0; c < Cn; c++) {
+				dy[(size_t)t * Cn + c] = m[t] * d[c] / D;
+				s += (y[(size_t)t * Cn + c] - o[c]) * d[c];
+			}
+			if (dM)
+				dM[(size_t)i * K + t] += s / D;
+		}
+	}
+}
+
+/* ---- the architectures ----
+ * A row is [S static slots | K steps x F features], the last feature of a step its present
+ * flag m. gru: the GRU reads the steps, its last state h_K (the last real visit's state, as
+ * padding carries the state through) joins the static slots; cnn: ReLU(conv(m x)) pooled by
+ * the masked mean; cnn-gru: the ReLU feature maps, step by step, are the GRU's input. Then a
+ * head: linear, ReLU, linear. */
+
+struct nn_seq {
+	size_t cw, cb, gw, gb, gu, gbn, h1w, h1b, h2w, h2b; /* parameter offsets */
+	int S, K, F, H, Cc, w, Hh, D, cap, n;
+	float *ws;
+	/* forward */
+	float *xs;  /* n K x F, row-major (gathered sequence part) */
+	float *mr;  /* n K mask, row-major */
+	float *mt;  /* K n mask, time-major */
+	float *xm;  /* n K x F masked input of the convolution */
+	float *P;   /* n K x w F patches */
+	float *cy;  /* n K x Cc conv output after ReLU */
+	float *u;   /* K n x Fin GRU input, time-major */
+	float *Gx, *Hs, *Z, *R, *C, *Hn, *gh;
+	float *feat; /* n x D */
+	float *hin;  /* n x (S + D) head input */
+	float *a1;   /* n x Hh */
+	/* backward */
+	float *da1, *dhin, *dfeat, *dGx, *dh, *dgh, *du, *dmt, *dmr, *dcy, *dP, *dxm;
+};
+
+static int is_gru(nn_arch a) { return a == NN_GRU || a == NN_CNNGRU; }
+static int is_cnn(nn_arch a) { return a == NN_CNN || a == NN_CNNGRU; }
+
+int nn_seq_check(const nn_spec *s, lm_err *err)
+{
+	if (s->seq_steps < 1 || s->seq_steps > 4096 || s->seq_feat < 1 ||
+	    (long)s->seq_steps * s->seq_feat > s->n_in)
+		return lm_seterr(err, EX_DATAERR, "a %s model needs visit steps (got %d steps of %d "
+				 "features for %d inputs)", nn_arch_name(s->arch), s->seq_steps,
+				 s->seq_feat, s->n_in);
+	if (is_gru(s->arch) && (s->gru_hidden < 1 || s->gru_hidden > 4096))
+		return lm_seterr(err, EX_DATAERR, "bad GRU hidden size %d", s->gru_hidden);
+	if (is_cnn(s->arch) && (s->conv_channels < 1 || s->conv_channels > 4096 ||
+				s->conv_width < 1 || s->conv_width > 31 || s->conv_width % 2 == 0))
+		return lm_seterr(err, EX_DATAERR, "bad convolution: %d channels, width %d (odd, 1..31)",
+				 s->conv_channels, s->conv_width);
+	if (s->n_hidden < 1 || s->hidden[0] < 1 || s->hidden[0] > 65536)
+		return lm_seterr(err, EX_DATAERR, "bad head width");
+	return 0;
+}
+
+nn_seq *nn_seq_layout(nn_model *m)
+{
+	const nn_spec *s = nn_get_spec(m);
+	nn_seq *q = xcalloc(1, sizeof *q);
+	q->K = s->seq_steps;
+	q->F = s->seq_feat;
+	q->S = s->n_in - q->K * q->F;
+	q->H = s->gru_hidden;
+	q->Cc = s->conv_channels;
+	q->w = s->conv_width;
+	q->Hh = s->hidden[0];
+	if (is_cnn(s->arch)) {
+		int fan = q->w * q->F;
+		q->cw = nn_add_tensor(m, "conv.w", 2, fan, q->Cc, NN_INIT_UNIFORM,
+				      1.0f / sqrtf((float)fan));
+		q->cb = nn_add_tensor(m, "conv.b", 1, q->Cc, 0, NN_INIT_ZERO, 0);
+	}
+	if (is_gru(s->arch)) {
+		int fin = s->arch == NN_CNNGRU ? q->Cc : q->F;
+		float bd = 1.0f / sqrtf((float)q->H);
+		q->gw = nn_add_tensor(m, "gru.w", 2, fin, 3 * q->H, NN_INIT_UNIFORM, bd);
+		q->gb = nn_add_tensor(m, "gru.b", 1, 3 * q->H, 0, NN_INIT_ZERO, 0);
+		q->gu = nn_add_tensor(m, "gru.u", 2, q->H, 3 * q->H, NN_INIT_UNIFORM, bd);
+		q->gbn = nn_add_tensor(m, "gru.bhn", 1, q->H, 0, NN_INIT_ZERO, 0);
+	}
+	q->D = is_gru(s->arch) ? q->H : q->Cc;
+	int hin = q->S + q->D;
+	q->h1w = nn_add_tensor(m, "head.0.w", 2, hin, q->Hh, NN_INIT_KAIMING,
+			       sqrtf(2.0f / (float)hin));
+	q->h1b = nn_add_tensor(m, "head.0.b", 1, q->Hh, 0, NN_INIT_ZERO, 0);
+	q->h2w = nn_add_tensor(m, "head.w", 2, q->Hh, s->n_out, NN_INIT_UNIFORM,
+			       1.0f / sqrtf((float)q->Hh));
+	q->h2b = nn_add_tensor(m, "head.b", 1, s->n_out, 0, NN_INIT_ZERO, 0);
+	return q;
+}
+
+void nn_seq_free(nn_seq *q)
+{
+	if (!q)
+		return;
+	free(q->ws);
+	free(q);
+}
+
+static void carve(float **slot, float *base, size_t *off, size_t count)
+{
+	*slot = base ? base + *off : NULL;
+	*off += (count + 15) & ~(size_t)15;
+}
+
+static size_t ws_layout(nn_seq *q, size_t n, float *base)
+{
+	size_t off = 0, K = q->K, F = q->F, H = q->H, Cc = q->Cc, w = q->w;
+	size_t fin = Cc > F ? Cc : F; /* the GRU reads F features (gru) or Cc (cnn-gru) */
+	carve(&q->xs, base, &off, n * K * F);
+	carve(&q->mr, base, &off, n * K);
+	carve(&q->mt, base, &off, n * K);
+	carve(&q->xm, base, &off, n * K * F);
+	carve(&q->P, base, &off, n * K * w * F);
+	carve(&q->cy, base, &off, n * K * Cc);
+	carve(&q->u, base, &off, n * K * fin);
+	carve(&q->Gx, base, &off, n * K * 3 * H);
+	carve(&q->Hs, base, &off, n * (K + 1) * H);
+	carve(&q->Z, base, &off, n * K * H);
+	carve(&q->R, base, &off, n * K * H);
+	carve(&q->C, base, &off, n * K * H);
+	carve(&q->Hn, base, &off, n * K * H);
+	carve(&q->gh, base, &off, n * 3 * H);
+	carve(&q->feat, base, &off, n * q->D);
+	carve(&q->hin, base, &off, n * (q->S + q->D));
+	carve(&q->a1, base, &off, n * q->Hh);
+	carve(&q->da1, base, &off, n * q->Hh);
+	carve(&q->dhin, base, &off, n * (q->S + q->D));
+	carve(&q->dfeat, base, &off, n * q->D);
+	carve(&q->dGx, base, &off, n * K * 3 * H);
+	carve(&q->dh, base, &off, n * H);
+	carve(&q->dgh, base, &off, n * 3 * H);
+	carve(&q->du, base, &off, n * K * fin);
+	carve(&q->dmt, base, &off, n * K);
+	carve(&q->dmr, base, &off, n * K);
+	carve(&q->dcy, base, &off, n * K * Cc);
+	carve(&q->dP, base, &off, n * K * w * F);
+	carve(&q->dxm, base, &off, n * K * F);
+	return off;
+}
+
+static void reserve(nn_seq *q, int n)
+{
+	if (n <= q->cap)
+		return;
+	free(q->ws);
+	size_t total = ws_layout(q, (size_t)n, NULL);
+	q->ws = xmallocarray(total, sizeof *q->ws);
+	ws_layout(q, (size_t)n, q->ws);
+	q->cap = n;
+}
+
+void nn_seq_forward(nn_seq *q, const nn_spec *s, const float *p, const float *X, int n,
+		    float *logits)
+{
+	reserve(q, n);
+	q->n = n;
+	int S = q->S, K = q->K, F = q->F, H = q->H, Cc = q->Cc, D = q->D;
+	size_t ni = (size_t)s->n_in;
+	for (int i = 0; i < n; i++) {
+		memcpy(q->xs + (size_t)i * K * F, X + i * ni + S, (size_t)K * F * sizeof *q->xs);
+		for (int t = 0; t < K; t++) {
+			float m = X[i * ni + S + (size_t)t * F + F - 1];
+			q->mr[(size_t)i * K + t] = m;
+			q->mt[(size_t)t * n + i] = m;
+		}
+	}
+	if (is_cnn(s->arch)) {
+		for (size_t r = 0; r < (size_t)n * K; r++)
+			for (int f = 0; f < F; f++)
+				q->xm[r * F + f] = q->xs[r * F + f] * q->mr[r];
+		nn_op_conv1d(NN_FWD, n, K, F, Cc, q->w, q->xm, p + q->cw, p + q->cb, q->P, q->cy, NULL,
+			     NULL, NULL, NULL, NULL);
+		nn_op_relu(NN_FWD, (size_t)n * K * Cc, q->cy, q->cy, NULL, NULL);
+	}
+	if (s->arch == NN_CNN) {
+		nn_op_masked_pool(NN_FWD, n, K, Cc, q->cy, q->mr, q->feat, NULL, NULL, NULL);
+	} else {
+		int fin = s->arch == NN_CNNGRU ? Cc : F;
+		const float *src = s->arch == NN_CNNGRU ? q->cy : q->xs;
+		for (int t = 0; t < K; t++)
+			for (int i = 0; i < n; i++)
+				memcpy(q->u + ((size_t)t * n + i) * fin, src + ((size_t)i * K + t) * fin,
+				       (size_t)fin * sizeof *q->u);
+		nn_op_gru(NN_FWD, n, K, fin, H, q->u, q->mt, p + q->gw, p + q->gb, p + q->gu,
+			  p + q->gbn, q->Gx, q->Hs, q->Z, q->R, q->C, q->Hn, q->gh, NULL, NULL, NULL,
+			  NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		memcpy(q->feat, q->Hs + (size_t)K * n * H, (size_t)n * H * sizeof *q->feat);
+	}
+	int hw = S + D;
+	for (int i = 0; i < n; i++) {
+		memcpy(q->hin + (size_t)i * hw, X + i * ni, (size_t)S * sizeof *q->hin);
+		memcpy(q->hin + (size_t)i * hw + S, q->feat + (size_t)i * D, (size_t)D * sizeof *q->hin);
+	}
+	nn_op_linear(NN_FWD, n, hw, q->Hh, q->hin, p + q->h1w, p + q->h1b, q->a1, 0, NULL, NULL, 0,
+		     NULL, NULL);
+	nn_op_relu(NN_FWD, (size_t)n * q->Hh, q->a1, q->a1, NULL, NULL);
+	nn_op_linear(NN_FWD, n, q->Hh, s->n_out, q->a1, p + q->h2w, p + q->h2b, logits, 0, NULL,
+		     NULL, 0, NULL, NULL);
+}
+
+void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, const float *X,
+		     const float *dlogits, float *dX)
+{
+	int n = q->n, S = q->S, K = q->K, F = q->F, H = q->H, Cc = q->Cc, D = q->D, hw = S + D;
+	size_t ni = (size_t)s->n_in;
+#define G(off) (g ? g + (off) : NULL)
+	nn_op_linear(NN_BWD, n, q->Hh, s->n_out, q->a1, p + q->h2w, NULL, NULL, 0, dlogits, q->da1,
+		     0, G(q->h2w), G(q->h2b));
+	nn_op_relu(NN_BWD, (size_t)n * q->Hh, NULL, q->a1, q->da1, q->da1);
+	nn_op_linear(NN_BWD, n, hw, q->Hh, q->hin, p + q->h1w, NULL, NULL, 0, q->da1, q->dhin, 0,
+		     G(q->h1w), G(q->h1b));
+	for (int i = 0; i < n; i++)
+		memcpy(q->dfeat + (size_t)i * D, q->dhin + (size_t)i * hw + S, (size_t)D * sizeof *q->dfeat);
+	int want_dx = dX != NULL;
+	memset(q->dmr, 0, (size_t)n * K * sizeof *q->dmr);
+	if (s->arch == NN_CNN) {
+		nn_op_masked_pool(NN_BWD, n, K, Cc, q->cy, q->mr, q->feat, q->dfeat, q->dcy,
+				  want_dx ? q->dmr : NULL);
+	} else {
+		int fin = s->arch == NN_CNNGRU ? Cc : F;
+		int need_du = want_dx || s->arch == NN_CNNGRU;
+		nn_op_gru(NN_BWD, n, K, fin, H, q->u, q->mt, p + q->gw, p + q->gb, p + q->gu, p + q->gbn,
+			  q->Gx, q->Hs, q->Z, q->R, q->C, q->Hn, q->gh, q->dfeat, need_du ? q->du : NULL,
+			  want_dx ? q->dmt : NULL, G(q->gw), G(q->gb), G(q->gu), G(q->gbn), q->dGx, q->dh,
+			  q->dgh);
+		if (need_du) {
+			float *dst = s->arch == NN_CNNGRU ? q->dcy : q->dxm;
+			for (int t = 0; t < K; t++)
+				for (int i = 0; i < n; i++)
+					memcpy(dst + ((size_t)i * K + t) * fin, q->du + ((size_t)t * n + i) * fin,
+					       (size_t)fin * sizeof *dst);
+		}
+		if (want_dx)
+			for (int t = 0; t < K; t++)
+				for (int i = 0; i < n; i++)
+					q->dmr[(size_t)i * K + t] += q->dmt[(size_t)t * n + i];
+	}
+	if (is_cnn(s->arch)) {
+		nn_op_relu(NN_BWD, (size_t)n * K * Cc, NULL, q->cy, q->dcy, q->dcy);
+		nn_op_conv1d(NN_BWD, n, K, F, Cc, q->w, NULL, p + q->cw, NULL, q->P, NULL, q->dcy,
+			     want_dx ? q->dxm : NULL, G(q->cw), G(q->cb), q->dP);
+		if (want_dx) /* through x m: dx = dxm m, dm += dxm . x */
+			for (size_t r = 0; r < (size_t)n * K; r++) {
+				float acc = 0.0f;
+				for (int f = 0; f < F; f++) {
+					acc += q->dxm[r * F + f] * q->xs[r * F + f];
+					q->dxm[r * F + f] *= q->mr[r];
+				}
+				q->dmr[r] += acc;
+			}
+	}
+	if (!want_dx)
+		return;
+	for (int i = 0; i < n; i++) {
+		float *dx = dX + i * ni;
+		memcpy(dx, q->dhin + (size_t)i * hw, (size_t)S * sizeof *dx);
+		memcpy(dx + S, q->dxm + (size_t)i * K * F, (size_t)K * F * sizeof *dx);
+		for (int t = 0; t < K; t++)
+			dx[S + (size_t)t * F + F - 1] += q->dmr[(size_t)i * K + t];
+	}
+	(void)X;
+#undef G
+}
