@@ -378,3 +378,8 @@ if /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null; then
 else
 	skip "sklearn MLP T-learner" "/usr/bin/python3 has no scikit-learn/scipy"
 fi
+for arch in gru cox; do
+	run train "$T/colon.lumen" --model $arch --target status --effect rx
+	eq "--effect with --model $arch: status 64" "$RC" 64
+	contains "--effect with --model $arch: message" "$ERR" "lumen: train: --effect: architecture '$arch' is not logreg, mlp or transformer"
+done
