@@ -383,3 +383,8 @@ for arch in gru cox; do
 	eq "--effect with --model $arch: status 64" "$RC" 64
 	contains "--effect with --model $arch: message" "$ERR" "lumen: train: --effect: architecture '$arch' is not logreg, mlp or transformer"
 done
+# what-if on an effect model: the arms' risks and the benefit move with the edited value
+S=$("$LUMEN" tui "$T/syn.lumen" --model tl --headless --keys '\necrp=50\n' --dump --size 140x40)
+contains "TUI what-if: the effect view follows the edit" "$S" "risk under each arm of treatment, what-if, fold networks"
+wp=$(grep -o 'p = [0-9.]* -> [0-9.]*' <<<"$S" | head -1 | awk '{print $5}')
+contains "TUI what-if: the reference arm's risk is the edited risk shown above" "$S" "0          $wp "
