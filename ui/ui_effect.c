@@ -143,22 +143,33 @@ static int cmp_abs(const void *x, const void *y)
 	return (a < b) - (a > b);
 }
 
-void ui_effect_draw(ui_app *a, int y0)
+void ui_effect_draw(ui_app *a, int y0, const struct enc_value *edited, int fold)
 {
 	if (!ensure_model(a))
 		return;
 	ensure_pv(a);
 	char t[320];
-	if (!es.have_pv) {
+	ops_effect_patient wi; /* what-if: computed for this frame (one patient: cheap) */
+	int have_wi = 0;
+	if (edited && es.have_pv) {
+		lm_err err = {0};
+		if (ops_effect_patient_values(a->db, es.e, a->patient, fold, edited, es.arm, NULL, &wi,
+					      &err) == 0)
+			have_wi = 1;
+		else
+			snprintf(es.err, sizeof es.err, "%.250s", err.msg);
+	}
+	if (!es.have_pv || (edited && !have_wi)) {
 		attron((attr_t)ui_attr_of(a, UI_A_WARN));
 		ui_put(y0, 2, COLS - 2, es.err[0] ? es.err : "no effect view");
 		attroff((attr_t)ui_attr_of(a, UI_A_WARN));
 		return;
 	}
-	const ops_effect_patient *p = &es.pv;
+	const ops_effect_patient *p = have_wi ? &wi : &es.pv;
 	const effm *e = es.e;
-	snprintf(t, sizeof t, "risk under each arm of %s, %s (b: next arm)", e->column,
-		 p->fold >= 0 ? "out of fold" : "final networks");
+	snprintf(t, sizeof t, "risk under each arm of %s, %s%s (b: next arm)", e->column,
+		 have_wi ? "what-if, " : "", p->fold >= 0 ? (have_wi ? "fold networks" : "out of fold")
+						  : "final networks");
 	attron((attr_t)ui_attr_of(a, UI_A_HEADER));
 	ui_put(y0, 2, COLS - 2, t);
 	attroff((attr_t)ui_attr_of(a, UI_A_HEADER));
@@ -211,6 +222,8 @@ void ui_effect_draw(ui_app *a, int y0)
 		ui_put(y, COLS - 10, 9, t);
 	}
 	free(f);
+	if (have_wi)
+		ops_effect_patient_free(&wi);
 }
 
 typedef struct pair {

@@ -10,8 +10,10 @@
 /* 1 when the app's current model is an effect model and the Patient screen shows its effect
  * view (the default for such a model; b toggles through the arms and back to the risk). */
 int ui_effect_shown(ui_app *a);
-/* Draws the effect view of a->patient from row y0. */
-void ui_effect_draw(ui_app *a, int y0);
+/* Draws the effect view of a->patient from row y0; with edited values (the patient view's
+ * what-if, spec column order) those values through the networks of fold `fold` (-1 final). */
+struct enc_value;
+void ui_effect_draw(ui_app *a, int y0, const struct enc_value *edited, int fold);
 /* Patient screen key b: the next arm, then the reference-risk factors, then the first arm. */
 void ui_effect_key_arm(ui_app *a);
 /* Cohort screen key B: the current order by predicted benefit of the first arm after the

@@ -309,8 +309,9 @@ static void patient_draw(ui_app *a)
 		draw_visits(a, y);
 	else if (ps.curve_view && ps.have_pv)
 		draw_curve(a, y);
-	else if (ps.have_pv && !ps.pv.edited && ui_effect_shown(a)) /* ui_effect.c */
-		ui_effect_draw(a, y);
+	else if (ps.have_pv && ui_effect_shown(a)) /* ui_effect.c; what-if: the edited values */
+		ui_effect_draw(a, y, ps.pv.edited ? ps.pv.v : NULL,
+			       ps.pv.net == OPS_NET_FOLD ? ps.pv.fold : -1);
 	else if (ps.have_pv)
 		draw_factors(a, y);
 }

@@ -273,10 +273,10 @@ int cmd_train(int argc, char **argv)
 {
 	/* a Cox model has its own options and fit: train_cox.c */
 	int has_time = 0, has_horizon = 0;
-	for (int i = 1; i < argc; i++) {
-		/* a treatment-effect model: train_effect.c */
+	for (int i = 1; i < argc; i++) /* a treatment-effect model, whatever --model says: train_effect.c */
 		if (!strcmp(argv[i], "--effect") || !strncmp(argv[i], "--effect=", 9))
 			return cmd_train_effect(argc, argv);
+	for (int i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "--model") && i + 1 < argc && !strcmp(argv[i + 1], "cox")) ||
 		    !strcmp(argv[i], "--model=cox"))
 			return cmd_train_cox(argc, argv);

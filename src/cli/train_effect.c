@@ -145,7 +145,8 @@ static int parse(int argc, char **argv, eff_args *a, int *done)
 	a->file = argv[optind];
 	if (!a->arch)
 		return cli_usage_error(CMD, "--model ARCH is required (logreg, mlp, transformer)");
-	if (nn_arch_parse(a->arch) < 0)
+	int ar = nn_arch_parse(a->arch);
+	if (ar != NN_LOGREG && ar != NN_MLP && ar != NN_TRANSFORMER)
 		return cli_usage_error(CMD, "--effect: architecture '%s' is not logreg, mlp or "
 				       "transformer", a->arch);
 	if (!a->target)

@@ -169,6 +169,69 @@ int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row,
 	return st;
 }
 
+int ops_effect_patient_values(sqlite3 *db, effm *e, long rowid, int fold, const enc_value *vals,
+			      int arm, const ig_opts *o, ops_effect_patient *out, lm_err *err)
+{
+	memset(out, 0, sizeof *out);
+	if (arm < 1 || arm >= e->narm)
+		return lm_seterr(err, EX_USAGE, "no arm %d to explain", arm);
+	ig_opts def;
+	if (!o) {
+		default_opts(&def);
+		o = &def;
+	}
+	const model *m = e->base;
+	int A = e->narm, ns = m->spec.nslot;
+	out->rowid = rowid;
+	out->fold = fold >= 0 && fold < e->nfold ? fold : -1;
+	out->narm = A;
+	out->arm = arm;
+	out->arms = e->arm;
+	out->quantity = quantity(e);
+	out->ncol = m->spec.ncolumn;
+	out->column = m->spec.columns;
+	out->p = xmallocarray((size_t)A, sizeof *out->p);
+	out->p_sd = xmallocarray((size_t)A, sizeof *out->p_sd);
+	out->effect = xmallocarray((size_t)A, sizeof *out->effect);
+	out->effect_sd = xmallocarray((size_t)A, sizeof *out->effect_sd);
+	float *x = xmallocarray((size_t)ns, sizeof *x), *base = xmallocarray((size_t)ns, sizeof *base);
+	float *attr = xmallocarray((size_t)ns, sizeof *attr);
+	enc_values(out->fold >= 0 ? &m->fold_spec[out->fold] : &m->spec, vals, x);
+	int st = baseline(db, e, base, err);
+	if (!st) {
+		effm_predict(e, out->fold, x, 1, out->p, NULL, out->effect);
+		for (int a = 0; a < A; a++)
+			out->p_sd[a] = out->effect_sd[a] = NAN;
+		float fx, fb, d;
+		st = ig_effect(e, arm, out->fold, x, 1, base, o, attr, &fx, &fb, &d, err);
+		out->fx = fx;
+		out->fb = fb;
+		out->delta = d;
+	}
+	if (!st) {
+		float *cols = xmallocarray((size_t)out->ncol, sizeof *cols);
+		enc_sum_to_columns(&m->spec, attr, cols);
+		out->attr = xmallocarray((size_t)out->ncol, sizeof *out->attr);
+		out->value = xcalloc((size_t)out->ncol, sizeof *out->value);
+		for (int j = 0; j < out->ncol; j++) {
+			out->attr[j] = cols[j];
+			if (m->spec.column_type[j] == COL_TYPE_TEXT)
+				out->value[j] = xstrdup(vals[j].text ? vals[j].text : "");
+			else if (isnan(vals[j].num))
+				out->value[j] = xstrdup("");
+			else
+				out->value[j] = xasprintf("%g", vals[j].num);
+		}
+		free(cols);
+	}
+	free(x);
+	free(base);
+	free(attr);
+	if (st)
+		ops_effect_patient_free(out);
+	return st;
+}
+
 static double r6(double v) { return round(v * 1e6) / 1e6; }
 
 static void add_num(cJSON *o, const char *k, double v)

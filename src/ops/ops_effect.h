@@ -43,6 +43,12 @@ typedef struct ops_effect_patient {
  * auto steps. 0 or a status. Free with ops_effect_patient_free. */
 int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row, int arm,
 			    const ig_opts *o, ops_effect_patient *out, lm_err *err);
+/* What-if: the same view for raw values vals (e->base->spec.ncolumn, enc_values order: a
+ * number, NAN missing, or a label) with the networks of fold `fold` (-1: the final ones), the
+ * ones that explain the unedited patient; rowid is only recorded. p_sd and effect_sd are NAN
+ * (no fold spread for values no fold saw); value[] holds the edited values. */
+int ops_effect_patient_values(sqlite3 *db, effm *e, long rowid, int fold, const enc_value *vals,
+			      int arm, const ig_opts *o, ops_effect_patient *out, lm_err *err);
 void ops_effect_patient_free(ops_effect_patient *p);
 cJSON *ops_effect_patient_json(const ops_effect_patient *p, const effm *e);
 

@@ -378,3 +378,13 @@ if /usr/bin/python3 -c 'import sklearn, scipy' 2>/dev/null; then
 else
 	skip "sklearn MLP T-learner" "/usr/bin/python3 has no scikit-learn/scipy"
 fi
+for arch in gru cox; do
+	run train "$T/colon.lumen" --model $arch --target status --effect rx
+	eq "--effect with --model $arch: status 64" "$RC" 64
+	contains "--effect with --model $arch: message" "$ERR" "lumen: train: --effect: architecture '$arch' is not logreg, mlp or transformer"
+done
+# what-if on an effect model: the arms' risks and the benefit move with the edited value
+S=$("$LUMEN" tui "$T/syn.lumen" --model tl --headless --keys '\necrp=50\n' --dump --size 140x40)
+contains "TUI what-if: the effect view follows the edit" "$S" "risk under each arm of treatment, what-if, fold networks"
+wp=$(grep -o 'p = [0-9.]* -> [0-9.]*' <<<"$S" | head -1 | awk '{print $5}')
+contains "TUI what-if: the reference arm's risk is the edited risk shown above" "$S" "0          $wp "
