@@ -17,7 +17,8 @@
  *   ops_patient_load      one patient's view: values, percentiles, the risk and its reasons
  *   ops_patient_whatif    ... with edited values (ops_patient_switch_arm: the treatment)
  *   ops_record_load       the patient's id and summary line; ops_visits_load its visits
- *   ops_train_run         cross-validated training as a job (progress and notes as events)
+ *   ops_train_run         cross-validated training as a job (progress and notes as events);
+ *                         Cox and effect models through ops_train_cox_run, _effect_run
  *   ops_explain_run       integrated gradients for the cohort as a job (progress callback)
  *   ops_explain_values    one explanation by the rule below (Lua's model:explain)
  *   ops_effect_*          a treatment-effect model's patient view, explanations and benefit
@@ -691,6 +692,10 @@ typedef struct ops_train_opts {
 	 * the job: arch is mlp or transformer on the partial likelihood) */
 	const char *times;
 	int ties, neural;
+	/* a treatment-effect model (ops_train_effect_run): the arm column, its reference level
+	 * (NULL: the first) and the learner (an effm_learner: T or DR) */
+	const char *effect, *reference;
+	int learner;
 	void (*progress)(void *ctx, const ops_train_event *ev); /* may be NULL */
 	void *ctx;
 } ops_train_opts;
@@ -708,6 +713,10 @@ typedef struct ops_train {
 	long events;
 	double c_index, c_final, lr_chisq, lr_p;
 	char event_desc[256];
+	/* a treatment-effect model: its arms and reference arm; the stored metrics (JSON) */
+	int narm;
+	char reference[128];
+	char *metrics;
 } ops_train;
 
 /* Trains a logreg, mlp or transformer with stratified K-fold cross-validation (each patient's
@@ -723,6 +732,12 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *
  * transaction; warnings (convergence, proportional hazards) as OPS_TRAIN_WARNING events
  * unless quiet. */
 int ops_train_cox_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
+/* A treatment-effect model of a binary target for the arms of column effect (T- or
+ * DR-learner, ops_train_effect.c; logreg, mlp or transformer): every patient's out-of-fold
+ * risk under every arm and effect against the reference, the evaluation (Qini, calibration of
+ * the effect, ATE, balance, overlap) in the metrics; one transaction. ops_train_run calls it
+ * when effect is set. */
+int ops_train_effect_run(sqlite3 *db, const ops_train_opts *o, ops_train *out, lm_err *err);
 void ops_train_free(ops_train *r);
 cJSON *ops_train_json(const ops_train *r);
 

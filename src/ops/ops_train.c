@@ -561,6 +561,8 @@ static char *hyper_json(const run *r, const nn_train_opts *o, int final_epochs)
 
 int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_err *err)
 {
+	if (opts->effect)
+		return ops_train_effect_run(db, opts, out, err);
 	if (opts->arch && (!strcmp(opts->arch, "cox") || (opts->time && !(opts->horizon > 0))))
 		return ops_train_cox_run(db, opts, out, err);
 	memset(out, 0, sizeof *out);
@@ -747,6 +749,7 @@ void ops_train_free(ops_train *r)
 	free(r->arch);
 	free(r->target);
 	free(r->positive);
+	free(r->metrics);
 	memset(r, 0, sizeof *r);
 }
 
