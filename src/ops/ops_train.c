@@ -14,6 +14,7 @@
 #include "../data/visits_enc.h"
 #include "../stats/metrics.h"
 #include "ops.h"
+#include "ops_int.h"
 
 static int in_list(char **l, int n, const char *s)
 {
@@ -84,10 +85,11 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The feature columns: --features exactly, else every feature, group and treatment column
- * except the target and --exclude. Sets *nf; NULL with err on an unknown or forbidden column. */
-static char **choose_features(const store_columns *cols, const ops_train_opts *a, int *nf,
-			      lm_err *err)
+/* The feature columns (ops_int.h): --features exactly, else every feature, group and
+ * treatment column except the target, the time column, the arm column of an effect model and
+ * --exclude. Sets *nf; NULL with err on an unknown or forbidden column. */
+char **ops_train_features(const store_columns *cols, const ops_train_opts *a, int *nf,
+			  lm_err *err)
 {
 	int ne = 0;
 	char **ex = lm_split(a->exclude ? a->exclude : "", &ne);
@@ -104,6 +106,9 @@ static char **choose_features(const store_columns *cols, const ops_train_opts *a
 			int j = store_columns_find(cols, out[i]);
 			if (j < 0) {
 				lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
+			} else if (a->effect && !strcmp(out[i], a->effect)) {
+				lm_seterr(err, EX_DATAERR, "--features: '%s' is the treatment column of "
+					  "--effect and cannot be a feature", out[i]);
 			} else if (!strcmp(out[i], a->target)) {
 				lm_seterr(err, EX_DATAERR, "--features: '%s' is the target", out[i]);
 			} else if (a->time && !strcmp(out[i], a->time)) {
@@ -132,7 +137,8 @@ static char **choose_features(const store_columns *cols, const ops_train_opts *a
 			if (c->role != COL_ROLE_FEATURE && c->role != COL_ROLE_GROUP && c->role != COL_ROLE_TREATMENT)
 				continue;
 			if (!strcmp(c->name, a->target) || in_list(ex, ne, c->name) ||
-			    (a->time && !strcmp(c->name, a->time)))
+			    (a->time && !strcmp(c->name, a->time)) ||
+			    (a->effect && !strcmp(c->name, a->effect)))
 				continue;
 			/* free text (every value its own category) is not a feature */
 			if (c->type == COL_TYPE_TEXT &&
@@ -193,16 +199,17 @@ static void note(const run *r, ops_train_kind kind, const char *fmt, ...)
 	emit(r, &ev);
 }
 
-static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *tokens)
+void ops_train_nn_spec(const ops_train_opts *a, nn_arch arch, const enc_spec *cs, int n_out,
+		       int *tokens, nn_spec *s)
 {
-	nn_spec_defaults(s, r->arch, cs->nslot, r->C);
-	if (r->a.l2 >= 0)
-		s->l2 = (float)r->a.l2;
-	if (r->a.dropout >= 0)
-		s->dropout = (float)r->a.dropout;
-	if (r->a.hidden) {
+	nn_spec_defaults(s, arch, cs->nslot, n_out);
+	if (a->l2 >= 0)
+		s->l2 = (float)a->l2;
+	if (a->dropout >= 0)
+		s->dropout = (float)a->dropout;
+	if (a->hidden) {
 		int n = 0;
-		char **h = lm_split(r->a.hidden, &n);
+		char **h = lm_split(a->hidden, &n);
 		s->n_hidden = 0;
 		for (int i = 0; i < n && i < NN_MAX_HIDDEN; i++) {
 			long v;
@@ -211,26 +218,31 @@ static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *token
 		}
 		lm_split_free(h, n);
 	}
-	if (r->a.d_model)
-		s->d_model = r->a.d_model;
-	if (r->a.blocks)
-		s->n_blocks = r->a.blocks;
-	if (r->a.heads)
-		s->n_heads = r->a.heads;
-	if (r->a.ffn)
-		s->d_ffn = r->a.ffn;
+	if (a->d_model)
+		s->d_model = a->d_model;
+	if (a->blocks)
+		s->n_blocks = a->blocks;
+	if (a->heads)
+		s->n_heads = a->heads;
+	if (a->ffn)
+		s->d_ffn = a->ffn;
 	for (int i = 0; i < cs->nslot; i++)
 		tokens[i] = cs->slot[i].token;
 	s->n_tokens = cs->ncolumn;
 	s->slot_token = tokens;
 	int S;
 	venc_geometry(cs, &S, &s->seq_steps, &s->seq_feat);
-	if (r->a.gru_hidden)
-		s->gru_hidden = r->a.gru_hidden;
-	if (r->a.channels)
-		s->conv_channels = r->a.channels;
-	if (r->a.kernel)
-		s->conv_width = r->a.kernel;
+	if (a->gru_hidden)
+		s->gru_hidden = a->gru_hidden;
+	if (a->channels)
+		s->conv_channels = a->channels;
+	if (a->kernel)
+		s->conv_width = a->kernel;
+}
+
+static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *tokens)
+{
+	ops_train_nn_spec(&r->a, r->arch, cs, r->C, tokens, s);
 }
 
 static void set_train_opts(const run *r, nn_train_opts *o, uint64_t seed, float *cw,
@@ -590,7 +602,7 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 		store_columns_free(&cols);
 		goto out;
 	}
-	r.feat = choose_features(&cols, &r.a, &r.nfeat, err);
+	r.feat = ops_train_features(&cols, &r.a, &r.nfeat, err);
 	store_columns_free(&cols);
 	if (!r.feat) {
 		st = err->status;

@@ -26,6 +26,7 @@
 #include "../stats/metrics.h"
 #include "../stats/uplift.h"
 #include "ops.h"
+#include "ops_int.h"
 
 #define MIN_ARM 20        /* patients with a target an arm needs */
 #define PROP_CLIP 0.01    /* propensities are clipped to [0.01, 0.99] in the pseudo-outcome */
@@ -83,71 +84,6 @@ static int cmp_label(const void *x, const void *y)
 	return strcmp(a, b);
 }
 
-/* Features: --features (never the arm or the target), else every feature, group and
- * treatment column except the target, the arm column and --exclude. */
-static char **choose(const store_columns *cols, const ops_train_opts *a, int *nf, lm_err *err)
-{
-	int ne = 0;
-	char **ex = lm_split(a->exclude ? a->exclude : "", &ne);
-	for (int i = 0; i < ne; i++)
-		if (store_columns_find(cols, ex[i]) < 0) {
-			lm_seterr(err, EX_DATAERR, "--exclude: no column '%s'", ex[i]);
-			lm_split_free(ex, ne);
-			return NULL;
-		}
-	char **out;
-	if (a->features) {
-		out = lm_split(a->features, nf);
-		for (int i = 0; i < *nf; i++) {
-			int j = store_columns_find(cols, out[i]);
-			const char *why = NULL;
-			if (j < 0)
-				why = "no column";
-			else if (!strcmp(out[i], a->effect))
-				why = "is the treatment column of --effect and cannot be a feature";
-			else if (!strcmp(out[i], a->target))
-				why = "is the target";
-			else if (cols->c[j].role == COL_ROLE_ID || cols->c[j].role == COL_ROLE_TIME ||
-				 cols->c[j].role == COL_ROLE_EVENT || cols->c[j].role == COL_ROLE_TARGET)
-				why = "has a role that cannot be a feature";
-			if (why) {
-				if (j < 0)
-					lm_seterr(err, EX_DATAERR, "--features: no column '%s'", out[i]);
-				else
-					lm_seterr(err, EX_DATAERR, "--features: '%s' %s", out[i], why);
-				lm_split_free(out, *nf);
-				lm_split_free(ex, ne);
-				*nf = 0;
-				return NULL;
-			}
-		}
-	} else {
-		out = xcalloc((size_t)cols->n + 1, sizeof *out);
-		*nf = 0;
-		for (int j = 0; j < cols->n; j++) {
-			const store_column *c = &cols->c[j];
-			if (c->role != COL_ROLE_FEATURE && c->role != COL_ROLE_GROUP &&
-			    c->role != COL_ROLE_TREATMENT)
-				continue;
-			if (!strcmp(c->name, a->target) || !strcmp(c->name, a->effect))
-				continue;
-			int skip = 0;
-			for (int i = 0; i < ne; i++)
-				skip |= !strcmp(ex[i], c->name);
-			if (skip || (c->type == COL_TYPE_TEXT &&
-				     (c->ncat == 0 || c->ncat > FRAME_MAX_CATS || c->ncat < c->distinct)))
-				continue;
-			out[(*nf)++] = xstrdup(c->name);
-		}
-	}
-	lm_split_free(ex, ne);
-	if (*nf == 0) {
-		lm_split_free(out, 0);
-		lm_seterr(err, EX_DATAERR, "no feature columns left to train on");
-		return NULL;
-	}
-	return out;
-}
 
 /* The arms: the distinct values of the arm column, the reference first; the patients used
  * (a target and an arm); the refusals of bad input. */
@@ -259,34 +195,7 @@ out:
 
 static void set_spec(const erun *r, nn_spec *s, const enc_spec *cs, int *tokens, int n_out)
 {
-	nn_spec_defaults(s, r->arch, cs->nslot, n_out);
-	if (r->a.l2 >= 0)
-		s->l2 = (float)r->a.l2;
-	if (r->a.dropout >= 0)
-		s->dropout = (float)r->a.dropout;
-	if (r->a.hidden) {
-		int n = 0;
-		char **h = lm_split(r->a.hidden, &n);
-		s->n_hidden = 0;
-		for (int i = 0; i < n && i < NN_MAX_HIDDEN; i++) {
-			long v;
-			if (parse_long(h[i], &v) == 0 && v > 0 && v < 100000)
-				s->hidden[s->n_hidden++] = (int)v;
-		}
-		lm_split_free(h, n);
-	}
-	if (r->a.d_model)
-		s->d_model = r->a.d_model;
-	if (r->a.blocks)
-		s->n_blocks = r->a.blocks;
-	if (r->a.heads)
-		s->n_heads = r->a.heads;
-	if (r->a.ffn)
-		s->d_ffn = r->a.ffn;
-	for (int i = 0; i < cs->nslot; i++)
-		tokens[i] = cs->slot[i].token;
-	s->n_tokens = cs->ncolumn;
-	s->slot_token = tokens;
+	ops_train_nn_spec(&r->a, r->arch, cs, n_out, tokens, s);
 }
 
 /* Which network: an arm's outcome model (binary), the propensity model (logreg over the
@@ -975,7 +884,7 @@ int ops_train_effect_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out
 		store_columns_free(&cols);
 		goto out;
 	}
-	r.feat = choose(&cols, &r.a, &r.nfeat, err);
+	r.feat = ops_train_features(&cols, &r.a, &r.nfeat, err);
 	store_columns_free(&cols);
 	if (!r.feat) {
 		st = err->status;
