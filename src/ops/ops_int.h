@@ -18,4 +18,15 @@ char **ops_train_features(const store_columns *cols, const ops_train_opts *a, in
 void ops_train_nn_spec(const ops_train_opts *a, nn_arch arch, const enc_spec *cs, int n_out,
 		       int *tokens, nn_spec *s);
 
+/* The start of a training run: the extra columns (the target, the time or arm column) exist
+ * in patients, the features are chosen (ops_train_features), no model called name exists
+ * unless a->force, and f holds the features and then the extras. *feat (lm_split_free) is
+ * set even on a later error. 0 or EX_DATAERR with err. */
+int ops_train_load(sqlite3 *db, const ops_train_opts *a, const char *name,
+		   const char *const *extra, int nextra, char ***feat, int *nfeat, frame *f,
+		   lm_err *err);
+/* The sha256 of the imported patients (datasets), stored with a model; NULL when none.
+ * Caller frees. */
+char *ops_train_data_sha(sqlite3 *db);
+
 #endif

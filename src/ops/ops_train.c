@@ -156,6 +156,37 @@ char **ops_train_features(const store_columns *cols, const ops_train_opts *a, in
 	return out;
 }
 
+int ops_train_load(sqlite3 *db, const ops_train_opts *a, const char *name,
+		   const char *const *extra, int nextra, char ***feat, int *nfeat, frame *f,
+		   lm_err *err)
+{
+	*feat = NULL;
+	*nfeat = 0;
+	store_columns cols;
+	int st = store_columns_load(db, "patients", &cols, err);
+	if (st)
+		return st;
+	for (int i = 0; i < nextra && !st; i++)
+		if (store_columns_find(&cols, extra[i]) < 0)
+			st = lm_seterr(err, EX_DATAERR, "no column '%s' in patients", extra[i]);
+	if (!st && !(*feat = ops_train_features(&cols, a, nfeat, err)))
+		st = err->status;
+	store_columns_free(&cols);
+	if (!st && !a->force && model_id(db, name) >= 0)
+		st = lm_seterr(err, EX_DATAERR, "a model named '%s' exists; use --force to replace it",
+			       name);
+	if (!st) {
+		const char **load = xcalloc((size_t)*nfeat + (size_t)nextra + 1, sizeof *load);
+		for (int i = 0; i < *nfeat; i++)
+			load[i] = (*feat)[i];
+		for (int i = 0; i < nextra; i++)
+			load[*nfeat + i] = extra[i];
+		st = frame_load(db, "patients", load, *nfeat + nextra, f, err);
+		free(load);
+	}
+	return st;
+}
+
 /* State of one training run. */
 typedef struct run {
 	ops_train_opts a;
@@ -405,7 +436,7 @@ static int cross_validate(run *r, lm_err *err)
 	return st;
 }
 
-static char *data_sha(sqlite3 *db)
+char *ops_train_data_sha(sqlite3 *db)
 {
 	sqlite3_stmt *st = store_prepare(db, "SELECT sha256 FROM datasets WHERE name = 'patients'", NULL);
 	char *s = NULL;
@@ -444,7 +475,7 @@ static int store_run(sqlite3 *db, run *r, int final_epochs, lm_err *err)
 		st = err->status;
 		goto fail;
 	}
-	char *sha = data_sha(db);
+	char *sha = ops_train_data_sha(db);
 	sqlite3_bind_int64(u, 1, r->a.seed);
 	if (sha)
 		sqlite3_bind_text(u, 2, sha, -1, SQLITE_TRANSIENT);
@@ -594,34 +625,10 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	int st = 0;
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-%s", r.a.arch, r.a.target);
-	store_columns cols;
-	if ((st = store_columns_load(db, "patients", &cols, err)))
-		goto out;
-	if (store_columns_find(&cols, r.a.target) < 0) {
-		st = lm_seterr(err, EX_DATAERR, "no column '%s' in patients", r.a.target);
-		store_columns_free(&cols);
-		goto out;
-	}
-	r.feat = ops_train_features(&cols, &r.a, &r.nfeat, err);
-	store_columns_free(&cols);
-	if (!r.feat) {
-		st = err->status;
-		goto out;
-	}
-	if (!r.a.force && model_id(db, name) >= 0) {
-		st = lm_seterr(err, EX_DATAERR, "a model named '%s' exists; use --force to replace it",
-			       name);
-		goto out;
-	}
 	{
-		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
-		for (int i = 0; i < r.nfeat; i++)
-			load[i] = r.feat[i];
-		load[r.nfeat] = r.a.target;
-		if (r.a.time)
-			load[r.nfeat + 1] = r.a.time;
-		st = frame_load(db, "patients", load, r.nfeat + 1 + (r.a.time != NULL), &r.f, err);
-		free(load);
+		const char *extra[2] = {r.a.target, r.a.time};
+		st = ops_train_load(db, &r.a, name, extra, r.a.time ? 2 : 1, &r.feat, &r.nfeat, &r.f,
+				    err);
 		if (!st && r.arch >= NN_GRU)
 			st = venc_attach(db, &r.f, err);
 		if (st)

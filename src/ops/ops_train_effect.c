@@ -677,16 +677,6 @@ static cJSON *factual_metrics(const erun *r, int arm)
 
 /* ---- storing ---- */
 
-static char *data_sha(sqlite3 *db)
-{
-	sqlite3_stmt *st = store_prepare(db, "SELECT sha256 FROM datasets WHERE name = 'patients'", NULL);
-	char *s = NULL;
-	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		s = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return s;
-}
-
 static int store_all(sqlite3 *db, erun *r, lm_err *err)
 {
 	int ns = r->m->spec.nslot, A = r->narm, K = r->a.folds;
@@ -730,7 +720,7 @@ static int store_all(sqlite3 *db, erun *r, lm_err *err)
 		st = err->status;
 		goto fail;
 	}
-	char *sha = data_sha(db);
+	char *sha = ops_train_data_sha(db);
 	sqlite3_bind_int64(u, 1, r->a.seed);
 	if (sha)
 		sqlite3_bind_text(u, 2, sha, -1, SQLITE_TRANSIENT);
@@ -874,36 +864,9 @@ int ops_train_effect_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
 	r.warn = cJSON_CreateArray();
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-effect-%s", r.a.arch, r.a.effect);
-	store_columns cols;
-	if ((st = store_columns_load(db, "patients", &cols, err)))
-		goto out;
-	const char *miss = store_columns_find(&cols, r.a.target) < 0 ? r.a.target :
-			   store_columns_find(&cols, r.a.effect) < 0 ? r.a.effect : NULL;
-	if (miss) {
-		st = lm_seterr(err, EX_DATAERR, "no column '%s' in patients", miss);
-		store_columns_free(&cols);
-		goto out;
-	}
-	r.feat = ops_train_features(&cols, &r.a, &r.nfeat, err);
-	store_columns_free(&cols);
-	if (!r.feat) {
-		st = err->status;
-		goto out;
-	}
-	if (!r.a.force && model_id(db, name) >= 0) {
-		st = lm_seterr(err, EX_DATAERR, "a model named '%s' exists; use --force to replace it",
-			       name);
-		goto out;
-	}
 	{
-		const char **load = xcalloc((size_t)r.nfeat + 2, sizeof *load);
-		for (int i = 0; i < r.nfeat; i++)
-			load[i] = r.feat[i];
-		load[r.nfeat] = r.a.target;
-		load[r.nfeat + 1] = r.a.effect;
-		st = frame_load(db, "patients", load, r.nfeat + 2, &r.f, err);
-		free(load);
-		if (st)
+		const char *extra[2] = {r.a.target, r.a.effect};
+		if ((st = ops_train_load(db, &r.a, name, extra, 2, &r.feat, &r.nfeat, &r.f, err)))
 			goto out;
 	}
 	if ((st = enc_target_make(&r.f, r.a.target, r.a.positive, &r.t, err)))
