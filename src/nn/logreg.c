@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chol.h"
 #include "nn.h"
 
 #define LR_CHUNK 2048
@@ -234,44 +235,6 @@ static double lr_penalty(const double *theta, int p, int K, double l2, double *g
 	return f;
 }
 
-/* Cholesky factorisation in place (lower triangle); -1 when H is not positive definite. */
-static int cholesky(double *H, int P)
-{
-	for (int j = 0; j < P; j++) {
-		double d = H[(size_t)j * P + j];
-		for (int k = 0; k < j; k++)
-			d -= H[(size_t)j * P + k] * H[(size_t)j * P + k];
-		if (!(d > 0.0))
-			return -1;
-		d = sqrt(d);
-		H[(size_t)j * P + j] = d;
-		for (int i = j + 1; i < P; i++) {
-			double s = H[(size_t)i * P + j];
-			for (int k = 0; k < j; k++)
-				s -= H[(size_t)i * P + k] * H[(size_t)j * P + k];
-			H[(size_t)i * P + j] = s / d;
-		}
-	}
-	return 0;
-}
-
-/* Solves L L^T x = b in place. */
-static void chol_solve(const double *L, int P, double *b)
-{
-	for (int i = 0; i < P; i++) {
-		double s = b[i];
-		for (int k = 0; k < i; k++)
-			s -= L[(size_t)i * P + k] * b[k];
-		b[i] = s / L[(size_t)i * P + i];
-	}
-	for (int i = P - 1; i >= 0; i--) {
-		double s = b[i];
-		for (int k = i + 1; k < P; k++)
-			s -= L[(size_t)k * P + i] * b[k];
-		b[i] = s / L[(size_t)i * P + i];
-	}
-}
-
 /* The Newton direction d = -H^{-1} g; a singular H (no penalty and collinear inputs) gets
  * the smallest ridge, growing by 100x from 1e-12 of its mean diagonal, that factorises. */
 static void newton_dir(double *H, double *Hw, const double *g, double *d, int P)
@@ -284,13 +247,13 @@ static void newton_dir(double *H, double *Hw, const double *g, double *d, int P)
 		memcpy(Hw, H, (size_t)P * P * sizeof *Hw);
 		for (int j = 0; j < P; j++)
 			Hw[(size_t)j * P + j] += ridge;
-		if (cholesky(Hw, P) == 0 || tries > 12)
+		if (nn_cholesky(Hw, P) == 0 || tries > 12)
 			break;
 		ridge = ridge > 0 ? ridge * 100.0 : 1e-12 * base;
 	}
 	for (int j = 0; j < P; j++)
 		d[j] = -g[j];
-	chol_solve(Hw, P, d);
+	nn_chol_solve(Hw, P, d);
 }
 
 int nn_logreg_fit(nn_model *m, const float *X, const float *y, int n, const nn_train_opts *o,

@@ -1,5 +1,6 @@
 /* nnreg.c: regression fits of a one-output network (nnreg.h). */
 #include "nnreg.h"
+#include "chol.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,27 +15,6 @@ void nnreg_defaults(nnreg_opts *o)
 	o->lr = 1e-3f;
 	o->val_frac = 0.15f;
 	o->seed = 1;
-}
-
-/* In-place Cholesky of the P x P matrix H (lower triangle); -1 when not positive definite. */
-static int cholesky(double *H, int P)
-{
-	for (int j = 0; j < P; j++) {
-		double d = H[(size_t)j * P + j];
-		for (int k = 0; k < j; k++)
-			d -= H[(size_t)j * P + k] * H[(size_t)j * P + k];
-		if (!(d > 0))
-			return -1;
-		d = sqrt(d);
-		H[(size_t)j * P + j] = d;
-		for (int i = j + 1; i < P; i++) {
-			double s = H[(size_t)i * P + j];
-			for (int k = 0; k < j; k++)
-				s -= H[(size_t)i * P + k] * H[(size_t)j * P + k];
-			H[(size_t)i * P + j] = s / d;
-		}
-	}
-	return 0;
 }
 
 static int find_tensor(const nn_model *m, const char *name)
@@ -78,20 +58,9 @@ static int ridge(nn_model *m, const float *X, const float *y, int n, lm_err *err
 			H[(size_t)j * P + k] /= n;
 		H[(size_t)j * P + j] += l2 > 0 ? l2 : 1e-8;
 	}
-	int st = cholesky(H, P);
+	int st = nn_cholesky(H, P);
 	if (!st) { /* L L' w = g */
-		for (int i = 0; i < P; i++) {
-			double s = g[i];
-			for (int k = 0; k < i; k++)
-				s -= H[(size_t)i * P + k] * g[k];
-			g[i] = s / H[(size_t)i * P + i];
-		}
-		for (int i = P - 1; i >= 0; i--) {
-			double s = g[i];
-			for (int k = i + 1; k < P; k++)
-				s -= H[(size_t)k * P + i] * g[k];
-			g[i] = s / H[(size_t)i * P + i];
-		}
+		nn_chol_solve(H, P, g);
 		int wi = find_tensor(m, "w"), bi = find_tensor(m, "b");
 		float *w = nn_tensor_data(m, wi), *b = nn_tensor_data(m, bi);
 		double bb = my;
