@@ -89,6 +89,50 @@ void ops_effect_patient_free(ops_effect_patient *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* The parts of a patient's effect view that do not depend on how its inputs were read:
+ * the header fields and the arrays of every arm. */
+static void patient_init(ops_effect_patient *out, const effm *e, int arm)
+{
+	const model *m = e->base;
+	int A = e->narm;
+	out->narm = A;
+	out->arm = arm;
+	out->arms = e->arm;
+	out->quantity = quantity(e);
+	out->ncol = m->spec.ncolumn;
+	out->column = m->spec.columns;
+	out->p = xmallocarray((size_t)A, sizeof *out->p);
+	out->p_sd = xmallocarray((size_t)A, sizeof *out->p_sd);
+	out->effect = xmallocarray((size_t)A, sizeof *out->effect);
+	out->effect_sd = xmallocarray((size_t)A, sizeof *out->effect_sd);
+}
+
+/* IG of the arm's effect for the encoded patient x (fold's network) against base, into
+ * out->fx/fb/delta and out->attr (summed to columns); out->value is allocated, the caller
+ * fills it. */
+static int patient_explain(effm *e, int arm, const float *x, const float *base, const ig_opts *o,
+			   ops_effect_patient *out, lm_err *err)
+{
+	const model *m = e->base;
+	float *attr = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *attr);
+	float fx, fb, d;
+	int st = ig_effect(e, arm, out->fold, x, 1, base, o, attr, &fx, &fb, &d, err);
+	out->fx = fx;
+	out->fb = fb;
+	out->delta = d;
+	if (!st) {
+		float *cols = xmallocarray((size_t)(out->ncol ? out->ncol : 1), sizeof *cols);
+		enc_sum_to_columns(&m->spec, attr, cols);
+		out->attr = xmallocarray((size_t)(out->ncol ? out->ncol : 1), sizeof *out->attr);
+		for (int j = 0; j < out->ncol; j++)
+			out->attr[j] = cols[j];
+		out->value = xcalloc((size_t)(out->ncol ? out->ncol : 1), sizeof *out->value);
+		free(cols);
+	}
+	free(attr);
+	return st;
+}
+
 int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row, int arm,
 			    const ig_opts *o, ops_effect_patient *out, lm_err *err)
 {
@@ -105,16 +149,7 @@ int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row,
 	const model *m = e->base;
 	int A = e->narm, ns = m->spec.nslot;
 	out->rowid = in->f.rowid[row];
-	out->narm = A;
-	out->arm = arm;
-	out->arms = e->arm;
-	out->quantity = quantity(e);
-	out->ncol = m->spec.ncolumn;
-	out->column = m->spec.columns;
-	out->p = xmallocarray((size_t)A, sizeof *out->p);
-	out->p_sd = xmallocarray((size_t)A, sizeof *out->p_sd);
-	out->effect = xmallocarray((size_t)A, sizeof *out->effect);
-	out->effect_sd = xmallocarray((size_t)A, sizeof *out->effect_sd);
+	patient_init(out, e, arm);
 	effm_stored s;
 	int st = effm_stored_load(db, e, &s, err);
 	if (st)
@@ -122,7 +157,6 @@ int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row,
 	long k = effm_stored_find(&s, out->rowid);
 	out->fold = k >= 0 && s.fold[k] >= 0 && s.fold[k] < e->nfold ? s.fold[k] : -1;
 	float *x = xmallocarray((size_t)ns, sizeof *x), *base = xmallocarray((size_t)ns, sizeof *base);
-	float *attr = xmallocarray((size_t)ns, sizeof *attr);
 	const enc_spec *spec = out->fold >= 0 ? &m->fold_spec[out->fold] : &m->spec;
 	st = enc_encode(spec, &in->f, &row, 1, x, err);
 	if (!st)
@@ -141,29 +175,18 @@ int ops_effect_patient_load(sqlite3 *db, effm *e, const ig_inputs *in, long row,
 			for (int a = 0; a < A; a++)
 				out->p_sd[a] = out->effect_sd[a] = NAN;
 		}
-		float fx, fb, d;
-		st = ig_effect(e, arm, out->fold, x, 1, base, o, attr, &fx, &fb, &d, err);
-		out->fx = fx;
-		out->fb = fb;
-		out->delta = d;
+		st = patient_explain(e, arm, x, base, o, out, err);
 	}
 	if (!st) {
-		float *cols = xmallocarray((size_t)out->ncol, sizeof *cols);
-		enc_sum_to_columns(&m->spec, attr, cols);
-		out->attr = xmallocarray((size_t)out->ncol, sizeof *out->attr);
-		out->value = xcalloc((size_t)out->ncol, sizeof *out->value);
 		char buf[256];
 		for (int j = 0; j < out->ncol; j++) {
-			out->attr[j] = cols[j];
 			int fc = frame_find(&in->f, out->column[j]);
 			out->value[j] = xstrdup(fc >= 0 ? frame_cell_text(&in->f, fc, row, buf, sizeof buf) : "");
 		}
-		free(cols);
 	}
 	effm_stored_free(&s);
 	free(x);
 	free(base);
-	free(attr);
 	if (st)
 		ops_effect_patient_free(out);
 	return st;
@@ -184,37 +207,18 @@ int ops_effect_patient_values(sqlite3 *db, effm *e, long rowid, int fold, const 
 	int A = e->narm, ns = m->spec.nslot;
 	out->rowid = rowid;
 	out->fold = fold >= 0 && fold < e->nfold ? fold : -1;
-	out->narm = A;
-	out->arm = arm;
-	out->arms = e->arm;
-	out->quantity = quantity(e);
-	out->ncol = m->spec.ncolumn;
-	out->column = m->spec.columns;
-	out->p = xmallocarray((size_t)A, sizeof *out->p);
-	out->p_sd = xmallocarray((size_t)A, sizeof *out->p_sd);
-	out->effect = xmallocarray((size_t)A, sizeof *out->effect);
-	out->effect_sd = xmallocarray((size_t)A, sizeof *out->effect_sd);
+	patient_init(out, e, arm);
 	float *x = xmallocarray((size_t)ns, sizeof *x), *base = xmallocarray((size_t)ns, sizeof *base);
-	float *attr = xmallocarray((size_t)ns, sizeof *attr);
 	enc_values(out->fold >= 0 ? &m->fold_spec[out->fold] : &m->spec, vals, x);
 	int st = baseline(db, e, base, err);
 	if (!st) {
 		effm_predict(e, out->fold, x, 1, out->p, NULL, out->effect);
 		for (int a = 0; a < A; a++)
 			out->p_sd[a] = out->effect_sd[a] = NAN;
-		float fx, fb, d;
-		st = ig_effect(e, arm, out->fold, x, 1, base, o, attr, &fx, &fb, &d, err);
-		out->fx = fx;
-		out->fb = fb;
-		out->delta = d;
+		st = patient_explain(e, arm, x, base, o, out, err);
 	}
 	if (!st) {
-		float *cols = xmallocarray((size_t)out->ncol, sizeof *cols);
-		enc_sum_to_columns(&m->spec, attr, cols);
-		out->attr = xmallocarray((size_t)out->ncol, sizeof *out->attr);
-		out->value = xcalloc((size_t)out->ncol, sizeof *out->value);
 		for (int j = 0; j < out->ncol; j++) {
-			out->attr[j] = cols[j];
 			if (m->spec.column_type[j] == COL_TYPE_TEXT)
 				out->value[j] = xstrdup(vals[j].text ? vals[j].text : "");
 			else if (isnan(vals[j].num))
@@ -222,11 +226,9 @@ int ops_effect_patient_values(sqlite3 *db, effm *e, long rowid, int fold, const 
 			else
 				out->value[j] = xasprintf("%g", vals[j].num);
 		}
-		free(cols);
 	}
 	free(x);
 	free(base);
-	free(attr);
 	if (st)
 		ops_effect_patient_free(out);
 	return st;
