@@ -689,6 +689,51 @@ void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_gr
 	}
 }
 
+void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const float *base,
+		  int steps, const double *alpha, const double *w, int out, float sign, float *G)
+{
+	if (np <= 0 || steps <= 0)
+		return;
+	if (m->spec.arch == NN_GRU) {
+		nn_seq_path_grad(m->sq, &m->spec, m->p, X, idx, np, base, steps, alpha, w, out, sign,
+				 G);
+		m->have_fwd = 0; /* its own workspace: no forward for nn_backward to follow */
+		return;
+	}
+	size_t ns = (size_t)m->spec.n_in, no = (size_t)m->spec.n_out, rows = (size_t)np * steps;
+	float *P = xmallocarray(rows * ns, sizeof *P), *dX = xmallocarray(rows * ns, sizeof *dX);
+	float *lg = xmallocarray(rows * no, sizeof *lg), *dl = xcalloc(rows * no, sizeof *dl);
+	for (long q = 0; q < np; q++) {
+		const float *x = X + (size_t)idx[q] * ns;
+		for (int k = 0; k < steps; k++) {
+			float a = (float)alpha[k], *r = P + ((size_t)q * steps + k) * ns;
+			for (size_t j = 0; j < ns; j++)
+				r[j] = base[j] + a * (x[j] - base[j]);
+		}
+	}
+	nn_forward(m, P, (int)rows, lg, 0, NULL);
+	for (size_t r = 0; r < rows; r++)
+		dl[r * no + (size_t)out] = sign;
+	nn_backward(m, dl, dX, 0);
+	double *acc = xmallocarray(ns, sizeof *acc);
+	for (long q = 0; q < np; q++) {
+		for (size_t j = 0; j < ns; j++)
+			acc[j] = 0.0;
+		for (int k = 0; k < steps; k++) {
+			const float *g = dX + ((size_t)q * steps + k) * ns;
+			for (size_t j = 0; j < ns; j++)
+				acc[j] += w[k] * (double)g[j];
+		}
+		for (size_t j = 0; j < ns; j++)
+			G[(size_t)q * ns + j] = (float)acc[j];
+	}
+	free(acc);
+	free(P);
+	free(dX);
+	free(lg);
+	free(dl);
+}
+
 const float *nn_attention(const nn_model *m, int block)
 {
 	if (m->spec.arch != NN_TRANSFORMER || !m->have_fwd || block < 0 ||

@@ -114,6 +114,19 @@ void nn_forward(nn_model *m, const float *X, int n, float *logits, int train, lm
  * (n * n_in) when dX != NULL. For explanations call with dlogits = one-hot of the class. */
 void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_grads);
 
+/* Path sums for integrated gradients: for np inputs x_p = X + idx[p] n_in and one baseline
+ * b, with f = sign * logits[out],
+ *   G[p n_in + j] = sum_k w[k] df/dx_j at b + alpha[k] (x_p - b),   k < steps,
+ * every point of every path in one batch (np * steps rows: keep it to a few hundred; the
+ * workspace follows nn_forward's cost per row). Attributions are then (x_p - b) G_p. A GRU
+ * model (NN_GRU) takes a dedicated route (nn_seq.c): its input projection and the head's
+ * static inputs are linear along the path, so they are computed once per patient and the
+ * weighted sums are taken before the products back to the inputs, not after; every other
+ * model builds the rows and runs nn_forward and nn_backward. Overwrites the last forward. */
+void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const float *base,
+		  int steps, const double *alpha, const double *w, int out, float sign,
+		  float *G);
+
 /* Transformer only: the attention probabilities of the last forward pass (dropout is never
  * applied to them, so they are the same for train != 0),
  * for block b: n * n_heads * T * T floats, T = n_tokens + 1, token 0 = CLS, row-major as

@@ -54,6 +54,62 @@ static inline float vtanh(float x) { return 2.0f / (1.0f + vexp(-2.0f * x)) - 1.
 
 /* ---- GRU ---- */
 
+/* One row of one forward step: the gates from the input and recurrent projections gx, g
+ * (3H each: update z, reset r, candidate n), the candidate c, the new state; the row's
+ * present flag m carries h_{t-1} through a padded step. Simple loops over restrict
+ * parameters, each of which vectorises. */
+static inline void gru_fwd_row(int H, const float *restrict gx, const float *restrict g,
+			       const float *restrict b, const float *restrict bhn,
+			       const float *restrict h0, float m, float *restrict z,
+			       float *restrict r, float *restrict c, float *restrict hn,
+			       float *restrict ht)
+{
+	for (int j = 0; j < H; j++) {
+		z[j] = gx[j] + b[j] + g[j];
+		r[j] = gx[H + j] + b[H + j] + g[H + j];
+		hn[j] = g[2 * H + j] + bhn[j];
+	}
+	for (int j = 0; j < H; j++) {
+		z[j] = sigm(z[j]);
+		r[j] = sigm(r[j]);
+	}
+	for (int j = 0; j < H; j++)
+		c[j] = vtanh(gx[2 * H + j] + b[2 * H + j] + r[j] * hn[j]);
+	for (int j = 0; j < H; j++) {
+		float hc = (1.0f - z[j]) * c[j] + z[j] * h0[j];
+		ht[j] = m * hc + (1.0f - m) * h0[j];
+	}
+}
+
+/* One row of one backward step: from dh (dL/dh_t, replaced by dL/dh_{t-1} through the
+ * gates' direct paths) the pre-activation gradients dgx (3H, the input projection's) and
+ * dg (3H, the recurrent projection's), and dL/dm into *dm when asked. */
+static inline void gru_bwd_row(int H, const float *restrict z, const float *restrict r,
+			       const float *restrict c, const float *restrict hn,
+			       const float *restrict h0, float m, float *restrict dh,
+			       float *restrict dgx, float *restrict dg, float *restrict dm)
+{
+	if (dm) { /* dL/dm = dh . (h~ - h_{t-1}); a reduction, kept out of the loop below */
+		float s = 0.0f;
+		for (int j = 0; j < H; j++)
+			s += dh[j] * ((1.0f - z[j]) * c[j] + z[j] * h0[j] - h0[j]);
+		*dm = s;
+	}
+	for (int j = 0; j < H; j++) {
+		float gj = dh[j], dhc = m * gj;
+		float dan = dhc * (1.0f - z[j]) * (1.0f - c[j] * c[j]);
+		float daz = dhc * (h0[j] - c[j]) * z[j] * (1.0f - z[j]);
+		float dar = dan * hn[j] * r[j] * (1.0f - r[j]);
+		dgx[j] = daz;
+		dgx[H + j] = dar;
+		dgx[2 * H + j] = dan;
+		dg[j] = daz;
+		dg[H + j] = dar;
+		dg[2 * H + j] = dan * r[j];
+		dh[j] = (1.0f - m) * gj + dhc * z[j];
+	}
+}
+
 NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U, const float *M,
 	       const float *W, const float *b, const float *Uh, const float *bhn, float *Gx,
 	       float *Hs, float *Z, float *R, float *C, float *Hn, float *gh, const float *dHlast,
@@ -71,33 +127,10 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 			float *ht = Hs + (size_t)(t + 1) * nH;
 			nn_sgemm(0, 0, n, 3 * H, H, 1.0f, hp, H, Uh, 3 * H, 0.0f, gh, 3 * H);
 			for (int i = 0; i < n; i++) {
-				const float *restrict gx = Gx + ((size_t)t * n + i) * H3;
-				const float *restrict g = gh + (size_t)i * H3;
-				const float *restrict h0p = hp + (size_t)i * H;
 				size_t o = (size_t)t * nH + (size_t)i * H;
-				float *restrict zo = Z + o, *restrict ro = R + o, *restrict co = C + o;
-				float *restrict ho = Hn + o, *restrict hto = ht + (size_t)i * H;
-				const float *restrict gxr = gx + H, *restrict gxn = gx + 2 * H;
-				const float *restrict gr = g + H, *restrict gn = g + 2 * H;
-				const float *restrict br = b + H, *restrict bn = b + 2 * H;
-				float m = M[(size_t)t * n + i];
-				/* simple loops, each of which vectorises: pre-activations, then the
-				 * nonlinearities, then the blend */
-				for (int j = 0; j < H; j++) {
-					zo[j] = gx[j] + b[j] + g[j];
-					ro[j] = gxr[j] + br[j] + gr[j];
-					ho[j] = gn[j] + bhn[j];
-				}
-				for (int j = 0; j < H; j++) {
-					zo[j] = sigm(zo[j]);
-					ro[j] = sigm(ro[j]);
-				}
-				for (int j = 0; j < H; j++)
-					co[j] = vtanh(gxn[j] + bn[j] + ro[j] * ho[j]);
-				for (int j = 0; j < H; j++) {
-					float hc = (1.0f - zo[j]) * co[j] + zo[j] * h0p[j];
-					hto[j] = m * hc + (1.0f - m) * h0p[j];
-				}
+				gru_fwd_row(H, Gx + ((size_t)t * n + i) * H3, gh + (size_t)i * H3, b, bhn,
+					    hp + (size_t)i * H, M[(size_t)t * n + i], Z + o, R + o, C + o,
+					    Hn + o, ht + (size_t)i * H);
 			}
 		}
 		nn_count_flops(14.0 * K * (double)nH);
@@ -108,36 +141,13 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 		const float *hp = Hs + (size_t)t * nH;
 		for (int i = 0; i < n; i++) {
 			size_t o = (size_t)t * nH + (size_t)i * H;
-			float m = M[(size_t)t * n + i];
-			const float *restrict z = Z + o, *restrict r = R + o, *restrict c = C + o;
-			const float *restrict hn = Hn + o, *restrict h0 = hp + (size_t)i * H;
-			float *restrict dhi = dh + (size_t)i * H;
-			float *restrict dgz = dGx + ((size_t)t * n + i) * H3, *restrict dgr = dgz + H,
-					*restrict dgn = dgz + 2 * H;
-			float *restrict dhz = dgh + (size_t)i * H3, *restrict dhr = dhz + H,
-					*restrict dhn = dhz + 2 * H;
-			if (dM) { /* dL/dm = dh . (h~ - h_{t-1}); a reduction, kept out of the loop below */
-				float dm = 0.0f;
-				for (int j = 0; j < H; j++)
-					dm += dhi[j] * ((1.0f - z[j]) * c[j] + z[j] * h0[j] - h0[j]);
-				dM[(size_t)t * n + i] = dm;
-			}
-			for (int j = 0; j < H; j++) {
-				float g = dhi[j], dhc = m * g;
-				float dan = dhc * (1.0f - z[j]) * (1.0f - c[j] * c[j]);
-				float daz = dhc * (h0[j] - c[j]) * z[j] * (1.0f - z[j]);
-				float dar = dan * hn[j] * r[j] * (1.0f - r[j]);
-				dgz[j] = daz;
-				dgr[j] = dar;
-				dgn[j] = dan;
-				dhz[j] = daz;
-				dhr[j] = dar;
-				dhn[j] = dan * r[j];
-				dhi[j] = (1.0f - m) * g + dhc * z[j];
-			}
+			float *dgz = dGx + ((size_t)t * n + i) * H3, *dhz = dgh + (size_t)i * H3;
+			gru_bwd_row(H, Z + o, R + o, C + o, Hn + o, hp + (size_t)i * H,
+				    M[(size_t)t * n + i], dh + (size_t)i * H, dgz, dhz,
+				    dM ? dM + (size_t)t * n + i : NULL);
 			if (dbhn)
 				for (int j = 0; j < H; j++)
-					dbhn[j] += dhn[j];
+					dbhn[j] += dhz[2 * H + j];
 		}
 		/* through the recurrent product: dh_{t-1} += dgh Uh^T, dUh += h_{t-1}^T dgh */
 		nn_sgemm(0, 1, n, H, 3 * H, 1.0f, dgh, 3 * H, Uh, 3 * H, 1.0f, dh, H);
@@ -267,6 +277,8 @@ struct nn_seq {
 	float *a1;   /* n x Hh */
 	/* backward */
 	float *da1, *dhin, *dfeat, *dGx, *dh, *dgh, *du, *dmt, *dmr, *dcy, *dP, *dxm;
+	float *pws; /* nn_seq_path_grad's workspace, for pcap rows */
+	size_t pcap;
 };
 
 static int is_gru(nn_arch a) { return a == NN_GRU || a == NN_CNNGRU; }
@@ -331,6 +343,7 @@ void nn_seq_free(nn_seq *q)
 	if (!q)
 		return;
 	free(q->ws);
+	free(q->pws);
 	free(q);
 }
 
@@ -498,4 +511,160 @@ void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, cons
 	}
 	(void)X;
 #undef G
+}
+
+/* ---- integrated-gradient paths of a GRU model ----
+ * Row r = q steps + k is patient q at b + a_k d_q, d_q = x_q - b. Along it the GRU's input
+ * projection is Gb + a_k Gd_q (Gb = b W, Gd_q = d_q W, per step), the present flag is
+ * b_m + a_k d_m, and the head's static inputs are b_s + a_k d_s: so the forward needs no
+ * row of inputs, only the recurrent products and the gates. Backward, the input gradient
+ * of a row is dGx W^T (the sequence) plus the mask's own term and dhin's static part;
+ * as W^T is linear, the weighted sums over k are taken first, Sg_q = sum_k w_k dGx_{q,k}
+ * per step, and one product Sg W^T per patient gives the sequence gradients. */
+
+NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const float *X,
+		      const long *idx, long np, const float *base, int steps, const double *alpha,
+		      const double *w, int out, float sign, float *G)
+{
+	int S = q->S, K = q->K, F = q->F, H = q->H, Hh = q->Hh, no = s->n_out, hw = S + H;
+	size_t n = (size_t)np * steps, ni = (size_t)s->n_in, H3 = 3 * (size_t)H, nH = n * H;
+	size_t need = 0;
+	float *mt, *Hs, *Z, *R, *C, *Hn, *gh, *gx, *hin, *a1, *lg, *dl, *da1, *dhin, *dh, *dgh, *dgx;
+	float *Gb, *Gd, *Sg, *Sm, *dU, *dseq, *UhT;
+	for (int pass = 0; pass < 2; pass++) {
+		float *base_ws = pass ? q->pws : NULL;
+		size_t off = 0;
+		carve(&mt, base_ws, &off, (size_t)K * n);
+		carve(&Hs, base_ws, &off, (size_t)(K + 1) * nH);
+		carve(&Z, base_ws, &off, (size_t)K * nH);
+		carve(&R, base_ws, &off, (size_t)K * nH);
+		carve(&C, base_ws, &off, (size_t)K * nH);
+		carve(&Hn, base_ws, &off, (size_t)K * nH);
+		carve(&gh, base_ws, &off, n * H3);
+		carve(&gx, base_ws, &off, n * H3);
+		carve(&hin, base_ws, &off, n * hw);
+		carve(&a1, base_ws, &off, n * Hh);
+		carve(&lg, base_ws, &off, n * no);
+		carve(&dl, base_ws, &off, n * no);
+		carve(&da1, base_ws, &off, n * Hh);
+		carve(&dhin, base_ws, &off, n * hw);
+		carve(&dh, base_ws, &off, nH);
+		carve(&dgh, base_ws, &off, n * H3);
+		carve(&dgx, base_ws, &off, H3);
+		carve(&Gb, base_ws, &off, (size_t)K * H3);
+		carve(&Gd, base_ws, &off, (size_t)np * K * H3);
+		carve(&Sg, base_ws, &off, (size_t)np * K * H3);
+		carve(&Sm, base_ws, &off, (size_t)np * K);
+		carve(&dU, base_ws, &off, (size_t)np * K * F);
+		carve(&dseq, base_ws, &off, (size_t)np * K * F);
+		carve(&UhT, base_ws, &off, H3 * H);
+		if (pass == 0) {
+			need = off;
+			if (need > q->pcap) {
+				free(q->pws);
+				q->pws = xmallocarray(need, sizeof *q->pws);
+				q->pcap = need;
+			}
+		}
+	}
+	const float *W = p + q->gw, *b = p + q->gb, *Uh = p + q->gu, *bhn = p + q->gbn;
+	/* Uh^T, so that the backward's recurrent product is a plain one (faster in OpenBLAS) */
+	for (int a = 0; a < H; a++)
+		for (size_t j = 0; j < H3; j++)
+			UhT[j * H + (size_t)a] = Uh[(size_t)a * H3 + j];
+	/* the projections of the baseline and of each patient's difference, per step */
+	for (long c = 0; c < np; c++) {
+		const float *x = X + (size_t)idx[c] * ni;
+		for (size_t j = 0; j < (size_t)K * F; j++)
+			dseq[(size_t)c * K * F + j] = x[S + j] - base[S + j];
+	}
+	nn_sgemm(0, 0, K, 3 * H, F, 1.0f, base + S, F, W, 3 * H, 0.0f, Gb, 3 * H);
+	nn_sgemm(0, 0, (int)np * K, 3 * H, F, 1.0f, dseq, F, W, 3 * H, 0.0f, Gd, 3 * H);
+	/* forward, time-major over the n rows */
+	for (int t = 0; t < K; t++) {
+		float bm = base[S + (size_t)t * F + F - 1];
+		for (long c = 0; c < np; c++) {
+			float dm = dseq[((size_t)c * K + t) * F + F - 1];
+			for (int k = 0; k < steps; k++)
+				mt[(size_t)t * n + (size_t)c * steps + k] = bm + (float)alpha[k] * dm;
+		}
+	}
+	memset(Hs, 0, nH * sizeof *Hs);
+	for (int t = 0; t < K; t++) {
+		const float *hp = Hs + (size_t)t * nH;
+		float *ht = Hs + (size_t)(t + 1) * nH;
+		nn_sgemm(0, 0, (int)n, 3 * H, H, 1.0f, hp, H, Uh, 3 * H, 0.0f, gh, 3 * H);
+		const float *gb = Gb + (size_t)t * H3;
+		for (long c = 0; c < np; c++) {
+			const float *gd = Gd + ((size_t)c * K + t) * H3;
+			for (int k = 0; k < steps; k++) {
+				size_t r = (size_t)c * steps + k, o = (size_t)t * nH + r * H;
+				float a = (float)alpha[k], *restrict g = gx + r * H3;
+				for (size_t j = 0; j < H3; j++)
+					g[j] = gb[j] + a * gd[j];
+				gru_fwd_row(H, g, gh + r * H3, b, bhn, hp + r * H, mt[(size_t)t * n + r], Z + o,
+					    R + o, C + o, Hn + o, ht + r * H);
+			}
+		}
+	}
+	/* the head */
+	const float *hK = Hs + (size_t)K * nH;
+	for (long c = 0; c < np; c++) {
+		const float *x = X + (size_t)idx[c] * ni;
+		for (int k = 0; k < steps; k++) {
+			size_t r = (size_t)c * steps + k;
+			float a = (float)alpha[k], *h = hin + r * hw;
+			for (int j = 0; j < S; j++)
+				h[j] = base[j] + a * (x[j] - base[j]);
+			memcpy(h + S, hK + r * H, (size_t)H * sizeof *h);
+		}
+	}
+	nn_op_linear(NN_FWD, (int)n, hw, Hh, hin, p + q->h1w, p + q->h1b, a1, 0, NULL, NULL, 0, NULL,
+		     NULL);
+	nn_op_relu(NN_FWD, n * Hh, a1, a1, NULL, NULL);
+	nn_op_linear(NN_FWD, (int)n, Hh, no, a1, p + q->h2w, p + q->h2b, lg, 0, NULL, NULL, 0, NULL,
+		     NULL);
+	/* backward from f = sign * logit[out] */
+	memset(dl, 0, n * no * sizeof *dl);
+	for (size_t r = 0; r < n; r++)
+		dl[r * no + (size_t)out] = sign;
+	nn_op_linear(NN_BWD, (int)n, Hh, no, a1, p + q->h2w, NULL, NULL, 0, dl, da1, 0, NULL, NULL);
+	nn_op_relu(NN_BWD, n * Hh, NULL, a1, da1, da1);
+	nn_op_linear(NN_BWD, (int)n, hw, Hh, hin, p + q->h1w, NULL, NULL, 0, da1, dhin, 0, NULL, NULL);
+	for (size_t r = 0; r < n; r++)
+		memcpy(dh + r * H, dhin + r * hw + S, (size_t)H * sizeof *dh);
+	memset(Sg, 0, (size_t)np * K * H3 * sizeof *Sg);
+	for (int t = K - 1; t >= 0; t--) {
+		const float *hp = Hs + (size_t)t * nH;
+		for (long c = 0; c < np; c++) {
+			float *restrict sg = Sg + ((size_t)c * K + t) * H3;
+			double sm = 0.0;
+			for (int k = 0; k < steps; k++) {
+				size_t r = (size_t)c * steps + k, o = (size_t)t * nH + r * H;
+				float dm, wk = (float)w[k];
+				gru_bwd_row(H, Z + o, R + o, C + o, Hn + o, hp + r * H, mt[(size_t)t * n + r],
+					    dh + r * H, dgx, dgh + r * H3, &dm);
+				for (size_t j = 0; j < H3; j++)
+					sg[j] += wk * dgx[j];
+				sm += w[k] * (double)dm;
+			}
+			Sm[(size_t)c * K + t] = (float)sm;
+		}
+		nn_sgemm(0, 0, (int)n, H, 3 * H, 1.0f, dgh, 3 * H, UhT, H, 1.0f, dh, H);
+	}
+	nn_sgemm(0, 1, (int)np * K, F, 3 * H, 1.0f, Sg, 3 * H, W, 3 * H, 0.0f, dU, F);
+	/* the sums per patient: static inputs, the sequence through W, the present flags */
+	for (long c = 0; c < np; c++) {
+		float *g = G + (size_t)c * ni;
+		for (int j = 0; j < S; j++) {
+			double acc = 0.0;
+			for (int k = 0; k < steps; k++)
+				acc += w[k] * (double)dhin[((size_t)c * steps + k) * hw + j];
+			g[j] = (float)acc;
+		}
+		memcpy(g + S, dU + (size_t)c * K * F, (size_t)K * F * sizeof *g);
+		for (int t = 0; t < K; t++)
+			g[S + (size_t)t * F + F - 1] += Sm[(size_t)c * K + t];
+	}
+	nn_count_flops(34.0 * K * (double)nH);
 }

@@ -61,4 +61,9 @@ void nn_seq_forward(nn_seq *q, const nn_spec *s, const float *p, const float *X,
 void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, const float *X,
 		     const float *dlogits, float *dX);
 
+/* nn_path_grad for NN_GRU (see nn.h). */
+void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const float *X,
+		      const long *idx, long np, const float *base, int steps, const double *alpha,
+		      const double *w, int out, float sign, float *G);
+
 #endif
