@@ -379,14 +379,17 @@ static long default_chunk_rows(const nn_spec *sp)
 		double T = sp->n_tokens + 1;
 		per_row = T * (sp->n_blocks * (12.0 * sp->d_model + 3.0 * sp->d_ffn + sp->n_heads * T) +
 			       8.0 * sp->d_model);
-	} else if (sp->arch == NN_GRU) {
+	} else if (sp->arch == NN_GRU && !sp->attention) {
 		/* the path route's gates and states of every step, and its head */
 		per_row = K * (5.0 * H + 1.0) + 11.0 * H + 2.0 * sp->n_in + 2.0 * sp->hidden[0];
 		budget = 8.0e5;
-	} else if (sp->arch == NN_CNN || sp->arch == NN_CNNGRU) {
-		/* the sequence workspace of nn_seq.c: gates and states of every step */
+	} else if (sp->arch >= NN_GRU) { /* cnn, cnn-gru, and a gru with attention (rows) */
+		/* the sequence workspace of nn_seq.c: gates and states of every step, and the
+		 * attention's (its tanh and gradient, the states' gradients, weights) */
+		double A = sp->attention;
 		per_row = K * (10.0 * H + (3.0 + 2.0 * sp->conv_width) * F + 3.0 * C + 2.0 * (F > C ? F : C)) +
-			  sp->n_in + 4.0 * sp->hidden[0];
+			  sp->n_in + 4.0 * sp->hidden[0] +
+			  (A > 0 ? K * (2.0 * A + H + 5.0) + 6.0 * H : 0.0);
 		budget = 2.0e6;
 	} else {
 		per_row = sp->n_in;

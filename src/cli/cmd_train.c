@@ -41,6 +41,10 @@ static const char usage[] =
 	"  --max-visits K        gru, cnn, cnn-gru: the last K visits of each patient (default 16)\n"
 	"  --gru-hidden H        gru, cnn-gru: GRU units (default 32)\n"
 	"  --channels C --kernel W   cnn, cnn-gru: convolution channels and odd width (32, 3)\n"
+	"  --attention           gru, cnn-gru: additive attention over the visits' GRU states\n"
+	"                        (the head reads the attended context too; lumen explain stores\n"
+	"                        the weights per visit)\n"
+	"  --attention-width A   its width (default 16)\n"
 	"                        (their head: --hidden N, one layer, default 64)\n"
 	"  --class-weight balanced|none   weight classes by inverse frequency (default none)\n"
 	"  --threads N           data-parallel training: each of N threads a share of every\n"
@@ -157,6 +161,7 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 		{"horizon", required_argument, NULL, 'Z'},
 		{"max-visits", required_argument, NULL, 'K'}, {"gru-hidden", required_argument, NULL, 'G'},
 		{"channels", required_argument, NULL, 'C'}, {"kernel", required_argument, NULL, 'W'},
+		{"attention", no_argument, NULL, 'A'},     {"attention-width", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(ta, 0, sizeof *ta);
@@ -165,7 +170,7 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 	a->lr = a->dropout = a->l2 = -1;
 	optind = 1;
 	opterr = 0;
-	int c;
+	int c, attention = 0, attn_width = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		long v = 0;
 		double d = 0;
@@ -179,6 +184,7 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 		case 'H': a->hidden = optarg; break;
 		case 'o': a->force = 1; break;
 		case 'q': a->quiet = 1; break;
+		case 'A': attention = 1; break;
 		case 'T': a->time = optarg; break;
 		case 'E': a->event = optarg; break;
 		case 'Z':
@@ -198,9 +204,9 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 						       optarg);
 			break;
 		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
-		case 'K': case 'G': case 'C': case 'W':
+		case 'K': case 'G': case 'C': case 'W': case 'a':
 			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'J' ? 16 : c == 'W' ? 31 : c == 'K' || c == 'G' || c == 'C' ? 4096
+			    v > (c == 'J' ? 16 : c == 'W' ? 31 : c == 'K' || c == 'G' || c == 'C' || c == 'a' ? 4096
 											  : 1000000000L) ||
 			    (c == 'W' && v % 2 == 0)) {
 				const struct option *op = opts;
@@ -222,6 +228,7 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 			if (c == 'G') a->gru_hidden = (int)v;
 			if (c == 'C') a->channels = (int)v;
 			if (c == 'W') a->kernel = (int)v;
+			if (c == 'a') attn_width = (int)v;
 			break;
 		case 'l': case 'D': case '2':
 			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
@@ -249,6 +256,13 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 	if (nn_arch_parse(a->arch) < 0)
 		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer, gru, "
 					    "cnn, cnn-gru)", a->arch);
+	if (attn_width && !attention)
+		return cli_usage_error(CMD, "--attention-width goes with --attention");
+	if (attention && strcmp(a->arch, "gru") && strcmp(a->arch, "cnn-gru"))
+		return cli_usage_error(CMD, "--attention needs --model gru or cnn-gru (%s has no GRU "
+					    "states over the visits to attend to)", a->arch);
+	if (attention)
+		a->attention = attn_width ? attn_width : 16;
 	if (a->horizon > 0 || a->time || a->event) {
 		if (!(a->horizon > 0) || !a->time || !a->event)
 			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"

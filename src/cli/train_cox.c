@@ -36,7 +36,8 @@ static const char usage[] =
 	"  --force               replace a model of the same name\n"
 	"  --quiet               no notes on stderr\n"
 	"  --model gru|cnn|cnn-gru --max-visits K   a network on the Cox partial likelihood\n"
-	"                        over the last K visits too (default 16; lumen train --help)\n";
+	"                        over the last K visits too (default 16; lumen train --help)\n"
+	"  --attention [--attention-width A]   gru, cnn-gru: attention over the visits\n";
 
 typedef ops_train_opts cox_args;
 
@@ -53,6 +54,7 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 		{"epochs", required_argument, NULL, 'E'},  {"batch", required_argument, NULL, 'b'},
 		{"lr", required_argument, NULL, 'l'},      {"dropout", required_argument, NULL, 'D'},
 		{"hidden", required_argument, NULL, 'N'},  {"max-visits", required_argument, NULL, 'K'},
+		{"attention", no_argument, NULL, 'A'},     {"attention-width", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
@@ -64,7 +66,7 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 	a->dropout = -1;
 	optind = 1;
 	opterr = 0;
-	int c;
+	int c, attn_width = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		long v;
 		double d;
@@ -79,6 +81,15 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 			a->neural = strcmp(optarg, "cox") != 0;
 			break;
 		case 'N': a->hidden = optarg; break;
+		case 'A':
+			if (!a->attention)
+				a->attention = 16;
+			break;
+		case 'a':
+			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
+				return cli_usage_error(CMD, "--attention-width: '%s' is not a valid count", optarg);
+			attn_width = (int)v;
+			break;
 		case 'K':
 			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
 				return cli_usage_error(CMD, "--max-visits: '%s' is not a valid count", optarg);
@@ -150,6 +161,13 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 	a->file = argv[optind];
 	if (!a->time || !a->event)
 		return cli_usage_error(CMD, "--model cox needs --time COL and --event COL[=V]");
+	if (attn_width && !a->attention)
+		return cli_usage_error(CMD, "--attention-width goes with --attention");
+	if (a->attention && strcmp(a->arch, "gru") && strcmp(a->arch, "cnn-gru"))
+		return cli_usage_error(CMD, "--attention needs --model gru or cnn-gru (%s has no GRU "
+					    "states over the visits to attend to)", a->arch);
+	if (attn_width)
+		a->attention = attn_width;
 	return 0;
 }
 

@@ -200,7 +200,8 @@ static char *hyper_with_arch(const model *m)
 	const nn_spec *s = nn_get_spec(m->final);
 	const char *keys[] = {"l2",        "hidden",     "dropout",    "d_model",
 			      "blocks",    "heads",      "ffn",        "seq_steps",
-			      "seq_feat",  "gru_hidden", "conv_channels", "conv_width"};
+			      "seq_feat",  "gru_hidden", "conv_channels", "conv_width",
+			      "attention"};
 	for (size_t i = 0; i < LM_ARRAY_LEN(keys); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(h, keys[i]);
 	switch (s->arch) {
@@ -230,6 +231,8 @@ static char *hyper_with_arch(const model *m)
 		cJSON_AddNumberToObject(h, "seq_feat", s->seq_feat);
 		if (s->arch != NN_CNN)
 			cJSON_AddNumberToObject(h, "gru_hidden", s->gru_hidden);
+		if (s->attention) /* the width of the attention over visits */
+			cJSON_AddNumberToObject(h, "attention", s->attention);
 		if (s->arch != NN_GRU) {
 			cJSON_AddNumberToObject(h, "conv_channels", s->conv_channels);
 			cJSON_AddNumberToObject(h, "conv_width", s->conv_width);
@@ -501,6 +504,8 @@ static void spec_from_hyper(nn_spec *s, const char *arch_name, const char *hyper
 		s->conv_channels = v->valueint;
 	if ((v = cJSON_GetObjectItemCaseSensitive(h, "conv_width")) && cJSON_IsNumber(v))
 		s->conv_width = v->valueint;
+	if ((v = cJSON_GetObjectItemCaseSensitive(h, "attention")) && cJSON_IsNumber(v))
+		s->attention = v->valueint;
 	cJSON_Delete(h);
 	for (int i = 0; i < cs->nslot; i++)
 		tokens[i] = cs->slot[i].token;

@@ -694,7 +694,8 @@ void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const f
 {
 	if (np <= 0 || steps <= 0)
 		return;
-	if (m->spec.arch == NN_GRU) {
+	/* the GRU's own route knows no attention: an attention model builds the rows */
+	if (m->spec.arch == NN_GRU && !m->spec.attention) {
 		nn_seq_path_grad(m->sq, &m->spec, m->p, X, idx, np, base, steps, alpha, w, out, sign,
 				 G);
 		m->have_fwd = 0; /* its own workspace: no forward for nn_backward to follow */
@@ -732,6 +733,13 @@ void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const f
 	free(dX);
 	free(lg);
 	free(dl);
+}
+
+const float *nn_visit_attention(const nn_model *m)
+{
+	if (!m->have_fwd || (m->spec.arch != NN_GRU && m->spec.arch != NN_CNNGRU))
+		return NULL;
+	return nn_seq_attention(m->sq, &m->spec);
 }
 
 const float *nn_attention(const nn_model *m, int block)

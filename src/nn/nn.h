@@ -20,8 +20,10 @@
  *                  gru_hidden units over the steps, its last state ++ the static slots;
  *                  cnn: a width conv_width 1-D convolution (conv_channels, ReLU) over the
  *                  masked steps, pooled by the masked mean; cnn-gru: the convolution's
- *                  feature maps fed to the GRU. Then a head of hidden[0] ReLU units and a
- *                  linear output. No dropout.
+ *                  feature maps fed to the GRU. With attention = A > 0 (gru, cnn-gru) the
+ *                  head also reads c = sum_t a_t h_t, additive attention over the GRU
+ *                  states (weights 0 on padded steps; nn_visit_attention). Then a head of
+ *                  hidden[0] ReLU units and a linear output. No dropout.
  * Every operator has forward and backward side by side in nn_layers.c (nn_seq.c for the
  * sequence operators); every matrix product goes
  * through nn_sgemm. */
@@ -62,6 +64,8 @@ typedef struct nn_spec {
 	int seq_steps, seq_feat;       /* K steps of F features at the end of a row */
 	int gru_hidden;                /* default 32 */
 	int conv_channels, conv_width; /* default 32, 3 */
+	int attention;                 /* gru, cnn-gru: the width A of additive attention over the
+					* GRU states (nn_seq.h, nn_op_visit_attn); 0 (default) none */
 } nn_spec;
 
 /* Fills a spec with the documented defaults for arch (slot_token NULL: one token per slot). */
@@ -119,13 +123,19 @@ void nn_backward(nn_model *m, const float *dlogits, float *dX, int want_param_gr
  *   G[p n_in + j] = sum_k w[k] df/dx_j at b + alpha[k] (x_p - b),   k < steps,
  * every point of every path in one batch (np * steps rows: keep it to a few hundred; the
  * workspace follows nn_forward's cost per row). Attributions are then (x_p - b) G_p. A GRU
- * model (NN_GRU) takes a dedicated route (nn_seq.c): its input projection and the head's
+ * model (NN_GRU without attention) takes a dedicated route (nn_seq.c): its input projection and the head's
  * static inputs are linear along the path, so they are computed once per patient and the
  * weighted sums are taken before the products back to the inputs, not after; every other
  * model builds the rows and runs nn_forward and nn_backward. Overwrites the last forward. */
 void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const float *base,
 		  int steps, const double *alpha, const double *w, int out, float sign,
 		  float *G);
+
+/* A gru or cnn-gru with attention: the visit weights a_t of the last forward pass, n * K
+ * floats [patient][step] (K = seq_steps, step K-1 the most recent; nn_seq.h gives the rule:
+ * 0 on a padded step, at most 1 in sum). NULL for other models or before a forward pass.
+ * Valid until the next forward; belongs to the model. */
+const float *nn_visit_attention(const nn_model *m);
 
 /* Transformer only: the attention probabilities of the last forward pass (dropout is never
  * applied to them, so they are the same for train != 0),

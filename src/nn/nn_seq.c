@@ -113,8 +113,8 @@ static inline void gru_bwd_row(int H, const float *restrict z, const float *rest
 NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U, const float *M,
 	       const float *W, const float *b, const float *Uh, const float *bhn, float *Gx,
 	       float *Hs, float *Z, float *R, float *C, float *Hn, float *gh, const float *dHlast,
-	       float *dU, float *dM, float *dW, float *db, float *dUh, float *dbhn, float *dGx,
-	       float *dh, float *dgh)
+	       const float *dHall, float *dU, float *dM, float *dW, float *db, float *dUh,
+	       float *dbhn, float *dGx, float *dh, float *dgh)
 {
 	SHAPE("gru", n >= 0 && K >= 1 && Fin >= 1 && H >= 1);
 	size_t nH = (size_t)n * H, H3 = 3 * (size_t)H;
@@ -139,6 +139,9 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 	memcpy(dh, dHlast, nH * sizeof *dh);
 	for (int t = K - 1; t >= 0; t--) {
 		const float *hp = Hs + (size_t)t * nH;
+		if (dHall) /* what reaches h_{t+1} from outside the recurrence */
+			for (size_t j = 0; j < nH; j++)
+				dh[j] += dHall[(size_t)t * nH + j];
 		for (int i = 0; i < n; i++) {
 			size_t o = (size_t)t * nH + (size_t)i * H;
 			float *dgz = dGx + ((size_t)t * n + i) * H3, *dhz = dgh + (size_t)i * H3;
@@ -252,16 +255,104 @@ void nn_op_masked_pool(nn_pass pass, int n, int K, int Cn, const float *Y, const
 	}
 }
 
+/* ---- additive attention over the states ---- */
+
+static double dot_d(const float *a, const float *b, int n)
+{
+	double s = 0.0;
+	for (int j = 0; j < n; j++)
+		s += (double)a[j] * (double)b[j];
+	return s;
+}
+
+void nn_op_visit_attn(nn_pass pass, int n, int K, int H, int A, const float *Hs, const float *M,
+		      const float *Wa, const float *ba, const float *v, float *Ua, float *E,
+		      float *Q, float *Aw, float *ctx, const float *dctx, float *dHs, float *dM,
+		      float *dWa, float *dba, float *dv, float *dUa)
+{
+	SHAPE("visit_attn", n >= 0 && K >= 1 && H >= 1 && A >= 1);
+	size_t rows = (size_t)K * n, nH = (size_t)n * H;
+	if (pass == NN_FWD) {
+		for (size_t r = 0; r < rows; r++)
+			memcpy(Ua + r * A, ba, (size_t)A * sizeof *Ua);
+		nn_sgemm(0, 0, (int)rows, A, H, 1.0f, Hs, H, Wa, A, 1.0f, Ua, A);
+		for (size_t r = 0; r < rows; r++) {
+			float *u = Ua + r * A, e = 0.0f;
+			for (int j = 0; j < A; j++) {
+				u[j] = tanhf(u[j]);
+				e += u[j] * v[j];
+			}
+			E[r] = e;
+		}
+		memset(ctx, 0, nH * sizeof *ctx);
+		for (int i = 0; i < n; i++) {
+			float mu = 0.0f; /* exp(e - mu) <= 1 on every real step and for the pseudo-visit */
+			for (int t = 0; t < K; t++)
+				if (M[(size_t)t * n + i] != 0.0f && E[(size_t)t * n + i] > mu)
+					mu = E[(size_t)t * n + i];
+			double den = exp(-(double)mu);
+			for (int t = 0; t < K; t++) {
+				size_t r = (size_t)t * n + i;
+				Q[r] = expf(E[r] - mu);
+				den += (double)M[r] * (double)Q[r];
+			}
+			float *c = ctx + (size_t)i * H;
+			for (int t = 0; t < K; t++) {
+				size_t r = (size_t)t * n + i;
+				Q[r] = (float)((double)Q[r] / den);
+				Aw[r] = M[r] * Q[r];
+				const float *h = Hs + r * H;
+				for (int j = 0; j < H; j++)
+					c[j] += Aw[r] * h[j];
+			}
+		}
+		nn_count_flops(2.0 * (double)rows * ((double)A * (H + 2) + 2.0 * H));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const float *d = dctx + (size_t)i * H;
+		double gbar = 0.0;
+		for (int t = 0; t < K; t++) {
+			size_t r = (size_t)t * n + i;
+			gbar += (double)Aw[r] * dot_d(d, Hs + r * H, H);
+		}
+		for (int t = 0; t < K; t++) {
+			size_t r = (size_t)t * n + i;
+			float gd = (float)(dot_d(d, Hs + r * H, H) - gbar), de = Aw[r] * gd;
+			if (dM)
+				dM[r] += Q[r] * gd;
+			float *dh = dHs + r * H, *du = dUa + r * A;
+			const float *u = Ua + r * A;
+			for (int j = 0; j < H; j++)
+				dh[j] = Aw[r] * d[j];
+			for (int j = 0; j < A; j++) {
+				if (dv)
+					dv[j] += de * u[j];
+				du[j] = de * v[j] * (1.0f - u[j] * u[j]);
+			}
+		}
+	}
+	nn_sgemm(0, 1, (int)rows, H, A, 1.0f, dUa, A, Wa, A, 1.0f, dHs, H);
+	if (dWa)
+		nn_sgemm(1, 0, H, A, (int)rows, 1.0f, Hs, H, dUa, A, 1.0f, dWa, A);
+	if (dba)
+		for (size_t r = 0; r < rows; r++)
+			for (int j = 0; j < A; j++)
+				dba[j] += dUa[r * A + j];
+	nn_count_flops(2.0 * (double)rows * ((double)A * (2 * H + 2) + 3.0 * H));
+}
+
 /* ---- the architectures ----
  * A row is [S static slots | K steps x F features], the last feature of a step its present
  * flag m. gru: the GRU reads the steps, its last state h_K (the last real visit's state, as
  * padding carries the state through) joins the static slots; cnn: ReLU(conv(m x)) pooled by
- * the masked mean; cnn-gru: the ReLU feature maps, step by step, are the GRU's input. Then a
- * head: linear, ReLU, linear. */
+ * the masked mean; cnn-gru: the ReLU feature maps, step by step, are the GRU's input. With
+ * attention (gru, cnn-gru) the context c of nn_op_visit_attn over the states h_1..h_K joins
+ * too: the head reads [static | h_K | c]. Then a head: linear, ReLU, linear. */
 
 struct nn_seq {
-	size_t cw, cb, gw, gb, gu, gbn, h1w, h1b, h2w, h2b; /* parameter offsets */
-	int S, K, F, H, Cc, w, Hh, D, cap, n;
+	size_t cw, cb, gw, gb, gu, gbn, aw, ab, av, h1w, h1b, h2w, h2b; /* parameter offsets */
+	int S, K, F, H, Cc, w, Hh, D, A, cap, n;
 	float *ws;
 	/* forward */
 	float *xs;  /* n K x F, row-major (gathered sequence part) */
@@ -272,11 +363,14 @@ struct nn_seq {
 	float *cy;  /* n K x Cc conv output after ReLU */
 	float *u;   /* K n x Fin GRU input, time-major */
 	float *Gx, *Hs, *Z, *R, *C, *Hn, *gh;
+	float *Ua, *E, *Q, *Aw, *ctx; /* attention (A > 0): K n x A, K n, K n, K n, n x H */
+	float *arow;                  /* n K attention weights, row-major (nn_seq_attention) */
 	float *feat; /* n x D */
 	float *hin;  /* n x (S + D) head input */
 	float *a1;   /* n x Hh */
 	/* backward */
 	float *da1, *dhin, *dfeat, *dGx, *dh, *dgh, *du, *dmt, *dmr, *dcy, *dP, *dxm;
+	float *dhl, *dctx, *dHall, *dUa, *dma; /* attention: n x H, n x H, K n x H, K n x A, K n */
 	float *pws; /* nn_seq_path_grad's workspace, for pcap rows */
 	size_t pcap;
 };
@@ -297,6 +391,11 @@ int nn_seq_check(const nn_spec *s, lm_err *err)
 				s->conv_width < 1 || s->conv_width > 31 || s->conv_width % 2 == 0))
 		return lm_seterr(err, EX_DATAERR, "bad convolution: %d channels, width %d (odd, 1..31)",
 				 s->conv_channels, s->conv_width);
+	if (s->attention && !is_gru(s->arch))
+		return lm_seterr(err, EX_DATAERR, "attention over visits needs a GRU (gru or cnn-gru, "
+				 "not %s)", nn_arch_name(s->arch));
+	if (s->attention < 0 || s->attention > 4096)
+		return lm_seterr(err, EX_DATAERR, "bad attention width %d (1..4096)", s->attention);
 	if (s->n_hidden < 1 || s->hidden[0] < 1 || s->hidden[0] > 65536)
 		return lm_seterr(err, EX_DATAERR, "bad head width");
 	return 0;
@@ -327,7 +426,15 @@ nn_seq *nn_seq_layout(nn_model *m)
 		q->gu = nn_add_tensor(m, "gru.u", 2, q->H, 3 * q->H, NN_INIT_UNIFORM, bd);
 		q->gbn = nn_add_tensor(m, "gru.bhn", 1, q->H, 0, NN_INIT_ZERO, 0);
 	}
-	q->D = is_gru(s->arch) ? q->H : q->Cc;
+	q->A = is_gru(s->arch) ? s->attention : 0;
+	if (q->A) {
+		q->aw = nn_add_tensor(m, "attn.w", 2, q->H, q->A, NN_INIT_UNIFORM,
+				      1.0f / sqrtf((float)q->H));
+		q->ab = nn_add_tensor(m, "attn.b", 1, q->A, 0, NN_INIT_ZERO, 0);
+		q->av = nn_add_tensor(m, "attn.v", 1, q->A, 0, NN_INIT_UNIFORM,
+				      1.0f / sqrtf((float)q->A));
+	}
+	q->D = is_gru(s->arch) ? (q->A ? 2 * q->H : q->H) : q->Cc;
 	int hin = q->S + q->D;
 	q->h1w = nn_add_tensor(m, "head.0.w", 2, hin, q->Hh, NN_INIT_KAIMING,
 			       sqrtf(2.0f / (float)hin));
@@ -371,6 +478,18 @@ static size_t ws_layout(nn_seq *q, size_t n, float *base)
 	carve(&q->C, base, &off, n * K * H);
 	carve(&q->Hn, base, &off, n * K * H);
 	carve(&q->gh, base, &off, n * 3 * H);
+	size_t A = (size_t)q->A, nA = A ? 1 : 0; /* the attention's buffers only when it is there */
+	carve(&q->Ua, base, &off, n * K * A);
+	carve(&q->E, base, &off, nA * n * K);
+	carve(&q->Q, base, &off, nA * n * K);
+	carve(&q->Aw, base, &off, nA * n * K);
+	carve(&q->ctx, base, &off, nA * n * H);
+	carve(&q->arow, base, &off, nA * n * K);
+	carve(&q->dhl, base, &off, nA * n * H);
+	carve(&q->dctx, base, &off, nA * n * H);
+	carve(&q->dHall, base, &off, nA * n * K * H);
+	carve(&q->dUa, base, &off, n * K * A);
+	carve(&q->dma, base, &off, nA * n * K);
 	carve(&q->feat, base, &off, n * q->D);
 	carve(&q->hin, base, &off, n * (q->S + q->D));
 	carve(&q->a1, base, &off, n * q->Hh);
@@ -434,8 +553,22 @@ void nn_seq_forward(nn_seq *q, const nn_spec *s, const float *p, const float *X,
 				       (size_t)fin * sizeof *q->u);
 		nn_op_gru(NN_FWD, n, K, fin, H, q->u, q->mt, p + q->gw, p + q->gb, p + q->gu,
 			  p + q->gbn, q->Gx, q->Hs, q->Z, q->R, q->C, q->Hn, q->gh, NULL, NULL, NULL,
-			  NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-		memcpy(q->feat, q->Hs + (size_t)K * n * H, (size_t)n * H * sizeof *q->feat);
+			  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+		const float *hK = q->Hs + (size_t)K * n * H;
+		if (!q->A) {
+			memcpy(q->feat, hK, (size_t)n * H * sizeof *q->feat);
+		} else {
+			nn_op_visit_attn(NN_FWD, n, K, H, q->A, q->Hs + (size_t)n * H, q->mt, p + q->aw,
+					 p + q->ab, p + q->av, q->Ua, q->E, q->Q, q->Aw, q->ctx, NULL, NULL,
+					 NULL, NULL, NULL, NULL, NULL);
+			for (int i = 0; i < n; i++) {
+				memcpy(q->feat + (size_t)i * D, hK + (size_t)i * H, (size_t)H * sizeof *q->feat);
+				memcpy(q->feat + (size_t)i * D + H, q->ctx + (size_t)i * H,
+				       (size_t)H * sizeof *q->feat);
+				for (int t = 0; t < K; t++)
+					q->arow[(size_t)i * K + t] = q->Aw[(size_t)t * n + i];
+			}
+		}
 	}
 	int hw = S + D;
 	for (int i = 0; i < n; i++) {
@@ -470,10 +603,24 @@ void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, cons
 	} else {
 		int fin = s->arch == NN_CNNGRU ? Cc : F;
 		int need_du = want_dx || s->arch == NN_CNNGRU;
+		const float *dhl = q->dfeat;
+		if (q->A) { /* dfeat = [dh_K | dc]: the context's gradient back to every state */
+			for (int i = 0; i < n; i++) {
+				memcpy(q->dhl + (size_t)i * H, q->dfeat + (size_t)i * D, (size_t)H * sizeof *q->dhl);
+				memcpy(q->dctx + (size_t)i * H, q->dfeat + (size_t)i * D + H,
+				       (size_t)H * sizeof *q->dctx);
+			}
+			dhl = q->dhl;
+			memset(q->dma, 0, (size_t)n * K * sizeof *q->dma);
+			nn_op_visit_attn(NN_BWD, n, K, H, q->A, q->Hs + (size_t)n * H, q->mt, p + q->aw,
+					 p + q->ab, p + q->av, q->Ua, q->E, q->Q, q->Aw, q->ctx, q->dctx,
+					 q->dHall, want_dx ? q->dma : NULL, G(q->aw), G(q->ab), G(q->av),
+					 q->dUa);
+		}
 		nn_op_gru(NN_BWD, n, K, fin, H, q->u, q->mt, p + q->gw, p + q->gb, p + q->gu, p + q->gbn,
-			  q->Gx, q->Hs, q->Z, q->R, q->C, q->Hn, q->gh, q->dfeat, need_du ? q->du : NULL,
-			  want_dx ? q->dmt : NULL, G(q->gw), G(q->gb), G(q->gu), G(q->gbn), q->dGx, q->dh,
-			  q->dgh);
+			  q->Gx, q->Hs, q->Z, q->R, q->C, q->Hn, q->gh, dhl, q->A ? q->dHall : NULL,
+			  need_du ? q->du : NULL, want_dx ? q->dmt : NULL, G(q->gw), G(q->gb), G(q->gu),
+			  G(q->gbn), q->dGx, q->dh, q->dgh);
 		if (need_du) {
 			float *dst = s->arch == NN_CNNGRU ? q->dcy : q->dxm;
 			for (int t = 0; t < K; t++)
@@ -484,7 +631,8 @@ void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, cons
 		if (want_dx)
 			for (int t = 0; t < K; t++)
 				for (int i = 0; i < n; i++)
-					q->dmr[(size_t)i * K + t] += q->dmt[(size_t)t * n + i];
+					q->dmr[(size_t)i * K + t] +=
+						q->dmt[(size_t)t * n + i] + (q->A ? q->dma[(size_t)t * n + i] : 0.0f);
 	}
 	if (is_cnn(s->arch)) {
 		nn_op_relu(NN_BWD, (size_t)n * K * Cc, NULL, q->cy, q->dcy, q->dcy);
@@ -511,6 +659,11 @@ void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, cons
 	}
 	(void)X;
 #undef G
+}
+
+const float *nn_seq_attention(const nn_seq *q, const nn_spec *s)
+{
+	return q && q->A && is_gru(s->arch) && q->cap > 0 ? q->arow : NULL;
 }
 
 /* ---- integrated-gradient paths of a GRU model ----

@@ -19,14 +19,35 @@
  * So a padded step (m = 0) leaves the state as it was and its input gets gradient 0.
  * Forward keeps Gx (K n x 3H, = U W + b), Hs ((K+1) n x H: h_0..h_K, the last real state is
  * Hs + K n H), Z, R, C, Hn (K n x H each; Hn = Un h + bhn) and uses gh (n x 3H) as scratch.
- * Backward from dHlast (n x H, dLoss/dh_K): dU (K n x Fin) and dM (K n, = sum_j dh (h~ - h))
- * written when not NULL; dW, db, dUh, dbhn accumulated; dGx (K n x 3H), dh (n x H) and dgh
- * (n x 3H) are scratch. */
+ * Backward from dHlast (n x H, dLoss/dh_K) and dHall (K n x H laid out as Hs + n H, the
+ * gradient reaching every state h_1..h_K from outside the recurrence, e.g. from attention;
+ * NULL: none): dU (K n x Fin) and dM (K n, = sum_j dh (h~ - h)) written when not NULL; dW,
+ * db, dUh, dbhn accumulated; dGx (K n x 3H), dh (n x H) and dgh (n x 3H) are scratch. */
 void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U, const float *M,
 	       const float *W, const float *b, const float *Uh, const float *bhn, float *Gx,
 	       float *Hs, float *Z, float *R, float *C, float *Hn, float *gh, const float *dHlast,
-	       float *dU, float *dM, float *dW, float *db, float *dUh, float *dbhn, float *dGx,
-	       float *dh, float *dgh);
+	       const float *dHall, float *dU, float *dM, float *dW, float *db, float *dUh,
+	       float *dbhn, float *dGx, float *dh, float *dgh);
+
+/* Additive (Bahdanau) attention over K states of n sequences, TIME-MAJOR like nn_op_gru's
+ * states: Hs[(t n + i) H] (h_1..h_K, i.e. the GRU's Hs + n H), mask M[t n + i]. Width A:
+ *   e_t = v . tanh(h_t Wa + ba)                        (Wa H x A, ba and v A)
+ *   a_t = m_t exp(e_t) / (1 + sum_s m_s exp(e_s)),     c = sum_t a_t h_t
+ * The 1 is a pseudo-visit of score 0 and state 0 (as nn_op_masked_pool's): a padded step
+ * (m = 0) gets weight exactly 0 and adds exact zeros, an empty sequence gives c = 0, and
+ * the weights are smooth in m (integrated gradients moves m along its path); they sum to
+ * S / (1 + S), S = sum_s m_s exp(e_s), so below 1. Computed shifted by mu = max(0, e_t over
+ * m_t != 0), which leaves every a_t as it is. Forward keeps Ua (K n x A, the tanh), E (K n,
+ * the scores), Q (K n, exp(e_t) / (1 + S)) and Aw (K n, a_t = m_t Q_t), and writes ctx
+ * (n x H). Backward from dctx (n x H), with g_t = dctx . h_t and gbar = sum_t a_t g_t:
+ *   de_t = a_t (g_t - gbar),   dm_t = Q_t (g_t - gbar),   dh_t = a_t dctx + (de_t v
+ *   (1 - Ua_t^2)) Wa^T;
+ * dHs (K n x H) written, dM ADDED when not NULL, dWa, dba, dv accumulated; dUa (K n x A)
+ * scratch. */
+void nn_op_visit_attn(nn_pass pass, int n, int K, int H, int A, const float *Hs, const float *M,
+		      const float *Wa, const float *ba, const float *v, float *Ua, float *E,
+		      float *Q, float *Aw, float *ctx, const float *dctx, float *dHs, float *dM,
+		      float *dWa, float *dba, float *dv, float *dUa);
 
 /* 1-D convolution over the step axis of n sequences of K steps (ROW-MAJOR: X[(i K + t) Fin +
  * f]), odd width w, zero padding of (w-1)/2 on both sides, Cout channels:
@@ -61,7 +82,10 @@ void nn_seq_forward(nn_seq *q, const nn_spec *s, const float *p, const float *X,
 void nn_seq_backward(nn_seq *q, const nn_spec *s, const float *p, float *g, const float *X,
 		     const float *dlogits, float *dX);
 
-/* nn_path_grad for NN_GRU (see nn.h). */
+/* The visit weights of the last forward (nn_visit_attention), or NULL without attention. */
+const float *nn_seq_attention(const nn_seq *q, const nn_spec *s);
+
+/* nn_path_grad for NN_GRU without attention (see nn.h). */
 void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const float *X,
 		      const long *idx, long np, const float *base, int steps, const double *alpha,
 		      const double *w, int out, float sign, float *G);

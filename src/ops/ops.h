@@ -686,6 +686,8 @@ typedef struct ops_train_opts {
 	double horizon;
 	int folds, epochs, batch, blocks, heads, d_model, ffn, force, quiet, balanced, threads;
 	int max_visits, gru_hidden, channels, kernel; /* sequence models (visits_enc.h) */
+	int attention; /* gru, cnn-gru: width of the additive attention over the visits' GRU
+			* states (nn.h's nn_spec.attention); 0 none. Other architectures: EX_USAGE */
 	double lr, dropout, l2;
 	long seed;
 	/* a Cox model (ops_train_cox_run): --times, --ties (a cox_ties), and neural (set by

@@ -269,6 +269,7 @@ void ops_train_nn_spec(const ops_train_opts *a, nn_arch arch, const enc_spec *cs
 		s->conv_channels = a->channels;
 	if (a->kernel)
 		s->conv_width = a->kernel;
+	s->attention = a->attention;
 }
 
 static void set_nn_spec(const run *r, nn_spec *s, const enc_spec *cs, int *tokens)
@@ -623,6 +624,9 @@ int ops_train_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, lm_er
 				 " cnn, cnn-gru)",
 				 r.a.arch ? r.a.arch : "");
 	r.arch = (nn_arch)nn_arch_parse(r.a.arch);
+	if (r.a.attention && r.arch != NN_GRU && r.arch != NN_CNNGRU)
+		return lm_seterr(err, EX_USAGE, "--attention needs --model gru or cnn-gru (%s has no "
+				 "GRU states over the visits to attend to)", r.a.arch);
 	int st = 0;
 	char *name = r.a.name ? xstrdup(r.a.name) : xasprintf("%s-%s", r.a.arch, r.a.target);
 	{

@@ -449,6 +449,7 @@ static int fit_neural(const cox_run *r, const enc_spec *spec, const long *rows, 
 	sp.slot_token = tokens;
 	int S;
 	venc_geometry(spec, &S, &sp.seq_steps, &sp.seq_feat); /* a sequence model's visit steps */
+	sp.attention = r->a.attention;
 	nn_model *m = nn_create(&sp, seed, err);
 	free(tokens);
 	if (!m)
@@ -793,6 +794,9 @@ int ops_train_cox_run(sqlite3 *db, const ops_train_opts *opts, ops_train *out, l
 	    nn_arch_parse(r.a.arch) < NN_GRU)
 		return lm_seterr(err, EX_USAGE, "--model %s does not take --time/--event (cox, mlp,"
 				 " transformer, gru, cnn or cnn-gru do; logreg takes --horizon)", r.a.arch);
+	if (r.a.attention && strcmp(r.a.arch, "gru") && strcmp(r.a.arch, "cnn-gru"))
+		return lm_seterr(err, EX_USAGE, "--attention needs --model gru or cnn-gru (%s has no "
+				 "GRU states over the visits to attend to)", r.a.arch);
 	if (!r.a.time || !r.a.event)
 		return lm_seterr(err, EX_USAGE, "--model cox needs --time COL and --event COL[=V]");
 	if (r.a.folds < 2)
