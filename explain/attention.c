@@ -43,6 +43,35 @@ void attn_rollout(const float *avg, int nb, int T, float *out)
 	free(tmp);
 }
 
+int attn_over_visits(const nn_model *net)
+{
+	const nn_spec *sp = nn_get_spec(net);
+	return (sp->arch == NN_GRU || sp->arch == NN_CNNGRU) && sp->attention > 0;
+}
+
+int attn_visits(nn_model *net, const float *X, long n, int chunk, int out, float *w,
+		float *logit, lm_err *err)
+{
+	const nn_spec *sp = nn_get_spec(net);
+	if (!attn_over_visits(net))
+		return lm_seterr(err, EX_USAGE, "attention over visits needs a gru or cnn-gru trained "
+				 "with --attention (this one is %s)", nn_arch_name(sp->arch));
+	int K = sp->seq_steps, no = sp->n_out;
+	if (chunk <= 0)
+		chunk = 256;
+	float *lg = xmallocarray((size_t)chunk * (size_t)no, sizeof *lg);
+	for (long i0 = 0; i0 < n; i0 += chunk) {
+		int nc = (int)(n - i0 < chunk ? n - i0 : chunk);
+		nn_forward(net, X + (size_t)i0 * (size_t)sp->n_in, nc, lg, 0, NULL);
+		memcpy(w + (size_t)i0 * (size_t)K, nn_visit_attention(net),
+		       (size_t)nc * (size_t)K * sizeof *w);
+		for (int p = 0; logit && p < nc; p++)
+			logit[i0 + p] = lg[(size_t)p * (size_t)no + (size_t)(no == 1 ? 0 : out)];
+	}
+	free(lg);
+	return 0;
+}
+
 int attn_explain(nn_model *net, const float *X, long n, int chunk, float *heads, float *last,
 		 float *rollout, lm_err *err)
 {

@@ -25,6 +25,17 @@
 int attn_explain(nn_model *net, const float *X, long n, int chunk, float *heads, float *last,
 		 float *rollout, lm_err *err);
 
+/* A gru or cnn-gru with attention over visits (nn_spec.attention > 0): for n patients X, the
+ * weight of every visit step, w[n * K] (K = seq_steps, [patient][step], step K-1 the most
+ * recent; nn_visit_attention's rule: 0 on padded steps, at most 1 in sum), caller's; and
+ * the logits into logit[n] (class out of a multi-class head; may be NULL). Forward passes
+ * in chunks of at most chunk patients (<= 0: 256). 0, or EX_USAGE with err for a model
+ * without attention over visits. */
+int attn_visits(nn_model *net, const float *X, long n, int chunk, int out, float *w,
+		float *logit, lm_err *err);
+/* 1 when net has attention over visits (attn_visits applies), else 0. */
+int attn_over_visits(const nn_model *net);
+
 /* Rollout for one patient from per-block attention already averaged over heads:
  * avg[nb * T * T] (row-major per block). Writes the CLS row over feature tokens into
  * out[T - 1]. Exposed for the tests (closed-form checks). */

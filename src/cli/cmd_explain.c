@@ -245,7 +245,10 @@ static int run_compute(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 				o->auto_steps ? "auto from " : "",
 				o->rule == IG_EXACT ? r.max_steps : (long)o->steps, r.btext, r.med,
 				100 * r.rel_med, r.p99, 100 * r.rel_p99, r.above_1pct, r.seconds_ig);
-		if (r.do_attn)
+		if (r.do_attn && r.visit_attn)
+			fprintf(stderr, "lumen: explain: %ld patients, attention over visits (unsigned "
+					"weights per visit) stored\n", r.n);
+		else if (r.do_attn)
 			fprintf(stderr, "lumen: explain: %ld patients, attention and rollout (unsigned "
 					"weights) stored\n", r.n);
 	}
@@ -391,16 +394,31 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			printf("Visits read: %d (the last of the patient's %d); static inputs %+.3f, "
 			       "padded steps %+.3f\n", va.nvisit, va.first + va.nvisit, (double)va.statics,
 			       (double)va.padded);
+			if (va.attn) /* attention over visits: an unsigned weight beside each visit's IG */
+				printf("  %-9s %-8s %-9s\n", "", "IG", "attention");
 			for (int r = 0; r < va.nvisit; r++) {
 				int best = 0;
 				for (int q = 1; q < va.nlab; q++)
 					if (fabsf(va.m[(size_t)r * va.nlab + q]) >
 					    fabsf(va.m[(size_t)r * va.nlab + best]))
 						best = q;
-				printf("  visit %-3d %+.4f%s  (most: %s %+.4f)\n", va.first + r + 1,
-				       (double)va.visit[r], r == va.top ? "  <- moved the risk most" : "",
+				char aw[32] = "";
+				if (va.attn)
+					snprintf(aw, sizeof aw, "  %.3f%s", (double)va.attn[r],
+						 r == va.attn_top ? "*" : " ");
+				printf("  visit %-3d %+.4f%s%s  (most: %s %+.4f)\n", va.first + r + 1,
+				       (double)va.visit[r], aw, r == va.top ? "  <- moved the risk most" : "",
 				       va.nlab ? va.lab[best] : "-",
 				       va.nlab ? (double)va.m[(size_t)r * va.nlab + best] : 0.0);
+			}
+			if (va.attn && va.attn_top >= 0) {
+				double tot = 0;
+				for (int r = 0; r < va.nvisit; r++)
+					tot += (double)va.attn[r];
+				printf("Attention over visits (unsigned: where the model looked, not a "
+				       "direction): most on visit %d (weight %.3f*); the %d visits hold %.3f, "
+				       "padded steps %.3f\n", va.first + va.attn_top + 1,
+				       (double)va.attn[va.attn_top], va.nvisit, tot, (double)va.attn_padded);
 			}
 		} else if (have_va) {
 			printf("Visits read: none (an empty sequence); padded steps %+.3f\n",

@@ -305,6 +305,9 @@ typedef struct ops_patient {
 	char **bvt;
 	float *slot_attr;   /* the last explanation's attributions per input slot (nslot_attr) */
 	int nslot_attr;
+	float *vatt;        /* a GRU with attention: the visit steps' weights for the values
+			     * shown (nvatt = K steps, the last the most recent), else NULL */
+	int nvatt;
 } ops_patient;
 
 /* Loads and explains one patient (the number shown is the number explained, above).
@@ -389,16 +392,22 @@ typedef struct ops_visit_attr {
 	float padded;     /* the padded steps' share (the baseline patient has visits there) */
 	float statics;    /* the static inputs' share */
 	int top;          /* the visit (0..nvisit-1) with the largest |visit|; -1 when none */
+	/* a GRU with attention over visits (ops_visit_attr_get; NULL/-1/0 otherwise): */
+	float *attn;      /* nvisit attention weights, aligned with visit[] */
+	int attn_top;     /* the visit the model attended to most; -1 when none */
+	float attn_padded; /* the padded steps' weights (0 by the rule of nn_op_visit_attn) */
 } ops_visit_attr;
 /* 0 with out filled (free with ops_visit_attr_free), or -1 when pv's model reads no visits
- * or has not been explained. */
+ * or has not been explained. With attention over visits also attn, attn_top, attn_padded
+ * from the view's weights (the same network and values as the attributions). */
 int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out);
 /* The same from any explanation: slot attributions of model m (m->spec.nslot floats), the
  * cohort's visits (NULL: none) and the patient's rowid. */
 int ops_visit_attr_of(const model *m, const float *slots, const struct venc_visits *v,
 		      long rowid, ops_visit_attr *out);
 void ops_visit_attr_free(ops_visit_attr *v);
-/* {visits_read, first, labs [..], matrix [[..]..], per_visit [..], padded, static, top} */
+/* {visits_read, first, labs [..], matrix [[..]..], per_visit [..], padded, static, top}, and
+ * with attention attention [..] (per visit read), attention_top, attention_padded */
 cJSON *ops_visit_attr_json(const ops_visit_attr *v);
 
 /* ---- explain as a job ---- */
@@ -417,6 +426,9 @@ typedef struct ops_explain_block {
 	float base_logit;
 	const float *heads, *last, *roll;
 	int heads_len, ntok;
+	const float *vatt;        /* n x nstep visit weights of a GRU with attention (attn_visits),
+				   * NULL otherwise */
+	int nstep;
 } ops_explain_block;
 typedef int (*ops_explain_sink)(void *ctx, const ops_explain_block *b, lm_err *err);
 
@@ -453,6 +465,9 @@ typedef struct ops_explain_table {
 	float *base_logit, *delta; /* n, NULL without ig */
 	int *steps;            /* n, NULL without ig */
 	float *last, *roll;    /* n x ncol attention weights, NULL without attention */
+	float *vatt;           /* n x nstep weights of the visit steps (a GRU with attention:
+				* step nstep the most recent), NULL otherwise */
+	int nstep;
 	char baseline[160];    /* "mean", "patient:17" */
 	int new_patients;      /* 1: patients of an --input CSV (the final network) */
 } ops_explain_table;
@@ -460,11 +475,15 @@ void ops_explain_table_free(ops_explain_table *t);
 /* Writes the table as CSV: id,method,network,COL...,logit,baseline_logit,sum,delta with one
  * row per patient and method: method "ig" (signed attributions; baseline_logit + sum = logit
  * within delta), "attention_weight" and "rollout_weight" (unsigned weights, at most 1 in
- * all; baseline_logit and delta empty). Numbers with 9 significant digits (float32 exactly).
+ * all; baseline_logit and delta empty). A GRU with attention over visits has columns
+ * step_1..step_K after the inputs (step_K the most recent visit read): its
+ * "attention_weight" rows fill those (0 on padded steps; the input columns empty), the other
+ * rows leave them empty. Numbers with 9 significant digits (float32 exactly).
  * 0, or EX_IOERR when the stream reports an error. */
 int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err);
 /* {model, baseline, columns [...], methods [...], patients [{id, network, logit,
- *  baseline_logit, sum, delta, ig {COL: v}, attention_weight {...}, rollout_weight {...}}]} */
+ *  baseline_logit, sum, delta, ig {COL: v}, attention_weight {...}, rollout_weight {...}}]};
+ * for a GRU with attention attention_weight is {step_1: w, ..., step_K: w} */
 cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name);
 
 /* One input's stored integrated gradients against its values, one entry per patient with
@@ -582,7 +601,8 @@ void ops_validations_print(FILE *out, const cJSON *vals);
 /* The explanation of a cohort as a job (lumen explain): options, progress callback, result. */
 typedef struct ops_explain_opts {
 	const char *model;
-	const char *method;    /* "ig", "attention" (a transformer), "all" (NULL: all) */
+	const char *method;    /* "ig", "attention" (a transformer, or a gru or cnn-gru with
+				* attention over visits), "all" (NULL: all) */
 	ig_opts ig;            /* steps, auto_steps, rule, cls */
 	ig_baseline baseline;
 	const long *rows;      /* patient indices into the model's cohort (NULL: everyone) */
@@ -596,6 +616,7 @@ typedef struct ops_explain {
 	char *model, *arch;
 	long n;                /* patients explained */
 	int do_ig, do_attn;
+	int visit_attn;        /* do_attn for a GRU with attention: weights per visit, no rollout */
 	long n_fold, n_final;  /* explained with their fold model / with the final model */
 	char btext[160];       /* the baseline as stored ("mean", "patient:17") */
 	double med, p99, max, rel_med, rel_p99; /* completeness errors, absolute and relative */

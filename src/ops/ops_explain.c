@@ -49,7 +49,8 @@ static void bind_real(sqlite3_stmt *s, int i, double v)
 
 /* Writes one block: per patient an "ig" row (slots, columns, logit, baseline logit, error,
  * steps, baseline, agreement) and for a transformer "attention" (heads, last layer) and
- * "rollout" rows. cols and agree: the block's column sums and IG/rollout agreement. */
+ * "rollout" rows; for a GRU with attention over visits an "attention" row whose slots are
+ * the K visit steps' weights (columns NULL: the weights are per visit, not per input). cols and agree: the block's column sums and IG/rollout agreement. */
 static int store_block(sqlite3_stmt *ins, sqlite3 *db, const model *m, const frame *f,
 		       const long *rows, const ops_explain_block *b, const float *cols,
 		       const double *agree, const char *btext, lm_err *err)
@@ -60,7 +61,8 @@ static int store_block(sqlite3_stmt *ins, sqlite3 *db, const model *m, const fra
 		long pid = f->rowid[rows[b->q[j]]];
 		for (int meth = 0; meth < 3 && !st; meth++) {
 			const char *name = meth == 0 ? "ig" : meth == 1 ? "attention" : "rollout";
-			if ((meth == 0 && !b->attr) || (meth == 1 && !b->last) || (meth == 2 && !b->roll))
+			if ((meth == 0 && !b->attr) || (meth == 1 && !b->last && !b->vatt) ||
+			    (meth == 2 && !b->roll))
 				continue;
 			sqlite3_reset(ins);
 			sqlite3_clear_bindings(ins);
@@ -77,6 +79,10 @@ static int store_block(sqlite3_stmt *ins, sqlite3 *db, const model *m, const fra
 				sqlite3_bind_int(ins, 9, b->steps[j]);
 				sqlite3_bind_text(ins, 10, btext, -1, SQLITE_STATIC);
 				bind_real(ins, 11, ag);
+			} else if (meth == 1 && b->vatt) {
+				bind_blob(ins, 4, b->vatt + (size_t)j * (size_t)b->nstep, b->nstep);
+				if (!isnan(b->logit[j]))
+					sqlite3_bind_double(ins, 6, (double)b->logit[j]);
 			} else if (meth == 1) {
 				bind_blob(ins, 4, b->heads + (size_t)j * (size_t)b->heads_len, b->heads_len);
 				bind_blob(ins, 5, b->last + (size_t)j * (size_t)nc, nc);
@@ -125,8 +131,8 @@ static void nets_of_rows(const model *m, const ig_inputs *co, const ops_predicti
 /* Fills t's per-patient arrays (taken over: the caller's pointers are set to NULL). */
 static int table_take(sqlite3 *db, const model *m, const ig_inputs *co, const long *rows,
 		      long n, const char *btext, float **cols, float **logit, float **fb,
-		      float **delta, int **steps, float **last, float **roll,
-		      ops_explain_table *t, lm_err *err)
+		      float **delta, int **steps, float **last, float **roll, float **vatt,
+		      int nstep, ops_explain_table *t, lm_err *err)
 {
 	ops_predictions pr;
 	int st = ops_predictions_load_id(db, m->id, &pr, err);
@@ -152,7 +158,9 @@ static int table_take(sqlite3 *db, const model *m, const ig_inputs *co, const lo
 	snprintf(t->baseline, sizeof t->baseline, "%s", btext);
 	t->attr = *cols, t->logit = *logit, t->base_logit = *fb, t->delta = *delta;
 	t->steps = *steps, t->last = *last, t->roll = *roll;
-	*cols = *logit = *fb = *delta = *last = *roll = NULL;
+	t->vatt = *vatt;
+	t->nstep = *vatt ? nstep : 0;
+	*cols = *logit = *fb = *delta = *last = *roll = *vatt = NULL;
 	*steps = NULL;
 	return 0;
 }
@@ -175,6 +183,8 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	int ns = m->spec.nslot;
 	const nn_spec *fs = nn_get_spec(m->final);
 	int hl = fs->n_blocks * fs->n_heads * fs->n_tokens, nt = fs->n_tokens;
+	int vis = do_attn && attn_over_visits(m->final), K = fs->seq_steps;
+	int tf = do_attn && !vis;
 	int *net_of = xmallocarray((size_t)(n ? n : 1), sizeof *net_of);
 	nets_of_rows(m, co, &pr, rows, n, net_of);
 	ops_predictions_free(&pr);
@@ -192,9 +202,10 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	float *L = xmallocarray(bn, sizeof *L);
 	float *D = xmallocarray(bn, sizeof *D);
 	int *S = xmallocarray(bn, sizeof *S);
-	float *H = do_attn ? xmallocarray(bn * (size_t)(hl ? hl : 1), sizeof *H) : NULL;
-	float *T = do_attn ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *T) : NULL;
-	float *R = do_attn ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *R) : NULL;
+	float *H = tf ? xmallocarray(bn * (size_t)(hl ? hl : 1), sizeof *H) : NULL;
+	float *T = tf ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *T) : NULL;
+	float *R = tf ? xmallocarray(bn * (size_t)(nt ? nt : 1), sizeof *R) : NULL;
+	float *V = vis ? xmallocarray(bn * (size_t)(K ? K : 1), sizeof *V) : NULL;
 	prog pg = {progress, ctx, 0, n};
 	for (int g = -1; g < m->nfold && !st; g++) {
 		long ng = 0;
@@ -219,14 +230,17 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 				if (st)
 					break;
 			}
-			if (do_attn) {
+			if (tf) {
 				if ((st = attn_explain(net, X, nb, 0, H, T, R, err)))
 					break;
 				if (!do_ig)
 					for (long j = 0; j < nb; j++)
 						L[j] = (float)NAN;
 			}
-			ops_explain_block blk = {nb, idx + b0, g, A, L, D, S, fb, H, T, R, hl, nt};
+			/* the visit weights, and without IG the logit they go with */
+			if (vis && (st = attn_visits(net, X, nb, 0, io->cls, V, do_ig ? NULL : L, err)))
+				break;
+			ops_explain_block blk = {nb, idx + b0, g, A, L, D, S, fb, H, T, R, hl, nt, V, K};
 			if ((st = sink(sctx, &blk, err)))
 				break;
 			pg.before += nb;
@@ -248,6 +262,7 @@ int ops_explain_cohort(sqlite3 *db, model *m, const ig_inputs *co, const long *r
 	free(H);
 	free(T);
 	free(R);
+	free(V);
 	return st;
 }
 
@@ -269,6 +284,7 @@ typedef struct run_sink {
 	/* the per-patient table (ops_explain_opts.table), kept whole only when asked for:
 	 * n x ncolumn attributions, last-layer attention and rollout */
 	float *t_cols, *t_last, *t_roll;
+	float *t_vatt; /* n x K visit weights (a GRU with attention) */
 } run_sink;
 
 static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
@@ -292,6 +308,9 @@ static int run_sink_block(void *ctx, const ops_explain_block *b, lm_err *err)
 			r->ig_sum[k] += (double)c[k];
 		}
 	}
+	for (long j = 0; b->vatt && r->t_vatt && j < b->n; j++)
+		memcpy(r->t_vatt + (size_t)b->q[j] * (size_t)b->nstep, b->vatt + (size_t)j * (size_t)b->nstep,
+		       (size_t)b->nstep * sizeof *b->vatt);
 	for (long j = 0; b->roll && j < b->n; j++) {
 		const float *ro = b->roll + (size_t)j * (size_t)nc;
 		if (r->t_roll) {
@@ -342,20 +361,21 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 	memset(out, 0, sizeof *out);
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
 	const nn_spec *sp = nn_get_spec(m->final);
-	int is_tf = sp->arch == NN_TRANSFORMER;
+	int is_tf = sp->arch == NN_TRANSFORMER, vis = attn_over_visits(m->final);
 	const char *method = o->method ? o->method : "all";
 	int do_ig = strcmp(method, "attention") != 0;
-	int do_attn = strcmp(method, "ig") != 0 && is_tf;
-	if (!strcmp(method, "attention") && !is_tf)
-		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer model ('%s' is %s)",
-				 m->name, m->arch);
-	if (do_attn && sp->n_tokens != nc)
+	int do_attn = strcmp(method, "ig") != 0 && (is_tf || vis);
+	if (!strcmp(method, "attention") && !is_tf && !vis)
+		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer, or a gru or "
+				 "cnn-gru trained with --attention ('%s' is %s)", m->name, m->arch);
+	if (do_attn && is_tf && sp->n_tokens != nc)
 		return lm_seterr(err, EX_SOFTWARE, "model '%s' has %d tokens for %d columns", m->name,
 				 sp->n_tokens, nc);
 	out->model = xstrdup(m->name);
 	out->arch = xstrdup(m->arch ? m->arch : "");
 	out->do_ig = do_ig;
 	out->do_attn = do_attn;
+	out->visit_attn = do_attn && vis;
 	out->rule = o->ig.rule;
 	out->steps = o->ig.steps;
 	out->auto_steps = o->ig.auto_steps;
@@ -370,11 +390,13 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 
 	size_t nn1 = (size_t)(n ? n : 1), nc1 = (size_t)(nc ? nc : 1);
 	run_sink rs = {db, NULL, m, &co->f, rows, out->btext, NULL, NULL, NULL, NULL,
-		       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+		       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	if (o->table) {
 		if (do_ig)
 			rs.t_cols = xcalloc(nn1 * nc1, sizeof *rs.t_cols);
-		if (do_attn) {
+		if (do_attn && vis) {
+			rs.t_vatt = xcalloc(nn1 * (size_t)sp->seq_steps, sizeof *rs.t_vatt);
+		} else if (do_attn) {
 			rs.t_last = xcalloc(nn1 * nc1, sizeof *rs.t_last);
 			rs.t_roll = xcalloc(nn1 * nc1, sizeof *rs.t_roll);
 		}
@@ -418,7 +440,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 	out->seconds_ig = lm_seconds() - t0;
 	if (!st && do_ig)
 		st = store_importance(db, m, "ig", rs.ig_abs, rs.ig_sum, n, out->btext, err);
-	if (!st && do_attn)
+	if (!st && do_attn && !vis)
 		st = store_importance(db, m, "rollout", rs.ro_abs, rs.ro_sum, n, NULL, err);
 	if (!st) {
 		char *detail = xasprintf("model=%s method=%s patients=%ld", m->name, method, n);
@@ -460,7 +482,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 		float *tfb = do_ig ? rs.fb : NULL, *tdelta = do_ig ? rs.delta : NULL;
 		int *tsteps = do_ig ? rs.steps : NULL;
 		st = table_take(db, m, co, rows, n, out->btext, &rs.t_cols, &rs.logit, &tfb, &tdelta,
-				&tsteps, &rs.t_last, &rs.t_roll, o->table, err);
+				&tsteps, &rs.t_last, &rs.t_roll, &rs.t_vatt, sp->seq_steps, o->table, err);
 		if (do_ig) { /* now the table's */
 			rs.fb = tfb;
 			rs.delta = tdelta;
@@ -470,6 +492,7 @@ int ops_explain_run(sqlite3 *db, model *m, ig_inputs *co, const ops_explain_opts
 	free(rs.t_cols);
 	free(rs.t_last);
 	free(rs.t_roll);
+	free(rs.t_vatt);
 	free(rows);
 	free(base);
 	free(rs.logit);
@@ -505,7 +528,8 @@ cJSON *ops_explain_json(const ops_explain *r)
 		cJSON_AddItemToArray(ms, cJSON_CreateString("ig"));
 	if (r->do_attn) {
 		cJSON_AddItemToArray(ms, cJSON_CreateString("attention"));
-		cJSON_AddItemToArray(ms, cJSON_CreateString("rollout"));
+		if (!r->visit_attn)
+			cJSON_AddItemToArray(ms, cJSON_CreateString("rollout"));
 	}
 	cJSON *nj = cJSON_AddObjectToObject(j, "networks");
 	cJSON_AddNumberToObject(nj, "fold", (double)r->n_fold);

@@ -27,6 +27,7 @@ void ops_explain_table_free(ops_explain_table *t)
 	free(t->steps);
 	free(t->last);
 	free(t->roll);
+	free(t->vatt);
 	memset(t, 0, sizeof *t);
 }
 
@@ -61,6 +62,9 @@ int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err)
 		fputc(',', out);
 		lm_csv_fputs(out, t->col[j]);
 	}
+	int K = t->vatt ? t->nstep : 0; /* a GRU's visit steps, after the inputs */
+	for (int k = 0; k < K; k++)
+		fprintf(out, ",step_%d", k + 1);
 	fputs(",logit,baseline_logit,sum,delta\n", out);
 	char net[32];
 	int nc = t->ncol;
@@ -68,15 +72,23 @@ int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err)
 		net_name(t, i, net, sizeof net);
 		for (int meth = 0; meth < 3; meth++) {
 			const float *v = meth == 0 ? t->attr : meth == 1 ? t->last : t->roll;
-			if (!v)
+			const float *vs = meth == 1 && t->vatt ? t->vatt + (size_t)i * (size_t)K : NULL;
+			if (!v && !vs)
 				continue;
-			v += (size_t)i * (size_t)nc;
+			if (v)
+				v += (size_t)i * (size_t)nc;
 			lm_csv_fputs(out, t->id[i]);
 			fprintf(out, ",%s,%s",
 				meth == 0 ? "ig" : meth == 1 ? "attention_weight" : "rollout_weight", net);
 			for (int j = 0; j < nc; j++) {
 				fputc(',', out);
-				put_num(out, (double)v[j]);
+				if (v)
+					put_num(out, (double)v[j]);
+			}
+			for (int k = 0; k < K; k++) {
+				fputc(',', out);
+				if (vs)
+					put_num(out, (double)vs[k]);
 			}
 			fputc(',', out);
 			put_num(out, (double)t->logit[i]);
@@ -84,7 +96,7 @@ int ops_explain_table_csv(FILE *out, const ops_explain_table *t, lm_err *err)
 			if (meth == 0)
 				put_num(out, (double)t->base_logit[i]);
 			fputc(',', out);
-			put_num(out, row_sum(v, nc));
+			put_num(out, vs ? row_sum(vs, K) : row_sum(v, nc));
 			fputc(',', out);
 			if (meth == 0)
 				put_num(out, (double)t->delta[i]);
@@ -116,7 +128,7 @@ cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name
 	cJSON *ms = cJSON_AddArrayToObject(j, "methods");
 	if (t->attr)
 		cJSON_AddItemToArray(ms, cJSON_CreateString("ig"));
-	if (t->last)
+	if (t->last || t->vatt)
 		cJSON_AddItemToArray(ms, cJSON_CreateString("attention_weight"));
 	if (t->roll)
 		cJSON_AddItemToArray(ms, cJSON_CreateString("rollout_weight"));
@@ -136,6 +148,15 @@ cJSON *ops_explain_table_json(const ops_explain_table *t, const char *model_name
 		}
 		for (int meth = 0; meth < 3; meth++) {
 			const float *v = meth == 0 ? t->attr : meth == 1 ? t->last : t->roll;
+			if (meth == 1 && t->vatt) { /* per visit step */
+				cJSON *o = cJSON_AddObjectToObject(p, "attention_weight");
+				char key[32];
+				for (int k = 0; k < t->nstep; k++) {
+					snprintf(key, sizeof key, "step_%d", k + 1);
+					metrics_json_number(o, key, g9((double)t->vatt[(size_t)i * (size_t)t->nstep + (size_t)k]));
+				}
+				continue;
+			}
 			if (!v)
 				continue;
 			v += (size_t)i * (size_t)t->ncol;
@@ -157,14 +178,14 @@ int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_inpu
 	int ns = m->spec.nslot, nc = m->spec.ncolumn;
 	nn_model *net = m->final;
 	const nn_spec *sp = nn_get_spec(net);
-	int is_tf = sp->arch == NN_TRANSFORMER;
+	int is_tf = sp->arch == NN_TRANSFORMER, vis = attn_over_visits(net);
 	const char *method = o->method ? o->method : "all";
 	int do_ig = strcmp(method, "attention") != 0;
-	int do_attn = strcmp(method, "ig") != 0 && is_tf;
-	if (!strcmp(method, "attention") && !is_tf)
-		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer model ('%s' is %s)",
-				 m->name, m->arch);
-	if (do_attn && sp->n_tokens != nc)
+	int do_attn = strcmp(method, "ig") != 0 && (is_tf || vis);
+	if (!strcmp(method, "attention") && !is_tf && !vis)
+		return lm_seterr(err, EX_USAGE, "--method attention needs a transformer, or a gru or "
+				 "cnn-gru trained with --attention ('%s' is %s)", m->name, m->arch);
+	if (do_attn && is_tf && sp->n_tokens != nc)
 		return lm_seterr(err, EX_SOFTWARE, "model '%s' has %d tokens for %d columns", m->name,
 				 sp->n_tokens, nc);
 	long n = rows ? nrows : in->n;
@@ -206,7 +227,11 @@ int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_inpu
 		}
 		free(A);
 	}
-	if (!st && do_attn) {
+	if (!st && do_attn && vis) {
+		out->nstep = sp->seq_steps;
+		out->vatt = xmallocarray(n1 * (size_t)out->nstep, sizeof *out->vatt);
+		st = attn_visits(net, X, n, 0, o->ig.cls, out->vatt, do_ig ? NULL : out->logit, err);
+	} else if (!st && do_attn) {
 		out->last = xmallocarray(n1 * nc1, sizeof *out->last);
 		out->roll = xmallocarray(n1 * nc1, sizeof *out->roll);
 		st = attn_explain(net, X, n, 0, NULL, out->last, out->roll, err);

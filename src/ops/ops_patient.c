@@ -304,6 +304,22 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 		free(x);
 		free(roll);
 	}
+	free(pv->vatt);
+	pv->vatt = NULL;
+	pv->nvatt = 0;
+	if (attn_over_visits(net)) { /* the weights of the visit steps, for these values */
+		float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+		pv->vatt = xmallocarray((size_t)sp->seq_steps, sizeof *pv->vatt);
+		ops_net_for(m, fold, pv->v, NULL, x, NULL);
+		lm_err e2 = {0};
+		if (attn_visits(net, x, 1, 1, pv->cls, pv->vatt, NULL, &e2) == 0) {
+			pv->nvatt = sp->seq_steps;
+		} else {
+			free(pv->vatt);
+			pv->vatt = NULL;
+		}
+		free(x);
+	}
 	return 0;
 }
 
@@ -843,6 +859,7 @@ void ops_patient_free(ops_patient *pv)
 	free(pv->v);
 	free(pv->v0);
 	free(pv->slot_attr);
+	free(pv->vatt);
 	if (pv->m)
 		model_free(pv->m);
 	free(pv->base);

@@ -11,18 +11,32 @@
 int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out)
 {
 	memset(out, 0, sizeof *out);
-	out->top = -1;
+	out->top = out->attn_top = -1;
 	if (!pv->m || !pv->slot_attr || pv->nslot_attr != pv->m->spec.nslot)
 		return -1;
-	return ops_visit_attr_of(pv->m, pv->slot_attr, pv->have_cohort ? pv->cohort.visits : NULL,
-				 pv->rowid, out);
+	int st = ops_visit_attr_of(pv->m, pv->slot_attr, pv->have_cohort ? pv->cohort.visits : NULL,
+				   pv->rowid, out);
+	int S, K, F;
+	if (st || !pv->vatt || !venc_geometry(&pv->m->spec, &S, &K, &F) || pv->nvatt != K)
+		return st;
+	/* the visits read are the last nvisit steps; the steps before them are padding */
+	int pad = K - out->nvisit;
+	out->attn = xcalloc((size_t)(out->nvisit ? out->nvisit : 1), sizeof *out->attn);
+	for (int t = 0; t < pad; t++)
+		out->attn_padded += pv->vatt[t];
+	for (int r = 0; r < out->nvisit; r++) {
+		out->attn[r] = pv->vatt[pad + r];
+		if (out->attn_top < 0 || out->attn[r] > out->attn[out->attn_top])
+			out->attn_top = r;
+	}
+	return 0;
 }
 
 int ops_visit_attr_of(const model *m, const float *slots, const venc_visits *v, long rowid,
 		      ops_visit_attr *out)
 {
 	memset(out, 0, sizeof *out);
-	out->top = -1;
+	out->top = out->attn_top = -1;
 	int S, K, F;
 	if (!m || !slots || !venc_geometry(&m->spec, &S, &K, &F))
 		return -1;
@@ -76,6 +90,7 @@ void ops_visit_attr_free(ops_visit_attr *v)
 	free(v->lab);
 	free(v->m);
 	free(v->visit);
+	free(v->attn);
 	memset(v, 0, sizeof *v);
 }
 
@@ -94,5 +109,10 @@ cJSON *ops_visit_attr_json(const ops_visit_attr *v)
 	cJSON_AddNumberToObject(j, "padded", (double)v->padded);
 	cJSON_AddNumberToObject(j, "static", (double)v->statics);
 	cJSON_AddNumberToObject(j, "top", v->top);
+	if (v->attn) {
+		cJSON_AddItemToObject(j, "attention", cJSON_CreateFloatArray(v->attn, v->nvisit));
+		cJSON_AddNumberToObject(j, "attention_top", v->attn_top);
+		cJSON_AddNumberToObject(j, "attention_padded", (double)v->attn_padded);
+	}
 	return j;
 }
