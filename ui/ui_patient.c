@@ -8,7 +8,9 @@
  * (`e` edit a value, `t` switch the treatment arm, `r` reset) explains the edited values with
  * the same network and writes nothing. `a` switches between integrated gradients (signed,
  * "lowers risk | raises risk") and, for a transformer, attention rollout weights (unsigned:
- * how much the model looked at a column, not a direction). */
+ * how much the model looked at a column, not a direction); for a GRU with attention over
+ * visits it opens the visits (v) with a row of the weights per visit, aligned with the
+ * sparklines and the heat maps. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
 #include <ncurses.h>
@@ -302,6 +304,9 @@ static void patient_draw(ui_app *a)
 		if (pv->nfactor > 0 && !isnan(pv->f[0].weight))
 			ui_put(y++, 2, COLS - 2, a->method == 1 ? "a switches: ig  [attention weights]"
 							    : "a switches: [ig]  attention weights");
+		else if (pv->vatt)
+			ui_put(y++, 2, COLS - 2, a->method == 1 ? "a switches: ig  [attention over visits]"
+							    : "a switches: [ig]  attention over visits");
 	}
 	if (y < 7)
 		y = 7;
@@ -400,10 +405,18 @@ static void draw_visits(ui_app *a, int y0)
 	 * sparklines visit for visit (ops_visit_attr_get), and the visit that moved the risk most */
 	ops_visit_attr va;
 	int have_va = ps.have_pv && ops_visit_attr_get(&ps.pv, &va) == 0;
+	/* a: a GRU's attention over visits, a row of its own below the labs */
+	int show_att = have_va && va.attn && a->method == 1;
 	float amax = 0;
 	for (int i = 0; have_va && i < va.nvisit * va.nlab; i++)
 		amax = fabsf(va.m[i]) > amax ? fabsf(va.m[i]) : amax;
-	if (have_va && va.top >= 0) {
+	if (show_att && va.attn_top >= 0) {
+		int g = va.first + va.attn_top;
+		snprintf(t, sizeof t, "%d visits; attention (unsigned): most on visit %d (%s %.6g), "
+			 "weight %.3f", ps.vis.nvisit, g + 1, ps.vis.time_col[0] ? ps.vis.time_col : "#",
+			 g < ps.vis.nvisit ? ps.vis.time[g] : (double)(g + 1),
+			 (double)va.attn[va.attn_top]);
+	} else if (have_va && va.top >= 0) {
 		int g = va.first + va.top;
 		snprintf(t, sizeof t, "%d visits; heat vs mean | IG %s+%s-; visit %d (%s %.6g) moved "
 			 "risk most: %+.3f", ps.vis.nvisit, a->ascii ? "P" : "░", a->ascii ? "N" : "▁",
@@ -414,11 +427,11 @@ static void draw_visits(ui_app *a, int y0)
 			 ps.vis.time_col, a->ascii ? "P/+ above, N/- below the cohort mean" : "░▒▓█ above, ▁▃▅▇ below the cohort mean");
 	}
 	ui_put(y0, 2, COLS - 4, t);
-	int plot_h = LINES - 1 - y0 - 2 - ps.vis.nlab;
+	int plot_h = LINES - 1 - y0 - 2 - ps.vis.nlab - show_att;
 	int list_h = ps.vis.nlab;
 	if (plot_h < 4) {
 		plot_h = 4;
-		list_h = LINES - 1 - y0 - 2 - plot_h;
+		list_h = LINES - 1 - y0 - 2 - plot_h - show_att;
 	}
 	if (a->lab >= ps.vis.nlab)
 		a->lab = ps.vis.nlab - 1;
@@ -463,8 +476,31 @@ static void draw_visits(ui_app *a, int y0)
 		snprintf(t, sizeof t, "last %s", lbl_num(last, 4, n, sizeof n));
 		ui_put_fit(y, xt, COLS - xt, t);
 	}
+	if (show_att) { /* the weights visit for visit, in the sparklines' and heat maps' columns */
+		int y = y0 + 1 + list_h, off = ps.vis.nvisit > sw ? ps.vis.nvisit - sw : 0;
+		double *w = xmallocarray((size_t)(sw ? sw : 1), sizeof *w);
+		float wmax = 0;
+		for (int r = 0; r < va.nvisit; r++)
+			wmax = va.attn[r] > wmax ? va.attn[r] : wmax;
+		ui_put_fit(y, 2, nw, "attention");
+		for (int v = 0; v < sw; v++) {
+			int r = off + v - va.first; /* the model's step of this visit */
+			w[v] = r >= 0 && r < va.nvisit ? (double)va.attn[r] : (double)NAN;
+		}
+		ui_sparkline(a, y, sx, sw, w, sw);
+		for (int v = 0; v < sw; v++) {
+			if (!isnan(w[v]) && wmax > 0)
+				ui_heat_cell(a, y, sx + sw + 2 + v, w[v] / (double)wmax);
+			else
+				mvaddch(y, sx + sw + 2 + v, a->ascii ? '.' : ' ');
+		}
+		int xt = sx + 2 * sw + 4 + (have_va ? sw + 2 : 0);
+		snprintf(t, sizeof t, "max %.3f", (double)wmax);
+		ui_put_fit(y, xt, COLS - xt, t);
+		free(w);
+	}
 	const ops_lab *l = &ps.vis.labs[a->lab];
-	int py = y0 + 1 + list_h;
+	int py = y0 + 1 + list_h + show_att;
 	double lo = INFINITY, hi = -INFINITY;
 	for (int v = 0; v < ps.vis.nvisit; v++)
 		if (!isnan(l->v[v])) {
@@ -519,6 +555,14 @@ static void k_up(ui_app *a)
 }
 static void k_method(ui_app *a)
 {
+	if (ps.have_pv && ps.pv.vatt) { /* a GRU with attention: the weights beside the visits */
+		a->method = !a->method;
+		if (a->method)
+			a->visits_view = 1;
+		ui_status(a, a->method ? "attention over visits: the row 'attention' (unsigned weights "
+					 "per visit; a again: ig)" : "integrated gradients");
+		return;
+	}
 	if (!ps.have_pv || ps.pv.nfactor == 0 || isnan(ps.pv.f[0].weight)) {
 		ui_status(a, "integrated gradients only: attention weights need a transformer");
 		return;
@@ -635,7 +679,7 @@ static const ui_key patient_keys[] = {
 	{{'[', 'K'}, "[/K", "previous patient", k_prev},
 	{{'j', KEY_DOWN, UI_KEY_WHEEL_DOWN}, "j/Down", "scroll the factors (visits: next lab)", k_down},
 	{{'k', KEY_UP, UI_KEY_WHEEL_UP}, "k/Up", "scroll back (visits: previous lab)", k_up},
-	{{'a'}, "a", "integrated gradients or attention weights (transformer)", k_method},
+	{{'a'}, "a", "integrated gradients or attention weights (transformer; gru with attention: per visit)", k_method},
 	{{'v'}, "v", "visits: sparklines, heat map and the selected lab's curve", k_visits},
 	{{'e'}, "e", "what-if: set a value (COLUMN = VALUE; . = missing)", k_edit},
 	{{'t'}, "t", "what-if: switch the treatment arm", k_treat},
