@@ -9,13 +9,17 @@
 #                 the visits run to the end of follow-up, so late labs see the decline.
 #   synth         lumen synth --patients 3000 --visits 8 --seed 5: the outcome depends on the
 #                 creatinine slope over the visits (the static row holds the first visit).
-# Every lumen model with 5 folds, seed 1, the defaults; --max-visits 16 (pbc) and 8 (synth).
+# Every lumen model with 5 folds, seed 1, the defaults; --max-visits 16 (pbc) and 8 (synth);
+# gru-attn is the gru with --attention (additive attention over its states, width 16).
 set -u
 top=${LUMEN_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 out=${BENCH_OUT:-$top/bench/out}
 LUMEN=${LUMEN:-$top/build/lumen}
 mkdir -p "$out"
 cd "$top" || exit 70
+arch_args() { # NAME: the architecture's options of a row
+	case $1 in gru-attn) echo "--model gru --attention" ;; *) echo "--model $1" ;; esac
+}
 table() { # FILE
 	sqlite3 "$1" "SELECT printf('%-12s AUC %.3f  Brier %.3f  calibration slope %.2f', name,
 		json_extract(metrics, '$.pooled.auc'), json_extract(metrics, '$.pooled.brier'),
@@ -26,8 +30,8 @@ rm -f "$w"
 "$LUMEN" import sample_data/pbc.csv --visits sample_data/pbcseq.csv -o "$w" >/dev/null 2>&1 || exit 70
 for c in futime status trt age sex; do "$LUMEN" role "$w" "$c" ignore --visits >/dev/null || exit 70; done
 echo "pbc + pbcseq (418 patients, death):"
-for a in mlp gru cnn cnn-gru transformer; do
-	"$LUMEN" train "$w" --model $a --target status --positive 2 --exclude time --quiet --name $a \
+for a in mlp gru gru-attn cnn cnn-gru transformer; do
+	"$LUMEN" train "$w" $(arch_args $a) --target status --positive 2 --exclude time --quiet --name $a \
 		>/dev/null 2>&1 || echo "  $a failed"
 done
 table "$w"
@@ -44,8 +48,8 @@ rm -f "$w"
 "$LUMEN" import "$s/patients.csv" --visits "$s/visits.csv" -o "$w" --target outcome >/dev/null 2>&1 || exit 70
 echo
 echo "synth (3000 patients, up to 8 visits, outcome):"
-for a in mlp gru cnn cnn-gru transformer; do
-	"$LUMEN" train "$w" --model $a --target outcome --exclude time,event --max-visits 8 --quiet \
+for a in mlp gru gru-attn cnn cnn-gru transformer; do
+	"$LUMEN" train "$w" $(arch_args $a) --target outcome --exclude time,event --max-visits 8 --quiet \
 		--name $a >/dev/null 2>&1 || echo "  $a failed"
 done
 table "$w"
