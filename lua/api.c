@@ -1211,6 +1211,23 @@ static int model_explain_l(lua_State *L)
 		lua_setfield(L, -2, "padded");
 		lua_pushnumber(L, (double)va.statics);
 		lua_setfield(L, -2, "static");
+		/* a GRU with attention: the weight of each visit read, and the one attended most */
+		int K = 0;
+		float *w = ops_visit_weights(m, used, vals, -1, &K);
+		ops_visit_attr_attention(&va, m, w, K);
+		free(w);
+		if (va.attn) {
+			lua_createtable(L, va.nvisit, 0);
+			for (int r = 0; r < va.nvisit; r++) {
+				lua_pushnumber(L, (double)va.attn[r]);
+				lua_rawseti(L, -2, r + 1);
+			}
+			lua_setfield(L, -2, "attention");
+			if (va.attn_top >= 0) {
+				lua_pushinteger(L, va.attn_top + 1);
+				lua_setfield(L, -2, "attention_top");
+			}
+		}
 		lua_setfield(L, -2, "visits");
 		ops_visit_attr_free(&va);
 	}

@@ -405,6 +405,10 @@ int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out);
  * cohort's visits (NULL: none) and the patient's rowid. */
 int ops_visit_attr_of(const model *m, const float *slots, const struct venc_visits *v,
 		      long rowid, ops_visit_attr *out);
+/* Adds the attention fields (attn, attn_top, attn_padded) to a filled out from the K step
+ * weights w (ops_visit_weights; the last out->nvisit steps are the visits read). Does
+ * nothing when w is NULL or K is not the model's number of steps. */
+void ops_visit_attr_attention(ops_visit_attr *out, const model *m, const float *w, int K);
 void ops_visit_attr_free(ops_visit_attr *v);
 /* {visits_read, first, labs [..], matrix [[..]..], per_visit [..], padded, static, top}, and
  * with attention attention [..] (per visit read), attention_top, attention_padded */
@@ -667,6 +671,10 @@ nn_model *ops_net_for(model *m, int fold, const enc_value *vals, const float *ba
 int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
 		       const enc_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
 		       int *net_used, lm_err *err);
+/* A gru or cnn-gru with attention over visits: the weights of its K visit steps for raw
+ * values vals with the network of fold `fold` (ops_net_for's rule), class cls of a
+ * multi-class head; malloc'd K floats (the caller frees), *K set; NULL for any other model. */
+float *ops_visit_weights(model *m, int fold, const enc_value *vals, int cls, int *K);
 /* The patient's fold for model_id (its stored prediction's), -1 when none. */
 int ops_patient_fold(sqlite3 *db, const model *m, long rowid);
 

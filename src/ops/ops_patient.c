@@ -186,6 +186,26 @@ int ops_predict_values(sqlite3 *db, model *m, long rowid, const enc_value *vals,
 	return 0;
 }
 
+float *ops_visit_weights(model *m, int fold, const enc_value *vals, int cls, int *K)
+{
+	*K = 0;
+	if (!attn_over_visits(m->final)) /* the folds have the final network's architecture */
+		return NULL;
+	float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
+	nn_model *net = ops_net_for(m, fold, vals, NULL, x, NULL);
+	int k = nn_get_spec(net)->seq_steps;
+	float *w = xmallocarray((size_t)k, sizeof *w);
+	lm_err e = {0};
+	if (attn_visits(net, x, 1, 1, cls < 0 ? 0 : cls, w, NULL, &e) == 0) {
+		*K = k;
+	} else {
+		free(w);
+		w = NULL;
+	}
+	free(x);
+	return w;
+}
+
 int ops_explain_values(model *m, int fold, const enc_value *vals, const float *base,
 		       const enc_value *base_vals, const ig_opts *o, int cls, ig_explanation *out,
 		       int *net_used, lm_err *err)
@@ -304,22 +324,8 @@ static int explain_now(ops_patient *pv, double *attr, double *weight, lm_err *er
 		free(x);
 		free(roll);
 	}
-	free(pv->vatt);
-	pv->vatt = NULL;
-	pv->nvatt = 0;
-	if (attn_over_visits(net)) { /* the weights of the visit steps, for these values */
-		float *x = xmallocarray((size_t)(m->spec.nslot ? m->spec.nslot : 1), sizeof *x);
-		pv->vatt = xmallocarray((size_t)sp->seq_steps, sizeof *pv->vatt);
-		ops_net_for(m, fold, pv->v, NULL, x, NULL);
-		lm_err e2 = {0};
-		if (attn_visits(net, x, 1, 1, pv->cls, pv->vatt, NULL, &e2) == 0) {
-			pv->nvatt = sp->seq_steps;
-		} else {
-			free(pv->vatt);
-			pv->vatt = NULL;
-		}
-		free(x);
-	}
+	free(pv->vatt); /* the weights of the visit steps, for these values */
+	pv->vatt = ops_visit_weights(m, fold, pv->v, pv->cls, &pv->nvatt);
 	return 0;
 }
 

@@ -16,20 +16,28 @@ int ops_visit_attr_get(const ops_patient *pv, ops_visit_attr *out)
 		return -1;
 	int st = ops_visit_attr_of(pv->m, pv->slot_attr, pv->have_cohort ? pv->cohort.visits : NULL,
 				   pv->rowid, out);
-	int S, K, F;
-	if (st || !pv->vatt || !venc_geometry(&pv->m->spec, &S, &K, &F) || pv->nvatt != K)
-		return st;
+	if (!st)
+		ops_visit_attr_attention(out, pv->m, pv->vatt, pv->nvatt);
+	return st;
+}
+
+void ops_visit_attr_attention(ops_visit_attr *out, const model *m, const float *w, int K)
+{
+	int S, Km, F;
+	if (!w || out->attn || !venc_geometry(&m->spec, &S, &Km, &F) || K != Km)
+		return;
 	/* the visits read are the last nvisit steps; the steps before them are padding */
 	int pad = K - out->nvisit;
 	out->attn = xcalloc((size_t)(out->nvisit ? out->nvisit : 1), sizeof *out->attn);
+	out->attn_top = -1;
+	out->attn_padded = 0;
 	for (int t = 0; t < pad; t++)
-		out->attn_padded += pv->vatt[t];
+		out->attn_padded += w[t];
 	for (int r = 0; r < out->nvisit; r++) {
-		out->attn[r] = pv->vatt[pad + r];
+		out->attn[r] = w[pad + r];
 		if (out->attn_top < 0 || out->attn[r] > out->attn[out->attn_top])
 			out->attn_top = r;
 	}
-	return 0;
 }
 
 int ops_visit_attr_of(const model *m, const float *slots, const venc_visits *v, long rowid,

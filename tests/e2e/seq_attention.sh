@@ -247,3 +247,27 @@ med=$(sqlite3 "$P" "SELECT delta FROM attributions WHERE method = 'ig' ORDER BY 
 check "pbc: IG completeness, median error below 0.01 ($med)" awk -v d="$med" 'BEGIN { exit !(d < 0.01) }'
 run explain "$P" --model ga --patient 1
 contains "pbc: patient 1's visits with their weights" "$OUT" "Attention over visits (unsigned: where the model looked, not a direction): most on visit"
+
+# ---- Lua: m:explain gives the same weights, visit for visit ----
+cat >"$T/a.lua" <<'LUA'
+local m = lumen.model("ga")
+for p in lumen.patients{where = "true"} do
+  local e = m:explain(p, {steps = 16})
+  local v, s, w = e.visits, 0, {}
+  for _, x in ipairs(v.attention) do s = s + x; w[#w + 1] = string.format("%.3f", x) end
+  report.paragraph(string.format("n %d top %d sum %.3f w %s", #v.attention, v.attention_top, s,
+    table.concat(w, ",")))
+  break
+end
+LUA
+run report "$P" "$T/a.lua"
+want=$(/usr/bin/python3 - "$P" <<'PY'
+import sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+nv = min(db.execute('SELECT count(*) FROM visits WHERE "__patient" = 1').fetchone()[0], 16)
+w = struct.unpack("<16f", db.execute("SELECT slots FROM attributions WHERE method = 'attention' AND patient = 1").fetchone()[0])[16 - nv:]
+top = max(range(nv), key=lambda r: w[r])
+print("n %d top %d sum %.3f w %s" % (nv, top + 1, sum(w), ",".join("%.3f" % x for x in w)))
+PY
+)
+contains "Lua e.visits.attention: the stored weights of patient 1, its top visit" "$OUT" "$want"
