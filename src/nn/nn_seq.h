@@ -1,5 +1,6 @@
-/* nn_seq.h: the visit-sequence operators (GRU, 1-D convolution, masked pooling) and the three
- * sequence architectures built on them (NN_GRU, NN_CNN, NN_CNNGRU; see nn.h for the input
+/* nn_seq.h: the visit-sequence operators (GRU, 1-D convolution, masked pooling, additive
+ * attention over the GRU's states) and the three sequence architectures built on them
+ * (NN_GRU, NN_CNN, NN_CNNGRU, the GRU ones optionally with attention; see nn.h for the input
  * row layout). Operators follow nn_layers.h: one function per operator, forward and backward
  * side by side switched on `pass`; backward writes input gradients when the pointer is not
  * NULL and ACCUMULATES parameter gradients; no operator allocates. The architecture hooks
