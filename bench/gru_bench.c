@@ -5,6 +5,7 @@
  * samples/s (batch 256, AdamW, no validation), and integrated gradients (64 Gauss steps,
  * batched, THREADS patient-parallel threads) in patients/s. The same sizes as
  * bench/torch_gru_twin.py --bench. */
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,9 @@ int main(int argc, char **argv)
 	}
 	if (nig > n) /* the patients explained are among the N */
 		nig = n;
+	printf("setup: lumen, %s at %d thread(s), %d patient-parallel IG thread(s), "
+	       "%d patients explained\n", openblas_get_config(), openblas_get_num_threads(), threads,
+	       nig);
 	int w = S + K * F;
 	lm_rng r;
 	rng_seed(&r, 1);

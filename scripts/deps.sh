@@ -9,7 +9,7 @@ set -eu
 need="libcsv-dev libsqlite3-dev libopenblas-dev liblua5.4-dev libncurses-dev libcmocka-dev
 libcjson-dev pkg-config sqlite3 tmux make gcc"
 case "${LUMEN_ORACLES:-}" in
-  test) opt="libxml2-utils bsdextrautils python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench r-cran-riskregression r-cran-pec" ;;
+  test) opt="libxml2-utils bsdextrautils python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench r-cran-riskregression r-cran-pec r-cran-timereg" ;;
   bench) opt="libxml2-utils bsdextrautils python3-sklearn r-cran-survival r-cran-mass r-cran-mlbench python3-torch python3-numpy" ;;
   *) opt="" ;;
 esac

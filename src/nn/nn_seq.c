@@ -48,33 +48,45 @@ static inline float vexp(float x)
 	return p * u.f;
 }
 
-static inline float sigm(float x) { return 1.0f / (1.0f + vexp(-x)); }
+/* Two sigmoids for one division, s(x) = 1/A and s(y) = 1/B from 1/(A B), A = 1 + e^-x:
+ * the inputs clamped to |x| <= 30 keep A B finite (s(30) rounds to 1 in float; s(-30) is
+ * 9.4e-14 where the exact value would be smaller). Divisions are the dearest part of the
+ * gate loops. */
+static inline void sigm2(float x, float y, float *sx, float *sy)
+{
+	x = x < -30.0f ? -30.0f : x > 30.0f ? 30.0f : x;
+	y = y < -30.0f ? -30.0f : y > 30.0f ? 30.0f : y;
+	float A = 1.0f + vexp(-x), B = 1.0f + vexp(-y), inv = 1.0f / (A * B);
+	*sx = B * inv;
+	*sy = A * inv;
+}
 /* tanh x = 2 s(2x) - 1: absolute error about 2e-7, which the gradient checks do not see */
 static inline float vtanh(float x) { return 2.0f / (1.0f + vexp(-2.0f * x)) - 1.0f; }
 
 /* ---- GRU ---- */
 
-/* One row of one forward step: the gates from the input and recurrent projections gx, g
- * (3H each: update z, reset r, candidate n), the candidate c, the new state; the row's
- * present flag m carries h_{t-1} through a padded step. Simple loops over restrict
+/* One row of one forward step: the gates from the input projection gx + a gd (the row's own
+ * gx with a = 0, or an IG path point's base and difference projections) and the recurrent
+ * one g (3H each: update z, reset r, candidate n), the candidate c, the new state; the
+ * row's present flag m carries h_{t-1} through a padded step. Simple loops over restrict
  * parameters, each of which vectorises. */
-static inline void gru_fwd_row(int H, const float *restrict gx, const float *restrict g,
-			       const float *restrict b, const float *restrict bhn,
-			       const float *restrict h0, float m, float *restrict z,
-			       float *restrict r, float *restrict c, float *restrict hn,
-			       float *restrict ht)
+static inline void gru_fwd_row(int H, const float *restrict gx, const float *restrict gd,
+			       float a, const float *restrict g, const float *restrict b,
+			       const float *restrict bhn, const float *restrict h0, float m,
+			       float *restrict z, float *restrict r, float *restrict c,
+			       float *restrict hn, float *restrict ht)
 {
 	for (int j = 0; j < H; j++) {
-		z[j] = gx[j] + b[j] + g[j];
-		r[j] = gx[H + j] + b[H + j] + g[H + j];
+		z[j] = gx[j] + a * gd[j] + b[j] + g[j];
+		r[j] = gx[H + j] + a * gd[H + j] + b[H + j] + g[H + j];
 		hn[j] = g[2 * H + j] + bhn[j];
 	}
 	for (int j = 0; j < H; j++) {
-		z[j] = sigm(z[j]);
-		r[j] = sigm(r[j]);
+		z[j] = 1.0f / (1.0f + vexp(-z[j]));
+		r[j] = 1.0f / (1.0f + vexp(-r[j]));
 	}
 	for (int j = 0; j < H; j++)
-		c[j] = vtanh(gx[2 * H + j] + b[2 * H + j] + r[j] * hn[j]);
+		c[j] = vtanh(gx[2 * H + j] + a * gd[2 * H + j] + b[2 * H + j] + r[j] * hn[j]);
 	for (int j = 0; j < H; j++) {
 		float hc = (1.0f - z[j]) * c[j] + z[j] * h0[j];
 		ht[j] = m * hc + (1.0f - m) * h0[j];
@@ -89,10 +101,18 @@ static inline void gru_bwd_row(int H, const float *restrict z, const float *rest
 			       const float *restrict h0, float m, float *restrict dh,
 			       float *restrict dgx, float *restrict dg, float *restrict dm)
 {
-	if (dm) { /* dL/dm = dh . (h~ - h_{t-1}); a reduction, kept out of the loop below */
+	if (dm) { /* dL/dm = dh . (h~ - h_{t-1}) = dh . (1 - z)(c - h_{t-1}), kept out of the
+		   * loop below; eight partial sums (a fixed order) so that it vectorises */
+		float acc[8] = {0};
+		int j = 0;
+		for (; j + 8 <= H; j += 8)
+			for (int l = 0; l < 8; l++)
+				acc[l] += dh[j + l] * (1.0f - z[j + l]) * (c[j + l] - h0[j + l]);
 		float s = 0.0f;
-		for (int j = 0; j < H; j++)
-			s += dh[j] * ((1.0f - z[j]) * c[j] + z[j] * h0[j] - h0[j]);
+		for (; j < H; j++)
+			s += dh[j] * (1.0f - z[j]) * (c[j] - h0[j]);
+		for (int l = 0; l < 8; l++)
+			s += acc[l];
 		*dm = s;
 	}
 	for (int j = 0; j < H; j++) {
@@ -128,7 +148,8 @@ NN_HOT void nn_op_gru(nn_pass pass, int n, int K, int Fin, int H, const float *U
 			nn_sgemm(0, 0, n, 3 * H, H, 1.0f, hp, H, Uh, 3 * H, 0.0f, gh, 3 * H);
 			for (int i = 0; i < n; i++) {
 				size_t o = (size_t)t * nH + (size_t)i * H;
-				gru_fwd_row(H, Gx + ((size_t)t * n + i) * H3, gh + (size_t)i * H3, b, bhn,
+				const float *gxr = Gx + ((size_t)t * n + i) * H3;
+				gru_fwd_row(H, gxr, gxr, 0.0f, gh + (size_t)i * H3, b, bhn,
 					    hp + (size_t)i * H, M[(size_t)t * n + i], Z + o, R + o, C + o,
 					    Hn + o, ht + (size_t)i * H);
 			}
@@ -682,7 +703,7 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 	int S = q->S, K = q->K, F = q->F, H = q->H, Hh = q->Hh, no = s->n_out, hw = S + H;
 	size_t n = (size_t)np * steps, ni = (size_t)s->n_in, H3 = 3 * (size_t)H, nH = n * H;
 	size_t need = 0;
-	float *mt, *Hs, *Z, *R, *C, *Hn, *gh, *gx, *hin, *a1, *lg, *dl, *da1, *dhin, *dh, *dgh, *dgx;
+	float *mt, *Hs, *Z, *R, *C, *Hn, *gh, *hin, *a1, *lg, *dl, *da1, *dhin, *dh, *dgh, *dgx;
 	float *Gb, *Gd, *Sg, *Sm, *dU, *dseq, *UhT;
 	for (int pass = 0; pass < 2; pass++) {
 		float *base_ws = pass ? q->pws : NULL;
@@ -694,7 +715,6 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 		carve(&C, base_ws, &off, (size_t)K * nH);
 		carve(&Hn, base_ws, &off, (size_t)K * nH);
 		carve(&gh, base_ws, &off, n * H3);
-		carve(&gx, base_ws, &off, n * H3);
 		carve(&hin, base_ws, &off, n * hw);
 		carve(&a1, base_ws, &off, n * Hh);
 		carve(&lg, base_ws, &off, n * no);
@@ -752,10 +772,8 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 			const float *gd = Gd + ((size_t)c * K + t) * H3;
 			for (int k = 0; k < steps; k++) {
 				size_t r = (size_t)c * steps + k, o = (size_t)t * nH + r * H;
-				float a = (float)alpha[k], *restrict g = gx + r * H3;
-				for (size_t j = 0; j < H3; j++)
-					g[j] = gb[j] + a * gd[j];
-				gru_fwd_row(H, g, gh + r * H3, b, bhn, hp + r * H, mt[(size_t)t * n + r], Z + o,
+				float a = (float)alpha[k];
+				gru_fwd_row(H, gb, gd, a, gh + r * H3, b, bhn, hp + r * H, mt[(size_t)t * n + r], Z + o,
 					    R + o, C + o, Hn + o, ht + r * H);
 			}
 		}

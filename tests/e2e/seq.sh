@@ -96,13 +96,7 @@ run explain "$W" --model gru --patient 1
 contains "explain lists the visits read" "$OUT" "Visits read: $nv (the last of the patient's $nv)"
 contains "and the visit that moved the risk most" "$OUT" "<- moved the risk most"
 run explain "$W" --model gru --patient 1 --json
-chk=$(printf '%s' "$OUT" | /usr/bin/python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-v = j["visits"]
-total = sum(v["per_visit"]) + v["padded"] + v["static"]
-top = max(range(len(v["per_visit"])), key=lambda r: abs(v["per_visit"][r]))
-print("%d %d %.4f" % (len(v["matrix"]), top == v["top"], total - (j["logit"] - j["baseline_logit"])))')
+chk=$(printf '%s' "$OUT" | /usr/bin/python3 "$TOP/tests/e2e/visits_json.py")
 set -- $chk
 eq "json: one matrix row per visit read" "${1:-}" "$nv"
 eq "json: top is the largest |visit|" "${2:-}" 1

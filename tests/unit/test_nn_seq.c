@@ -248,10 +248,10 @@ static float *seq_rows(lm_rng *r, int n, int K)
 	return X;
 }
 
-static nn_model *seq_model(nn_arch a, int K, uint64_t seed)
+static nn_model *seq_model_out(nn_arch a, int K, int n_out, uint64_t seed)
 {
 	nn_spec s;
-	nn_spec_defaults(&s, a, MS + K * MF, 1);
+	nn_spec_defaults(&s, a, MS + K * MF, n_out);
 	s.seq_steps = K;
 	s.seq_feat = MF;
 	s.gru_hidden = 5;
@@ -262,6 +262,8 @@ static nn_model *seq_model(nn_arch a, int K, uint64_t seed)
 	assert_non_null(m);
 	return m;
 }
+
+static nn_model *seq_model(nn_arch a, int K, uint64_t seed) { return seq_model_out(a, K, 1, seed); }
 
 /* Seeds whose batch puts no ReLU unit within eps of its kink (a kink makes the central
  * difference disagree by O(1) however right the backward is); getenv SEQ_GRAD_SEED tries
@@ -414,16 +416,7 @@ static void test_path_grad(void **state)
 		rng_seed(&r, 61 + (uint64_t)ai);
 		int K = 5, n = 9, steps = 7, no = ai == 1 ? 2 : 1, out = no - 1;
 		float sign = ai == 1 ? -1.0f : 1.0f;
-		nn_spec s;
-		nn_spec_defaults(&s, archs[ai], MS + K * MF, no);
-		s.seq_steps = K;
-		s.seq_feat = MF;
-		s.gru_hidden = 6;
-		s.conv_channels = 4;
-		s.hidden[0] = 7;
-		lm_err err = {0};
-		nn_model *m = nn_create(&s, 4, &err);
-		assert_non_null(m);
+		nn_model *m = seq_model_out(archs[ai], K, no, 4);
 		float *p = nn_params(m);
 		for (size_t i = 0; i < nn_nparams(m); i++)
 			p[i] += (float)(0.2 * rng_normal(&r));
