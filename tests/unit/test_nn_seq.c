@@ -248,7 +248,8 @@ static float *seq_rows(lm_rng *r, int n, int K)
 	return X;
 }
 
-static nn_model *seq_model_out(nn_arch a, int K, int n_out, uint64_t seed)
+/* attention: the width of the attention over visits (gru, cnn-gru), 0 none */
+static nn_model *seq_model_attn(nn_arch a, int K, int n_out, int attention, uint64_t seed)
 {
 	nn_spec s;
 	nn_spec_defaults(&s, a, MS + K * MF, n_out);
@@ -257,10 +258,16 @@ static nn_model *seq_model_out(nn_arch a, int K, int n_out, uint64_t seed)
 	s.gru_hidden = 5;
 	s.conv_channels = 4;
 	s.hidden[0] = 6;
+	s.attention = attention;
 	lm_err err = {0};
 	nn_model *m = nn_create(&s, seed, &err);
 	assert_non_null(m);
 	return m;
+}
+
+static nn_model *seq_model_out(nn_arch a, int K, int n_out, uint64_t seed)
+{
+	return seq_model_attn(a, K, n_out, 0, seed);
 }
 
 static nn_model *seq_model(nn_arch a, int K, uint64_t seed) { return seq_model_out(a, K, 1, seed); }
@@ -706,18 +713,7 @@ static void test_attn_rule(void **state)
 
 static nn_model *attn_model(nn_arch a, int K, uint64_t seed, int no)
 {
-	nn_spec s;
-	nn_spec_defaults(&s, a, MS + K * MF, no);
-	s.seq_steps = K;
-	s.seq_feat = MF;
-	s.gru_hidden = 5;
-	s.conv_channels = 4;
-	s.hidden[0] = 6;
-	s.attention = 3;
-	lm_err err = {0};
-	nn_model *m = nn_create(&s, seed, &err);
-	assert_non_null(m);
-	return m;
+	return seq_model_attn(a, K, no, 3, seed);
 }
 
 /* Whole-model gradient checks of gru and cnn-gru with attention (nn_check_grad: parameters
