@@ -79,7 +79,7 @@ int cmd_models(int argc, char **argv)
 	}
 	for (int i = 0; !json && i < ms.n; i++) {
 		const ops_model_row *r = &ms.m[i];
-		char tgt[64], a[16], ap[16], br[16], sl[16];
+		char tgt[64], a[16], ap[16], br[16], sl[16], arch[32];
 		snprintf(tgt, sizeof tgt, "%s%s%s", r->target ? r->target : "", r->positive ? "=" : "",
 			 r->positive ? r->positive : "");
 		put_num(a, sizeof a, ops_model_metric(r, "auc"), 3);
@@ -87,7 +87,7 @@ int cmd_models(int argc, char **argv)
 		put_num(br, sizeof br, ops_model_metric(r, "brier"), 3);
 		put_num(sl, sizeof sl, ops_model_metric(r, "calibration_slope"), 2);
 		printf("%-20s %-11s %-14s %6ld %6s %6s %6s %6s  %s\n", r->name ? r->name : "",
-		       r->arch ? r->arch : "", tgt, r->n_used, a, ap, br, sl,
+		       ops_model_arch_text(r, arch, sizeof arch), tgt, r->n_used, a, ap, br, sl,
 		       r->created_at ? r->created_at : "");
 		cJSON *metrics = r->metrics ? cJSON_Parse(r->metrics) : NULL;
 		coxm_print_summary(stdout, metrics); /* a Cox model: its coefficient table */

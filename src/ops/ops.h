@@ -71,6 +71,9 @@ typedef struct ops_models {
  * none). A file without a models table has none. */
 int ops_models_load(sqlite3 *db, const char *name, ops_models *out, lm_err *err);
 void ops_models_free(ops_models *r);
+/* The architecture as lumen models lists it: arch, with "+att" for a gru or cnn-gru with
+ * attention over visits (hyper attention). Into buf; returns buf. */
+const char *ops_model_arch_text(const ops_model_row *r, char *buf, size_t len);
 /* A pooled out-of-fold metric of the stored metrics ("auc", "brier", ...), NAN when none. */
 double ops_model_metric(const ops_model_row *r, const char *key);
 /* lumen models --json: one object per model (ops_model_row_json), stored JSON parsed. */

@@ -109,6 +109,16 @@ double ops_model_metric(const ops_model_row *r, const char *key)
 	return d;
 }
 
+const char *ops_model_arch_text(const ops_model_row *r, char *buf, size_t len)
+{
+	cJSON *h = r->hyper ? cJSON_Parse(r->hyper) : NULL;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(h, "attention");
+	snprintf(buf, len, "%s%s", r->arch ? r->arch : "",
+		 cJSON_IsNumber(a) && a->valueint > 0 ? "+att" : "");
+	cJSON_Delete(h);
+	return buf;
+}
+
 static cJSON *parse_or_null(const char *s)
 {
 	cJSON *j = s ? cJSON_Parse(s) : NULL;

@@ -44,6 +44,10 @@ eq "the attention width is stored (default 16, or as given)" \
 	"$(sq "SELECT name || ' ' || json_extract(hyper, '$.attention') || ' ' || json_extract(hyper, '$.gru_hidden') FROM models ORDER BY id")" \
 	"ga 16 16
 cga 8 16"
+run models "$W"
+eq "lumen models: the architectures with attention" "$(printf '%s\n' "$OUT" | awk 'NR > 1 { print $1, $2 }')" \
+	"ga gru+att
+cga cnn-gru+att"
 # the attention's tensors, for every fold and the final model: Wa H x A, ba A, v A
 eq "attention tensors of the final gru" "$(sq "SELECT group_concat(name || ':' || shape, ' ') FROM (SELECT name, shape FROM model_tensors WHERE model_id = (SELECT id FROM models WHERE name = 'ga') AND member = -1 AND name LIKE 'attn.%' ORDER BY name)")" \
 	"attn.b:16 attn.v:16 attn.w:16x16"
