@@ -1,5 +1,6 @@
 /* gru_bench: speed of the GRU model on random visit sequences, for bench/bench_gru.sh.
- *   gru_bench [N [K [F [S [H [IG_PATIENTS [THREADS]]]]]]]   (defaults 20000 16 11 30 32 2000 1)
+ *   gru_bench [N [K [F [S [H [IG_PATIENTS [THREADS [ATTENTION]]]]]]]]
+ *   (defaults 20000 16 11 30 32 2000 1 0; ATTENTION > 0: additive attention of that width)
  * N patients of S static inputs and K steps of F features (the last the present flag; each
  * patient 1..K visits, right-aligned), GRU of H units, head 64: one training epoch's
  * samples/s (batch 256, AdamW, no validation), and integrated gradients (64 Gauss steps,
@@ -17,9 +18,10 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 20000, K = argc > 2 ? atoi(argv[2]) : 16;
 	int F = argc > 3 ? atoi(argv[3]) : 11, S = argc > 4 ? atoi(argv[4]) : 30;
 	int H = argc > 5 ? atoi(argv[5]) : 32, nig = argc > 6 ? atoi(argv[6]) : 2000;
-	int threads = argc > 7 ? atoi(argv[7]) : 1;
-	if (n < 256 || K < 1 || F < 2 || S < 0 || H < 1 || nig < 1 || threads < 1) {
-		fprintf(stderr, "usage: gru_bench [N >= 256 [K [F >= 2 [S [H [IG_PATIENTS [THREADS]]]]]]]\n");
+	int threads = argc > 7 ? atoi(argv[7]) : 1, att = argc > 8 ? atoi(argv[8]) : 0;
+	if (n < 256 || K < 1 || F < 2 || S < 0 || H < 1 || nig < 1 || threads < 1 || att < 0) {
+		fprintf(stderr, "usage: gru_bench [N >= 256 [K [F >= 2 [S [H [IG_PATIENTS [THREADS "
+				"[ATTENTION]]]]]]]]\n");
 		return 64;
 	}
 	if (nig > n) /* the patients explained are among the N */
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 	s.seq_steps = K;
 	s.seq_feat = F;
 	s.gru_hidden = H;
+	s.attention = att;
 	lm_err err = {0};
 	nn_model *m = nn_create(&s, 1, &err);
 	if (!m) {

@@ -379,11 +379,14 @@ static long default_chunk_rows(const nn_spec *sp)
 		double T = sp->n_tokens + 1;
 		per_row = T * (sp->n_blocks * (12.0 * sp->d_model + 3.0 * sp->d_ffn + sp->n_heads * T) +
 			       8.0 * sp->d_model);
-	} else if (sp->arch == NN_GRU && !sp->attention) {
-		/* the path route's gates and states of every step, and its head */
-		per_row = K * (5.0 * H + 1.0) + 11.0 * H + 2.0 * sp->n_in + 2.0 * sp->hidden[0];
+	} else if (sp->arch == NN_GRU) {
+		/* the path route's gates and states of every step, and its head; with attention
+		 * its tanh and gradient, the states' gradients and the weights */
+		double A = sp->attention;
+		per_row = K * (5.0 * H + 1.0) + 11.0 * H + 2.0 * sp->n_in + 2.0 * sp->hidden[0] +
+			  (A > 0 ? K * (2.0 * A + H + 4.0) + 2.0 * H : 0.0);
 		budget = 8.0e5;
-	} else if (sp->arch >= NN_GRU) { /* cnn, cnn-gru, and a gru with attention (rows) */
+	} else if (sp->arch >= NN_GRU) { /* cnn, cnn-gru (with attention or not): rows */
 		/* the sequence workspace of nn_seq.c: gates and states of every step, and the
 		 * attention's (its tanh and gradient, the states' gradients, weights) */
 		double A = sp->attention;

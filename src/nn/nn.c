@@ -694,8 +694,7 @@ void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const f
 {
 	if (np <= 0 || steps <= 0)
 		return;
-	/* the GRU's own route knows no attention: an attention model builds the rows */
-	if (m->spec.arch == NN_GRU && !m->spec.attention) {
+	if (m->spec.arch == NN_GRU) {
 		nn_seq_path_grad(m->sq, &m->spec, m->p, X, idx, np, base, steps, alpha, w, out, sign,
 				 G);
 		m->have_fwd = 0; /* its own workspace: no forward for nn_backward to follow */

@@ -694,17 +694,21 @@ const float *nn_seq_attention(const nn_seq *q, const nn_spec *s)
  * row of inputs, only the recurrent products and the gates. Backward, the input gradient
  * of a row is dGx W^T (the sequence) plus the mask's own term and dhin's static part;
  * as W^T is linear, the weighted sums over k are taken first, Sg_q = sum_k w_k dGx_{q,k}
- * per step, and one product Sg W^T per patient gives the sequence gradients. */
+ * per step, and one product Sg W^T per patient gives the sequence gradients. With
+ * attention the context over the states joins the head's input, and its gradients reach
+ * every state (dHall) and every present flag (dma) as in nn_seq_backward. */
 
 NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const float *X,
 		      const long *idx, long np, const float *base, int steps, const double *alpha,
 		      const double *w, int out, float sign, float *G)
 {
-	int S = q->S, K = q->K, F = q->F, H = q->H, Hh = q->Hh, no = s->n_out, hw = S + H;
+	int S = q->S, K = q->K, F = q->F, H = q->H, Hh = q->Hh, no = s->n_out, A = q->A;
+	int hw = S + q->D; /* the head reads [static | h_K] or [static | h_K | c] */
 	size_t n = (size_t)np * steps, ni = (size_t)s->n_in, H3 = 3 * (size_t)H, nH = n * H;
-	size_t need = 0;
+	size_t need = 0, nA = A ? 1 : 0;
 	float *mt, *Hs, *Z, *R, *C, *Hn, *gh, *hin, *a1, *lg, *dl, *da1, *dhin, *dh, *dgh, *dgx;
 	float *Gb, *Gd, *Sg, *Sm, *dU, *dseq, *UhT;
+	float *Ua, *E, *Qa, *Aw, *ctx, *dctx, *dHall, *dUa, *dma; /* attention */
 	for (int pass = 0; pass < 2; pass++) {
 		float *base_ws = pass ? q->pws : NULL;
 		size_t off = 0;
@@ -731,6 +735,15 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 		carve(&dU, base_ws, &off, (size_t)np * K * F);
 		carve(&dseq, base_ws, &off, (size_t)np * K * F);
 		carve(&UhT, base_ws, &off, H3 * H);
+		carve(&Ua, base_ws, &off, nA * K * n * A);
+		carve(&E, base_ws, &off, nA * K * n);
+		carve(&Qa, base_ws, &off, nA * K * n);
+		carve(&Aw, base_ws, &off, nA * K * n);
+		carve(&ctx, base_ws, &off, nA * nH);
+		carve(&dctx, base_ws, &off, nA * nH);
+		carve(&dHall, base_ws, &off, nA * K * nH);
+		carve(&dUa, base_ws, &off, nA * K * n * A);
+		carve(&dma, base_ws, &off, nA * K * n);
 		if (pass == 0) {
 			need = off;
 			if (need > q->pcap) {
@@ -778,6 +791,9 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 			}
 		}
 	}
+	if (A)
+		nn_op_visit_attn(NN_FWD, (int)n, K, H, A, Hs + nH, mt, p + q->aw, p + q->ab, p + q->av,
+				 Ua, E, Qa, Aw, ctx, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 	/* the head */
 	const float *hK = Hs + (size_t)K * nH;
 	for (long c = 0; c < np; c++) {
@@ -788,6 +804,8 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 			for (int j = 0; j < S; j++)
 				h[j] = base[j] + a * (x[j] - base[j]);
 			memcpy(h + S, hK + r * H, (size_t)H * sizeof *h);
+			if (A)
+				memcpy(h + S + H, ctx + r * H, (size_t)H * sizeof *h);
 		}
 	}
 	nn_op_linear(NN_FWD, (int)n, hw, Hh, hin, p + q->h1w, p + q->h1b, a1, 0, NULL, NULL, 0, NULL,
@@ -804,9 +822,19 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 	nn_op_linear(NN_BWD, (int)n, hw, Hh, hin, p + q->h1w, NULL, NULL, 0, da1, dhin, 0, NULL, NULL);
 	for (size_t r = 0; r < n; r++)
 		memcpy(dh + r * H, dhin + r * hw + S, (size_t)H * sizeof *dh);
+	if (A) {
+		for (size_t r = 0; r < n; r++)
+			memcpy(dctx + r * H, dhin + r * hw + S + H, (size_t)H * sizeof *dctx);
+		memset(dma, 0, (size_t)K * n * sizeof *dma);
+		nn_op_visit_attn(NN_BWD, (int)n, K, H, A, Hs + nH, mt, p + q->aw, p + q->ab, p + q->av,
+				 Ua, E, Qa, Aw, ctx, dctx, dHall, dma, NULL, NULL, NULL, dUa);
+	}
 	memset(Sg, 0, (size_t)np * K * H3 * sizeof *Sg);
 	for (int t = K - 1; t >= 0; t--) {
 		const float *hp = Hs + (size_t)t * nH;
+		if (A) /* what reaches h_{t+1} from the attention */
+			for (size_t j = 0; j < nH; j++)
+				dh[j] += dHall[(size_t)t * nH + j];
 		for (long c = 0; c < np; c++) {
 			float *restrict sg = Sg + ((size_t)c * K + t) * H3;
 			double sm = 0.0;
@@ -817,6 +845,8 @@ NN_HOT void nn_seq_path_grad(nn_seq *q, const nn_spec *s, const float *p, const 
 					    dh + r * H, dgx, dgh + r * H3, &dm);
 				for (size_t j = 0; j < H3; j++)
 					sg[j] += wk * dgx[j];
+				if (A)
+					dm += dma[(size_t)t * n + r];
 				sm += w[k] * (double)dm;
 			}
 			Sm[(size_t)c * K + t] = (float)sm;

@@ -3,7 +3,7 @@
  * whole-model gradient checks of gru, cnn and cnn-gru, padded steps changing nothing (garbage
  * in them, and more padding), and bit-identical training for a seed; the same for the
  * additive attention over visits (operator, a hand-worked case, its weight rule, gru and
- * cnn-gru with attention, and nn_path_grad's generic rows for them). */
+ * cnn-gru with attention, and nn_path_grad for them: gru's own route, cnn-gru's rows). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -884,7 +884,7 @@ static void test_attn_deterministic(void **state)
 	assert_int_equal(err.status, EX_DATAERR);
 }
 
-/* nn_path_grad of an attention model (the generic rows: the GRU route knows no attention)
+/* nn_path_grad of an attention model (the GRU route with its attention; cnn-gru the rows)
  * equals the rows built by hand through nn_forward and nn_backward, and its path sums
  * agree with central differences of the weighted path sum; binary and two-output heads. */
 static void test_attn_path_grad(void **state)
