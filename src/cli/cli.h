@@ -38,4 +38,16 @@ int cmd_demo(int argc, char **argv);
  * "Try 'lumen NAME --help'." and returns EX_USAGE. */
 int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The options lumen train's parsers share (train_opts.c): getopt's value for them in each
+ * parser's table, and cli_train_opt(cmd, long name, optarg, o), which checks and stores one
+ * (strings, flags, counts and values of ops_train_opts: --target .. --quiet, --folds ..
+ * --kernel, --lr, --dropout, --l2, --horizon): 0, or EX_USAGE with the line given; -1
+ * when the name is not one of them. cli_train_attention applies --attention (given or not)
+ * and --attention-width (its text, or NULL) once o->arch is known: 0 or EX_USAGE. */
+#define CLI_TRAIN_SHARED 1000
+struct ops_train_opts;
+int cli_train_opt(const char *cmd, const char *name, const char *arg, struct ops_train_opts *o);
+int cli_train_attention(const char *cmd, struct ops_train_opts *o, int attention,
+			const char *width);
+
 #endif

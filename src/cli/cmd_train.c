@@ -144,25 +144,25 @@ static void on_event(void *ctx, const ops_train_event *ev)
 static int parse_args(int argc, char **argv, train_args *ta, int *done)
 {
 	ops_train_opts *a = &ta->o;
+	enum { SH = CLI_TRAIN_SHARED };
 	static const struct option opts[] = {
-		{"model", required_argument, NULL, 'm'},   {"target", required_argument, NULL, 't'},
-		{"positive", required_argument, NULL, 'P'}, {"name", required_argument, NULL, 'n'},
-		{"folds", required_argument, NULL, 'k'},   {"epochs", required_argument, NULL, 'e'},
-		{"batch", required_argument, NULL, 'b'},   {"lr", required_argument, NULL, 'l'},
-		{"seed", required_argument, NULL, 's'},    {"features", required_argument, NULL, 'f'},
-		{"exclude", required_argument, NULL, 'x'}, {"hidden", required_argument, NULL, 'H'},
-		{"dropout", required_argument, NULL, 'D'}, {"l2", required_argument, NULL, '2'},
-		{"d-model", required_argument, NULL, 'd'}, {"blocks", required_argument, NULL, 'B'},
-		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
-		{"final", required_argument, NULL, 'z'},   {"class-weight", required_argument, NULL, 'w'},
-		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
-		{"threads", required_argument, NULL, 'J'},
-		{"time", required_argument, NULL, 'T'},    {"event", required_argument, NULL, 'E'},
-		{"horizon", required_argument, NULL, 'Z'},
-		{"max-visits", required_argument, NULL, 'K'}, {"gru-hidden", required_argument, NULL, 'G'},
-		{"channels", required_argument, NULL, 'C'}, {"kernel", required_argument, NULL, 'W'},
-		{"attention", no_argument, NULL, 'A'},     {"attention-width", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
+		{"model", required_argument, NULL, 'm'},     {"target", required_argument, NULL, SH},
+		{"positive", required_argument, NULL, SH},   {"name", required_argument, NULL, SH},
+		{"folds", required_argument, NULL, SH},      {"epochs", required_argument, NULL, SH},
+		{"batch", required_argument, NULL, SH},      {"lr", required_argument, NULL, SH},
+		{"seed", required_argument, NULL, SH},       {"features", required_argument, NULL, SH},
+		{"exclude", required_argument, NULL, SH},    {"hidden", required_argument, NULL, SH},
+		{"dropout", required_argument, NULL, SH},    {"l2", required_argument, NULL, SH},
+		{"d-model", required_argument, NULL, SH},    {"blocks", required_argument, NULL, SH},
+		{"heads", required_argument, NULL, SH},      {"ffn", required_argument, NULL, SH},
+		{"final", required_argument, NULL, 'z'},     {"class-weight", required_argument, NULL, 'w'},
+		{"force", no_argument, NULL, SH},            {"quiet", no_argument, NULL, SH},
+		{"threads", required_argument, NULL, SH},    {"time", required_argument, NULL, SH},
+		{"event", required_argument, NULL, SH},      {"horizon", required_argument, NULL, SH},
+		{"max-visits", required_argument, NULL, SH}, {"gru-hidden", required_argument, NULL, SH},
+		{"channels", required_argument, NULL, SH},   {"kernel", required_argument, NULL, SH},
+		{"attention", no_argument, NULL, 'A'},       {"attention-width", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, '?' + 256},      {NULL, 0, NULL, 0},
 	};
 	memset(ta, 0, sizeof *ta);
 	a->folds = 5;
@@ -170,28 +170,17 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 	a->lr = a->dropout = a->l2 = -1;
 	optind = 1;
 	opterr = 0;
-	int c, attention = 0, attn_width = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		long v = 0;
-		double d = 0;
+	int c, li = 0, attention = 0, st;
+	const char *attn_width = NULL;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (c) {
-		case 'm': a->arch = optarg; break;
-		case 't': a->target = optarg; break;
-		case 'P': a->positive = optarg; break;
-		case 'n': a->name = optarg; break;
-		case 'f': a->features = optarg; break;
-		case 'x': a->exclude = optarg; break;
-		case 'H': a->hidden = optarg; break;
-		case 'o': a->force = 1; break;
-		case 'q': a->quiet = 1; break;
-		case 'A': attention = 1; break;
-		case 'T': a->time = optarg; break;
-		case 'E': a->event = optarg; break;
-		case 'Z':
-			if (parse_double(optarg, &d) != 0 || !(d > 0) || !isfinite(d))
-				return cli_usage_error(CMD, "--horizon: '%s' is not a positive time", optarg);
-			a->horizon = d;
+		case SH:
+			if ((st = cli_train_opt(CMD, opts[li].name, optarg, a)))
+				return st;
 			break;
+		case 'm': a->arch = optarg; break;
+		case 'A': attention = 1; break;
+		case 'a': attn_width = optarg; break;
 		case 'z':
 			if (strcmp(optarg, "refit"))
 				return cli_usage_error(CMD, "--final: '%s' is not available (refit)", optarg);
@@ -202,42 +191,6 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 			else if (strcmp(optarg, "none"))
 				return cli_usage_error(CMD, "--class-weight: '%s' is not balanced or none",
 						       optarg);
-			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
-		case 'K': case 'G': case 'C': case 'W': case 'a':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'J' ? 16 : c == 'W' ? 31 : c == 'K' || c == 'G' || c == 'C' || c == 'a' ? 4096
-											  : 1000000000L) ||
-			    (c == 'W' && v % 2 == 0)) {
-				const struct option *op = opts;
-				while (op->val != c)
-					op++;
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid count", op->name,
-						       optarg);
-			}
-			if (c == 'k') a->folds = (int)v;
-			if (c == 'e') a->epochs = (int)v;
-			if (c == 'b') a->batch = (int)v;
-			if (c == 's') a->seed = v;
-			if (c == 'd') a->d_model = (int)v;
-			if (c == 'B') a->blocks = (int)v;
-			if (c == 'h') a->heads = (int)v;
-			if (c == 'F') a->ffn = (int)v;
-			if (c == 'J') a->threads = (int)v;
-			if (c == 'K') a->max_visits = (int)v;
-			if (c == 'G') a->gru_hidden = (int)v;
-			if (c == 'C') a->channels = (int)v;
-			if (c == 'W') a->kernel = (int)v;
-			if (c == 'a') attn_width = (int)v;
-			break;
-		case 'l': case 'D': case '2':
-			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
-			    (c == 'l' && d <= 0))
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
-						       c == 'l' ? "lr" : c == 'D' ? "dropout" : "l2", optarg);
-			if (c == 'l') a->lr = d;
-			if (c == 'D') a->dropout = d;
-			if (c == '2') a->l2 = d;
 			break;
 		case '?' + 256:
 			fputs(usage, stdout);
@@ -256,13 +209,8 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 	if (nn_arch_parse(a->arch) < 0)
 		return cli_usage_error(CMD, "unknown architecture '%s' (logreg, mlp, transformer, gru, "
 					    "cnn, cnn-gru)", a->arch);
-	if (attn_width && !attention)
-		return cli_usage_error(CMD, "--attention-width goes with --attention");
-	if (attention && strcmp(a->arch, "gru") && strcmp(a->arch, "cnn-gru"))
-		return cli_usage_error(CMD, "--attention needs --model gru or cnn-gru (%s has no GRU "
-					    "states over the visits to attend to)", a->arch);
-	if (attention)
-		a->attention = attn_width ? attn_width : 16;
+	if ((st = cli_train_attention(CMD, a, attention, attn_width)))
+		return st;
 	if (a->horizon > 0 || a->time || a->event) {
 		if (!(a->horizon > 0) || !a->time || !a->event)
 			return cli_usage_error(CMD, "--model %s: --time, --event and --horizon go together"
@@ -278,8 +226,6 @@ static int parse_args(int argc, char **argv, train_args *ta, int *done)
 	}
 	if (!a->target)
 		return cli_usage_error(CMD, "--target COL is required");
-	if (a->folds < 2)
-		return cli_usage_error(CMD, "--folds: at least 2");
 	return 0;
 }
 

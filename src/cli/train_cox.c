@@ -43,17 +43,18 @@ typedef ops_train_opts cox_args;
 
 static int parse(int argc, char **argv, cox_args *a, int *done)
 {
+	enum { SH = CLI_TRAIN_SHARED };
 	static const struct option opts[] = {
-		{"model", required_argument, NULL, 'm'},   {"time", required_argument, NULL, 't'},
-		{"event", required_argument, NULL, 'e'},   {"ties", required_argument, NULL, 'T'},
-		{"l2", required_argument, NULL, '2'},      {"times", required_argument, NULL, 'S'},
-		{"horizon", required_argument, NULL, 'H'}, {"name", required_argument, NULL, 'n'},
-		{"folds", required_argument, NULL, 'k'},   {"seed", required_argument, NULL, 's'},
-		{"features", required_argument, NULL, 'f'}, {"exclude", required_argument, NULL, 'x'},
-		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
-		{"epochs", required_argument, NULL, 'E'},  {"batch", required_argument, NULL, 'b'},
-		{"lr", required_argument, NULL, 'l'},      {"dropout", required_argument, NULL, 'D'},
-		{"hidden", required_argument, NULL, 'N'},  {"max-visits", required_argument, NULL, 'K'},
+		{"model", required_argument, NULL, 'm'},   {"time", required_argument, NULL, SH},
+		{"event", required_argument, NULL, SH},    {"ties", required_argument, NULL, 'T'},
+		{"l2", required_argument, NULL, SH},       {"times", required_argument, NULL, SH},
+		{"horizon", required_argument, NULL, SH},  {"name", required_argument, NULL, SH},
+		{"folds", required_argument, NULL, SH},    {"seed", required_argument, NULL, SH},
+		{"features", required_argument, NULL, SH}, {"exclude", required_argument, NULL, SH},
+		{"force", no_argument, NULL, SH},          {"quiet", no_argument, NULL, SH},
+		{"epochs", required_argument, NULL, SH},   {"batch", required_argument, NULL, SH},
+		{"lr", required_argument, NULL, SH},       {"dropout", required_argument, NULL, SH},
+		{"hidden", required_argument, NULL, SH},   {"max-visits", required_argument, NULL, SH},
 		{"attention", no_argument, NULL, 'A'},     {"attention-width", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h' + 256},    {NULL, 0, NULL, 0},
 	};
@@ -66,11 +67,14 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 	a->dropout = -1;
 	optind = 1;
 	opterr = 0;
-	int c, attn_width = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		long v;
-		double d;
+	int c, li = 0, attention = 0, st;
+	const char *attn_width = NULL;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (c) {
+		case SH:
+			if ((st = cli_train_opt(CMD, opts[li].name, optarg, a)))
+				return st;
+			break;
 		case 'm':
 			if (strcmp(optarg, "cox") && strcmp(optarg, "mlp") && strcmp(optarg, "transformer") &&
 			    nn_arch_parse(optarg) < NN_GRU)
@@ -80,47 +84,8 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 			a->arch = optarg;
 			a->neural = strcmp(optarg, "cox") != 0;
 			break;
-		case 'N': a->hidden = optarg; break;
-		case 'A':
-			if (!a->attention)
-				a->attention = 16;
-			break;
-		case 'a':
-			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
-				return cli_usage_error(CMD, "--attention-width: '%s' is not a valid count", optarg);
-			attn_width = (int)v;
-			break;
-		case 'K':
-			if (parse_long(optarg, &v) != 0 || v < 1 || v > 4096)
-				return cli_usage_error(CMD, "--max-visits: '%s' is not a valid count", optarg);
-			a->max_visits = (int)v;
-			break;
-		case 'E': case 'b':
-			if (parse_long(optarg, &v) != 0 || v < 1 || v > 1000000000L)
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",
-						       c == 'E' ? "epochs" : "batch", optarg);
-			if (c == 'E')
-				a->epochs = (int)v;
-			else
-				a->batch = (int)v;
-			break;
-		case 'l': case 'D':
-			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'l' && d <= 0) || (c == 'D' && d >= 1))
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
-						       c == 'l' ? "lr" : "dropout", optarg);
-			if (c == 'l')
-				a->lr = d;
-			else
-				a->dropout = d;
-			break;
-		case 't': a->time = optarg; break;
-		case 'e': a->event = optarg; break;
-		case 'n': a->name = optarg; break;
-		case 'f': a->features = optarg; break;
-		case 'x': a->exclude = optarg; break;
-		case 'S': a->times = optarg; break;
-		case 'o': a->force = 1; break;
-		case 'q': a->quiet = 1; break;
+		case 'A': attention = 1; break;
+		case 'a': attn_width = optarg; break;
 		case 'T':
 			if (!strcmp(optarg, "efron"))
 				a->ties = COX_EFRON;
@@ -128,24 +93,6 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 				a->ties = COX_BRESLOW;
 			else
 				return cli_usage_error(CMD, "--ties: '%s' is not efron or breslow", optarg);
-			break;
-		case '2': case 'H':
-			if (parse_double(optarg, &d) != 0 || !(d >= 0) || !isfinite(d) || (c == 'H' && d <= 0))
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
-						       c == '2' ? "l2" : "horizon", optarg);
-			if (c == '2')
-				a->l2 = d;
-			else
-				a->horizon = d;
-			break;
-		case 'k': case 's':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 2) || v > 1000000000L)
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid count",
-						       c == 'k' ? "folds" : "seed", optarg);
-			if (c == 'k')
-				a->folds = (int)v;
-			else
-				a->seed = v;
 			break;
 		case 'h' + 256:
 			fputs(usage, stdout);
@@ -161,14 +108,7 @@ static int parse(int argc, char **argv, cox_args *a, int *done)
 	a->file = argv[optind];
 	if (!a->time || !a->event)
 		return cli_usage_error(CMD, "--model cox needs --time COL and --event COL[=V]");
-	if (attn_width && !a->attention)
-		return cli_usage_error(CMD, "--attention-width goes with --attention");
-	if (a->attention && strcmp(a->arch, "gru") && strcmp(a->arch, "cnn-gru"))
-		return cli_usage_error(CMD, "--attention needs --model gru or cnn-gru (%s has no GRU "
-					    "states over the visits to attend to)", a->arch);
-	if (attn_width)
-		a->attention = attn_width;
-	return 0;
+	return cli_train_attention(CMD, a, attention, attn_width);
 }
 
 /* Warnings of the job, as lumen train gives them. */

@@ -47,20 +47,21 @@ typedef ops_train_opts eff_args;
 
 static int parse(int argc, char **argv, eff_args *a, int *done)
 {
+	enum { SH = CLI_TRAIN_SHARED };
 	static const struct option opts[] = {
-		{"model", required_argument, NULL, 'm'},   {"target", required_argument, NULL, 't'},
-		{"positive", required_argument, NULL, 'P'}, {"name", required_argument, NULL, 'n'},
-		{"folds", required_argument, NULL, 'k'},   {"epochs", required_argument, NULL, 'e'},
-		{"batch", required_argument, NULL, 'b'},   {"lr", required_argument, NULL, 'l'},
-		{"seed", required_argument, NULL, 's'},    {"features", required_argument, NULL, 'f'},
-		{"exclude", required_argument, NULL, 'x'}, {"hidden", required_argument, NULL, 'H'},
-		{"dropout", required_argument, NULL, 'D'}, {"l2", required_argument, NULL, '2'},
-		{"d-model", required_argument, NULL, 'd'}, {"blocks", required_argument, NULL, 'B'},
-		{"heads", required_argument, NULL, 'h'},   {"ffn", required_argument, NULL, 'F'},
-		{"force", no_argument, NULL, 'o'},         {"quiet", no_argument, NULL, 'q'},
-		{"threads", required_argument, NULL, 'J'}, {"effect", required_argument, NULL, 'X'},
+		{"model", required_argument, NULL, 'm'},    {"target", required_argument, NULL, SH},
+		{"positive", required_argument, NULL, SH},  {"name", required_argument, NULL, SH},
+		{"folds", required_argument, NULL, SH},     {"epochs", required_argument, NULL, SH},
+		{"batch", required_argument, NULL, SH},     {"lr", required_argument, NULL, SH},
+		{"seed", required_argument, NULL, SH},      {"features", required_argument, NULL, SH},
+		{"exclude", required_argument, NULL, SH},   {"hidden", required_argument, NULL, SH},
+		{"dropout", required_argument, NULL, SH},   {"l2", required_argument, NULL, SH},
+		{"d-model", required_argument, NULL, SH},   {"blocks", required_argument, NULL, SH},
+		{"heads", required_argument, NULL, SH},     {"ffn", required_argument, NULL, SH},
+		{"force", no_argument, NULL, SH},           {"quiet", no_argument, NULL, SH},
+		{"threads", required_argument, NULL, SH},   {"effect", required_argument, NULL, 'X'},
 		{"reference", required_argument, NULL, 'R'}, {"learner", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, '?' + 256},    {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, '?' + 256},     {NULL, 0, NULL, 0},
 	};
 	memset(a, 0, sizeof *a);
 	a->folds = 5;
@@ -68,20 +69,14 @@ static int parse(int argc, char **argv, eff_args *a, int *done)
 	a->lr = a->dropout = a->l2 = -1;
 	optind = 1;
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		long v = 0;
-		double d = 0;
+	int c, li = 0, st;
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (c) {
+		case SH:
+			if ((st = cli_train_opt(CMD, opts[li].name, optarg, a)))
+				return st;
+			break;
 		case 'm': a->arch = optarg; break;
-		case 't': a->target = optarg; break;
-		case 'P': a->positive = optarg; break;
-		case 'n': a->name = optarg; break;
-		case 'f': a->features = optarg; break;
-		case 'x': a->exclude = optarg; break;
-		case 'H': a->hidden = optarg; break;
-		case 'o': a->force = 1; break;
-		case 'q': a->quiet = 1; break;
 		case 'X': a->effect = optarg; break;
 		case 'R': a->reference = optarg; break;
 		case 'L':
@@ -91,33 +86,6 @@ static int parse(int argc, char **argv, eff_args *a, int *done)
 				a->learner = EFFM_DR;
 			else
 				return cli_usage_error(CMD, "--learner: '%s' is not t or dr", optarg);
-			break;
-		case 'k': case 'e': case 'b': case 's': case 'd': case 'B': case 'h': case 'F': case 'J':
-			if (parse_long(optarg, &v) != 0 || v < (c == 's' ? 0 : 1) ||
-			    v > (c == 'J' ? 16 : 1000000000L)) {
-				const struct option *op = opts;
-				while (op->val != c)
-					op++;
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid count", op->name, optarg);
-			}
-			if (c == 'k') a->folds = (int)v;
-			if (c == 'e') a->epochs = (int)v;
-			if (c == 'b') a->batch = (int)v;
-			if (c == 's') a->seed = v;
-			if (c == 'd') a->d_model = (int)v;
-			if (c == 'B') a->blocks = (int)v;
-			if (c == 'h') a->heads = (int)v;
-			if (c == 'F') a->ffn = (int)v;
-			if (c == 'J') a->threads = (int)v;
-			break;
-		case 'l': case 'D': case '2':
-			if (parse_double(optarg, &d) != 0 || !(d >= 0) || (c == 'D' && d >= 1) ||
-			    (c == 'l' && d <= 0))
-				return cli_usage_error(CMD, "--%s: '%s' is not a valid value",
-						       c == 'l' ? "lr" : c == 'D' ? "dropout" : "l2", optarg);
-			if (c == 'l') a->lr = d;
-			if (c == 'D') a->dropout = d;
-			if (c == '2') a->l2 = d;
 			break;
 		case '?' + 256:
 			fputs(usage, stdout);
@@ -144,8 +112,6 @@ static int parse(int argc, char **argv, eff_args *a, int *done)
 		return cli_usage_error(CMD, "--effect COL names the treatment column");
 	if (!strcmp(a->effect, a->target))
 		return cli_usage_error(CMD, "--effect: '%s' is the target", a->effect);
-	if (a->folds < 2)
-		return cli_usage_error(CMD, "--folds: at least 2");
 	return 0;
 }
 

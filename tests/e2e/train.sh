@@ -133,6 +133,27 @@ eq "--threads is stored in hyper" "$(sq "SELECT json_extract(hyper, '\$.threads'
 run train "$W" --model mlp --target status --positive 2 --threads 0 --name dp_c
 eq "--threads 0: usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --threads: '0' is not a valid count"
 
+# the options the three parsers share (src/cli/train_opts.c) check and say the same in each:
+# a network, --model cox, and --effect
+for form in "--model mlp --target status" "--model cox --time time --event status" \
+	"--model logreg --target status --effect trt"; do
+	# shellcheck disable=SC2086
+	run train "$W" $form --folds 1
+	eq "--folds 1 ($form): usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --folds: '1' is not a valid count"
+	# shellcheck disable=SC2086
+	run train "$W" $form --lr 0
+	eq "--lr 0 ($form): usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --lr: '0' is not a valid value"
+	# shellcheck disable=SC2086
+	run train "$W" $form --seed -3
+	eq "--seed -3 ($form): usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --seed: '-3' is not a valid count"
+done
+run train "$W" --model logreg --time time --event status --horizon -1
+eq "--horizon -1: usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --horizon: '-1' is not a positive time"
+run train "$W" --model cnn --target status --kernel 4
+eq "--kernel 4 (even): usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --kernel: '4' is not a valid count"
+run train "$W" --model mlp --target status --dropout 1
+eq "--dropout 1: usage" "$RC/$(printf '%s' "$ERR" | head -1)" "64/lumen: train: --dropout: '1' is not a valid value"
+
 # logreg is solved exactly: the final model's first five coefficients and its intercept as
 # scikit-learn 1.2.1 (newton-cholesky, tol 1e-12) gave them on these 418 patients and this
 # encoding (kept, so this checks without the oracle too; the oracle below checks them all)
