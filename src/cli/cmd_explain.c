@@ -310,6 +310,42 @@ static int cmp_weight(const void *a, const void *b)
 	return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
+/* A sequence model's explanation over the visits read (ops_visit_attr): per visit, its
+ * largest lab and the visit that moved the risk most, and with attention over visits each
+ * visit's weight; the same lines for a cohort patient and a new one. */
+static void print_visits(const ops_visit_attr *v)
+{
+	if (v->top < 0) {
+		printf("Visits read: none (an empty sequence); padded steps %+.3f\n", (double)v->padded);
+		return;
+	}
+	printf("Visits read: %d (the last of the patient's %d); static inputs %+.3f, padded steps "
+	       "%+.3f\n", v->nvisit, v->first + v->nvisit, (double)v->statics, (double)v->padded);
+	if (v->attn) /* attention over visits: an unsigned weight beside each visit's IG */
+		printf("  %-9s %-8s %-9s\n", "", "IG", "attention");
+	for (int r = 0; r < v->nvisit; r++) {
+		int best = 0;
+		for (int q = 1; q < v->nlab; q++)
+			if (fabsf(v->m[(size_t)r * v->nlab + q]) > fabsf(v->m[(size_t)r * v->nlab + best]))
+				best = q;
+		char aw[32] = "";
+		if (v->attn)
+			snprintf(aw, sizeof aw, "  %.3f%s", (double)v->attn[r], r == v->attn_top ? "*" : " ");
+		printf("  visit %-3d %+.4f%s%s  (most: %s %+.4f)\n", v->first + r + 1, (double)v->visit[r],
+		       aw, r == v->top ? "  <- moved the risk most" : "", v->nlab ? v->lab[best] : "-",
+		       v->nlab ? (double)v->m[(size_t)r * v->nlab + best] : 0.0);
+	}
+	if (v->attn && v->attn_top >= 0) {
+		double tot = 0;
+		for (int r = 0; r < v->nvisit; r++)
+			tot += (double)v->attn[r];
+		printf("Attention over visits (unsigned: where the model looked, not a direction): "
+		       "most on visit %d (weight %.3f*); the %d visits hold %.3f, padded steps %.3f\n",
+		       v->first + v->attn_top + 1, (double)v->attn[v->attn_top], v->nvisit, tot,
+		       (double)v->attn_padded);
+	}
+}
+
 static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o, int cls,
 		       lm_err *err)
 {
@@ -391,41 +427,8 @@ static int run_patient(sqlite3 *db, model *m, ig_inputs *co, const explain_opts 
 			}
 		if (!shown)
 			printf("  (none)\n");
-		if (have_va && va.top >= 0) {
-			/* the visit x lab matrix of a sequence model, summed per visit */
-			printf("Visits read: %d (the last of the patient's %d); static inputs %+.3f, "
-			       "padded steps %+.3f\n", va.nvisit, va.first + va.nvisit, (double)va.statics,
-			       (double)va.padded);
-			if (va.attn) /* attention over visits: an unsigned weight beside each visit's IG */
-				printf("  %-9s %-8s %-9s\n", "", "IG", "attention");
-			for (int r = 0; r < va.nvisit; r++) {
-				int best = 0;
-				for (int q = 1; q < va.nlab; q++)
-					if (fabsf(va.m[(size_t)r * va.nlab + q]) >
-					    fabsf(va.m[(size_t)r * va.nlab + best]))
-						best = q;
-				char aw[32] = "";
-				if (va.attn)
-					snprintf(aw, sizeof aw, "  %.3f%s", (double)va.attn[r],
-						 r == va.attn_top ? "*" : " ");
-				printf("  visit %-3d %+.4f%s%s  (most: %s %+.4f)\n", va.first + r + 1,
-				       (double)va.visit[r], aw, r == va.top ? "  <- moved the risk most" : "",
-				       va.nlab ? va.lab[best] : "-",
-				       va.nlab ? (double)va.m[(size_t)r * va.nlab + best] : 0.0);
-			}
-			if (va.attn && va.attn_top >= 0) {
-				double tot = 0;
-				for (int r = 0; r < va.nvisit; r++)
-					tot += (double)va.attn[r];
-				printf("Attention over visits (unsigned: where the model looked, not a "
-				       "direction): most on visit %d (weight %.3f*); the %d visits hold %.3f, "
-				       "padded steps %.3f\n", va.first + va.attn_top + 1,
-				       (double)va.attn[va.attn_top], va.nvisit, tot, (double)va.attn_padded);
-			}
-		} else if (have_va) {
-			printf("Visits read: none (an empty sequence); padded steps %+.3f\n",
-			       (double)va.padded);
-		}
+		if (have_va)
+			print_visits(&va);
 		char ct[96];
 		printf("Completeness error: %s of f(x) - f(baseline) = %+.3f), %d steps, %s\n",
 		       completeness_text(pv.delta, rel, ct, sizeof ct), pv.logit - pv.baseline_logit,
@@ -468,9 +471,11 @@ static int cmp_abs_idx(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* One new patient in words: the same lines as run_patient without the cohort percentiles. */
+/* One new patient in words: the same lines as run_patient without the cohort percentiles,
+ * and a sequence model's view over the visits read (va, or NULL). */
 static void print_new_patient(const model *m, const ops_input *in, long row,
-			      const ops_explain_table *t, const explain_opts *o)
+			      const ops_explain_table *t, const explain_opts *o,
+			      const ops_visit_attr *va)
 {
 	int nc = t->ncol;
 	const float *v = t->attr + 0;
@@ -507,12 +512,16 @@ static void print_new_patient(const model *m, const ops_input *in, long row,
 				continue;
 			int fj = frame_find(&in->f, t->col[ord[k]]);
 			const char *val = fj >= 0 ? frame_cell_text(&in->f, fj, row, buf, sizeof buf) : "";
+			if (va && !strncmp(t->col[ord[k]], "visits.", 7)) /* a lab over the visits */
+				snprintf(buf, sizeof buf, "%d visits (summed over them)", va->nvisit), val = buf;
 			printf("  %-16s %+9.4f   %s\n", t->col[ord[k]], a, *val ? val : "(missing)");
 			shown++;
 		}
 		if (!shown)
 			printf("  (none)\n");
 	}
+	if (va)
+		print_visits(va);
 	double d = fabs(logit - bl);
 	char ct[96];
 	printf("Completeness error: %s of f(x) - f(baseline) = %+.3f), %d steps\n",
@@ -534,7 +543,10 @@ static int run_input(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o
 		ops_input_free(&in);
 		return lm_seterr(err, EX_DATAERR, "%s: no patient with id '%s'", o->input, o->patient);
 	}
-	ops_explain_opts eo = {.model = m->name, .method = o->patient ? "ig" : o->method};
+	/* one patient: IG, and the weights of attention over visits where the model has them */
+	int vis_attn = nn_get_spec(m->final)->attention > 0;
+	ops_explain_opts eo = {.model = m->name,
+			       .method = o->patient ? (vis_attn ? "all" : "ig") : o->method};
 	ig_opts_defaults(&eo.ig);
 	eo.ig.steps = o->steps;
 	eo.ig.auto_steps = o->auto_steps;
@@ -565,13 +577,21 @@ static int run_input(sqlite3 *db, model *m, ig_inputs *co, const explain_opts *o
 		st = outputs_open(&w, csv, jout, err);
 	if (!st) {
 		if (o->patient && !o->csv && !o->json_out) {
+			ops_visit_attr va;
+			int have_va = ops_explain_input_visits(m, &t, 0, &in, row, &va) == 0;
 			if (o->json) {
-				char *s = json_take(ops_explain_table_json(&t, m->name));
+				cJSON *tj = ops_explain_table_json(&t, m->name);
+				if (have_va)
+					cJSON_AddItemToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(tj, "patients"), 0),
+							      "visits", ops_visit_attr_json(&va));
+				char *s = json_take(tj);
 				printf("%s\n", s);
 				free(s);
 			} else {
-				print_new_patient(m, &in, row, &t, o);
+				print_new_patient(m, &in, row, &t, o, have_va ? &va : NULL);
 			}
+			if (have_va)
+				ops_visit_attr_free(&va);
 		}
 	}
 	if (w.f[0] || w.f[1]) {

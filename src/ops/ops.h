@@ -475,6 +475,9 @@ typedef struct ops_explain_table {
 	float *vatt;           /* n x nstep weights of the visit steps (a GRU with attention:
 				* step nstep the most recent), NULL otherwise */
 	int nstep;
+	float *slots;          /* n x nslot attributions of the slots, kept by ops_explain_input
+				* for a model that reads visits (ops_explain_input_visits); NULL
+				* otherwise */
 	char baseline[160];    /* "mean", "patient:17" */
 	int new_patients;      /* 1: patients of an --input CSV (the final network) */
 } ops_explain_table;
@@ -656,6 +659,13 @@ cJSON *ops_explain_json(const ops_explain *r);
 int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_input *in,
 		      const long *rows, long nrows, const ops_explain_opts *o,
 		      ops_explain_table *out, lm_err *err);
+/* Patient q of such a table (row `row` of in) over the visits it read, as
+ * ops_visit_attr_get gives a cohort patient: the visit x lab matrix, per visit, padded steps,
+ * static inputs, the top visit, and with attention over visits its weights. 0 with out
+ * filled (ops_visit_attr_free), or -1 when the model reads no visits or the table has no
+ * slot attributions. */
+int ops_explain_input_visits(const model *m, const ops_explain_table *t, long q,
+			     const ops_input *in, long row, ops_visit_attr *out);
 
 /* The network and the matching baseline for a patient: fold >= 0 and the model has fold
  * models: fold[fold] with its own input statistics; otherwise the final network. Encodes the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../explain/attention.h"
+#include "../data/visits_enc.h"
 #include "../stats/metrics.h"
 #include "ops.h"
 
@@ -28,6 +29,7 @@ void ops_explain_table_free(ops_explain_table *t)
 	free(t->last);
 	free(t->roll);
 	free(t->vatt);
+	free(t->slots);
 	memset(t, 0, sizeof *t);
 }
 
@@ -225,7 +227,11 @@ int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_inpu
 			enc_sum_to_columns(&m->spec, A + (size_t)q * ns1, out->attr + (size_t)q * nc1);
 			out->base_logit[q] = fb;
 		}
-		free(A);
+		int S, K, F;
+		if (venc_geometry(&m->spec, &S, &K, &F)) /* the visits' view needs the slots */
+			out->slots = A;
+		else
+			free(A);
 	}
 	if (!st && do_attn && vis) {
 		out->nstep = sp->seq_steps;
@@ -246,6 +252,22 @@ int ops_explain_input(sqlite3 *db, model *m, const ig_inputs *co, const ops_inpu
 	if (st)
 		ops_explain_table_free(out);
 	return st;
+}
+
+int ops_explain_input_visits(const model *m, const ops_explain_table *t, long q,
+			     const ops_input *in, long row, ops_visit_attr *out)
+{
+	memset(out, 0, sizeof *out);
+	out->top = out->attn_top = -1;
+	if (!t->slots || q < 0 || q >= t->n || row < 0 || row >= in->n)
+		return -1;
+	long rowid = in->f.rowid ? in->f.rowid[row] : row + 1;
+	if (ops_visit_attr_of(m, t->slots + (size_t)q * (size_t)m->spec.nslot, in->f.visits, rowid,
+			      out))
+		return -1;
+	if (t->vatt)
+		ops_visit_attr_attention(out, m, t->vatt + (size_t)q * (size_t)t->nstep, t->nstep);
+	return 0;
 }
 
 /* ---- one input's stored attributions against its values (dependence views) ---- */

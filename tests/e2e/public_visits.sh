@@ -94,6 +94,23 @@ print(len(rows), "%.4f" % (1 / (1 + math.exp(-float(rows[1]["logit"])))))
 PY
 )
 eq "explain --input explains the risk predict --input gives (10 patients)" "$E1" "$P1"
+# a new patient with visits explained over the visits read, as a cohort patient is
+run explain "$W" --model gru --input new.csv --input-visits newv.csv --patient 2
+contains "new patient 2: the visits read" "$OUT" "Visits read: 11 (the last of the patient's 11)"
+contains "new patient 2: the visit that moved the risk most" "$OUT" "<- moved the risk most"
+contains "new patient 2: a lab over the visits, summed" "$OUT" "11 visits (summed over them)"
+run explain "$W" --model gru --input new.csv --input-visits newv.csv --patient 2 --json
+chk=$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["patients"][0]))' |
+	/usr/bin/python3 "$TOP/tests/e2e/visits_json.py")
+set -- $chk
+eq "new patient 2 (json): one matrix row per measurement" "${1:-}" 11
+eq "new patient 2 (json): top is the visit of the largest |attribution|" "${2:-}" 1
+near "new patient 2 (json): visits + padded + static = logit - baseline" "${3:-}" 0 0.01
+run explain "$W" --model gru --input new.csv --patient 2
+contains "new patient 2 without its visits: an empty sequence" "$OUT" "Visits read: none (an empty sequence)"
+run train "$W" --model gru --attention --target dc --exclude eventT --max-visits 12 --quiet --name gru-att
+run explain "$W" --model gru-att --input new.csv --input-visits newv.csv --patient 2
+contains "new patient 2, a GRU with attention: its weights per visit" "$OUT" "Attention over visits (unsigned: where the model looked, not a direction): most on visit"
 run predict "$W" --model gru --input new.csv --json
 P0=$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), "%.4f" % r[1]["p"])')
 check "without their visits the same patients get other risks ($P0 vs $P1)" [ "$P0" != "$P1" ]
