@@ -382,6 +382,12 @@ static void train_done(ui_app *a, const char *text)
 	memset(&o, 0, sizeof o);
 	o.file = a->path;
 	o.arch = w[0];
+	/* gru+att, cnn-gru+att (as lumen models names them): attention over the visits */
+	size_t al = strlen(w[0]);
+	if (al > 4 && !strcmp(w[0] + al - 4, "+att")) {
+		w[0][al - 4] = '\0';
+		o.attention = 16;
+	}
 	if (cox) { /* time-to-event: the same job as lumen train --model cox */
 		o.time = w[1];
 		o.event = w[2];
@@ -501,7 +507,8 @@ static const ui_key models_keys[] = {
 	{{'+', '='}, "+", "raise the threshold by 0.05", k_up},
 	{{'-', '_'}, "-", "lower the threshold by 0.05", k_down},
 	{{'\n', '\r', KEY_ENTER}, "Enter", "show this model on the cohort screen", k_use},
-	{{'t'}, "t", "train a model (ARCH TARGET[=V] or cox TIME EVENT[=V], as lumen train)",
+	{{'t'}, "t", "train a model (ARCH TARGET[=V] or cox TIME EVENT[=V], as lumen train; ARCH "
+		     "gru+att: with attention over the visits)",
 	 k_train},
 	{{'x'}, "x", "explain every patient with this model (as lumen explain)", k_explain},
 	{{0}, NULL, NULL, NULL},

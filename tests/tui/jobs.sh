@@ -41,6 +41,19 @@ eq "t cox: the TUI's Cox model stores the CLI's risks" \
 	"$(sqlite3 "$A" "SELECT printf('%.10f', sum(p)) FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'cox-status'")" \
 	"$(sqlite3 "$B" "SELECT printf('%.10f', sum(p)) FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'cox-status'")"
 
+# a GRU with attention over the visits: ARCH gru+att, as lumen models names it
+V=$T/visits.lumen
+"$LUMEN" import "$DATA/pbc.csv" --visits "$DATA/pbcseq.csv" -o "$V" --time time --event status >/dev/null 2>&1
+cp "$V" "$T/visits_cli.lumen"
+S=$("$LUMEN" tui "$V" --headless --keys '3tgru+att status=2 gatt\n' --dump --size 100x30)
+contains "t gru+att: trained" "$(last "$S")" "model gatt trained: out-of-fold AUC"
+"$LUMEN" train "$T/visits_cli.lumen" --model gru --attention --target status --positive 2 --name gatt --quiet >/dev/null 2>&1
+eq "t gru+att: the CLI's --model gru --attention, the same risks and width" \
+	"$(sqlite3 "$V" "SELECT printf('%.10f', sum(p)), json_extract(m.hyper, '$.attention') FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'gatt'")" \
+	"$(sqlite3 "$T/visits_cli.lumen" "SELECT printf('%.10f', sum(p)), json_extract(m.hyper, '$.attention') FROM predictions p JOIN models m ON m.id = p.model_id WHERE m.name = 'gatt'")"
+S=$("$LUMEN" tui "$V" --headless --keys '3tmlp+att status=2\n' --dump --size 100x30)
+contains "t mlp+att: refused" "$(last "$S")" "train: --attention needs --model gru or cnn-gru"
+
 # bad input: one line, nothing stored
 n0=$(sqlite3 "$A" "SELECT count(*) FROM models")
 S=$(tui '3tfoo status\n')
