@@ -414,6 +414,72 @@ static double path_f(nn_model *m, const float *x, const float *b, int steps, con
 	return f;
 }
 
+/* One case of the path sums: model m (n_out no, parameters perturbed from r) on 9 sequence
+ * rows with a mean baseline, 7 uneven path points, patients in any order: nn_path_grad
+ * against path_rows within tol (relative to the largest sum), and for a GRU (its own
+ * route) against central differences of the weighted path sum. */
+static void check_path_case(nn_model *m, lm_rng *r, int no, float sign, double tol,
+			    const char *what)
+{
+	int K = 5, n = 9, steps = 7, out = no - 1;
+	nn_arch a = nn_get_spec(m)->arch;
+	float *p = nn_params(m);
+	for (size_t i = 0; i < nn_nparams(m); i++)
+		p[i] += (float)(0.2 * rng_normal(r));
+	int w = MS + K * MF;
+	float *X = seq_rows(r, n, K), *b = calloc((size_t)w, sizeof *b);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < w; j++)
+			b[j] += X[(size_t)i * w + j] / (float)n;
+	double al[7], wt[7], wa[7];
+	for (int k = 0; k < steps; k++) {
+		al[k] = (k + 0.5) / steps + 0.03 * (k % 2);
+		wt[k] = (1.0 + 0.1 * k) / steps;
+		wa[k] = wt[k] * al[k];
+	}
+	long idx[] = {8, 0, 3, 5, 1, 4, 7};
+	long np = 7;
+	float *G = malloc((size_t)np * w * sizeof *G);
+	double *Gr = malloc((size_t)np * w * sizeof *Gr);
+	nn_path_grad(m, X, idx, np, b, steps, al, wt, out, sign, G);
+	path_rows(m, X, idx, np, b, steps, al, wt, out, sign, Gr);
+	double worst = 0, scale = 0;
+	for (size_t i = 0; i < (size_t)np * w; i++)
+		scale = fmax(scale, fabs(Gr[i]));
+	for (size_t i = 0; i < (size_t)np * w; i++)
+		worst = fmax(worst, fabs(G[i] - Gr[i]) / scale);
+	print_message("# %s path sums (%d outputs): max error %.2e of the largest %.3f\n", what, no,
+		      worst, scale);
+	assert_true(scale > 1e-2);
+	assert_true(worst < tol);
+	/* central differences of the path sum, every input of two patients, for the GRU route
+	 * (the others are nn_backward's, checked above; the convolution's ReLU kinks would need
+	 * seeds chosen for them): d/dx_j of sum_k w_k f(b + a_k (x - b)) = sum_k w_k a_k g_kj,
+	 * the path sums weighted by a_k more */
+	double fdw = 0;
+	for (int q = 0; q < 2 && a == NN_GRU; q++) {
+		float *x = X + (size_t)idx[q] * w, Gq[MS + 5 * MF];
+		nn_path_grad(m, X, idx + q, 1, b, steps, al, wa, out, sign, Gq);
+		for (int j = 0; j < w; j++) {
+			float sv = x[j], e = 1e-2f;
+			x[j] = sv + e;
+			double up = path_f(m, x, b, steps, al, wt, out, sign);
+			x[j] = sv - e;
+			double dn = path_f(m, x, b, steps, al, wt, out, sign);
+			x[j] = sv;
+			fdw = fmax(fdw, rel(Gq[j], (up - dn) / (2.0 * e)));
+		}
+	}
+	if (a == NN_GRU)
+		print_message("# %s path sums against central differences: max relative error "
+			      "%.2e\n", what, fdw);
+	assert_true(fdw < 2e-2);
+	free(G);
+	free(Gr);
+	free(X);
+	free(b);
+}
+
 static void test_path_grad(void **state)
 {
 	(void)state;
@@ -421,72 +487,9 @@ static void test_path_grad(void **state)
 	for (int ai = 0; ai < 4; ai++) {
 		lm_rng r;
 		rng_seed(&r, 61 + (uint64_t)ai);
-		int K = 5, n = 9, steps = 7, no = ai == 1 ? 2 : 1, out = no - 1;
-		float sign = ai == 1 ? -1.0f : 1.0f;
-		nn_model *m = seq_model_out(archs[ai], K, no, 4);
-		float *p = nn_params(m);
-		for (size_t i = 0; i < nn_nparams(m); i++)
-			p[i] += (float)(0.2 * rng_normal(&r));
-		int w = MS + K * MF;
-		float *X = seq_rows(&r, n, K), *b = calloc((size_t)w, sizeof *b);
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < w; j++)
-				b[j] += X[(size_t)i * w + j] / (float)n;
-		double al[7], wt[7];
-		for (int k = 0; k < steps; k++) {
-			al[k] = (k + 0.5) / steps + 0.03 * (k % 2);
-			wt[k] = (1.0 + 0.1 * k) / steps;
-		}
-		long idx[] = {8, 0, 3, 5, 1, 4, 7};
-		long np = 7;
-		float *G = malloc((size_t)np * w * sizeof *G);
-		double *Gr = malloc((size_t)np * w * sizeof *Gr);
-		nn_path_grad(m, X, idx, np, b, steps, al, wt, out, sign, G);
-		path_rows(m, X, idx, np, b, steps, al, wt, out, sign, Gr);
-		double worst = 0, scale = 0;
-		for (size_t i = 0; i < (size_t)np * w; i++)
-			scale = fmax(scale, fabs(Gr[i]));
-		for (size_t i = 0; i < (size_t)np * w; i++)
-			worst = fmax(worst, fabs(G[i] - Gr[i]) / scale);
-		print_message("# %s path sums (%d outputs): max error %.2e of the largest %.3f\n",
-			      nn_arch_name(archs[ai]), no, worst, scale);
-		assert_true(scale > 1e-2);
-		assert_true(worst < 2e-5);
-		/* central differences of the path sum, every input of two patients, for the GRU
-		 * route (the others are nn_backward's, checked above; the convolution's ReLU kinks
-		 * would need seeds chosen for them) */
-		double fdw = 0;
-		for (int q = 0; q < 2 && archs[ai] == NN_GRU; q++) {
-			float *x = X + (size_t)idx[q] * w;
-			for (int j = 0; j < w; j++) {
-				float sv = x[j], e = 1e-2f;
-				x[j] = sv + e;
-				double up = path_f(m, x, b, steps, al, wt, out, sign);
-				x[j] = sv - e;
-				double dn = path_f(m, x, b, steps, al, wt, out, sign);
-				x[j] = sv;
-				/* d/dx_j of sum_k w_k f(b + a_k (x - b)) = sum_k w_k a_k g_kj: the path
-				 * sums weighted by a_k more */
-				double an = 0;
-				{
-					double wa[7];
-					for (int k = 0; k < steps; k++)
-						wa[k] = wt[k] * al[k];
-					float Gq[MS + 5 * MF];
-					nn_path_grad(m, X, idx + q, 1, b, steps, al, wa, out, sign, Gq);
-					an = Gq[j];
-				}
-				fdw = fmax(fdw, rel(an, (up - dn) / (2.0 * e)));
-			}
-		}
-		if (archs[ai] == NN_GRU)
-			print_message("# gru path sums against central differences: max relative "
-				      "error %.2e\n", fdw);
-		assert_true(fdw < 2e-2);
-		free(G);
-		free(Gr);
-		free(X);
-		free(b);
+		int no = ai == 1 ? 2 : 1;
+		nn_model *m = seq_model_out(archs[ai], 5, no, 4);
+		check_path_case(m, &r, no, ai == 1 ? -1.0f : 1.0f, 2e-5, nn_arch_name(archs[ai]));
 		nn_free(m);
 	}
 }
@@ -891,66 +894,13 @@ static void test_attn_path_grad(void **state)
 {
 	(void)state;
 	nn_arch archs[] = {NN_GRU, NN_GRU, NN_CNNGRU};
+	const char *what[] = {"gru+attention", "gru+attention", "cnn-gru+attention"};
 	for (int ai = 0; ai < 3; ai++) {
 		lm_rng r;
 		rng_seed(&r, 71 + (uint64_t)ai);
-		int K = 5, n = 9, steps = 7, no = ai == 1 ? 2 : 1, out = no - 1;
-		float sign = ai == 1 ? -1.0f : 1.0f;
-		nn_model *m = attn_model(archs[ai], K, 4, no);
-		float *p = nn_params(m);
-		for (size_t i = 0; i < nn_nparams(m); i++)
-			p[i] += (float)(0.2 * rng_normal(&r));
-		int w = MS + K * MF;
-		float *X = seq_rows(&r, n, K), *b = calloc((size_t)w, sizeof *b);
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < w; j++)
-				b[j] += X[(size_t)i * w + j] / (float)n;
-		double al[7], wt[7];
-		for (int k = 0; k < steps; k++) {
-			al[k] = (k + 0.5) / steps + 0.03 * (k % 2);
-			wt[k] = (1.0 + 0.1 * k) / steps;
-		}
-		long idx[] = {8, 0, 3, 5, 1, 4, 7};
-		long np = 7;
-		float *G = malloc((size_t)np * w * sizeof *G);
-		double *Gr = malloc((size_t)np * w * sizeof *Gr);
-		nn_path_grad(m, X, idx, np, b, steps, al, wt, out, sign, G);
-		path_rows(m, X, idx, np, b, steps, al, wt, out, sign, Gr);
-		double worst = 0, scale = 0;
-		for (size_t i = 0; i < (size_t)np * w; i++)
-			scale = fmax(scale, fabs(Gr[i]));
-		for (size_t i = 0; i < (size_t)np * w; i++)
-			worst = fmax(worst, fabs(G[i] - Gr[i]) / scale);
-		print_message("# %s+attention path sums (%d outputs): max error %.2e of the largest "
-			      "%.3f\n", nn_arch_name(archs[ai]), no, worst, scale);
-		assert_true(scale > 1e-2);
-		assert_true(worst < 1e-6);
-		double fdw = 0;
-		for (int q = 0; q < 2 && archs[ai] == NN_GRU; q++) {
-			float *x = X + (size_t)idx[q] * w;
-			double wa[7];
-			for (int k = 0; k < steps; k++)
-				wa[k] = wt[k] * al[k];
-			float Gq[MS + 5 * MF];
-			nn_path_grad(m, X, idx + q, 1, b, steps, al, wa, out, sign, Gq);
-			for (int j = 0; j < w; j++) {
-				float sv = x[j], e = 1e-2f;
-				x[j] = sv + e;
-				double up = path_f(m, x, b, steps, al, wt, out, sign);
-				x[j] = sv - e;
-				double dn = path_f(m, x, b, steps, al, wt, out, sign);
-				x[j] = sv;
-				fdw = fmax(fdw, rel(Gq[j], (up - dn) / (2.0 * e)));
-			}
-		}
-		if (archs[ai] == NN_GRU)
-			print_message("# gru+attention path sums against central differences: max "
-				      "relative error %.2e\n", fdw);
-		assert_true(fdw < 2e-2);
-		free(G);
-		free(Gr);
-		free(X);
-		free(b);
+		int no = ai == 1 ? 2 : 1;
+		nn_model *m = attn_model(archs[ai], 5, 4, no);
+		check_path_case(m, &r, no, ai == 1 ? -1.0f : 1.0f, 1e-6, what[ai]);
 		nn_free(m);
 	}
 }
