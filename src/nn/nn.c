@@ -64,6 +64,8 @@ struct nn_model {
 	float *dx, *dh, *dO, *dqkv, *df;   /* transformer backward buffers */
 	float *scratch;                    /* attention scratch */
 	nn_seq *sq;                        /* gru, cnn, cnn-gru: state and workspace */
+	float *pws;                        /* nn_path_grad's rows, gradients and logits */
+	size_t pcap;
 	/* last forward */
 	int n, trained, have_fwd;
 };
@@ -325,6 +327,7 @@ void nn_free(nn_model *m)
 	free(m->xs);
 	free(m->ba);
 	nn_seq_free(m->sq);
+	free(m->pws);
 	free(m);
 }
 
@@ -701,8 +704,14 @@ void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const f
 		return;
 	}
 	size_t ns = (size_t)m->spec.n_in, no = (size_t)m->spec.n_out, rows = (size_t)np * steps;
-	float *P = xmallocarray(rows * ns, sizeof *P), *dX = xmallocarray(rows * ns, sizeof *dX);
-	float *lg = xmallocarray(rows * no, sizeof *lg), *dl = xcalloc(rows * no, sizeof *dl);
+	size_t need = 2 * rows * ns + 2 * rows * no; /* kept: one chunk after another */
+	if (need > m->pcap) {
+		free(m->pws);
+		m->pws = xmallocarray(need, sizeof *m->pws);
+		m->pcap = need;
+	}
+	float *P = m->pws, *dX = P + rows * ns, *lg = dX + rows * ns, *dl = lg + rows * no;
+	memset(dl, 0, rows * no * sizeof *dl);
 	for (long q = 0; q < np; q++) {
 		const float *x = X + (size_t)idx[q] * ns;
 		for (int k = 0; k < steps; k++) {
@@ -728,10 +737,6 @@ void nn_path_grad(nn_model *m, const float *X, const long *idx, long np, const f
 			G[(size_t)q * ns + j] = (float)acc[j];
 	}
 	free(acc);
-	free(P);
-	free(dX);
-	free(lg);
-	free(dl);
 }
 
 const float *nn_visit_attention(const nn_model *m)
