@@ -494,6 +494,16 @@ static void test_path_grad(void **state)
 	}
 }
 
+/* Labels for training tests: 1 when the first feature of the last step is positive
+ * (malloc'd, n floats). */
+static float *last_visit_labels(const float *X, int n, int K)
+{
+	float *y = malloc((size_t)n * sizeof *y);
+	for (int i = 0; i < n; i++)
+		y[i] = X[(size_t)i * (MS + K * MF) + MS + (K - 1) * MF] > 0.0f;
+	return y;
+}
+
 /* The same seed trains to the same bits; another seed does not. */
 static void test_deterministic(void **state)
 {
@@ -501,9 +511,7 @@ static void test_deterministic(void **state)
 	lm_rng r;
 	rng_seed(&r, 31);
 	int K = 5, n = 200;
-	float *X = seq_rows(&r, n, K), *y = malloc(n * sizeof *y);
-	for (int i = 0; i < n; i++)
-		y[i] = X[(size_t)i * (MS + K * MF) + MS + (K - 1) * MF] > 0.0f;
+	float *X = seq_rows(&r, n, K), *y = last_visit_labels(X, n, K);
 	float *w[3];
 	for (int k = 0; k < 3; k++) {
 		nn_model *m = seq_model(NN_CNNGRU, K, k == 2 ? 8 : 7);
@@ -826,9 +834,7 @@ static void test_attn_deterministic(void **state)
 	lm_rng r;
 	rng_seed(&r, 33);
 	int K = 5, n = 200;
-	float *X = seq_rows(&r, n, K), *y = malloc(n * sizeof *y);
-	for (int i = 0; i < n; i++)
-		y[i] = X[(size_t)i * (MS + K * MF) + MS + (K - 1) * MF] > 0.0f;
+	float *X = seq_rows(&r, n, K), *y = last_visit_labels(X, n, K);
 	float *w[3], *aw[3], z[200];
 	for (int k = 0; k < 3; k++) {
 		nn_model *m = attn_model(NN_GRU, K, k == 2 ? 8 : 7, 1);
